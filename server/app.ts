@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import swaggerUi from 'swagger-ui-express';
+import { authMiddleware, type SessionResolver } from './platform/auth';
+import { setPlatform, type Platform } from './platform/context';
+import { errorMiddleware } from './platform/error-handler';
+import { NotFoundError } from './platform/errors';
+import { ApiRouter, openApiDocument } from './platform/http';
+import { LANG_COOKIE, resolveLang } from './platform/i18n';
+import { pingMongo } from './platform/mongo';
+import { currentRequestId, runWithContext } from './platform/request-context';
+import { setupViews } from './platform/views';
+import { featureModules } from './modules/registry';
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+export interface AppDeps extends Platform {
+  resolveSession: SessionResolver;
+}
+
+/** Builds the Express app without listening (the composition root for HTTP). */
+export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegistry } {
+  setPlatform(deps);
+  const { config, logger } = deps;
+  const app = express();
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && /^[A-Za-z0-9_-]{8,80}$/.test(incoming) ? incoming : undefined;
+    runWithContext({ requestId }, () => {
+      res.set('x-request-id', currentRequestId() ?? '');
+      next();
+    });
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+          upgradeInsecureRequests: null,
+        },
+      },
+      hsts: config.publicUrl.startsWith('https://'),
+    }),
+  );
+  app.use('/static', express.static(path.join(ROOT, 'public/build'), { maxAge: config.env === 'production' ? '1h' : 0 }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [mongo, redis] = await Promise.all([pingMongo(), deps.queues.ping()]);
+    res.status(mongo && redis ? 200 : 503).json({ status: mongo && redis ? 'ready' : 'not_ready', mongo, redis });
+  });
+
+  app.use(express.json({ limit: config.bodyLimit, strict: true }));
+  app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 200 }));
+  app.use(cookieParser());
+  app.use(authMiddleware(config, deps.resolveSession));
+  app.use((req, res, next) => {
+    const lang = resolveLang(req);
+    if (req.query.lang === 'zh' || req.query.lang === 'en') res.cookie(LANG_COOKIE, lang, { sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000 });
+    const a = req.actor;
+    res.locals.lang = lang;
+    res.locals.csrfToken = req.csrfToken;
+    res.locals.currentPath = req.path;
+    res.locals.user = a ? { id: a.id, name: a.name, email: a.email, role: a.role, orgId: a.orgId, orgName: a.orgName, orgType: a.orgType } : undefined;
+    res.locals.requestId = res.get('x-request-id');
+    if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId }, next);
+    else next();
+  });
+
+  setupViews(app, { templatesDir: path.join(ROOT, 'templates'), cache: config.env === 'production' });
+
+  const openapi = new OpenAPIRegistry();
+  const api = new ApiRouter(openapi);
+  const pages = express.Router();
+  for (const m of featureModules) {
+    m.api?.(api);
+    m.pages?.(pages);
+  }
+  const document = openApiDocument(openapi, `${config.publicUrl}`);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'GPO marketplace API' }));
+  app.use('/api/v1', api.router);
+  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: `No API route ${req.method} ${req.originalUrl}.` })));
+  app.use(pages);
+  app.use((req, _res, next) => next(new NotFoundError({ message: `No page at ${req.path}.` })));
+  app.use(errorMiddleware(logger));
+  return { app, openapi };
+}

@@ -1,0 +1,106 @@
+// Entry point: `npm start` (everything in one process, with the embedded engine and a local Redis
+// when needed), `npm run start:web` / `npm run start:worker` for scale-out.
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { startRole, type Role } from './boot';
+import { ConfigError, loadConfig } from './platform/config';
+import { handleError } from './platform/error-handler';
+import { createLogger } from './platform/logger';
+import { ensureRedis, RedisUnavailableError } from './platform/redis';
+import { demoLogins, seedDemoData } from './modules/demo';
+import { setDemoLogins } from './modules/identity';
+import { ROOT } from './app';
+
+function parseRole(argv: string[]): Role {
+  const i = argv.indexOf('--role');
+  const value = i >= 0 ? argv[i + 1] : 'all';
+  if (value !== 'all' && value !== 'web' && value !== 'worker') {
+    console.error(`Unknown --role "${value}": use all, web or worker.`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const role = parseRole(process.argv.slice(2));
+  const logger = createLogger(config.logLevel, `gpo-${role}`);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let shuttingDown = false;
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('shutting down');
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  process.on('unhandledRejection', (err) => handleError(err, logger, { process: 'unhandledRejection' }));
+
+  let mongoUri = config.mongodbUri;
+  if (!mongoUri) {
+    if (role !== 'all') {
+      console.error('MONGODB_URI is not set. For separate web/worker processes start the engine once (`npm run engine -- --port 27018 --dbpath ./data/mongo`) and set MONGODB_URI=mongodb://127.0.0.1:27018/, or point it at a real MongoDB.');
+      process.exit(2);
+    }
+    const { spawnEngine } = await import('./engine/spawn');
+    const engine = await spawnEngine({ port: config.enginePort, dbpath: path.resolve(ROOT, config.engineDbpath) });
+    cleanups.push(() => engine.stop());
+    mongoUri = engine.uri;
+    logger.info({ uri: engine.uri, dbpath: config.engineDbpath }, 'embedded MongoDB-compatible engine started (development only)');
+  }
+
+  let redisUrl: string;
+  try {
+    const redis = await ensureRedis({ url: config.redisUrl, autostart: config.redisAutostart, dataDir: path.resolve(ROOT, 'data'), logger });
+    redisUrl = redis.url;
+    const child: ChildProcess | undefined = redis.child;
+    if (child) cleanups.push(() => void child.kill('SIGTERM'));
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) {
+      console.error(err.message);
+      await shutdown(2);
+      return;
+    }
+    throw err;
+  }
+
+  const running = await startRole({ config, logger, role, mongoUri: mongoUri!, redisUrl });
+  cleanups.push(() => running.close());
+
+  if (config.demoMode && role !== 'worker') {
+    await seedDemoData(logger);
+    setDemoLogins(demoLogins);
+  }
+  if (running.url) {
+    const lines = [
+      '',
+      `  GPO marketplace (${role}) is running at ${config.publicUrl === `http://localhost:${config.port}` ? running.url : config.publicUrl}`,
+      `  API docs: ${running.url}/api/docs`,
+    ];
+    if (config.demoMode) {
+      lines.push('  Demo logins (password for all: see below):');
+      for (const l of demoLogins()) lines.push(`    ${l.role.padEnd(17)} ${l.email.padEnd(30)} ${l.orgName}`);
+      lines.push(`  Password: ${demoLogins()[0]?.password}`);
+    }
+    lines.push('  Ctrl-C stops everything.', '');
+    console.log(lines.join('\n'));
+  } else {
+    logger.info('worker running');
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

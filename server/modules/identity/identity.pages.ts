@@ -1,0 +1,144 @@
+import type { Request, Response, Router } from 'express';
+import { assertRole, SESSION_COOKIE } from '../../platform/auth';
+import { platform } from '../../platform/context';
+import { AppError } from '../../platform/errors';
+import { t } from '../../platform/i18n';
+import { navigationFor } from '../../platform/navigation';
+import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
+import { CreateOrganisationBody, CreateUserBody } from './identity.schemas';
+import { createOrganisation, createUser, listOrganisations, listUsers, login, logout } from './identity.service';
+import { setSessionCookie } from './identity.routes';
+
+/** Demo logins shown on the login page in demo mode (filled in by the demo-data module). */
+let demoLogins: () => { email: string; password: string; role: string; orgName: string }[] = () => [];
+export function setDemoLogins(fn: typeof demoLogins): void {
+  demoLogins = fn;
+}
+
+/** Only same-site relative paths are followed after login (no open redirects). */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) && !next.startsWith('/login') ? next : '/';
+}
+
+const LoginForm = z.object({ email: z.string().trim().toLowerCase().email().max(200), password: z.string().min(1).max(200), next: z.string().max(500).optional(), _csrf: z.string().optional() });
+
+function renderLogin(res: Response, data: { error?: string; email?: string; next?: string }, status = 200): void {
+  res.status(status).render('login', { title: 'login', layout: 'bare', ...data, demoLogins: platform().config.demoMode ? demoLogins() : undefined });
+}
+
+function fieldErrors(err: unknown, lang: 'zh' | 'en'): Record<string, string> {
+  if (err instanceof AppError) {
+    const out: Record<string, string> = {};
+    for (const d of err.details as { path?: string; message?: string }[]) if (d?.path) out[d.path] = d.message ?? err.message;
+    if (Object.keys(out).length === 0) out._form = err.message;
+    return out;
+  }
+  return { _form: t(lang, 'errors.generic') };
+}
+
+async function renderAdmin(req: Request, res: Response, extra: { errors?: Record<string, string>; values?: Record<string, string>; flash?: string } = {}, status = 200) {
+  const lang = res.locals.lang as 'zh' | 'en';
+  const [organisations, users] = await Promise.all([listOrganisations(), listUsers()]);
+  res.status(status).render('admin/organisations', {
+    title: 'admin.organisations',
+    organisations,
+    users,
+    roleOptions: Roles.map((r) => ({ value: r, label: t(lang, `roles.${r}`) })),
+    orgTypeOptions: OrgTypes.map((o) => ({ value: o, label: t(lang, `orgTypes.${o}`) })),
+    rolesByOrgType: ROLES_BY_ORG_TYPE,
+    ...extra,
+  });
+}
+
+export function identityPages(router: Router): void {
+  router.get('/login', (req, res) => {
+    if (req.actor) {
+      res.redirect(303, safeNext(req.query.next));
+      return;
+    }
+    renderLogin(res, { next: typeof req.query.next === 'string' ? req.query.next : undefined });
+  });
+
+  router.post('/login', async (req, res) => {
+    const lang = res.locals.lang as 'zh' | 'en';
+    const form = LoginForm.safeParse(req.body);
+    if (!form.success) {
+      renderLogin(res, { error: t(lang, 'login.invalid'), email: typeof req.body?.email === 'string' ? req.body.email : undefined }, 400);
+      return;
+    }
+    try {
+      const session = await login(form.data.email, form.data.password, { ip: req.ip, userAgent: req.get('user-agent') });
+      setSessionCookie(res, session.token, session.expiresAt);
+      res.redirect(303, safeNext(form.data.next));
+    } catch (err) {
+      if (err instanceof AppError && (err.status === 401 || err.status === 429)) {
+        renderLogin(res, { error: err.status === 429 ? err.message : t(lang, 'login.failed'), email: form.data.email, next: form.data.next }, err.status);
+        return;
+      }
+      throw err;
+    }
+  });
+
+  router.post('/logout', async (req, res) => {
+    if (req.actor) await logout(req.actor);
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.redirect(303, '/login');
+  });
+
+  router.get('/', (req, res) => {
+    if (!req.actor) {
+      res.redirect(303, '/login');
+      return;
+    }
+    const lang = res.locals.lang as 'zh' | 'en';
+    const cards = navigationFor(req.actor.role, '/')
+      .filter((n) => n.href !== '/')
+      .map((n) => ({ title: t(lang, n.labelKey), href: n.href, description: t(lang, `${n.labelKey}Description`) }));
+    res.render('home', { title: 'nav.home', cards });
+  });
+
+  router.get('/admin/organisations', async (req, res) => {
+    assertRole(req.actor, ['operator']);
+    await renderAdmin(req, res, { flash: typeof req.query.flash === 'string' ? t(res.locals.lang, `admin.${req.query.flash}`) : undefined });
+  });
+
+  router.post('/admin/organisations', async (req, res) => {
+    assertRole(req.actor, ['operator']);
+    const { _csrf, ...fields } = (req.body ?? {}) as Record<string, string>;
+    void _csrf;
+    const cleaned = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
+    const parsed = CreateOrganisationBody.safeParse(cleaned);
+    if (!parsed.success) {
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || '_form', i.message]));
+      await renderAdmin(req, res, { errors, values: fields }, 400);
+      return;
+    }
+    try {
+      await createOrganisation(req.actor, parsed.data);
+      res.redirect(303, '/admin/organisations?flash=orgCreated');
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      await renderAdmin(req, res, { errors: { name: err.message }, values: fields }, err.status);
+    }
+  });
+
+  router.post('/admin/users', async (req, res) => {
+    assertRole(req.actor, ['operator']);
+    const { _csrf, ...fields } = (req.body ?? {}) as Record<string, string>;
+    void _csrf;
+    const parsed = CreateUserBody.safeParse(fields);
+    if (!parsed.success) {
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [`user.${i.path.join('.') || '_form'}`, i.message]));
+      await renderAdmin(req, res, { errors, values: { ...fields, password: '' } }, 400);
+      return;
+    }
+    try {
+      await createUser(req.actor, parsed.data);
+      res.redirect(303, '/admin/organisations?flash=userCreated');
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      const errors = Object.fromEntries(Object.entries(fieldErrors(err, res.locals.lang)).map(([k, v]) => [`user.${k}`, v]));
+      await renderAdmin(req, res, { errors, values: { ...fields, password: '' } }, err.status);
+    }
+  });
+}

@@ -1,0 +1,76 @@
+import { OrgTypeSchema, RoleSchema, z } from '../../platform/schemas';
+
+export const LoginBody = z
+  .object({
+    email: z.string().trim().toLowerCase().email().max(200),
+    password: z.string().min(1).max(200),
+  })
+  .strict()
+  .openapi('LoginBody');
+
+export const LoginResponse = z
+  .object({
+    token: z.string(),
+    expiresAt: z.string(),
+    user: z.object({ id: z.string(), name: z.string(), email: z.string(), role: RoleSchema, orgId: z.string(), orgName: z.string(), orgType: OrgTypeSchema }),
+  })
+  .openapi('LoginResponse');
+
+/** 统一社会信用代码: 18 characters, digits and uppercase letters except I, O, Z, S, V. */
+const CreditCode = z.string().trim().regex(/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/, 'must be an 18-character unified social credit code');
+
+export const CreateOrganisationBody = z
+  .object({
+    name: z.string().trim().min(2).max(100),
+    type: OrgTypeSchema,
+    hospitalLevel: z.coerce.number().int().min(1).max(3).optional(),
+    address: z.string().trim().max(200).optional(),
+    creditCode: CreditCode.optional(),
+    contactPhone: z.string().trim().regex(/^[0-9+\- ]{5,20}$/).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.type === 'hospital' && v.hospitalLevel === undefined) ctx.addIssue({ code: 'custom', path: ['hospitalLevel'], message: 'a hospital needs its level (1, 2 or 3)' });
+    if (v.type !== 'hospital' && v.hospitalLevel !== undefined) ctx.addIssue({ code: 'custom', path: ['hospitalLevel'], message: 'only hospitals have a level' });
+    if (v.type === 'hospital' && !v.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'a hospital needs a delivery address' });
+  })
+  .openapi('CreateOrganisationBody');
+export type CreateOrganisationInput = z.infer<typeof CreateOrganisationBody>;
+
+export const Password = z
+  .string()
+  .min(10, 'must be at least 10 characters')
+  .max(200)
+  .refine((p) => /[A-Za-z]/.test(p) && /\d/.test(p), 'must contain letters and digits');
+
+export const CreateUserBody = z
+  .object({
+    orgId: z.string().regex(/^[a-f0-9]{24}$/, 'must be an organisation id'),
+    name: z.string().trim().min(1).max(100),
+    email: z.string().trim().toLowerCase().email().max(200),
+    role: RoleSchema,
+    password: Password,
+  })
+  .strict()
+  .openapi('CreateUserBody');
+export type CreateUserInput = z.infer<typeof CreateUserBody>;
+
+export const OrganisationView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: OrgTypeSchema,
+    hospitalLevel: z.number().optional(),
+    address: z.string().optional(),
+    creditCode: z.string().optional(),
+    active: z.boolean(),
+  })
+  .openapi('Organisation');
+
+export const UserView = z
+  .object({ id: z.string(), name: z.string(), email: z.string(), role: RoleSchema, orgId: z.string(), disabled: z.boolean() })
+  .openapi('User');
+
+export const OrgListQuery = z
+  .object({ type: OrgTypeSchema.optional(), q: z.string().trim().max(100).optional() })
+  .strict();

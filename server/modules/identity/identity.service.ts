@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
+import { hashPassword, signSessionToken, verifyPassword, type Actor } from '../../platform/auth';
+import { now, platform } from '../../platform/context';
+import { trusted } from '../../platform/mongo';
+import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../platform/errors';
+import { consumeRateLimit, resetRateLimit } from '../../platform/rate-limit';
+import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schemas';
+import { recordAudit } from '../audit';
+import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
+import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
+
+const LOGIN_WINDOW_SEC = 15 * 60;
+let dummyHash: Promise<string> | undefined;
+
+/** scrypt cost: production strength, cheaper only under NODE_ENV=test to keep the suite fast. */
+export function passwordCost(): number {
+  return platform().config.env === 'test' ? 1 << 12 : 1 << 15;
+}
+
+/** Verifies email and password (rate-limited per address and per account) and opens a session. */
+export async function login(email: string, password: string, meta: { ip?: string; userAgent?: string }) {
+  const { config } = platform();
+  const ipKey = meta.ip ?? 'unknown';
+  await consumeRateLimit('login-ip', ipKey, config.loginRateLimit * 5, LOGIN_WINDOW_SEC);
+  await consumeRateLimit('login-account', email, config.loginRateLimit, LOGIN_WINDOW_SEC);
+  const user = await User.findOne({ email }).lean<UserDoc>();
+  // NOTE: hash against a dummy when the account is unknown so timing does not reveal which emails exist.
+  dummyHash ??= hashPassword('not-a-real-password-0', passwordCost());
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
+  if (!user || !ok || user.disabled) {
+    throw new UnauthenticatedError({ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct.' });
+  }
+  const org = await Organisation.findById(user.orgId).lean<OrganisationDoc>();
+  if (!org || !org.active) throw new UnauthenticatedError({ code: 'ORGANISATION_INACTIVE', message: 'Your organisation is not active on the platform.' });
+  await resetRateLimit('login-account', email, config.loginRateLimit, LOGIN_WINDOW_SEC);
+  const sessionId = randomBytes(24).toString('base64url');
+  const createdAt = now();
+  const expiresAt = new Date(createdAt.getTime() + config.sessionTtlSeconds * 1000);
+  await Session.create({ _id: sessionId, userId: user._id, createdAt, expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 300) });
+  await User.updateOne({ _id: user._id }, { $set: { lastLoginAt: createdAt } });
+  const token = await signSessionToken(config, { userId: String(user._id), sessionId, expiresAt });
+  const actor = toActor(user, org, sessionId);
+  await recordAudit(actor, { action: 'auth.login', targetType: 'user', targetId: actor.id, summary: `${actor.email} signed in` });
+  return { token, expiresAt, actor };
+}
+
+/** Revokes a session: its token stops working everywhere at once. */
+export async function logout(actor: Actor): Promise<void> {
+  await Session.updateOne({ _id: actor.sessionId, revokedAt: trusted({ $exists: false }) }, { $set: { revokedAt: now() } });
+  await recordAudit(actor, { action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: `${actor.email} signed out` });
+}
+
+function toActor(user: UserDoc, org: OrganisationDoc, sessionId: string): Actor {
+  return {
+    id: String(user._id),
+    sessionId,
+    email: user.email,
+    name: user.name,
+    role: user.role as Role,
+    orgId: String(org._id),
+    orgType: org.type as OrgType,
+    orgName: org.name,
+    hospitalLevel: org.hospitalLevel ?? undefined,
+  };
+}
+
+/** The session resolver the platform's auth uses: a live, unexpired, unrevoked session of an enabled user. */
+export async function resolveSession(sessionId: string): Promise<Actor | null> {
+  const session = await Session.findById(sessionId).lean<{ userId: Types.ObjectId; expiresAt: Date; revokedAt?: Date }>();
+  if (!session || session.revokedAt || session.expiresAt <= now()) return null;
+  const user = await User.findById(session.userId).lean<UserDoc>();
+  if (!user || user.disabled) return null;
+  const org = await Organisation.findById(user.orgId).lean<OrganisationDoc>();
+  if (!org || !org.active) return null;
+  return toActor(user, org, sessionId);
+}
+
+/** Operator: admits an organisation (hospital, distributor, bank or another operator org). */
+export async function createOrganisation(actor: Actor, input: CreateOrganisationInput) {
+  const existing = await Organisation.exists({ name: input.name });
+  if (existing) throw new ConflictError({ code: 'ORGANISATION_EXISTS', message: `An organisation named "${input.name}" already exists.` });
+  const org = await Organisation.create({ ...input, active: true });
+  await recordAudit(actor, { action: 'organisation.create', targetType: 'organisation', targetId: String(org._id), summary: `${input.type} ${input.name}` });
+  return org.toJSON();
+}
+
+/** Operator: creates a user in an organisation with a role that fits the organisation's type. */
+export async function createUser(actor: Actor, input: CreateUserInput) {
+  const org = await Organisation.findById(input.orgId).lean<OrganisationDoc>();
+  if (!org) throw new NotFoundError({ code: 'ORGANISATION_NOT_FOUND', message: 'The organisation does not exist.' });
+  const allowed = ROLES_BY_ORG_TYPE[org.type as OrgType];
+  if (!allowed.includes(input.role)) {
+    throw new ValidationError({
+      code: 'ROLE_NOT_FOR_ORGANISATION',
+      message: `A ${org.type} organisation can only have the roles: ${allowed.join(', ')}.`,
+      details: [{ path: 'role', allowed }],
+    });
+  }
+  if (await User.exists({ email: input.email })) throw new ConflictError({ code: 'EMAIL_TAKEN', message: 'A user with this email already exists.' });
+  const user = await User.create({ orgId: org._id, name: input.name, email: input.email, role: input.role, passwordHash: await hashPassword(input.password, passwordCost()) });
+  await recordAudit(actor, { action: 'user.create', targetType: 'user', targetId: String(user._id), summary: `${input.role} ${input.email} in ${org.name}` });
+  return user.toJSON();
+}
+
+export async function listOrganisations(filter: { type?: OrgType; q?: string } = {}) {
+  const query: Record<string, unknown> = {};
+  if (filter.type) query.type = filter.type;
+  const orgs = await Organisation.find(query).sort({ type: 1, name: 1 }).lean<OrganisationDoc[]>();
+  const counts = await User.aggregate<{ _id: Types.ObjectId; n: number }>([{ $group: { _id: '$orgId', n: { $sum: 1 } } }]);
+  const byOrg = new Map(counts.map((c) => [String(c._id), c.n]));
+  const q = filter.q?.toLowerCase();
+  return orgs
+    .filter((o) => !q || o.name.toLowerCase().includes(q))
+    .map((o) => ({
+      id: String(o._id),
+      name: o.name,
+      type: o.type as OrgType,
+      hospitalLevel: o.hospitalLevel ?? undefined,
+      address: o.address ?? undefined,
+      creditCode: o.creditCode ?? undefined,
+      active: o.active,
+      userCount: byOrg.get(String(o._id)) ?? 0,
+    }));
+}
+
+export async function listUsers() {
+  const users = await User.find({}, { passwordHash: 0 }).sort({ createdAt: 1 }).lean<UserDoc[]>();
+  const orgs = new Map((await Organisation.find({}, { name: 1 }).lean<OrganisationDoc[]>()).map((o) => [String(o._id), o.name]));
+  return users.map((u) => ({ id: String(u._id), name: u.name, email: u.email, role: u.role as Role, orgId: String(u.orgId), orgName: orgs.get(String(u.orgId)) ?? '', disabled: u.disabled }));
+}
+
+/** Organisation lookup for other modules (names, types, levels, addresses). */
+export async function getOrganisation(orgId: string | Types.ObjectId) {
+  if (!Types.ObjectId.isValid(String(orgId))) return null;
+  return Organisation.findById(orgId).lean<OrganisationDoc>();
+}
+
+export async function organisationsByType(type: OrgType) {
+  return Organisation.find({ type, active: true }).sort({ name: 1 }).lean<OrganisationDoc[]>();
+}
+
+/** Users of an organisation, optionally limited to roles (for notifications). */
+export async function usersOf(orgId: string | Types.ObjectId, roles?: Role[]) {
+  const filter: Record<string, unknown> = { orgId: new Types.ObjectId(String(orgId)), disabled: false };
+  if (roles) filter.role = trusted({ $in: roles });
+  return User.find(filter, { passwordHash: 0 }).lean<UserDoc[]>();
+}
+
+export async function usersWithRole(roles: Role[]) {
+  return User.find({ role: trusted({ $in: roles }), disabled: false }, { passwordHash: 0 }).lean<UserDoc[]>();
+}

@@ -1,0 +1,27 @@
+import type { ApiRouter } from '../../platform/http';
+import { IdParams, z } from '../../platform/schemas';
+import { NotificationListQuery, NotificationView } from './notifications.schemas';
+import { listNotifications, markAllRead, markRead } from './notifications.service';
+
+export function notificationRoutes(api: ApiRouter): void {
+  api.route(
+    {
+      method: 'get',
+      path: '/notifications',
+      summary: 'My notifications, newest first',
+      tags: ['notifications'],
+      auth: 'any',
+      query: NotificationListQuery,
+      response: z.object({ data: z.array(NotificationView), nextCursor: z.string().nullable(), unread: z.number() }),
+    },
+    ({ actor, query }) => listNotifications(actor, query),
+  );
+  api.route(
+    { method: 'post', path: '/notifications/:id/read', summary: 'Mark a notification read', tags: ['notifications'], auth: 'any', params: IdParams, response: z.object({ unread: z.number() }) },
+    ({ actor, params }) => markRead(actor, params.id),
+  );
+  api.route(
+    { method: 'post', path: '/notifications/read-all', summary: 'Mark all my notifications read', tags: ['notifications'], auth: 'any', response: z.object({ unread: z.number() }) },
+    ({ actor }) => markAllRead(actor),
+  );
+}

@@ -1,0 +1,25 @@
+import type { Router } from 'express';
+import type { ApiRouter } from '../platform/http';
+import type { Logger } from '../platform/logger';
+import type { AppSocket, SocketModule } from '../platform/realtime';
+import { auditPages, auditRoutes } from './audit';
+import { identityPages, identityRoutes } from './identity';
+import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
+
+/** What a feature module plugs into the app: JSON routes, pages, socket handlers, event subscriptions. */
+export interface FeatureModule {
+  name: string;
+  api?: (api: ApiRouter) => void;
+  pages?: (router: Router) => void;
+  socket?: (logger: Logger) => SocketModule;
+  onConnect?: (socket: AppSocket) => Promise<void>;
+  /** Subscribes to domain events of other modules (called once at start-up, in every role). */
+  subscribe?: () => void;
+}
+
+/** Every feature module, in the order their routes are mounted. */
+export const featureModules: FeatureModule[] = [
+  { name: 'identity', api: identityRoutes, pages: identityPages },
+  { name: 'audit', api: auditRoutes, pages: auditPages },
+  { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
+];

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+
+/** Every environment variable the app reads, with its default. `.env.example` documents each one. */
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.string().url().optional(),
+    ALLOWED_ORIGINS: z.string().optional(),
+    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+    MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default('gpo'),
+    ENGINE_PORT: z.coerce.number().int().min(0).max(65535).default(27018),
+    ENGINE_DBPATH: z.string().min(1).default('./data/mongo'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    REDIS_AUTOSTART: bool.default(true),
+    QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('gpo'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+    COOKIE_SECURE: bool.optional(),
+    DEMO_MODE: bool.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+    QUOTE_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+    BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('1mb'),
+  })
+  .strict();
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  host: string;
+  port: number;
+  publicUrl: string;
+  allowedOrigins: string[];
+  mongodbUri?: string;
+  mongodbDb: string;
+  enginePort: number;
+  engineDbpath: string;
+  redisUrl?: string;
+  redisAutostart: boolean;
+  queuePrefix: string;
+  jwtSecret: string;
+  sessionTtlSeconds: number;
+  cookieSecure: boolean;
+  demoMode: boolean;
+  logLevel: Env['LOG_LEVEL'];
+  loginRateLimit: number;
+  quoteRateLimit: number;
+  bodyLimit: string;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment once into a frozen, typed config; fails fast with every problem listed.
+ * The only reader of process.env in the app.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const known = Object.keys(EnvSchema.shape);
+  const picked = Object.fromEntries(Object.entries(source).filter(([k, v]) => known.includes(k) && v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every setting.`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.JWT_SECRET) throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)');
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const allowedOrigins = [publicUrl, ...(e.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)];
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    allowedOrigins,
+    mongodbUri: e.MONGODB_URI,
+    mongodbDb: e.MONGODB_DB,
+    enginePort: e.ENGINE_PORT,
+    engineDbpath: e.ENGINE_DBPATH,
+    redisUrl: e.REDIS_URL,
+    redisAutostart: e.REDIS_AUTOSTART,
+    queuePrefix: e.QUEUE_PREFIX,
+    jwtSecret: e.JWT_SECRET ?? DEV_SECRET,
+    sessionTtlSeconds: e.SESSION_TTL_HOURS * 3600,
+    cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
+    demoMode: e.DEMO_MODE ?? !production,
+    logLevel: e.LOG_LEVEL,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    quoteRateLimit: e.QUOTE_RATE_LIMIT,
+    bodyLimit: e.BODY_LIMIT,
+  });
+}

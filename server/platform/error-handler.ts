@@ -1,0 +1,113 @@
+import type { ErrorRequestHandler, Request } from 'express';
+import { ZodError } from 'zod';
+import { AppError, RateLimitedError } from './errors';
+import type { Logger } from './logger';
+import { currentRequestId } from './request-context';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: unknown[]; requestId?: string };
+}
+
+export interface HandledError {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+interface MaybeDriverError {
+  name?: string;
+  code?: number | string;
+  type?: string;
+  keyValue?: Record<string, unknown>;
+  keyPattern?: Record<string, unknown>;
+  errors?: Record<string, { path?: string; message?: string; kind?: string }>;
+  path?: string;
+  value?: unknown;
+  status?: number;
+  field?: string;
+}
+
+function fromKnown(err: unknown): { status: number; code: string; message: string; details: unknown[]; headers?: Record<string, string> } | null {
+  if (err instanceof AppError) {
+    const headers = err instanceof RateLimitedError ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+    return { status: err.status, code: err.code, message: err.message, details: err.details, headers };
+  }
+  if (err instanceof ZodError) {
+    return {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'The request is not valid.',
+      details: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+    };
+  }
+  if (!err || typeof err !== 'object') return null;
+  const e = err as MaybeDriverError;
+  // NOTE: body-parser marks its errors with `type`; never echo its message (it can quote the body).
+  if (e.type === 'entity.parse.failed') return { status: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.', details: [] };
+  if (e.type === 'entity.too.large') return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.', details: [] };
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, code: 'UNSUPPORTED_ENCODING', message: 'Unsupported body encoding.', details: [] };
+  if (e.name === 'MulterError') {
+    return { status: e.code === 'LIMIT_FILE_SIZE' ? 413 : 400, code: 'UPLOAD_REJECTED', message: 'The uploaded file was rejected.', details: [{ reason: String(e.code), field: e.field }] };
+  }
+  if (e.code === 11000 || e.code === 11001) {
+    return {
+      status: 409,
+      code: 'DUPLICATE',
+      message: 'A record with the same unique value already exists.',
+      details: [{ fields: Object.keys(e.keyPattern ?? e.keyValue ?? {}) }],
+    };
+  }
+  if (e.name === 'CastError') return { status: 400, code: 'INVALID_VALUE', message: `Invalid value for ${e.path ?? 'a field'}.`, details: [{ path: e.path }] };
+  if (e.name === 'StrictModeError') return { status: 400, code: 'UNKNOWN_FIELD', message: 'The query names a field that does not exist.', details: [{ path: e.path }] };
+  if (e.name === 'VersionError') return { status: 409, code: 'STALE_WRITE', message: 'The record changed meanwhile; reload and try again.', details: [] };
+  if (e.name === 'ValidationError' && e.errors) {
+    return {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'The request is not valid.',
+      details: Object.values(e.errors).map((x) => ({ path: x.path, message: x.message, code: x.kind })),
+    };
+  }
+  return null;
+}
+
+/**
+ * The one place errors become replies: HTTP, socket acknowledgements, jobs and process events use it.
+ * 5xx are logged as errors with the stack; 4xx as info. Internal messages never leave the server.
+ */
+export function handleError(err: unknown, logger: Logger, where: Record<string, unknown> = {}): HandledError {
+  const known = fromKnown(err);
+  const requestId = currentRequestId();
+  if (known) {
+    logger.info({ ...where, code: known.code, status: known.status }, 'request refused');
+    return { status: known.status, headers: known.headers ?? {}, body: { error: { code: known.code, message: known.message, details: known.details, requestId } } };
+  }
+  logger.error({ ...where, err }, 'unexpected error');
+  return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Something went wrong on our side. The error was logged.', details: [], requestId } } };
+}
+
+function wantsHtml(req: Request): boolean {
+  if (req.path.startsWith('/api/')) return false;
+  return req.accepts(['html', 'json']) === 'html';
+}
+
+/** Express error middleware: JSON for the API, the error page for HTML. */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const handled = handleError(err, logger, { method: req.method, path: req.path });
+    res.status(handled.status).set(handled.headers);
+    if (wantsHtml(req)) {
+      if (handled.status === 401) {
+        res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return;
+      }
+      res.render('error', { title: String(handled.status), status: handled.status, ...handled.body.error });
+      return;
+    }
+    res.json(handled.body);
+  };
+}

@@ -1,0 +1,106 @@
+import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { Router, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { assertRole, type Actor } from './auth';
+import { withIdempotency } from './idempotency';
+import type { Role } from './schemas';
+import { ErrorResponse } from './schemas';
+import { parse } from './validate';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Everything about one API route: the schemas validate the request and describe it in OpenAPI. */
+export interface RouteSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  method: Method;
+  /** Express path below /api/v1, e.g. '/organisations/:id' */
+  path: string;
+  summary: string;
+  tags: string[];
+  /** 'public' needs nothing; 'any' needs a signed-in user; a list needs one of the roles. */
+  auth: 'public' | 'any' | readonly Role[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  response?: z.ZodType;
+  status?: number;
+  /** Stripe-style Idempotency-Key handling for POSTs that create orders, quotes, bids or money movements. */
+  idempotent?: boolean;
+}
+
+export interface RouteContext<B, Q, P> {
+  req: Request;
+  res: Response;
+  actor: Actor;
+  body: B;
+  query: Q;
+  params: P;
+}
+
+type Handler<B, Q, P> = (ctx: RouteContext<B, Q, P>) => Promise<unknown> | unknown;
+
+/** A JSON API router that validates with zod, checks roles, and registers every route in OpenAPI. */
+export class ApiRouter {
+  readonly router = Router();
+  readonly registry: OpenAPIRegistry;
+
+  constructor(registry: OpenAPIRegistry) {
+    this.registry = registry;
+  }
+
+  route<B extends z.ZodType = z.ZodType<undefined>, Q extends z.ZodType = z.ZodType<undefined>, P extends z.ZodType = z.ZodType<undefined>>(
+    spec: RouteSpec<B, Q, P>,
+    handler: Handler<z.output<B>, z.output<Q>, z.output<P>>,
+  ): void {
+    this.registry.registerPath({
+      method: spec.method,
+      path: `/api/v1${spec.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
+      summary: spec.summary,
+      tags: spec.tags,
+      security: spec.auth === 'public' ? [] : [{ bearerAuth: [] }],
+      request: {
+        ...(spec.params ? { params: spec.params as never } : {}),
+        ...(spec.query ? { query: spec.query as never } : {}),
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(spec.idempotent ? { headers: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } } as never] } : {}),
+      },
+      responses: {
+        [spec.status ?? 200]: spec.response
+          ? { description: 'OK', content: { 'application/json': { schema: spec.response } } }
+          : { description: 'OK' },
+        400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorResponse } } },
+        ...(spec.auth === 'public' ? {} : { 401: { description: 'Not signed in' }, 403: { description: 'Not allowed' } }),
+      },
+    });
+
+    this.router[spec.method](spec.path, async (req: Request, res: Response) => {
+      if (spec.auth !== 'public') assertRole(req.actor, spec.auth);
+      const params = spec.params ? parse(spec.params, req.params, 'path') : undefined;
+      const query = spec.query ? parse(spec.query, req.query, 'query') : undefined;
+      if (spec.body && (req.body === undefined || req.body === null || typeof req.body !== 'object' || !req.is('application/json'))) {
+        parse(spec.body, undefined, 'body');
+      }
+      const body = spec.body ? parse(spec.body, req.body, 'body') : undefined;
+      const run = async () => {
+        const result = await handler({ req, res, actor: req.actor as Actor, body, query, params } as RouteContext<z.output<B>, z.output<Q>, z.output<P>>);
+        return { status: result === undefined ? 204 : (spec.status ?? 200), body: result };
+      };
+      const reply = spec.idempotent ? await withIdempotency(req, run) : await run();
+      if (reply.status === 204) res.status(204).end();
+      else res.status(reply.status).json(reply.body);
+    });
+  }
+}
+
+/** The OpenAPI 3 document generated from every registered route's schemas. */
+export function openApiDocument(registry: OpenAPIRegistry, serverUrl: string): ReturnType<OpenApiGeneratorV3['generateDocument']> {
+  registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+    openapi: '3.0.3',
+    info: {
+      title: 'Drug group-purchasing marketplace API',
+      version: '1',
+      description: 'Shortage-drug quotation rounds, volume-based procurement, credit, bank-guaranteed payment and delivery tracking. Amounts are integer fen (CNY cents).',
+    },
+    servers: [{ url: serverUrl }],
+  });
+}

@@ -1,0 +1,30 @@
+import { Types } from 'mongoose';
+import { ValidationError } from './errors';
+import { trusted } from './mongo';
+
+/** Opaque cursor over (sortValue, _id) for stable pagination in descending order. */
+export function encodeCursor(at: Date, id: Types.ObjectId | string): string {
+  return Buffer.from(`${at.getTime()}:${String(id)}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
+  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d{1,15}):([a-f0-9]{24})$/.exec(raw);
+  if (!m) throw new ValidationError({ code: 'INVALID_CURSOR', message: 'The page cursor is not valid.' });
+  return { at: new Date(Number(m[1])), id: new Types.ObjectId(m[2]) };
+}
+
+/** Mongo filter for "older than the cursor" when sorting by { [field]: -1, _id: -1 }. */
+export function beforeCursor(field: string, cursor?: string): Record<string, unknown> {
+  if (!cursor) return {};
+  const c = decodeCursor(cursor);
+  return { $or: [{ [field]: trusted({ $lt: c.at }) }, { [field]: c.at, _id: trusted({ $lt: c.id }) }] };
+}
+
+/** Slices one extra row off a page query and returns the next cursor. */
+export function pageOf<T extends { _id: Types.ObjectId }>(rows: T[], limit: number, at: (row: T) => Date): { rows: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { rows, nextCursor: null };
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1]!;
+  return { rows: page, nextCursor: encodeCursor(at(last), last._id) };
+}

@@ -1,0 +1,147 @@
+import { Queue, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { handleError } from './error-handler';
+import type { Logger } from './logger';
+import { runWithContext } from './request-context';
+import { parse } from './validate';
+
+/** A job's name and payload schema; modules enqueue by spec, `jobs/` binds one handler per spec. */
+export interface JobSpec<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly schema: S;
+  readonly attempts: number;
+}
+
+const knownSpecs = new Map<string, JobSpec>();
+
+/** Declares a job; names are unique across the app. */
+export function defineJob<S extends z.ZodType>(name: string, schema: S, options: { attempts?: number } = {}): JobSpec<S> {
+  if (knownSpecs.has(name)) throw new Error(`job "${name}" is declared twice`);
+  const spec: JobSpec<S> = { name, schema, attempts: options.attempts ?? 5 };
+  knownSpecs.set(name, spec);
+  return spec;
+}
+
+export interface JobHandler {
+  spec: JobSpec;
+  run: (payload: unknown, job: Job) => Promise<unknown>;
+}
+
+/** Binds a handler to a job spec with the payload type inferred from the spec's schema. */
+export function handle<S extends z.ZodType>(spec: JobSpec<S>, run: (payload: z.output<S>, job: Job) => Promise<unknown>): JobHandler {
+  return { spec, run: run as JobHandler['run'] };
+}
+
+/** Checks the registry at start-up: every declared job has exactly one handler, and no handler lacks a spec. */
+export function checkJobRegistry(handlers: JobHandler[]): Map<string, JobHandler> {
+  const byName = new Map<string, JobHandler>();
+  for (const h of handlers) {
+    if (byName.has(h.spec.name)) throw new Error(`job "${h.spec.name}" has two handlers`);
+    if (knownSpecs.get(h.spec.name) !== h.spec) throw new Error(`job "${h.spec.name}" has a handler but no spec`);
+    byName.set(h.spec.name, h);
+  }
+  const missing = [...knownSpecs.keys()].filter((n) => !byName.has(n));
+  if (missing.length) throw new Error(`jobs without a handler: ${missing.join(', ')}`);
+  return byName;
+}
+
+export interface EnqueueOptions {
+  /** Deterministic id: a second enqueue with the same id is a no-op while the first is kept. */
+  jobId?: string;
+  runAt?: Date;
+  delayMs?: number;
+}
+
+const QUEUE_NAME = 'jobs';
+
+/** The app's job queue (producer side) and, in worker roles, its workers. */
+export class Queues {
+  readonly queue: Queue;
+  private readonly connection: Redis;
+  private worker?: Worker;
+  private workerConnection?: Redis;
+
+  constructor(private readonly redisUrl: string, private readonly prefix: string, private readonly logger: Logger, private readonly clock: () => Date = () => new Date()) {
+    // NOTE: producers fail fast when Redis is down instead of queueing commands in memory.
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.connection.on('error', (err) => logger.warn({ err: err.message }, 'queue redis error'));
+    this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix });
+  }
+
+  private delayFor(opts: EnqueueOptions): number {
+    if (opts.runAt) return Math.max(0, opts.runAt.getTime() - this.clock().getTime());
+    return Math.max(0, opts.delayMs ?? 0);
+  }
+
+  /** Validates the payload against the spec and adds the job. */
+  async enqueue<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, opts: EnqueueOptions = {}): Promise<void> {
+    parse(spec.schema, payload, `job ${spec.name}`);
+    const options: JobsOptions = {
+      jobId: opts.jobId,
+      delay: this.delayFor(opts),
+      attempts: spec.attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    };
+    await this.queue.add(spec.name, payload, options);
+  }
+
+  /** Moves a scheduled job to a new time; adds it if it is not waiting any more. Never duplicates it. */
+  async reschedule<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, jobId: string, runAt: Date): Promise<void> {
+    const existing = await this.queue.getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'delayed') {
+        await existing.changeDelay(this.delayFor({ runAt }));
+        return;
+      }
+      if (state === 'waiting' || state === 'active' || state === 'prioritized' || state === 'waiting-children') {
+        // NOTE: already due or running; the handler re-reads the database and re-schedules itself if early.
+        return;
+      }
+      await existing.remove().catch(() => undefined);
+    }
+    await this.enqueue(spec, payload, { jobId, runAt });
+  }
+
+  /** Starts the worker that runs every registered handler; each job runs in its own request context. */
+  startWorker(handlers: JobHandler[], concurrency = 4): Worker {
+    const byName = checkJobRegistry(handlers);
+    this.workerConnection = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    this.workerConnection.on('error', (err) => this.logger.warn({ err: err.message }, 'worker redis error'));
+    this.worker = new Worker(
+      QUEUE_NAME,
+      async (job) => {
+        const handler = byName.get(job.name);
+        if (!handler) throw new Error(`no handler for job ${job.name}`);
+        return runWithContext({ requestId: `job:${job.name}:${job.id}` }, async () => {
+          const payload = parse(handler.spec.schema, job.data, `job ${job.name}`);
+          return handler.run(payload, job);
+        });
+      },
+      { connection: this.workerConnection, prefix: this.prefix, concurrency },
+    );
+    this.worker.on('failed', (job, err) => {
+      handleError(err, this.logger, { job: job?.name, jobId: job?.id, attempt: job?.attemptsMade });
+    });
+    this.worker.on('error', (err) => this.logger.warn({ err: err.message }, 'worker error'));
+    return this.worker;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.connection.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    this.workerConnection?.disconnect();
+    this.connection.disconnect();
+  }
+}

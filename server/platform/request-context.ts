@@ -1,0 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+export interface RequestContext {
+  requestId: string;
+  userId?: string;
+  orgId?: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` with a request context (HTTP request, socket event or job) carried through async calls. */
+export function runWithContext<T>(ctx: Partial<RequestContext>, fn: () => T): T {
+  return storage.run({ ...ctx, requestId: ctx.requestId ?? randomUUID() }, fn);
+}
+
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+export function currentRequestId(): string | undefined {
+  return storage.getStore()?.requestId;
+}

@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../server/platform/config';
+
+describe('config', () => {
+  it('parses defaults into a frozen, typed object', () => {
+    const c = loadConfig({});
+    expect(c.port).to.equal(3000);
+    expect(c.mongodbDb).to.equal('gpo');
+    expect(c.demoMode).to.equal(true);
+    expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('fails fast listing every invalid setting', () => {
+    expect(() => loadConfig({ PORT: 'eighty', MONGODB_URI: 'postgres://x', LOG_LEVEL: 'loud' }))
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.matches(/PORT/)
+      .and.matches(/MONGODB_URI/)
+      .and.matches(/LOG_LEVEL/);
+  });
+
+  it('requires a strong JWT secret in production and turns demo mode off there', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(/JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).to.throw(/at least 32/);
+    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) });
+    expect(c.demoMode).to.equal(false);
+  });
+});

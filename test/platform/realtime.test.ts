@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import type { Types } from 'mongoose';
+import { io as ioClient } from 'socket.io-client';
+import { User } from '../../server/modules/identity';
+import { notifyUsers } from '../../server/modules/notifications';
+import { buildUser, connectSocket, emitAck, nextEvent } from '../support/factories';
+import { testApp } from '../support/global';
+
+function connectError(opts: Parameters<typeof ioClient>[1]): Promise<{ message: string; data?: { code: string } }> {
+  const socket = ioClient(testApp().url, { transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.close();
+      reject(new Error('connected without valid credentials'));
+    });
+    socket.once('connect_error', (err: Error & { data?: { code: string } }) => {
+      socket.close();
+      resolve({ message: err.message, data: err.data });
+    });
+  });
+}
+
+describe('realtime', () => {
+  it('refuses a handshake without credentials, with a bad token, or from a foreign origin', async () => {
+    expect((await connectError({})).data?.code).to.equal('UNAUTHENTICATED');
+    expect((await connectError({ auth: { token: 'forged.token.value' } })).data?.code).to.equal('UNAUTHENTICATED');
+    const u = await buildUser('pharmacist');
+    expect((await connectError({ auth: { token: u.token }, extraHeaders: { origin: 'https://evil.example' } })).data?.code).to.equal('ORIGIN_REFUSED');
+  });
+
+  it('pushes a stored notification live to its user only, and acknowledges mark-read', async () => {
+    const a = await buildUser('pharmacist');
+    const b = await buildUser('pharmacist');
+    const sa = await connectSocket(a.token);
+    const sb = await connectSocket(b.token);
+    try {
+      let bGot = 0;
+      sb.on('notification:created', () => (bGot += 1));
+      const owner = await User.findById(a.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
+      const received = nextEvent<{ id: string; title: string }>(sa, 'notification:created');
+      await notifyUsers([owner!], { kind: 'test', title: '新挂网目录', body: '请查看' });
+      const n = await received;
+      expect(n.title).to.equal('新挂网目录');
+      const ack = await emitAck<{ unread: number }>(sa, 'notification:read', { id: n.id });
+      expect(ack.data).to.deep.equal({ unread: 0 });
+      const bad = await emitAck(sa, 'notification:read', { id: { $ne: null } });
+      expect(bad.error?.code).to.equal('VALIDATION_FAILED');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bGot).to.equal(0);
+    } finally {
+      sa.close();
+      sb.close();
+    }
+  });
+
+  it('tells a (re)connecting client its unread count at once', async () => {
+    const a = await buildUser('distributor');
+    const owner = await User.findById(a.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
+    await notifyUsers([owner!], { kind: 'test', title: 'while offline', body: 'stored' });
+    const socket = (await import('socket.io-client')).io(testApp().url, { transports: ['websocket'], auth: { token: a.token }, reconnection: false, forceNew: true });
+    try {
+      const ready = await nextEvent<{ unreadNotifications: number; userId: string }>(socket, 'session:ready');
+      expect(ready).to.include({ userId: a.id, unreadNotifications: 1 });
+    } finally {
+      socket.close();
+    }
+  });
+});
