@@ -4,6 +4,7 @@ import type { Logger } from '../platform/logger';
 import type { AppSocket, SocketModule } from '../platform/realtime';
 import { auditPages, auditRoutes } from './audit';
 import { identityPages, identityRoutes } from './identity';
+import { settingsRoutes } from './settings';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
 
 /** What a feature module plugs into the app: JSON routes, pages, socket handlers, event subscriptions. */
@@ -21,5 +22,6 @@ export interface FeatureModule {
 export const featureModules: FeatureModule[] = [
   { name: 'identity', api: identityRoutes, pages: identityPages },
   { name: 'audit', api: auditRoutes, pages: auditPages },
+  { name: 'settings', api: settingsRoutes },
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
 ];

@@ -1,0 +1,27 @@
+import type { Actor } from '../../platform/auth';
+import { now } from '../../platform/context';
+import { recordAudit } from '../audit';
+import { SettingsDoc } from './settings.model';
+import { PlatformSettings, type PlatformSettingsPatchInput, type PlatformSettingsValue } from './settings.schemas';
+
+const KEY = 'platform';
+
+/** The current platform settings: stored values over the defaults. */
+export async function getSettings(): Promise<PlatformSettingsValue> {
+  const doc = await SettingsDoc.findById(KEY).lean<{ value: Record<string, unknown> }>();
+  return PlatformSettings.parse(doc?.value ?? {});
+}
+
+/** Operator: changes some settings; the result is validated whole before it is stored. */
+export async function updateSettings(actor: Pick<Actor, 'id' | 'name' | 'orgId' | 'orgName'> | null, patch: PlatformSettingsPatchInput): Promise<PlatformSettingsValue> {
+  const current = await getSettings();
+  const merged = PlatformSettings.parse({
+    orders: { ...current.orders, ...patch.orders },
+    finance: { ...current.finance, ...patch.finance },
+    credit: { ...current.credit, ...patch.credit },
+    quotation: { ...current.quotation, ...patch.quotation },
+  });
+  await SettingsDoc.updateOne({ _id: KEY }, { $set: { value: merged, updatedAt: now(), updatedBy: actor?.id } }, { upsert: true });
+  await recordAudit(actor, { action: 'settings.update', targetType: 'settings', targetId: KEY, summary: `changed ${Object.keys(patch).join(', ')}` });
+  return merged;
+}
