@@ -14,6 +14,7 @@ import { pingMongo } from './platform/mongo';
 import { currentRequestId, runWithContext } from './platform/request-context';
 import { setupViews } from './platform/views';
 import { featureModules } from './modules/registry';
+import { unreadCount } from './modules/notifications';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -67,7 +68,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 200 }));
   app.use(cookieParser());
   app.use(authMiddleware(config, deps.resolveSession));
-  app.use((req, res, next) => {
+  app.use(async (req, res, next) => {
     const lang = resolveLang(req);
     if (req.query.lang === 'zh' || req.query.lang === 'en') res.cookie(LANG_COOKIE, lang, { sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000 });
     const a = req.actor;
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
     res.locals.currentPath = req.path;
     res.locals.user = a ? { id: a.id, name: a.name, email: a.email, role: a.role, orgId: a.orgId, orgName: a.orgName, orgType: a.orgType } : undefined;
     res.locals.requestId = res.get('x-request-id');
+    if (a && req.method === 'GET' && !req.path.startsWith('/api/')) res.locals.unreadCount = await unreadCount(a.id);
     if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId }, next);
     else next();
   });

@@ -40,6 +40,7 @@ export async function buildOrg(overrides: { type?: OrgType; name?: string; hospi
 
 export interface TestUser {
   id: string;
+  name: string;
   email: string;
   password: string;
   role: Role;
@@ -74,9 +75,10 @@ export async function buildUser(role: Role, opts: { org?: { id: string; name: st
   const org = opts.org ?? (await buildOrg({ type: ORG_TYPE_OF[role], hospitalLevel: opts.hospitalLevel }));
   const email = `${role}-${uniq()}@test.gpo`;
   const password = `pw-${uniq()}-123`;
-  const user = (await createUser(SYSTEM, { orgId: org.id, name: `${role} ${uniq()}`, email, role, password })) as unknown as { id: string };
+  const name = `${role} ${uniq()}`;
+  const user = (await createUser(SYSTEM, { orgId: org.id, name, email, role, password })) as unknown as { id: string };
   const session = await login(email, password, { ip: `factory-${uniq()}` });
-  return { id: user.id, email, password, role, org: { id: org.id, name: org.name, type: org.type }, token: session.token, api: () => apiWithToken(session.token) };
+  return { id: user.id, name, email, password, role, org: { id: org.id, name: org.name, type: org.type }, token: session.token, api: () => apiWithToken(session.token) };
 }
 
 /** A socket.io client authenticated with the user's token; resolves once connected. */
