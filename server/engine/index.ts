@@ -1,0 +1,65 @@
+// Embedded MongoDB-wire-compatible engine (development and test infrastructure).
+// See README.md in this folder.
+import { Engine } from './commands';
+import { WireServer } from './server';
+
+export interface StartEngineOptions {
+  /** TCP port; 0 picks a free one */
+  port?: number;
+  host?: string;
+  /** data directory (journal + snapshot); omitted or `memory: true` keeps everything in memory */
+  dbpath?: string;
+  memory?: boolean;
+  fsync?: 'always' | 'batch' | 'never';
+  logger?: (msg: string) => void;
+  /** abort transactions older than this (default 60 s, as mongod) */
+  transactionLifetimeMs?: number;
+}
+
+export interface RunningEngine {
+  port: number;
+  /** `mongodb://127.0.0.1:PORT/` — append a database name */
+  uri: string;
+  close(): Promise<void>;
+  /** the in-process engine (tests and benchmarks) */
+  engine: Engine;
+}
+
+export async function startEngine(opts: StartEngineOptions = {}): Promise<RunningEngine> {
+  const log = opts.logger ?? (() => undefined);
+  const engine = new Engine();
+  engine.log = log;
+  if (opts.transactionLifetimeMs !== undefined) engine.store.txnLifetimeMs = opts.transactionLifetimeMs;
+  let persistence: { close(): Promise<void>; durable(): Promise<void> } | null = null;
+  if (opts.dbpath && !opts.memory) {
+    const { openPersistence } = await import('./persistence');
+    persistence = await openPersistence(engine.store, opts.dbpath, { fsync: opts.fsync ?? 'batch', log });
+    engine.hooks.durable = () => persistence!.durable();
+  }
+  const server = new WireServer(engine, log);
+  const host = opts.host ?? '127.0.0.1';
+  let port: number;
+  try {
+    port = await server.listen(opts.port ?? 0, host);
+  } catch (e) {
+    engine.close();
+    await persistence?.close();
+    throw e;
+  }
+  engine.hooks.port = () => port;
+  const uriHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  let closed: Promise<void> | null = null;
+  return {
+    port,
+    uri: `mongodb://${uriHost}:${port}/`,
+    engine,
+    close() {
+      closed ??= (async () => {
+        await server.close();
+        engine.close();
+        await persistence?.close();
+      })();
+      return closed;
+    },
+  };
+}
