@@ -1,0 +1,126 @@
+// Sessions and transactions through Mongoose: commit, abort, write conflicts, snapshot reads.
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { getMongoUri } from '../support/mongo';
+
+describe('engine: transactions', () => {
+  let conn: mongoose.Connection;
+  let Account: mongoose.Model<{ owner: string; balance: number }>;
+
+  before(async () => {
+    conn = await mongoose.createConnection(await getMongoUri('engine_txn')).asPromise();
+    await conn.dropDatabase();
+    Account = conn.model('Account', new mongoose.Schema({ owner: { type: String, unique: true }, balance: Number }));
+    await Account.init();
+  });
+  after(async () => {
+    await conn?.close();
+  });
+  beforeEach(async () => {
+    await Account.deleteMany({});
+    await Account.create([
+      { owner: 'a', balance: 100 },
+      { owner: 'b', balance: 0 },
+    ]);
+  });
+
+  it('commits all writes of connection.transaction() atomically', async () => {
+    await conn.transaction(async (session) => {
+      await Account.updateOne({ owner: 'a' }, { $inc: { balance: -30 } }, { session });
+      await Account.updateOne({ owner: 'b' }, { $inc: { balance: 30 } }, { session });
+    });
+    const all = await Account.find().sort({ owner: 1 }).lean();
+    expect(all.map((x) => x.balance)).to.deep.equal([70, 30]);
+  });
+
+  it('aborts cleanly when the callback throws', async () => {
+    let thrown: unknown;
+    try {
+      await conn.transaction(async (session) => {
+        await Account.updateOne({ owner: 'a' }, { $inc: { balance: -30 } }, { session });
+        await Account.create([{ owner: 'c', balance: 5 }], { session });
+        throw new Error('boom');
+      });
+    } catch (e) {
+      thrown = e;
+    }
+    expect((thrown as Error).message).to.equal('boom');
+    const all = await Account.find().sort({ owner: 1 }).lean();
+    expect(all.map((x) => [x.owner, x.balance])).to.deep.equal([
+      ['a', 100],
+      ['b', 0],
+    ]);
+  });
+
+  it('isolates uncommitted writes and reads its own snapshot', async () => {
+    const session = await conn.startSession();
+    try {
+      session.startTransaction();
+      await Account.updateOne({ owner: 'a' }, { $set: { balance: 1 } }, { session });
+      // outside the transaction: still the committed value
+      expect((await Account.findOne({ owner: 'a' }).lean())?.balance).to.equal(100);
+      // inside: its own write
+      expect((await Account.findOne({ owner: 'a' }).session(session).lean())?.balance).to.equal(1);
+      // a write committed by someone else after the snapshot is not visible inside
+      await Account.updateOne({ owner: 'b' }, { $set: { balance: 7 } });
+      expect((await Account.findOne({ owner: 'b' }).session(session).lean())?.balance).to.equal(0);
+      await session.commitTransaction();
+    } finally {
+      await session.endSession();
+    }
+    expect((await Account.findOne({ owner: 'a' }).lean())?.balance).to.equal(1);
+    expect((await Account.findOne({ owner: 'b' }).lean())?.balance).to.equal(7);
+  });
+
+  it('reports a write conflict as code 112 with TransientTransactionError', async () => {
+    const s1 = await conn.startSession();
+    const s2 = await conn.startSession();
+    try {
+      s1.startTransaction();
+      s2.startTransaction();
+      await Account.updateOne({ owner: 'a' }, { $inc: { balance: 1 } }, { session: s1 });
+      let caught: (Error & { code?: number; hasErrorLabel?: (l: string) => boolean }) | undefined;
+      try {
+        await Account.updateOne({ owner: 'a' }, { $inc: { balance: 1 } }, { session: s2 });
+      } catch (e) {
+        caught = e as typeof caught;
+      }
+      expect(caught?.code).to.equal(112);
+      expect(caught?.hasErrorLabel?.('TransientTransactionError')).to.equal(true);
+      await s1.commitTransaction();
+      await s2.abortTransaction().catch(() => undefined);
+    } finally {
+      await s1.endSession();
+      await s2.endSession();
+    }
+    expect((await Account.findOne({ owner: 'a' }).lean())?.balance).to.equal(101);
+  });
+
+  it('retries conflicting concurrent transactions until all succeed', async () => {
+    const work = Array.from({ length: 8 }, () =>
+      conn.transaction(async (session) => {
+        const a = await Account.findOne({ owner: 'a' }).session(session);
+        await Account.updateOne({ _id: a!._id }, { $inc: { balance: -1 } }, { session });
+        await Account.updateOne({ owner: 'b' }, { $inc: { balance: 1 } }, { session });
+      }),
+    );
+    await Promise.all(work);
+    const all = await Account.find().sort({ owner: 1 }).lean();
+    expect(all.map((x) => x.balance)).to.deep.equal([92, 8]);
+  });
+
+  it('makes a non-transactional write wait for the transaction holding the document', async () => {
+    const session = await conn.startSession();
+    try {
+      session.startTransaction();
+      await Account.updateOne({ owner: 'a' }, { $inc: { balance: 10 } }, { session });
+      const outside = Account.updateOne({ owner: 'a' }, { $inc: { balance: 1 } });
+      await new Promise((r) => setTimeout(r, 50));
+      await session.commitTransaction();
+      await outside;
+    } finally {
+      await session.endSession();
+    }
+    expect((await Account.findOne({ owner: 'a' }).lean())?.balance).to.equal(111);
+  });
+});
