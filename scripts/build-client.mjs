@@ -1,0 +1,52 @@
+// Bundles the browser code: client/main.ts and every client/pages/*.ts → public/build/ (ESM,
+// minified, source maps, shared chunks), and copies client/styles/app.css. The app serves
+// public/build/ at /static. Prints one line; exits non-zero on any error.
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const clientDir = join(root, 'client');
+const outdir = join(root, 'public', 'build');
+
+async function pageEntries() {
+  const dir = join(clientDir, 'pages');
+  const names = await readdir(dir).catch(() => []);
+  return names.filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts')).map((n) => join(dir, n));
+}
+
+const started = Date.now();
+try {
+  const entryPoints = [join(clientDir, 'main.ts'), ...(await pageEntries())];
+  // NOTE: chunk names carry a hash, so stale ones would pile up without a clean output directory.
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  const result = await build({
+    entryPoints,
+    outdir,
+    outbase: clientDir,
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'silent',
+    metafile: true,
+  });
+  await copyFile(join(clientDir, 'styles', 'app.css'), join(outdir, 'app.css'));
+  const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+  const warnings = result.warnings.length ? `, ${result.warnings.length} warning(s)` : '';
+  console.log(`client: ${entryPoints.length} entries → public/build (${(bytes / 1024).toFixed(0)} KiB incl. maps) in ${Date.now() - started} ms${warnings}`);
+} catch (err) {
+  const messages = err && Array.isArray(err.errors) && err.errors.length
+    ? err.errors.map((e) => `${e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : ''}${e.text}`).join('\n')
+    : String(err && err.stack ? err.stack : err);
+  console.error(`client: build failed\n${messages}`);
+  process.exit(1);
+}
