@@ -55,6 +55,12 @@ export interface EnqueueOptions {
 
 const QUEUE_NAME = 'jobs';
 
+// NOTE: BullMQ refuses custom job ids containing ':' (except its own 3-part repeatable ids), while
+// modules name scheduled work `invoice-settle:<id>`; ids are encoded so any string is a valid id.
+export function bullJobId(jobId: string): string {
+  return encodeURIComponent(jobId);
+}
+
 /** The app's job queue (producer side) and, in worker roles, its workers. */
 export class Queues {
   readonly queue: Queue;
@@ -78,7 +84,7 @@ export class Queues {
   async enqueue<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, opts: EnqueueOptions = {}): Promise<void> {
     parse(spec.schema, payload, `job ${spec.name}`);
     const options: JobsOptions = {
-      jobId: opts.jobId,
+      jobId: opts.jobId === undefined ? undefined : bullJobId(opts.jobId),
       delay: this.delayFor(opts),
       attempts: spec.attempts,
       backoff: { type: 'exponential', delay: 1000 },
@@ -88,9 +94,14 @@ export class Queues {
     await this.queue.add(spec.name, payload, options);
   }
 
+  /** The stored job with a deterministic id (as given to enqueue), if Redis still holds it. */
+  async getJob(jobId: string): Promise<Job | undefined> {
+    return this.queue.getJob(bullJobId(jobId));
+  }
+
   /** Moves a scheduled job to a new time; adds it if it is not waiting any more. Never duplicates it. */
   async reschedule<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, jobId: string, runAt: Date): Promise<void> {
-    const existing = await this.queue.getJob(jobId);
+    const existing = await this.queue.getJob(bullJobId(jobId));
     if (existing) {
       const state = await existing.getState();
       if (state === 'delayed') {
