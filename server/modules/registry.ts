@@ -3,6 +3,7 @@ import type { ApiRouter } from '../platform/http';
 import type { Logger } from '../platform/logger';
 import type { AppSocket, SocketModule } from '../platform/realtime';
 import { auditPages, auditRoutes } from './audit';
+import { creditRoutes } from './credit';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
@@ -24,4 +25,5 @@ export const featureModules: FeatureModule[] = [
   { name: 'audit', api: auditRoutes, pages: auditPages },
   { name: 'settings', api: settingsRoutes },
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
+  { name: 'credit', api: creditRoutes },
 ];

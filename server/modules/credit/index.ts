@@ -1,0 +1,5 @@
+/** Distributor credit: commitment letters, the trading gate, breaches, scores, sanctions, appeals and repair. */
+export { assertMayTrade, ensureDefaultCommitment, defaultCommitmentBody, versionInForce, type TradingAction } from './credit.commitment';
+export { creditBadges, type CreditBadge } from './credit.standing';
+export { creditRoutes } from './credit.routes';
+import './credit.seed';

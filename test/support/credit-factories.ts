@@ -1,0 +1,71 @@
+// Credit helpers for every module's tests: sign the commitment through the real API, and build a
+// distributor that may trade.
+import { readFileSync } from 'node:fs';
+import { buildUser, type TestUser } from './factories';
+
+const DEFAULT_BODY_FILE = new URL('../../templates/commitments/default.zh.hbs', import.meta.url);
+
+let operator: TestUser | undefined;
+
+/** An operator user shared by the credit helpers (created once per run). */
+export async function creditOperator(): Promise<TestUser> {
+  operator ??= await buildUser('operator');
+  return operator;
+}
+
+interface VersionRow {
+  id: string;
+  version: number;
+  state: 'in_force' | 'scheduled' | 'superseded' | 'withdrawn';
+}
+
+/** Publishes the default letter text as a new version effective now (or at `effectiveAt`). */
+export async function publishCommitmentVersion(opts: { effectiveAt?: Date; title?: string; body?: string } = {}): Promise<VersionRow & { effectiveAt: string }> {
+  const op = await creditOperator();
+  const res = await op
+    .api()
+    .post('/api/v1/credit/commitment-versions', {
+      title: opts.title ?? '药品集团采购配送企业违约惩戒承诺书',
+      body: opts.body ?? readFileSync(DEFAULT_BODY_FILE, 'utf8'),
+      ...(opts.effectiveAt ? { effectiveAt: opts.effectiveAt.toISOString() } : {}),
+    });
+  if (res.status !== 201) throw new Error(`publishing a commitment version failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Withdraws a scheduled version (cleans up after a test that published one for the future). */
+export async function withdrawCommitmentVersion(versionId: string): Promise<void> {
+  const op = await creditOperator();
+  const res = await op.api().post(`/api/v1/credit/commitment-versions/${versionId}/withdraw`);
+  if (res.status !== 200) throw new Error(`withdrawing a commitment version failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+async function signVersion(user: TestUser, versionId?: string): Promise<{ id: string; textSha256: string; version: number }> {
+  const preview = await user.api().get(`/api/v1/credit/commitment${versionId ? `?versionId=${versionId}` : ''}`);
+  if (preview.status !== 200) throw new Error(`reading the commitment failed: ${preview.status} ${JSON.stringify(preview.body)}`);
+  const res = await user.api().post('/api/v1/credit/commitment/sign', { versionId: preview.body.version.id, textSha256: preview.body.textSha256 });
+  if (res.status !== 201) throw new Error(`signing the commitment failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.signature;
+}
+
+/**
+ * Signs the version in force (publishing the default version first if none exists) through the real
+ * API, and any version already scheduled to take effect later, so the distributor stays able to
+ * trade when a test moves the clock forward. Returns the signature of the version in force.
+ */
+export async function signCommitment(user: TestUser): Promise<{ id: string; textSha256: string; version: number }> {
+  const list = await user.api().get('/api/v1/credit/commitment-versions');
+  if (list.status !== 200) throw new Error(`listing commitment versions failed: ${list.status}`);
+  const versions = list.body.data as VersionRow[];
+  if (!versions.some((v) => v.state === 'in_force')) await publishCommitmentVersion();
+  const signature = await signVersion(user);
+  for (const v of versions.filter((x) => x.state === 'scheduled')) await signVersion(user, v.id);
+  return signature;
+}
+
+/** A distributor user whose organisation has signed the commitment in force. */
+export async function buildTradingDistributor(): Promise<TestUser> {
+  const user = await buildUser('distributor');
+  await signCommitment(user);
+  return user;
+}
