@@ -212,7 +212,7 @@ describe('views and i18n', () => {
       const app = appRendering('admin/organisations', {
         user: { ...pharmacist, role: 'operator', orgType: 'operator' },
         lang: 'en',
-        organisations: [{ id: 'o1', name: '清远市人民医院', type: 'hospital', level: 3, address: '清远市', userCount: 2 }],
+        organisations: [{ id: 'o1', name: '清远市人民医院', type: 'hospital', hospitalLevel: 3, address: '清远市', userCount: 2 }],
         users: [{ id: 'u1', name: '李药师', email: 'li@h.cn', role: 'pharmacist', orgName: '清远市人民医院', disabled: true }],
         roleOptions: [{ value: 'pharmacist', label: 'Pharmacist' }],
         orgTypeOptions: [{ value: 'hospital', label: 'Hospital' }],
