@@ -7,6 +7,11 @@ import { formatDateTime } from '../lib/format';
 import { t } from '../lib/i18n';
 import { showToast } from '../lib/toast';
 
+/** Both read routes answer with the user's remaining unread count. */
+interface UnreadReply {
+  unread: number;
+}
+
 function markItemRead(item: Element): void {
   item.classList.remove('is-unread');
   item.querySelector('.notice__unread')?.remove();
@@ -29,15 +34,17 @@ function renderSummary(count: number): void {
 registerAction('notification-read', async (el) => {
   const id = el.dataset.id;
   if (!id) return;
+  let reply: UnreadReply | undefined;
   try {
-    await api('POST', `/api/v1/notifications/${encodeURIComponent(id)}/read`);
+    reply = await api<UnreadReply>('POST', `/api/v1/notifications/${encodeURIComponent(id)}/read`);
   } catch (err) {
     toastError(err);
     return;
   }
   const item = el.closest('[data-notification-id]');
   if (item) markItemRead(item);
-  changeUnreadCount(-1);
+  if (typeof reply?.unread === 'number') setUnreadCount(reply.unread);
+  else changeUnreadCount(-1);
 });
 
 registerAction('notifications-read-all', async () => {
