@@ -2,7 +2,6 @@
 // embedded engine (or use MONGODB_URI) and check Redis once for the whole run.
 module.exports = {
   'node-option': ['import=tsx'],
-  spec: ['test/**/*.test.ts'],
   require: ['test/support/global.ts'],
   reporter: './test/support/totals-reporter.cjs',
   'forbid-only': true,
