@@ -1,6 +1,7 @@
 // Embedded MongoDB-wire-compatible engine (development and test infrastructure).
 // See README.md in this folder.
 import { Engine } from './commands';
+import { type Persistence, openPersistence } from './persistence';
 import { WireServer } from './server';
 
 export interface StartEngineOptions {
@@ -14,6 +15,8 @@ export interface StartEngineOptions {
   logger?: (msg: string) => void;
   /** abort transactions older than this (default 60 s, as mongod) */
   transactionLifetimeMs?: number;
+  /** with dbpath: write a snapshot and start a new journal when the journal exceeds this (default 64 MiB) */
+  compactBytes?: number;
 }
 
 export interface RunningEngine {
@@ -23,6 +26,8 @@ export interface RunningEngine {
   close(): Promise<void>;
   /** the in-process engine (tests and benchmarks) */
   engine: Engine;
+  /** the journal/snapshot layer when running with a dbpath */
+  persistence: Persistence | null;
 }
 
 export async function startEngine(opts: StartEngineOptions = {}): Promise<RunningEngine> {
@@ -30,10 +35,9 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Runnin
   const engine = new Engine();
   engine.log = log;
   if (opts.transactionLifetimeMs !== undefined) engine.store.txnLifetimeMs = opts.transactionLifetimeMs;
-  let persistence: { close(): Promise<void>; durable(): Promise<void> } | null = null;
+  let persistence: Persistence | null = null;
   if (opts.dbpath && !opts.memory) {
-    const { openPersistence } = await import('./persistence');
-    persistence = await openPersistence(engine.store, opts.dbpath, { fsync: opts.fsync ?? 'batch', log });
+    persistence = await openPersistence(engine.store, opts.dbpath, { fsync: opts.fsync ?? 'batch', log, compactBytes: opts.compactBytes });
     engine.hooks.durable = () => persistence!.durable();
   }
   const server = new WireServer(engine, log);
@@ -53,6 +57,7 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Runnin
     port,
     uri: `mongodb://${uriHost}:${port}/`,
     engine,
+    persistence,
     close() {
       closed ??= (async () => {
         await server.close();

@@ -3,14 +3,17 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { getMongoUri } from '../support/mongo';
 
+const accountSchema = new mongoose.Schema({ owner: { type: String, unique: true }, balance: Number });
+const accountModel = (c: mongoose.Connection) => c.model('Account', accountSchema);
+
 describe('engine: transactions', () => {
   let conn: mongoose.Connection;
-  let Account: mongoose.Model<{ owner: string; balance: number }>;
+  let Account: ReturnType<typeof accountModel>;
 
   before(async () => {
     conn = await mongoose.createConnection(await getMongoUri('engine_txn')).asPromise();
     await conn.dropDatabase();
-    Account = conn.model('Account', new mongoose.Schema({ owner: { type: String, unique: true }, balance: Number }));
+    Account = accountModel(conn);
     await Account.init();
   });
   after(async () => {

@@ -1,0 +1,197 @@
+// Durability of --dbpath: restart, torn journal tails, compaction, the directory lock, and a
+// child engine SIGKILLed in the middle of a write loop. Engine-only (skipped against MONGODB_URI).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Decimal128, Double, Long, MongoClient, ObjectId } from 'mongodb';
+import { startEngine } from '../../server/engine/index';
+import { spawnEngine } from '../../server/engine/spawn';
+import { usingEmbeddedEngine } from '../support/mongo';
+
+function tmpDir(tag: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `engine-${tag}-`));
+}
+
+const suite = usingEmbeddedEngine() ? describe : describe.skip;
+
+suite('engine: persistence', () => {
+  const dirs: string[] = [];
+  const mk = (tag: string) => {
+    const d = tmpDir(tag);
+    dirs.push(d);
+    return d;
+  };
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('keeps documents, indexes and BSON types across a clean restart', async () => {
+    const dir = mk('restart');
+    const e1 = await startEngine({ dbpath: dir });
+    const c1 = await MongoClient.connect(`${e1.uri}p`);
+    const id = new ObjectId();
+    await c1.db().collection('t').createIndex({ email: 1 }, { unique: true, partialFilterExpression: { email: { $exists: true } } });
+    await c1.db().collection('t').insertOne({ _id: id, email: 'a@b', d: new Double(2), l: Long.fromString('9007199254740993'), m: Decimal128.fromString('1.10'), at: new Date(5) });
+    await c1.db().collection('t').updateOne({ _id: id }, { $inc: { l: 1 } });
+    await c1.close();
+    await e1.close();
+
+    const e2 = await startEngine({ dbpath: dir });
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    const got = await c2.db().collection('t').findOne({ _id: id }, { promoteValues: false });
+    expect(got!.d).to.be.instanceOf(Double);
+    expect((got!.l as Long).toString()).to.equal('9007199254740994');
+    expect((got!.m as Decimal128).toString()).to.equal('1.10');
+    const idx = await c2.db().collection('t').indexes();
+    expect(idx.map((i) => i.name)).to.deep.equal(['_id_', 'email_1']);
+    const err = await c2.db().collection('t').insertOne({ email: 'a@b' }).catch((e) => e);
+    expect(err.code).to.equal(11000);
+    await c2.close();
+    await e2.close();
+  });
+
+  it('ignores a torn journal tail and keeps every complete record', async () => {
+    const dir = mk('torn');
+    const e1 = await startEngine({ dbpath: dir });
+    const c1 = await MongoClient.connect(`${e1.uri}p`);
+    for (let i = 0; i < 20; i++) await c1.db().collection('t').insertOne({ i });
+    await c1.close();
+    // simulate a crash: drop the lock as a dead process would leave it, then tear the last record
+    await e1.close();
+    const journal = fs.readdirSync(dir).find((f) => f.startsWith('journal-'))!;
+    const file = path.join(dir, journal);
+    const size = fs.statSync(file).size;
+    fs.truncateSync(file, size - 7);
+    fs.appendFileSync(file, Buffer.from([1, 2, 3]));
+    const e2 = await startEngine({ dbpath: dir });
+    expect(e2.persistence!.stats().tornTailBytes).to.be.greaterThan(0);
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    const n = await c2.db().collection('t').countDocuments();
+    expect(n).to.equal(19);
+    await c2.db().collection('t').insertOne({ i: 'after' });
+    await c2.close();
+    await e2.close();
+    const e3 = await startEngine({ dbpath: dir });
+    const c3 = await MongoClient.connect(`${e3.uri}p`);
+    expect(await c3.db().collection('t').countDocuments()).to.equal(20);
+    await c3.close();
+    await e3.close();
+  });
+
+  it('compacts the journal into a snapshot and recovers from snapshot + journal', async () => {
+    const dir = mk('compact');
+    const e1 = await startEngine({ dbpath: dir, compactBytes: 64 * 1024 });
+    const c1 = await MongoClient.connect(`${e1.uri}p`);
+    const coll = c1.db().collection('t');
+    await coll.createIndex({ k: 1 });
+    for (let i = 0; i < 30; i++) await coll.insertMany(Array.from({ length: 50 }, (_, j) => ({ k: i * 50 + j, pad: 'x'.repeat(50) })));
+    await coll.deleteMany({ k: { $lt: 100 } });
+    await new Promise((r) => setImmediate(r));
+    expect(e1.persistence!.stats().generation).to.be.greaterThan(0);
+    expect(fs.existsSync(path.join(dir, 'snapshot.bson'))).to.equal(true);
+    await c1.close();
+    // no clean close: the lock file stays behind like after a crash; simulate a dead owner
+    await e1.engine.close();
+    await e1.close();
+    const e2 = await startEngine({ dbpath: dir });
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    expect(await c2.db().collection('t').countDocuments()).to.equal(1400);
+    const plan = await c2.db().collection('t').find({ k: 500 }).explain('executionStats');
+    expect(plan.executionStats.totalDocsExamined).to.equal(1);
+    await c2.close();
+    await e2.close();
+  });
+
+  it('refuses a second engine on a locked directory', async () => {
+    const dir = mk('lock');
+    const e1 = await startEngine({ dbpath: dir });
+    const err = await startEngine({ dbpath: dir }).catch((e) => e as Error);
+    expect(err).to.be.instanceOf(Error);
+    expect((err as Error).message).to.match(/already open|locked/);
+    await e1.close();
+    const e2 = await startEngine({ dbpath: dir });
+    await e2.close();
+  });
+
+  it('loses no acknowledged write when the engine is SIGKILLed mid-write', async function () {
+    this.timeout(120_000);
+    const dir = mk('crash');
+    const eng = await spawnEngine({ dbpath: dir });
+    const client = await MongoClient.connect(`${eng.uri}crash`, { maxPoolSize: 8, serverSelectionTimeoutMS: 2000 });
+    const db = client.db();
+    await db.collection('docs').createIndex({ seq: 1 }, { unique: true });
+    await db.collection('accounts').insertMany([
+      { _id: 'a' as never, balance: 1000 },
+      { _id: 'b' as never, balance: 0 },
+    ]);
+    await db.collection('counter').insertOne({ _id: 'c' as never, n: 0 });
+    const ackedSeq: number[] = [];
+    let ackedCounter = 0;
+    let ackedTransfers = 0;
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const seq = w * 1_000_000 + i;
+        try {
+          await db.collection('docs').insertOne({ seq, w, body: 'y'.repeat(200) });
+          ackedSeq.push(seq);
+        } catch {
+          return;
+        }
+      }
+    };
+    const counter = async () => {
+      while (!stop) {
+        try {
+          const r = await db.collection('counter').findOneAndUpdate({ _id: 'c' as never }, { $inc: { n: 1 } }, { returnDocument: 'after' });
+          ackedCounter = Math.max(ackedCounter, r!.n as number);
+        } catch {
+          return;
+        }
+      }
+    };
+    const transfers = async () => {
+      while (!stop) {
+        const s = client.startSession();
+        try {
+          await s.withTransaction(async () => {
+            await db.collection('accounts').updateOne({ _id: 'a' as never }, { $inc: { balance: -1 } }, { session: s });
+            await db.collection('accounts').updateOne({ _id: 'b' as never }, { $inc: { balance: 1 } }, { session: s });
+          });
+          ackedTransfers++;
+        } catch {
+          return;
+        } finally {
+          await s.endSession().catch(() => undefined);
+        }
+      }
+    };
+    const loops = [writer(1), writer(2), writer(3), counter(), transfers()];
+    await new Promise((r) => setTimeout(r, 1500));
+    eng.child.kill('SIGKILL');
+    await new Promise((r) => eng.child.once('exit', r));
+    stop = true;
+    await Promise.allSettled(loops);
+    await client.close(true).catch(() => undefined);
+    expect(ackedSeq.length).to.be.greaterThan(50);
+
+    const eng2 = await spawnEngine({ dbpath: dir });
+    const c2 = await MongoClient.connect(`${eng2.uri}crash`);
+    const db2 = c2.db();
+    const seqs = new Set((await db2.collection('docs').find({}, { projection: { seq: 1 } }).toArray()).map((d) => d.seq as number));
+    const missing = ackedSeq.filter((s) => !seqs.has(s));
+    expect(missing, 'acknowledged inserts missing after the crash').to.deep.equal([]);
+    const counterDoc = await db2.collection('counter').findOne({ _id: 'c' as never });
+    expect(counterDoc!.n as number).to.be.at.least(ackedCounter);
+    const accounts = await db2.collection('accounts').find().sort({ _id: 1 }).toArray();
+    expect((accounts[0]!.balance as number) + (accounts[1]!.balance as number), 'transfers are atomic').to.equal(1000);
+    expect(accounts[1]!.balance as number).to.be.at.least(ackedTransfers);
+    // every document complete and the unique index consistent with the data
+    const docs = await db2.collection('docs').find().toArray();
+    expect(docs.every((d) => typeof d.seq === 'number' && (d.body as string).length === 200)).to.equal(true);
+    expect(await db2.collection('docs').countDocuments({ seq: { $gte: 0 } })).to.equal(docs.length);
+    await c2.close();
+    await eng2.stop();
+  });
+});
