@@ -4,7 +4,11 @@ import type { z } from 'zod';
 import { assertRole, type Actor } from './auth';
 import { withIdempotency } from './idempotency';
 import type { Role } from './schemas';
-import { ErrorResponse } from './schemas';
+import { ErrorResponse, z as zo } from './schemas';
+
+const IdempotencyHeaders = zo.object({
+  'idempotency-key': zo.string().min(8).max(128).optional().openapi({ description: 'Stripe-style idempotency key: the first reply is replayed for the same key' }),
+});
 import { parse } from './validate';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -61,7 +65,7 @@ export class ApiRouter {
         ...(spec.params ? { params: spec.params as never } : {}),
         ...(spec.query ? { query: spec.query as never } : {}),
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } } } } : {}),
-        ...(spec.idempotent ? { headers: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } } as never] } : {}),
+        ...(spec.idempotent ? { headers: IdempotencyHeaders } : {}),
       },
       responses: {
         [spec.status ?? 200]: spec.response

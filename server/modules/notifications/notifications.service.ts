@@ -69,8 +69,9 @@ export async function unreadCount(userId: string): Promise<number> {
 
 /** Marks one of the caller's notifications read; another user's id is simply not found. */
 export async function markRead(actor: Actor, id: string): Promise<{ unread: number }> {
-  const res = await Notification.updateOne({ _id: new Types.ObjectId(id), userId: new Types.ObjectId(actor.id) }, [{ $set: { readAt: { $ifNull: ['$readAt', now()] } } }]);
-  if (res.matchedCount === 0) throw new NotFoundError({ code: 'NOTIFICATION_NOT_FOUND', message: 'No such notification.' });
+  const mine = { _id: new Types.ObjectId(id), userId: new Types.ObjectId(actor.id) };
+  if (!(await Notification.exists(mine))) throw new NotFoundError({ code: 'NOTIFICATION_NOT_FOUND', message: 'No such notification.' });
+  await Notification.updateOne({ ...mine, readAt: trusted({ $exists: false }) }, { $set: { readAt: now() } });
   return { unread: await unreadCount(actor.id) };
 }
 
