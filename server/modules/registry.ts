@@ -3,6 +3,7 @@ import type { ApiRouter } from '../platform/http';
 import type { Logger } from '../platform/logger';
 import type { AppSocket, SocketModule } from '../platform/realtime';
 import { auditPages, auditRoutes } from './audit';
+import { cataloguePages, catalogueRoutes } from './catalogue';
 import { creditRoutes } from './credit';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
@@ -26,4 +27,5 @@ export const featureModules: FeatureModule[] = [
   { name: 'settings', api: settingsRoutes },
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
   { name: 'credit', api: creditRoutes },
+  { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
 ];

@@ -1,0 +1,270 @@
+// CSV/XLSX import and export of the catalogue. An import is checked whole first (formats, codes,
+// duplicates inside the file and against the catalogue) and then stored in one transaction, so a
+// file with any bad row imports nothing and the report names every bad row.
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import type { Actor } from '../../platform/auth';
+import { RuleViolationError, ValidationError } from '../../platform/errors';
+import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
+import { businessDay, parseBusinessDay } from '../../platform/time';
+import { recordAudit } from '../audit';
+import { FORM_CLASSES, type FormClass } from './catalogue.model';
+import { DrugFields } from './catalogue.schemas';
+import { codeProblems, duplicateProblems, insertDrugs, type DrugView, type ImportableDrug } from './catalogue.service';
+
+/** The file columns, in export order: key, Chinese header, English header. */
+export const COLUMNS = [
+  ['genericNameZh', '通用名', 'Generic name (zh)'],
+  ['genericNameEn', '英文名', 'Generic name (en)'],
+  ['dosageForm', '剂型', 'Dosage form'],
+  ['formClass', '剂型类别', 'Form class'],
+  ['specification', '规格', 'Specification'],
+  ['packUnit', '包装单位', 'Pack unit'],
+  ['manufacturer', '生产企业', 'Manufacturer'],
+  ['nhsaCode', '医保药品代码', 'NHSA drug code'],
+  ['standardCode', '本位码', 'Drug standard code'],
+  ['gtin', 'GTIN', 'GTIN'],
+  ['tracePrefix', '追溯码前缀', 'Trace prefix'],
+  ['categories', '类别', 'Categories'],
+  ['referencePrice', '参考价（元）', 'Reference price (CNY)'],
+  ['effectiveFrom', '生效日期', 'Effective from'],
+] as const;
+
+type ColumnKey = (typeof COLUMNS)[number][0];
+
+const FORM_CLASS_ZH: Record<FormClass, string> = {
+  oral_solid: '口服固体',
+  small_volume_injection: '小容量注射剂',
+  large_volume_injection: '大容量注射剂',
+  other: '其他',
+};
+const CATEGORY_ZH = { shortage: '短缺', vbp: '集采', regular: '常规' } as const;
+
+export const MAX_IMPORT_ROWS = 5000;
+
+function normaliseHeader(h: string): string {
+  return h.replace(/^\uFEFF/, '').replace(/[\s（）()]/g, '').toLowerCase();
+}
+
+const HEADER_TO_KEY = new Map<string, ColumnKey>();
+for (const [key, zh, en] of COLUMNS) {
+  for (const h of [key, zh, en]) HEADER_TO_KEY.set(normaliseHeader(h), key);
+}
+HEADER_TO_KEY.set(normaliseHeader('参考价'), 'referencePrice');
+
+export interface ImportRowError {
+  row: number;
+  field?: string;
+  code: string;
+  message: string;
+}
+
+export interface ImportReport {
+  rows: number;
+  imported: number;
+  dryRun: boolean;
+  errors: ImportRowError[];
+}
+
+/** Reads the uploaded file (CSV in UTF-8, or XLSX first sheet) into header-keyed rows with their file row numbers. */
+export async function readImportFile(file: { buffer: Buffer; originalname: string; mimetype?: string }): Promise<{ rows: Record<string, string>[]; firstRow: number }> {
+  const name = file.originalname.toLowerCase();
+  let table: string[][];
+  if (name.endsWith('.xlsx')) {
+    const workbook = new ExcelJS.Workbook();
+    try {
+      await workbook.xlsx.load(file.buffer as unknown as ArrayBuffer);
+    } catch {
+      throw new ValidationError({ code: 'UNREADABLE_FILE', message: 'The file is not a readable XLSX workbook.' });
+    }
+    const sheet = workbook.worksheets[0];
+    if (!sheet) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The workbook has no sheet.' });
+    table = [];
+    sheet.eachRow({ includeEmpty: true }, (row, rowNumber) => {
+      const cells: string[] = [];
+      for (let c = 1; c <= Math.max(row.cellCount, COLUMNS.length); c += 1) cells.push(cellText(row.getCell(c).value));
+      table[rowNumber - 1] = cells;
+    });
+    table = Array.from(table, (r) => r ?? []);
+  } else if (name.endsWith('.csv') || name.endsWith('.txt')) {
+    try {
+      table = parseCsv(file.buffer.toString('utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: false, trim: true }) as string[][];
+    } catch (err) {
+      throw new ValidationError({ code: 'UNREADABLE_FILE', message: `The CSV file cannot be read: ${(err as Error).message.slice(0, 160)}` });
+    }
+  } else {
+    throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: 'Upload a .csv (UTF-8) or .xlsx file.' });
+  }
+  const header = table[0];
+  if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has no header row.' });
+  const keys = header.map((h) => HEADER_TO_KEY.get(normaliseHeader(String(h ?? ''))));
+  const unknown = header.filter((h, i) => h && !keys[i]);
+  if (unknown.length) {
+    throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: `Unknown columns: ${unknown.join(', ')}. Use the columns of the export file.`, details: unknown.map((h) => ({ column: h })) });
+  }
+  const missing = COLUMNS.filter(([k]) => !['gtin', 'referencePrice', 'effectiveFrom'].includes(k) && !keys.includes(k)).map(([, zh]) => zh);
+  if (missing.length) throw new ValidationError({ code: 'MISSING_COLUMNS', message: `Missing columns: ${missing.join('、')}.`, details: missing.map((c) => ({ column: c })) });
+  const rows: Record<string, string>[] = [];
+  for (let i = 1; i < table.length; i += 1) {
+    const cells = table[i] ?? [];
+    const record: Record<string, string> = { __row: String(i + 1) };
+    keys.forEach((k, c) => {
+      if (k) record[k] = String(cells[c] ?? '').trim();
+    });
+    if (COLUMNS.every(([k]) => !record[k])) continue;
+    rows.push(record);
+  }
+  if (rows.length === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has a header but no drug rows.' });
+  if (rows.length > MAX_IMPORT_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: `At most ${MAX_IMPORT_ROWS} rows per import.` });
+  return { rows, firstRow: 2 };
+}
+
+function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return businessDay(value);
+  if (typeof value === 'object') {
+    if ('text' in value && typeof value.text === 'string') return value.text;
+    if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
+    if ('richText' in value) return value.richText.map((r) => r.text).join('');
+    return '';
+  }
+  return String(value);
+}
+
+function parseFormClass(v: string): FormClass | undefined {
+  if ((FORM_CLASSES as readonly string[]).includes(v)) return v as FormClass;
+  return (Object.entries(FORM_CLASS_ZH).find(([, zh]) => zh === v)?.[0] as FormClass | undefined) ?? undefined;
+}
+
+function parseCategories(v: string): { shortage: boolean; vbp: boolean; regular: boolean } | string {
+  const parts = v.split(/[;,，、；\s|]+/).map((p) => p.trim()).filter(Boolean);
+  const out = { shortage: false, vbp: false, regular: false };
+  for (const p of parts) {
+    const key = (Object.keys(CATEGORY_ZH) as (keyof typeof CATEGORY_ZH)[]).find((k) => k === p.toLowerCase() || CATEGORY_ZH[k] === p);
+    if (!key) return `unknown category "${p}" (use 短缺/集采/常规 or shortage/vbp/regular)`;
+    out[key] = true;
+  }
+  return out;
+}
+
+/** Checks every row; returns the drugs to insert and one error per problem, with the file row number. */
+export async function validateImportRows(rows: Record<string, string>[]): Promise<{ drugs: ImportableDrug[]; errors: ImportRowError[] }> {
+  const errors: ImportRowError[] = [];
+  const drugs: ImportableDrug[] = [];
+  const seen = new Map<string, number>();
+  for (const r of rows) {
+    const row = Number(r.__row);
+    const rowErrors: ImportRowError[] = [];
+    const formClass = parseFormClass(r.formClass ?? '');
+    if (!formClass) rowErrors.push({ row, field: 'formClass', code: 'INVALID_FORM_CLASS', message: `Form class "${r.formClass ?? ''}" must be one of 口服固体/小容量注射剂/大容量注射剂/其他 (or ${FORM_CLASSES.join(', ')}).` });
+    const categories = parseCategories(r.categories ?? '');
+    if (typeof categories === 'string') rowErrors.push({ row, field: 'categories', code: 'INVALID_CATEGORY', message: categories });
+    const parsed = DrugFields.safeParse({
+      genericNameZh: r.genericNameZh ?? '',
+      genericNameEn: r.genericNameEn ?? '',
+      dosageForm: r.dosageForm ?? '',
+      formClass: formClass ?? 'other',
+      specification: r.specification ?? '',
+      packUnit: r.packUnit ?? '',
+      manufacturer: r.manufacturer ?? '',
+      nhsaCode: r.nhsaCode ?? '',
+      standardCode: r.standardCode ?? '',
+      gtin: r.gtin || undefined,
+      tracePrefix: r.tracePrefix ?? '',
+      categories: typeof categories === 'string' ? { regular: true } : categories,
+    });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) rowErrors.push({ row, field: issue.path.join('.') || undefined, code: 'INVALID_FIELD', message: `${issue.path.join('.')}: ${issue.message}` });
+    }
+    let referencePriceFen: number | undefined;
+    if (r.referencePrice) {
+      const price = safeParseYuanToFen(r.referencePrice);
+      if (!price.ok) rowErrors.push({ row, field: 'referencePrice', code: 'INVALID_AMOUNT', message: price.message });
+      else if (price.fen < 1) rowErrors.push({ row, field: 'referencePrice', code: 'INVALID_AMOUNT', message: 'The reference price must be at least ¥0.01.' });
+      else referencePriceFen = price.fen;
+    }
+    let effectiveFrom: Date | undefined;
+    if (r.effectiveFrom) {
+      try {
+        effectiveFrom = parseBusinessDay(r.effectiveFrom);
+      } catch {
+        rowErrors.push({ row, field: 'effectiveFrom', code: 'INVALID_DATE', message: `Effective date "${r.effectiveFrom}" must be YYYY-MM-DD.` });
+      }
+      if (!r.referencePrice) rowErrors.push({ row, field: 'effectiveFrom', code: 'INVALID_FIELD', message: 'An effective date needs a reference price.' });
+    }
+    if (parsed.success) {
+      const fields = parsed.data;
+      for (const p of codeProblems({ ...fields, gtin: fields.gtin || undefined })) rowErrors.push({ row, field: p.field, code: p.code, message: p.message });
+      for (const field of ['nhsaCode', 'standardCode', 'gtin', 'tracePrefix'] as const) {
+        const value = fields[field];
+        if (!value) continue;
+        const earlier = seen.get(`${field}:${value}`);
+        if (earlier !== undefined) rowErrors.push({ row, field, code: 'DUPLICATE_IN_FILE', message: `${value} also appears on row ${earlier}.` });
+        else seen.set(`${field}:${value}`, row);
+      }
+      if (rowErrors.length === 0) {
+        const dup = await duplicateProblems({ ...fields, gtin: fields.gtin || undefined });
+        for (const p of dup) rowErrors.push({ row, field: p.field, code: p.code, message: p.message });
+      }
+      if (rowErrors.length === 0) drugs.push({ ...fields, gtin: fields.gtin || undefined, formClass: fields.formClass, referencePriceFen, effectiveFrom });
+    }
+    errors.push(...rowErrors);
+  }
+  return { drugs, errors };
+}
+
+/** Operator: imports a file; any bad row rejects the whole file (422) with the per-row report. */
+export async function importCatalogue(actor: Actor, file: { buffer: Buffer; originalname: string }, dryRun: boolean): Promise<ImportReport> {
+  const { rows } = await readImportFile(file);
+  const { drugs, errors } = await validateImportRows(rows);
+  if (errors.length) {
+    throw new RuleViolationError({
+      code: 'IMPORT_REJECTED',
+      message: `${new Set(errors.map((e) => e.row)).size} of ${rows.length} rows have errors; nothing was imported.`,
+      details: errors,
+    });
+  }
+  if (dryRun) return { rows: rows.length, imported: 0, dryRun: true, errors: [] };
+  const imported = await insertDrugs(actor, drugs);
+  await recordAudit(actor, { action: 'catalogue.import', targetType: 'drug', summary: `imported ${imported} drugs from ${file.originalname}` });
+  return { rows: rows.length, imported, dryRun: false, errors: [] };
+}
+
+function exportRow(d: DrugView): string[] {
+  const cats = (Object.keys(CATEGORY_ZH) as (keyof typeof CATEGORY_ZH)[]).filter((k) => d.categories[k]).map((k) => CATEGORY_ZH[k]);
+  return [
+    d.genericNameZh,
+    d.genericNameEn,
+    d.dosageForm,
+    FORM_CLASS_ZH[d.formClass],
+    d.specification,
+    d.packUnit,
+    d.manufacturer,
+    d.nhsaCode,
+    d.standardCode,
+    d.gtin ?? '',
+    d.tracePrefix,
+    cats.join('、'),
+    d.referencePriceFen === null ? '' : fenToYuanString(d.referencePriceFen),
+    d.referencePriceFrom ? businessDay(new Date(d.referencePriceFrom)) : '',
+  ];
+}
+
+/** The catalogue as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese) with Chinese headers. */
+export function catalogueCsv(drugs: DrugView[]): Buffer {
+  const text = stringify([COLUMNS.map(([, zh]) => zh), ...drugs.map(exportRow)]);
+  return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(text, 'utf8')]);
+}
+
+/** The catalogue as an XLSX workbook; codes are text cells so leading zeros survive. */
+export async function catalogueXlsx(drugs: DrugView[]): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  workbook.created = new Date(0);
+  workbook.modified = new Date(0);
+  const sheet = workbook.addWorksheet('药品目录');
+  sheet.columns = COLUMNS.map(([key, zh]) => ({ header: zh, key, width: key === 'genericNameZh' || key === 'manufacturer' ? 28 : 18, style: { numFmt: '@' } }));
+  for (const d of drugs) sheet.addRow(exportRow(d));
+  sheet.getRow(1).font = { bold: true };
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}

@@ -1,0 +1,387 @@
+import mongoose, { Types, type ClientSession } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now } from '../../platform/context';
+import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { trusted } from '../../platform/mongo';
+import { recordAudit } from '../audit';
+import { checkDrugStandardCode, checkGtin, checkNhsaDrugCode, checkSameEnterprise, checkTraceProductPrefix } from './catalogue.codes';
+import { Drug, ReferencePrice, type DrugDoc, type FormClass, type ReferencePriceDoc } from './catalogue.model';
+import type { CreateDrugInput, DrugListQueryInput, ReferencePriceInput, UpdateDrugInput } from './catalogue.schemas';
+
+/** The lean drug shape other modules receive (the catalogue contract). */
+export interface DrugInfo {
+  _id: Types.ObjectId;
+  genericNameZh: string;
+  genericNameEn: string;
+  dosageForm: string;
+  formClass: FormClass;
+  specification: string;
+  packUnit: string;
+  manufacturer: string;
+  nhsaCode: string;
+  standardCode: string;
+  gtin?: string;
+  tracePrefix: string;
+  categories: { shortage: boolean; vbp: boolean; regular: boolean };
+}
+
+const CONTRACT_FIELDS = {
+  genericNameZh: 1,
+  genericNameEn: 1,
+  dosageForm: 1,
+  formClass: 1,
+  specification: 1,
+  packUnit: 1,
+  manufacturer: 1,
+  nhsaCode: 1,
+  standardCode: 1,
+  gtin: 1,
+  tracePrefix: 1,
+  categories: 1,
+} as const;
+
+export interface FieldProblem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface CodeFields {
+  nhsaCode: string;
+  standardCode: string;
+  gtin?: string;
+  tracePrefix: string;
+}
+
+/** Every format problem of a drug's codes (NHSA code, 本位码, GTIN, traceability prefix), one per field. */
+export function codeProblems(fields: CodeFields): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const nhsa = checkNhsaDrugCode(fields.nhsaCode);
+  if (!nhsa.ok) problems.push({ field: 'nhsaCode', code: nhsa.code, message: nhsa.reason });
+  const standard = checkDrugStandardCode(fields.standardCode);
+  if (!standard.ok) problems.push({ field: 'standardCode', code: standard.code, message: standard.reason });
+  if (nhsa.ok && standard.ok) {
+    const same = checkSameEnterprise(fields.nhsaCode, fields.standardCode);
+    if (!same.ok) problems.push({ field: 'standardCode', code: same.code, message: same.reason });
+  }
+  if (fields.gtin) {
+    const gtin = checkGtin(fields.gtin);
+    if (!gtin.ok) problems.push({ field: 'gtin', code: gtin.code, message: gtin.reason });
+  }
+  const prefix = checkTraceProductPrefix(fields.tracePrefix);
+  if (!prefix.ok) problems.push({ field: 'tracePrefix', code: prefix.code, message: prefix.reason });
+  return problems;
+}
+
+const UNIQUE_CODES = ['nhsaCode', 'standardCode', 'gtin', 'tracePrefix'] as const;
+
+/** Problems for codes already used by another drug in the catalogue. */
+export async function duplicateProblems(fields: Partial<CodeFields>, exceptId?: Types.ObjectId): Promise<FieldProblem[]> {
+  const clauses = UNIQUE_CODES.filter((f) => fields[f]).map((f) => ({ [f]: fields[f] }));
+  if (clauses.length === 0) return [];
+  const filter: Record<string, unknown> = { $or: clauses };
+  if (exceptId) filter._id = trusted({ $ne: exceptId });
+  const clashes = await Drug.find(filter, { nhsaCode: 1, standardCode: 1, gtin: 1, tracePrefix: 1, genericNameZh: 1 }).lean<DrugDoc[]>();
+  const problems: FieldProblem[] = [];
+  for (const field of UNIQUE_CODES) {
+    const value = fields[field];
+    const clash = value ? clashes.find((d) => d[field] === value) : undefined;
+    if (clash) problems.push({ field, code: 'DUPLICATE_CODE', message: `${value} is already used by ${clash.genericNameZh} in the catalogue.` });
+  }
+  return problems;
+}
+
+function searchTextOf(d: { genericNameZh: string; genericNameEn: string; manufacturer: string; dosageForm: string }): string {
+  return [d.genericNameZh, d.genericNameEn, d.manufacturer, d.dosageForm].join(' ').toLowerCase();
+}
+
+function rejectProblems(problems: FieldProblem[]): void {
+  if (problems.length === 0) return;
+  const duplicate = problems.every((p) => p.code === 'DUPLICATE_CODE');
+  const options = {
+    code: duplicate ? 'DUPLICATE_CODE' : problems[0]!.code,
+    message: problems.map((p) => p.message).join(' '),
+    details: problems.map((p) => ({ path: p.field, code: p.code, message: p.message })),
+  };
+  if (duplicate) throw new ConflictError(options);
+  throw new ValidationError(options);
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: number }).code === 11000;
+}
+
+function duplicateKeyError(err: unknown): ConflictError {
+  const field = Object.keys((err as { keyPattern?: Record<string, unknown> }).keyPattern ?? {})[0] ?? 'code';
+  return new ConflictError({ code: 'DUPLICATE_CODE', message: `Another drug already has this ${field}.`, details: [{ path: field, code: 'DUPLICATE_CODE', message: `Another drug already has this ${field}.` }] });
+}
+
+/** Operator: adds a drug (every code checked, duplicates refused), optionally with its first reference price. */
+export async function createDrug(actor: Actor, input: CreateDrugInput): Promise<DrugView> {
+  const { referencePriceFen, effectiveFrom, ...fields } = input;
+  const gtin = fields.gtin || undefined;
+  rejectProblems(codeProblems({ ...fields, gtin }));
+  rejectProblems(await duplicateProblems({ ...fields, gtin }));
+  const at = now();
+  let drugId: Types.ObjectId | undefined;
+  try {
+    await mongoose.connection.transaction(async (session) => {
+      const [drug] = await Drug.create([{ ...fields, gtin, searchText: searchTextOf(fields), active: true }], { session });
+      drugId = drug._id as Types.ObjectId;
+      if (referencePriceFen !== undefined) {
+        await ReferencePrice.create([{ drugId, priceFen: referencePriceFen, effectiveFrom: effectiveFrom ? new Date(effectiveFrom) : at, createdAt: at, createdBy: new Types.ObjectId(actor.id) }], { session });
+      }
+    });
+  } catch (err) {
+    if (isDuplicateKey(err)) throw duplicateKeyError(err);
+    throw err;
+  }
+  await recordAudit(actor, { action: 'catalogue.drug.create', targetType: 'drug', targetId: String(drugId), summary: `added ${fields.genericNameZh} ${fields.specification} (${fields.nhsaCode})` });
+  return getDrugView(String(drugId));
+}
+
+/** Operator: changes a drug's fields; codes are re-checked and must stay unique. */
+export async function updateDrug(actor: Actor, id: string, patch: UpdateDrugInput): Promise<DrugView> {
+  const current = await Drug.findById(id).lean<DrugDoc>();
+  if (!current) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  const merged = {
+    nhsaCode: patch.nhsaCode ?? current.nhsaCode,
+    standardCode: patch.standardCode ?? current.standardCode,
+    gtin: patch.gtin === undefined ? (current.gtin ?? undefined) : patch.gtin || undefined,
+    tracePrefix: patch.tracePrefix ?? current.tracePrefix,
+  };
+  rejectProblems(codeProblems(merged));
+  rejectProblems(await duplicateProblems(merged, current._id));
+  const names = {
+    genericNameZh: patch.genericNameZh ?? current.genericNameZh,
+    genericNameEn: patch.genericNameEn ?? current.genericNameEn,
+    manufacturer: patch.manufacturer ?? current.manufacturer,
+    dosageForm: patch.dosageForm ?? current.dosageForm,
+  };
+  const { gtin: _gtin, ...rest } = patch;
+  void _gtin;
+  const update: Record<string, unknown> = { $set: { ...rest, searchText: searchTextOf(names), ...(merged.gtin ? { gtin: merged.gtin } : {}) } };
+  if (!merged.gtin && current.gtin) update.$unset = { gtin: 1 };
+  try {
+    await Drug.updateOne({ _id: current._id }, update);
+  } catch (err) {
+    if (isDuplicateKey(err)) throw duplicateKeyError(err);
+    throw err;
+  }
+  await recordAudit(actor, { action: 'catalogue.drug.update', targetType: 'drug', targetId: id, summary: `changed ${Object.keys(patch).join(', ')}` });
+  return getDrugView(id);
+}
+
+/** Operator: adds an effective-dated reference price; one price per drug and start time. */
+export async function addReferencePrice(actor: Actor, drugId: string, input: ReferencePriceInput) {
+  const drug = await Drug.findById(drugId, { genericNameZh: 1 }).lean<DrugDoc>();
+  if (!drug) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  const effectiveFrom = new Date(input.effectiveFrom);
+  try {
+    await ReferencePrice.create({ drugId: drug._id, priceFen: input.priceFen, effectiveFrom, note: input.note, createdAt: now(), createdBy: new Types.ObjectId(actor.id) });
+  } catch (err) {
+    if (isDuplicateKey(err)) {
+      throw new ConflictError({ code: 'DUPLICATE_REFERENCE_PRICE', message: 'This drug already has a reference price starting at that time.' });
+    }
+    throw err;
+  }
+  await recordAudit(actor, { action: 'catalogue.reference_price.add', targetType: 'drug', targetId: drugId, summary: `reference price ${input.priceFen} fen from ${effectiveFrom.toISOString()}` });
+  return listReferencePrices(drugId);
+}
+
+/** A drug's reference prices, newest start first, each with the end of its validity. */
+export async function listReferencePrices(drugId: string) {
+  if (!(await Drug.exists({ _id: new Types.ObjectId(drugId) }))) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  const rows = await ReferencePrice.find({ drugId: new Types.ObjectId(drugId) }).sort({ effectiveFrom: -1 }).lean<ReferencePriceDoc[]>();
+  return {
+    data: rows.map((r, i) => ({
+      id: String(r._id),
+      drugId,
+      priceFen: r.priceFen,
+      effectiveFrom: r.effectiveFrom.toISOString(),
+      effectiveTo: i === 0 ? null : rows[i - 1]!.effectiveFrom.toISOString(),
+      note: r.note ?? undefined,
+    })),
+  };
+}
+
+/** The reference price in force for a drug at an instant, or null when none has started yet. */
+export async function currentReferencePriceFen(drugId: string | Types.ObjectId, at: Date): Promise<number | null> {
+  const row = await ReferencePrice.findOne({ drugId: new Types.ObjectId(String(drugId)), effectiveFrom: trusted({ $lte: at }) }, { priceFen: 1 })
+    .sort({ effectiveFrom: -1 })
+    .lean<{ priceFen: number }>();
+  return row?.priceFen ?? null;
+}
+
+/** Reference prices in force at `at` for many drugs at once (drugs without one are absent). */
+export async function currentReferencePrices(drugIds: (string | Types.ObjectId)[], at: Date): Promise<Map<string, { priceFen: number; effectiveFrom: Date }>> {
+  const ids = drugIds.map((id) => new Types.ObjectId(String(id)));
+  const result = new Map<string, { priceFen: number; effectiveFrom: Date }>();
+  if (ids.length === 0) return result;
+  const rows = await ReferencePrice.find({ drugId: trusted({ $in: ids }), effectiveFrom: trusted({ $lte: at }) }, { drugId: 1, priceFen: 1, effectiveFrom: 1 })
+    .sort({ effectiveFrom: -1 })
+    .lean<ReferencePriceDoc[]>();
+  for (const r of rows) if (!result.has(String(r.drugId))) result.set(String(r.drugId), { priceFen: r.priceFen, effectiveFrom: r.effectiveFrom });
+  return result;
+}
+
+/** One drug in the contract shape, or null. Invalid ids are simply not found. */
+export async function getDrug(id: string | Types.ObjectId): Promise<DrugInfo | null> {
+  if (!Types.ObjectId.isValid(String(id))) return null;
+  return Drug.findById(String(id), CONTRACT_FIELDS).lean<DrugInfo>();
+}
+
+/** Several drugs in the contract shape, in no particular order; unknown ids are skipped. */
+export async function getDrugs(ids: (string | Types.ObjectId)[], session?: ClientSession): Promise<DrugInfo[]> {
+  const valid = ids.filter((id) => Types.ObjectId.isValid(String(id))).map((id) => new Types.ObjectId(String(id)));
+  if (valid.length === 0) return [];
+  return Drug.find({ _id: trusted({ $in: valid }) }, CONTRACT_FIELDS, { session }).lean<DrugInfo[]>();
+}
+
+export interface DrugView {
+  id: string;
+  genericNameZh: string;
+  genericNameEn: string;
+  dosageForm: string;
+  formClass: FormClass;
+  specification: string;
+  packUnit: string;
+  manufacturer: string;
+  nhsaCode: string;
+  standardCode: string;
+  gtin?: string;
+  tracePrefix: string;
+  categories: { shortage: boolean; vbp: boolean; regular: boolean };
+  active: boolean;
+  referencePriceFen: number | null;
+  referencePriceFrom: string | null;
+}
+
+function toView(d: DrugDoc, ref?: { priceFen: number; effectiveFrom: Date }): DrugView {
+  return {
+    id: String(d._id),
+    genericNameZh: d.genericNameZh,
+    genericNameEn: d.genericNameEn,
+    dosageForm: d.dosageForm,
+    formClass: d.formClass as FormClass,
+    specification: d.specification,
+    packUnit: d.packUnit,
+    manufacturer: d.manufacturer,
+    nhsaCode: d.nhsaCode,
+    standardCode: d.standardCode,
+    gtin: d.gtin ?? undefined,
+    tracePrefix: d.tracePrefix,
+    categories: { shortage: !!d.categories?.shortage, vbp: !!d.categories?.vbp, regular: !!d.categories?.regular },
+    active: d.active,
+    referencePriceFen: ref?.priceFen ?? null,
+    referencePriceFrom: ref ? ref.effectiveFrom.toISOString() : null,
+  };
+}
+
+export async function getDrugView(id: string): Promise<DrugView> {
+  const d = Types.ObjectId.isValid(id) ? await Drug.findById(id).lean<DrugDoc>() : null;
+  if (!d) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  const refs = await currentReferencePrices([d._id], now());
+  return toView(d, refs.get(String(d._id)));
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function drugFilter(q: Omit<DrugListQueryInput, 'cursor' | 'limit'>): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  const and: Record<string, unknown>[] = [];
+  if (q.q) filter.searchText = trusted({ $regex: escapeRegex(q.q.toLowerCase()) });
+  if (q.code) {
+    const code = q.code.toUpperCase();
+    const prefix = trusted({ $regex: `^${escapeRegex(code)}` });
+    and.push({ $or: [{ nhsaCode: prefix }, { standardCode: prefix }, { gtin: prefix }, { tracePrefix: prefix }] });
+  }
+  if (q.dosageForm) filter.dosageForm = q.dosageForm;
+  if (q.formClass) filter.formClass = q.formClass;
+  if (q.category) filter[`categories.${q.category}`] = true;
+  if (q.active !== 'all') filter.active = q.active === 'true';
+  if (and.length) filter.$and = and;
+  return filter;
+}
+
+/** Catalogue search: name substring (Chinese or English, any case), code prefix, dosage form, category; by name. */
+export async function listDrugs(q: DrugListQueryInput): Promise<{ data: DrugView[]; nextCursor: string | null }> {
+  const filter = drugFilter(q);
+  if (q.cursor) {
+    const after = decodeNameCursor(q.cursor);
+    filter.$or = [{ genericNameZh: trusted({ $gt: after.name }) }, { genericNameZh: after.name, _id: trusted({ $gt: after.id }) }];
+  }
+  const rows = await Drug.find(filter).sort({ genericNameZh: 1, _id: 1 }).limit(q.limit + 1).lean<DrugDoc[]>();
+  const page = rows.slice(0, q.limit);
+  const refs = await currentReferencePrices(page.map((d) => d._id), now());
+  const last = page.at(-1);
+  return {
+    data: page.map((d) => toView(d, refs.get(String(d._id)))),
+    nextCursor: rows.length > q.limit && last ? Buffer.from(`${last.genericNameZh}\u0000${String(last._id)}`).toString('base64url') : null,
+  };
+}
+
+function decodeNameCursor(cursor: string): { name: string; id: Types.ObjectId } {
+  const [name, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('\u0000');
+  if (!name || !id || !/^[a-f0-9]{24}$/.test(id)) throw new ValidationError({ code: 'INVALID_CURSOR', message: 'The page cursor is not valid.' });
+  return { name, id: new Types.ObjectId(id) };
+}
+
+/** Every drug matching the filters (for export), by name. */
+export async function allDrugs(q: Omit<DrugListQueryInput, 'cursor' | 'limit'>): Promise<DrugView[]> {
+  const rows = await Drug.find(drugFilter(q)).sort({ genericNameZh: 1, _id: 1 }).lean<DrugDoc[]>();
+  const refs = await currentReferencePrices(rows.map((d) => d._id), now());
+  return rows.map((d) => toView(d, refs.get(String(d._id))));
+}
+
+/** Distinct dosage forms in the catalogue (for the filter). */
+export async function dosageForms(): Promise<string[]> {
+  const forms = (await Drug.distinct('dosageForm')) as string[];
+  return forms.sort((a, b) => a.localeCompare(b, 'zh-CN'));
+}
+
+export interface ImportableDrug extends CodeFields {
+  genericNameZh: string;
+  genericNameEn: string;
+  dosageForm: string;
+  formClass: FormClass;
+  specification: string;
+  packUnit: string;
+  manufacturer: string;
+  categories: { shortage: boolean; vbp: boolean; regular: boolean };
+  referencePriceFen?: number;
+  effectiveFrom?: Date;
+}
+
+/** Inserts validated drugs and their reference prices all together or not at all. */
+export async function insertDrugs(actor: Actor | null, drugs: ImportableDrug[], extra: Record<string, unknown>[] = []): Promise<number> {
+  if (drugs.length === 0) return 0;
+  const at = now();
+  try {
+    await mongoose.connection.transaction(async (session) => {
+      const docs = drugs.map(({ referencePriceFen: _p, effectiveFrom: _e, ...fields }, i) => ({
+        _id: new Types.ObjectId(),
+        ...fields,
+        gtin: fields.gtin || undefined,
+        searchText: searchTextOf(fields),
+        active: true,
+        ...(extra[i] ?? {}),
+      }));
+      await Drug.insertMany(docs, { session });
+      const prices = drugs.flatMap((d, i) =>
+        d.referencePriceFen === undefined
+          ? []
+          : [{ drugId: docs[i]!._id, priceFen: d.referencePriceFen, effectiveFrom: d.effectiveFrom ?? at, createdAt: at, createdBy: actor ? new Types.ObjectId(actor.id) : undefined }],
+      );
+      if (prices.length) await ReferencePrice.insertMany(prices, { session });
+    });
+  } catch (err) {
+    if (isDuplicateKey(err)) {
+      throw new RuleViolationError({ code: 'IMPORT_REJECTED', message: 'Another import added one of these codes meanwhile; nothing was imported. Try again.' });
+    }
+    throw err;
+  }
+  return drugs.length;
+}
