@@ -89,9 +89,8 @@ async function main(): Promise<void> {
       `  API docs: ${running.url}/api/docs`,
     ];
     if (config.demoMode) {
-      lines.push('  Demo logins (password for all: see below):');
+      lines.push(`  Demo logins (every password: ${demoLogins()[0]?.password}):`);
       for (const l of demoLogins()) lines.push(`    ${l.role.padEnd(17)} ${l.email.padEnd(30)} ${l.orgName}`);
-      lines.push(`  Password: ${demoLogins()[0]?.password}`);
     }
     lines.push('  Ctrl-C stops everything.', '');
     console.log(lines.join('\n'));
