@@ -2,7 +2,7 @@
 // operators, except $match / $sort (replaced by the engine's MongoDB-exact matcher and ordering),
 // numeric accumulators that keep int/long/double/decimal apart, and stages that write or need
 // server features refused with a clear error.
-import { Context, ProcessingMode } from 'mingo/core';
+import { Context, ProcessingMode, evalExpr } from 'mingo/core';
 import { Lazy } from 'mingo/lazy';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
@@ -70,13 +70,90 @@ const pick = (dir: 1 | -1): AnyFn => (coll: unknown[], expr, options) => {
   return best;
 };
 
+// ---- BSON-aware arithmetic and comparison expressions (int64 / decimal128 operands stay exact)
+const argsOf = (obj: unknown, expr: unknown, options: unknown, name: string): unknown[] => {
+  const args = evalExpr(obj, expr, options as never);
+  if (!Array.isArray(args)) throw new Error(`${name} expression must resolve to an array`);
+  return args;
+};
+
+const $add: AnyFn = (obj, expr, options) => {
+  let acc: unknown = 0;
+  let date: Date | null = null;
+  for (const v of argsOf(obj, expr, options, '$add')) {
+    if (v === null || v === undefined) return null;
+    if (v instanceof Date) {
+      if (date) throw new Error('only one date allowed in an $add expression');
+      date = v;
+      continue;
+    }
+    if (!isNumeric(v)) throw new Error(`$add only supports numeric or date types, not ${typeof v}`);
+    acc = arith(acc, v, 'add');
+  }
+  return date ? new Date(date.getTime() + toNumber(acc)) : acc;
+};
+
+const $multiply: AnyFn = (obj, expr, options) => {
+  let acc: unknown = 1;
+  for (const v of argsOf(obj, expr, options, '$multiply')) {
+    if (v === null || v === undefined) return null;
+    if (!isNumeric(v)) throw new Error(`$multiply only supports numeric types, not ${typeof v}`);
+    acc = arith(acc, v, 'mul');
+  }
+  return acc;
+};
+
+const $subtract: AnyFn = (obj, expr, options) => {
+  const [a, b] = argsOf(obj, expr, options, '$subtract');
+  if (a === null || a === undefined || b === null || b === undefined) return null;
+  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
+  if (a instanceof Date && isNumeric(b)) return new Date(a.getTime() - toNumber(b));
+  if (!isNumeric(a) || !isNumeric(b)) throw new Error("$subtract only supports numeric or date types");
+  return arith(a, arith(b, -1, 'mul'), 'add');
+};
+
+const $divide: AnyFn = (obj, expr, options) => {
+  const [a, b] = argsOf(obj, expr, options, '$divide');
+  if (a === null || a === undefined || b === null || b === undefined) return null;
+  if (!isNumeric(a) || !isNumeric(b)) throw new Error('$divide only supports numeric types');
+  if (toNumber(b) === 0) throw new Error("can't $divide by zero");
+  const q = toNumber(a) / toNumber(b);
+  if (numType(a) === 'decimal' || numType(b) === 'decimal') return Decimal128.fromString(String(q));
+  return q;
+};
+
+/** Aggregation comparison: BSON order, with a missing value below null. */
+const cmpAgg = (a: unknown, b: unknown): number => {
+  if (a === undefined && b !== undefined) return -1;
+  if (b === undefined && a !== undefined) return 1;
+  return compareValues(a, b);
+};
+const comparison = (name: string, test: (c: number) => unknown): AnyFn => (obj, expr, options) => {
+  const args = argsOf(obj, expr, options, name);
+  if (args.length !== 2) throw new Error(`Expression ${name} takes exactly 2 arguments.`);
+  return test(cmpAgg(args[0], args[1]));
+};
+
 let ctx: Context | undefined;
 
 export function engineContext(): Context {
   if (ctx) return ctx;
   ctx = Context.init({
     accumulator: { ...(accumulatorOperators as Record<string, AnyFn>), $sum, $avg, $min: pick(-1), $max: pick(1) } as never,
-    expression: expressionOperators as never,
+    expression: {
+      ...(expressionOperators as Record<string, AnyFn>),
+      $add,
+      $subtract,
+      $multiply,
+      $divide,
+      $eq: comparison('$eq', (c) => c === 0),
+      $ne: comparison('$ne', (c) => c !== 0),
+      $gt: comparison('$gt', (c) => c > 0),
+      $gte: comparison('$gte', (c) => c >= 0),
+      $lt: comparison('$lt', (c) => c < 0),
+      $lte: comparison('$lte', (c) => c <= 0),
+      $cmp: comparison('$cmp', (c) => (c < 0 ? -1 : c > 0 ? 1 : 0)),
+    } as never,
     pipeline: {
       ...(pipelineOperators as Record<string, AnyFn>),
       $match,

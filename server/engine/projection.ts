@@ -162,6 +162,8 @@ export function compileProjection(spec: unknown, filter: Doc = {}): Projector | 
   }
   // `_id` alone in inclusion form: {_id: 1} returns only _id
   if (mode === null && keys.includes('_id') && idIncluded && post.length === 0) mode = 'incl';
+  // an $elemMatch projection alone returns only _id and that field
+  if (mode === null && keys.some((k) => isPlainObject(spec[k]) && '$elemMatch' in (spec[k] as Doc))) mode = 'incl';
   if (mode === 'incl') {
     if (idIncluded) incl._id = true;
     else delete incl._id;

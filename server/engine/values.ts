@@ -555,10 +555,6 @@ export function toMingo(v: unknown): unknown {
   const t = bsonTypeName(v);
   if (t !== undefined) {
     if (t === 'Double' || t === 'Int32') return (v as Double).value;
-    if (t === 'Long') {
-      const n = (v as Long).toNumber();
-      return Number.isSafeInteger(n) ? n : v;
-    }
     return v;
   }
   if (!isPlainObject(v)) return v;
