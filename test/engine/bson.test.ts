@@ -135,7 +135,7 @@ describe('engine: BSON fidelity', () => {
       expect(got!.matrix).to.deep.equal([[1, 2], [3]]);
       expect(got!.big).to.equal(1234567890123456789n);
       expect(got!.maybe).to.equal(null);
-      expect(await M.countDocuments({ price: { $gt: '19.5' } })).to.equal(1);
+      expect(await M.countDocuments({ price: { $gt: mongoose.Types.Decimal128.fromString('19.5') } })).to.equal(1);
     } finally {
       await conn.close();
     }

@@ -168,7 +168,7 @@ describe('engine: mongoose CRUD conformance', () => {
       { insertOne: { document: { code: 'b1', hospital: 'h' } } },
       { updateOne: { filter: { code: 'b0' }, update: { $set: { total: 5 } } } },
       { updateMany: { filter: { hospital: 'h' }, update: { $inc: { total: 1 } } } },
-      { replaceOne: { filter: { code: 'b1' }, replacement: { code: 'b1', hospital: 'h', status: 'replaced' } } },
+      { replaceOne: { filter: { code: 'b1' }, replacement: { code: 'b1', hospital: 'h', status: 'replaced' } as never } },
       { deleteOne: { filter: { code: 'b0' } } },
       { updateOne: { filter: { code: 'b2' }, update: { $set: { hospital: 'h3' } }, upsert: true } },
     ]);

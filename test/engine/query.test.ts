@@ -8,7 +8,7 @@ describe('engine: query semantics', () => {
   let client: MongoClient;
   let coll: Collection<Document>;
   const ids = async (filter: Document) =>
-    (await coll.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((d) => d._id as number);
+    (await coll.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((d) => d._id as unknown as number);
 
   before(async () => {
     client = await MongoClient.connect(await getMongoUri('engine_query'));
