@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger';
 import type { AppSocket, SocketModule } from '../platform/realtime';
 import { auditPages, auditRoutes } from './audit';
 import { cataloguePages, catalogueRoutes } from './catalogue';
-import { creditRoutes } from './credit';
+import { creditRoutes, subscribeCreditEvents } from './credit';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
@@ -26,6 +26,6 @@ export const featureModules: FeatureModule[] = [
   { name: 'audit', api: auditRoutes, pages: auditPages },
   { name: 'settings', api: settingsRoutes },
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
-  { name: 'credit', api: creditRoutes },
+  { name: 'credit', api: creditRoutes, subscribe: subscribeCreditEvents },
   { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
 ];

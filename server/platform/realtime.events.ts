@@ -13,8 +13,33 @@ export interface NotificationPayload {
   createdAt: string;
 }
 
+/** A distributor's credit changed (to its organisation's room). */
+export interface CreditStandingPayload {
+  orgId: string;
+  score: number;
+  grade: 'A' | 'B' | 'C' | 'D';
+  riskWarning: boolean;
+  suspended: boolean;
+  cause: string;
+}
+
+/** A breach was recorded (to the distributor's organisation and to operators). */
+export interface CreditBreachPayload {
+  id: string;
+  orgId: string;
+  orgName: string;
+  code: string;
+  zh: string;
+  severity: string;
+  points: number;
+  status: string;
+  appealDeadline: string;
+}
+
 export interface ServerToClientEvents {
   'notification:created': (n: NotificationPayload) => void;
+  'credit:standing_changed': (s: CreditStandingPayload) => void;
+  'credit:breach_recorded': (b: CreditBreachPayload) => void;
   'session:ready': (s: { userId: string; orgId: string; role: string; unreadNotifications: number }) => void;
   [event: string]: (...args: any[]) => void;
 }

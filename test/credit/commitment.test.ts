@@ -101,7 +101,7 @@ describe('credit: commitment letters and the trading gate', () => {
         expect(await refusalOf(signed.org.id, action)).to.equal(null);
 
         const endsAt = new Date(testClock.now().getTime() + 2 * HOUR);
-        await Sanction.create({ orgId: new Types.ObjectId(signed.org.id), orgName: signed.org.name, kind: 'suspension', reason: 'GRADE_D', startsAt: testClock.now(), endsAt, createdAt: testClock.now() });
+        await Sanction.create({ orgId: new Types.ObjectId(signed.org.id), orgName: signed.org.name, kind: 'suspension', reason: 'GRADE_D', key: `gate-test-${signed.org.id}-${action}`, startsAt: testClock.now(), endsAt, createdAt: testClock.now() });
         const r3 = await refusalOf(signed.org.id, action);
         expect(r3?.code).to.equal('DISTRIBUTOR_SUSPENDED');
         expect(r3?.message).to.contain('suspended until');

@@ -69,3 +69,43 @@ export async function buildTradingDistributor(): Promise<TestUser> {
   await signCommitment(user);
   return user;
 }
+
+/** Polls until `fn` returns a truthy value (jobs and event dispatch run asynchronously in the worker). */
+export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, ms = 8000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+/** Uploads a small evidence file through the API; returns its id. */
+export async function uploadEvidence(user: TestUser, purpose: 'breach_evidence' | 'appeal' | 'repair', opts: { name?: string; content?: Buffer; type?: string } = {}): Promise<string> {
+  const content = opts.content ?? Buffer.from('%PDF-1.4\n% evidence for a test\n%%EOF\n', 'latin1');
+  const res = await user
+    .api()
+    .post('/api/v1/credit/files')
+    .field('purpose', purpose)
+    .attach('file', content, { filename: opts.name ?? 'evidence.pdf', contentType: opts.type ?? 'application/pdf' });
+  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+/** Records a manual breach through the API (operator) with one evidence file. */
+export async function recordManualBreach(orgId: string, opts: { code?: string; points?: number; severity?: 'shixin' | 'serious' | 'especially_serious'; level?: 1 | 2 | 3; description?: string } = {}) {
+  const op = await creditOperator();
+  const fileId = await uploadEvidence(op, 'breach_evidence');
+  const res = await op.api().post('/api/v1/credit/breaches', {
+    orgId,
+    code: opts.code ?? 'MANUAL',
+    description: opts.description ?? '经核实的医疗机构投诉：多次延误配送。',
+    fileIds: [fileId],
+    ...(opts.points !== undefined ? { points: opts.points } : {}),
+    ...(opts.severity ? { severity: opts.severity } : {}),
+    ...(opts.level ? { level: opts.level } : {}),
+  });
+  if (res.status !== 201) throw new Error(`manual breach failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.breach as { id: string; points: number; status: string; appealDeadline: string };
+}

@@ -180,6 +180,10 @@ const SanctionSchema = new Schema(
     startsAt: { type: Date, required: true },
     endsAt: { type: Date, required: true },
     triggerBreachId: { type: Schema.Types.ObjectId },
+    /** One sanction per kind and triggering fact: applying the same change twice is a no-op. */
+    key: { type: String, required: true },
+    /** Later facts that lengthened this sanction instead of opening a second one. */
+    extensions: { type: [{ _id: false, at: Date, fromEndsAt: Date, toEndsAt: Date, cause: String }], default: [] },
     /** Set when the expiry job has run (the gate reads endsAt, so expiry is exact anyway). */
     expiredAt: Date,
     liftedAt: Date,
@@ -190,6 +194,7 @@ const SanctionSchema = new Schema(
 );
 SanctionSchema.index({ orgId: 1, kind: 1, endsAt: -1 });
 SanctionSchema.index({ endsAt: 1 });
+SanctionSchema.index({ key: 1 }, { unique: true });
 
 /** Score after each change (the trend chart). */
 const ScoreSnapshotSchema = new Schema(
@@ -203,6 +208,7 @@ const ScoreSnapshotSchema = new Schema(
   { versionKey: false, collection: 'credit_score_snapshots' },
 );
 ScoreSnapshotSchema.index({ orgId: 1, at: 1 });
+ScoreSnapshotSchema.index({ orgId: 1, cause: 1 }, { unique: true });
 
 /** Uploaded evidence kept in the database as binary (size and type limited at upload). */
 const CreditFileSchema = new Schema(
@@ -216,6 +222,8 @@ const CreditFileSchema = new Schema(
     data: { type: Buffer, required: true },
     uploadedAt: { type: Date, required: true },
     uploadedBy: { type: Schema.Types.ObjectId, required: true },
+    /** The distributor the file is evidence about (it may read the operator's evidence of its breach). */
+    subjectOrgId: { type: Schema.Types.ObjectId },
   },
   { versionKey: false, collection: 'credit_files' },
 );

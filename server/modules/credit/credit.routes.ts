@@ -1,6 +1,10 @@
-import type { ApiRouter } from '../../platform/http';
-import { IdParams, z } from '../../platform/schemas';
+import { assertRole } from '../../platform/auth';
 import { AppError } from '../../platform/errors';
+import type { ApiRouter } from '../../platform/http';
+import { IdParams, ObjectIdString, z } from '../../platform/schemas';
+import { parse } from '../../platform/validate';
+import { awardBonus, decideAppeal, decideRepair, listAppeals, listRepairs, submitAppeal, submitRepair } from './credit.appeals';
+import { createBreachType, getBreach, listBreaches, listBreachTypes, recordManualBreach, toBreachView, updateBreachType } from './credit.breaches';
 import {
   assertMayTrade,
   commitmentPreview,
@@ -12,7 +16,29 @@ import {
   signCommitment,
   withdrawCommitmentVersion,
 } from './credit.commitment';
+import { readFile, uploadFile } from './credit.files';
+import { creditRulesView, listSanctions, publicCreditList, scoreTrend, standingView, updateCreditRules } from './credit.overview';
 import {
+  AppealBody,
+  AppealDecisionBody,
+  AppealListQuery,
+  AppealView,
+  BonusBody,
+  BreachListQuery,
+  BreachTypeView,
+  BreachView,
+  CodeParams,
+  CreateBreachTypeBody,
+  CreditRulesPatch,
+  FileView,
+  ManualBreachBody,
+  RepairBody,
+  RepairDecisionBody,
+  RepairListQuery,
+  RepairView,
+  SanctionView,
+  StandingView,
+  UpdateBreachTypeBody,
   CommitmentPreview,
   CommitmentPreviewQuery,
   CommitmentSignatureView,
@@ -24,6 +50,11 @@ import {
 } from './credit.schemas';
 
 export function creditRoutes(api: ApiRouter): void {
+  commitmentRoutes(api);
+  creditCaseRoutes(api);
+}
+
+function commitmentRoutes(api: ApiRouter): void {
   api.route(
     { method: 'get', path: '/credit/commitment-versions', summary: 'Commitment letter versions, newest first', tags: ['credit'], auth: 'any', response: z.object({ data: z.array(CommitmentVersionView) }) },
     async () => ({ data: await listCommitmentVersions() }),
@@ -71,5 +102,101 @@ export function creditRoutes(api: ApiRouter): void {
         signed: status.signed,
       };
     },
+  );
+}
+
+function creditCaseRoutes(api: ApiRouter): void {
+  api.route(
+    { method: 'get', path: '/credit/breach-types', summary: 'The breach catalogue', tags: ['credit'], auth: 'any', response: z.object({ data: z.array(BreachTypeView) }) },
+    async () => ({ data: await listBreachTypes() }),
+  );
+  api.route(
+    { method: 'post', path: '/credit/breach-types', summary: 'Add a manual breach type (operator)', tags: ['credit'], auth: ['operator'], body: CreateBreachTypeBody, response: BreachTypeView, status: 201 },
+    ({ actor, body }) => createBreachType(actor, body),
+  );
+  api.route(
+    { method: 'patch', path: '/credit/breach-types/:code', summary: 'Change a breach type: description, severity, points, on/off (operator)', tags: ['credit'], auth: ['operator'], params: CodeParams, body: UpdateBreachTypeBody, response: BreachTypeView },
+    ({ actor, params, body }) => updateBreachType(actor, params.code, body),
+  );
+  api.route(
+    { method: 'post', path: '/credit/files', summary: 'Upload one evidence file (multipart: file, purpose = breach_evidence | appeal | repair); PDF, PNG, JPEG or text', tags: ['credit'], auth: ['operator', 'distributor'], response: FileView, status: 201 },
+    ({ actor, req, res }) => uploadFile(actor, req, res),
+  );
+  api.router.get('/credit/files/:id', async (req, res) => {
+    assertRole(req.actor, ['operator', 'distributor']);
+    const { id } = parse(IdParams, req.params, 'path');
+    const f = await readFile(req.actor, id);
+    res.setHeader('Content-Type', f.contentType);
+    res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}`);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.send(Buffer.from(f.data as unknown as Uint8Array));
+  });
+  api.route(
+    { method: 'get', path: '/credit/breaches', summary: 'Breaches (my organisation; the operator sees all)', tags: ['credit'], auth: ['operator', 'distributor'], query: BreachListQuery, response: z.object({ data: z.array(BreachView) }) },
+    async ({ actor, query }) => ({ data: await listBreaches(actor, query) }),
+  );
+  api.route(
+    { method: 'post', path: '/credit/breaches', summary: 'Record a manual breach with evidence files (operator)', tags: ['credit'], auth: ['operator'], body: ManualBreachBody, response: z.object({ breach: BreachView, created: z.boolean() }), status: 201, idempotent: true },
+    ({ actor, body, req }) => recordManualBreach(actor, body, req.get('idempotency-key') ?? undefined),
+  );
+  api.route(
+    { method: 'get', path: '/credit/breaches/:id', summary: 'One breach', tags: ['credit'], auth: ['operator', 'distributor'], params: IdParams, response: BreachView },
+    async ({ actor, params }) => toBreachView(await getBreach(actor, params.id)),
+  );
+  api.route(
+    { method: 'post', path: '/credit/breaches/:id/appeal', summary: 'Appeal a breach within the appeal period (distributor)', tags: ['credit'], auth: ['distributor'], params: IdParams, body: AppealBody, response: AppealView, status: 201 },
+    ({ actor, params, body }) => submitAppeal(actor, params.id, body),
+  );
+  api.route(
+    { method: 'get', path: '/credit/appeals', summary: 'Appeals (mine; the operator sees all)', tags: ['credit'], auth: ['operator', 'distributor'], query: AppealListQuery, response: z.object({ data: z.array(AppealView) }) },
+    async ({ actor, query }) => ({ data: await listAppeals(actor, query) }),
+  );
+  api.route(
+    { method: 'post', path: '/credit/appeals/:id/decision', summary: 'Uphold or void the appealed breach, with reasons (operator)', tags: ['credit'], auth: ['operator'], params: IdParams, body: AppealDecisionBody, response: AppealView },
+    ({ actor, params, body }) => decideAppeal(actor, params.id, body),
+  );
+  api.route(
+    { method: 'post', path: '/credit/repairs', summary: 'Apply for credit repair with a rectification report and apology (distributor)', tags: ['credit'], auth: ['distributor'], body: RepairBody, response: RepairView, status: 201 },
+    ({ actor, body }) => submitRepair(actor, body),
+  );
+  api.route(
+    { method: 'get', path: '/credit/repairs', summary: 'Repair applications (mine; the operator sees all)', tags: ['credit'], auth: ['operator', 'distributor'], query: RepairListQuery, response: z.object({ data: z.array(RepairView) }) },
+    async ({ actor, query }) => ({ data: await listRepairs(actor, query) }),
+  );
+  api.route(
+    { method: 'post', path: '/credit/repairs/:id/decision', summary: 'Approve (after the quiet period, restoring points) or reject a repair (operator)', tags: ['credit'], auth: ['operator'], params: IdParams, body: RepairDecisionBody, response: RepairView },
+    ({ actor, params, body }) => decideRepair(actor, params.id, body),
+  );
+  api.route(
+    { method: 'post', path: '/credit/bonuses', summary: 'Award bonus points (operator; capped in the window)', tags: ['credit'], auth: ['operator'], body: BonusBody, response: z.object({ id: z.string(), orgId: z.string(), points: z.number(), reason: z.string(), at: z.string() }), status: 201 },
+    ({ actor, body }) => awardBonus(actor, body),
+  );
+  api.route(
+    { method: 'get', path: '/credit/sanctions', summary: 'Sanctions (mine; the operator sees all)', tags: ['credit'], auth: ['operator', 'distributor'], query: z.object({ orgId: ObjectIdString.optional(), active: z.enum(['true', 'false']).optional() }).strict(), response: z.object({ data: z.array(SanctionView) }) },
+    async ({ actor, query }) => ({ data: await listSanctions(actor, { orgId: query.orgId, activeOnly: query.active === 'true' }) }),
+  );
+  api.route(
+    { method: 'get', path: '/credit/standing', summary: 'My organisation\'s score, grade and sanctions in force (distributor)', tags: ['credit'], auth: ['distributor'], response: StandingView },
+    ({ actor }) => standingView(actor.orgId),
+  );
+  api.route(
+    { method: 'get', path: '/credit/public', summary: 'Public credit list: every distributor\'s grade, score and sanctions in force', tags: ['credit'], auth: 'public', response: z.object({ data: z.array(StandingView) }) },
+    async () => ({ data: await publicCreditList() }),
+  );
+  api.route(
+    { method: 'get', path: '/credit/distributors/:id', summary: 'One distributor\'s standing (public)', tags: ['credit'], auth: 'public', params: IdParams, response: StandingView },
+    ({ params }) => standingView(params.id),
+  );
+  api.route(
+    { method: 'get', path: '/credit/trend', summary: 'Score after each change (my organisation; the operator names one)', tags: ['credit'], auth: ['operator', 'distributor'], query: z.object({ orgId: ObjectIdString.optional() }).strict(), response: z.object({ data: z.array(z.object({ at: z.string(), score: z.number(), grade: z.string(), cause: z.string() })) }) },
+    async ({ actor, query }) => ({ data: await scoreTrend(actor.role === 'operator' && query.orgId ? query.orgId : actor.orgId) }),
+  );
+  api.route(
+    { method: 'get', path: '/credit/rules', summary: 'Credit rules in force (grade bands, sanction periods, windows, upload limits)', tags: ['credit'], auth: 'any' },
+    () => creditRulesView(),
+  );
+  api.route(
+    { method: 'patch', path: '/credit/rules', summary: 'Change grade bands, sanction periods or upload limits (operator)', tags: ['credit'], auth: ['operator'], body: CreditRulesPatch },
+    ({ actor, body }) => updateCreditRules(actor, body),
   );
 }

@@ -25,6 +25,19 @@ export async function getCreditRules(): Promise<CreditRules> {
   };
 }
 
+export interface UploadLimits {
+  maxFileBytes: number;
+  maxFiles: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({ maxFileBytes: 5 * 1024 * 1024, maxFiles: 5 });
+
+/** Size and count limits of evidence uploads (operator-tunable with the credit rules). */
+export async function getCreditUploadLimits(): Promise<UploadLimits> {
+  const doc = await CreditRulesDoc.findById(CREDIT_RULES_KEY).lean<{ value: { uploads?: Partial<UploadLimits> } }>();
+  return { ...DEFAULT_UPLOAD_LIMITS, ...doc?.value?.uploads };
+}
+
 export interface Standing extends CreditScore {
   orgId: string;
   worstSeverity: BreachSeverity | null;

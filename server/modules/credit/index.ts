@@ -2,4 +2,7 @@
 export { assertMayTrade, ensureDefaultCommitment, defaultCommitmentBody, versionInForce, type TradingAction } from './credit.commitment';
 export { creditBadges, type CreditBadge } from './credit.standing';
 export { creditRoutes } from './credit.routes';
+export { subscribeCreditEvents } from './credit.events';
+export { expireSanction } from './credit.sanctions';
+export { expireSanctionJob } from './credit.jobs';
 import './credit.seed';

@@ -1,0 +1,110 @@
+// Evidence files (breach evidence, appeal and repair attachments), stored in MongoDB as binary with a
+// SHA-256, limited in size and to PDF / PNG / JPEG / plain text checked by their first bytes.
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import multer from 'multer';
+import { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now } from '../../platform/context';
+import { NotFoundError, ValidationError } from '../../platform/errors';
+import { trusted } from '../../platform/mongo';
+import { CreditFile, type CreditFileDoc, type EvidenceDoc } from './credit.model';
+import { getCreditUploadLimits } from './credit.standing';
+
+export const FILE_PURPOSES = ['breach_evidence', 'appeal', 'repair'] as const;
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
+
+const ALLOWED: Record<string, (b: Buffer) => boolean> = {
+  'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
+  'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+  'text/plain': (b) => !b.includes(0) && Buffer.from(b.toString('utf8'), 'utf8').equals(b),
+};
+
+function fileError(message: string, code = 'FILE_REJECTED'): ValidationError {
+  return new ValidationError({ code, message, details: [{ path: 'file', message }] });
+}
+
+function receive(req: Request, res: Response, maxBytes: number): Promise<void> {
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: maxBytes, files: 1, fields: 5, fieldSize: 1024 } }).single('file');
+  return new Promise((resolve, reject) => {
+    upload(req, res, (err: unknown) => {
+      if (!err) return resolve();
+      const code = (err as { code?: string }).code;
+      if (code === 'LIMIT_FILE_SIZE') return reject(fileError(`The file is larger than ${Math.floor(maxBytes / 1024)} KB.`, 'FILE_TOO_LARGE'));
+      if (code && code.startsWith('LIMIT_')) return reject(fileError('Send exactly one file in the field "file".'));
+      return reject(fileError('The upload could not be read.'));
+    });
+  });
+}
+
+export function toEvidence(f: Pick<CreditFileDoc, '_id' | 'name' | 'contentType' | 'size' | 'sha256'>): EvidenceDoc {
+  return { fileId: f._id, name: f.name, contentType: f.contentType, size: f.size, sha256: f.sha256 };
+}
+
+export function evidenceView(e: EvidenceDoc) {
+  return { fileId: String(e.fileId), name: e.name, contentType: e.contentType, size: e.size, sha256: e.sha256, url: `/api/v1/credit/files/${String(e.fileId)}` };
+}
+
+/** Receives one multipart file (field `file`, plus `purpose`), checks it and stores it for the actor's organisation. */
+export async function uploadFile(actor: Actor, req: Request, res: Response) {
+  if (!req.is('multipart/form-data')) throw fileError('Upload the file as multipart/form-data.');
+  const limits = await getCreditUploadLimits();
+  await receive(req, res, limits.maxFileBytes);
+  const purpose = (req.body as Record<string, unknown> | undefined)?.purpose;
+  if (typeof purpose !== 'string' || !(FILE_PURPOSES as readonly string[]).includes(purpose)) {
+    throw new ValidationError({ code: 'VALIDATION_FAILED', message: 'purpose must be one of breach_evidence, appeal, repair.', details: [{ path: 'purpose', message: 'invalid' }] });
+  }
+  if (purpose === 'breach_evidence' && actor.role !== 'operator') throw fileError('Only the operator uploads breach evidence.');
+  const file = req.file;
+  if (!file || file.size === 0) throw fileError('Choose a non-empty file.');
+  const type = file.mimetype.toLowerCase();
+  const check = ALLOWED[type];
+  if (!check) throw fileError('Only PDF, PNG, JPEG or plain-text files are accepted.', 'FILE_TYPE_NOT_ALLOWED');
+  if (!check(file.buffer)) throw fileError(`The file content is not a valid ${type} file.`, 'FILE_TYPE_NOT_ALLOWED');
+  const name = Buffer.from(file.originalname, 'latin1').toString('utf8').replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200) || 'file';
+  const doc = await CreditFile.create({
+    orgId: new Types.ObjectId(actor.orgId),
+    purpose,
+    name,
+    contentType: type,
+    size: file.size,
+    sha256: createHash('sha256').update(file.buffer).digest('hex'),
+    data: file.buffer,
+    uploadedAt: now(),
+    uploadedBy: new Types.ObjectId(actor.id),
+  });
+  return { id: String(doc._id), name, contentType: type, size: file.size, sha256: doc.sha256, purpose };
+}
+
+/** Files the actor uploaded for this purpose, as evidence entries; an unknown or foreign id is a 400 naming it. */
+export async function claimFiles(actor: Actor, fileIds: readonly string[] | undefined, purpose: FilePurpose): Promise<EvidenceDoc[]> {
+  if (!fileIds || fileIds.length === 0) return [];
+  const limits = await getCreditUploadLimits();
+  if (fileIds.length > limits.maxFiles) throw new ValidationError({ code: 'TOO_MANY_FILES', message: `Attach at most ${limits.maxFiles} files.`, details: [{ path: 'fileIds' }] });
+  const ids = [...new Set(fileIds)].map((id) => new Types.ObjectId(id));
+  const rows = await CreditFile.find({ _id: trusted({ $in: ids }), orgId: new Types.ObjectId(actor.orgId), purpose }, { data: 0 }).lean<CreditFileDoc[]>();
+  const missing = ids.filter((id) => !rows.some((r) => r._id.equals(id)));
+  if (missing.length) {
+    throw new ValidationError({ code: 'FILE_NOT_FOUND', message: 'An attached file does not exist or was not uploaded by you for this purpose.', details: missing.map((id) => ({ path: 'fileIds', fileId: String(id) })) });
+  }
+  return rows.map(toEvidence);
+}
+
+/** Marks files as evidence about a distributor, so that distributor can read them too. */
+export async function shareFilesWith(files: readonly EvidenceDoc[], orgId: Types.ObjectId): Promise<void> {
+  if (files.length === 0) return;
+  await CreditFile.updateMany({ _id: trusted({ $in: files.map((f) => f.fileId) }) }, { $set: { subjectOrgId: orgId } });
+}
+
+/** A file, if the actor's organisation uploaded it or it is evidence about the actor's organisation (the operator reads all). */
+export async function readFile(actor: Actor, id: string): Promise<CreditFileDoc> {
+  const filter: Record<string, unknown> = { _id: new Types.ObjectId(id) };
+  if (actor.role !== 'operator') {
+    const org = new Types.ObjectId(actor.orgId);
+    filter.$or = [{ orgId: org }, { subjectOrgId: org }];
+  }
+  const f = await CreditFile.findOne(filter).lean<CreditFileDoc>();
+  if (!f) throw new NotFoundError({ code: 'FILE_NOT_FOUND', message: 'No such file.' });
+  return f;
+}
