@@ -247,9 +247,15 @@ export class Index {
     }
     const hiEntry: Entry = { k: hi, id: ID_MAX };
     const cmp = this.list.cmp;
+    const p = s.prefix.length;
+    const r = s.range;
     for (const e of this.list.from({ k: lo, id: ID_MIN })) {
       if (cmp(e, hiEntry) > 0) return;
       if (stats) stats.keys++;
+      if (r && (r.loExcl || r.hiExcl)) {
+        if (r.loExcl && compareValues(e.k[p], r.lo) === 0) continue;
+        if (r.hiExcl && compareValues(e.k[p], r.hi) === 0) continue;
+      }
       yield e.id;
     }
   }
@@ -258,13 +264,15 @@ export class Index {
 /** One contiguous stretch of an index: equal values on the leading fields, then a range. */
 export interface Scan {
   prefix: unknown[];
-  range?: { lo: unknown; hi: unknown };
+  range?: { lo: unknown; hi: unknown; loExcl?: boolean; hiExcl?: boolean };
 }
 
 interface FieldBounds {
   points?: unknown[];
   lo?: unknown;
   hi?: unknown;
+  loExcl?: boolean;
+  hiExcl?: boolean;
   nullPoint?: boolean;
 }
 
@@ -340,9 +348,11 @@ export function extractBounds(filter: Doc): { bounds: Map<string, FieldBounds>; 
         } else if ((op === '$gt' || op === '$gte') && v !== null && scalarForIndex(v) && !isPlainObject(v)) {
           const b = get(k);
           b.lo = v;
+          b.loExcl = op === '$gt';
         } else if ((op === '$lt' || op === '$lte') && v !== null && scalarForIndex(v) && !isPlainObject(v)) {
           const b = get(k);
           b.hi = v;
+          b.hiExcl = op === '$lt';
         }
       }
     }
@@ -423,8 +433,14 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
           lo = new Bound(Math.min(typeRank(b.lo), typeRank(b.hi)), false);
           hi = new Bound(Math.max(typeRank(b.lo), typeRank(b.hi)), true);
         }
-        if (ix.multikey && b.lo !== undefined && b.hi !== undefined) hi = new Bound(typeRank(b.lo), true);
-        range = { lo, hi };
+        let loExcl = b.lo !== undefined && !!b.loExcl;
+        let hiExcl = b.hi !== undefined && !!b.hiExcl;
+        if (ix.multikey && b.lo !== undefined && b.hi !== undefined) {
+          hi = new Bound(typeRank(b.lo), true);
+          hiExcl = false;
+        }
+        if (!(lo instanceof Bound) && !(hi instanceof Bound) && typeRank(lo) !== typeRank(hi)) loExcl = hiExcl = false;
+        range = { lo, hi, loExcl, hiExcl };
         score += 1;
       }
       break;

@@ -1,0 +1,112 @@
+// Index management and index use: equality and range queries read only matching documents.
+import { expect } from 'chai';
+import { MongoClient, type Collection, type Document } from 'mongodb';
+import { getMongoUri } from '../support/mongo';
+
+describe('engine: indexes', () => {
+  let client: MongoClient;
+  let coll: Collection<Document>;
+  const stats = async (filter: Document, sort?: Document) => {
+    const cursor = coll.find(filter);
+    if (sort) cursor.sort(sort);
+    const ex = await cursor.explain('executionStats');
+    return { docs: ex.executionStats.totalDocsExamined as number, n: ex.executionStats.nReturned as number, plan: JSON.stringify(ex.queryPlanner.winningPlan) };
+  };
+
+  before(async () => {
+    client = await MongoClient.connect(await getMongoUri('engine_indexes'));
+    await client.db().dropDatabase();
+    coll = client.db().collection('docs');
+    const docs = Array.from({ length: 2000 }, (_, i) => ({
+      _id: i,
+      email: `u${i}@x.cn`,
+      city: `c${i % 20}`,
+      age: i % 90,
+      at: new Date(Date.UTC(2024, 0, 1) + i * 3600_000),
+      tags: [`t${i % 7}`, `t${(i + 1) % 7}`],
+      ...(i % 2 === 0 ? { code: `K${i}` } : {}),
+    }));
+    await coll.insertMany(docs as never);
+    await coll.createIndexes([
+      { key: { email: 1 }, unique: true },
+      { key: { city: 1, age: -1 } },
+      { key: { at: 1 } },
+      { key: { tags: 1 } },
+      { key: { code: 1 }, unique: true, sparse: true },
+    ]);
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  it('uses indexes for equality lookups', async () => {
+    const byId = await stats({ _id: 1234 });
+    expect([byId.docs, byId.n]).to.deep.equal([1, 1]);
+    const byEmail = await stats({ email: 'u77@x.cn' });
+    expect([byEmail.docs, byEmail.n]).to.deep.equal([1, 1]);
+    expect(byEmail.plan).to.contain('IXSCAN');
+    const compound = await stats({ city: 'c3', age: 3 });
+    expect(compound.n).to.equal(12); // i ≡ 3 (mod 180)
+    expect(compound.docs).to.equal(12);
+    const prefix = await stats({ city: 'c5' });
+    expect([prefix.docs, prefix.n]).to.deep.equal([100, 100]);
+    const multikey = await stats({ tags: 't3' });
+    expect(multikey.n).to.equal(Array.from({ length: 2000 }, (_, i) => i % 7).filter((r) => r === 2 || r === 3).length);
+    expect(multikey.docs).to.equal(multikey.n);
+    const inList = await stats({ email: { $in: ['u1@x.cn', 'u2@x.cn', 'nobody'] } });
+    expect([inList.docs, inList.n]).to.deep.equal([2, 2]);
+  });
+
+  it('uses indexes for range queries', async () => {
+    const r = await stats({ at: { $gte: new Date(Date.UTC(2024, 0, 2)), $lt: new Date(Date.UTC(2024, 0, 3)) } });
+    expect([r.docs, r.n]).to.deep.equal([24, 24]);
+    const c = await stats({ city: 'c1', age: { $gt: 50 } });
+    expect(c.docs).to.equal(c.n);
+    expect(c.n).to.equal((await coll.find({ city: 'c1', age: { $gt: 50 } }).toArray()).length);
+    const open = await stats({ _id: { $gte: 1990 } });
+    expect([open.docs, open.n]).to.deep.equal([10, 10]);
+  });
+
+  it('returns the same results with and without an index', async () => {
+    const viaIndex = await coll.find({ city: 'c7', age: { $lte: 40 } }).sort({ _id: 1 }).toArray();
+    const viaScan = await coll.find({ city: 'c7', age: { $lte: 40 } }).hint({ $natural: 1 }).sort({ _id: 1 }).toArray();
+    expect(viaIndex.map((d) => d._id)).to.deep.equal(viaScan.map((d) => d._id));
+    expect(viaIndex.length).to.be.greaterThan(0);
+  });
+
+  it('lists, creates idempotently and drops indexes', async () => {
+    const names = (await coll.indexes()).map((i) => i.name).sort();
+    expect(names).to.deep.equal(['_id_', 'at_1', 'city_1_age_-1', 'code_1', 'email_1', 'tags_1']);
+    expect(await coll.createIndex({ at: 1 })).to.equal('at_1');
+    const conflict = await coll.createIndex({ at: 1 }, { name: 'other' }).catch((e) => e);
+    expect(conflict.code).to.equal(85);
+    const specConflict = await coll.createIndex({ age: 1 }, { name: 'at_1' }).catch((e) => e);
+    expect(specConflict.code).to.equal(86);
+    await coll.dropIndex('at_1');
+    expect((await coll.indexes()).some((i) => i.name === 'at_1')).to.equal(false);
+    const missing = await coll.dropIndex('nope').catch((e) => e);
+    expect(missing.code).to.equal(27);
+    await coll.createIndex({ at: 1 });
+  });
+
+  it('refuses to build a unique index over duplicate data', async () => {
+    const e = await coll.createIndex({ city: 1 }, { unique: true }).catch((x) => x);
+    expect(e.code).to.equal(11000);
+    expect((await coll.indexes()).some((i) => i.name === 'city_1')).to.equal(false);
+  });
+
+  it('treats missing fields as null in non-sparse unique indexes', async () => {
+    const c = client.db().collection('uniqnull');
+    await c.createIndex({ k: 1 }, { unique: true });
+    await c.insertOne({ a: 1 });
+    const e = await c.insertOne({ a: 2 }).catch((x) => x);
+    expect(e.code).to.equal(11000);
+    expect(e.keyValue).to.deep.equal({ k: null });
+    const s = client.db().collection('uniqsparse');
+    await s.createIndex({ k: 1 }, { unique: true, sparse: true });
+    await s.insertMany([{ a: 1 }, { a: 2 }, { k: 1 }]);
+    expect(await s.countDocuments()).to.equal(3);
+    // a sparse index cannot answer {k: null}: results still include documents without k
+    expect(await s.countDocuments({ k: null })).to.equal(2);
+  });
+});
