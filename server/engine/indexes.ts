@@ -412,7 +412,7 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
     if (ix.partial && !partialImplied(ix.spec.partialFilterExpression!, conds, bounds)) continue;
     let prefixPoints: unknown[][] = [[]];
     let score = 0;
-    let range: { lo: unknown; hi: unknown } | undefined;
+    let range: Scan["range"];
     let usesNull = false;
     for (let i = 0; i < ix.fields.length; i++) {
       const b = bounds.get(ix.fields[i]!.path);
