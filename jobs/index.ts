@@ -3,8 +3,12 @@
 import { dispatchDomainEvent, dispatchDomainEventJob } from '../server/platform/events';
 import { handle, type JobHandler } from '../server/platform/queues';
 import { expireSanction, expireSanctionJob } from '../server/modules/credit';
+import { accrueAdvanceJob, accrueAdvanceThrough, dailyRun, dailyRunJob, settleInvoice, settleInvoiceJob } from '../server/modules/finance';
 
 export const jobHandlers: JobHandler[] = [
   handle(dispatchDomainEventJob, ({ eventId }) => dispatchDomainEvent(eventId)),
-  handle(expireSanctionJob, ({ sanctionId }) => expireSanction(sanctionId)),
+  handle(expireSanctionJob, ({ sanctionId }, job) => expireSanction(sanctionId, job.id)),
+  handle(settleInvoiceJob, ({ invoiceId }) => settleInvoice(invoiceId)),
+  handle(accrueAdvanceJob, ({ advanceId, day }) => accrueAdvanceThrough(advanceId, day)),
+  handle(dailyRunJob, ({ day }) => dailyRun(day)),
 ];

@@ -2,15 +2,20 @@
 // distributor that may trade.
 import { readFileSync } from 'node:fs';
 import { buildUser, type TestUser } from './factories';
+import { testClock } from './global';
 
 const DEFAULT_BODY_FILE = new URL('../../templates/commitments/default.zh.hbs', import.meta.url);
 
-let operator: TestUser | undefined;
+let operator: { user: TestUser; at: number } | undefined;
 
-/** An operator user shared by the credit helpers (created once per run). */
+/**
+ * An operator user shared by the credit helpers; a new one is signed in when the test clock has moved
+ * far from the last sign-in (sessions last 12 hours of business time).
+ */
 export async function creditOperator(): Promise<TestUser> {
-  operator ??= await buildUser('operator');
-  return operator;
+  const at = testClock.now().getTime();
+  if (!operator || Math.abs(at - operator.at) > 6 * 3600_000) operator = { user: await buildUser('operator'), at };
+  return operator.user;
 }
 
 interface VersionRow {

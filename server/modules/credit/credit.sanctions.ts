@@ -50,7 +50,7 @@ function stillSupported(s: Pick<SanctionDoc, 'kind' | 'reason'>, standing: Stand
 }
 
 async function scheduleExpiry(sanctionId: string, endsAt: Date): Promise<void> {
-  await platform().queues.reschedule(expireSanctionJob, { sanctionId }, expireSanctionJobId(sanctionId), endsAt);
+  await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId: expireSanctionJobId(sanctionId, endsAt), runAt: endsAt });
 }
 
 /**
@@ -185,12 +185,16 @@ export async function applyCreditChange(orgId: string, orgName: string, change: 
 }
 
 /** Job: records a sanction's end and tells the distributor; re-schedules itself if run early. Safe twice. */
-export async function expireSanction(sanctionId: string): Promise<void> {
+export async function expireSanction(sanctionId: string, runningJobId?: string): Promise<void> {
   const s = await Sanction.findById(sanctionId).lean<SanctionDoc>();
   if (!s || s.expiredAt || s.liftedAt) return;
   const at = now();
   if (s.endsAt.getTime() > at.getTime()) {
-    await scheduleExpiry(sanctionId, s.endsAt);
+    const canonical = expireSanctionJobId(sanctionId, s.endsAt);
+    // NOTE: a job cannot re-add its own id while it runs, so an early run of the canonical job
+    // schedules a one-off recheck instead.
+    const jobId = runningJobId === canonical ? `${canonical}-recheck-${at.getTime()}` : canonical;
+    await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId, runAt: s.endsAt });
     return;
   }
   const res = await Sanction.updateOne({ _id: s._id, expiredAt: trusted({ $exists: false }), endsAt: s.endsAt }, { $set: { expiredAt: at } });
