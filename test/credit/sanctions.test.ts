@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import request from 'supertest';
 import { Types } from 'mongoose';
 import { assertMayTrade, creditBadges } from '../../server/modules/credit';
 import { Sanction } from '../../server/modules/credit/credit.model';
@@ -153,7 +154,6 @@ describe('credit: grades and sanctions', () => {
 });
 
 async function testAppPublic(path: string) {
-  const { default: request } = await import('supertest');
   const res = await request(testApp().url).get(path).expect(200);
   return res.body;
 }
