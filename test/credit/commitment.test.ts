@@ -5,6 +5,7 @@ import { CommitmentSignature, CommitmentVersion, Sanction } from '../../server/m
 import { sha256Hex } from '../../server/modules/credit/credit.commitment';
 import { buildTradingDistributor, creditOperator, publishCommitmentVersion, signCommitment, withdrawCommitmentVersion } from '../support/credit-factories';
 import { buildUser } from '../support/factories';
+import { extractPdfText } from '../support/pdf-text';
 import { testClock } from '../support/global';
 
 const ACTIONS = ['quote', 'bid', 'revise_quote', 'be_chosen', 'confirm_order'] as const;
@@ -141,3 +142,29 @@ describe('credit: commitment letters and the trading gate', () => {
     expect(own.body.text).to.contain(a.org.name);
   });
 });
+
+describe('credit: signed commitment PDF', () => {
+  it('renders the signed letter with the signer and the hash, deterministically, within the organisation', async () => {
+    const d = await buildTradingDistributor();
+    const sig = (await d.api().get('/api/v1/credit/commitment-signatures').expect(200)).body.data[0];
+    const pdf = await d.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).buffer(true).parse(binary).expect(200);
+    expect(pdf.headers['content-type']).to.equal('application/pdf');
+    const text = (await extractPdfText(pdf.body as Buffer)).replace(/\s+/g, '');
+    expect(text).to.contain(sig.textSha256);
+    expect(text).to.contain(sig.userName.replace(/\s+/g, ''));
+    expect(text).to.contain(d.org.name.replace(/\s+/g, ''));
+    expect(text).to.contain('违约惩戒承诺书');
+    const again = await d.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).buffer(true).parse(binary).expect(200);
+    expect(Buffer.compare(again.body as Buffer, pdf.body as Buffer)).to.equal(0);
+    const other = await buildUser('distributor');
+    await other.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).expect(404);
+    const op = await creditOperator();
+    await op.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).expect(200);
+  });
+});
+
+function binary(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, cb: (err: Error | null, body: Buffer) => void) {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+}

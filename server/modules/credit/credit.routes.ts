@@ -17,6 +17,7 @@ import {
   withdrawCommitmentVersion,
 } from './credit.commitment';
 import { readFile, uploadFile } from './credit.files';
+import { signedLetterPdf } from './credit.pdf';
 import { creditRulesView, listSanctions, publicCreditList, scoreTrend, standingView, updateCreditRules } from './credit.overview';
 import {
   AppealBody,
@@ -83,6 +84,15 @@ function commitmentRoutes(api: ApiRouter): void {
     { method: 'get', path: '/credit/commitment-signatures/:id', summary: 'One signature with the exact signed text', tags: ['credit'], auth: ['distributor', 'operator'], params: IdParams, response: CommitmentSignatureView.extend({ text: z.string(), versionTitle: z.string() }) },
     ({ actor, params }) => getSignature(actor, params.id),
   );
+  api.router.get('/credit/commitment-signatures/:id/pdf', async (req, res) => {
+    assertRole(req.actor, ['distributor', 'operator']);
+    const { id } = parse(IdParams, req.params, 'path');
+    const signature = await getSignature(req.actor, id);
+    const pdf = await signedLetterPdf(signature);
+    res.setHeader('Content-Type', 'application/pdf');
+    res.setHeader('Content-Disposition', `inline; filename="commitment-v${signature.version}-${id}.pdf"`);
+    res.send(pdf);
+  });
   api.route(
     { method: 'get', path: '/credit/gate', summary: 'Whether my organisation may trade now (commitment signed, not suspended)', tags: ['credit'], auth: ['distributor'], response: GateStatus },
     async ({ actor }) => {
