@@ -163,7 +163,8 @@ describe('credit: signed commitment PDF', () => {
   });
 });
 
-function binary(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, cb: (err: Error | null, body: Buffer) => void) {
+function binary(raw: unknown, cb: (err: Error | null, body: Buffer) => void) {
+  const res = raw as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
   res.on('end', () => cb(null, Buffer.concat(chunks)));
