@@ -5,6 +5,7 @@ import type { AppSocket, SocketModule } from '../platform/realtime';
 import { auditPages, auditRoutes } from './audit';
 import { cataloguePages, catalogueRoutes } from './catalogue';
 import { creditRoutes, subscribeCreditEvents } from './credit';
+import { financePages, financeRoutes } from './finance';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
@@ -28,4 +29,5 @@ export const featureModules: FeatureModule[] = [
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
   { name: 'credit', api: creditRoutes, subscribe: subscribeCreditEvents },
   { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
+  { name: 'finance', api: financeRoutes, pages: financePages },
 ];

@@ -1,0 +1,224 @@
+import mongoose, { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now, platform } from '../../platform/context';
+import { RuleViolationError } from '../../platform/errors';
+import { t } from '../../platform/i18n';
+import { trusted } from '../../platform/mongo';
+import { formatFen, sumFen } from '../../platform/money';
+import { endOfBusinessDay, parseBusinessDay } from '../../platform/time';
+import { recordAudit } from '../audit';
+import { getOrganisation } from '../identity';
+import { notifyOrganisation } from '../notifications';
+import { requireOrg } from './finance.access';
+import { debtOf } from './finance.advances';
+import { lineAvailableFen, securedStatus } from './finance.interest';
+import { accounts, ensureAccounts, isDuplicateEntry, postEntry, readAccounts, shownBalance, type AccountRef } from './finance.ledger';
+import { currentBankOf, currentLineOf, effectiveLineStatus, lineView, usableLine } from './finance.lines';
+import { Invoice, JournalEntry, type EntryKind, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
+import type { MoneyInInput } from './finance.schemas';
+
+export interface MoneyInResult {
+  entryId: string;
+  hospitalOrgId: string;
+  bankOrgId: string;
+  amountFen: number;
+  balanceFen: number;
+  replayed: boolean;
+}
+
+async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospitalOrgId: string, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
+  const bank = await currentBankOf(hospitalOrgId);
+  if (!bank) {
+    throw new RuleViolationError({ code: 'NO_BANK', message: 'The hospital has not chosen a guarantee bank yet, so it has no working-capital account.' });
+  }
+  const key = `${kind}:${hospitalOrgId}:${requestKey}`;
+  const wc = accounts.workingCapital(hospitalOrgId, bank);
+  let replayed = false;
+  let entryId: string;
+  await ensureAccounts([accounts.bankClearing(bank), wc]);
+  try {
+    const entry = await mongoose.connection.transaction((s) =>
+      postEntry(
+        {
+          idempotencyKey: key,
+          kind,
+          memo: kind === 'prepayment' ? 'medical-insurance prepayment of working capital' : 'hospital deposit into working capital',
+          postings: [
+            { account: accounts.bankClearing(bank), amountFen: input.amountFen },
+            { account: wc, amountFen: -input.amountFen },
+          ],
+          refs: { hospitalOrgId, bankOrgId: bank, reference: input.reference, actorId: actor.id },
+        },
+        s,
+      ),
+    );
+    entryId = String(entry._id);
+  } catch (err) {
+    if (!isDuplicateEntry(err)) throw err;
+    const existing = await JournalEntry.findOne({ idempotencyKey: key }).lean<JournalEntryDoc>();
+    const same = existing?.postings.some((p) => p.accountKey === wc.key && p.amountFen === -input.amountFen);
+    if (!existing || !same) throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This request key was already used for a different amount.' });
+    entryId = String(existing._id);
+    replayed = true;
+  }
+  const balanceFen = shownBalance((await readAccounts([wc])).get(wc.key));
+  if (!replayed) {
+    const org = await getOrganisation(hospitalOrgId);
+    await recordAudit(actor, { action: `finance.${kind}`, targetType: 'hospital', targetId: hospitalOrgId, summary: `${org?.name ?? hospitalOrgId}: ${formatFen(input.amountFen)}${input.reference ? ` (${input.reference})` : ''}` });
+    if (kind === 'prepayment') {
+      const vars = { amount: formatFen(input.amountFen), balance: formatFen(balanceFen) };
+      await notifyOrganisation(
+        hospitalOrgId,
+        { kind: 'finance.prepayment', title: t('zh', 'finance.notify.prepayment.title', vars), body: t('zh', 'finance.notify.prepayment.body', vars), link: '/finance/account', dedupeKey: `prepayment:${entryId}` },
+        ['hospital_finance'],
+      );
+    }
+    platform().broadcaster.toOrg(hospitalOrgId, 'account:credited', { kind, amountFen: input.amountFen, balanceFen });
+  }
+  return { entryId, hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, replayed };
+}
+
+/** Operator: records a medical-insurance prepayment into a hospital's working-capital account. */
+export async function recordPrepayment(actor: Actor, hospitalOrgId: string, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
+  await requireOrg(hospitalOrgId, 'hospital', 'hospitalOrgId');
+  return moneyIn(actor, 'prepayment', hospitalOrgId, input, requestKey);
+}
+
+/** Hospital finance: deposits the hospital's own money into its working-capital account. */
+export async function deposit(actor: Actor, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
+  return moneyIn(actor, 'deposit', actor.orgId, input, requestKey);
+}
+
+/** Open (not yet due, unpaid) and overdue invoice amounts of a hospital. */
+export async function invoiceExposure(hospitalOrgId: string) {
+  const rows = await Invoice.find({ hospitalOrgId: new Types.ObjectId(hospitalOrgId), status: trusted({ $in: ['open', 'overdue'] as InvoiceStatus[] }) }, { status: 1, amountFen: 1, paidFen: 1 }).lean<
+    Pick<InvoiceDoc, 'status' | 'amountFen' | 'paidFen'>[]
+  >();
+  return {
+    openInvoicesFen: sumFen(rows.filter((r) => r.status === 'open').map((r) => r.amountFen - r.paidFen)),
+    overdueInvoicesFen: sumFen(rows.filter((r) => r.status === 'overdue').map((r) => r.amountFen - r.paidFen)),
+    openCount: rows.filter((r) => r.status === 'open').length,
+    overdueCount: rows.filter((r) => r.status === 'overdue').length,
+  };
+}
+
+/** A hospital's position: account balance, line and headroom, debt to its bank, open and overdue invoices. */
+export async function accountSummary(hospitalOrgId: string) {
+  const at = now();
+  const [hospital, bank, exposure, line] = await Promise.all([getOrganisation(hospitalOrgId), currentBankOf(hospitalOrgId), invoiceExposure(hospitalOrgId), currentLineOf(hospitalOrgId)]);
+  const bankOrg = bank ? await getOrganisation(bank) : null;
+  let balanceFen = 0;
+  let headroomFen = 0;
+  let debt = { principalFen: 0, interestFen: 0, overduePrincipalFen: 0, advances: 0 };
+  if (bank) {
+    const wc = accounts.workingCapital(hospitalOrgId, bank);
+    balanceFen = shownBalance((await readAccounts([wc])).get(wc.key));
+    debt = await debtOf(hospitalOrgId, bank);
+    const usable = await usableLine(hospitalOrgId, bank, at);
+    if (usable) headroomFen = lineAvailableFen(usable.limitFen!, Math.max(0, debt.principalFen));
+  }
+  const shownLine = line ? await lineView(line, { usedFen: debt.principalFen }) : null;
+  return {
+    hospitalOrgId,
+    hospitalName: hospital?.name ?? '',
+    hospitalLevel: hospital?.hospitalLevel ?? undefined,
+    bankOrgId: bank,
+    bankName: bankOrg?.name,
+    balanceFen,
+    headroomFen,
+    line: shownLine,
+    lineStatus: line ? effectiveLineStatus(line, at) : undefined,
+    principalFen: debt.principalFen,
+    interestFen: debt.interestFen,
+    debtFen: debt.principalFen + debt.interestFen,
+    overduePrincipalFen: debt.overduePrincipalFen,
+    ...exposure,
+  };
+}
+
+/**
+ * Whether a hospital's payment is secured, for a distributor before it confirms an order (contract):
+ * balance plus line headroom covers its open invoices.
+ */
+export async function paymentSecurity(hospitalOrgId: string, orderAmountFen?: number) {
+  const s = await accountSummary(hospitalOrgId);
+  const status = securedStatus({ balanceFen: s.balanceFen, headroomFen: s.headroomFen, openInvoicesFen: s.openInvoicesFen + s.overdueInvoicesFen, orderAmountFen });
+  return {
+    hospitalOrgId,
+    hospitalName: s.hospitalName,
+    secured: status.level === 'secured',
+    level: status.level,
+    balanceFen: s.balanceFen,
+    headroomFen: s.headroomFen,
+    openInvoicesFen: s.openInvoicesFen + s.overdueInvoicesFen,
+    overdueInvoicesFen: s.overdueInvoicesFen,
+    capacityFen: status.capacityFen,
+    shortfallFen: status.shortfallFen,
+    bankName: s.bankName,
+  };
+}
+
+export interface StatementRow {
+  at: Date;
+  kind: EntryKind;
+  memo: string;
+  reference?: string;
+  invoiceId?: string;
+  workingCapitalFen: number;
+  principalFen: number;
+  interestFen: number;
+  invoicesFen: number;
+  balanceAfterFen: number;
+}
+
+/** The financing statement of a hospital for a period of Asia/Shanghai days (inclusive). */
+export async function statement(hospitalOrgId: string, fromDay: string, toDay: string) {
+  const from = parseBusinessDay(fromDay);
+  const to = endOfBusinessDay(parseBusinessDay(toDay));
+  const summary = await accountSummary(hospitalOrgId);
+  const bank = summary.bankOrgId;
+  const refs: Record<'wc' | 'principal' | 'interest' | 'invoices', AccountRef | undefined> = {
+    wc: bank ? accounts.workingCapital(hospitalOrgId, bank) : undefined,
+    principal: bank ? accounts.advancePrincipal(hospitalOrgId, bank) : undefined,
+    interest: bank ? accounts.interestReceivable(hospitalOrgId, bank) : undefined,
+    invoices: accounts.invoiceReceivable(hospitalOrgId),
+  };
+  // Each column shows its account on the normal side: credit-normal working capital is negated.
+  const sign: Record<keyof typeof refs, number> = { wc: -1, principal: 1, interest: 1, invoices: 1 };
+  const deltas = (e: Pick<JournalEntryDoc, 'postings'>) => {
+    const out = { wc: 0, principal: 0, interest: 0, invoices: 0 };
+    for (const p of e.postings) {
+      for (const k of Object.keys(refs) as (keyof typeof refs)[]) if (refs[k]?.key === p.accountKey) out[k] += sign[k] * p.amountFen;
+    }
+    return out;
+  };
+  const hospitalFilter = { hospitalOrgId: new Types.ObjectId(hospitalOrgId) };
+  const opening = { wc: 0, principal: 0, interest: 0, invoices: 0 };
+  const before = JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $lt: from }) }, { postings: 1 }).lean<Pick<JournalEntryDoc, 'postings'>[]>().cursor();
+  for await (const e of before as AsyncIterable<Pick<JournalEntryDoc, 'postings'>>) {
+    const d = deltas(e);
+    for (const k of Object.keys(opening) as (keyof typeof opening)[]) opening[k] += d[k];
+  }
+  const entries = await JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $gte: from, $lte: to }) }).sort({ postedAt: 1, _id: 1 }).lean<JournalEntryDoc[]>();
+  const running = { ...opening };
+  const totals: Record<string, number> = {};
+  const rows: StatementRow[] = entries.map((e) => {
+    const d = deltas(e);
+    for (const k of Object.keys(running) as (keyof typeof running)[]) running[k] += d[k];
+    const moved = e.kind === 'invoice' ? d.invoices : e.kind === 'interest' ? d.interest : Math.abs(d.wc) || Math.abs(d.principal) || Math.abs(d.invoices);
+    totals[e.kind] = (totals[e.kind] ?? 0) + Math.abs(moved);
+    return {
+      at: e.postedAt,
+      kind: e.kind,
+      memo: e.memo,
+      reference: e.reference ?? undefined,
+      invoiceId: e.invoiceId ? String(e.invoiceId) : undefined,
+      workingCapitalFen: d.wc,
+      principalFen: d.principal,
+      interestFen: d.interest,
+      invoicesFen: d.invoices,
+      balanceAfterFen: running.wc,
+    };
+  });
+  return { from: fromDay, to: toDay, generatedAt: now(), summary, opening, closing: running, rows, totals };
+}
