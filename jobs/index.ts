@@ -4,6 +4,7 @@ import { dispatchDomainEvent, dispatchDomainEventJob } from '../server/platform/
 import { handle, type JobHandler } from '../server/platform/queues';
 import { expireSanction, expireSanctionJob } from '../server/modules/credit';
 import { accrueAdvanceJob, accrueAdvanceThrough, dailyRun, dailyRunJob, settleInvoice, settleInvoiceJob } from '../server/modules/finance';
+import { checkConfirmDeadline, checkDeliveryDeadline, checkNotDelivered, confirmDeadlineJob, deliveryDeadlineJob, notDeliveredJob } from '../server/modules/orders';
 
 export const jobHandlers: JobHandler[] = [
   handle(dispatchDomainEventJob, ({ eventId }) => dispatchDomainEvent(eventId)),
@@ -11,4 +12,7 @@ export const jobHandlers: JobHandler[] = [
   handle(settleInvoiceJob, ({ invoiceId }) => settleInvoice(invoiceId)),
   handle(accrueAdvanceJob, ({ advanceId, day }) => accrueAdvanceThrough(advanceId, day)),
   handle(dailyRunJob, ({ day }) => dailyRun(day)),
+  handle(confirmDeadlineJob, ({ orderId }) => checkConfirmDeadline(orderId)),
+  handle(deliveryDeadlineJob, ({ orderId }) => checkDeliveryDeadline(orderId)),
+  handle(notDeliveredJob, ({ orderId }) => checkNotDelivered(orderId)),
 ];

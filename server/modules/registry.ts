@@ -9,6 +9,7 @@ import { financePages, financeRoutes } from './finance';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
+import { orderPages, orderRoutes, orderSocket } from './orders';
 
 /** What a feature module plugs into the app: JSON routes, pages, socket handlers, event subscriptions. */
 export interface FeatureModule {
@@ -30,4 +31,5 @@ export const featureModules: FeatureModule[] = [
   { name: 'credit', api: creditRoutes, subscribe: subscribeCreditEvents },
   { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
   { name: 'finance', api: financeRoutes, pages: financePages },
+  { name: 'orders', api: orderRoutes, pages: orderPages, socket: orderSocket },
 ];

@@ -36,16 +36,86 @@ export interface CreditBreachPayload {
   appealDeadline: string;
 }
 
+/** An order changed state (to the hospital's and distributor's organisations and the order's room). */
+export interface OrderUpdatedPayload {
+  orderId: string;
+  orderNo: string;
+  status: string;
+  change: 'placed' | 'status' | 'deadline_missed';
+  hospitalOrgId: string;
+  distributorOrgId: string;
+  /** number of stored events: a client that already applied this seq can ignore a repeat */
+  seq: number;
+  at: string;
+}
+
+/** A tracking event of an order's shipment (same rooms as order:updated). */
+export interface OrderTrackingPayload {
+  orderId: string;
+  orderNo: string;
+  shipmentId: string;
+  status: string;
+  kind: 'picked' | 'departed' | 'location' | 'delivered';
+  location?: string;
+  note?: string;
+  eta?: string;
+  at: string;
+  seq: number;
+}
+
+/** An invoice was paid (early or at its due date) or went overdue (to the hospital, distributor and bank). */
+export interface InvoiceSettledPayload {
+  invoiceId: string;
+  invoiceNo: string;
+  status: 'open' | 'paid' | 'overdue';
+  amountFen: number;
+  paidFen: number;
+  paidAt?: string;
+}
+
+/** The bank advanced money on an invoice for the hospital (to the hospital and the bank). */
+export interface AdvanceMadePayload {
+  advanceId?: string;
+  invoiceId: string;
+  invoiceNo: string;
+  principalFen: number;
+  hospitalOrgId: string;
+}
+
+/** A hospital repaid its bank (to the hospital and the bank). */
+export interface RepaymentRecordedPayload {
+  repaymentId: string;
+  hospitalOrgId: string;
+  amountFen: number;
+  interestFen: number;
+  principalFen: number;
+}
+
+/** Money came into a hospital's working-capital account (to the hospital). */
+export interface AccountCreditedPayload {
+  kind: 'prepayment' | 'deposit';
+  amountFen: number;
+  balanceFen: number;
+}
+
 export interface ServerToClientEvents {
   'notification:created': (n: NotificationPayload) => void;
   'credit:standing_changed': (s: CreditStandingPayload) => void;
   'credit:breach_recorded': (b: CreditBreachPayload) => void;
+  'order:updated': (o: OrderUpdatedPayload) => void;
+  'order:tracking': (t: OrderTrackingPayload) => void;
+  'invoice:settled': (i: InvoiceSettledPayload) => void;
+  'advance:made': (a: AdvanceMadePayload) => void;
+  'repayment:recorded': (r: RepaymentRecordedPayload) => void;
+  'account:credited': (a: AccountCreditedPayload) => void;
   'session:ready': (s: { userId: string; orgId: string; role: string; unreadNotifications: number }) => void;
   [event: string]: (...args: any[]) => void;
 }
 
 export interface ClientToServerEvents {
   'notification:read': (payload: { id: string }, ack: Ack<{ unread: number }>) => void;
+  'order:watch': (payload: { orderId: string }, ack: Ack<unknown>) => void;
+  'order:unwatch': (payload: { orderId: string }, ack: Ack<{ ok: true }>) => void;
   [event: string]: (...args: any[]) => void;
 }
 

@@ -1,0 +1,227 @@
+// Acceptance (验收): per line accepted and refused quantities with reasons, the scanned codes matched
+// against the shipment's, batch and expiry checked. Final: one acceptance per order, and the invoice
+// is created in the same transaction, so even two concurrent submits produce exactly one invoice.
+import mongoose, { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now } from '../../platform/context';
+import { recordDomainEvent } from '../../platform/events';
+import { ConflictError, NotFoundError } from '../../platform/errors';
+import { trusted } from '../../platform/mongo';
+import { businessDay } from '../../platform/time';
+import { formatDate, formatMoney } from '../../platform/view-helpers/formatters';
+import { recordAudit } from '../audit';
+import { createInvoiceFromAcceptance } from '../finance';
+import { notifyOrganisation } from '../notifications';
+import { applyMove, assertMove, loadOrder, refuse } from './orders.core';
+import { publishOrder } from './orders.live';
+import { Acceptance, Shipment, TraceCode, type AcceptanceDoc, type AcceptanceLine, type OrderDoc, type ShipmentDoc } from './orders.model';
+import type { AcceptInput } from './orders.schemas';
+import { acceptanceOutcome } from './orders.state';
+import { orderView } from './orders.views';
+
+type Problem = { code: string; message: string; lineNo?: number; codes?: string[] };
+
+export const acceptanceKeyOf = (orderId: string) => `order-acceptance:${orderId}`;
+
+function acceptanceProblems(shipment: ShipmentDoc, input: AcceptInput, at: Date): Problem[] {
+  const problems: Problem[] = [];
+  const today = businessDay(at);
+  const given = new Map<number, AcceptInput['lines'][number]>();
+  for (const l of input.lines) {
+    if (given.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${l.lineNo} is given twice.`, lineNo: l.lineNo });
+    given.set(l.lineNo, l);
+    if (!shipment.lines.some((s) => s.lineNo === l.lineNo)) problems.push({ code: 'UNKNOWN_LINE', message: `Line ${l.lineNo} was not shipped.`, lineNo: l.lineNo });
+  }
+  for (const s of shipment.lines) {
+    const l = given.get(s.lineNo);
+    if (!l) {
+      problems.push({ code: 'LINE_MISSING', message: `Line ${s.lineNo} (${s.drugName}) needs accepted and refused quantities.`, lineNo: s.lineNo });
+      continue;
+    }
+    if (l.acceptedQty + l.refusedQty !== s.quantity) {
+      problems.push({ code: 'QUANTITY_MISMATCH', message: `Line ${s.lineNo}: accepted ${l.acceptedQty} + refused ${l.refusedQty} must equal the ${s.quantity} shipped.`, lineNo: s.lineNo });
+    }
+    if (l.refusedQty > 0 && !l.refusalReason) problems.push({ code: 'REFUSAL_REASON_REQUIRED', message: `Line ${s.lineNo}: give a reason for refusing ${l.refusedQty}.`, lineNo: s.lineNo });
+    if (l.acceptedQty > 0) {
+      if (l.batchNo !== s.batchNo) {
+        problems.push({ code: 'BATCH_MISMATCH', message: `Line ${s.lineNo}: batch ${l.batchNo} on the goods differs from ${s.batchNo} on the delivery note; refuse those packs instead.`, lineNo: s.lineNo });
+      }
+      if (l.expiryDate !== s.expiryDate) {
+        problems.push({ code: 'EXPIRY_MISMATCH', message: `Line ${s.lineNo}: expiry ${l.expiryDate} on the goods differs from ${s.expiryDate} on the delivery note; refuse those packs instead.`, lineNo: s.lineNo });
+      }
+      if (l.expiryDate <= today) problems.push({ code: 'EXPIRED_GOODS', message: `Line ${s.lineNo}: the goods expired on ${l.expiryDate}; they cannot be accepted.`, lineNo: s.lineNo });
+    }
+    const shipped = new Set(s.codes);
+    const seen = new Set<string>();
+    const foreign: string[] = [];
+    const twice: string[] = [];
+    for (const code of l.codes) {
+      if (seen.has(code)) twice.push(code);
+      seen.add(code);
+      if (!shipped.has(code)) foreign.push(code);
+    }
+    if (foreign.length) problems.push({ code: 'TRACE_CODE_NOT_IN_SHIPMENT', message: `Line ${s.lineNo}: these codes are not on this shipment's line: ${foreign.join(', ')}.`, lineNo: s.lineNo, codes: foreign });
+    if (twice.length) problems.push({ code: 'TRACE_CODE_DUPLICATED', message: `Line ${s.lineNo}: these codes were scanned twice: ${twice.join(', ')}.`, lineNo: s.lineNo, codes: twice });
+    if (seen.size !== l.acceptedQty) {
+      problems.push({ code: 'TRACE_CODE_COUNT_MISMATCH', message: `Line ${s.lineNo}: scan one code per accepted pack (${l.acceptedQty} accepted, ${seen.size} scanned).`, lineNo: s.lineNo });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The pharmacist accepts a delivered order. Accepted codes become "received", the others
+ * "refused"; the invoice (accepted quantity × locked unit price) is created in the same
+ * transaction. A second submission — even concurrent — finds the order accepted: 409.
+ */
+export async function acceptDelivery(actor: Actor, id: string, input: AcceptInput) {
+  const order = await loadOrder(actor, id);
+  const at = now();
+  const accepted = input.lines.reduce((s, l) => s + l.acceptedQty, 0);
+  const refused = input.lines.reduce((s, l) => s + l.refusedQty, 0);
+  const outcome = acceptanceOutcome(accepted, refused);
+  assertMove(order, outcome, actor);
+  const shipment = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
+  if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+  const problems = acceptanceProblems(shipment, input, at);
+  if (problems.length) throw refuse(problems);
+
+  const byLine = new Map(input.lines.map((l) => [l.lineNo, l]));
+  const lines: AcceptanceLine[] = shipment.lines.map((s) => {
+    const l = byLine.get(s.lineNo)!;
+    const unitPriceFen = order.lines.find((x) => x.lineNo === s.lineNo)!.unitPriceFen;
+    return {
+      lineNo: s.lineNo,
+      drugId: s.drugId,
+      shippedQty: s.quantity,
+      acceptedQty: l.acceptedQty,
+      refusedQty: l.refusedQty,
+      ...(l.refusedQty > 0 && l.refusalReason ? { refusalReason: l.refusalReason } : {}),
+      ...(l.note ? { note: l.note } : {}),
+      batchNo: l.batchNo,
+      expiryDate: l.expiryDate,
+      acceptedCodes: [...new Set(l.codes)],
+      unitPriceFen,
+      amountFen: l.acceptedQty * unitPriceFen,
+    };
+  });
+  const amountFen = lines.reduce((s, l) => s + l.amountFen, 0);
+  const acceptanceId = new Types.ObjectId();
+  const acceptedCodes = lines.flatMap((l) => l.acceptedCodes);
+  const orderLines = order.lines.map((l) => {
+    const a = lines.find((x) => x.lineNo === l.lineNo);
+    return { ...l, acceptedQty: a?.acceptedQty ?? 0, refusedQty: a?.refusedQty ?? 0 };
+  });
+
+  let result: { order: OrderDoc; invoice?: { invoiceId: string; dueAt: Date } };
+  try {
+    result = await mongoose.connection.transaction(async (session) => {
+      const invoice =
+        amountFen > 0
+          ? await createInvoiceFromAcceptance(
+              {
+                acceptanceKey: acceptanceKeyOf(id),
+                orderId: id,
+                orderNo: order.orderNo,
+                hospitalOrgId: String(order.hospitalOrgId),
+                distributorOrgId: String(order.distributorOrgId),
+                lines: lines
+                  .filter((l) => l.acceptedQty > 0)
+                  .map((l) => ({ drugId: String(l.drugId), drugName: order.lines.find((x) => x.lineNo === l.lineNo)!.drugName, quantity: l.acceptedQty, unitPriceFen: l.unitPriceFen, amountFen: l.amountFen })),
+                amountFen,
+                acceptedAt: at,
+              },
+              session,
+            )
+          : undefined;
+      const doc: AcceptanceDoc = {
+        _id: acceptanceId,
+        orderId: order._id,
+        orderNo: order.orderNo,
+        hospitalOrgId: order.hospitalOrgId,
+        distributorOrgId: order.distributorOrgId,
+        acceptedAt: at,
+        acceptedById: new Types.ObjectId(actor.id),
+        acceptedByName: actor.name,
+        outcome,
+        lines,
+        amountFen,
+        ...(input.note ? { note: input.note } : {}),
+        ...(invoice ? { invoiceId: invoice.invoiceId, invoiceDueAt: invoice.dueAt } : {}),
+      };
+      await Acceptance.create([doc], { session });
+      const updated = await applyMove(actor, order, outcome, {
+        at,
+        session,
+        reason: input.note,
+        set: { acceptedAt: at, lines: orderLines, ...(invoice ? { invoiceId: invoice.invoiceId, invoiceDueAt: invoice.dueAt } : {}) },
+      });
+      if (acceptedCodes.length) await TraceCode.updateMany({ orderId: order._id, code: trusted({ $in: acceptedCodes }) }, { $set: { status: 'received', receivedAt: at } }, { session });
+      await TraceCode.updateMany({ orderId: order._id, status: 'shipped' }, { $set: { status: 'refused' } }, { session });
+      return { order: updated, invoice };
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'ORDER_ALREADY_ACCEPTED', message: 'This delivery has already been accepted; acceptance is final.' });
+    throw err;
+  }
+
+  for (const l of lines.filter((x) => x.refusalReason === 'quality' && x.refusedQty > 0)) {
+    const line = order.lines.find((x) => x.lineNo === l.lineNo)!;
+    await recordDomainEvent(
+      'orders.quality_refusal',
+      `order-quality-refusal:${String(acceptanceId)}:${l.lineNo}`,
+      {
+        orderId: id,
+        orderNo: order.orderNo,
+        distributorOrgId: String(order.distributorOrgId),
+        hospitalOrgId: String(order.hospitalOrgId),
+        at: at.toISOString(),
+        acceptanceId: String(acceptanceId),
+        lineIndex: l.lineNo,
+        drugId: String(l.drugId),
+        drugName: line.drugName,
+        batchNo: l.batchNo,
+        refusedQuantity: l.refusedQty,
+        reason: l.note ?? '质量问题',
+      },
+      at,
+    );
+  }
+  await recordDomainEvent(
+    'orders.accepted',
+    `order-accepted:${id}`,
+    {
+      orderId: id,
+      orderNo: order.orderNo,
+      distributorOrgId: String(order.distributorOrgId),
+      hospitalOrgId: String(order.hospitalOrgId),
+      at: at.toISOString(),
+      outcome,
+      amountFen,
+      lines: lines.map((l) => {
+        const line = order.lines.find((x) => x.lineNo === l.lineNo)!;
+        return { drugId: String(l.drugId), source: line.source.kind, refId: line.source.refId ?? null, acceptedQty: l.acceptedQty, unitPriceFen: l.unitPriceFen };
+      }),
+    },
+    at,
+  );
+  await recordAudit(actor, { action: `order.${outcome}`, targetType: 'order', targetId: id, summary: `${order.orderNo}: ${accepted} accepted, ${refused} refused, ${formatMoney(amountFen)}` });
+  await notifyOrganisation(
+    String(order.distributorOrgId),
+    {
+      kind: 'order.accepted',
+      title: `订单 ${order.orderNo} 已验收`,
+      body: `验收 ${accepted} 件，拒收 ${refused} 件，金额 ${formatMoney(amountFen)}${result.invoice ? `，应付日 ${formatDate(result.invoice.dueAt)}` : ''}。`,
+      link: `/orders/${id}`,
+      dedupeKey: `order.accepted:${id}`,
+    },
+    ['distributor'],
+  ).catch(() => 0);
+  publishOrder(result.order, 'status');
+  return { order: orderView(result.order, actor.role), acceptance: { id: String(acceptanceId), outcome, amountFen, invoiceId: result.invoice?.invoiceId, invoiceDueAt: result.invoice?.dueAt.toISOString() } };
+}
+
+/** The stored acceptance of an order, if any (for the order page). */
+export async function getAcceptance(orderId: Types.ObjectId) {
+  return Acceptance.findOne({ orderId }).lean<AcceptanceDoc>();
+}

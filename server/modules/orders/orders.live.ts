@@ -1,0 +1,47 @@
+// Live pushes of order and tracking changes: to the hospital's and the distributor's organisation
+// rooms and to the order's own room (viewers who opened the order). Never to anyone else.
+import { platform } from '../../platform/context';
+import type { OrderTrackingPayload, OrderUpdatedPayload } from '../../platform/realtime.events';
+import { rooms } from '../../platform/realtime';
+import type { OrderDoc, ShipmentDoc, TrackingEvent } from './orders.model';
+
+export const orderRoom = (orderId: string) => rooms.entity('order', orderId);
+
+function fanOut(o: Pick<OrderDoc, '_id' | 'hospitalOrgId' | 'distributorOrgId'>, event: string, payload: unknown): void {
+  const b = platform().broadcaster;
+  b.toOrg(String(o.hospitalOrgId), event, payload);
+  b.toOrg(String(o.distributorOrgId), event, payload);
+  b.toRoom(orderRoom(String(o._id)), event, payload);
+}
+
+/** Persisted first by the caller; then every party of the order hears the new state. */
+export function publishOrder(o: OrderDoc, change: OrderUpdatedPayload['change']): void {
+  const payload: OrderUpdatedPayload = {
+    orderId: String(o._id),
+    orderNo: o.orderNo,
+    status: o.status,
+    change,
+    hospitalOrgId: String(o.hospitalOrgId),
+    distributorOrgId: String(o.distributorOrgId),
+    seq: o.events.length,
+    at: (o.events.at(-1)?.at ?? o.placedAt).toISOString(),
+  };
+  fanOut(o, 'order:updated', payload);
+}
+
+/** A tracking event (picked, departed, location, delivered) of the order's shipment. */
+export function publishTracking(o: OrderDoc, s: ShipmentDoc, e: TrackingEvent): void {
+  const payload: OrderTrackingPayload = {
+    orderId: String(o._id),
+    orderNo: o.orderNo,
+    shipmentId: String(s._id),
+    status: o.status,
+    kind: e.kind,
+    location: e.location ?? undefined,
+    note: e.note ?? undefined,
+    eta: s.eta ? s.eta.toISOString() : undefined,
+    at: e.at.toISOString(),
+    seq: s.tracking.length,
+  };
+  fanOut(o, 'order:tracking', payload);
+}

@@ -1,0 +1,323 @@
+import mongoose, { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now } from '../../platform/context';
+import { recordDomainEvent } from '../../platform/events';
+import { ConflictError, RuleViolationError } from '../../platform/errors';
+import { trusted } from '../../platform/mongo';
+import { beforeCursor, pageOf } from '../../platform/pagination';
+import { businessDay } from '../../platform/time';
+import { formatMoney } from '../../platform/view-helpers/formatters';
+import { recordAudit } from '../audit';
+import { getDrugs, type DrugInfo } from '../catalogue';
+import { assertMayTrade, creditBadges } from '../credit';
+import { Organisation, getOrganisation, type OrganisationDoc } from '../identity';
+import { notifyOrganisation } from '../notifications';
+import { listingsForDrug } from '../quotation';
+import { getSettings } from '../settings';
+import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
+import { recordMiss, scheduleConfirmDeadline, scheduleDeliveryDeadlines } from './orders.deadlines';
+import { publishOrder } from './orders.live';
+import { Order, OrderCounter, type OrderDoc, type OrderLine } from './orders.model';
+import type { ConfirmInput, OrderListQueryInput, PlaceOrdersInput } from './orders.schemas';
+import { resolvePrices, stillListed } from './orders.sources';
+import { TERMINAL_ORDER_STATES, confirmDeadline, deliveryDeadline } from './orders.state';
+import { orderView } from './orders.views';
+
+/** The next human-readable order number of the business day: PO20260523-000042. */
+export async function nextOrderNo(at: Date): Promise<string> {
+  const day = businessDay(at).replace(/-/g, '');
+  const counter = await OrderCounter.findOneAndUpdate({ _id: `PO${day}` }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
+  return `PO${day}-${String(counter!.seq).padStart(6, '0')}`;
+}
+
+async function notifyParty(orgId: Types.ObjectId | string, roles: ('pharmacist' | 'distributor')[], o: OrderDoc, kind: string, title: string, body: string): Promise<void> {
+  await notifyOrganisation(String(orgId), { kind, title, body, link: `/orders/${String(o._id)}`, dedupeKey: `${kind}:${String(o._id)}` }, roles).catch(() => 0);
+}
+
+function lineFrom(index: number, drug: DrugInfo, source: OrderLine['source'], quantity: number, unitPriceFen: number): OrderLine {
+  return {
+    lineNo: index + 1,
+    drugId: drug._id,
+    drugName: drug.genericNameZh,
+    drugNameEn: drug.genericNameEn,
+    dosageForm: drug.dosageForm,
+    specification: drug.specification,
+    packUnit: drug.packUnit,
+    manufacturer: drug.manufacturer,
+    tracePrefix: drug.tracePrefix,
+    source,
+    quantity,
+    unitPriceFen,
+    amountFen: quantity * unitPriceFen,
+    confirmedQty: 0,
+    backorderedQty: 0,
+    shippedQty: 0,
+    acceptedQty: 0,
+    refusedQty: 0,
+  };
+}
+
+/**
+ * A pharmacist places a cart: every line names a drug, the chosen distributor and the price source.
+ * Lines are grouped into one order per distributor; prices lock now. Everything is checked before
+ * anything is stored: a refusal stores nothing.
+ */
+export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promise<{ data: ReturnType<typeof orderView>[] }> {
+  const at = now();
+  const hospital = await getOrganisation(actor.orgId);
+  if (!hospital || hospital.type !== 'hospital') throw new RuleViolationError({ code: 'NOT_A_HOSPITAL', message: 'Only a hospital pharmacist can place orders.' });
+  if (!hospital.address) {
+    throw new RuleViolationError({ code: 'HOSPITAL_ADDRESS_MISSING', message: 'Your hospital has no delivery address on file; ask the operator to add one before ordering.' });
+  }
+
+  const problems: { code: string; message: string; line: number }[] = [];
+  const seen = new Set<string>();
+  input.lines.forEach((l, i) => {
+    const key = `${l.drugId}:${l.distributorOrgId}`;
+    if (seen.has(key)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${i + 1}: the same drug from the same distributor is already in the cart; change the quantity instead.`, line: i + 1 });
+    seen.add(key);
+  });
+
+  const drugs = new Map((await getDrugs([...new Set(input.lines.map((l) => l.drugId))])).map((d) => [String(d._id), d]));
+  const distributorIds = [...new Set(input.lines.map((l) => l.distributorOrgId))];
+  const distributors = new Map(
+    (await Organisation.find({ _id: trusted({ $in: distributorIds.map(oid) }), type: 'distributor', active: true }, { name: 1 }).lean<OrganisationDoc[]>()).map((o) => [String(o._id), o]),
+  );
+  input.lines.forEach((l, i) => {
+    if (!drugs.has(l.drugId)) problems.push({ code: 'UNKNOWN_DRUG', message: `Line ${i + 1}: no such drug in the catalogue.`, line: i + 1 });
+    if (!distributors.has(l.distributorOrgId)) problems.push({ code: 'UNKNOWN_DISTRIBUTOR', message: `Line ${i + 1}: no such active distributor.`, line: i + 1 });
+  });
+  if (problems.length) throw refuse(problems);
+
+  // NOTE: the credit gate — a distributor without a signed commitment, or suspended, cannot be chosen.
+  for (const d of distributorIds) await assertMayTrade(d, 'be_chosen');
+
+  const prices = await resolvePrices(
+    input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
+    at,
+  );
+  const changed: { code: string; message: string; line: number; expectedUnitPriceFen: number; unitPriceFen: number }[] = [];
+  prices.forEach((p, i) => {
+    if (!p.ok) problems.push({ code: p.code, message: p.message, line: i + 1 });
+    else {
+      const expected = input.lines[i]!.expectedUnitPriceFen;
+      if (expected !== undefined && expected !== p.unitPriceFen) {
+        changed.push({ code: 'PRICE_CHANGED', message: `Line ${i + 1}: the price is now ${formatMoney(p.unitPriceFen)} (you saw ${formatMoney(expected)}); review the cart.`, line: i + 1, expectedUnitPriceFen: expected, unitPriceFen: p.unitPriceFen });
+      }
+    }
+  });
+  if (problems.length) throw refuse(problems);
+  if (changed.length) throw new ConflictError({ code: 'PRICE_CHANGED', message: changed[0]!.message, details: changed });
+
+  const settings = await getSettings();
+  const confirmBy = confirmDeadline(at, settings.orders.confirmWithinSec / 3600);
+  const byDistributor = new Map<string, OrderLine[]>();
+  input.lines.forEach((l, i) => {
+    const p = prices[i]!;
+    if (!p.ok) return;
+    const lines = byDistributor.get(l.distributorOrgId) ?? [];
+    lines.push(lineFrom(lines.length, drugs.get(l.drugId)!, { kind: l.source, ...(p.refId ? { refId: p.refId } : {}) }, l.quantity, p.unitPriceFen));
+    byDistributor.set(l.distributorOrgId, lines);
+  });
+  const docs: OrderDoc[] = [];
+  for (const [distributorOrgId, lines] of byDistributor) {
+    const totalFen = lines.reduce((s, l) => s + l.amountFen, 0);
+    if (!Number.isSafeInteger(totalFen)) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: 'The order total is too large.' });
+    docs.push({
+      _id: new Types.ObjectId(),
+      orderNo: await nextOrderNo(at),
+      hospitalOrgId: oid(actor.orgId),
+      hospitalName: hospital.name,
+      deliveryAddress: hospital.address,
+      distributorOrgId: oid(distributorOrgId),
+      distributorName: distributors.get(distributorOrgId)!.name,
+      placedById: oid(actor.id),
+      placedByName: actor.name,
+      urgency: input.urgency,
+      status: 'placed',
+      lines,
+      totalFen,
+      ...(input.note ? { note: input.note } : {}),
+      placedAt: at,
+      confirmBy,
+      events: [eventOf(actor, undefined, 'placed', at)],
+    });
+  }
+  if (docs.length === 1) await Order.create(docs[0]);
+  else await mongoose.connection.transaction(async (session) => void (await Order.insertMany(docs, { session })));
+
+  for (const o of docs) await afterPlaced(actor, o);
+  return { data: docs.map((o) => orderView(o, actor.role)) };
+}
+
+async function afterPlaced(actor: Actor | null, o: OrderDoc): Promise<void> {
+  await scheduleConfirmDeadline(o);
+  await recordAudit(actor, { action: 'order.place', targetType: 'order', targetId: String(o._id), summary: `${o.orderNo}: ${o.lines.length} line(s), ${formatMoney(o.totalFen)}, ${o.urgency}` });
+  await notifyParty(o.distributorOrgId, ['distributor'], o, 'order.placed', `新订单 ${o.orderNo}${o.urgency === 'urgent' ? '（急）' : ''}`, `${o.hospitalName} 下单 ${o.lines.length} 个品规，金额 ${formatMoney(o.totalFen)}，请于时限内确认。`);
+  publishOrder(o, 'placed');
+}
+
+export async function getOrder(actor: Actor, id: string) {
+  return orderView(await loadOrder(actor, id), actor.role);
+}
+
+/** The caller's orders (hospital: its own; distributor: incoming; operator: all), newest first. */
+export async function listOrders(actor: Actor, q: OrderListQueryInput) {
+  const filter: Record<string, unknown> = { ...scopeFilter(actor), ...beforeCursor('placedAt', q.cursor) };
+  if (q.status) filter.status = q.status;
+  else if (q.open === true) filter.status = trusted({ $nin: TERMINAL_ORDER_STATES });
+  else if (q.open === false) filter.status = trusted({ $in: TERMINAL_ORDER_STATES });
+  const rows = await Order.find(filter).sort({ placedAt: -1, _id: -1 }).limit(q.limit + 1).lean<OrderDoc[]>();
+  const page = pageOf(rows, q.limit, (r) => r.placedAt);
+  return { data: page.rows.map((o) => orderView(o, actor.role)), nextCursor: page.nextCursor };
+}
+
+/**
+ * The distributor answers: in full, or per line with a confirmed quantity, a backordered quantity
+ * (re-issued as a new order for the rest) and a reason for any shortfall.
+ */
+export async function confirmOrder(actor: Actor, id: string, input: ConfirmInput) {
+  const order = await loadOrder(actor, id);
+  const partial = !!input.lines?.some((l) => l.confirmedQty !== order.lines.find((x) => x.lineNo === l.lineNo)?.quantity);
+  assertMove(order, partial ? 'partially_confirmed' : 'confirmed', actor);
+  await assertMayTrade(actor.orgId, 'confirm_order');
+
+  const problems: { code: string; message: string; lineNo: number }[] = [];
+  const byLine = new Map<number, NonNullable<ConfirmInput['lines']>[number]>();
+  for (const l of input.lines ?? []) {
+    if (byLine.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${l.lineNo} is given twice.`, lineNo: l.lineNo });
+    byLine.set(l.lineNo, l);
+    if (!order.lines.some((x) => x.lineNo === l.lineNo)) problems.push({ code: 'UNKNOWN_LINE', message: `The order has no line ${l.lineNo}.`, lineNo: l.lineNo });
+  }
+  const lines = order.lines.map((l) => {
+    const c = byLine.get(l.lineNo);
+    const confirmedQty = c ? c.confirmedQty : l.quantity;
+    const backorderedQty = c ? c.backorderQty : 0;
+    if (confirmedQty > l.quantity) problems.push({ code: 'QUANTITY_EXCEEDS_ORDERED', message: `Line ${l.lineNo}: ${confirmedQty} confirmed but only ${l.quantity} ordered.`, lineNo: l.lineNo });
+    else if (confirmedQty + backorderedQty > l.quantity) problems.push({ code: 'QUANTITY_EXCEEDS_ORDERED', message: `Line ${l.lineNo}: confirmed plus backordered (${confirmedQty + backorderedQty}) exceeds the ${l.quantity} ordered.`, lineNo: l.lineNo });
+    else if (confirmedQty < l.quantity && !c?.reason) problems.push({ code: 'REASON_REQUIRED', message: `Line ${l.lineNo}: give a reason for confirming less than ordered.`, lineNo: l.lineNo });
+    return { ...l, confirmedQty, backorderedQty, ...(c?.reason && confirmedQty < l.quantity ? { shortfallReason: c.reason } : {}) };
+  });
+  if (problems.length === 0 && lines.every((l) => l.confirmedQty === 0)) {
+    problems.push({ code: 'NOTHING_CONFIRMED', message: 'No quantity is confirmed; reject the order with a reason instead.', lineNo: 0 });
+  }
+  if (problems.length) throw refuse(problems);
+
+  const at = now();
+  const to = lines.every((l) => l.confirmedQty === l.quantity) ? 'confirmed' : 'partially_confirmed';
+  const s = (await getSettings()).orders;
+  const deliverBy = deliveryDeadline(at, order.urgency === 'urgent', { urgentHours: s.deliverUrgentWithinSec / 3600, regularHours: s.deliverRegularWithinSec / 3600 });
+  const within = order.urgency === 'urgent' ? s.deliverUrgentWithinSec : s.deliverRegularWithinSec;
+  const notDeliveredBy = new Date(at.getTime() + Math.max(within, s.notDeliveredAfterSec) * 1000);
+  const updated = await applyMove(actor, order, to, { at, reason: input.note, set: { lines, respondedAt: at, deliverBy, notDeliveredBy } });
+
+  await scheduleDeliveryDeadlines(updated);
+  if (at.getTime() > updated.confirmBy.getTime()) await recordMiss(updated, 'confirmation');
+  const backorder = lines.filter((l) => l.backorderedQty > 0);
+  if (backorder.length) await placeBackorder(actor, updated, backorder);
+
+  await recordAudit(actor, { action: `order.${to === 'confirmed' ? 'confirm' : 'confirm_partially'}`, targetType: 'order', targetId: id, summary: `${order.orderNo} ${to}` });
+  await notifyParty(order.hospitalOrgId, ['pharmacist'], updated, 'order.confirmed', `订单 ${order.orderNo} 已${to === 'confirmed' ? '确认' : '部分确认'}`, `${order.distributorName} 已确认，须于 ${deliverBy.toISOString()} 前送达。`);
+  publishOrder(updated, 'status');
+  return orderView(updated, actor.role);
+}
+
+/** The backordered quantities become a new order from the same distributor at the locked prices. */
+async function placeBackorder(actor: Actor, parent: OrderDoc, lines: OrderLine[]): Promise<void> {
+  const at = now();
+  const settings = await getSettings();
+  const backLines = lines.map((l, i) => ({
+    ...l,
+    lineNo: i + 1,
+    quantity: l.backorderedQty,
+    amountFen: l.backorderedQty * l.unitPriceFen,
+    confirmedQty: 0,
+    backorderedQty: 0,
+    shortfallReason: undefined,
+    shippedQty: 0,
+    acceptedQty: 0,
+    refusedQty: 0,
+  }));
+  const doc: OrderDoc = {
+    ...parent,
+    _id: new Types.ObjectId(),
+    orderNo: await nextOrderNo(at),
+    status: 'placed',
+    lines: backLines,
+    totalFen: backLines.reduce((s, l) => s + l.amountFen, 0),
+    backorderOf: parent._id,
+    placedAt: at,
+    confirmBy: confirmDeadline(at, settings.orders.confirmWithinSec / 3600),
+    events: [eventOf(actor, undefined, 'placed', at, `backorder of ${parent.orderNo}`)],
+  };
+  for (const k of ['respondedAt', 'deliverBy', 'notDeliveredBy', 'shippedAt', 'deliveredAt', 'acceptedAt', 'cancelledAt', 'reason', 'missed', 'invoiceId', 'invoiceDueAt', 'note'] as const) delete doc[k];
+  await Order.create(doc);
+  await afterPlaced(actor, doc);
+}
+
+/** The distributor refuses the order; refusing a hospital that ordered from its current listing is a breach. */
+export async function rejectOrder(actor: Actor, id: string, reason: string) {
+  const order = await loadOrder(actor, id);
+  assertMove(order, 'rejected', actor);
+  const at = now();
+  const updated = await applyMove(actor, order, 'rejected', { at, reason, set: { respondedAt: at, reason } });
+  if (at.getTime() > updated.confirmBy.getTime()) await recordMiss(updated, 'confirmation');
+
+  const listed: string[] = [];
+  for (const l of updated.lines.filter((x) => x.source.kind === 'listing')) {
+    if (await stillListed(String(l.drugId), String(updated.distributorOrgId), at)) listed.push(String(l.drugId));
+  }
+  if (listed.length) {
+    await recordDomainEvent(
+      'orders.refused_listed_hospital',
+      `order-refused-listed:${id}`,
+      { orderId: id, orderNo: updated.orderNo, distributorOrgId: String(updated.distributorOrgId), hospitalOrgId: String(updated.hospitalOrgId), at: at.toISOString(), reason, drugIds: listed },
+      at,
+    );
+  }
+  await recordAudit(actor, { action: 'order.reject', targetType: 'order', targetId: id, summary: `${order.orderNo}: ${reason}` });
+  await notifyParty(order.hospitalOrgId, ['pharmacist'], updated, 'order.rejected', `订单 ${order.orderNo} 被拒绝`, `${order.distributorName}：${reason}`);
+  publishOrder(updated, 'status');
+  return orderView(updated, actor.role);
+}
+
+/** The hospital (or the operator) cancels before shipment, with a reason. */
+export async function cancelOrder(actor: Actor, id: string, reason: string) {
+  const order = await loadOrder(actor, id);
+  const at = now();
+  const updated = await applyMove(actor, order, 'cancelled', { at, reason, set: { cancelledAt: at, reason } });
+  await recordAudit(actor, { action: 'order.cancel', targetType: 'order', targetId: id, summary: `${order.orderNo}: ${reason}` });
+  await notifyParty(order.distributorOrgId, ['distributor'], updated, 'order.cancelled', `订单 ${order.orderNo} 已取消`, `${order.hospitalName}：${reason}`);
+  publishOrder(updated, 'status');
+  return orderView(updated, actor.role);
+}
+
+export interface ListingChoice {
+  listingId: string;
+  roundId: string;
+  distributorOrgId: string;
+  distributorName: string;
+  unitPriceFen: number;
+  expiresAt: string;
+  credit: { grade: string; score: number; riskWarning: boolean; suspended: boolean } | null;
+}
+
+/** The current listings of a drug, cheapest first, with each distributor's credit badge (for the cart). */
+export async function listingChoices(drugId: string): Promise<{ data: ListingChoice[] }> {
+  const entries = await listingsForDrug(drugId, now());
+  const badges = await creditBadges(entries.map((e) => String(e.distributorOrgId)));
+  return {
+    data: entries.map((e) => {
+      const b = badges.get(String(e.distributorOrgId));
+      return {
+        listingId: String(e.listingId),
+        roundId: String(e.roundId),
+        distributorOrgId: String(e.distributorOrgId),
+        distributorName: e.distributorName,
+        unitPriceFen: e.unitPriceFen,
+        expiresAt: new Date(e.expiresAt).toISOString(),
+        credit: b ? { grade: b.grade, score: b.score, riskWarning: b.riskWarning, suspended: b.suspended } : null,
+      };
+    }),
+  };
+}

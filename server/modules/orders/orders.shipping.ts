@@ -1,0 +1,221 @@
+// Shipments (one per order) with per-line batch, expiry and traceability codes, and the tracking
+// events that follow them to the hospital. A code is accepted once on the whole platform.
+import mongoose, { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now } from '../../platform/context';
+import { ConflictError, NotFoundError } from '../../platform/errors';
+import { trusted } from '../../platform/mongo';
+import { businessDay } from '../../platform/time';
+import { recordAudit } from '../audit';
+import { traceCodeMatchesPrefix } from '../catalogue/catalogue.codes';
+import { notifyOrganisation } from '../notifications';
+import { applyMove, assertMove, loadOrder, oid, refuse } from './orders.core';
+import { recordMiss } from './orders.deadlines';
+import { publishOrder, publishTracking } from './orders.live';
+import { Shipment, TraceCode, type OrderDoc, type ShipmentDoc, type ShipmentLine, type TrackingEvent } from './orders.model';
+import type { ShipInput, TrackingInput } from './orders.schemas';
+import type { OrderState } from './orders.state';
+import { orderView, shipmentView } from './orders.views';
+
+type Problem = { code: string; message: string; lineNo?: number; codes?: string[] };
+
+/** Codes (already normalised) that some shipment on the platform has used before. */
+async function codesInUse(codes: string[]): Promise<Set<string>> {
+  const used = new Set<string>();
+  for (let i = 0; i < codes.length; i += 1000) {
+    const rows = await TraceCode.find({ code: trusted({ $in: codes.slice(i, i + 1000) }) }, { code: 1 }).lean<{ code: string }[]>();
+    for (const r of rows) used.add(r.code);
+  }
+  return used;
+}
+
+/** Every problem with a shipment request, per line, naming the offending codes. */
+async function shipmentProblems(order: OrderDoc, input: ShipInput, at: Date): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const today = businessDay(at);
+  const seenLines = new Set<number>();
+  const seenCodes = new Map<string, number>();
+  const duplicated = new Set<string>();
+  for (const l of input.lines) {
+    const line = order.lines.find((x) => x.lineNo === l.lineNo);
+    if (seenLines.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${l.lineNo} is given twice; one batch per line.`, lineNo: l.lineNo });
+    seenLines.add(l.lineNo);
+    if (!line) {
+      problems.push({ code: 'UNKNOWN_LINE', message: `The order has no line ${l.lineNo}.`, lineNo: l.lineNo });
+      continue;
+    }
+    if (l.quantity > line.confirmedQty) {
+      problems.push({ code: 'QUANTITY_EXCEEDS_CONFIRMED', message: `Line ${l.lineNo}: ${l.quantity} shipped but only ${line.confirmedQty} confirmed.`, lineNo: l.lineNo });
+    }
+    if (l.expiryDate <= today) {
+      problems.push({ code: 'EXPIRY_NOT_IN_FUTURE', message: `Line ${l.lineNo}: expiry ${l.expiryDate} is not in the future.`, lineNo: l.lineNo });
+    }
+    if (l.codes.length !== l.quantity) {
+      problems.push({ code: 'TRACE_CODE_COUNT_MISMATCH', message: `Line ${l.lineNo}: ${l.quantity} packs need ${l.quantity} traceability codes, ${l.codes.length} given.`, lineNo: l.lineNo });
+    }
+    const malformed: string[] = [];
+    const wrongPrefix: string[] = [];
+    for (const code of l.codes) {
+      const check = traceCodeMatchesPrefix(code, line.tracePrefix);
+      if (!check.ok) (check.code === 'TRACE_PREFIX_MISMATCH' ? wrongPrefix : malformed).push(code);
+      if (seenCodes.has(code)) duplicated.add(code);
+      seenCodes.set(code, l.lineNo);
+    }
+    if (malformed.length) problems.push({ code: 'INVALID_TRACE_CODE', message: `Line ${l.lineNo}: a traceability code must be exactly 20 digits: ${malformed.join(', ')}.`, lineNo: l.lineNo, codes: malformed });
+    if (wrongPrefix.length) {
+      problems.push({ code: 'TRACE_PREFIX_MISMATCH', message: `Line ${l.lineNo}: these codes do not start with the drug's product prefix ${line.tracePrefix}: ${wrongPrefix.join(', ')}.`, lineNo: l.lineNo, codes: wrongPrefix });
+    }
+  }
+  if (duplicated.size) problems.push({ code: 'TRACE_CODE_DUPLICATED', message: `These codes appear more than once in the shipment: ${[...duplicated].join(', ')}.`, codes: [...duplicated] });
+  const used = await codesInUse([...seenCodes.keys()]);
+  if (used.size) {
+    const codes = [...used];
+    problems.push({ code: 'TRACE_CODE_REUSED', message: `These codes were already used on the platform (one box, one sale): ${codes.join(', ')}.`, codes });
+  }
+  if (input.eta && new Date(input.eta).getTime() <= at.getTime()) problems.push({ code: 'ETA_IN_PAST', message: 'The estimated arrival must be in the future.' });
+  return problems;
+}
+
+const duplicateKeyOf = (err: unknown): Record<string, unknown> | null => {
+  const e = err as { code?: number; keyValue?: Record<string, unknown>; errorResponse?: { keyValue?: Record<string, unknown> } };
+  return e?.code === 11000 ? (e.keyValue ?? e.errorResponse?.keyValue ?? {}) : null;
+};
+
+/** The distributor ships the confirmed goods: one shipment, codes stored as "shipped", order → shipped. */
+export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
+  const order = await loadOrder(actor, id);
+  assertMove(order, 'shipped', actor);
+  const at = now();
+  const problems = await shipmentProblems(order, input, at);
+  if (problems.length) throw refuse(problems);
+
+  const shipmentId = new Types.ObjectId();
+  const lines: ShipmentLine[] = input.lines.map((l) => {
+    const line = order.lines.find((x) => x.lineNo === l.lineNo)!;
+    return { lineNo: l.lineNo, drugId: line.drugId, drugName: line.drugName, quantity: l.quantity, batchNo: l.batchNo, expiryDate: l.expiryDate, codes: l.codes };
+  });
+  const shipment: ShipmentDoc = {
+    _id: shipmentId,
+    shipmentNo: order.orderNo.replace(/^PO/, 'SH'),
+    orderId: order._id,
+    orderNo: order.orderNo,
+    hospitalOrgId: order.hospitalOrgId,
+    distributorOrgId: order.distributorOrgId,
+    carrier: input.carrier,
+    trackingNo: input.trackingNo,
+    ...(input.eta ? { eta: new Date(input.eta) } : {}),
+    shippedAt: at,
+    shippedByName: actor.name,
+    lines,
+    tracking: [],
+  };
+  const shipped = new Map(lines.map((l) => [l.lineNo, l.quantity]));
+  const orderLines = order.lines.map((l) => ({ ...l, shippedQty: shipped.get(l.lineNo) ?? 0 }));
+  let updated: OrderDoc;
+  try {
+    updated = await mongoose.connection.transaction(async (session) => {
+      await Shipment.create([shipment], { session });
+      await TraceCode.insertMany(
+        lines.flatMap((l) =>
+          l.codes.map((code) => ({
+            code,
+            drugId: l.drugId,
+            batchNo: l.batchNo,
+            expiryDate: l.expiryDate,
+            orderId: order._id,
+            orderNo: order.orderNo,
+            shipmentId,
+            lineNo: l.lineNo,
+            hospitalOrgId: order.hospitalOrgId,
+            distributorOrgId: order.distributorOrgId,
+            status: 'shipped',
+            shippedAt: at,
+          })),
+        ),
+        { session },
+      );
+      return applyMove(actor, order, 'shipped', { at, session, set: { shippedAt: at, lines: orderLines } });
+    });
+  } catch (err) {
+    const key = duplicateKeyOf(err);
+    if (key && 'orderId' in key) throw new ConflictError({ code: 'ALREADY_SHIPPED', message: 'This order has already been shipped.' });
+    if (key) {
+      // NOTE: another shipment took some of these codes between the check and the insert.
+      const used = [...(await codesInUse(lines.flatMap((l) => l.codes)))];
+      throw refuse([{ code: 'TRACE_CODE_REUSED', message: `These codes were already used on the platform (one box, one sale): ${used.join(', ')}.`, codes: used }]);
+    }
+    throw err;
+  }
+  await recordAudit(actor, { action: 'order.ship', targetType: 'order', targetId: id, summary: `${order.orderNo}: ${input.carrier} ${input.trackingNo}, ${lines.reduce((s, l) => s + l.quantity, 0)} pack(s)` });
+  await notifyOrganisation(
+    String(order.hospitalOrgId),
+    { kind: 'order.shipped', title: `订单 ${order.orderNo} 已发货`, body: `${input.carrier} ${input.trackingNo}`, link: `/orders/${id}`, dedupeKey: `order.shipped:${id}` },
+    ['pharmacist'],
+  ).catch(() => 0);
+  publishOrder(updated, 'status');
+  return { order: orderView(updated, actor.role), shipment: shipmentView(shipment) };
+}
+
+/** The order's shipment, for anyone who may see the order. */
+export async function getShipment(actor: Actor, orderId: string) {
+  const order = await loadOrder(actor, orderId);
+  const s = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
+  if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+  return shipmentView(s);
+}
+
+/** Which states a tracking event may follow, and the state it moves the order to (if any). */
+const TRACKING_MOVES: Record<TrackingInput['kind'], { from: OrderState[]; to?: OrderState }> = {
+  picked: { from: ['shipped'] },
+  departed: { from: ['shipped'], to: 'in_transit' },
+  location: { from: ['shipped', 'in_transit'], to: 'in_transit' },
+  delivered: { from: ['shipped', 'in_transit'], to: 'delivered' },
+};
+
+/** A tracking event from the distributor: stored on the shipment, moving the order where it implies. */
+export async function addTracking(actor: Actor, id: string, input: TrackingInput) {
+  const order = await loadOrder(actor, id);
+  const rule = TRACKING_MOVES[input.kind];
+  if (!rule.from.includes(order.status)) {
+    throw new ConflictError({
+      code: 'TRACKING_NOT_ALLOWED',
+      message: `A "${input.kind}" tracking event cannot be added to an order that is ${order.status}.`,
+      details: [{ status: order.status, kind: input.kind, allowedFrom: rule.from }],
+    });
+  }
+  const at = now();
+  const event: TrackingEvent = { at, kind: input.kind, ...(input.location ? { location: input.location } : {}), ...(input.note ? { note: input.note } : {}), actorName: actor.name };
+  let updated = order;
+  const moveTo = rule.to && rule.to !== order.status ? rule.to : undefined;
+  if (moveTo) assertMove(order, moveTo, actor);
+  if (input.eta && new Date(input.eta).getTime() <= at.getTime()) throw refuse([{ code: 'ETA_IN_PAST', message: 'The estimated arrival must be in the future.' }]);
+
+  const shipment = await mongoose.connection.transaction(async (session) => {
+    const s = await Shipment.findOneAndUpdate(
+      { orderId: order._id },
+      { $push: { tracking: event }, ...(input.eta ? { $set: { eta: new Date(input.eta) } } : {}) },
+      { returnDocument: 'after', session },
+    ).lean<ShipmentDoc>();
+    if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+    if (moveTo) updated = await applyMove(actor, order, moveTo, { at, session, set: moveTo === 'delivered' ? { deliveredAt: at } : {} });
+    return s;
+  });
+  if (moveTo === 'delivered' && updated.deliverBy && at.getTime() > updated.deliverBy.getTime()) await recordMiss(updated, 'delivery');
+  await recordAudit(actor, { action: `order.tracking.${input.kind}`, targetType: 'order', targetId: id, summary: `${order.orderNo}: ${input.kind}${input.location ? ` @ ${input.location}` : ''}` });
+  if (moveTo === 'delivered') {
+    await notifyOrganisation(
+      String(order.hospitalOrgId),
+      { kind: 'order.delivered', title: `订单 ${order.orderNo} 已送达`, body: '请核对批号、效期与追溯码后验收。', link: `/orders/${id}`, dedupeKey: `order.delivered:${id}` },
+      ['pharmacist'],
+    ).catch(() => 0);
+  }
+  publishTracking(updated, shipment, event);
+  if (moveTo) publishOrder(updated, 'status');
+  return { order: orderView(updated, actor.role), shipment: shipmentView(shipment) };
+}
+
+/** Every scanned-code record of one order (for its pages and the recall trace). */
+export async function traceCodesOf(orderId: Types.ObjectId | string) {
+  return TraceCode.find({ orderId: oid(orderId) }, { code: 1, status: 1, lineNo: 1 }).lean<{ code: string; status: string; lineNo: number }[]>();
+}
+

@@ -1,0 +1,75 @@
+// Where an order line's price comes from: a published listing (挂网), the catalogue's reference
+// price, or a VBP contract. Prices lock at order time. Contract ordering is pluggable: the VBP
+// module registers a resolver; until it does, contract lines are refused with a clear message.
+import { currentReferencePrices } from '../catalogue';
+import { findListingEntry } from '../quotation';
+import type { SourceKind } from './orders.model';
+
+export interface ContractPriceQuery {
+  contractId: string;
+  drugId: string;
+  hospitalOrgId: string;
+  distributorOrgId: string;
+  quantity: number;
+  at: Date;
+}
+
+/** A contract's locked price for this hospital and drug, or a refusal the pharmacist can act on. */
+export type ContractPriceResult = { ok: true; unitPriceFen: number } | { ok: false; code: string; message: string };
+
+export type ContractPriceResolver = (q: ContractPriceQuery) => Promise<ContractPriceResult>;
+
+let contractResolver: ContractPriceResolver | undefined;
+
+/** The VBP module calls this once at start-up so pharmacists can order against contracts. */
+export function registerContractPriceResolver(resolver: ContractPriceResolver): void {
+  contractResolver = resolver;
+}
+
+export interface PriceQuery {
+  index: number;
+  drugId: string;
+  distributorOrgId: string;
+  source: SourceKind;
+  refId?: string;
+  quantity: number;
+  hospitalOrgId: string;
+}
+
+export type PriceResult = { ok: true; unitPriceFen: number; refId?: string } | { ok: false; code: string; message: string };
+
+/** Locks the unit price of each line from its source, at `at`; refusals say which line and why. */
+export async function resolvePrices(lines: PriceQuery[], at: Date): Promise<PriceResult[]> {
+  const catalogueIds = lines.filter((l) => l.source === 'catalogue').map((l) => l.drugId);
+  const refPrices = catalogueIds.length ? await currentReferencePrices(catalogueIds, at) : new Map<string, { priceFen: number }>();
+  return Promise.all(
+    lines.map(async (l): Promise<PriceResult> => {
+      if (l.source === 'listing') {
+        const entry = await findListingEntry(l.drugId, l.distributorOrgId, at);
+        if (!entry) {
+          return { ok: false, code: 'DISTRIBUTOR_NOT_LISTED', message: `Line ${l.index + 1}: this distributor has no current listing for the drug, so it cannot be chosen.` };
+        }
+        if (l.refId && l.refId !== String(entry.listingId)) {
+          return { ok: false, code: 'LISTING_CHANGED', message: `Line ${l.index + 1}: the listing you chose is no longer current; reload the listings.` };
+        }
+        return { ok: true, unitPriceFen: entry.unitPriceFen, refId: String(entry.listingId) };
+      }
+      if (l.source === 'catalogue') {
+        const ref = refPrices.get(l.drugId);
+        if (!ref) return { ok: false, code: 'NO_REFERENCE_PRICE', message: `Line ${l.index + 1}: the drug has no reference price in force, so it cannot be ordered from the catalogue.` };
+        return { ok: true, unitPriceFen: ref.priceFen };
+      }
+      if (!contractResolver) {
+        return { ok: false, code: 'CONTRACT_ORDERING_UNAVAILABLE', message: `Line ${l.index + 1}: ordering against VBP contracts is not available yet.` };
+      }
+      if (!l.refId) return { ok: false, code: 'CONTRACT_REQUIRED', message: `Line ${l.index + 1}: name the VBP contract (refId) to order against.` };
+      const r = await contractResolver({ contractId: l.refId, drugId: l.drugId, hospitalOrgId: l.hospitalOrgId, distributorOrgId: l.distributorOrgId, quantity: l.quantity, at });
+      return r.ok ? { ok: true, unitPriceFen: r.unitPriceFen, refId: l.refId } : { ok: false, code: r.code, message: `Line ${l.index + 1}: ${r.message}` };
+    }),
+  );
+}
+
+/** Whether the distributor still has a current listing for the drug (a rejection then refuses a listed hospital). */
+export async function stillListed(drugId: string, distributorOrgId: string, at: Date): Promise<boolean> {
+  return (await findListingEntry(drugId, distributorOrgId, at)) !== null;
+}

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { acceptAllLines, buildOrderParties, confirm, deliveredOrder, placeCatalogueOrder, shipAll, track } from '../support/order-factories';
+
+describe('orders: the life of an order', () => {
+  it('goes placed → confirmed → shipped → in transit → delivered → accepted, storing every move with time, actor and reason', async () => {
+    const p = await buildOrderParties({ drugs: 2 });
+    const placed = await placeCatalogueOrder(p, { quantity: 4 });
+    expect(placed.status).to.equal('placed');
+    expect(placed.orderNo).to.match(/^PO\d{8}-\d{6}$/);
+    expect(placed.totalFen).to.equal(2 * 4 * 12_345);
+    expect(placed.lines.map((l) => l.unitPriceFen)).to.deep.equal([12_345, 12_345]);
+
+    const confirmed = await confirm(p.distributor, placed.id);
+    expect(confirmed.status).to.equal('confirmed');
+    const { order: shipped, shipment } = await shipAll(p.distributor, confirmed, p.drugs);
+    expect(shipped.status).to.equal('shipped');
+    expect((await track(p.distributor, placed.id, 'picked')).order.status).to.equal('shipped');
+    expect((await track(p.distributor, placed.id, 'departed', { location: '广州仓' })).order.status).to.equal('in_transit');
+    expect((await track(p.distributor, placed.id, 'location', { location: '清远市' })).order.status).to.equal('in_transit');
+    expect((await track(p.distributor, placed.id, 'delivered')).order.status).to.equal('delivered');
+
+    const accepted = await p.pharmacist.api().post(`/api/v1/orders/${placed.id}/acceptance`, { lines: acceptAllLines(shipment) });
+    expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
+    expect(accepted.body.order.status).to.equal('accepted');
+    expect(accepted.body.acceptance.amountFen).to.equal(placed.totalFen);
+
+    const stored = (await p.pharmacist.api().get(`/api/v1/orders/${placed.id}`)).body;
+    expect(stored.events.map((e: { to: string }) => e.to)).to.deep.equal(['placed', 'confirmed', 'shipped', 'in_transit', 'delivered', 'accepted']);
+    expect(stored.events.map((e: { actorRole: string }) => e.actorRole)).to.deep.equal(['pharmacist', 'distributor', 'distributor', 'distributor', 'distributor', 'pharmacist']);
+    for (const e of stored.events) expect(Date.parse(e.at)).to.be.a('number').and.not.NaN;
+  });
+
+  it('creates the invoice for the finance module: accepted quantity × locked unit price, due after the payment term', async () => {
+    const p = await buildOrderParties();
+    const { order, shipment } = await deliveredOrder(p, { quantity: 5 });
+    const res = await p.pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: acceptAllLines(shipment) });
+    expect(res.status).to.equal(201);
+    const invoices = await p.distributor.api().get('/api/v1/finance/invoices');
+    const invoice = invoices.body.data.find((i: { orderId: string }) => i.orderId === order.id);
+    expect(invoice, JSON.stringify(invoices.body)).to.exist;
+    expect(invoice.amountFen).to.equal(5 * 12_345);
+    const dueDays = (Date.parse(invoice.dueAt) - Date.parse(res.body.order.acceptedAt)) / 86_400_000;
+    expect(dueDays).to.be.within(29, 31);
+  });
+});
