@@ -5,6 +5,7 @@ import { RuleViolationError } from '../../platform/errors';
 import { t } from '../../platform/i18n';
 import { trusted } from '../../platform/mongo';
 import { formatFen, sumFen } from '../../platform/money';
+import type { AccountCreditedPayload } from '../../platform/realtime.events';
 import { endOfBusinessDay, parseBusinessDay } from '../../platform/time';
 import { recordAudit } from '../audit';
 import { getOrganisation } from '../identity';
@@ -73,7 +74,8 @@ async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospitalOrg
         ['hospital_finance'],
       );
     }
-    platform().broadcaster.toOrg(hospitalOrgId, 'account:credited', { kind, amountFen: input.amountFen, balanceFen });
+    const payload: AccountCreditedPayload = { kind, amountFen: input.amountFen, balanceFen };
+    platform().broadcaster.toOrg(hospitalOrgId, 'account:credited', payload);
   }
   return { entryId, hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, replayed };
 }

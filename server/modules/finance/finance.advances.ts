@@ -5,6 +5,7 @@ import { RuleViolationError } from '../../platform/errors';
 import { t } from '../../platform/i18n';
 import { trusted } from '../../platform/mongo';
 import { formatFen, sumFen } from '../../platform/money';
+import type { RepaymentRecordedPayload } from '../../platform/realtime.events';
 import { addDays, businessDay, parseBusinessDay } from '../../platform/time';
 import { recordAudit } from '../audit';
 import { getOrganisation } from '../identity';
@@ -245,7 +246,7 @@ async function afterRepayment(actor: Actor, r: RepaymentDoc): Promise<void> {
     { kind: 'finance.repayment', title: t('zh', 'finance.notify.repayment.title', vars), body: t('zh', 'finance.notify.repayment.body', vars), link: `/finance/hospitals/${actor.orgId}`, dedupeKey: `repayment:${String(r._id)}` },
     ['bank_officer'],
   );
-  const payload = { repaymentId: String(r._id), hospitalOrgId: actor.orgId, amountFen: r.amountFen, interestFen: r.interestFen, principalFen: r.principalFen };
+  const payload: RepaymentRecordedPayload = { repaymentId: String(r._id), hospitalOrgId: actor.orgId, amountFen: r.amountFen, interestFen: r.interestFen, principalFen: r.principalFen };
   platform().broadcaster.toOrg(String(r.bankOrgId), 'repayment:recorded', payload);
   platform().broadcaster.toOrg(actor.orgId, 'repayment:recorded', payload);
 }

@@ -8,6 +8,7 @@ import { trusted } from '../../platform/mongo';
 import { decodeCursor, encodeCursor } from '../../platform/pagination';
 import { formatFen } from '../../platform/money';
 import { businessDay, dueDate } from '../../platform/time';
+import type { AdvanceMadePayload, InvoiceSettledPayload } from '../../platform/realtime.events';
 import { parse } from '../../platform/validate';
 import { recordAudit } from '../audit';
 import { getOrganisation } from '../identity';
@@ -221,7 +222,7 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Invoi
 }
 
 function broadcastInvoice(invoice: InvoiceDoc): void {
-  const payload = {
+  const payload: InvoiceSettledPayload = {
     invoiceId: String(invoice._id),
     invoiceNo: invoice.invoiceNo,
     status: invoice.status,
@@ -398,7 +399,7 @@ export async function completeSettlementEffects(invoiceId: string): Promise<void
     await notifyOrganisation(hospital, { ...made, link: '/finance/account' }, ['hospital_finance']);
     await notifyOrganisation(bank, { ...made, link: `/finance/hospitals/${hospital}` }, ['bank_officer']);
     const advance = await Advance.findOne({ invoiceId: invoice._id }, { _id: 1 }).lean();
-    const payload = { advanceId: advance ? String(advance._id) : undefined, invoiceId, invoiceNo: invoice.invoiceNo, principalFen: s.advanceFen, hospitalOrgId: hospital };
+    const payload: AdvanceMadePayload = { advanceId: advance ? String(advance._id) : undefined, invoiceId, invoiceNo: invoice.invoiceNo, principalFen: s.advanceFen, hospitalOrgId: hospital };
     platform().broadcaster.toOrg(hospital, 'advance:made', payload);
     platform().broadcaster.toOrg(bank, 'advance:made', payload);
     await ensureDailyRun();
