@@ -1,0 +1,231 @@
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { accountSummary, dailyRun, financeFaults, settleInvoice } from '../../server/modules/finance';
+import { Advance, GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type InvoiceDoc } from '../../server/modules/finance/finance.model';
+import { Notification } from '../../server/modules/notifications/notifications.model';
+import { DomainEvent } from '../../server/platform/events';
+import { trusted } from '../../server/platform/mongo';
+import { buildUser } from '../support/factories';
+import { testClock } from '../support/global';
+import {
+  advanceDays,
+  assertLedgerConsistent,
+  buildDistributorOrg,
+  buildGuaranteedHospital,
+  createInvoice,
+  financeHooks,
+  relogin,
+  settled,
+  until,
+} from '../support/finance-factories';
+
+async function reload(id: Types.ObjectId | string): Promise<InvoiceDoc> {
+  return (await Invoice.findById(id).lean<InvoiceDoc>())!;
+}
+
+async function balance(key: string): Promise<number> {
+  return (await LedgerAccount.findOne({ key }).lean())?.balanceFen ?? 0;
+}
+
+/** An invoice due in a few days, then the clock moved past its due date (its own job stays delayed). */
+async function dueInvoice(hospitalOrgId: string, distributorOrgId: string, amountFen: number): Promise<InvoiceDoc> {
+  const invoice = await createInvoice(hospitalOrgId, distributorOrgId, amountFen, { dueInDays: 2 });
+  advanceDays(3);
+  return invoice;
+}
+
+describe('finance: due-date settlement', function () {
+  financeHooks();
+
+  it('partial cover: pays what the account holds and advances the shortfall within the line', async () => {
+    const { hospital, bank } = await buildGuaranteedHospital({ balanceFen: 30_000, limitFen: 500_000, annualRateBp: 450, maxTenorDays: 60 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await createInvoice(hospital.org.id, distributor.id, 100_000, { dueInDays: 0 });
+    const done = await settled(String(invoice._id));
+    expect(done).to.include({ status: 'paid', paidFen: 100_000, paidOnTime: true });
+    expect(done.settlement).to.include({ outcome: 'paid_with_advance', fromAccountFen: 30_000, advanceFen: 70_000, unpaidFen: 0 });
+
+    const advance = await Advance.findOne({ invoiceId: invoice._id }).lean();
+    expect(advance).to.include({ principalFen: 70_000, principalOutstandingFen: 70_000, annualRateBp: 450, tenorDays: 60, status: 'outstanding' });
+    const summary = await accountSummary(hospital.org.id);
+    expect(summary).to.include({ balanceFen: 0, principalFen: 70_000, headroomFen: 430_000 });
+    // Money went hospital account / bank advance → supervised account → distributor.
+    const entry = await JournalEntry.findOne({ idempotencyKey: `settle:${String(invoice._id)}` }).lean();
+    expect(entry?.postings.map((p) => [p.accountKey.split(':')[0], p.amountFen])).to.deep.equal([
+      ['working_capital', 30_000],
+      ['bank_clearing', -30_000],
+      ['advance_principal', 70_000],
+      ['bank_clearing', -70_000],
+      ['supervised', 100_000],
+      ['invoice_receivable', -100_000],
+      ['distributor_payable', 100_000],
+      ['supervised', -100_000],
+    ]);
+    expect(await balance('supervised')).to.equal(0);
+    expect(await balance(`distributor_payable:${distributor.id}`)).to.equal(0);
+    expect(await balance(`bank_clearing:${bank.org.id}`)).to.equal(-70_000);
+    const notes = await Notification.find({ kind: 'finance.advance_made', orgId: trustedIn([hospital.org.id, bank.org.id]) }).lean();
+    expect(notes).to.have.length(2);
+  });
+
+  it('goes overdue when the line cannot cover the shortfall: pays the account balance, no advance, records the fact once and notifies', async () => {
+    const { hospital, bank } = await buildGuaranteedHospital({ balanceFen: 10_000, limitFen: 50_000 });
+    const distributorUser = await buildUser('distributor');
+    const invoice = await createInvoice(hospital.org.id, distributorUser.org.id, 100_000, { dueInDays: 0 });
+    const done = await settled(String(invoice._id));
+    expect(done).to.include({ status: 'overdue', paidFen: 10_000 });
+    expect(done.settlement).to.include({ outcome: 'partially_paid_overdue', fromAccountFen: 10_000, advanceFen: 0, unpaidFen: 90_000 });
+    expect(await Advance.countDocuments({ invoiceId: invoice._id })).to.equal(0);
+    const events = await DomainEvent.find({ key: `invoice-overdue:${String(invoice._id)}` }).lean();
+    expect(events).to.have.length(1);
+    expect(events[0]!.type).to.equal('finance.invoice_overdue');
+    expect(events[0]!.payload).to.include({ invoiceId: String(invoice._id), orderNo: invoice.orderNo, hospitalOrgId: hospital.org.id, distributorOrgId: distributorUser.org.id, unpaidFen: 90_000 });
+    for (const user of [hospital, distributorUser]) {
+      expect(await Notification.countDocuments({ userId: new Types.ObjectId(user.id), kind: 'finance.invoice_overdue' }), user.role).to.equal(1);
+    }
+    expect(await Notification.countDocuments({ orgId: new Types.ObjectId(bank.org.id), kind: 'finance.invoice_overdue' })).to.equal(1);
+
+    // Later the hospital deposits and pays the rest: paid, but not on time.
+    const h = await relogin(hospital);
+    expect((await h.api().post('/api/v1/finance/account/deposits', { amountFen: 90_000 })).status).to.equal(201);
+    const paid = await h.api().post(`/api/v1/finance/invoices/${String(invoice._id)}/pay`, {});
+    expect(paid.status, JSON.stringify(paid.body)).to.equal(200);
+    expect(paid.body).to.include({ status: 'paid', paidFen: 100_000, paidOnTime: false });
+  });
+
+  it('goes overdue with nothing paid when the hospital has no bank at all', async () => {
+    const hospital = await buildUser('hospital_finance');
+    const distributor = await buildDistributorOrg();
+    const invoice = await createInvoice(hospital.org.id, distributor.id, 7_000, { dueInDays: 0 });
+    const done = await settled(String(invoice._id));
+    expect(done).to.include({ status: 'overdue', paidFen: 0 });
+    expect(done.settlement).to.include({ outcome: 'overdue', unpaidFen: 7_000 });
+    expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(0);
+    expect(await DomainEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
+  });
+
+  it('makes no advance on a suspended or an expired line', async () => {
+    const suspended = await buildGuaranteedHospital({ limitFen: 1_000_000 });
+    expect((await suspended.bank.api().post(`/api/v1/finance/lines/${suspended.lineId}/suspend`, { reason: '逾期未还款，暂停额度' })).status).to.equal(200);
+    const expired = await buildGuaranteedHospital({ limitFen: 1_000_000 });
+    await GuaranteeLine.updateOne({ _id: new Types.ObjectId(expired.lineId) }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    const distributor = await buildDistributorOrg();
+    for (const { hospital } of [suspended, expired]) {
+      const invoice = await createInvoice(hospital.org.id, distributor.id, 5_000, { dueInDays: 0 });
+      const done = await settled(String(invoice._id));
+      expect(done.status).to.equal('overdue');
+      expect(done.settlement?.advanceFen).to.equal(0);
+      expect(await Advance.countDocuments({ invoiceId: invoice._id })).to.equal(0);
+    }
+  });
+
+  it('never advances beyond the line: the second invoice that would exceed it goes overdue', async () => {
+    const { hospital } = await buildGuaranteedHospital({ limitFen: 100_000 });
+    const distributor = await buildDistributorOrg();
+    const first = await createInvoice(hospital.org.id, distributor.id, 80_000, { dueInDays: 2 });
+    const second = await createInvoice(hospital.org.id, distributor.id, 30_000, { dueInDays: 2 });
+    advanceDays(3);
+    expect((await settleInvoice(String(first._id))).state).to.equal('settled');
+    expect((await settleInvoice(String(second._id))).state).to.equal('settled');
+    expect((await reload(first._id)).settlement).to.include({ advanceFen: 80_000 });
+    expect((await reload(second._id)).settlement).to.include({ advanceFen: 0, unpaidFen: 30_000 });
+    const summary = await accountSummary(hospital.org.id);
+    expect(summary).to.include({ principalFen: 80_000, headroomFen: 20_000 });
+  });
+
+  it('does nothing for an invoice that is not due yet', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 50_000 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await createInvoice(hospital.org.id, distributor.id, 10_000, { dueInDays: 5 });
+    const outcome = await settleInvoice(String(invoice._id));
+    expect(outcome.state).to.equal('not_due');
+    expect(await reload(invoice._id)).to.include({ status: 'open', paidFen: 0 });
+    expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(0);
+  });
+
+  it('settles exactly once when two settlement jobs run for one invoice at the same moment', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 20_000, limitFen: 200_000 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await dueInvoice(hospital.org.id, distributor.id, 60_000);
+    const outcomes = await Promise.all([settleInvoice(String(invoice._id)), settleInvoice(String(invoice._id)), settleInvoice(String(invoice._id))]);
+    expect(outcomes.filter((o) => o.state === 'settled')).to.have.length(1);
+    expect(outcomes.filter((o) => o.state === 'already')).to.have.length(2);
+    expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(1);
+    expect(await Advance.countDocuments({ invoiceId: invoice._id })).to.equal(1);
+    const done = await reload(invoice._id);
+    expect(done).to.include({ status: 'paid', paidFen: 60_000 });
+    expect(done.payments).to.have.length(1);
+    expect(await accountSummary(hospital.org.id)).to.include({ balanceFen: 0, principalFen: 40_000 });
+  });
+
+  it('a crash right after the journal entry, inside the transaction, stores nothing; the re-run settles once', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 10_000, limitFen: 200_000 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await dueInvoice(hospital.org.id, distributor.id, 25_000);
+    financeFaults.set('settle:after-entry', () => {
+      throw new Error('simulated crash after the journal entry');
+    });
+    let crashed = false;
+    try {
+      await settleInvoice(String(invoice._id));
+    } catch (err) {
+      crashed = /simulated crash/.test((err as Error).message);
+    }
+    expect(crashed).to.equal(true);
+    expect(await reload(invoice._id)).to.include({ status: 'open', paidFen: 0 });
+    expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(0);
+    expect(await Advance.countDocuments({ invoiceId: invoice._id })).to.equal(0);
+    await assertLedgerConsistent();
+    financeFaults.clear();
+    expect((await settleInvoice(String(invoice._id))).state).to.equal('settled');
+    expect((await settleInvoice(String(invoice._id))).state).to.equal('already');
+    expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(1);
+    expect(await accountSummary(hospital.org.id)).to.include({ balanceFen: 0, principalFen: 15_000 });
+  });
+
+  it('a crash after the commit, before what follows, leaves balances whole; the re-run finishes the follow-up without paying twice', async () => {
+    const hospital = await buildUser('hospital_finance');
+    const distributor = await buildDistributorOrg();
+    const invoice = await dueInvoice(hospital.org.id, distributor.id, 9_000);
+    financeFaults.set('settle:after-commit', () => {
+      throw new Error('simulated crash after the commit');
+    });
+    let crashed = false;
+    try {
+      await settleInvoice(String(invoice._id));
+    } catch (err) {
+      crashed = /simulated crash/.test((err as Error).message);
+    }
+    expect(crashed).to.equal(true);
+    const half = await reload(invoice._id);
+    expect(half.status).to.equal('overdue');
+    expect(half.settlementEffectsAt).to.equal(undefined);
+    expect(await DomainEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(0);
+    await assertLedgerConsistent();
+    financeFaults.clear();
+    // The daily run picks up interrupted follow-ups, and a repeated job is harmless too.
+    await dailyRun('2099-01-01');
+    expect((await settleInvoice(String(invoice._id))).state).to.equal('already');
+    const done = await reload(invoice._id);
+    expect(done.settlementEffectsAt).to.be.instanceOf(Date);
+    expect(await DomainEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
+    expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.invoice_overdue' })).to.equal(1);
+  });
+
+  it('the daily run sends a due invoice whose job is still waiting to the worker, which settles it', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 40_000 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await createInvoice(hospital.org.id, distributor.id, 15_000, { dueInDays: 3 });
+    advanceDays(4);
+    const result = await dailyRun('2099-01-02');
+    expect(result.settlements).to.be.at.least(1);
+    const done = await settled(String(invoice._id));
+    expect(done).to.include({ status: 'paid', paidFen: 15_000, paidOnTime: true });
+    await until(async () => (await accountSummary(hospital.org.id)).balanceFen === 25_000);
+    expect(testClock.now().getTime()).to.be.greaterThan(done.dueAt.getTime());
+  });
+});
+
+function trustedIn(ids: string[]) {
+  return trusted({ $in: ids.map((id) => new Types.ObjectId(id)) });
+}
