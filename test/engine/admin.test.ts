@@ -4,6 +4,10 @@ import mongoose from 'mongoose';
 import { Long, MongoClient } from 'mongodb';
 import { getMongoUri, usingEmbeddedEngine } from '../support/mongo';
 
+// a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
+// settings (sanitizeFilter, strict modes) that the application installs in the same test run
+const odm = new mongoose.Mongoose();
+
 describe('engine: handshake, admin commands and cursors', () => {
   let client: MongoClient;
   before(async () => {
@@ -79,7 +83,7 @@ describe('engine: handshake, admin commands and cursors', () => {
     for await (const _ of coll.find({ i: { $gte: 50 } }).batchSize(64)) n++;
     expect(n).to.equal(1000);
     // a Mongoose query cursor over the same collection
-    const conn = await mongoose.createConnection(await getMongoUri('engine_admin')).asPromise();
+    const conn = await odm.createConnection(await getMongoUri('engine_admin')).asPromise();
     try {
       const M = conn.model('Cur', new mongoose.Schema({ i: Number }), 'cur');
       let m = 0;

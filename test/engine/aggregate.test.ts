@@ -5,13 +5,17 @@ import mongoose from 'mongoose';
 import { Decimal128, Double, Long } from 'mongodb';
 import { getMongoUri } from '../support/mongo';
 
+// a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
+// settings (sanitizeFilter, strict modes) that the application installs in the same test run
+const odm = new mongoose.Mongoose();
+
 describe('engine: aggregation', () => {
   let conn: mongoose.Connection;
   let Drug: mongoose.Model<{ name: string; form: string; price: number }>;
   let Line: mongoose.Model<{ drug: mongoose.Types.ObjectId; hospital: string; qty: number; tags: string[] }>;
 
   before(async () => {
-    conn = await mongoose.createConnection(await getMongoUri('engine_agg')).asPromise();
+    conn = await odm.createConnection(await getMongoUri('engine_agg')).asPromise();
     await conn.dropDatabase();
     Drug = conn.model('Drug', new mongoose.Schema({ name: String, form: String, price: Number })) as never;
     Line = conn.model('Line', new mongoose.Schema({ drug: mongoose.Schema.Types.ObjectId, hospital: String, qty: Number, tags: [String] })) as never;

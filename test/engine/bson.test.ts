@@ -5,6 +5,10 @@ import mongoose from 'mongoose';
 import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, MongoClient, ObjectId, Timestamp, UUID } from 'mongodb';
 import { getMongoUri } from '../support/mongo';
 
+// a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
+// settings (sanitizeFilter, strict modes) that the application installs in the same test run
+const odm = new mongoose.Mongoose();
+
 describe('engine: BSON fidelity', () => {
   let client: MongoClient;
   before(async () => {
@@ -109,7 +113,7 @@ describe('engine: BSON fidelity', () => {
   });
 
   it('round-trips Mongoose schema types (ObjectId refs, Decimal128, Map, Buffer, dates, nested arrays)', async () => {
-    const conn = await mongoose.createConnection(await getMongoUri('engine_bson')).asPromise();
+    const conn = await odm.createConnection(await getMongoUri('engine_bson')).asPromise();
     try {
       const M = conn.model(
         'Thing',

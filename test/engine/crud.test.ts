@@ -4,6 +4,10 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { getMongoUri } from '../support/mongo';
 
+// a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
+// settings (sanitizeFilter, strict modes) that the application installs in the same test run
+const odm = new mongoose.Mongoose();
+
 const orderSchema = new mongoose.Schema(
   {
     code: { type: String, required: true, unique: true },
@@ -33,7 +37,7 @@ describe('engine: mongoose CRUD conformance', () => {
   let M: ReturnType<typeof makeModels>;
 
   before(async () => {
-    conn = await mongoose.createConnection(await getMongoUri('engine_crud')).asPromise();
+    conn = await odm.createConnection(await getMongoUri('engine_crud')).asPromise();
     await conn.dropDatabase();
     M = makeModels(conn);
     await M.Order.init();

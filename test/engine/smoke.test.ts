@@ -3,6 +3,10 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { getMongoUri } from '../support/mongo';
 
+// a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
+// settings (sanitizeFilter, strict modes) that the application installs in the same test run
+const odm = new mongoose.Mongoose();
+
 describe('engine: mongoose smoke', () => {
   let conn: mongoose.Connection;
   const userSchema = new mongoose.Schema({
@@ -13,7 +17,7 @@ describe('engine: mongoose smoke', () => {
   });
 
   before(async () => {
-    conn = await mongoose.createConnection(await getMongoUri('engine_smoke')).asPromise();
+    conn = await odm.createConnection(await getMongoUri('engine_smoke')).asPromise();
     await conn.dropDatabase();
   });
   after(async () => {
@@ -54,7 +58,7 @@ describe('engine: mongoose smoke', () => {
 describe('engine: basic driver operations', () => {
   let conn: mongoose.Connection;
   before(async () => {
-    conn = await mongoose.createConnection(await getMongoUri('engine_basic')).asPromise();
+    conn = await odm.createConnection(await getMongoUri('engine_basic')).asPromise();
     await conn.dropDatabase();
   });
   after(async () => {

@@ -3,6 +3,10 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { getMongoUri } from '../support/mongo';
 
+// a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
+// settings (sanitizeFilter, strict modes) that the application installs in the same test run
+const odm = new mongoose.Mongoose();
+
 const accountSchema = new mongoose.Schema({ owner: { type: String, unique: true }, balance: Number });
 const accountModel = (c: mongoose.Connection) => c.model('Account', accountSchema);
 
@@ -11,7 +15,7 @@ describe('engine: transactions', () => {
   let Account: ReturnType<typeof accountModel>;
 
   before(async () => {
-    conn = await mongoose.createConnection(await getMongoUri('engine_txn')).asPromise();
+    conn = await odm.createConnection(await getMongoUri('engine_txn')).asPromise();
     await conn.dropDatabase();
     Account = accountModel(conn);
     await Account.init();
