@@ -21,9 +21,11 @@ export type ContractPriceResolver = (q: ContractPriceQuery) => Promise<ContractP
 
 let contractResolver: ContractPriceResolver | undefined;
 
-/** The VBP module calls this once at start-up so pharmacists can order against contracts. */
-export function registerContractPriceResolver(resolver: ContractPriceResolver): void {
+/** The VBP module calls this once at start-up so pharmacists can order against contracts; returns the one it replaces. */
+export function registerContractPriceResolver(resolver: ContractPriceResolver | undefined): ContractPriceResolver | undefined {
+  const previous = contractResolver;
   contractResolver = resolver;
+  return previous;
 }
 
 export interface PriceQuery {
