@@ -2,12 +2,16 @@
 // The registry is checked at worker start-up (no job without a handler, none with two).
 import { dispatchDomainEvent, dispatchDomainEventJob } from '../server/platform/events';
 import { handle, type JobHandler } from '../server/platform/queues';
+import { closeRound, closeRoundJob, expireRound, expireRoundJob, openRound, openRoundJob } from '../server/modules/quotation';
 import { expireSanction, expireSanctionJob } from '../server/modules/credit';
 import { accrueAdvanceJob, accrueAdvanceThrough, dailyRun, dailyRunJob, settleInvoice, settleInvoiceJob } from '../server/modules/finance';
 import { checkConfirmDeadline, checkDeliveryDeadline, checkNotDelivered, confirmDeadlineJob, deliveryDeadlineJob, notDeliveredJob } from '../server/modules/orders';
 
 export const jobHandlers: JobHandler[] = [
   handle(dispatchDomainEventJob, ({ eventId }) => dispatchDomainEvent(eventId)),
+  handle(openRoundJob, ({ roundId }, job) => openRound(roundId, job)),
+  handle(closeRoundJob, ({ roundId }, job) => closeRound(roundId, job)),
+  handle(expireRoundJob, ({ roundId }, job) => expireRound(roundId, job)),
   handle(expireSanctionJob, ({ sanctionId }, job) => expireSanction(sanctionId, job.id)),
   handle(settleInvoiceJob, ({ invoiceId }) => settleInvoice(invoiceId)),
   handle(accrueAdvanceJob, ({ advanceId, day }) => accrueAdvanceThrough(advanceId, day)),

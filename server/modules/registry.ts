@@ -9,6 +9,7 @@ import { financePages, financeRoutes } from './finance';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
+import { quotationPages, quotationRoutes, quotationSocket } from './quotation';
 import { orderPages, orderRoutes, orderSocket } from './orders';
 
 /** What a feature module plugs into the app: JSON routes, pages, socket handlers, event subscriptions. */
@@ -30,6 +31,7 @@ export const featureModules: FeatureModule[] = [
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
   { name: 'credit', api: creditRoutes, subscribe: subscribeCreditEvents },
   { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
+  { name: 'quotation', api: quotationRoutes, pages: quotationPages, socket: quotationSocket },
   { name: 'finance', api: financeRoutes, pages: financePages },
   { name: 'orders', api: orderRoutes, pages: orderPages, socket: orderSocket },
 ];

@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 import { createLogger } from '../../server/platform/logger';
 import { codeProblems } from '../../server/modules/catalogue/catalogue.service';
 import { seedDemoCatalogue } from '../../server/modules/catalogue/catalogue.demo';
-import { currentReferencePriceFen, DEMO_DRUGS, Drug, getDrug, getDrugs, ReferencePrice } from '../../server/modules/catalogue';
+import { currentReferencePriceFen, DEMO_DRUGS, demoDrugFields, Drug, getDrug, getDrugs, ReferencePrice } from '../../server/modules/catalogue';
 import { buildUser } from '../support/factories';
 import { buildDrug, catalogueOperator, drugBody, uniqueDrugCodes } from '../support/quotation-factories';
 
@@ -220,7 +220,6 @@ describe('catalogue', () => {
 
   it('seeds a demo catalogue of valid drugs including urokinase at ¥2,890.00, once', async () => {
     for (const [i, d] of DEMO_DRUGS.entries()) {
-      const { demoDrugFields } = await import('../../server/modules/catalogue');
       expect(codeProblems(demoDrugFields(d, i)), d.zh).to.deep.equal([]);
     }
     const logger = createLogger('silent', 'test');

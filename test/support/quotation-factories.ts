@@ -2,7 +2,9 @@
 // codes, rounds opened now and closing soon, and published listings other modules can order from.
 import { randomInt } from 'node:crypto';
 import { gs1CheckDigit, generateValidGtin13 } from '../../server/modules/catalogue/catalogue.codes';
+import { buildTradingDistributor } from './credit-factories';
 import { buildUser, type TestUser } from './factories';
+import { testClock } from './global';
 
 let counter = randomInt(0, 40_000);
 let operator: TestUser | undefined;
@@ -81,4 +83,129 @@ export async function buildDrug(overrides: DrugOverrides = {}): Promise<BuiltDru
   const res = await op.api().post('/api/v1/catalogue/drugs', drugBody(overrides));
   if (res.status !== 201) throw new Error(`creating a drug failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as BuiltDrug;
+}
+
+export interface RoundLineInfo {
+  lineId: string;
+  no: number;
+  drugId: string;
+  referenceFen: number;
+  minDecrementFen: number;
+}
+
+export interface BuiltRound {
+  id: string;
+  no: string;
+  status: string;
+  opensAt: string;
+  closesAt: string;
+  lines: RoundLineInfo[];
+  drugs: BuiltDrug[];
+}
+
+export interface RoundOptions {
+  /** Number of lines (a new drug each), or existing drugs. */
+  lines?: number;
+  drugs?: BuiltDrug[];
+  referenceFen?: number;
+  visibility?: 'rank' | 'best' | 'sealed';
+  /** Close this many ms after now (default 60 s); the round opens now. */
+  closesInMs?: number;
+  opensInMs?: number;
+  minDecrementBp?: number;
+  /** Default: no extensions (window 1 s, maxExtensions 0) so factory rounds close on time. */
+  antiSniping?: { windowSec?: number; extendSec?: number; maxExtensions?: number };
+  listingValidityDays?: number;
+  title?: string;
+  /** Leave the round a draft instead of scheduling it. */
+  draft?: boolean;
+}
+
+async function until<T>(fn: () => Promise<T | undefined | null | false>, ms: number, what: string): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+/** Creates (and unless `draft`, schedules) a round over new or given drugs; resolves once it is open. */
+export async function buildOpenRound(opts: RoundOptions = {}): Promise<BuiltRound> {
+  const op = await catalogueOperator();
+  const drugs = opts.drugs ?? (await Promise.all(Array.from({ length: opts.lines ?? 1 }, () => buildDrug(opts.referenceFen ? { referencePriceFen: opts.referenceFen } : {}))));
+  const at = testClock.now().getTime();
+  const body = {
+    title: opts.title ?? `测试报价轮次 ${counter}`,
+    lines: drugs.map((d) => ({ drugId: d.id, ...(opts.drugs && opts.referenceFen ? { referenceFen: opts.referenceFen } : {}) })),
+    opensAt: new Date(at + (opts.opensInMs ?? 0)).toISOString(),
+    closesAt: new Date(at + (opts.closesInMs ?? 60_000)).toISOString(),
+    visibility: opts.visibility ?? 'rank',
+    ...(opts.minDecrementBp !== undefined ? { minDecrementBp: opts.minDecrementBp } : {}),
+    antiSniping: { windowSec: 1, extendSec: 1, maxExtensions: 0, ...opts.antiSniping },
+    ...(opts.listingValidityDays ? { listingValidityDays: opts.listingValidityDays } : {}),
+  };
+  const created = await op.api().post('/api/v1/rounds', body);
+  if (created.status !== 201) throw new Error(`creating a round failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const id = created.body.id as string;
+  if (!opts.draft) {
+    const scheduled = await op.api().post(`/api/v1/rounds/${id}/schedule`);
+    if (scheduled.status !== 200) throw new Error(`scheduling a round failed: ${scheduled.status} ${JSON.stringify(scheduled.body)}`);
+    if (!opts.opensInMs) {
+      await until(async () => ((await op.api().get(`/api/v1/rounds/${id}`)).body.round.status === 'open' ? true : undefined), 5000, 'the round to open');
+    }
+  }
+  const board = await op.api().get(`/api/v1/rounds/${id}`);
+  return {
+    id,
+    no: board.body.round.no,
+    status: board.body.round.status,
+    opensAt: board.body.round.opensAt,
+    closesAt: board.body.round.closesAt,
+    lines: board.body.lines.map((l: RoundLineInfo) => ({ lineId: l.lineId, no: l.no, drugId: l.drugId, referenceFen: l.referenceFen, minDecrementFen: l.minDecrementFen })),
+    drugs,
+  };
+}
+
+/** Quotes through the HTTP API; throws unless accepted. */
+export async function quote(user: TestUser, roundId: string, lineId: string, priceFen: number): Promise<{ quoteId: string; rank: number | null; seq: number }> {
+  const res = await user.api().post(`/api/v1/rounds/${roundId}/quotes`, { lineId, priceFen });
+  if (res.status !== 201) throw new Error(`quote refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Distributors that may trade, built one after another (signing the commitment in force). */
+export async function tradingDistributors(n: number): Promise<TestUser[]> {
+  const users: TestUser[] = [];
+  for (let i = 0; i < n; i += 1) users.push(await buildTradingDistributor());
+  return users;
+}
+
+/** Waits until the round reaches a status (polling the API as the operator). */
+export async function waitForRoundStatus(roundId: string, status: string, ms = 10_000): Promise<void> {
+  const op = await catalogueOperator();
+  await until(async () => ((await op.api().get(`/api/v1/rounds/${roundId}`)).body.round?.status === status ? true : undefined), ms, `round ${roundId} to be ${status}`);
+}
+
+export interface PublishedRound extends BuiltRound {
+  distributors: TestUser[];
+}
+
+/**
+ * A published listing to order from: a short round over new drugs (or given ones) where each
+ * distributor (trading distributors are built when not given) quotes `prices[d][line]` fen; resolves
+ * once the round is published. Default: one line, one distributor quoting ¥1,950.00.
+ */
+export async function publishRoundWithQuotes(opts: RoundOptions & { distributors?: TestUser[]; prices?: (number | null)[][] } = {}): Promise<PublishedRound> {
+  const prices = opts.prices ?? [[195_000]];
+  const distributors = opts.distributors ?? (await tradingDistributors(prices.length));
+  const round = await buildOpenRound({ ...opts, closesInMs: opts.closesInMs ?? 1500 });
+  const quoted = Date.now();
+  for (const [d, row] of prices.entries()) {
+    for (const [i, price] of row.entries()) if (price !== null) await quote(distributors[d]!, round.id, round.lines[i]!.lineId, price);
+  }
+  if (Date.now() - quoted > (opts.closesInMs ?? 1500)) throw new Error('quoting took longer than the round was open; give closesInMs');
+  await waitForRoundStatus(round.id, 'published');
+  return { ...round, status: 'published', distributors };
 }

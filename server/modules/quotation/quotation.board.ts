@@ -1,0 +1,265 @@
+// The live board: what each viewer may see of a round, and the per-viewer pushes after each change.
+// Distributors see their own quote and rank (plus the anonymous best price in `best` mode, nothing of
+// others in `sealed` mode) and competitors only as aliases; the operator sees every quote by alias.
+import { Types, type ClientSession } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now, platform } from '../../platform/context';
+import { NotFoundError } from '../../platform/errors';
+import { trusted } from '../../platform/mongo';
+import { rooms } from '../../platform/realtime';
+import { reductionBasisPoints } from '../../platform/money';
+import { Listing, Participant, Quote, Round, type ListingRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
+import { rankQuotes } from './quotation.rules';
+
+export const roundRooms = {
+  all: (roundId: string) => rooms.entity('round', roundId),
+  operator: (roundId: string) => `round:${roundId}:operator`,
+  distributors: (roundId: string) => `round:${roundId}:distributors`,
+  org: (roundId: string, orgId: string) => `round:${roundId}:org:${orgId}`,
+};
+
+/** An active quote as the ranking needs it. */
+export interface RankedQuote {
+  quoteId: string;
+  distributorOrgId: string;
+  alias: string;
+  priceFen: number;
+  receivedAt: Date;
+  seq: number;
+  rank: number;
+}
+
+export function rank(quotes: Pick<QuoteRecord, '_id' | 'distributorOrgId' | 'alias' | 'priceFen' | 'receivedAt' | 'seq'>[]): RankedQuote[] {
+  return rankQuotes(
+    quotes.map((q) => ({ quoteId: String(q._id), distributorId: String(q.distributorOrgId), distributorOrgId: String(q.distributorOrgId), alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt, seq: q.seq })),
+  ).map(({ distributorId: _d, ...r }) => r);
+}
+
+/** The ranked active quotes of one line (inside a transaction when a session is given). */
+export async function rankedLine(roundId: Types.ObjectId, lineId: Types.ObjectId, session?: ClientSession): Promise<RankedQuote[]> {
+  const rows = await Quote.find({ roundId, lineId, status: 'active' }, { distributorOrgId: 1, alias: 1, priceFen: 1, receivedAt: 1, seq: 1 }, { session }).lean<QuoteRecord[]>();
+  return rank(rows);
+}
+
+async function rankedRound(roundId: Types.ObjectId): Promise<Map<string, RankedQuote[]>> {
+  const rows = await Quote.find({ roundId, status: 'active' }, { lineId: 1, distributorOrgId: 1, alias: 1, priceFen: 1, receivedAt: 1, seq: 1 }).lean<QuoteRecord[]>();
+  const byLine = new Map<string, QuoteRecord[]>();
+  for (const r of rows) byLine.set(String(r.lineId), [...(byLine.get(String(r.lineId)) ?? []), r]);
+  return new Map([...byLine].map(([lineId, qs]) => [lineId, rank(qs)]));
+}
+
+export interface RoundTiming {
+  roundId: string;
+  status: RoundRecord['status'];
+  opensAt: string;
+  closesAt: string;
+  scheduledClosesAt: string;
+  extensions: number;
+  maxExtensions: number;
+  windowSec: number;
+  extendSec: number;
+  serverNow: string;
+}
+
+export function timingOf(round: RoundRecord): RoundTiming {
+  return {
+    roundId: String(round._id),
+    status: round.status,
+    opensAt: round.opensAt.toISOString(),
+    closesAt: round.closesAt.toISOString(),
+    scheduledClosesAt: round.scheduledClosesAt.toISOString(),
+    extensions: round.extensions,
+    maxExtensions: round.antiSniping.maxExtensions,
+    windowSec: round.antiSniping.windowSec,
+    extendSec: round.antiSniping.extendSec,
+    serverNow: now().toISOString(),
+  };
+}
+
+/** Whether the actor may see the round at all (drafts are the operator's; banks see no rounds). */
+export function canView(actor: Actor, round: Pick<RoundRecord, 'status'>): boolean {
+  if (actor.role === 'operator') return true;
+  if (actor.role === 'bank_officer') return false;
+  return round.status !== 'draft';
+}
+
+export async function loadVisibleRound(actor: Actor, roundId: string): Promise<RoundRecord> {
+  const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
+  if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+  return round;
+}
+
+const FINAL_STATUSES = new Set(['closed', 'published', 'expired']);
+
+function lineHead(line: RoundLineRecord) {
+  return { lineId: String(line._id), no: line.no, drugId: String(line.drugId), drug: line.drug, referenceFen: line.referenceFen, minDecrementFen: line.minDecrementFen };
+}
+
+export interface OwnQuoteView {
+  quoteId: string;
+  priceFen: number;
+  receivedAt: string;
+  status: 'active' | 'withdrawn';
+  /** Null when the round's visibility hides ranks (sealed, before close). */
+  rank: number | null;
+}
+
+/** The board as the actor may see it now (the `round:watch` reply and the page's first paint). */
+export async function boardFor(actor: Actor, round: RoundRecord) {
+  const roundId = String(round._id);
+  const final = FINAL_STATUSES.has(round.status);
+  const base = {
+    round: {
+      id: roundId,
+      no: round.no,
+      title: round.title,
+      description: round.description ?? null,
+      visibility: round.visibility,
+      minDecrementBp: round.minDecrementBp,
+      listingValidityDays: round.listingValidityDays,
+      listingExpiresAt: round.listingExpiresAt?.toISOString() ?? null,
+      publishedAt: round.publishedAt?.toISOString() ?? null,
+      cancelReason: round.cancelReason ?? null,
+      ...timingOf(round),
+    },
+    seq: round.seq,
+    viewer: { role: actor.role, alias: null as string | null },
+  };
+
+  if (actor.role === 'operator') {
+    const ranked = await rankedRound(round._id);
+    const names = final ? await participantNames(round._id) : new Map<string, string>();
+    return {
+      ...base,
+      lines: round.lines.map((line) => {
+        const quotes = ranked.get(String(line._id)) ?? [];
+        return {
+          ...lineHead(line),
+          quoteCount: quotes.length,
+          bestPriceFen: quotes[0]?.priceFen ?? null,
+          quotes: quotes.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt.toISOString(), rank: q.rank, ...(final ? { distributorName: names.get(q.distributorOrgId) ?? null } : {}) })),
+        };
+      }),
+    };
+  }
+
+  if (actor.role === 'distributor') {
+    const orgId = new Types.ObjectId(actor.orgId);
+    const [participant, ownRows, ranked] = await Promise.all([
+      Participant.findOne({ roundId: round._id, distributorOrgId: orgId }, { alias: 1 }).lean<{ alias: string }>(),
+      Quote.find({ roundId: round._id, distributorOrgId: orgId, status: trusted({ $in: ['active', 'withdrawn'] }) }).sort({ seq: -1 }).lean<QuoteRecord[]>(),
+      round.visibility === 'sealed' && !final ? Promise.resolve(new Map<string, RankedQuote[]>()) : rankedRound(round._id),
+    ]);
+    const latestOwn = new Map<string, QuoteRecord>();
+    for (const q of ownRows) if (!latestOwn.has(String(q.lineId))) latestOwn.set(String(q.lineId), q);
+    return {
+      ...base,
+      viewer: { role: actor.role, alias: participant?.alias ?? null },
+      lines: round.lines.map((line) => {
+        const quotes = ranked.get(String(line._id)) ?? [];
+        const own = latestOwn.get(String(line._id));
+        const ownRank = own && own.status === 'active' ? (quotes.find((q) => q.quoteId === String(own._id))?.rank ?? null) : null;
+        return {
+          ...lineHead(line),
+          own: own ? ownView(own, ownRank) : null,
+          nextMaxPriceFen: own ? own.priceFen - line.minDecrementFen : line.referenceFen,
+          ...(round.visibility === 'best' || final ? { bestPriceFen: quotes[0]?.priceFen ?? null, quoteCount: quotes.length } : {}),
+          ...(final ? { results: quotes.map((q) => ({ alias: q.alias, priceFen: q.priceFen, rank: q.rank, own: q.distributorOrgId === actor.orgId })) } : {}),
+        };
+      }),
+    };
+  }
+
+  // Hospitals: the countdown while open; the published listing (with distributor names) afterwards.
+  const listings = round.status === 'published' || round.status === 'expired' ? await Listing.find({ roundId: round._id }).sort({ lineId: 1, rank: 1 }).lean<ListingRecord[]>() : [];
+  return {
+    ...base,
+    lines: round.lines.map((line) => ({
+      ...lineHead(line),
+      listing: listings
+        .filter((l) => String(l.lineId) === String(line._id))
+        .map((l) => ({ listingId: String(l._id), distributorOrgId: String(l.distributorOrgId), distributorName: l.distributorName, priceFen: l.unitPriceFen, reductionBp: l.reductionBp, rank: l.rank, status: l.status })),
+    })),
+  };
+}
+
+export type BoardState = Awaited<ReturnType<typeof boardFor>>;
+
+function ownView(q: QuoteRecord, rankValue: number | null): OwnQuoteView {
+  return { quoteId: String(q._id), priceFen: q.priceFen, receivedAt: q.receivedAt.toISOString(), status: q.status === 'withdrawn' ? 'withdrawn' : 'active', rank: rankValue };
+}
+
+async function participantNames(roundId: Types.ObjectId): Promise<Map<string, string>> {
+  const rows = await Participant.find({ roundId }, { distributorOrgId: 1, distributorName: 1 }).lean<{ distributorOrgId: Types.ObjectId; distributorName: string }[]>();
+  return new Map(rows.map((r) => [String(r.distributorOrgId), r.distributorName]));
+}
+
+/** The rooms a viewer joins to follow a round live. */
+export function roomsFor(actor: Actor, roundId: string): string[] {
+  const list = [roundRooms.all(roundId)];
+  if (actor.role === 'operator') list.push(roundRooms.operator(roundId));
+  if (actor.role === 'distributor') list.push(roundRooms.distributors(roundId), roundRooms.org(roundId, actor.orgId));
+  return list;
+}
+
+export interface LineChange {
+  round: RoundRecord;
+  line: RoundLineRecord;
+  /** The line's ranking before and after the change (from the same transaction). */
+  before: RankedQuote[];
+  after: RankedQuote[];
+  /** The distributor whose quote changed, and its own latest quote after the change. */
+  orgId: string;
+  own: QuoteRecord;
+}
+
+/**
+ * Pushes one line's change to everyone who may see it, after the change is stored: the operator gets
+ * the whole ranking by alias; each distributor whose rank moved gets its own quote and rank; in `best`
+ * mode every distributor gets the new anonymous best price; in `sealed` mode only the quoting
+ * distributor hears anything (its own quote, no rank).
+ */
+export function publishLineChange(change: LineChange): void {
+  const { round, line, before, after, orgId, own } = change;
+  const b = platform().broadcaster;
+  const roundId = String(round._id);
+  const lineId = String(line._id);
+  const seq = round.seq;
+  b.toRoom(roundRooms.operator(roundId), 'round:line', {
+    roundId,
+    lineId,
+    seq,
+    quoteCount: after.length,
+    bestPriceFen: after[0]?.priceFen ?? null,
+    quotes: after.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt.toISOString(), rank: q.rank })),
+  });
+  const sealed = round.visibility === 'sealed';
+  if (round.visibility === 'best' && (before[0]?.priceFen !== after[0]?.priceFen || before.length !== after.length)) {
+    b.toRoom(roundRooms.distributors(roundId), 'round:best', { roundId, lineId, seq, bestPriceFen: after[0]?.priceFen ?? null, quoteCount: after.length });
+  }
+  const rankBefore = new Map(before.map((q) => [q.distributorOrgId, q.rank]));
+  const rankAfter = new Map(after.map((q) => [q.distributorOrgId, q]));
+  const ownAfter = rankAfter.get(orgId);
+  b.toRoom(roundRooms.org(roundId, orgId), 'round:own', {
+    roundId,
+    lineId,
+    seq,
+    own: ownView(own, sealed ? null : (ownAfter?.rank ?? null)),
+    nextMaxPriceFen: own.priceFen - line.minDecrementFen,
+  });
+  if (sealed) return;
+  for (const [other, q] of rankAfter) {
+    if (other === orgId || rankBefore.get(other) === q.rank) continue;
+    b.toRoom(roundRooms.org(roundId, other), 'round:rank', { roundId, lineId, seq, quoteId: q.quoteId, rank: q.rank });
+  }
+}
+
+/** Pushes the round's timing (status, close, extensions) to everyone watching it. */
+export function publishTiming(round: RoundRecord, event: 'round:timing' | 'round:extended' = 'round:timing'): void {
+  platform().broadcaster.toRoom(roundRooms.all(String(round._id)), event, { ...timingOf(round), seq: round.seq });
+}
+
+/** Reduction of a price against the reference, in basis points. */
+export function reductionOf(priceFen: number, referenceFen: number): number {
+  return reductionBasisPoints(priceFen, referenceFen);
+}

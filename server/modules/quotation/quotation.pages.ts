@@ -1,0 +1,3 @@
+import type { Router } from 'express';
+
+export function quotationPages(_router: Router): void {}
