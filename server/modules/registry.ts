@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger';
 import type { AppSocket, SocketModule } from '../platform/realtime';
 import { auditPages, auditRoutes } from './audit';
 import { cataloguePages, catalogueRoutes } from './catalogue';
-import { creditRoutes, subscribeCreditEvents } from './credit';
+import { creditPages, creditRoutes, subscribeCreditEvents } from './credit';
 import { financePages, financeRoutes } from './finance';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
@@ -29,7 +29,7 @@ export const featureModules: FeatureModule[] = [
   { name: 'audit', api: auditRoutes, pages: auditPages },
   { name: 'settings', api: settingsRoutes },
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
-  { name: 'credit', api: creditRoutes, subscribe: subscribeCreditEvents },
+  { name: 'credit', api: creditRoutes, pages: creditPages, subscribe: subscribeCreditEvents },
   { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
   { name: 'quotation', api: quotationRoutes, pages: quotationPages, socket: quotationSocket },
   { name: 'finance', api: financeRoutes, pages: financePages },
