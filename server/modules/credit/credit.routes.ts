@@ -18,6 +18,7 @@ import {
 } from './credit.commitment';
 import { readFile, uploadFile } from './credit.files';
 import { signedLetterPdf } from './credit.pdf';
+import { arrearsRanking, paymentRecord, previousMonth } from './credit.payments';
 import { creditRulesView, listSanctions, publicCreditList, scoreTrend, standingView, updateCreditRules } from './credit.overview';
 import {
   AppealBody,
@@ -200,6 +201,14 @@ function creditCaseRoutes(api: ApiRouter): void {
   api.route(
     { method: 'get', path: '/credit/trend', summary: 'Score after each change (my organisation; the operator names one)', tags: ['credit'], auth: ['operator', 'distributor'], query: z.object({ orgId: ObjectIdString.optional() }).strict(), response: z.object({ data: z.array(z.object({ at: z.string(), score: z.number(), grade: z.string(), cause: z.string() })) }) },
     async ({ actor, query }) => ({ data: await scoreTrend(actor.role === 'operator' && query.orgId ? query.orgId : actor.orgId) }),
+  );
+  api.route(
+    { method: 'get', path: '/credit/hospital-payments', summary: 'Hospital payment record: on-time payment rate and arrears per hospital over the last months (public)', tags: ['credit'], auth: 'public', query: z.object({ months: z.coerce.number().int().min(1).max(36).default(12) }).strict() },
+    async ({ query }) => ({ data: await paymentRecord(query.months) }),
+  );
+  api.route(
+    { method: 'get', path: '/credit/arrears-ranking', summary: 'Monthly arrears ranking by hospital level: top 3 by amount and by ratio (public; default last month)', tags: ['credit'], auth: 'public', query: z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM').optional() }).strict() },
+    ({ query }) => arrearsRanking(query.month ?? previousMonth()),
   );
   api.route(
     { method: 'get', path: '/credit/rules', summary: 'Credit rules in force (grade bands, sanction periods, windows, upload limits)', tags: ['credit'], auth: 'any' },

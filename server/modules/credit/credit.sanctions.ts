@@ -6,6 +6,7 @@ import { trusted } from '../../platform/mongo';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { recordAudit } from '../audit';
 import { notifyOrganisation, notifyRoles } from '../notifications';
+import { withdrawListingsOf } from '../quotation';
 import { expireSanctionJob, expireSanctionJobId } from './credit.jobs';
 import { Sanction, ScoreSnapshot, type SanctionDoc, type ScoreSnapshotDoc } from './credit.model';
 import { sanctionFor, SEVERITY_ORDER, type Sanction as PlannedSanction } from './credit.score';
@@ -53,13 +54,9 @@ async function scheduleExpiry(sanctionId: string, endsAt: Date): Promise<void> {
   await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId: expireSanctionJobId(sanctionId, endsAt), runAt: endsAt });
 }
 
-/**
- * NOTE: listings of a 特别严重失信 distributor must be withdrawn through the quotation module's
- * `withdrawListingsOf`; that export does not exist yet, so the sanction is recorded (and the gate
- * refuses new quotes) but no listing is touched. Wire the call here once `../quotation` exports it.
- */
-async function withdrawListings(_orgId: string, _reason: string): Promise<void> {
-  return undefined;
+/** Withdraws every listing of a 特别严重失信 distributor (the quotation module records it). */
+async function withdrawListings(orgId: string, reason: string): Promise<void> {
+  await withdrawListingsOf(orgId, reason);
 }
 
 async function openOrLengthen(orgId: string, orgName: string, planned: PlannedSanction, change: CreditChange): Promise<void> {

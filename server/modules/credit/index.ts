@@ -6,3 +6,4 @@ export { subscribeCreditEvents } from './credit.events';
 export { expireSanction } from './credit.sanctions';
 export { expireSanctionJob } from './credit.jobs';
 import './credit.seed';
+export { creditPages } from './credit.pages';

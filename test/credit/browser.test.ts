@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, newPage } from '../support/browser';
+import { creditOperator, recordManualBreach, buildTradingDistributor } from '../support/credit-factories';
+import { buildUser, type TestUser } from '../support/factories';
+import { testApp } from '../support/global';
+import { buildOpenRound } from '../support/quotation-factories';
+
+/** A browser page signed in as the user (the page session cookie carries the same token). */
+async function pageAs(browser: Browser, user: TestUser): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
+  const opened = await newPage(browser, testApp().url);
+  await opened.context.addCookies([{ name: 'gpo_session', value: user.token, url: testApp().url, httpOnly: true, sameSite: 'Lax' }]);
+  return opened;
+}
+
+describe('credit: in the browser', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('a distributor is refused a quote, reads and signs the commitment letter, and then quotes', async () => {
+    const round = await buildOpenRound({ referenceFen: 289_000 });
+    const d = await buildUser('distributor');
+    await buildTradingDistributor(); // a version is in force
+    const refused = await d.api().post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lines[0]!.lineId, priceFen: 250_000 }).expect(422);
+    expect(refused.body.error.code).to.equal('COMMITMENT_NOT_SIGNED');
+
+    const { page, context, errors } = await pageAs(browser, d);
+    try {
+      await page.goto('/credit/commitment');
+      expect(await page.getAttribute('[data-gate]', 'data-gate')).to.equal('closed');
+      const letter = await page.textContent('[data-letter-text]');
+      expect(letter).to.contain('违约惩戒承诺书');
+      expect(letter).to.contain(d.org.name);
+      expect(await page.isDisabled('[data-action="commitment-sign"]')).to.equal(true);
+      await page.check('[data-agree]');
+      await Promise.all([page.waitForSelector('[data-signed]'), page.click('[data-action="commitment-sign"]')]);
+      expect(await page.getAttribute('[data-gate]', 'data-gate')).to.equal('open');
+      const hash = (await page.textContent('[data-signed-hash]'))!.trim();
+      expect(hash).to.match(/^[a-f0-9]{64}$/);
+      const pdfHref = await page.getAttribute('[data-signed] a', 'href');
+      expect(pdfHref).to.match(/\/pdf$/);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+
+    const quoted = await d.api().post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lines[0]!.lineId, priceFen: 250_000 }).expect(201);
+    expect(quoted.body.rank).to.equal(1);
+  });
+
+  it('a distributor appeals with a file, sees a field error first, and the operator voids the breach from the management page', async () => {
+    const d = await buildTradingDistributor();
+    const op = await creditOperator();
+    const breach = await recordManualBreach(d.org.id, { points: 10, description: '浏览器测试：投诉配送延误。' });
+
+    const mine = await pageAs(browser, d);
+    try {
+      await mine.page.goto('/credit/mine');
+      expect(await mine.page.textContent('[data-score]')).to.equal('90');
+      const row = `#breach-${breach.id}`;
+      await mine.page.click(`${row} details summary`);
+      await mine.page.click(`${row} form button[type=submit]`);
+      const fieldError = mine.page.locator(`${row} [data-error-for="statement"]`);
+      await fieldError.waitFor({ state: 'visible' });
+      expect(await fieldError.textContent()).to.equal('请填写此项');
+      await mine.page.fill(`${row} textarea[name=statement]`, '订单已按时送达，附签收单。');
+      await mine.page.setInputFiles(`${row} input[type=file]`, { name: '签收单.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%signed\n%%EOF\n', 'latin1') });
+      await Promise.all([mine.page.waitForEvent('load'), mine.page.click(`${row} form button[type=submit]`)]);
+      const appealRow = mine.page.locator('#appeals tr[data-appeal-id]');
+      expect(await appealRow.count()).to.equal(1);
+      expect(await appealRow.textContent()).to.contain('签收单.pdf');
+      expect(mine.errors).to.deep.equal([]);
+    } finally {
+      await mine.context.close();
+    }
+
+    const admin = await pageAs(browser, op);
+    try {
+      await admin.page.goto('/credit');
+      const row = admin.page.locator('#appeals tr', { hasText: '订单已按时送达，附签收单。' });
+      await row.locator('textarea[name=reason]').fill('签收单证明按时送达，撤销记录。');
+      await Promise.all([admin.page.waitForEvent('load'), row.locator('button[value=void]').click()]);
+      expect(admin.errors).to.deep.equal([]);
+    } finally {
+      await admin.context.close();
+    }
+    const standing = await d.api().get('/api/v1/credit/standing').expect(200);
+    expect(standing.body.score).to.equal(100);
+  });
+});
