@@ -8,6 +8,7 @@ import { creditPages, creditRoutes, subscribeCreditEvents } from './credit';
 import { financePages, financeRoutes } from './finance';
 import { identityPages, identityRoutes } from './identity';
 import { settingsRoutes } from './settings';
+import { vbpPages, vbpRoutes, vbpSubscribe } from './vbp';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
 import { quotationPages, quotationRoutes, quotationSocket } from './quotation';
 import { orderPages, orderRoutes, orderSocket } from './orders';
@@ -31,6 +32,7 @@ export const featureModules: FeatureModule[] = [
   { name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady },
   { name: 'credit', api: creditRoutes, pages: creditPages, subscribe: subscribeCreditEvents },
   { name: 'catalogue', api: catalogueRoutes, pages: cataloguePages },
+  { name: 'vbp', api: vbpRoutes, pages: vbpPages, subscribe: vbpSubscribe },
   { name: 'quotation', api: quotationRoutes, pages: quotationPages, socket: quotationSocket },
   { name: 'finance', api: financeRoutes, pages: financePages },
   { name: 'orders', api: orderRoutes, pages: orderPages, socket: orderSocket },

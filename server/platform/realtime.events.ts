@@ -98,6 +98,21 @@ export interface AccountCreditedPayload {
   balanceFen: number;
 }
 
+/** VBP: a distributor's own live rank on a tender line (rank-only tenders; to its organisation). */
+export interface VbpRankPayload {
+  tenderId: string;
+  lineId: string;
+  rank: number;
+  bidders: number;
+}
+
+/** VBP: how many bids a tender line has (operators only; never prices before the opening). */
+export interface VbpBidCountPayload {
+  tenderId: string;
+  lineId: string;
+  bids: number;
+}
+
 export interface ServerToClientEvents {
   'notification:created': (n: NotificationPayload) => void;
   'credit:standing_changed': (s: CreditStandingPayload) => void;
@@ -109,6 +124,12 @@ export interface ServerToClientEvents {
   'repayment:recorded': (r: RepaymentRecordedPayload) => void;
   'account:credited': (a: AccountCreditedPayload) => void;
   'session:ready': (s: { userId: string; orgId: string; role: string; unreadNotifications: number }) => void;
+  'vbp:rank': (r: VbpRankPayload) => void;
+  'vbp:bid_count': (c: VbpBidCountPayload) => void;
+  'vbp:tender_opened': (t: { tenderId: string; status: string }) => void;
+  'vbp:tender_awarded': (t: { tenderId: string; contracts?: number }) => void;
+  'vbp:alert': (a: { contractId: string; kind: string; checkKind: string; index: number }) => void;
+  'vbp:backup_promoted': (p: { contractId: string; promotedContractId: string }) => void;
   [event: string]: (...args: any[]) => void;
 }
 

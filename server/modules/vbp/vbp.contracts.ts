@@ -1,0 +1,326 @@
+// Contracts (hospital × winner × drug × agreed quantity × price × term), their completion, and
+// supply failure: the operator declares that a winner failed to supply a contract (a credit breach,
+// recorded as the domain event `vbp.supply_failure`), and the next bidder in rank order that may
+// trade takes the remaining volume in a new contract.
+import mongoose, { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
+import { now, platform } from '../../platform/context';
+import { ConflictError, ForbiddenError, NotFoundError, RuleViolationError } from '../../platform/errors';
+import { recordDomainEvent } from '../../platform/events';
+import { trusted } from '../../platform/mongo';
+import { beforeCursor, pageOf } from '../../platform/pagination';
+import { formatMoney } from '../../platform/view-helpers/formatters';
+import { recordAudit } from '../audit';
+import { assertMayTrade } from '../credit';
+import { notifyOrganisation } from '../notifications';
+import { formatNumber, isDuplicateKey, oid, reserveNumbers, sameId } from './vbp.common';
+import { completionOf, scheduleFirstChecks, type ContractCompletion } from './vbp.completion';
+import { Bid, Contract, Tender, type AlertDoc, type BidDoc, type ContractDoc, type SupplyFailure, type TenderDoc } from './vbp.model';
+import type { ContractListQueryInput } from './vbp.schemas';
+
+export const SUPPLY_FAILURE_EVENT = 'vbp.supply_failure';
+export const supplyFailureKey = (contractId: string) => `vbp-supply-failure:${contractId}`;
+
+export interface ContractView {
+  id: string;
+  contractNo: string;
+  tenderId: string;
+  tenderNo: string;
+  lineId: string;
+  drugId: string;
+  genericNameZh: string;
+  genericNameEn: string;
+  specification: string;
+  packUnit: string;
+  hospitalOrgId: string;
+  hospitalName: string;
+  distributorOrgId: string;
+  distributorName: string;
+  rank: number;
+  priceFen: number;
+  declaredQty: number;
+  agreedQty: number;
+  amountFen: number;
+  shareBp: number;
+  basis: ContractDoc['basis'];
+  termYears: number;
+  termStart: string;
+  termEnd: string;
+  checkpointShareBp: number;
+  status: ContractDoc['status'];
+  purchasedQty: number;
+  remainingQty: number;
+  completion: { ratioBp: number | null; proRataTargetQty: number; behindPace: boolean; underCheckpoint: boolean };
+  alerts: number;
+  lastAlert: { kind: AlertDoc['kind']; checkAt: string; purchasedQty: number; targetQty: number } | null;
+  replacesContractId: string | null;
+  supplyFailure: { at: string; reason: string; byName: string; remainingQty: number; promotedContractId: string | null; noBackup: string | null } | null;
+  createdAt: string;
+}
+
+export function contractView(r: ContractCompletion): ContractView {
+  const c = r.contract;
+  const f = c.supplyFailure;
+  return {
+    id: String(c._id),
+    contractNo: c.contractNo,
+    tenderId: String(c.tenderId),
+    tenderNo: c.tenderNo,
+    lineId: String(c.lineId),
+    drugId: String(c.drugId),
+    genericNameZh: c.genericNameZh,
+    genericNameEn: c.genericNameEn,
+    specification: c.specification,
+    packUnit: c.packUnit,
+    hospitalOrgId: String(c.hospitalOrgId),
+    hospitalName: c.hospitalName,
+    distributorOrgId: String(c.distributorOrgId),
+    distributorName: c.distributorName,
+    rank: c.rank,
+    priceFen: c.priceFen,
+    declaredQty: c.declaredQty,
+    agreedQty: c.agreedQty,
+    amountFen: c.agreedQty * c.priceFen,
+    shareBp: c.shareBp,
+    basis: c.basis,
+    termYears: c.termYears,
+    termStart: c.termStart.toISOString(),
+    termEnd: c.termEnd.toISOString(),
+    checkpointShareBp: c.checkpointShareBp,
+    status: c.status,
+    purchasedQty: c.purchasedQty,
+    remainingQty: Math.max(0, c.agreedQty - c.purchasedQty),
+    completion: r.status,
+    alerts: r.alerts,
+    lastAlert: r.lastAlert ? { kind: r.lastAlert.kind, checkAt: r.lastAlert.checkAt.toISOString(), purchasedQty: r.lastAlert.purchasedQty, targetQty: r.lastAlert.targetQty } : null,
+    replacesContractId: c.replacesContractId ? String(c.replacesContractId) : null,
+    supplyFailure: f
+      ? { at: f.at.toISOString(), reason: f.reason, byName: f.byName, remainingQty: f.remainingQty, promotedContractId: f.promotedContractId ? String(f.promotedContractId) : null, noBackup: f.noBackup ?? null }
+      : null,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
+/** The filter that limits contracts to what the actor may see (tenancy). */
+export function contractScope(actor: Actor): Record<string, unknown> {
+  if (actor.role === 'operator') return {};
+  if (actor.orgType === 'hospital') return { hospitalOrgId: oid(actor.orgId) };
+  if (actor.orgType === 'distributor') return { distributorOrgId: oid(actor.orgId) };
+  throw new ForbiddenError({ code: 'CONTRACTS_NOT_VISIBLE', message: 'VBP contracts are for the operator, the hospitals and the winners.' });
+}
+
+export async function loadContractFor(actor: Actor, id: string): Promise<ContractDoc> {
+  const c = Types.ObjectId.isValid(id) ? await Contract.findOne({ _id: oid(id), ...contractScope(actor) }).lean<ContractDoc>() : null;
+  if (!c) throw new NotFoundError({ code: 'CONTRACT_NOT_FOUND', message: 'No such contract.' });
+  return c;
+}
+
+function listFilter(actor: Actor, q: Partial<ContractListQueryInput>): Record<string, unknown> {
+  const filter: Record<string, unknown> = { ...contractScope(actor) };
+  if (q.tenderId) filter.tenderId = oid(q.tenderId);
+  if (q.drugId) filter.drugId = oid(q.drugId);
+  if (q.status) filter.status = q.status;
+  if (q.hospitalOrgId && actor.orgType !== 'hospital') filter.hospitalOrgId = oid(q.hospitalOrgId);
+  if (q.distributorOrgId && actor.orgType !== 'distributor') filter.distributorOrgId = oid(q.distributorOrgId);
+  return filter;
+}
+
+/** Contracts the actor may see, newest first, with their completion now. */
+export async function listContracts(actor: Actor, q: ContractListQueryInput): Promise<{ data: ContractView[]; nextCursor: string | null }> {
+  const rows = await Contract.find({ ...listFilter(actor, q), ...beforeCursor('createdAt', q.cursor) })
+    .sort({ createdAt: -1, _id: -1 })
+    .limit(q.limit + 1)
+    .lean<ContractDoc[]>();
+  const page = pageOf(rows, q.limit, (r) => r.createdAt);
+  return { data: (await completionOf(page.rows)).map(contractView), nextCursor: page.nextCursor };
+}
+
+/** Every contract the actor may see under the filters (for completion tables and charts). */
+export async function allContracts(actor: Actor, q: Partial<ContractListQueryInput> = {}): Promise<ContractCompletion[]> {
+  const rows = await Contract.find(listFilter(actor, q)).sort({ hospitalName: 1, genericNameZh: 1, createdAt: 1 }).limit(5000).lean<ContractDoc[]>();
+  return completionOf(rows);
+}
+
+export async function getContractView(actor: Actor, id: string): Promise<ContractView> {
+  const c = await loadContractFor(actor, id);
+  return contractView((await completionOf([c]))[0]!);
+}
+
+export interface PromotionResult {
+  promotedContractId: string | null;
+  distributorOrgId: string | null;
+  distributorName: string | null;
+  priceFen: number | null;
+  quantity: number;
+  /** Why nothing was promoted: NOTHING_REMAINING, TERM_ENDED, NO_BACKUP. */
+  noBackup: string | null;
+  /** Bidders passed over because they may not trade now (suspended, unsigned commitment). */
+  skipped: { distributorOrgId: string; code: string }[];
+}
+
+/** Operator: declares the winner's supply failure on a contract, records the breach fact, promotes a backup. */
+export async function declareSupplyFailure(actor: Actor, contractId: string, reason: string): Promise<{ contract: ContractView; promotion: PromotionResult }> {
+  const at = now();
+  const c = await loadContractFor(actor, contractId);
+  if (c.status !== 'active') throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
+  const remainingQty = Math.max(0, c.agreedQty - c.purchasedQty);
+  const failure: SupplyFailure = { at, reason, byId: oid(actor.id), byName: actor.name, remainingQty, promotedContractId: null, noBackup: null };
+  const res = await Contract.updateOne({ _id: c._id, status: 'active' }, { $set: { status: 'supply_failed', supplyFailure: failure } });
+  if (res.modifiedCount === 0) throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
+  const id = String(c._id);
+  await recordDomainEvent(SUPPLY_FAILURE_EVENT, supplyFailureKey(id), {
+    contractId: id,
+    tenderId: String(c.tenderId),
+    distributorOrgId: String(c.distributorOrgId),
+    hospitalOrgId: String(c.hospitalOrgId),
+    at: at.toISOString(),
+    contractNo: c.contractNo,
+    drugId: String(c.drugId),
+    drugName: c.genericNameZh,
+    remainingQty,
+    reason,
+  }, at);
+  await recordAudit(actor, { action: 'vbp.contract.supply_failure', targetType: 'vbp_contract', targetId: id, summary: `${c.contractNo} ${c.distributorName}: ${reason}` });
+  await notifyOrganisation(String(c.distributorOrgId), {
+    kind: 'vbp.supply_failure',
+    title: `带量采购供应失败：${c.genericNameZh}`,
+    body: `平台认定贵公司未能履行协议 ${c.contractNo}（${c.hospitalName}）的供应义务，剩余 ${remainingQty}${c.packUnit} 将转由备选企业供应，并记入信用记录。原因：${reason}`,
+    link: `/vbp/contracts/${id}`,
+    dedupeKey: `vbp-supply-failure:${id}`,
+  }, ['distributor']);
+  const promotion = await promoteBackup(actor, id);
+  return { contract: await getContractView(actor, id), promotion };
+}
+
+/** The bids of the contract's line in final rank order (valid bids only). */
+async function rankedBids(c: ContractDoc): Promise<{ t: TenderDoc; ranked: { distributorId: string; rank: number; priceFen: number; finalPriceFen: number | null; won: boolean }[]; names: Map<string, string> }> {
+  const t = (await Tender.findById(c.tenderId).lean<TenderDoc>())!;
+  const line = t.lines.find((l) => sameId(l._id, c.lineId))!;
+  const bids = await Bid.find({ tenderId: t._id, lineId: line._id }, { distributorOrgId: 1, distributorName: 1 }).lean<BidDoc[]>();
+  const ranked = (line.selection?.result.bids ?? [])
+    .filter((b) => b.rank !== null)
+    .sort((a, b) => a.rank! - b.rank!)
+    .map((b) => ({ distributorId: b.distributorId, rank: b.rank!, priceFen: b.priceFen, finalPriceFen: b.finalPriceFen, won: b.outcome === 'won_direct' || b.outcome === 'won_by_accepting' }));
+  return { t, ranked, names: new Map(bids.map((b) => [String(b.distributorOrgId), b.distributorName])) };
+}
+
+/**
+ * Moves the remaining volume of a failed contract to the best-ranked valid bidder of its line that
+ * has not failed on that line and may trade now (winners first by rank, then the others). Safe to
+ * repeat: once promoted, it returns the same contract; with no backup it records why.
+ */
+export async function promoteBackup(actor: Actor, contractId: string): Promise<PromotionResult> {
+  const c = await loadContractFor(actor, contractId);
+  if (c.status !== 'supply_failed' || !c.supplyFailure) throw new RuleViolationError({ code: 'NOT_FAILED', message: 'A backup is promoted only after a supply failure is declared.' });
+  const f = c.supplyFailure;
+  if (f.promotedContractId) {
+    const p = (await Contract.findById(f.promotedContractId).lean<ContractDoc>())!;
+    return { promotedContractId: String(p._id), distributorOrgId: String(p.distributorOrgId), distributorName: p.distributorName, priceFen: p.priceFen, quantity: p.agreedQty, noBackup: null, skipped: [] };
+  }
+  const at = now();
+  const none = async (why: string, skipped: PromotionResult['skipped'] = []): Promise<PromotionResult> => {
+    await Contract.updateOne({ _id: c._id }, { $set: { 'supplyFailure.noBackup': why } });
+    return { promotedContractId: null, distributorOrgId: null, distributorName: null, priceFen: null, quantity: f.remainingQty, noBackup: why, skipped };
+  };
+  if (f.remainingQty === 0) return none('NOTHING_REMAINING');
+  if (at.getTime() >= c.termEnd.getTime()) return none('TERM_ENDED');
+  const { t, ranked, names } = await rankedBids(c);
+  const failedHere = new Set((await Contract.distinct('distributorOrgId', { tenderId: c.tenderId, lineId: c.lineId, status: 'supply_failed' })).map(String));
+  const skipped: PromotionResult['skipped'] = [];
+  let chosen: (typeof ranked)[number] | undefined;
+  for (const b of ranked) {
+    if (failedHere.has(b.distributorId)) continue;
+    try {
+      await assertMayTrade(b.distributorId, 'be_chosen');
+    } catch (err) {
+      skipped.push({ distributorOrgId: b.distributorId, code: (err as { code?: string }).code ?? 'MAY_NOT_TRADE' });
+      continue;
+    }
+    chosen = b;
+    break;
+  }
+  if (!chosen) return none('NO_BACKUP', skipped);
+  const priceFen = t.backupPrice === 'contract_price' ? c.priceFen : (chosen.finalPriceFen ?? chosen.priceFen);
+  const newId = new Types.ObjectId();
+  let promoted: ContractDoc | null = null;
+  try {
+    await mongoose.connection.transaction(async (session) => {
+      const fresh = await Contract.findById(c._id, null, { session }).lean<ContractDoc>();
+      if (fresh?.supplyFailure?.promotedContractId) return;
+      const { day, first } = await reserveNumbers('C', at, 1, session);
+      const doc: ContractDoc = {
+        _id: newId,
+        contractNo: formatNumber('VBP-C', day, first, 6),
+        key: `promotion:${String(c._id)}`,
+        tenderId: c.tenderId,
+        tenderNo: c.tenderNo,
+        lineId: c.lineId,
+        drugId: c.drugId,
+        genericNameZh: c.genericNameZh,
+        genericNameEn: c.genericNameEn,
+        specification: c.specification,
+        packUnit: c.packUnit,
+        hospitalOrgId: c.hospitalOrgId,
+        hospitalName: c.hospitalName,
+        distributorOrgId: oid(chosen!.distributorId),
+        distributorName: names.get(chosen!.distributorId) ?? '',
+        rank: chosen!.rank,
+        priceFen,
+        declaredQty: c.declaredQty,
+        agreedQty: f.remainingQty,
+        shareBp: c.shareBp,
+        basis: 'backup_promotion',
+        termYears: c.termYears,
+        termStart: at,
+        termEnd: c.termEnd,
+        checkpointShareBp: c.checkpointShareBp,
+        status: 'active',
+        purchasedQty: 0,
+        replacesContractId: c._id,
+        supplyFailure: null,
+        createdAt: at,
+      };
+      await Contract.create([doc], { session });
+      await Contract.updateOne({ _id: c._id }, { $set: { 'supplyFailure.promotedContractId': newId, 'supplyFailure.noBackup': null } }, { session });
+      promoted = doc;
+    });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  if (!promoted) return promoteBackup(actor, contractId);
+  const p = promoted as ContractDoc;
+  await scheduleFirstChecks(p);
+  await recordAudit(actor, { action: 'vbp.contract.promote_backup', targetType: 'vbp_contract', targetId: String(p._id), summary: `${p.contractNo} replaces ${c.contractNo}: ${p.distributorName} rank ${p.rank}, ${p.agreedQty} at ${formatMoney(p.priceFen)}` });
+  await notifyOrganisation(String(p.distributorOrgId), {
+    kind: 'vbp.backup_promoted',
+    title: `递补供应：${p.genericNameZh}`,
+    body: `贵公司按排名递补，承接 ${p.hospitalName} 的剩余协议量 ${p.agreedQty}${p.packUnit}，价格 ${formatMoney(p.priceFen)}（协议 ${p.contractNo}）。`,
+    link: `/vbp/contracts/${String(p._id)}`,
+    dedupeKey: `vbp-promoted:${String(p._id)}`,
+  }, ['distributor']);
+  await notifyOrganisation(String(p.hospitalOrgId), {
+    kind: 'vbp.backup_promoted',
+    title: `带量采购供应企业变更：${p.genericNameZh}`,
+    body: `原中选企业 ${c.distributorName} 供应失败，剩余 ${p.agreedQty}${p.packUnit} 改由 ${p.distributorName} 供应，价格 ${formatMoney(p.priceFen)}（协议 ${p.contractNo}）。`,
+    link: `/vbp/contracts/${String(p._id)}`,
+    dedupeKey: `vbp-promoted:${String(p._id)}`,
+  }, ['pharmacist']);
+  platform().broadcaster.toRole('operator', 'vbp:backup_promoted', { contractId: String(c._id), promotedContractId: String(p._id) });
+  return { promotedContractId: String(p._id), distributorOrgId: String(p.distributorOrgId), distributorName: p.distributorName, priceFen: p.priceFen, quantity: p.agreedQty, noBackup: null, skipped };
+}
+
+/** For the orders module: the locked price of an active contract for this hospital, drug and distributor. */
+export async function resolveContractPrice(q: { contractId: string; drugId: string; hospitalOrgId: string; distributorOrgId: string; quantity: number; at: Date }): Promise<{ ok: true; unitPriceFen: number } | { ok: false; code: string; message: string }> {
+  const c = Types.ObjectId.isValid(q.contractId) ? await Contract.findById(q.contractId).lean<ContractDoc>() : null;
+  if (!c || !sameId(c.hospitalOrgId, q.hospitalOrgId)) return { ok: false, code: 'CONTRACT_NOT_FOUND', message: 'No such VBP contract of your hospital.' };
+  if (!sameId(c.drugId, q.drugId)) return { ok: false, code: 'CONTRACT_DRUG_MISMATCH', message: `Contract ${c.contractNo} is for ${c.genericNameZh}, not this drug.` };
+  if (!sameId(c.distributorOrgId, q.distributorOrgId)) return { ok: false, code: 'CONTRACT_DISTRIBUTOR_MISMATCH', message: `Contract ${c.contractNo} is supplied by ${c.distributorName}; order from that distributor.` };
+  if (c.status !== 'active') return { ok: false, code: 'CONTRACT_NOT_ACTIVE', message: `Contract ${c.contractNo} ended with a supply failure${c.supplyFailure?.promotedContractId ? '; order against the replacement contract' : ''}.` };
+  if (q.at.getTime() < c.termStart.getTime() || q.at.getTime() >= c.termEnd.getTime()) return { ok: false, code: 'CONTRACT_OUT_OF_TERM', message: `Contract ${c.contractNo} is not in its term now.` };
+  return { ok: true, unitPriceFen: c.priceFen };
+}
+
+/** The active contracts of a hospital (for ordering pages). */
+export async function activeContractsOf(hospitalOrgId: string, at: Date = now()): Promise<ContractDoc[]> {
+  return Contract.find({ hospitalOrgId: oid(hospitalOrgId), status: 'active', termStart: trusted({ $lte: at }), termEnd: trusted({ $gt: at }) }).sort({ genericNameZh: 1 }).lean<ContractDoc[]>();
+}

@@ -1,0 +1,172 @@
+// CSV/XLSX import of a hospital's demand declaration, and the pre-filled template to start from.
+// The whole file is checked first; any bad row rejects the file (422) with a per-row report and
+// nothing is stored.
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import type { Actor } from '../../platform/auth';
+import { ForbiddenError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { assertDeclarationOpen, checkEntries, loadDeclaration, myEntries, storeImportedEntries } from './vbp.declarations';
+import type { DeclarationDoc } from './vbp.model';
+import type { EntryInputValue } from './vbp.schemas';
+
+/** Columns: key, Chinese header (used in the template), English header. */
+export const DECLARATION_COLUMNS = [
+  ['nhsaCode', '医保药品代码', 'NHSA drug code'],
+  ['genericName', '通用名', 'Generic name'],
+  ['specification', '规格', 'Specification'],
+  ['quantity', '年度需求量', 'Annual demand'],
+  ['lastYearQty', '上年采购量', 'Last-year volume'],
+  ['reason', '低于下限的原因', 'Reason'],
+] as const;
+type ColumnKey = (typeof DECLARATION_COLUMNS)[number][0];
+
+export const MAX_DECLARATION_ROWS = 2000;
+
+const normalise = (h: string) => h.replace(/^\uFEFF/, '').replace(/[\s（）()]/g, '').toLowerCase();
+const HEADER_TO_KEY = new Map<string, ColumnKey>();
+for (const [key, zh, en] of DECLARATION_COLUMNS) for (const h of [key, zh, en]) HEADER_TO_KEY.set(normalise(h), key);
+
+export interface ImportRowError {
+  row: number;
+  field?: string;
+  code: string;
+  message: string;
+}
+
+export interface DeclarationImportReport {
+  rows: number;
+  imported: number;
+  dryRun: boolean;
+  errors: ImportRowError[];
+}
+
+function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') {
+    if (value instanceof Date) return value.toISOString();
+    if ('text' in value && typeof value.text === 'string') return value.text;
+    if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
+    if ('richText' in value) return value.richText.map((r) => r.text).join('');
+    return '';
+  }
+  return String(value);
+}
+
+async function readTable(file: { buffer: Buffer; originalname: string }): Promise<string[][]> {
+  const name = file.originalname.toLowerCase();
+  if (name.endsWith('.xlsx')) {
+    const workbook = new ExcelJS.Workbook();
+    try {
+      await workbook.xlsx.load(file.buffer as unknown as ArrayBuffer);
+    } catch {
+      throw new ValidationError({ code: 'UNREADABLE_FILE', message: 'The file is not a readable XLSX workbook.' });
+    }
+    const sheet = workbook.worksheets[0];
+    if (!sheet) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The workbook has no sheet.' });
+    const table: string[][] = [];
+    sheet.eachRow({ includeEmpty: true }, (row, rowNumber) => {
+      const cells: string[] = [];
+      for (let c = 1; c <= Math.max(row.cellCount, DECLARATION_COLUMNS.length); c += 1) cells.push(cellText(row.getCell(c).value).trim());
+      table[rowNumber - 1] = cells;
+    });
+    return Array.from(table, (r) => r ?? []);
+  }
+  if (name.endsWith('.csv') || name.endsWith('.txt')) {
+    try {
+      return parseCsv(file.buffer.toString('utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: false, trim: true }) as string[][];
+    } catch (err) {
+      throw new ValidationError({ code: 'UNREADABLE_FILE', message: `The CSV file cannot be read: ${(err as Error).message.slice(0, 160)}` });
+    }
+  }
+  throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: 'Upload a .csv (UTF-8) or .xlsx file.' });
+}
+
+/** Parses a whole-number cell ("1,200" allowed); undefined for an empty cell, a message when invalid. */
+function wholeNumber(raw: string | undefined): number | undefined | string {
+  const text = (raw ?? '').replace(/[,，\s]/g, '');
+  if (text === '') return undefined;
+  if (!/^\d{1,10}$/.test(text)) return `"${raw}" is not a whole number of units.`;
+  const n = Number(text);
+  return n > 1_000_000_000 ? `"${raw}" is absurdly large.` : n;
+}
+
+/** Reads, checks and (unless a dry run) stores a hospital's declaration file: all rows or none. */
+export async function importDeclaration(actor: Actor, declarationId: string, file: { buffer: Buffer; originalname: string }, dryRun: boolean): Promise<DeclarationImportReport> {
+  if (actor.orgType !== 'hospital') throw new ForbiddenError({ code: 'HOSPITALS_ONLY', message: 'Only a hospital can declare demand.' });
+  const d = await loadDeclaration(declarationId);
+  assertDeclarationOpen(d);
+  const table = await readTable(file);
+  const header = table[0];
+  if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has no header row.' });
+  const keys = header.map((h) => HEADER_TO_KEY.get(normalise(String(h ?? ''))));
+  const unknown = header.filter((h, i) => h && !keys[i]);
+  if (unknown.length) {
+    throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: `Unknown columns: ${unknown.join(', ')}. Use the columns of the template.`, details: unknown.map((h) => ({ column: h })) });
+  }
+  const missing = (['nhsaCode', 'quantity'] as const).filter((k) => !keys.includes(k));
+  if (missing.length) {
+    const names = missing.map((k) => DECLARATION_COLUMNS.find(([key]) => key === k)![1]);
+    throw new ValidationError({ code: 'MISSING_COLUMNS', message: `Missing columns: ${names.join('、')}.`, details: names.map((c) => ({ column: c })) });
+  }
+
+  if (table.length - 1 > MAX_DECLARATION_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: `At most ${MAX_DECLARATION_ROWS} rows per file.` });
+  const byCode = new Map(d.drugs.map((x) => [x.nhsaCode.toUpperCase(), String(x.drugId)]));
+  const errors: ImportRowError[] = [];
+  const entries: EntryInputValue[] = [];
+  const rowOf: number[] = [];
+  for (let i = 1; i < table.length; i += 1) {
+    const cells = table[i] ?? [];
+    const r: Partial<Record<ColumnKey, string>> = {};
+    keys.forEach((k, c) => {
+      if (k) r[k] = String(cells[c] ?? '').trim();
+    });
+    if (Object.values(r).every((v) => !v)) continue;
+    const row = i + 1;
+    const before = errors.length;
+    const code = (r.nhsaCode ?? '').toUpperCase();
+    const drugId = byCode.get(code);
+    if (!code) errors.push({ row, field: 'nhsaCode', code: 'REQUIRED', message: 'The NHSA drug code is required.' });
+    else if (!drugId) errors.push({ row, field: 'nhsaCode', code: 'DRUG_NOT_IN_DECLARATION', message: `${code} is not one of the drugs of this declaration.` });
+    const quantity = wholeNumber(r.quantity);
+    if (quantity === undefined) errors.push({ row, field: 'quantity', code: 'REQUIRED', message: 'The annual demand is required.' });
+    else if (typeof quantity === 'string') errors.push({ row, field: 'quantity', code: 'INVALID_QUANTITY', message: quantity });
+    const lastYear = wholeNumber(r.lastYearQty);
+    if (typeof lastYear === 'string') errors.push({ row, field: 'lastYearQty', code: 'INVALID_QUANTITY', message: lastYear });
+    if ((r.reason ?? '').length > 500) errors.push({ row, field: 'reason', code: 'TOO_LONG', message: 'The reason is longer than 500 characters.' });
+    if (errors.length > before) continue;
+    entries.push({
+      drugId: drugId!,
+      quantity: quantity as number,
+      ...(typeof lastYear === 'number' ? { lastYearQty: lastYear } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    });
+    rowOf.push(row);
+  }
+  const rowCount = rowOf.length + new Set(errors.map((e) => e.row)).size;
+  if (rowCount === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has a header but no rows.' });
+  for (const p of await checkEntries(d, actor.orgId, entries)) {
+    errors.push({ row: rowOf[p.index]!, field: p.field === 'drugId' ? 'nhsaCode' : p.field, code: p.code, message: p.message });
+  }
+  if (errors.length) {
+    errors.sort((a, b) => a.row - b.row);
+    throw new RuleViolationError({
+      code: 'IMPORT_REJECTED',
+      message: `${new Set(errors.map((e) => e.row)).size} of ${rowCount} rows have errors; nothing was imported.`,
+      details: errors,
+    });
+  }
+  if (!dryRun) await storeImportedEntries(actor, d, entries);
+  return { rows: rowCount, imported: dryRun ? 0 : entries.length, dryRun, errors: [] };
+}
+
+/** The hospital's template: one row per drug with the pre-filled last-year volume and current entries. */
+export async function declarationTemplateCsv(actor: Actor, d: DeclarationDoc): Promise<Buffer> {
+  const mine = await myEntries(actor, d);
+  const rows = d.drugs.map((drug, i) => {
+    const e = mine[i]!;
+    return [drug.nhsaCode, drug.genericNameZh, drug.specification, e.quantity === null ? '' : String(e.quantity), e.lastYearQty === null ? '' : String(e.lastYearQty), e.reason ?? ''];
+  });
+  const text = stringify([DECLARATION_COLUMNS.map(([, zh]) => zh), ...rows]);
+  return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(text, 'utf8')]);
+}

@@ -1,0 +1,3 @@
+import type { Router } from 'express';
+
+export function vbpPages(_router: Router): void {}
