@@ -319,6 +319,60 @@ describe('VBP selection', () => {
     });
   });
 
+  describe('edge prices for every bidder count from 1 to 20', () => {
+    // Prices under 200 keep half the shortlisted mean under the lowest price 100, so anchor = 100 and
+    // the limit is exactly 180: the bid ranked 2nd wins at 180 and loses at 181, whatever the count.
+    for (let n = 3; n <= 20; n += 1) {
+      for (const [price, expected] of [[180, 'won_direct@180'], [181, 'lost']] as const) {
+        it(`${n} bidders: a 2nd-ranked bid of ${price} against a 1.8 × anchor limit of exactly 180 is ${expected}`, () => {
+          const prices = [100, price, ...Array.from({ length: n - 2 }, (_, i) => 182 + i)];
+          const result = run(prices);
+          expect(result.anchor).to.deep.include({ numerator: 100, denominator: 1 });
+          expect(result.spreadLimitFen).to.equal(180);
+          expect(outcomes(result)['b2']).to.equal(expected);
+          expect(outcomes(result)['b1']).to.equal('won_direct@100');
+          expect(outcomes(result)[`b${n}`]).to.equal('lost');
+        });
+      }
+    }
+
+    // Everyone bids the same price: ranks follow receipt time; only the latest counts as "highest".
+    for (let n = 1; n <= 20; n += 1) {
+      const k = shortlistSize(n);
+      const winners = n === 1 ? 1 : n > k ? k : n - 1;
+      it(`${n} equal bids: ${winners} win, by earliest receipt`, () => {
+        const result = run(Array.from({ length: n }, () => 500));
+        expect(result.winnerCount).to.equal(winners);
+        const won = result.bids.filter((b) => b.outcome === 'won_direct').map((b) => b.rank);
+        expect(won).to.deep.equal(Array.from({ length: winners }, (_, i) => i + 1));
+      });
+    }
+
+    // With the spread made strict (anchor = lowest, limit = 1 × lowest), only the floor lets a bid win.
+    const strict = { ...DEFAULT_SELECTION_RULES, spreadMultiple: { numerator: 1, denominator: 1 }, anchorMeanShare: { numerator: 1, denominator: 100 } };
+    for (let n = 3; n <= 20; n += 1) {
+      for (const [form, floor] of [['oral_solid', 10], ['small_volume_injection', 100], ['large_volume_injection', 200]] as const) {
+        it(`${n} bidders, ${form}: exactly the floor ${floor} wins, one fen above does not`, () => {
+          const others = Array.from({ length: n - 3 }, (_, i) => floor + 2 + i);
+          const atFloor = run([1, floor, floor + 1, ...others], { formClass: form, rules: strict });
+          expect(outcomes(atFloor)['b2']).to.equal(`won_direct@${floor}`);
+          expect(atFloor.bids.find((b) => b.bidId === 'b2')!.reasons.map((r) => r.code)).to.deep.equal(['ABOVE_SPREAD', 'AT_OR_BELOW_FLOOR']);
+          const shortlisted3 = atFloor.bids.find((b) => b.bidId === 'b3')!;
+          if (shortlisted3.shortlisted) expect(shortlisted3.outcome).to.equal('lost');
+        });
+      }
+    }
+
+    it('a bid exactly at the ceiling is valid and one fen above is invalid, for every count', () => {
+      for (let n = 1; n <= 20; n += 1) {
+        const prices = [...Array.from({ length: n - 1 }, (_, i) => 900 + i), 1000];
+        const result = run([...prices, 1001], { ceilingFen: 1000 });
+        expect(result.validBidderCount, `n=${n}`).to.equal(n);
+        expect(outcomes(result)[`b${n + 1}`]).to.equal('invalid');
+      }
+    });
+  });
+
   describe('agreed volume and term by number of winners', () => {
     const table: [number, number, number][] = [
       [0, 0, 0],
