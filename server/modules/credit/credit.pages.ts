@@ -70,9 +70,14 @@ export function trendChart(points: { at: string; score: number }[], thresholds: 
     score: p.score,
     label: p.at ? formatDateTime(p.at) : t(lang, 'credit.mine.trendStart'),
   }));
+  const every = Math.max(1, Math.ceil(dots.length / 8));
+  const xLabels = dots
+    .map((d, i) => ({ x: d.x, y: height - 8, text: i === 0 ? d.label : (series[i]!.at ? formatDateTime(series[i]!.at).slice(5, 10) : '') }))
+    .filter((_, i) => i === 0 || i === dots.length - 1 || i % every === 0);
   return {
     width,
     height,
+    xLabels,
     polyline: dots.map((d) => `${d.x},${d.y}`).join(' '),
     dots,
     guides: (['A', 'B', 'C'] as const).map((g) => ({ grade: g, score: thresholds[g], y: y(thresholds[g]), x1: pad.left, x2: width - pad.right })),
