@@ -708,6 +708,10 @@ export class Engine {
     const keys = parseSort(opts.sort);
     const skip = opts.skip ?? 0;
     const lim = opts.limit && opts.limit > 0 ? opts.limit : undefined;
+    if (keys.length && lim !== undefined && !txn && (opts.hint === undefined || opts.hint === null)) {
+      const ordered = this.store.queryOrdered(c, filter, keys, skip + lim, opts.stats);
+      if (ordered) return ordered.slice(skip);
+    }
     let hits = this.store.query(c, filter, txn, {
       hint: opts.hint,
       stats: opts.stats,

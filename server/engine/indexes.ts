@@ -228,7 +228,7 @@ export class Index {
   }
 
   /** Iterates record ids within the bounds of a scan (a superset; callers re-check the filter). */
-  *scan(s: Scan, stats?: { keys: number }): Generator<string> {
+  *scan(s: Scan, stats?: { keys: number }, reverse = false): Generator<string> {
     const n = this.fields.length;
     const lo: unknown[] = [];
     const hi: unknown[] = [];
@@ -246,11 +246,13 @@ export class Index {
       }
     }
     const hiEntry: Entry = { k: hi, id: ID_MAX };
+    const loEntry: Entry = { k: lo, id: ID_MIN };
     const cmp = this.list.cmp;
     const p = s.prefix.length;
     const r = s.range;
-    for (const e of this.list.from({ k: lo, id: ID_MIN })) {
-      if (cmp(e, hiEntry) > 0) return;
+    const it = reverse ? this.list.downFrom(hiEntry) : this.list.from(loEntry);
+    for (const e of it) {
+      if (reverse ? cmp(e, loEntry) < 0 : cmp(e, hiEntry) > 0) return;
       if (stats) stats.keys++;
       if (r && (r.loExcl || r.hiExcl)) {
         if (r.loExcl && compareValues(e.k[p], r.lo) === 0) continue;
@@ -457,3 +459,67 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
 }
 
 export const IDS = { ID_MIN, ID_MAX };
+
+/** An index walk that returns documents already in the requested sort order. */
+export interface OrderedPlan {
+  index: Index;
+  scan: Scan;
+  reverse: boolean;
+}
+
+/**
+ * Finds an index whose order gives `sort` directly: equality on a leading prefix, then the sort
+ * fields in index order (all in the index direction or all reversed). Multikey, sparse, partial and
+ * hidden indexes are never used for ordering.
+ */
+export function planOrdered(filter: Doc, sort: { path: string; dir: 1 | -1 }[], indexes: Index[]): OrderedPlan | null {
+  if (sort.length === 0) return null;
+  const { bounds } = extractBounds(filter);
+  let best: OrderedPlan | null = null;
+  let bestPrefix = -1;
+  for (const ix of indexes) {
+    if (ix.multikey || ix.spec.sparse || ix.partial || ix.spec.hidden) continue;
+    const prefix: unknown[] = [];
+    const prefixPaths = new Set<string>();
+    let p = 0;
+    while (p < ix.fields.length) {
+      const b = bounds.get(ix.fields[p]!.path);
+      if (!b?.points || b.points.length !== 1) break;
+      prefix.push(b.points[0]);
+      prefixPaths.add(ix.fields[p]!.path);
+      p++;
+    }
+    const rest = sort.filter((k) => !prefixPaths.has(k.path));
+    if (rest.length === 0 || p + rest.length > ix.fields.length) continue;
+    let sign: 1 | -1 | 0 = 0;
+    let ok = true;
+    for (let i = 0; i < rest.length; i++) {
+      const f = ix.fields[p + i]!;
+      if (f.path !== rest[i]!.path) {
+        ok = false;
+        break;
+      }
+      const sg = (f.dir * rest[i]!.dir) as 1 | -1;
+      if (sign === 0) sign = sg;
+      else if (sign !== sg) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    const scan: Scan = { prefix };
+    const b = bounds.get(ix.fields[p]!.path);
+    if (b && (b.lo !== undefined || b.hi !== undefined) && !b.points) {
+      const lo = b.lo ?? new Bound(typeRank(b.hi), false);
+      const hi = b.hi ?? new Bound(typeRank(b.lo), true);
+      if (b.lo === undefined || b.hi === undefined || typeRank(b.lo) === typeRank(b.hi)) {
+        scan.range = { lo, hi, loExcl: b.lo !== undefined && !!b.loExcl, hiExcl: b.hi !== undefined && !!b.hiExcl };
+      }
+    }
+    if (p > bestPrefix) {
+      best = { index: ix, scan, reverse: sign === -1 };
+      bestPrefix = p;
+    }
+  }
+  return best;
+}

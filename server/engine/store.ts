@@ -11,7 +11,7 @@
 // the transaction's write conflict (first committer wins).
 import { UUID } from 'bson';
 import { ServerError, err, writeConflict } from './errors';
-import { Index, type IndexSpec, normalizeIndexSpec, planQuery, sameIndexOptions } from './indexes';
+import { Index, type IndexSpec, normalizeIndexSpec, planOrdered, planQuery, sameIndexOptions } from './indexes';
 import { compileFilter } from './matcher';
 import { type Doc, formatValue, keyOf } from './values';
 
@@ -247,12 +247,77 @@ export class Store {
   }
 
   /** Documents matching `filter`, using an index when one fits. */
+  /** Record ids an index can narrow the filter to (a superset), or null for a collection scan. */
+  private candidates(c: Collection, filter: Doc, hint: unknown, stats?: ReadStats): Iterable<string> | null {
+    const plan = planQuery(filter, c.indexes, hint);
+    if (plan) {
+      if (stats) stats.index = plan.index.name;
+      return (function* () {
+        const seen = plan.scans.length > 1 || plan.index.multikey ? new Set<string>() : null;
+        for (const s of plan.scans) {
+          for (const id of plan.index.scan(s, stats)) {
+            if (seen) {
+              if (seen.has(id)) continue;
+              seen.add(id);
+            }
+            yield id;
+          }
+        }
+      })();
+    }
+    // {$or: [...]} where every branch (with the rest of the filter) has an index: union of scans
+    const or = filter.$or;
+    if ((hint === undefined || hint === null) && Array.isArray(or) && or.length > 0 && or.length <= 64) {
+      const rest: Doc = { ...filter };
+      delete rest.$or;
+      const plans = or.map((branch) => planQuery({ $and: [rest, branch as Doc] }, c.indexes));
+      if (plans.every((p) => p !== null)) {
+        if (stats) stats.index = plans[0]!.index.name;
+        return (function* () {
+          const seen = new Set<string>();
+          for (const p of plans) {
+            for (const s of p!.scans) {
+              for (const id of p!.index.scan(s, stats)) {
+                if (seen.has(id)) continue;
+                seen.add(id);
+                yield id;
+              }
+            }
+          }
+        })();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The first `limit` matches in `sort` order read straight off an index, or null when no index
+   * gives that order (the caller then sorts in memory). Not used inside transactions.
+   */
+  queryOrdered(c: Collection | undefined, filter: Doc, sort: { parts: string[]; dir: 1 | -1 }[], limit: number, stats?: ReadStats): Hit[] | null {
+    if (!c) return [];
+    const op = planOrdered(filter, sort.map((k) => ({ path: k.parts.join('.'), dir: k.dir })), c.indexes);
+    if (!op) return null;
+    if (stats) stats.index = op.index.name;
+    const pred = compileFilter(filter);
+    const out: Hit[] = [];
+    for (const id of op.index.scan(op.scan, stats, op.reverse)) {
+      const v = c.docs.get(id);
+      if (!v) continue;
+      if (stats) stats.docs++;
+      if (pred(v.doc)) {
+        out.push({ key: id, doc: v.doc });
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
+  }
+
   query(c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { hint?: unknown; stats?: ReadStats; limit?: number } = {}): Hit[] {
     if (!c) return [];
     const pred = compileFilter(filter);
-    const plan = planQuery(filter, c.indexes, opts.hint);
     const stats = opts.stats;
-    if (stats) stats.index = plan ? plan.index.name : null;
+    const cand = this.candidates(c, filter, opts.hint, stats);
     const out: Hit[] = [];
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     const consider = (key: string, doc: Doc | null): boolean => {
@@ -262,17 +327,8 @@ export class Store {
       return out.length < limit;
     };
     if (!txn) {
-      if (plan) {
-        const seen = plan.scans.length > 1 || plan.index.multikey ? new Set<string>() : null;
-        outer: for (const s of plan.scans) {
-          for (const id of plan.index.scan(s, stats)) {
-            if (seen) {
-              if (seen.has(id)) continue;
-              seen.add(id);
-            }
-            if (!consider(id, c.docs.get(id)?.doc ?? null)) break outer;
-          }
-        }
+      if (cand) {
+        for (const id of cand) if (!consider(id, c.docs.get(id)?.doc ?? null)) break;
       } else {
         for (const [key, v] of c.docs) if (!consider(key, v.doc)) break;
       }
@@ -280,8 +336,8 @@ export class Store {
     }
     const ws = txn.writes.get(c);
     const keys = new Set<string>();
-    if (plan) {
-      for (const s of plan.scans) for (const id of plan.index.scan(s, stats)) keys.add(id);
+    if (cand) {
+      for (const id of cand) keys.add(id);
     } else for (const k of c.docs.keys()) keys.add(k);
     for (const k of c.history.keys()) keys.add(k);
     if (ws) for (const k of ws.keys()) keys.add(k);

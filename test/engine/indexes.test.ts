@@ -67,6 +67,19 @@ describe('engine: indexes', () => {
     expect([open.docs, open.n]).to.deep.equal([10, 10]);
   });
 
+  it('reads sorted pages and $or branches from indexes', async () => {
+    const page = await coll.find({ city: 'c3' }).sort({ age: -1 }).limit(5).explain('executionStats');
+    expect(page.executionStats.totalDocsExamined).to.equal(5);
+    const expected = (await coll.find({ city: 'c3' }).hint({ $natural: 1 }).toArray()).sort((a, b) => b.age - a.age).slice(0, 5).map((d) => d.age);
+    expect((await coll.find({ city: 'c3' }).sort({ age: -1 }).limit(5).toArray()).map((d) => d.age)).to.deep.equal(expected);
+    const latest = await coll.find({}).sort({ at: -1 }).limit(3).explain('executionStats');
+    expect(latest.executionStats.totalDocsExamined).to.equal(3);
+    expect((await coll.find({}).sort({ at: -1 }).limit(3).toArray()).map((d) => d._id)).to.deep.equal([1999, 1998, 1997]);
+    expect((await coll.find({ at: { $gte: new Date(Date.UTC(2024, 0, 2)) } }).sort({ at: 1 }).skip(2).limit(2).toArray()).map((d) => d._id)).to.deep.equal([26, 27]);
+    const or = await stats({ $or: [{ email: 'u1@x.cn' }, { _id: 5 }] });
+    expect([or.docs, or.n]).to.deep.equal([2, 2]);
+  });
+
   it('returns the same results with and without an index', async () => {
     const viaIndex = await coll.find({ city: 'c7', age: { $lte: 40 } }).sort({ _id: 1 }).toArray();
     const viaScan = await coll.find({ city: 'c7', age: { $lte: 40 } }).hint({ $natural: 1 }).sort({ _id: 1 }).toArray();
