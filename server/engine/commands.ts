@@ -9,7 +9,7 @@ import { compileProjection } from './projection';
 import { parseSort, sortDocs } from './sorting';
 import { Blocked, type Collection, type Hit, type ReadStats, Store, type Txn, noSuchTransaction } from './store';
 import { applyUpdate, buildUpsert } from './update';
-import { type Doc, compareValues, fromMingo, isNumeric, isPlainObject, keyOf, toMingo, toNumber } from './values';
+import { type Doc, Bound, RANK, compareValues, fromMingo, isNumeric, isPlainObject, keyOf, toMingo, toNumber } from './values';
 
 export const SERVER_VERSION = '7.0.0';
 export const MAX_WIRE_VERSION = 21;
@@ -40,8 +40,8 @@ interface Session {
 }
 
 export interface EngineHooks {
-  /** resolves when everything journaled so far is as durable as the fsync policy promises */
-  durable(): Promise<void>;
+  /** resolves when everything journaled so far is as durable as the fsync policy promises (force: fsynced) */
+  durable(force?: boolean): Promise<void>;
   port(): number;
 }
 
@@ -188,7 +188,12 @@ export class Engine {
           if (secs === undefined || ix.fields.length !== 1) continue;
           const parts = ix.fields[0]!.parts;
           const expired: string[] = [];
-          for (const [key, v] of c.docs) {
+          // dates sort together in the index: walk only the entries older than the cut-off
+          const cutoff = new Date(now - secs * 1000);
+          const ids = new Set(ix.scan({ prefix: [], range: { lo: new Bound(RANK.DATE, false), hi: cutoff } }));
+          for (const key of ids) {
+            const v = c.docs.get(key);
+            if (!v) continue;
             const vals = pathValues(v.doc, parts).flatMap((x) => (Array.isArray(x) ? x : [x]));
             const dates = vals.filter((x): x is Date => x instanceof Date);
             if (dates.length && Math.min(...dates.map((d) => d.getTime())) + secs * 1000 <= now) expired.push(key);
@@ -231,7 +236,12 @@ export class Engine {
       } else if (name === 'commitTransaction' || name === 'abortTransaction') {
         throw err('InvalidOptions', `${name} must be run within a transaction`);
       }
+      const rcLevel = (cmd.readConcern as Doc | undefined)?.level;
+      if (rcLevel === 'snapshot' && !txn) throw notSupported('readConcern "snapshot" outside a transaction');
       const reply = await this.dispatch(name, cmd, db, txn, conn);
+      // {j: true} (or fsync: true) asks for the journal to be on disk whatever the fsync policy
+      const wc = cmd.writeConcern as Doc | undefined;
+      if (wc && (wc.j === true || wc.fsync === true)) await this.hooks.durable(true);
       if (reply.ok === 0 && txn) this.store.abortTxn(txn, 'command failed');
       if (Array.isArray(reply.writeErrors) && reply.writeErrors.length && txn) this.store.abortTxn(txn, 'write error');
       return reply;
@@ -392,7 +402,7 @@ export class Engine {
       case 'currentOp':
         return { inprog: [], ok: OK() };
       case 'fsync':
-        await this.hooks.durable();
+        await this.hooks.durable(true);
         return { numFiles: 1, ok: OK() };
       case 'logout':
         return { ok: OK() };

@@ -38,7 +38,7 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Runnin
   let persistence: Persistence | null = null;
   if (opts.dbpath && !opts.memory) {
     persistence = await openPersistence(engine.store, opts.dbpath, { fsync: opts.fsync ?? 'batch', log, compactBytes: opts.compactBytes });
-    engine.hooks.durable = () => persistence!.durable();
+    engine.hooks.durable = (force?: boolean) => persistence!.durable(force);
   }
   const server = new WireServer(engine, log);
   const host = opts.host ?? '127.0.0.1';

@@ -34,7 +34,7 @@ export interface PersistenceOptions {
 }
 
 export interface Persistence {
-  durable(): Promise<void>;
+  durable(force?: boolean): Promise<void>;
   compact(): void;
   close(): Promise<void>;
   stats(): { journalBytes: number; generation: number; recoveredRecords: number; tornTailBytes: number };
@@ -382,9 +382,9 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
     if (journalBytes > Math.min(compactBytes, 1024 * 1024)) compact();
 
     return {
-      durable() {
+      durable(force = false) {
         flushSync();
-        if (opts.fsync !== 'always' || written <= synced) return Promise.resolve();
+        if ((opts.fsync !== 'always' && !force) || written <= synced) return Promise.resolve();
         return new Promise<void>((resolve, reject) => {
           waiters.push({ upTo: written, resolve, reject });
           kickSync();

@@ -103,6 +103,22 @@ suite('engine: persistence', () => {
     await e2.close();
   });
 
+  it('acknowledges fsync=always and j:true writes after they reach the disk', async () => {
+    const dir = mk('fsync');
+    const e1 = await startEngine({ dbpath: dir, fsync: 'always' });
+    const c1 = await MongoClient.connect(`${e1.uri}p`);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => c1.db().collection('t').insertOne({ i })));
+    await c1.db().collection('t').insertOne({ i: 'j' }, { writeConcern: { w: 1, j: true } });
+    await c1.close();
+    await e1.close();
+    const e2 = await startEngine({ dbpath: dir, fsync: 'never' });
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    expect(await c2.db().collection('t').countDocuments()).to.equal(51);
+    await c2.db().collection('t').insertOne({ i: 'k' }, { writeConcern: { j: true } });
+    await c2.close();
+    await e2.close();
+  });
+
   it('refuses a second engine on a locked directory', async () => {
     const dir = mk('lock');
     const e1 = await startEngine({ dbpath: dir });
