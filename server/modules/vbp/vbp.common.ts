@@ -12,7 +12,7 @@ export async function reserveNumbers(prefix: string, at: Date, count: number, se
   const counter = await VbpCounter.findOneAndUpdate(
     { _id: `${prefix}${day}` },
     { $inc: { seq: count } },
-    { upsert: true, new: true, session },
+    { upsert: true, returnDocument: 'after', session },
   ).lean<{ seq: number }>();
   return { day, first: counter!.seq - count + 1 };
 }

@@ -187,7 +187,7 @@ export async function recordContractPurchase(
     // NOTE: look first instead of catching the duplicate key: a failed write would abort the caller's transaction.
     if (await ContractPurchase.exists({ sourceKey: input.sourceKey }).session(s)) return { recorded: false, purchasedQty: await current(s) };
     await ContractPurchase.create([{ contractId, sourceKey: input.sourceKey, quantity: input.quantity, at: input.at, orderId: input.orderId, orderNo: input.orderNo }], { session: s });
-    const c = await Contract.findOneAndUpdate({ _id: contractId }, { $inc: { purchasedQty: input.quantity } }, { new: true, session: s }).lean<ContractDoc>();
+    const c = await Contract.findOneAndUpdate({ _id: contractId }, { $inc: { purchasedQty: input.quantity } }, { returnDocument: 'after', session: s }).lean<ContractDoc>();
     return { recorded: true, purchasedQty: c?.purchasedQty ?? 0 };
   };
   if (session) return run(session);

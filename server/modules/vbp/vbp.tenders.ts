@@ -173,7 +173,7 @@ export async function placeBid(actor: Actor, tenderId: string, input: BidInput):
         $setOnInsert: { firstSubmittedAt: at },
         $inc: { revisions: 1 },
       },
-      { upsert: true, new: true, session },
+      { upsert: true, returnDocument: 'after', session },
     ).lean<BidDoc>();
   });
   const bid = saved as unknown as BidDoc;

@@ -1,0 +1,254 @@
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { Bid, Contract, FollowResponse, Tender } from '../../server/modules/vbp/vbp.model';
+import { buildTradingDistributor } from '../support/credit-factories';
+import { buildUser, connectSocket, nextEvent } from '../support/factories';
+import { testApp } from '../support/global';
+import { buildVbpDrug, clockNow, contractsOf, declare, openDeclaration, passTime, tag, tenderScenario, until, vbpOperator } from '../support/vbp-factories';
+
+const HOUR = 3_600_000;
+
+async function closedDeclarationWithDemand(demands: number[]) {
+  const drug = await buildVbpDrug();
+  const hospitals = await Promise.all(demands.map(() => buildUser('pharmacist')));
+  const decl = await openDeclaration([drug]);
+  for (const [i, h] of hospitals.entries()) expect((await declare(h, decl.id, [{ drugId: drug.id, quantity: demands[i] }])).status).to.equal(200);
+  return { drug, hospitals, decl };
+}
+
+describe('vbp: tenders, sealed bids and selection', function () {
+  this.timeout(30_000);
+
+  it('pools the declared demand into lines, schedules the opening by a deterministic job, and refuses bad tenders storing nothing', async () => {
+    const op = await vbpOperator();
+    const { drug, decl } = await closedDeclarationWithDemand([300, 200]);
+    const other = await buildVbpDrug();
+    const body: Record<string, unknown> = { title: `招标 ${tag()}`, declarationId: decl.id, closesAt: new Date(clockNow().getTime() + HOUR).toISOString(), lines: [{ drugId: drug.id, ceilingFen: 500 }] };
+    const before = await Tender.countDocuments({});
+    const early = await op.api().post('/api/v1/vbp/tenders', body);
+    expect(early.status).to.equal(422);
+    expect(early.body.error.code).to.equal('DECLARATION_STILL_OPEN');
+    passTime(decl.deadline);
+    body.closesAt = new Date(clockNow().getTime() + HOUR).toISOString();
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ ...body, lines: [{ drugId: other.id, ceilingFen: 500 }] }, 422, 'DRUG_NOT_IN_DECLARATION'],
+      [{ ...body, lines: [{ drugId: drug.id, ceilingFen: 500 }, { drugId: drug.id, ceilingFen: 400 }] }, 400, 'DUPLICATE_DRUG'],
+      [{ ...body, closesAt: new Date(clockNow().getTime() - 1000).toISOString() }, 400, 'CLOSES_IN_PAST'],
+      [{ ...body, lines: [{ drugId: drug.id, ceilingFen: 0 }] }, 400, 'VALIDATION_FAILED'],
+      [{ ...body, lines: [{ drugId: drug.id, ceilingFen: 12.5 }] }, 400, 'VALIDATION_FAILED'],
+      [{ ...body, rules: { spreadMultiple: { numerator: 0, denominator: 1 } } }, 400, 'VALIDATION_FAILED'],
+      [{ ...body, rules: { volumeShareBpByWinnerCount: [] } }, 400, 'VALIDATION_FAILED'],
+      [{ ...body, visibility: 'open' }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [b, status, code] of cases) {
+      const res = await op.api().post('/api/v1/vbp/tenders', b);
+      expect(res.status, JSON.stringify(res.body)).to.equal(status);
+      expect(res.body.error.code).to.equal(code);
+    }
+    const pharmacist = await buildUser('pharmacist');
+    expect((await pharmacist.api().post('/api/v1/vbp/tenders', body)).status).to.equal(403);
+    expect(await Tender.countDocuments({})).to.equal(before);
+
+    const created = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body).to.include({ status: 'bidding', visibility: 'sealed', checkpointShareBp: 8000 });
+    expect(created.body.tenderNo).to.match(/^VBP-T\d{8}-\d{3}$/);
+    expect(created.body.lines[0]).to.include({ drugId: drug.id, pooledQty: 500, hospitals: 2, ceilingFen: 500, bidCount: 0 });
+    expect(created.body.rules.spreadMultiple).to.deep.equal({ numerator: 3, denominator: 2 });
+    expect(created.body.rules.shortlistByBidderCount).to.have.length(16);
+    const job = await testApp().platform.queues.getJob(`vbp-tender-open:${created.body.id}`);
+    expect(job?.name).to.equal('vbp.tender.open');
+    expect(job?.data).to.deep.equal({ tenderId: created.body.id });
+  });
+
+  it('keeps bids sealed: above-ceiling and ungated bids are refused, only the bidder sees its price, the operator sees counts', async () => {
+    const op = await vbpOperator();
+    const s = await tenderScenario({ demands: [100], prices: [400], ceilingFen: 500, open: false });
+    const [d1] = s.distributors;
+    const d2 = await buildTradingDistributor();
+    const url = `/api/v1/vbp/tenders/${s.tenderId}/bids`;
+    const above = await d2.api().post(url, { lineId: s.lineId, priceFen: 501 });
+    expect(above.status).to.equal(422);
+    expect(above.body.error.code).to.equal('ABOVE_CEILING');
+    const unsigned = await buildUser('distributor');
+    const gate = await unsigned.api().post(url, { lineId: s.lineId, priceFen: 300 });
+    expect(gate.status).to.equal(422);
+    expect(gate.body.error.code).to.equal('COMMITMENT_NOT_SIGNED');
+    expect((await op.api().post(url, { lineId: s.lineId, priceFen: 300 })).status).to.equal(403);
+    expect((await d2.api().post(url, { lineId: new Types.ObjectId().toString(), priceFen: 300 })).status).to.equal(404);
+    expect((await d2.api().post(url, { lineId: s.lineId, priceFen: '300' })).status).to.equal(400);
+    expect(await Bid.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(1);
+
+    const key = `bid-${tag()}-key`;
+    const first = await d2.api().post(url, { lineId: s.lineId, priceFen: 350 }).set('Idempotency-Key', key);
+    expect(first.status).to.equal(201);
+    const replay = await d2.api().post(url, { lineId: s.lineId, priceFen: 350 }).set('Idempotency-Key', key);
+    expect(replay.body).to.deep.equal(first.body);
+    const revised = await d2.api().post(url, { lineId: s.lineId, priceFen: 340 });
+    expect(revised.body).to.include({ priceFen: 340, revisions: 2, rank: null });
+    expect(await Bid.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(2);
+
+    const seenByD1 = await d1!.api().get(`/api/v1/vbp/tenders/${s.tenderId}`);
+    expect(seenByD1.body.lines[0].myBid).to.include({ priceFen: 400 });
+    expect(JSON.stringify(seenByD1.body)).not.to.contain('340');
+    const seenByOp = await op.api().get(`/api/v1/vbp/tenders/${s.tenderId}`);
+    expect(seenByOp.body.lines[0].bidCount).to.equal(2);
+    expect(JSON.stringify(seenByOp.body)).not.to.contain('"priceFen"');
+    const pharmacist = s.hospitals[0]!;
+    expect(JSON.stringify((await pharmacist.api().get(`/api/v1/vbp/tenders/${s.tenderId}`)).body)).not.to.contain('340');
+
+    const early = await op.api().post(`/api/v1/vbp/tenders/${s.tenderId}/open`);
+    expect(early.status).to.equal(422);
+    expect(early.body.error.code).to.equal('TENDER_NOT_CLOSED');
+
+    const mine = await d2.api().delete(`/api/v1/vbp/tenders/${s.tenderId}/bids/${revised.body.id}`);
+    expect(mine.status).to.equal(204);
+    expect((await d1!.api().delete(`/api/v1/vbp/tenders/${s.tenderId}/bids/${revised.body.id}`)).status).to.equal(404);
+    passTime(s.tender.closesAt);
+    const late = await d2.api().post(url, { lineId: s.lineId, priceFen: 300 });
+    expect(late.status).to.equal(422);
+    expect(late.body.error.code).to.equal('TENDER_CLOSED');
+    expect((await d1!.api().delete(`/api/v1/vbp/tenders/${s.tenderId}/bids/${s.bidIds[0]}`)).status).to.equal(422);
+    expect(await Bid.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(1);
+  });
+
+  it('explains every bid to the operator and each distributor its own, lets missed bidders accept the follow price, then awards', async () => {
+    const op = await vbpOperator();
+    // 10 bidders → 6 shortlisted; anchor 100, limit 180: 185 and 190 missed and may follow at 170.
+    const s = await tenderScenario({ demands: [1000, 600, 400], prices: [100, 120, 150, 170, 185, 190, 200, 250, 300, 400], ceilingFen: 500 });
+    expect(s.tender.status).to.equal('awaiting_acceptance');
+    const opLine = s.tender.lines[0];
+    expect(opLine.stage).to.equal('preliminary');
+    expect(opLine.stats).to.include({ validBidderCount: 10, shortlistSize: 6, anchorFen: 100, spreadLimitFen: 180, followPriceFen: 170 });
+    expect(opLine.bids).to.have.length(10);
+    expect(opLine.bids[4]).to.include({ priceFen: 185, rank: 5, outcome: 'lost', distributorName: s.distributors[4]!.org.name });
+    expect(opLine.bids[4].reasons.map((r: { code: string }) => r.code)).to.deep.equal(['ABOVE_SPREAD', 'DID_NOT_ACCEPT_FOLLOW_PRICE']);
+    expect(opLine.bids[4].reasons[0].text).to.contain('锚点价');
+    expect(opLine.eligibleFollowers).to.equal(2);
+
+    const view = async (i: number, lang = 'zh') => (await s.distributors[i]!.api().get(`/api/v1/vbp/tenders/${s.tenderId}?lang=${lang}`)).body.lines[0];
+    const winner = await view(0);
+    expect(winner.myOutcome).to.include({ outcome: 'won_direct', rank: 1, finalPriceFen: 100 });
+    expect(winner.myOutcome.reasons[0].code).to.equal('WITHIN_SPREAD');
+    expect(winner.bids).to.equal(undefined);
+    expect(winner.mayAcceptFollowPrice).to.equal(false);
+    const missed = await view(4, 'en');
+    expect(missed.mayAcceptFollowPrice).to.equal(true);
+    expect(missed.myOutcome.reasons[0].text).to.contain('anchor price');
+    expect(JSON.stringify(missed)).not.to.contain(s.distributors[0]!.org.name);
+
+    const followUrl = `/api/v1/vbp/tenders/${s.tenderId}/lines/${s.lineId}/follow-price`;
+    const notEligible = await s.distributors[6]!.api().post(followUrl, { accept: true });
+    expect(notEligible.status).to.equal(422);
+    expect(notEligible.body.error.code).to.equal('NOT_ELIGIBLE');
+    const accepted = await s.distributors[4]!.api().post(followUrl, { accept: true });
+    expect(accepted.status).to.equal(200);
+    expect(accepted.body).to.include({ accept: true, followPriceFen: 170 });
+    const again = await s.distributors[4]!.api().post(followUrl, { accept: true });
+    expect(again.status).to.equal(200);
+    const flip = await s.distributors[4]!.api().post(followUrl, { accept: false });
+    expect(flip.status).to.equal(409);
+    expect(await FollowResponse.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(1);
+    const stillWaiting = await op.api().post(`/api/v1/vbp/tenders/${s.tenderId}/finalise`);
+    expect(stillWaiting.status).to.equal(422);
+    expect(stillWaiting.body.error.code).to.equal('ACCEPTANCE_WINDOW_OPEN');
+
+    const declined = await s.distributors[5]!.api().post(followUrl, { accept: false });
+    expect(declined.status).to.equal(200);
+    const final = (await op.api().get(`/api/v1/vbp/tenders/${s.tenderId}`)).body;
+    expect(final.status).to.equal('awarded');
+    const line = final.lines[0];
+    expect(line.stage).to.equal('final');
+    expect(line.stats.winnerCount).to.equal(5);
+    expect(line).to.include({ shareBp: 8000, termYears: 3, agreedTotalQty: 1600 });
+    expect(line.bids.map((b: { outcome: string }) => b.outcome)).to.deep.equal(['won_direct', 'won_direct', 'won_direct', 'won_direct', 'won_by_accepting', 'lost', 'lost', 'lost', 'lost', 'lost']);
+    const follower = await view(4);
+    expect(follower.myOutcome).to.include({ outcome: 'won_by_accepting', finalPriceFen: 170 });
+    expect(follower.myFollowResponse.accept).to.equal(true);
+
+    const contracts = await contractsOf(s.tenderId);
+    expect(contracts.map((c) => [c.hospitalOrgId, c.distributorOrgId, c.agreedQty, c.priceFen, c.termYears])).to.have.deep.members([
+      [s.hospitals[0]!.org.id, s.distributors[0]!.org.id, 800, 100, 3],
+      [s.hospitals[1]!.org.id, s.distributors[1]!.org.id, 480, 120, 3],
+      [s.hospitals[2]!.org.id, s.distributors[2]!.org.id, 320, 150, 3],
+    ]);
+    const again2 = await op.api().post(`/api/v1/vbp/tenders/${s.tenderId}/finalise`);
+    expect(again2.status).to.equal(200);
+    expect(await Contract.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(3);
+  });
+
+  it('opens the bids by the scheduled job at the closing time, and ends the acceptance window by its job', async () => {
+    const op = await vbpOperator();
+    const { drug, decl, hospitals } = await closedDeclarationWithDemand([500]);
+    passTime(decl.deadline);
+    const [d1, d2, d3, d4] = await Promise.all([buildTradingDistributor(), buildTradingDistributor(), buildTradingDistributor(), buildTradingDistributor()]);
+    const created = await op.api().post('/api/v1/vbp/tenders', {
+      title: `定时开标 ${tag()}`,
+      declarationId: decl.id,
+      closesAt: new Date(clockNow().getTime() + 1500).toISOString(),
+      followWindowSec: 1,
+      lines: [{ drugId: drug.id, ceilingFen: 1000 }],
+    });
+    expect(created.status).to.equal(201);
+    const id = created.body.id;
+    const lineId = created.body.lines[0].id;
+    // 4 bidders → 3 shortlisted: 100, 150, 190; anchor 100 → limit 180; 190 missed and may follow.
+    for (const [d, price] of [[d1, 100], [d2, 150], [d3, 190], [d4, 400]] as const) {
+      expect((await d.api().post(`/api/v1/vbp/tenders/${id}/bids`, { lineId, priceFen: price })).status).to.equal(201);
+    }
+    const opened = await until(async () => {
+      const t = (await op.api().get(`/api/v1/vbp/tenders/${id}`)).body;
+      return t.status !== 'bidding' ? t : null;
+    }, 8000, 'the opening job');
+    expect(opened.lines[0].eligibleFollowers).to.equal(1);
+    const awarded = await until(async () => {
+      const t = (await op.api().get(`/api/v1/vbp/tenders/${id}`)).body;
+      return t.status === 'awarded' ? t : null;
+    }, 8000, 'the finalise job');
+    expect(awarded.lines[0].bids.map((b: { outcome: string }) => b.outcome)).to.deep.equal(['won_direct', 'won_direct', 'lost', 'lost']);
+    const late = await d3.api().post(`/api/v1/vbp/tenders/${id}/lines/${lineId}/follow-price`, { accept: true });
+    expect(late.status).to.equal(422);
+    expect(late.body.error.code).to.equal('ACCEPTANCE_CLOSED');
+    const contracts = await contractsOf(id);
+    expect(contracts).to.have.length(1);
+    expect(contracts[0]).to.include({ hospitalOrgId: hospitals[0]!.org.id, distributorOrgId: d1.org.id, agreedQty: 300, priceFen: 100, shareBp: 6000, termYears: 1 });
+  });
+
+  it('in rank-only mode pushes each bidder its own rank live, and the operator only the count', async () => {
+    const op = await vbpOperator();
+    const s = await tenderScenario({ demands: [100], prices: [300], ceilingFen: 500, open: false, tender: { visibility: 'rank' } });
+    const d2 = await buildTradingDistributor();
+    const s1 = await connectSocket(s.distributors[0]!.token);
+    const s2 = await connectSocket(d2.token);
+    const so = await connectSocket(op.token);
+    try {
+      const rank1 = nextEvent<{ rank: number; bidders: number; lineId: string }>(s1, 'vbp:rank');
+      const rank2 = nextEvent<{ rank: number; bidders: number }>(s2, 'vbp:rank');
+      const count = nextEvent<Record<string, unknown>>(so, 'vbp:bid_count');
+      const res = await d2.api().post(`/api/v1/vbp/tenders/${s.tenderId}/bids`, { lineId: s.lineId, priceFen: 250 });
+      expect(res.body).to.include({ rank: 1, bidders: 2 });
+      expect(await rank1).to.deep.include({ lineId: s.lineId, rank: 2, bidders: 2 });
+      expect(await rank2).to.deep.include({ rank: 1, bidders: 2 });
+      const c = await count;
+      expect(c).to.deep.equal({ tenderId: s.tenderId, lineId: s.lineId, bids: 2 });
+      const view = await s.distributors[0]!.api().get(`/api/v1/vbp/tenders/${s.tenderId}`);
+      expect(view.body.lines[0].myBid).to.include({ rank: 2, bidders: 2 });
+      expect(JSON.stringify(view.body)).not.to.contain('250');
+    } finally {
+      s1.disconnect();
+      s2.disconnect();
+      so.disconnect();
+    }
+  });
+
+  it('awards nothing on a line without valid bids and lets a single bidder win at its own price', async () => {
+    const none = await tenderScenario({ demands: [100], prices: [], ceilingFen: 500 });
+    expect(none.tender.status).to.equal('awarded');
+    expect(none.tender.lines[0].stats).to.include({ validBidderCount: 0, winnerCount: 0 });
+    expect(await contractsOf(none.tenderId)).to.have.length(0);
+    const single = await tenderScenario({ demands: [101], prices: [480], ceilingFen: 500 });
+    expect(single.tender.status).to.equal('awarded');
+    const [c] = await contractsOf(single.tenderId);
+    expect(c).to.include({ priceFen: 480, agreedQty: 50, shareBp: 5000, termYears: 1 }); // 50.5 → 50, half to even
+  });
+});
