@@ -17,6 +17,13 @@ const AUTOMATIC: { type: string; code: string; points: number; payload: (org: st
   { type: 'orders.refused_listed_hospital', code: 'REFUSED_LISTED_HOSPITAL', points: 15, key: (id) => `order-refused-listed:${id}`, payload: (org) => orderPayload(org) },
   { type: 'orders.quality_refusal', code: 'QUALITY_REFUSAL', points: 5, key: (id) => `order-quality-refusal:${id}:0`, payload: (org) => ({ ...orderPayload(org), lineIndex: 0, refusedQuantity: 3, reason: '包装破损' }) },
   {
+    type: 'vbp.supply_failure',
+    code: 'VBP_SUPPLY_FAILURE',
+    points: 30,
+    key: (id) => `vbp-supply-failure:${id}`,
+    payload: (org) => ({ contractId: new Types.ObjectId().toHexString(), contractNo: `VBP-${uniq()}`, distributorOrgId: org, drugName: '阿托伐他汀钙片', reason: '断供 7 日', at: new Date().toISOString() }),
+  },
+  {
     type: 'quotation.quote_withdrawn_after_publication',
     code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION',
     points: 10,

@@ -17,9 +17,13 @@ const QuoteWithdrawn = z
   .object({ roundId: z.string(), lineId: z.string().optional(), quoteId: z.string(), distributorOrgId: ObjectIdString, drugId: z.string().optional(), at: When.optional() })
   .loose();
 
+const SupplyFailure = z
+  .object({ contractId: z.string(), contractNo: z.string().optional(), distributorOrgId: ObjectIdString, drugName: z.string().optional(), reason: z.string().optional(), at: When.optional() })
+  .loose();
+
 interface Mapping {
   code: BreachCode;
-  schema: typeof OrderFact | typeof QuoteWithdrawn;
+  schema: typeof OrderFact | typeof QuoteWithdrawn | typeof SupplyFailure;
   describe: (p: Record<string, unknown>) => string;
 }
 
@@ -37,6 +41,12 @@ export const AUTOMATIC_BREACHES: Readonly<Record<string, Mapping>> = Object.free
     describe: (p) => `订单 ${orderNo(p)} 验收时因质量问题拒收${p.refusedQuantity ? ` ${String(p.refusedQuantity)} 件` : ''}${p.reason ? `（${String(p.reason)}）` : ''}。`,
   },
   'quotation.quote_withdrawn_after_publication': { code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION', schema: QuoteWithdrawn, describe: () => '报价挂网公布后撤回。' },
+  // NOTE: the operator declares a VBP supply failure on the contract (vbp module); that declaration is the finding.
+  'vbp.supply_failure': {
+    code: 'VBP_SUPPLY_FAILURE',
+    schema: SupplyFailure,
+    describe: (p) => `带量采购协议 ${String(p.contractNo ?? p.contractId)}${p.drugName ? `（${String(p.drugName)}）` : ''}中选后未按约定供应${p.reason ? `：${String(p.reason)}` : ''}。`,
+  },
 });
 
 /** Subscribes the credit module to every event that raises a breach (called once at start-up). */
