@@ -15,7 +15,8 @@ import { notSupported } from './errors';
 import { compileFilter } from './matcher';
 import { parseSort, sortDocs } from './sorting';
 import { arith, compareValues, isNumeric, numType, toNumber, makeDouble } from './values';
-import { Decimal128 } from 'bson';
+import { Decimal128, Long, ObjectId } from 'bson';
+import { bsonTypeNumber } from './matcher';
 
 type AnyFn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -134,6 +135,119 @@ const comparison = (name: string, test: (c: number) => unknown): AnyFn => (obj, 
   return test(cmpAgg(args[0], args[1]));
 };
 
+// ---- type conversion that understands BSON values (ObjectId, Long, Decimal128, Date …)
+const TYPE_NAME_BY_NUMBER: Record<number, string> = {
+  1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool', 9: 'date',
+  10: 'null', 11: 'regex', 13: 'javascript', 14: 'symbol', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal', [-1]: 'minKey', 127: 'maxKey',
+};
+
+function aggTypeName(v: unknown): string {
+  if (v === undefined) return 'missing';
+  return TYPE_NAME_BY_NUMBER[bsonTypeNumber(v)] ?? 'object';
+}
+
+class ConversionError extends Error {}
+
+function convertTo(v: unknown, to: string): unknown {
+  if (v === null || v === undefined) return null;
+  const t = aggTypeName(v);
+  const fail = (): never => {
+    throw new ConversionError(`Unsupported conversion from ${t} to ${to} in $convert with no onError value`);
+  };
+  switch (to) {
+    case 'string':
+      if (typeof v === 'string') return v;
+      if (v instanceof Date) return v.toISOString();
+      if (t === 'objectId') return (v as ObjectId).toHexString();
+      if (typeof v === 'boolean') return String(v);
+      if (isNumeric(v)) return numType(v) === 'long' || numType(v) === 'decimal' ? String(v) : String(toNumber(v));
+      return fail();
+    case 'objectId':
+      if (t === 'objectId') return v;
+      if (typeof v === 'string' && /^[0-9a-fA-F]{24}$/.test(v)) return new ObjectId(v);
+      return fail();
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      if (isNumeric(v)) return toNumber(v) !== 0;
+      return true;
+    case 'date':
+      if (v instanceof Date) return v;
+      if (t === 'objectId') return (v as ObjectId).getTimestamp();
+      if (isNumeric(v)) return new Date(toNumber(v));
+      if (typeof v === 'string') {
+        const d = new Date(v);
+        if (Number.isNaN(d.getTime())) return fail();
+        return d;
+      }
+      return fail();
+    case 'int': {
+      const n = typeof v === 'string' ? Number(v) : typeof v === 'boolean' ? Number(v) : isNumeric(v) ? toNumber(v) : v instanceof Date ? fail() : fail();
+      if (!Number.isFinite(n)) return fail();
+      const i = Math.trunc(n);
+      if (i < -2147483648 || i > 2147483647) return fail();
+      return i;
+    }
+    case 'long': {
+      if (numType(v) === 'long') return v;
+      if (typeof v === 'string' && /^[+-]?\d+$/.test(v.trim())) return Long.fromString(v.trim());
+      if (v instanceof Date) return Long.fromNumber(v.getTime());
+      const n = typeof v === 'boolean' ? Number(v) : isNumeric(v) ? toNumber(v) : fail();
+      if (!Number.isFinite(n)) return fail();
+      return Long.fromNumber(Math.trunc(n));
+    }
+    case 'double': {
+      if (v instanceof Date) return v.getTime();
+      const n = typeof v === 'string' ? Number(v) : typeof v === 'boolean' ? Number(v) : isNumeric(v) ? toNumber(v) : fail();
+      if (typeof v === 'string' && (v.trim() === '' || Number.isNaN(n))) return fail();
+      return makeDouble(n);
+    }
+    case 'decimal': {
+      if (numType(v) === 'decimal') return v;
+      if (typeof v === 'string') {
+        try {
+          return Decimal128.fromString(v.trim());
+        } catch {
+          return fail();
+        }
+      }
+      if (v instanceof Date) return Decimal128.fromString(String(v.getTime()));
+      if (typeof v === 'boolean') return Decimal128.fromString(v ? '1' : '0');
+      if (isNumeric(v)) return Decimal128.fromString(numType(v) === 'long' ? String(v) : String(toNumber(v)));
+      return fail();
+    }
+  }
+  throw new Error(`$convert: unsupported target type ${to}`);
+}
+
+const TO_ALIASES: Record<string, string> = { 1: 'double', 2: 'string', 7: 'objectId', 8: 'bool', 9: 'date', 16: 'int', 18: 'long', 19: 'decimal' };
+
+const converter = (to: string): AnyFn => (obj, expr, options) => {
+  const v = evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options as never);
+  try {
+    return convertTo(v, to);
+  } catch (e) {
+    if (e instanceof ConversionError) throw new Error(e.message.replace(' in $convert with no onError value', ''));
+    throw e;
+  }
+};
+
+const $convert: AnyFn = (obj, expr, options) => {
+  const spec = expr as { input: unknown; to: unknown; onError?: unknown; onNull?: unknown };
+  const input = evalExpr(obj, spec.input, options as never);
+  const toRaw = evalExpr(obj, spec.to, options as never);
+  const to = typeof toRaw === 'string' ? toRaw : TO_ALIASES[String(toNumber(toRaw))] ?? String(toRaw);
+  if (input === null || input === undefined) return 'onNull' in spec ? evalExpr(obj, spec.onNull, options as never) : null;
+  try {
+    return convertTo(input, to);
+  } catch (e) {
+    if ('onError' in spec) return evalExpr(obj, spec.onError, options as never);
+    throw e;
+  }
+};
+
+const $type: AnyFn = (obj, expr, options) => aggTypeName(evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options as never));
+const $isNumber: AnyFn = (obj, expr, options) => isNumeric(evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options as never));
+
 let ctx: Context | undefined;
 
 export function engineContext(): Context {
@@ -153,6 +267,17 @@ export function engineContext(): Context {
       $lt: comparison('$lt', (c) => c < 0),
       $lte: comparison('$lte', (c) => c <= 0),
       $cmp: comparison('$cmp', (c) => (c < 0 ? -1 : c > 0 ? 1 : 0)),
+      $toString: converter('string'),
+      $toObjectId: converter('objectId'),
+      $toBool: converter('bool'),
+      $toDate: converter('date'),
+      $toInt: converter('int'),
+      $toLong: converter('long'),
+      $toDouble: converter('double'),
+      $toDecimal: converter('decimal'),
+      $convert,
+      $type,
+      $isNumber,
     } as never,
     pipeline: {
       ...(pipelineOperators as Record<string, AnyFn>),

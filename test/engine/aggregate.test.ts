@@ -130,6 +130,31 @@ describe('engine: aggregation', () => {
     expect((byG.i as { value: number }).value ?? byG.i).to.equal(3);
   });
 
+  it('converts BSON values and formats dates in expressions', async () => {
+    const coll = conn.db!.collection('conv');
+    const id = new mongoose.Types.ObjectId('65f0c0ffee0000000000abcd');
+    await coll.insertOne({ _id: id, at: new Date('2024-03-01T20:00:00Z'), n: Long.fromNumber(41), s: '12', price: Decimal128.fromString('9.99') });
+    const [r] = await coll
+      .aggregate([
+        {
+          $project: {
+            _id: 0,
+            idStr: { $toString: '$_id' },
+            day: { $dateToString: { date: '$at', format: '%Y-%m-%d', timezone: 'Asia/Shanghai' } },
+            next: { $add: ['$n', 1] },
+            num: { $toInt: '$s' },
+            back: { $toObjectId: { $toString: '$_id' } },
+            t: { $type: '$price' },
+            bad: { $convert: { input: 'x', to: 'int', onError: -1 } },
+            isNum: { $isNumber: '$n' },
+            gt: { $gt: ['$price', 9.5] },
+          },
+        },
+      ])
+      .toArray();
+    expect(r).to.deep.equal({ idStr: '65f0c0ffee0000000000abcd', day: '2024-03-02', next: 42, num: 12, back: id, t: 'decimal', bad: -1, isNum: true, gt: true });
+  });
+
   it('accelerates a leading $match with an index', async () => {
     await Line.collection.createIndex({ hospital: 1 });
     const ex = await Line.collection.find({ hospital: 'h3' }).explain('executionStats');
