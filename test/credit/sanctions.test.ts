@@ -5,7 +5,9 @@ import { assertMayTrade, creditBadges } from '../../server/modules/credit';
 import { Sanction } from '../../server/modules/credit/credit.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
 import { addMonths, addYears } from '../../server/platform/time';
+import { findListingEntry } from '../../server/modules/quotation';
 import { buildTradingDistributor, creditOperator, eventually, recordManualBreach } from '../support/credit-factories';
+import { publishRoundWithQuotes } from '../support/quotation-factories';
 import type { TestUser } from '../support/factories';
 import { testApp, testClock } from '../support/global';
 
@@ -116,6 +118,17 @@ describe('credit: grades and sanctions', () => {
     expect(withdrawal.endsAt.getTime()).to.equal(suspension.endsAt.getTime());
     const pub = await testAppPublic(`/api/v1/credit/distributors/${d.org.id}`);
     expect(pub.activeSanctions.map((s: { kind: string }) => s.kind).sort()).to.deep.equal(['listing_withdrawal', 'risk_warning', 'suspension']);
+  });
+
+  it('特别严重失信 withdraws the distributor\'s published listings', async () => {
+    const published = await publishRoundWithQuotes();
+    const d = published.distributors[0]!;
+    const drugId = published.lines[0]!.drugId;
+    expect(await findListingEntry(drugId, d.org.id)).to.not.equal(null);
+    await recordManualBreach(d.org.id, { severity: 'especially_serious', level: 1, points: 40, description: '串通报价，经查实。' });
+    expect(await findListingEntry(drugId, d.org.id)).to.equal(null);
+    const refused = await d.api().get('/api/v1/credit/gate').expect(200);
+    expect(refused.body.refusal.code).to.equal('DISTRIBUTOR_SUSPENDED');
   });
 
   it('a further breach lengthens the sanction in force instead of opening a second one', async () => {

@@ -107,6 +107,7 @@ async function renderCommitment(req: Request, res: Response) {
     gate: await gateFor(actor.orgId, lang),
     upcoming: upcoming.map((v) => ({ id: String(v._id), version: v.version, title: v.title, effectiveAt: v.effectiveAt, signed: signedIds.has(String(v._id)) })),
     signatures: await listSignatures(actor, {}),
+    versions: (await listCommitmentVersions()).map((v) => ({ id: v.id, version: v.version, title: v.title, effectiveAt: v.effectiveAt, state: v.state, signed: signedIds.has(v.id) })),
     clientText: clientText(lang),
   });
 }
