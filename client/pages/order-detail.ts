@@ -1,0 +1,231 @@
+// One order: live status and tracking (socket `order:watch` + pushes), and the forms for the moves
+// this user may make — confirm / reject (distributor), ship with codes, tracking, cancel, and the
+// acceptance form where a barcode scanner "types" each traceability code followed by Enter.
+import type { OrderTrackingPayload, OrderUpdatedPayload } from '../../server/platform/realtime.events';
+import { api } from '../lib/api';
+import { formatDateTime } from '../lib/format';
+import { getSocket } from '../lib/socket';
+import { busy, clearFormError, el, fill, readJson, showFormError, splitCodes, type Messages } from './order-shared';
+
+interface PageData {
+  orderId: string;
+  status: string;
+  seq: number;
+  shipmentLines: { lineNo: number; quantity: number; codes: string[] }[];
+  trackingLabels: Record<string, string>;
+  statusLabels: Record<string, string>;
+  acceptLabels: { unknownCode: string; duplicateCode: string; scanned: string };
+  shipLabels: { codesCount: string };
+}
+
+const m = readJson<Messages>('orders-messages', {});
+const page = readJson<PageData>('orders-page', { orderId: '', status: '', seq: 0, shipmentLines: [], trackingLabels: {}, statusLabels: {}, acceptLabels: { unknownCode: '', duplicateCode: '', scanned: '' }, shipLabels: { codesCount: '' } });
+const base = `/api/v1/orders/${page.orderId}`;
+let status = page.status;
+
+function reloadSoon(): void {
+  const notice = document.querySelector<HTMLElement>('[data-reload-notice]');
+  if (notice) {
+    notice.textContent = m.reloadNeeded ?? '';
+    notice.hidden = false;
+  }
+  setTimeout(() => location.reload(), 400);
+}
+
+function setStatus(next: string): void {
+  const badge = document.querySelector<HTMLElement>('[data-order-status] .badge');
+  if (badge) {
+    badge.textContent = page.statusLabels[next] ?? next;
+    badge.dataset.status = next;
+  }
+}
+
+// ---- live ----
+const socket = getSocket();
+const watch = () =>
+  socket.emit('order:watch', { orderId: page.orderId }, (raw) => {
+    const reply = raw as unknown as { data?: { order: { status: string } } };
+    const live = document.querySelector<HTMLElement>('[data-live]');
+    if (live) live.hidden = !reply?.data;
+    // NOTE: after a reconnect the answer is the current state; a change missed meanwhile reloads.
+    if (reply?.data && reply.data.order.status !== status) reloadSoon();
+  });
+socket.on('connect', watch);
+if (socket.connected) watch();
+
+socket.on('order:updated', (e: OrderUpdatedPayload) => {
+  if (e.orderId !== page.orderId || e.seq <= page.seq) return;
+  page.seq = e.seq;
+  if (e.status !== status) {
+    status = e.status;
+    setStatus(e.status);
+    reloadSoon();
+  }
+});
+
+const seenTracking = new Set<number>();
+socket.on('order:tracking', (e: OrderTrackingPayload) => {
+  if (e.orderId !== page.orderId || seenTracking.has(e.seq)) return;
+  seenTracking.add(e.seq);
+  const list = document.querySelector<HTMLElement>('[data-tracking-list]');
+  if (list) {
+    const li = el('li', { 'data-tracking-kind': e.kind });
+    li.append(el('time', { datetime: e.at }, formatDateTime(e.at)), ' ', el('span', { class: 'badge badge--info' }, page.trackingLabels[e.kind] ?? e.kind));
+    if (e.location) li.append(` ${e.location}`);
+    if (e.note) li.append(' ', el('span', { class: 'muted' }, e.note));
+    list.append(li);
+    document.querySelector<HTMLElement>('[data-no-tracking]')?.setAttribute('hidden', '');
+  }
+  if (e.status !== status) {
+    status = e.status;
+    setStatus(e.status);
+    reloadSoon();
+  }
+});
+
+// ---- forms ----
+function intValue(root: ParentNode, name: string): number {
+  const v = root.querySelector<HTMLInputElement>(`[name="${name}"]`)?.value ?? '';
+  return /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+}
+
+function textValue(root: ParentNode, name: string): string {
+  return (root.querySelector<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(`[name="${name}"]`)?.value ?? '').trim();
+}
+
+function onSubmit(selector: string, build: (form: HTMLFormElement) => { path: string; body: unknown } | null): void {
+  const form = document.querySelector<HTMLFormElement>(selector);
+  if (!form) return;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(form, async () => {
+      clearFormError(form);
+      const request = build(form);
+      if (!request) return;
+      try {
+        await api('POST', `${base}/${request.path}`, request.body);
+        location.reload();
+      } catch (err) {
+        showFormError(form, err, m.failed ?? 'failed');
+      }
+    });
+  });
+}
+
+onSubmit('[data-confirm-form]', (form) => {
+  const lines = Array.from(form.querySelectorAll<HTMLElement>('[data-confirm-line]')).map((row) => ({
+    lineNo: Number(row.dataset.confirmLine),
+    quantity: Number(row.dataset.quantity),
+    confirmedQty: intValue(row, 'confirmedQty'),
+    backorderQty: intValue(row, 'backorderQty') || 0,
+    reason: textValue(row, 'reason'),
+  }));
+  const full = lines.every((l) => l.confirmedQty === l.quantity && l.backorderQty === 0);
+  return {
+    path: 'confirm',
+    body: full ? {} : { lines: lines.map((l) => ({ lineNo: l.lineNo, confirmedQty: Number.isNaN(l.confirmedQty) ? -1 : l.confirmedQty, backorderQty: l.backorderQty, ...(l.reason ? { reason: l.reason } : {}) })) },
+  };
+});
+
+document.querySelectorAll<HTMLFormElement>('[data-reason-form]').forEach((form) => {
+  onSubmit(`[data-reason-form="${form.dataset.reasonForm}"]`, (f) => ({ path: f.dataset.reasonForm === 'reject' ? 'reject' : 'cancel', body: { reason: textValue(f, 'reason') } }));
+});
+
+// Ship: a live count of the codes entered per line.
+document.querySelectorAll<HTMLElement>('[data-ship-line]').forEach((line) => {
+  const area = line.querySelector<HTMLTextAreaElement>('textarea')!;
+  const count = line.querySelector<HTMLElement>('[data-codes-count]')!;
+  const update = () => {
+    count.textContent = `(${fill(page.shipLabels.codesCount, { count: splitCodes(area.value).length, quantity: intValue(line, 'quantity') || 0 })})`;
+  };
+  area.addEventListener('input', update);
+  line.querySelector('[name="quantity"]')?.addEventListener('input', update);
+  update();
+});
+
+onSubmit('[data-ship-form]', (form) => {
+  const eta = textValue(form, 'eta');
+  return {
+    path: 'ship',
+    body: {
+      carrier: textValue(form, 'carrier'),
+      trackingNo: textValue(form, 'trackingNo'),
+      ...(eta ? { eta: new Date(eta).toISOString() } : {}),
+      lines: Array.from(form.querySelectorAll<HTMLElement>('[data-ship-line]')).map((line) => ({
+        lineNo: Number(line.dataset.shipLine),
+        quantity: intValue(line, 'quantity'),
+        batchNo: textValue(line, 'batchNo'),
+        expiryDate: textValue(line, 'expiryDate'),
+        codes: splitCodes(textValue(line, 'codes')),
+      })),
+    },
+  };
+});
+
+onSubmit('[data-track-form]', (form) => ({
+  path: 'tracking',
+  body: { kind: textValue(form, 'kind'), ...(textValue(form, 'location') ? { location: textValue(form, 'location') } : {}), ...(textValue(form, 'note') ? { note: textValue(form, 'note') } : {}) },
+}));
+
+// Acceptance: the scanner types a code and Enter; each code is matched to its shipment line.
+const scanned = new Map<number, string[]>(page.shipmentLines.map((l) => [l.lineNo, []]));
+const lineOfCode = new Map<string, number>();
+for (const l of page.shipmentLines) for (const c of l.codes) lineOfCode.set(c, l.lineNo);
+
+function renderScans(): void {
+  for (const l of page.shipmentLines) {
+    const box = document.querySelector<HTMLElement>(`[data-accept-line="${l.lineNo}"]`);
+    if (!box) continue;
+    const codes = scanned.get(l.lineNo) ?? [];
+    box.querySelector<HTMLElement>('[data-scanned-count]')!.textContent = fill(page.acceptLabels.scanned, { count: codes.length, quantity: l.quantity });
+    box.querySelector<HTMLElement>('[data-accepted-qty]')!.textContent = String(codes.length);
+    box.querySelector<HTMLElement>('[data-refused-qty]')!.textContent = String(l.quantity - codes.length);
+    const list = box.querySelector<HTMLElement>('[data-scanned-list]')!;
+    list.replaceChildren(...codes.map((c) => el('li', { 'data-scanned-code': c }, c)));
+  }
+}
+
+const scanInput = document.querySelector<HTMLInputElement>('[data-scan-input]');
+const scanError = document.querySelector<HTMLElement>('[data-scan-error]');
+scanInput?.addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter') return;
+  event.preventDefault();
+  const problems: string[] = [];
+  for (const code of splitCodes(scanInput.value)) {
+    const lineNo = lineOfCode.get(code);
+    if (lineNo === undefined) problems.push(fill(page.acceptLabels.unknownCode, { code }));
+    else if (scanned.get(lineNo)!.includes(code)) problems.push(fill(page.acceptLabels.duplicateCode, { code }));
+    else scanned.get(lineNo)!.push(code);
+  }
+  scanInput.value = '';
+  if (scanError) {
+    scanError.textContent = problems.join(' ');
+    scanError.hidden = problems.length === 0;
+  }
+  renderScans();
+});
+renderScans();
+
+onSubmit('[data-accept-form]', (form) => ({
+  path: 'acceptance',
+  body: {
+    lines: page.shipmentLines.map((l) => {
+      const box = form.querySelector<HTMLElement>(`[data-accept-line="${l.lineNo}"]`)!;
+      const codes = scanned.get(l.lineNo) ?? [];
+      const refused = l.quantity - codes.length;
+      const reason = textValue(box, 'refusalReason');
+      const note = textValue(box, 'note');
+      return {
+        lineNo: l.lineNo,
+        acceptedQty: codes.length,
+        refusedQty: refused,
+        ...(refused > 0 && reason ? { refusalReason: reason } : {}),
+        ...(note ? { note } : {}),
+        batchNo: textValue(box, 'batchNo'),
+        expiryDate: textValue(box, 'expiryDate'),
+        codes,
+      };
+    }),
+  },
+}));
+
