@@ -9,7 +9,7 @@ import { compileProjection } from './projection';
 import { parseSort, sortDocs } from './sorting';
 import { Blocked, type Collection, type Hit, type ReadStats, Store, type Txn, noSuchTransaction } from './store';
 import { applyUpdate, buildUpsert } from './update';
-import { type Doc, Bound, RANK, compareValues, fromMingo, isNumeric, isPlainObject, keyOf, toMingo, toNumber } from './values';
+import { type Doc, Bound, RANK, compareValues, fromMingo, identical, isNumeric, isPlainObject, keyOf, toMingo, toNumber } from './values';
 
 export const SERVER_VERSION = '7.0.0';
 export const MAX_WIRE_VERSION = 21;
@@ -1021,7 +1021,7 @@ export class Engine {
     const now = new Date();
     const planned = hits.map((h) => ({ h, next: applyUpdate(h.doc, upd, { filter: q, arrayFilters, isInsert: false, now }) }));
     for (const { h, next } of planned) {
-      if (keyOf(next) === keyOf(h.doc)) continue;
+      if (identical(next, h.doc)) continue;
       this.store.write(c!, h.key, next, txn);
       modified++;
     }
@@ -1091,7 +1091,7 @@ export class Engine {
       }
       this.store.assertUnlocked(c!, [hit.key], txn);
       const next = applyUpdate(hit.doc, upd, { filter: q, arrayFilters, isInsert: false });
-      if (keyOf(next) !== keyOf(hit.doc)) this.store.write(c!, hit.key, next, txn);
+      if (!identical(next, hit.doc)) this.store.write(c!, hit.key, next, txn);
       return { value: cmd.new ? next : hit.doc, leo: { n: 1, updatedExisting: true } };
     });
     await this.hooks.durable();

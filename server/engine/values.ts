@@ -508,6 +508,34 @@ function normDec(d: Dec): Dec {
   return { neg: d.neg, coef, exp };
 }
 
+/** Exact equality (same BSON types, same field order): would the two serialise to the same bytes? */
+export function identical(a: unknown, b: unknown): boolean {
+  if (a === b) return typeof a !== 'number' || !Object.is(a, -0) === !Object.is(b, -0);
+  if (typeof a !== typeof b) return false;
+  if (typeof a === 'number') return Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b as number));
+  if (a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!identical(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  if (isPlainObject(a)) {
+    if (!isPlainObject(b)) return false;
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length) return false;
+    for (let i = 0; i < ka.length; i++) {
+      if (ka[i] !== kb[i]) return false;
+      if (!identical(a[ka[i]!], b[kb[i]!])) return false;
+    }
+    return true;
+  }
+  if (bsonTypeName(a) !== bsonTypeName(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (numType(a) !== null) return numType(a) === numType(b) && String(a) === String(b) && Object.is(toNumber(a), toNumber(b));
+  return keyOf(a) === keyOf(b);
+}
+
 // ---------------------------------------------------------------------------------------------
 // normalisation, cloning, conversion
 // ---------------------------------------------------------------------------------------------

@@ -110,6 +110,12 @@ describe('engine: BSON fidelity', () => {
     expect(x[2]!.v).to.be.instanceOf(Double);
     expect((x[2]!.v as Double).value).to.equal(2.5);
     expect((x[3]!.v as Decimal128).toString()).to.equal('2.10');
+    // changing only the BSON type of a value is a modification
+    await coll.insertOne({ _id: 5 as never, v: new Int32(1) });
+    const r = await coll.updateOne({ _id: 5 as never }, { $set: { v: new Double(1) } });
+    expect(r.modifiedCount).to.equal(1);
+    expect((await coll.findOne({ _id: 5 as never }, { promoteValues: false }))!.v).to.be.instanceOf(Double);
+    expect((await coll.updateOne({ _id: 5 as never }, { $set: { v: new Double(1) } })).modifiedCount).to.equal(0);
   });
 
   it('round-trips Mongoose schema types (ObjectId refs, Decimal128, Map, Buffer, dates, nested arrays)', async () => {
