@@ -3,7 +3,9 @@
 // numeric accumulators that keep int/long/double/decimal apart, and stages that write or need
 // server features refused with a clear error.
 import { Context, ProcessingMode, evalExpr } from 'mingo/core';
+import { Aggregator } from 'mingo/aggregator';
 import { Lazy } from 'mingo/lazy';
+import { resolve as resolvePath } from 'mingo/util';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
 import * as pipelineOperators from 'mingo/operators/pipeline';
@@ -14,7 +16,7 @@ import type { CollectionResolver, Options } from 'mingo/types';
 import { notSupported } from './errors';
 import { compileFilter } from './matcher';
 import { parseSort, sortDocs } from './sorting';
-import { arith, compareValues, isNumeric, numType, toNumber, makeDouble } from './values';
+import { arith, compareValues, isNumeric, keyOf, numType, toNumber, makeDouble } from './values';
 import { Decimal128, Long, ObjectId } from 'bson';
 import { bsonTypeNumber } from './matcher';
 
@@ -248,6 +250,58 @@ const $convert: AnyFn = (obj, expr, options) => {
 const $type: AnyFn = (obj, expr, options) => aggTypeName(evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options as never));
 const $isNumber: AnyFn = (obj, expr, options) => isNumeric(evalExpr(obj, Array.isArray(expr) ? expr[0] : expr, options as never));
 
+// ---- $lookup with let/pipeline: hash the foreign collection on the $expr equality of the first
+// $match ({$eq: ['$field', '$$var']}, alone or inside $and) so each outer document runs the
+// pipeline over its candidates only, not over the whole foreign collection.
+const mingoLookup = pipelineOperators.$lookup as AnyFn;
+
+function lookupEqPairs(stage: unknown): { path: string; v: string }[] {
+  if (!stage || typeof stage !== 'object' || !('$match' in stage)) return [];
+  const m = (stage as { $match: unknown }).$match as Record<string, unknown> | undefined;
+  const e = m?.$expr as Record<string, unknown> | undefined;
+  if (!e || typeof e !== 'object') return [];
+  const conj = Array.isArray(e.$and) && Object.keys(e).length === 1 ? (e.$and as unknown[]) : [e];
+  const out: { path: string; v: string }[] = [];
+  for (const c of conj) {
+    const eq = (c as Record<string, unknown> | null)?.$eq;
+    if (!Array.isArray(eq) || eq.length !== 2 || Object.keys(c as object).length !== 1) continue;
+    const [x, y] = eq;
+    const field = [x, y].find((t) => typeof t === 'string' && t.startsWith('$') && !t.startsWith('$$')) as string | undefined;
+    const vr = [x, y].find((t) => typeof t === 'string' && t.startsWith('$$') && !t.slice(2).includes('.')) as string | undefined;
+    if (field && vr && !['$$ROOT', '$$CURRENT', '$$NOW', '$$REMOVE'].includes(vr)) out.push({ path: field.slice(1), v: vr.slice(2) });
+  }
+  return out;
+}
+
+const $lookup: AnyFn = (coll, expr, options) => {
+  const spec = expr as Record<string, unknown>;
+  const pipeline = spec.pipeline as unknown[] | undefined;
+  const resolver = (options as { collectionResolver?: CollectionResolver }).collectionResolver;
+  if (!Array.isArray(pipeline) || pipeline.length === 0 || typeof spec.from !== 'string' || spec.localField !== undefined || !spec.let || !resolver) {
+    return mingoLookup(coll, expr, options);
+  }
+  const pairs = lookupEqPairs(pipeline[0]);
+  if (pairs.length === 0) return mingoLookup(coll, expr, options);
+  const foreign = resolver(spec.from);
+  const hash = new Map<string, unknown[]>();
+  for (const d of foreign) {
+    const k = pairs.map((p) => keyOf(resolvePath(d, p.path))).join('|');
+    const arr = hash.get(k);
+    if (arr) arr.push(d);
+    else hash.set(k, [d]);
+  }
+  const agg = new Aggregator(pipeline as never, options as never);
+  const CO = (options as { constructor: { init(o: unknown): { update(l: unknown): void } } }).constructor;
+  const as = spec.as as string;
+  return coll.map((obj: Record<string, unknown>) => {
+    const variables = (evalExpr(obj, spec.let, options as never) ?? {}) as Record<string, unknown>;
+    const k = pairs.map((p) => keyOf(variables[p.v])).join('|');
+    const opts = CO.init(options);
+    opts.update({ root: null, variables });
+    return { ...obj, [as]: agg.run((hash.get(k) ?? []) as never, opts as never) };
+  });
+};
+
 let ctx: Context | undefined;
 
 export function engineContext(): Context {
@@ -283,6 +337,7 @@ export function engineContext(): Context {
       ...(pipelineOperators as Record<string, AnyFn>),
       $match,
       $sort,
+      $lookup,
       $out: refuse('$out'),
       $merge: refuse('$merge'),
     } as never,
