@@ -8,7 +8,7 @@ import { hospitalsOfBank } from './finance.access';
 import { debtOf } from './finance.advances';
 import { accounts, readAccounts, shownBalance } from './finance.ledger';
 import { effectiveLineStatus } from './finance.lines';
-import { GuaranteeLine, Invoice, JournalEntry, type GuaranteeLineDoc, type EntryKind, type InvoiceDoc, type JournalEntryDoc } from './finance.model';
+import { GuaranteeLine, Invoice, JournalEntry, type GuaranteeLineDoc, type EntryKind, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
 
 type InvoiceForReport = Pick<InvoiceDoc, '_id' | 'hospitalOrgId' | 'amountFen' | 'paidFen' | 'dueAt' | 'acceptedAt' | 'status' | 'paidOnTime' | 'payments'>;
 const REPORT_FIELDS = { hospitalOrgId: 1, amountFen: 1, paidFen: 1, dueAt: 1, acceptedAt: 1, status: 1, paidOnTime: 1, payments: 1 };
@@ -72,7 +72,7 @@ export interface MonthlyArrears {
   level: number;
   /** Unpaid at the month's start of every invoice due by the month's end: what the hospital had to pay. */
   payableFen: number;
-  /** Still unpaid at the month's end of invoices due by then. */
+  /** Still unpaid at the month's end (or now) of invoices due by then. */
   arrearsFen: number;
   arrearsRatioBp: number;
   /** Rank within the hospital's level, 1 = most arrears (amount) / highest ratio. */
@@ -88,14 +88,16 @@ export function monthBounds(month: string): { start: Date; end: Date } {
 
 /**
  * The monthly arrears ranking (Guangzhou GPO style): per hospital with anything payable in the month,
- * the arrears at month end, their ratio to what was payable, and ranks within the hospital's level.
+ * the arrears at month end (or now, for the month in progress), their ratio to what was payable, and
+ * ranks within the hospital's level.
  */
 export async function monthlyArrears(month: string, hospitalOrgIds?: string[]): Promise<MonthlyArrears[]> {
-  const { start, end } = monthBounds(month);
+  const { start, end: monthEnd } = monthBounds(month);
+  const end = monthEnd.getTime() < now().getTime() ? monthEnd : now();
   const beforeStart = new Date(start.getTime() - 1);
   const filter: Record<string, unknown> = {
     dueAt: trusted({ $lte: end }),
-    $or: [{ status: trusted({ $in: ['open', 'overdue'] }) }, { paidAt: trusted({ $gte: start }) }],
+    $or: [{ status: trusted({ $in: ['open', 'overdue'] as InvoiceStatus[] }) }, { paidAt: trusted({ $gte: start }) }],
   };
   if (hospitalOrgIds) filter.hospitalOrgId = trusted({ $in: hospitalOrgIds.map((h) => new Types.ObjectId(h)) });
   const rows = await Invoice.find(filter, REPORT_FIELDS).lean<InvoiceForReport[]>();
