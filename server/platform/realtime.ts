@@ -61,6 +61,15 @@ export function onCommand<S extends z.ZodType, T>(
   });
 }
 
+/** A page served by this very host (e.g. a test app on a random port) may always connect. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return Boolean(host) && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export interface Realtime extends Broadcaster {
   io: AppServer;
   close(): Promise<void>;
@@ -101,7 +110,7 @@ export function createRealtime(
     io.attach(httpServer);
     io.use(async (socket, next) => {
       const origin = socket.handshake.headers.origin;
-      if (origin && !deps.config.allowedOrigins.includes(origin)) {
+      if (origin && !deps.config.allowedOrigins.includes(origin) && !sameOrigin(origin, socket.handshake.headers.host)) {
         next(Object.assign(new Error('ORIGIN_REFUSED'), { data: { code: 'ORIGIN_REFUSED', message: 'This origin may not connect.' } }));
         return;
       }
