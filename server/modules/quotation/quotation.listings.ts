@@ -102,10 +102,11 @@ export async function browseListings(actor: Actor, q: ListingQueryInput) {
         drug: g.drug,
         referenceFen: g.referenceFen,
         bestPriceFen: entries[0]?.unitPriceFen ?? null,
-        entries: entries.map((e) => {
+        entries: entries.map((e, i) => {
           const badge = badges.get(String(e.distributorOrgId));
           return {
             ...entryView(e),
+            position: i + 1,
             publishedAt: e.publishedAt.toISOString(),
             expiresAt: e.expiresAt.toISOString(),
             credit: badge ? { grade: badge.grade, score: badge.score, riskWarning: badge.riskWarning, suspended: badge.suspended } : null,
