@@ -136,15 +136,16 @@ export class Framer {
     const out: Buffer[] = [];
     for (;;) {
       if (this.length < 4) break;
-      let buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-      this.chunks = [buf];
-      const size = buf.readInt32LE(0);
+      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.length)];
+      const size = this.chunks[0]!.readInt32LE(0);
       if (size < 16 || size > this.maxMessageSize) throw new Error(`invalid message length ${size}`);
+      // wait for the whole message before copying anything (large inserts arrive in many chunks)
       if (this.length < size) break;
+      const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
       out.push(buf.subarray(0, size));
-      buf = buf.subarray(size);
-      this.chunks = buf.length ? [buf] : [];
-      this.length = buf.length;
+      const rest = buf.subarray(size);
+      this.chunks = rest.length ? [rest] : [];
+      this.length = rest.length;
     }
     return out;
   }

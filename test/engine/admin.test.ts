@@ -97,6 +97,22 @@ describe('engine: handshake, admin commands and cursors', () => {
     }
   });
 
+  it('accepts and returns large messages (a 20 MB insert batch, 16 MB reply batches)', async function () {
+    this.timeout(60_000);
+    const coll = client.db().collection('big');
+    const pad = 'x'.repeat(10_000);
+    await coll.insertMany(Array.from({ length: 2000 }, (_, i) => ({ i, pad })));
+    let n = 0;
+    let bytes = 0;
+    for await (const d of coll.find({}, { batchSize: 5000 })) {
+      n++;
+      bytes += (d.pad as string).length;
+    }
+    expect(n).to.equal(2000);
+    expect(bytes).to.equal(20_000_000);
+    await coll.drop();
+  });
+
   it('handles unacknowledged (w:0) writes with moreToCome', async () => {
     const coll = client.db().collection('w0');
     await coll.insertOne({ k: 1 }, { writeConcern: { w: 0 } });
