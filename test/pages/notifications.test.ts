@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import type { Types } from 'mongoose';
+import type { Browser } from 'playwright-core';
+import { User } from '../../server/modules/identity';
+import { notifyUsers } from '../../server/modules/notifications';
+import { Notification } from '../../server/modules/notifications/notifications.model';
+import { launchBrowser, newPage } from '../support/browser';
+import { buildUser } from '../support/factories';
+import { testApp } from '../support/global';
+
+describe('pages: live notifications', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('shows a notification live as a toast and on the bell, lists it, and marks it read', async () => {
+    const u = await buildUser('pharmacist');
+    const owner = await User.findById(u.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
+    const { page, context, errors } = await newPage(browser, testApp().url);
+    try {
+      await page.goto('/login');
+      await page.fill('#login-email', u.email);
+      await page.fill('#login-password', u.password);
+      await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
+      await page.goto('/notifications');
+      // NOTE: the page's socket connects after load; wait until the server has it in the user's room.
+      for (let i = 0; i < 100 && (await testApp().realtime.socketsIn(`user:${u.id}`)).length === 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+      await notifyUsers([owner!], { kind: 'listing.published', title: '短缺药品挂网结果已发布', body: '注射用尿激酶 已挂网', link: '/listings' });
+      await page.waitForSelector('.toast:has-text("短缺药品挂网结果已发布")', { timeout: 10_000 });
+      await page.waitForFunction(() => document.querySelector('.bell [data-unread-count]')?.getAttribute('data-unread-count') === '1');
+      await page.reload();
+      const item = page.locator('[data-notification-id]').first();
+      expect(await item.textContent()).to.contain('注射用尿激酶 已挂网');
+      await item.locator('[data-action="notification-read"]').click();
+      await page.waitForFunction(() => document.querySelector('.bell [data-unread-count]')?.getAttribute('data-unread-count') === '0');
+      const stored = await Notification.findOne({ userId: owner!._id }).lean<{ readAt?: Date }>();
+      expect(stored?.readAt).to.be.instanceOf(Date);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
