@@ -64,7 +64,12 @@ function lineFrom(index: number, drug: DrugInfo, source: OrderLine['source'], qu
  */
 export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const at = now();
-  const hospital = await getOrganisation(actor.orgId);
+  const distributorIds = [...new Set(input.lines.map((l) => l.distributorOrgId))];
+  const [hospital, drugRows, distributorRows] = await Promise.all([
+    getOrganisation(actor.orgId),
+    getDrugs([...new Set(input.lines.map((l) => l.drugId))]),
+    Organisation.find({ _id: trusted({ $in: distributorIds.map(oid) }), type: 'distributor', active: true }, { name: 1 }).lean<OrganisationDoc[]>(),
+  ]);
   if (!hospital || hospital.type !== 'hospital') throw new RuleViolationError({ code: 'NOT_A_HOSPITAL', message: 'Only a hospital pharmacist can place orders.' });
   if (!hospital.address) {
     throw new RuleViolationError({ code: 'HOSPITAL_ADDRESS_MISSING', message: 'Your hospital has no delivery address on file; ask the operator to add one before ordering.' });
@@ -78,11 +83,8 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
     seen.add(key);
   });
 
-  const drugs = new Map((await getDrugs([...new Set(input.lines.map((l) => l.drugId))])).map((d) => [String(d._id), d]));
-  const distributorIds = [...new Set(input.lines.map((l) => l.distributorOrgId))];
-  const distributors = new Map(
-    (await Organisation.find({ _id: trusted({ $in: distributorIds.map(oid) }), type: 'distributor', active: true }, { name: 1 }).lean<OrganisationDoc[]>()).map((o) => [String(o._id), o]),
-  );
+  const drugs = new Map(drugRows.map((d) => [String(d._id), d]));
+  const distributors = new Map(distributorRows.map((o) => [String(o._id), o]));
   input.lines.forEach((l, i) => {
     if (!drugs.has(l.drugId)) problems.push({ code: 'UNKNOWN_DRUG', message: `Line ${i + 1}: no such drug in the catalogue.`, line: i + 1 });
     if (!distributors.has(l.distributorOrgId)) problems.push({ code: 'UNKNOWN_DISTRIBUTOR', message: `Line ${i + 1}: no such active distributor.`, line: i + 1 });
@@ -90,7 +92,7 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   if (problems.length) throw refuse(problems);
 
   // NOTE: the credit gate — a distributor without a signed commitment, or suspended, cannot be chosen.
-  for (const d of distributorIds) await assertMayTrade(d, 'be_chosen');
+  await Promise.all(distributorIds.map((d) => assertMayTrade(d, 'be_chosen')));
 
   const prices = await resolvePrices(
     input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
@@ -151,9 +153,11 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
 }
 
 async function afterPlaced(actor: Actor | null, o: OrderDoc): Promise<void> {
-  await scheduleConfirmDeadline(o);
-  await recordAudit(actor, { action: 'order.place', targetType: 'order', targetId: String(o._id), summary: `${o.orderNo}: ${o.lines.length} line(s), ${formatMoney(o.totalFen)}, ${o.urgency}` });
-  await notifyParty(o.distributorOrgId, ['distributor'], o, 'order.placed', `新订单 ${o.orderNo}${o.urgency === 'urgent' ? '（急）' : ''}`, `${o.hospitalName} 下单 ${o.lines.length} 个品规，金额 ${formatMoney(o.totalFen)}，请于时限内确认。`);
+  await Promise.all([
+    scheduleConfirmDeadline(o),
+    recordAudit(actor, { action: 'order.place', targetType: 'order', targetId: String(o._id), summary: `${o.orderNo}: ${o.lines.length} line(s), ${formatMoney(o.totalFen)}, ${o.urgency}` }),
+    notifyParty(o.distributorOrgId, ['distributor'], o, 'order.placed', `新订单 ${o.orderNo}${o.urgency === 'urgent' ? '（急）' : ''}`, `${o.hospitalName} 下单 ${o.lines.length} 个品规，金额 ${formatMoney(o.totalFen)}，请于时限内确认。`),
+  ]);
   publishOrder(o, 'placed');
 }
 
