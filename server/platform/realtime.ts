@@ -137,7 +137,10 @@ export function createRealtime(
     io,
     async close() {
       io.disconnectSockets(true);
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      // NOTE: a detached server (the worker role) has no engine: io.close() throws before calling
+      // back, which left a worker hanging on SIGTERM; closing its adapters stops the stream polling.
+      if (httpServer) await new Promise<void>((resolve) => void io.close(() => resolve()));
+      else await Promise.allSettled([...io._nsps.values()].map((nsp) => nsp.adapter.close()));
       adapterClient.disconnect();
     },
   };
