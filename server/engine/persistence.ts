@@ -318,10 +318,15 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         return;
       }
       syncing = true;
-      const myFd = fd;
-      fs.fdatasync(myFd, (e) => {
+      const myGen = gen;
+      fs.fdatasync(fd, (e) => {
         syncing = false;
-        if (e && myFd === fd) {
+        if (myGen !== gen) {
+          // the journal was rotated meanwhile (compaction fsynced it); counters restarted
+          if (waiters.length) kickSync();
+          return;
+        }
+        if (e) {
           const failed = waiters;
           waiters = [];
           failed.forEach((w) => w.reject(e));

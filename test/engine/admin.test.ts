@@ -66,7 +66,7 @@ describe('engine: handshake, admin commands and cursors', () => {
   it('pages cursors with batchSize, getMore and killCursors; ids are int64', async () => {
     const coll = client.db().collection('cur');
     await coll.insertMany(Array.from({ length: 1050 }, (_, i) => ({ i })));
-    const first = await client.db().command({ find: 'cur', filter: {}, sort: { i: 1 }, batchSize: 100 });
+    const first = await client.db().command({ find: 'cur', filter: {}, sort: { i: 1 }, batchSize: 100 }, { promoteLongs: false });
     expect(first.cursor.id).to.be.instanceOf(Long);
     expect(first.cursor.firstBatch.length).to.equal(100);
     const more = await client.db().command({ getMore: first.cursor.id, collection: 'cur', batchSize: 500 });
@@ -76,7 +76,7 @@ describe('engine: handshake, admin commands and cursors', () => {
     expect(killed.cursorsKilled.map(String)).to.deep.equal([first.cursor.id.toString()]);
     const gone = await client.db().command({ getMore: first.cursor.id, collection: 'cur' }).catch((e) => e);
     expect(gone.code).to.equal(43);
-    const single = await client.db().command({ find: 'cur', filter: {}, batchSize: 10, singleBatch: true });
+    const single = await client.db().command({ find: 'cur', filter: {}, batchSize: 10, singleBatch: true }, { promoteLongs: false });
     expect(single.cursor.id.toString()).to.equal('0');
     expect(await coll.find().limit(-5).toArray()).to.have.length(5);
     let n = 0;
