@@ -26,7 +26,7 @@ const NAV_BY_ROLE: Readonly<Record<Role, readonly NavEntry[]>> = {
   ],
   pharmacist: [HOME, ['/listings', 'nav.listings'], ['/orders', 'nav.orders'], ['/vbp', 'nav.vbp'], ['/notifications', 'nav.notifications']],
   hospital_finance: [HOME, ['/finance/invoices', 'nav.invoices'], ['/finance/lines', 'nav.lines'], ['/finance/account', 'nav.account']],
-  distributor: [HOME, ['/rounds', 'nav.quotes'], ['/orders', 'nav.orders'], ['/credit/mine', 'nav.creditMine'], ['/finance/invoices', 'nav.invoices']],
+  distributor: [HOME, ['/rounds', 'nav.quotes'], ['/vbp', 'nav.vbp'], ['/orders', 'nav.orders'], ['/credit/mine', 'nav.creditMine'], ['/finance/invoices', 'nav.invoices']],
   bank_officer: [HOME, ['/finance/lines', 'nav.lines'], ['/finance/hospitals', 'nav.hospitals']],
 };
 

@@ -98,7 +98,9 @@ export async function tenderScenario(opts: {
   const op = await vbpOperator();
   const drug = await buildVbpDrug({ formClass: opts.formClass ?? 'oral_solid' });
   const hospitals = await Promise.all(opts.demands.map(() => buildUser('pharmacist')));
-  const distributors = await Promise.all(opts.prices.map(() => buildTradingDistributor()));
+  // NOTE: the first one alone: on a fresh database it publishes the commitment version the others sign.
+  const first = opts.prices.length ? [await buildTradingDistributor()] : [];
+  const distributors = [...first, ...(await Promise.all(opts.prices.slice(1).map(() => buildTradingDistributor())))];
   const decl = await openDeclaration([drug]);
   for (const [i, h] of hospitals.entries()) {
     const pref = opts.preferred?.[i];

@@ -181,7 +181,8 @@ describe('vbp: tenders, sealed bids and selection', function () {
     const op = await vbpOperator();
     const { drug, decl, hospitals } = await closedDeclarationWithDemand([500]);
     passTime(decl.deadline);
-    const [d1, d2, d3, d4] = await Promise.all([buildTradingDistributor(), buildTradingDistributor(), buildTradingDistributor(), buildTradingDistributor()]);
+    const d1 = await buildTradingDistributor();
+    const [d2, d3, d4] = await Promise.all([buildTradingDistributor(), buildTradingDistributor(), buildTradingDistributor()]);
     const created = await op.api().post('/api/v1/vbp/tenders', {
       title: `定时开标 ${tag()}`,
       declarationId: decl.id,

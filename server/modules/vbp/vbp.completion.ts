@@ -127,13 +127,16 @@ export interface ContractCompletion {
   lastAlert: AlertDoc | null;
 }
 
-/** Completion of each contract now, with its alert count. */
+/** Completion of each contract now (for display), with its alert count. */
 export async function completionOf(contracts: ContractDoc[], at: Date = now()): Promise<ContractCompletion[]> {
   const ids = contracts.map((c) => c._id);
   const alerts = ids.length ? await Alert.find({ contractId: trusted({ $in: ids }) }).sort({ createdAt: -1 }).lean<AlertDoc[]>() : [];
   return contracts.map((c) => {
     const mine = alerts.filter((a) => String(a.contractId) === String(c._id));
-    return { contract: c, status: statusOf(c, minDate(at, c.supplyFailure?.at ?? at)), alerts: mine.length, lastAlert: mine[0] ?? null };
+    const status = statusOf(c, minDate(at, c.supplyFailure?.at ?? at));
+    // NOTE: shown to people: while the pro-rata target still rounds to nothing (a contract hours old), nobody is behind yet.
+    const shown = status.proRataTargetQty === 0 ? { ...status, behindPace: false, underCheckpoint: false } : status;
+    return { contract: c, status: shown, alerts: mine.length, lastAlert: mine[0] ?? null };
   });
 }
 
