@@ -141,6 +141,31 @@ function collName(cmd: Doc, field: string): string {
   return v;
 }
 
+/**
+ * countDocuments() sends [$match, ($skip, $limit,) {$group: {_id: <constant>, n: {$sum: 1}}}]:
+ * answer it without materialising the documents for mingo.
+ */
+function countOnly(stages: Doc[], total: number): Doc[] | null {
+  let n = total;
+  for (let i = 0; i < stages.length; i++) {
+    const st = stages[i]!;
+    if ('$skip' in st && isNumeric(st.$skip)) n = Math.max(0, n - toNumber(st.$skip));
+    else if ('$limit' in st && isNumeric(st.$limit)) n = Math.min(n, toNumber(st.$limit));
+    else if ('$group' in st && i === stages.length - 1) {
+      const g = st.$group as Doc;
+      const keys = Object.keys(g);
+      if (keys.length !== 2 || !('_id' in g)) return null;
+      const id = g._id;
+      if (id !== null && (typeof id === 'string' ? id.startsWith('$') : typeof id === 'object')) return null;
+      const field = keys.find((k) => k !== '_id')!;
+      const acc = g[field] as Doc;
+      if (!isPlainObject(acc) || Object.keys(acc).length !== 1 || !isNumeric(acc.$sum) || toNumber(acc.$sum) !== 1) return null;
+      return n === 0 ? [] : [{ _id: id, [field]: n }];
+    } else return null;
+  }
+  return null;
+}
+
 export class Engine {
   readonly store = new Store();
   private cursors = new Map<string, Cursor>();
@@ -837,7 +862,9 @@ export class Engine {
       }
     }
     let out: Doc[];
+    const counted = countOnly(rest, input.length);
     if (rest.length === 0) out = input.map((h) => h.doc);
+    else if (counted) out = counted;
     else {
       const resolver = (name: string): Doc[] => {
         const c = this.store.coll(db, name);

@@ -78,6 +78,8 @@ describe('engine: basic driver operations', () => {
     }
     expect(n).to.equal(3000);
     expect(await coll.countDocuments({ even: true })).to.equal(1500);
+    expect(await coll.countDocuments({ even: true }, { skip: 1000, limit: 600 })).to.equal(500);
+    expect(await coll.countDocuments({ i: -1 })).to.equal(0);
   });
 
   it('runs findOneAndUpdate with upsert, aggregate and distinct', async () => {
