@@ -1,4 +1,6 @@
 /** Orders and delivery tracking: ordering, the state machine, shipments and traceability codes, acceptance, deadlines, KPIs, recall. */
+import { addDemoSeedStep } from '../demo';
+import { seedDemoOrders } from './orders.demo';
 export { Order, Shipment, TraceCode, Acceptance, type OrderDoc, type ShipmentDoc, type SourceKind } from './orders.model';
 export { placeOrders, getOrder, listOrders, confirmOrder, rejectOrder, cancelOrder, listingChoices } from './orders.service';
 export { shipOrder, addTracking, getShipment } from './orders.shipping';
@@ -10,3 +12,5 @@ export { confirmDeadlineJob, deliveryDeadlineJob, notDeliveredJob, jobIds as ord
 export { orderRoutes } from './orders.routes';
 export { orderPages } from './orders.pages';
 export { orderSocket } from './orders.socket';
+
+addDemoSeedStep('orders', seedDemoOrders);
