@@ -42,4 +42,17 @@ describe('orders: the life of an order', () => {
     const dueDays = (Date.parse(invoice.dueAt) - Date.parse(res.body.order.acceptedAt)) / 86_400_000;
     expect(dueDays).to.be.within(29, 31);
   });
+
+  it("shows the distributor whether the hospital's payment is secured before it confirms, and nobody else", async () => {
+    const p = await buildOrderParties();
+    const order = await placeCatalogueOrder(p);
+    const res = await p.distributor.api().get(`/api/v1/orders/${order.id}/payment-security`);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body).to.include({ hospitalOrgId: p.pharmacist.org.id });
+    expect(res.body.secured).to.be.a('boolean');
+    expect((await p.pharmacist.api().get(`/api/v1/orders/${order.id}/payment-security`)).status).to.equal(403);
+    const page = await p.distributor.api().get(`/orders/${order.id}`);
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain('data-payment-security');
+  });
 });

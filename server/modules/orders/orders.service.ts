@@ -6,7 +6,7 @@ import { ConflictError, RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { businessDay } from '../../platform/time';
-import { formatMoney } from '../../platform/view-helpers/formatters';
+import { formatDateTime, formatMoney } from '../../platform/view-helpers/formatters';
 import { recordAudit } from '../audit';
 import { getDrugs, type DrugInfo } from '../catalogue';
 import { assertMayTrade, creditBadges } from '../credit';
@@ -221,7 +221,7 @@ export async function confirmOrder(actor: Actor, id: string, input: ConfirmInput
   if (backorder.length) await placeBackorder(actor, updated, backorder);
 
   await recordAudit(actor, { action: `order.${to === 'confirmed' ? 'confirm' : 'confirm_partially'}`, targetType: 'order', targetId: id, summary: `${order.orderNo} ${to}` });
-  await notifyParty(order.hospitalOrgId, ['pharmacist'], updated, 'order.confirmed', `订单 ${order.orderNo} 已${to === 'confirmed' ? '确认' : '部分确认'}`, `${order.distributorName} 已确认，须于 ${deliverBy.toISOString()} 前送达。`);
+  await notifyParty(order.hospitalOrgId, ['pharmacist'], updated, 'order.confirmed', `订单 ${order.orderNo} 已${to === 'confirmed' ? '确认' : '部分确认'}`, `${order.distributorName} 已确认，须于 ${formatDateTime(deliverBy)} 前送达。`);
   publishOrder(updated, 'status');
   return orderView(updated, actor.role);
 }
