@@ -409,6 +409,7 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
   }
   if (bounds.size === 0) return null;
   let best: Plan | null = null;
+  let ties: Plan[] = [];
   for (const ix of hinted ? [hinted] : indexes) {
     if (ix.spec.hidden) continue;
     if (ix.partial && !partialImplied(ix.spec.partialFilterExpression!, conds, bounds)) continue;
@@ -453,9 +454,35 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
     if (ix.unique && prefixPoints[0]!.length === ix.fields.length && !usesNull) score += 10;
     if (ix.isId) score += 1;
     const scans: Scan[] = prefixPoints.map((prefix) => (range ? { prefix, range } : { prefix }));
-    if (!best || score > best.score) best = { index: ix, scans, score };
+    if (!best || score > best.score) {
+      best = { index: ix, scans, score };
+      ties = [best];
+    } else if (score === best.score) ties.push({ index: ix, scans, score });
+  }
+  if (ties.length > 1) {
+    // equally good on paper: a short trial (count keys in range, capped) picks the most selective
+    let bestKeys = Number.POSITIVE_INFINITY;
+    for (const p of ties) {
+      const n = countKeys(p, TRIAL_KEYS);
+      if (n < bestKeys) {
+        bestKeys = n;
+        best = p;
+      }
+    }
   }
   return best;
+}
+
+const TRIAL_KEYS = 1000;
+
+function countKeys(p: Plan, cap: number): number {
+  let n = 0;
+  for (const s of p.scans) {
+    for (const _ of p.index.scan(s)) {
+      if (++n >= cap) return n;
+    }
+  }
+  return n;
 }
 
 export const IDS = { ID_MIN, ID_MAX };

@@ -80,6 +80,15 @@ describe('engine: indexes', () => {
     expect([or.docs, or.n]).to.deep.equal([2, 2]);
   });
 
+  it('prefers the more selective of two equally usable indexes', async () => {
+    const c = client.db().collection('selective');
+    await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ status: i % 2 ? 'open' : 'closed', owner: `o${i}` })));
+    await c.createIndexes([{ key: { status: 1 } }, { key: { owner: 1 } }]);
+    const ex = await c.find({ status: 'open', owner: 'o7' }).explain('executionStats');
+    expect(ex.executionStats.nReturned).to.equal(1);
+    expect(ex.executionStats.totalDocsExamined).to.equal(1);
+  });
+
   it('returns the same results with and without an index', async () => {
     const viaIndex = await coll.find({ city: 'c7', age: { $lte: 40 } }).sort({ _id: 1 }).toArray();
     const viaScan = await coll.find({ city: 'c7', age: { $lte: 40 } }).hint({ $natural: 1 }).sort({ _id: 1 }).toArray();
