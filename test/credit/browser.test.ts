@@ -23,15 +23,22 @@ describe('credit: in the browser', function () {
     await browser?.close();
   });
 
-  it('a distributor is refused a quote, reads and signs the commitment letter, and then quotes', async () => {
-    const round = await buildOpenRound({ referenceFen: 289_000 });
+  it('a distributor is refused a quote on the live board, reads and signs the commitment letter, and then quotes there', async () => {
+    const round = await buildOpenRound({ referenceFen: 289_000, closesInMs: 10 * 60_000 });
     const d = await buildUser('distributor');
     await buildTradingDistributor(); // a version is in force
-    const refused = await d.api().post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lines[0]!.lineId, priceFen: 250_000 }).expect(422);
-    expect(refused.body.error.code).to.equal('COMMITMENT_NOT_SIGNED');
+    const line = round.lines[0]!.lineId;
+    const form = `[data-quote-form][data-line-id="${line}"]`;
 
     const { page, context, errors } = await pageAs(browser, d);
     try {
+      await page.goto(`/rounds/${round.id}`);
+      await page.waitForSelector('[data-board][data-live="true"]', { state: 'attached' });
+      await page.fill(`${form} [data-price-input]`, '2500');
+      await page.click(`${form} [data-quote-submit]`);
+      await page.waitForSelector(`${form} [data-quote-error]:not([hidden])`);
+      expect(await page.textContent(`${form} [data-quote-error]`)).to.match(/has not signed version \d+ of the commitment letter/);
+
       await page.goto('/credit/commitment');
       expect(await page.getAttribute('[data-gate]', 'data-gate')).to.equal('closed');
       const letter = await page.textContent('[data-letter-text]');
@@ -43,15 +50,17 @@ describe('credit: in the browser', function () {
       expect(await page.getAttribute('[data-gate]', 'data-gate')).to.equal('open');
       const hash = (await page.textContent('[data-signed-hash]'))!.trim();
       expect(hash).to.match(/^[a-f0-9]{64}$/);
-      const pdfHref = await page.getAttribute('[data-signed] a', 'href');
-      expect(pdfHref).to.match(/\/pdf$/);
+      expect(await page.getAttribute('[data-signed] a', 'href')).to.match(/\/pdf$/);
+
+      await page.goto(`/rounds/${round.id}`);
+      await page.waitForSelector('[data-board][data-live="true"]', { state: 'attached' });
+      await page.fill(`${form} [data-price-input]`, '2500');
+      await page.click(`${form} [data-quote-submit]`);
+      await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('¥2,500.00'), `tr[data-line-id="${line}"] [data-cell="own-price"]`);
       expect(errors).to.deep.equal([]);
     } finally {
       await context.close();
     }
-
-    const quoted = await d.api().post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lines[0]!.lineId, priceFen: 250_000 }).expect(201);
-    expect(quoted.body.rank).to.equal(1);
   });
 
   it('a distributor appeals with a file, sees a field error first, and the operator voids the breach from the management page', async () => {

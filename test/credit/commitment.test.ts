@@ -114,6 +114,23 @@ describe('credit: commitment letters and the trading gate', () => {
     }
   });
 
+  it('lets a distributor sign a scheduled version in advance, so trading continues when it takes effect', async () => {
+    const d = await buildTradingDistributor();
+    const next = await publishCommitmentVersion({ effectiveAt: new Date(testClock.now().getTime() + HOUR) });
+    try {
+      const preview = await d.api().get(`/api/v1/credit/commitment?versionId=${next.id}`).expect(200);
+      expect(preview.body.version.state).to.equal('scheduled');
+      await d.api().post('/api/v1/credit/commitment/sign', { versionId: next.id, textSha256: preview.body.textSha256 }).expect(201);
+      testClock.advance(HOUR + 1000);
+      expect(await refusalOf(d.org.id, 'quote')).to.equal(null);
+    } finally {
+      testClock.reset();
+      await withdrawCommitmentVersion(next.id);
+    }
+    const withdrawnSign = await d.api().get(`/api/v1/credit/commitment?versionId=${next.id}`).expect(422);
+    expect(withdrawnSign.body.error.code).to.equal('COMMITMENT_VERSION_WITHDRAWN');
+  });
+
   it('reports the gate to the distributor through the API', async () => {
     const unsigned = await buildUser('distributor');
     await signCommitment(await buildUser('distributor'));
