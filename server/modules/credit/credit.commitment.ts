@@ -25,6 +25,14 @@ const ACTION_LABEL: Record<TradingAction, string> = {
   confirm_order: 'confirm an order',
 };
 
+const ACTION_ZH: Record<TradingAction, string> = {
+  quote: '报价',
+  bid: '投标',
+  revise_quote: '修改报价',
+  be_chosen: '被选为新订单的配送企业',
+  confirm_order: '确认订单',
+};
+
 export const PLATFORM_NAME = '药品集团采购平台';
 export const DEFAULT_COMMITMENT_TITLE = '药品集团采购配送企业违约惩戒承诺书';
 const DEFAULT_COMMITMENT_FILE = fileURLToPath(new URL('../../../templates/commitments/default.zh.hbs', import.meta.url));
@@ -347,14 +355,14 @@ export async function assertMayTrade(distributorOrgId: string, action: TradingAc
   if (!version) {
     throw new RuleViolationError({
       code: 'COMMITMENT_NOT_SIGNED',
-      message: `Cannot ${ACTION_LABEL[action]}: no commitment letter is in force yet, so none can have been signed.`,
+      message: `平台尚未发布施行中的承诺书，暂不能${ACTION_ZH[action]}。Cannot ${ACTION_LABEL[action]}: no commitment letter is in force yet, so none can have been signed.`,
       details: [{ action }],
     });
   }
   if (!signed) {
     throw new RuleViolationError({
       code: 'COMMITMENT_NOT_SIGNED',
-      message: `Cannot ${ACTION_LABEL[action]}: the distributor has not signed version ${version.version} of the commitment letter, in force since ${formatDateTime(version.effectiveAt)} (Asia/Shanghai). Sign it at /credit/commitment.`,
+      message: `未签署第 ${version.version} 版违约惩戒承诺书（${formatDateTime(version.effectiveAt)} 起施行），不能${ACTION_ZH[action]}，请先在「信用 › 承诺书」签署。Cannot ${ACTION_LABEL[action]}: the distributor has not signed version ${version.version} of the commitment letter, in force since ${formatDateTime(version.effectiveAt)} (Asia/Shanghai). Sign it at /credit/commitment.`,
       details: [{ action, version: version.version, versionId: String(version._id), effectiveAt: version.effectiveAt.toISOString() }],
     });
   }
@@ -362,7 +370,7 @@ export async function assertMayTrade(distributorOrgId: string, action: TradingAc
   if (suspension) {
     throw new RuleViolationError({
       code: 'DISTRIBUTOR_SUSPENDED',
-      message: `Cannot ${ACTION_LABEL[action]}: the distributor is suspended until ${formatDateTime(suspension.endsAt)} (Asia/Shanghai), reason ${suspension.reason}.`,
+      message: `因信用惩戒被暂停至 ${formatDateTime(suspension.endsAt)}（北京时间），不能${ACTION_ZH[action]}。Cannot ${ACTION_LABEL[action]}: the distributor is suspended until ${formatDateTime(suspension.endsAt)} (Asia/Shanghai), reason ${suspension.reason}.`,
       details: [{ action, until: suspension.endsAt.toISOString(), reason: suspension.reason, sanctionId: String(suspension._id) }],
     });
   }
