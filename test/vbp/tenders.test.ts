@@ -56,6 +56,9 @@ describe('vbp: tenders, sealed bids and selection', function () {
     expect(created.body.lines[0]).to.include({ drugId: drug.id, pooledQty: 500, hospitals: 2, ceilingFen: 500, bidCount: 0 });
     expect(created.body.rules.spreadMultiple).to.deep.equal({ numerator: 3, denominator: 2 });
     expect(created.body.rules.shortlistByBidderCount).to.have.length(16);
+    const listed = await op.api().get('/api/v1/vbp/tenders?limit=5');
+    expect(listed.status).to.equal(200);
+    expect(listed.body.data.find((t: { id: string }) => t.id === created.body.id).lines[0]).to.include({ hospitals: 2, pooledQty: 500 });
     const job = await testApp().platform.queues.getJob(`vbp-tender-open:${created.body.id}`);
     expect(job?.name).to.equal('vbp.tender.open');
     expect(job?.data).to.deep.equal({ tenderId: created.body.id });

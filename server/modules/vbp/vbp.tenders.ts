@@ -117,7 +117,7 @@ export async function createTender(actor: Actor, input: CreateTenderInput): Prom
 }
 
 export async function listTenders(q: { cursor?: string; limit: number }) {
-  const rows = await Tender.find(beforeCursor('createdAt', q.cursor), { 'lines.demands': 0 }).sort({ createdAt: -1, _id: -1 }).limit(q.limit + 1).lean<TenderDoc[]>();
+  const rows = await Tender.find(beforeCursor('createdAt', q.cursor)).sort({ createdAt: -1, _id: -1 }).limit(q.limit + 1).lean<TenderDoc[]>();
   const page = pageOf(rows, q.limit, (r) => r.createdAt);
   return { rows: page.rows, nextCursor: page.nextCursor };
 }
