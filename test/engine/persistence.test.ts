@@ -51,6 +51,36 @@ suite('engine: persistence', () => {
     await e2.close();
   });
 
+  it('replays catalog changes (rename, index drops, collection and database drops)', async () => {
+    const dir = mk('catalog');
+    const e1 = await startEngine({ dbpath: dir });
+    const c1 = await MongoClient.connect(`${e1.uri}cat`);
+    const db = c1.db();
+    await db.collection('a').insertMany([{ k: 1 }, { k: 2 }]);
+    await db.collection('a').createIndex({ k: 1 }, { unique: true });
+    await db.collection('a').createIndex({ z: 1 });
+    await db.renameCollection('a', 'b');
+    await db.collection('b').dropIndex('z_1');
+    await db.collection('c').insertOne({ gone: true });
+    await db.collection('c').drop();
+    await c1.db('cat2').collection('x').insertOne({});
+    await c1.db('cat2').dropDatabase();
+    await db.collection('b').updateOne({ k: 2 }, { $set: { k: 3 } });
+    await db.collection('b').deleteOne({ k: 1 });
+    await c1.close();
+    await e1.close();
+    const e2 = await startEngine({ dbpath: dir });
+    const c2 = await MongoClient.connect(`${e2.uri}cat`);
+    expect((await c2.db().listCollections().toArray()).map((x) => x.name)).to.deep.equal(['b']);
+    expect((await c2.db().collection('b').indexes()).map((i) => i.name)).to.deep.equal(['_id_', 'k_1']);
+    expect((await c2.db().collection('b').find({}, { projection: { _id: 0 } }).toArray())).to.deep.equal([{ k: 3 }]);
+    const dbs = (await c2.db('admin').admin().listDatabases()).databases.map((d) => d.name);
+    expect(dbs).to.include('cat');
+    expect(dbs).to.not.include('cat2');
+    await c2.close();
+    await e2.close();
+  });
+
   it('ignores a torn journal tail and keeps every complete record', async () => {
     const dir = mk('torn');
     const e1 = await startEngine({ dbpath: dir });
