@@ -57,6 +57,21 @@ describe('credit: appeals', () => {
     expect(again.body.error.code).to.equal('APPEAL_ALREADY_DECIDED');
   });
 
+  it('voiding a 特别严重失信 breach lifts its years-long sanctions but keeps the distributor suspended for the grade D that remains', async () => {
+    const d = await buildTradingDistributor();
+    const op = await creditOperator();
+    await recordManualBreach(d.org.id, { points: 45 });
+    const severe = await recordManualBreach(d.org.id, { severity: 'especially_serious', level: 3, points: 20 });
+    const appeal = await d.api().post(`/api/v1/credit/breaches/${severe.id}/appeal`, { statement: '该事项与我司无关。' }).expect(201);
+    await op.api().post(`/api/v1/credit/appeals/${appeal.body.id}/decision`, { decision: 'void', reason: '经复核，事项不属实。' }).expect(200);
+    const rows = await Sanction.find({ orgId: new Types.ObjectId(d.org.id) }).lean<{ kind: string; reason: string; liftedAt?: Date; endsAt: Date; startsAt: Date }[]>();
+    const active = rows.filter((s) => !s.liftedAt);
+    expect(rows.filter((s) => s.liftedAt).map((s) => `${s.kind}:${s.reason}`).sort()).to.deep.equal(['listing_withdrawal:ESPECIALLY_SERIOUS', 'suspension:ESPECIALLY_SERIOUS']);
+    expect(active.map((s) => `${s.kind}:${s.reason}`).sort()).to.deep.equal(['risk_warning:GRADE_D', 'suspension:GRADE_D']);
+    expect(await mayTrade(d.org.id)).to.equal('DISTRIBUTOR_SUSPENDED');
+    expect((await creditBadges([d.org.id])).get(d.org.id)).to.include({ grade: 'D', score: 55, suspended: true });
+  });
+
   it('upholds a breach: it keeps counting and cannot be appealed again', async () => {
     const d = await buildTradingDistributor();
     const op = await creditOperator();

@@ -46,7 +46,6 @@ function stillSupported(s: Pick<SanctionDoc, 'kind' | 'reason'>, standing: Stand
   if (s.kind === 'listing_withdrawal') return especially;
   if (s.kind === 'risk_warning') return standing.grade === 'C' || standing.grade === 'D' || seriousOrWorse;
   if (s.reason === 'ESPECIALLY_SERIOUS') return especially;
-  if (s.reason === 'SERIOUS') return seriousOrWorse;
   return standing.grade === 'D' || seriousOrWorse;
 }
 
@@ -164,9 +163,22 @@ export async function applyCreditChange(orgId: string, orgName: string, change: 
     const planned = sanctionFor({ grade: standing.grade, worstActiveSeverity: standing.worstSeverity, especiallySeriousLevel: standing.especiallySeriousLevel, at: change.at, rules });
     for (const p of planned) await openOrLengthen(orgId, orgName, p, change);
   } else {
+    const rules = await getCreditRules();
+    const planned = sanctionFor({ grade: standing.grade, worstActiveSeverity: standing.worstSeverity, especiallySeriousLevel: standing.especiallySeriousLevel, at: change.at, rules });
     for (const s of await activeSanctionsOf([orgId], now())) {
-      if (!stillSupported(s, standing)) await lift(s, change);
+      if (!stillSupported(s, standing)) {
+        await lift(s, change);
+        continue;
+      }
+      // A sanction that still holds for a lesser reason says so (its period is not changed).
+      const current = planned.find((p) => p.kind === s.kind);
+      if (current && REASON_RANK[current.reason] < REASON_RANK[s.reason]) await Sanction.updateOne({ _id: s._id }, { $set: { reason: current.reason } });
     }
+    // NOTE: lifting a sanction for a reason that no longer holds (e.g. a voided 特别严重失信) may leave a
+    // lesser reason (grade D) without its sanction: open what the standing still calls for, never
+    // lengthening one that is in force (relief must not extend a sanction).
+    const remaining = new Set((await activeSanctionsOf([orgId], now())).map((s) => s.kind));
+    for (const p of planned) if (!remaining.has(p.kind)) await openOrLengthen(orgId, orgName, p, change);
   }
 
   const sanctions = await activeSanctionsOf([orgId], now());
