@@ -20,7 +20,7 @@ describe('finance: invoices from accepted deliveries', function () {
     const entry = await JournalEntry.findOne({ idempotencyKey: `invoice:${invoiceId}` }).lean();
     expect(entry?.postings.map((p) => [p.accountKey, p.amountFen])).to.deep.equal([
       [`invoice_receivable:${hospital.org.id}`, 195_000],
-      [`distributor_payable:${distributor.id}`, -195_000],
+      [`distributor_payable:${distributor.id}:${hospital.org.id}`, -195_000],
     ]);
     const job = await testApp().platform.queues.getJob(`invoice-settle:${invoiceId}`);
     expect(job?.data).to.deep.equal({ invoiceId });

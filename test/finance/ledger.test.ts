@@ -34,7 +34,7 @@ describe('finance: the ledger', function () {
     let refused = false;
     try {
       await mongoose.connection.transaction((s) =>
-        postEntry({ idempotencyKey: key, kind: 'deposit', memo: 'unbalanced', postings: [{ account: accounts.bankClearing(bank), amountFen: 100 }, { account: accounts.workingCapital(hospital, bank), amountFen: -99 }] }, s),
+        postEntry({ idempotencyKey: key, kind: 'deposit', memo: 'unbalanced', postings: [{ account: accounts.bankClearing(hospital, bank), amountFen: 100 }, { account: accounts.workingCapital(hospital, bank), amountFen: -99 }] }, s),
       );
     } catch (err) {
       refused = /does not balance/.test((err as Error).message);
@@ -47,7 +47,7 @@ describe('finance: the ledger', function () {
     const hospital = String(new Types.ObjectId());
     const bank = String(new Types.ObjectId());
     const entry = (s: mongoose.ClientSession) =>
-      postEntry({ idempotencyKey: `test-once:${hospital}`, kind: 'deposit', memo: 'once', postings: [{ account: accounts.bankClearing(bank), amountFen: 500 }, { account: accounts.workingCapital(hospital, bank), amountFen: -500 }] }, s);
+      postEntry({ idempotencyKey: `test-once:${hospital}`, kind: 'deposit', memo: 'once', postings: [{ account: accounts.bankClearing(hospital, bank), amountFen: 500 }, { account: accounts.workingCapital(hospital, bank), amountFen: -500 }] }, s);
     await mongoose.connection.transaction(entry);
     let again: unknown;
     try {

@@ -43,9 +43,9 @@ async function assertInvariants(parties: Party[], distributor: string): Promise<
   const ids = parties.map((p) => new Types.ObjectId(p.hospital));
   const keys = [
     'supervised',
-    accounts.distributorPayable(distributor).key,
     ...parties.flatMap((p) => [
       accounts.invoiceReceivable(p.hospital).key,
+      accounts.distributorPayable(distributor, p.hospital).key,
       accounts.workingCapital(p.hospital, p.bank).key,
       accounts.advancePrincipal(p.hospital, p.bank).key,
       accounts.interestReceivable(p.hospital, p.bank).key,
@@ -76,9 +76,10 @@ async function assertInvariants(parties: Party[], distributor: string): Promise<
     expect(inv.payments.filter((p) => p.source === 'hospital').length).to.be.at.most(1);
   }
   const unpaidOf = (rows: InvoiceDoc[]) => sumFen(rows.map((i) => i.amountFen - i.paidFen));
-  expect(balanceOf(accounts.distributorPayable(distributor).key), 'owed to the distributor').to.equal(unpaidOf(invoices));
   for (const p of parties) {
-    expect(balanceOf(accounts.invoiceReceivable(p.hospital).key)).to.equal(unpaidOf(invoices.filter((i) => String(i.hospitalOrgId) === p.hospital)));
+    const unpaid = unpaidOf(invoices.filter((i) => String(i.hospitalOrgId) === p.hospital));
+    expect(balanceOf(accounts.invoiceReceivable(p.hospital).key), 'the hospital owes its unpaid invoices').to.equal(unpaid);
+    expect(balanceOf(accounts.distributorPayable(distributor, p.hospital).key), 'the distributor is owed the same').to.equal(unpaid);
     expect(balanceOf(accounts.workingCapital(p.hospital, p.bank).key), 'no overdraft of working capital').to.be.at.least(0);
     const mine = advances.filter((a) => String(a.hospitalOrgId) === p.hospital);
     const principal = balanceOf(accounts.advancePrincipal(p.hospital, p.bank).key);

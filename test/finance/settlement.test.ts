@@ -62,8 +62,9 @@ describe('finance: due-date settlement', function () {
       ['supervised', -100_000],
     ]);
     expect(await balance('supervised')).to.equal(0);
-    expect(await balance(`distributor_payable:${distributor.id}`)).to.equal(0);
-    expect(await balance(`bank_clearing:${bank.org.id}`)).to.equal(-70_000);
+    expect(await balance(`distributor_payable:${distributor.id}:${hospital.org.id}`)).to.equal(0);
+    // The bank paid 100,000 and had received 30,000 for this hospital: 70,000 lent.
+    expect(await balance(`bank_clearing:${hospital.org.id}:${bank.org.id}`)).to.equal(-70_000);
     const notes = await Notification.find({ kind: 'finance.advance_made', orgId: trustedIn([hospital.org.id, bank.org.id]) }).lean();
     expect(notes).to.have.length(2);
   });

@@ -36,7 +36,7 @@ async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospitalOrg
   const wc = accounts.workingCapital(hospitalOrgId, bank);
   let replayed = false;
   let entryId: string;
-  await ensureAccounts([accounts.bankClearing(bank), wc]);
+  await ensureAccounts([accounts.bankClearing(hospitalOrgId, bank), wc]);
   try {
     const entry = await mongoose.connection.transaction((s) =>
       postEntry(
@@ -45,7 +45,7 @@ async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospitalOrg
           kind,
           memo: kind === 'prepayment' ? 'medical-insurance prepayment of working capital' : 'hospital deposit into working capital',
           postings: [
-            { account: accounts.bankClearing(bank), amountFen: input.amountFen },
+            { account: accounts.bankClearing(hospitalOrgId, bank), amountFen: input.amountFen },
             { account: wc, amountFen: -input.amountFen },
           ],
           refs: { hospitalOrgId, bankOrgId: bank, reference: input.reference, actorId: actor.id },

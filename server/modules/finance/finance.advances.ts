@@ -131,7 +131,7 @@ export async function repay(actor: Actor, input: RepayInput, requestKey: string)
   const bank = await currentBankOf(hospital);
   if (!bank) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: 'The hospital owes its bank nothing.' });
   const key = `repay:${hospital}:${requestKey}`;
-  await ensureAccounts([accounts.workingCapital(hospital, bank), accounts.bankClearing(bank), accounts.interestReceivable(hospital, bank), accounts.advancePrincipal(hospital, bank)]);
+  await ensureAccounts([accounts.workingCapital(hospital, bank), accounts.bankClearing(hospital, bank), accounts.interestReceivable(hospital, bank), accounts.advancePrincipal(hospital, bank)]);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const posted = await JournalEntry.findOne({ idempotencyKey: key }, { _id: 1 }).lean();
     const replay = posted ? await Repayment.findOne({ entryId: posted._id }).lean<RepaymentDoc>() : null;
@@ -179,7 +179,7 @@ async function repayInTransaction(actor: Actor, hospital: string, bank: string, 
     }
   }
   const postings: PostingInput[] = [
-    { account: input.source === 'account' ? wc : accounts.bankClearing(bank), amountFen: input.amountFen },
+    { account: input.source === 'account' ? wc : accounts.bankClearing(hospital, bank), amountFen: input.amountFen },
     ...(interest > 0 ? [{ account: accounts.interestReceivable(hospital, bank), amountFen: -interest }] : []),
     ...(principal > 0 ? [{ account: accounts.advancePrincipal(hospital, bank), amountFen: -principal }] : []),
   ];

@@ -79,7 +79,7 @@ export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceIn
           memo: `invoice for order ${data.orderNo}`,
           postings: [
             { account: accounts.invoiceReceivable(data.hospitalOrgId), amountFen: data.amountFen },
-            { account: accounts.distributorPayable(data.distributorOrgId), amountFen: -data.amountFen },
+            { account: accounts.distributorPayable(data.distributorOrgId, data.hospitalOrgId), amountFen: -data.amountFen },
           ],
           refs: { hospitalOrgId: data.hospitalOrgId, distributorOrgId: data.distributorOrgId, invoiceId: String(_id), reference: data.orderNo },
         },
@@ -89,7 +89,7 @@ export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceIn
     }, s);
 
   let result: { invoiceId: string; dueAt: Date };
-  if (!session) await ensureAccounts([accounts.invoiceReceivable(data.hospitalOrgId), accounts.distributorPayable(data.distributorOrgId)]);
+  if (!session) await ensureAccounts([accounts.invoiceReceivable(data.hospitalOrgId), accounts.distributorPayable(data.distributorOrgId, data.hospitalOrgId)]);
   if (session) {
     result = await create(session);
   } else {
@@ -139,16 +139,16 @@ function settlementPostings(hospital: string, bank: string | undefined, distribu
   const postings: PostingInput[] = [];
   if (fromAccountFen > 0) {
     postings.push({ account: accounts.workingCapital(hospital, bank!), amountFen: fromAccountFen });
-    postings.push({ account: accounts.bankClearing(bank!), amountFen: -fromAccountFen });
+    postings.push({ account: accounts.bankClearing(hospital, bank!), amountFen: -fromAccountFen });
   }
   if (advanceFen > 0) {
     postings.push({ account: accounts.advancePrincipal(hospital, bank!), amountFen: advanceFen });
-    postings.push({ account: accounts.bankClearing(bank!), amountFen: -advanceFen });
+    postings.push({ account: accounts.bankClearing(hospital, bank!), amountFen: -advanceFen });
   }
   postings.push(
     { account: accounts.supervised(), amountFen: paid },
     { account: accounts.invoiceReceivable(hospital), amountFen: -paid },
-    { account: accounts.distributorPayable(distributor), amountFen: paid },
+    { account: accounts.distributorPayable(distributor, hospital), amountFen: paid },
     { account: accounts.supervised(), amountFen: -paid },
   );
   return postings;
@@ -160,8 +160,8 @@ async function prepareInvoiceAccounts(invoiceId: string): Promise<void> {
   if (!invoice) return;
   const hospital = String(invoice.hospitalOrgId);
   const bank = await currentBankOf(hospital);
-  const refs: AccountRef[] = [accounts.supervised(), accounts.invoiceReceivable(hospital), accounts.distributorPayable(String(invoice.distributorOrgId))];
-  if (bank) refs.push(accounts.workingCapital(hospital, bank), accounts.advancePrincipal(hospital, bank), accounts.bankClearing(bank));
+  const refs: AccountRef[] = [accounts.supervised(), accounts.invoiceReceivable(hospital), accounts.distributorPayable(String(invoice.distributorOrgId), hospital)];
+  if (bank) refs.push(accounts.workingCapital(hospital, bank), accounts.advancePrincipal(hospital, bank), accounts.bankClearing(hospital, bank));
   await ensureAccounts(refs);
 }
 

@@ -12,14 +12,19 @@
 // banks and the platform's supervised account together:
 //   supervised                       platform  debit   监管账户 cash; every payment passes through it in
 //                                                      the same entry (in, then out), so it ends at 0
-//   bank_clearing:<bank>             bank      debit   the bank's cash in the scheme: + money paid in
-//                                                      (prepayments, deposits, transfers), − paid out
+//   bank_clearing:<hosp>:<bank>      bank      debit   the bank's cash in the scheme for this hospital:
+//                                                      + money paid in (prepayments, deposits,
+//                                                      transfers), − paid out
 //   working_capital:<hosp>:<bank>    hospital  credit  the hospital's 周转金 held by its bank
 //   advance_principal:<hosp>:<bank>  hospital  debit   advance principal the hospital owes the bank
 //   interest_receivable:<hosp>:<bank> hospital debit   accrued interest the hospital owes the bank
 //   interest_income:<bank>           bank      credit  interest the bank has earned
 //   invoice_receivable:<hosp>        hospital  debit   drug invoices the hospital still has to pay
-//   distributor_payable:<dist>       distr.    credit  invoice money still to be paid to the distributor
+//   distributor_payable:<dist>:<hosp> distr.   credit  invoice money the hospital still owes the distributor
+//
+// NOTE: the bank's cash and the distributor's claim are kept per hospital (sub-ledgers) so that
+// settlements of different hospitals never write the same account; a bank's or a distributor's
+// total is the sum of its sub-accounts.
 //
 // Entries (Dr = debit, Cr = credit):
 //   invoice      Dr invoice_receivable, Cr distributor_payable            (accepted delivery)
@@ -62,13 +67,13 @@ export interface AccountRef {
 /** The accounts of the chart, by party. */
 export const accounts = {
   supervised: (): AccountRef => ({ key: 'supervised', type: 'supervised' }),
-  bankClearing: (bank: string): AccountRef => ({ key: `bank_clearing:${bank}`, type: 'bank_clearing', ownerOrgId: bank, bankOrgId: bank }),
+  bankClearing: (hospital: string, bank: string): AccountRef => ({ key: `bank_clearing:${hospital}:${bank}`, type: 'bank_clearing', ownerOrgId: bank, bankOrgId: bank }),
   workingCapital: (hospital: string, bank: string): AccountRef => ({ key: `working_capital:${hospital}:${bank}`, type: 'working_capital', ownerOrgId: hospital, bankOrgId: bank }),
   advancePrincipal: (hospital: string, bank: string): AccountRef => ({ key: `advance_principal:${hospital}:${bank}`, type: 'advance_principal', ownerOrgId: hospital, bankOrgId: bank }),
   interestReceivable: (hospital: string, bank: string): AccountRef => ({ key: `interest_receivable:${hospital}:${bank}`, type: 'interest_receivable', ownerOrgId: hospital, bankOrgId: bank }),
   interestIncome: (bank: string): AccountRef => ({ key: `interest_income:${bank}`, type: 'interest_income', ownerOrgId: bank, bankOrgId: bank }),
   invoiceReceivable: (hospital: string): AccountRef => ({ key: `invoice_receivable:${hospital}`, type: 'invoice_receivable', ownerOrgId: hospital }),
-  distributorPayable: (distributor: string): AccountRef => ({ key: `distributor_payable:${distributor}`, type: 'distributor_payable', ownerOrgId: distributor }),
+  distributorPayable: (distributor: string, hospital: string): AccountRef => ({ key: `distributor_payable:${distributor}:${hospital}`, type: 'distributor_payable', ownerOrgId: distributor }),
 };
 
 /** An account balance as people read it: positive on the account's normal side. */
