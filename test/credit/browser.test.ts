@@ -102,4 +102,30 @@ describe('credit: in the browser', function () {
     const standing = await d.api().get('/api/v1/credit/standing').expect(200);
     expect(standing.body.score).to.equal(100);
   });
+
+  it('the operator records a manual breach with evidence from the management page, with errors shown next to the fields first', async () => {
+    const d = await buildTradingDistributor();
+    const op = await creditOperator();
+    const admin = await pageAs(browser, op);
+    try {
+      await admin.page.goto('/credit');
+      const form = admin.page.locator('#record form');
+      await form.locator('button[type=submit]').click();
+      await form.locator('[data-error-for="orgId"]').waitFor({ state: 'visible' });
+      expect(await form.locator('[data-error-for="description"]').textContent()).to.equal('请填写此项');
+      await form.locator('select[name=orgId]').selectOption(d.org.id);
+      await form.locator('select[name=code]').selectOption('MANUAL');
+      await form.locator('textarea[name=description]').fill('浏览器录入：医院投诉多次延误配送，经核实。');
+      await form.locator('input[name=points]').fill('12');
+      await form.locator('input[type=file]').setInputFiles({ name: '投诉核查记录.txt', mimeType: 'text/plain', buffer: Buffer.from('核查记录：三次延误。', 'utf8') });
+      await Promise.all([admin.page.waitForEvent('load'), form.locator('button[type=submit]').click()]);
+      expect(await admin.page.locator('#sanctions tr[data-breach-id]', { hasText: '浏览器录入' }).count()).to.equal(1);
+      expect(admin.errors).to.deep.equal([]);
+    } finally {
+      await admin.context.close();
+    }
+    const breaches = await d.api().get('/api/v1/credit/breaches').expect(200);
+    expect(breaches.body.data[0]).to.include({ points: 12, code: 'MANUAL' });
+    expect(breaches.body.data[0].evidence[0].name).to.equal('投诉核查记录.txt');
+  });
 });
