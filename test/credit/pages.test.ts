@@ -63,6 +63,11 @@ describe('credit: pages', () => {
     expect(res.text).to.contain('LATE_DELIVERY');
     expect(res.text).to.contain('发布新版本');
     expect(takeMissingKeys()).to.deep.equal([]);
+    const en = await op.api().get('/credit?lang=en').expect(200);
+    expect(en.text).to.contain('Credit management');
+    expect((await d.api().get('/credit/mine?lang=en').expect(200)).text).to.contain('My credit');
+    expect((await d.api().get('/credit/commitment?lang=en').expect(200)).text).to.contain('Credit commitment letter');
+    expect(takeMissingKeys()).to.deep.equal([]);
     await d.api().get('/credit').expect(403);
   });
 });
