@@ -102,6 +102,35 @@ describe('vbp pages', function () {
     expect(noLines.status).to.equal(400);
   });
 
+  it('lets the operator change the VBP defaults in plain units on a page, with errors next to the field', async () => {
+    const op = await vbpOperator();
+    const before = (await op.api().get('/api/v1/vbp/settings')).body;
+    const html = await page(op, '/vbp/settings');
+    expect(html).to.contain('带量采购参数').and.contain('value="80"').and.contain('value="1.8"').and.contain('value="0.10"');
+    await page(await buildUser('pharmacist'), '/vbp/settings', 403);
+    const form = {
+      minSharePercent: '85', remindHours: '24', followWindowHours: '72', spreadMultiple: '1.8', anchorSharePercent: '50',
+      floorOralSolid: '0.10', floorSmallVolume: '1', floorLargeVolume: '2', paceDays: '30', checkpointDays: '90', checkpointSharePercent: '80',
+      visibility: 'sealed', backupPrice: 'own_bid',
+    };
+    const bad = await op.api().post('/vbp/settings').type('form').send({ ...form, spreadMultiple: 'abc', checkpointSharePercent: '120' });
+    expect(bad.status).to.equal(400);
+    expect(bad.text).to.contain('set-spreadMultiple-error').and.contain('set-checkpointSharePercent-error');
+    expect((await op.api().get('/api/v1/vbp/settings')).body).to.deep.equal(before);
+    try {
+      const ok = await op.api().post('/vbp/settings').type('form').send({ ...form, spreadMultiple: '1.75', floorLargeVolume: '' });
+      expect(ok.status).to.equal(303);
+      const after = (await op.api().get('/api/v1/vbp/settings')).body;
+      expect(after.declaration.minShareOfLastYearBp).to.equal(8500);
+      expect(after.tender.selection.spreadMultiple).to.deep.equal({ numerator: 7, denominator: 4 });
+      expect(after.tender.selection.anchorMeanShare).to.deep.equal({ numerator: 1, denominator: 2 });
+      expect(after.tender.selection.lowPriceFloorFen).to.include({ oral_solid: 10, small_volume_injection: 100, large_volume_injection: null });
+      expect(after.completion).to.include({ paceCheckIntervalSec: 30 * 86_400, checkpointShareBp: 8000 });
+    } finally {
+      await op.api().patch('/api/v1/vbp/settings', { declaration: before.declaration, tender: before.tender, completion: before.completion });
+    }
+  });
+
   it('a hospital declares its demand in the browser and later sees its contract progress', async () => {
     const browser = await launchBrowser();
     try {

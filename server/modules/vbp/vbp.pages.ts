@@ -20,6 +20,7 @@ import { Contract, DeclarationEntry, type ContractDoc } from './vbp.model';
 import { contractPdf } from './vbp.pdf';
 import { CreateDeclarationBody, CreateTenderBody, EntryInput } from './vbp.schemas';
 import { getVbpSettings } from './vbp.settings';
+import { vbpSettingsPages } from './vbp.settings-page';
 import { createTender, listTenders, loadTender, placeBid, tenderView, type TenderView } from './vbp.tenders';
 import { completionOf } from './vbp.completion';
 import { oid } from './vbp.common';
@@ -297,6 +298,7 @@ function validId(id: unknown): string {
 }
 
 export function vbpPages(router: Router): void {
+  vbpSettingsPages(router);
   router.get('/vbp', async (req, res) => {
     assertRole(req.actor, ['operator', 'pharmacist', 'hospital_finance', 'distributor']);
     const lang = langOf(res);
