@@ -15,10 +15,15 @@ export interface JobSpec<S extends z.ZodType = z.ZodType> {
 
 const knownSpecs = new Map<string, JobSpec>();
 
-/** Declares a job; names are unique across the app. */
+/** A job spec that is not registered with the app (tests use it to exercise the registry). */
+export function jobSpec<S extends z.ZodType>(name: string, schema: S, options: { attempts?: number } = {}): JobSpec<S> {
+  return { name, schema, attempts: options.attempts ?? 5 };
+}
+
+/** Declares one of the app's jobs; names are unique across the app. */
 export function defineJob<S extends z.ZodType>(name: string, schema: S, options: { attempts?: number } = {}): JobSpec<S> {
   if (knownSpecs.has(name)) throw new Error(`job "${name}" is declared twice`);
-  const spec: JobSpec<S> = { name, schema, attempts: options.attempts ?? 5 };
+  const spec = jobSpec(name, schema, options);
   knownSpecs.set(name, spec);
   return spec;
 }
@@ -34,14 +39,14 @@ export function handle<S extends z.ZodType>(spec: JobSpec<S>, run: (payload: z.o
 }
 
 /** Checks the registry at start-up: every declared job has exactly one handler, and no handler lacks a spec. */
-export function checkJobRegistry(handlers: JobHandler[]): Map<string, JobHandler> {
+export function checkJobRegistry(handlers: JobHandler[], specs: ReadonlyMap<string, JobSpec> = knownSpecs): Map<string, JobHandler> {
   const byName = new Map<string, JobHandler>();
   for (const h of handlers) {
     if (byName.has(h.spec.name)) throw new Error(`job "${h.spec.name}" has two handlers`);
-    if (knownSpecs.get(h.spec.name) !== h.spec) throw new Error(`job "${h.spec.name}" has a handler but no spec`);
+    if (specs.get(h.spec.name) !== h.spec) throw new Error(`job "${h.spec.name}" has a handler but no spec`);
     byName.set(h.spec.name, h);
   }
-  const missing = [...knownSpecs.keys()].filter((n) => !byName.has(n));
+  const missing = [...specs.keys()].filter((n) => !byName.has(n));
   if (missing.length) throw new Error(`jobs without a handler: ${missing.join(', ')}`);
   return byName;
 }

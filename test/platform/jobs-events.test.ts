@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import { DomainEvent, recordDomainEvent, subscribe } from '../../server/platform/events';
-import { checkJobRegistry, defineJob, handle } from '../../server/platform/queues';
+import { checkJobRegistry, handle, jobSpec } from '../../server/platform/queues';
 import { jobHandlers } from '../../jobs';
 import { trusted } from '../../server/platform/mongo';
 import { testApp } from '../support/global';
@@ -18,13 +18,20 @@ async function until(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
 describe('jobs and domain events', () => {
   it('the job registry has exactly one handler per declared job', () => {
     expect(() => checkJobRegistry(jobHandlers)).not.to.throw();
-    const spec = defineJob(`test.dup.${Date.now()}`, z.object({}));
-    expect(() => checkJobRegistry([...jobHandlers, handle(spec, async () => undefined), handle(spec, async () => undefined)])).to.throw(/two handlers/);
-    expect(() => checkJobRegistry(jobHandlers)).to.throw(/without a handler/);
+    const a = jobSpec('test.a', z.object({}));
+    const b = jobSpec('test.b', z.object({}));
+    const specs = new Map([
+      [a.name, a],
+      [b.name, b],
+    ]);
+    expect(() => checkJobRegistry([handle(a, async () => undefined), handle(a, async () => undefined), handle(b, async () => undefined)], specs)).to.throw(/two handlers/);
+    expect(() => checkJobRegistry([handle(a, async () => undefined)], specs)).to.throw(/without a handler: test\.b/);
+    const stray = jobSpec('test.stray', z.object({}));
+    expect(() => checkJobRegistry([handle(a, async () => undefined), handle(b, async () => undefined), handle(stray, async () => undefined)], specs)).to.throw(/no spec/);
   });
 
   it('refuses to enqueue a payload that fails its schema', async () => {
-    const spec = defineJob(`test.schema.${Date.now()}`, z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }).strict());
+    const spec = jobSpec('test.schema', z.object({ id: z.string().regex(/^[a-f0-9]{24}$/) }).strict());
     let err: unknown;
     try {
       await testApp().platform.queues.enqueue(spec, { id: 'nope' } as never);
