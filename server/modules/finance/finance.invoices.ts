@@ -17,8 +17,8 @@ import { getSettings } from '../settings';
 import { hospitalsOfBank, requireOrg } from './finance.access';
 import { advanceDueAt, lineAvailableFen, settlementPlan, type SettlementPlan } from './finance.interest';
 import { ensureDailyRun, settleInvoiceJob } from './finance.jobs';
-import { accounts, ensureAccounts, financeFaults, inTransaction, isDuplicateEntry, postEntry, readAccounts, shownBalance, type AccountRef, type PostingInput } from './finance.ledger';
-import { currentBankOf, usableLine } from './finance.lines';
+import { accounts, ensureAccounts, financeFaults, inTransaction, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
+import { bankingOf, currentBankOf } from './finance.lines';
 import { Advance, Invoice, type InvoiceDoc } from './finance.model';
 import { InvoiceFromAcceptance, type InvoiceFromAcceptanceInput } from './finance.schemas';
 
@@ -154,16 +154,8 @@ function settlementPostings(hospital: string, bank: string | undefined, distribu
   return postings;
 }
 
-/** Creates, before a transaction opens, every account paying this invoice may touch. */
-async function prepareInvoiceAccounts(invoiceId: string): Promise<void> {
-  const invoice = Types.ObjectId.isValid(invoiceId) ? await Invoice.findById(invoiceId, { hospitalOrgId: 1, distributorOrgId: 1 }).lean<Pick<InvoiceDoc, 'hospitalOrgId' | 'distributorOrgId'>>() : null;
-  if (!invoice) return;
-  const hospital = String(invoice.hospitalOrgId);
-  const bank = await currentBankOf(hospital);
-  const refs: AccountRef[] = [accounts.supervised(), accounts.invoiceReceivable(hospital), accounts.distributorPayable(String(invoice.distributorOrgId), hospital)];
-  if (bank) refs.push(accounts.workingCapital(hospital, bank), accounts.advancePrincipal(hospital, bank), accounts.bankClearing(hospital, bank));
-  await ensureAccounts(refs);
-}
+/** The invoice moved on between reading and writing it (a concurrent payment or settlement). */
+class InvoiceChanged extends Error {}
 
 const INSUFFICIENT = { code: 'INSUFFICIENT_FUNDS', message: 'The working-capital account does not hold enough money.' };
 
@@ -204,16 +196,17 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Invoi
         },
         { session: s },
       );
-      if (res.matchedCount !== 1) throw new ConflictError({ code: 'INVOICE_CHANGED', message: 'The invoice changed meanwhile; try again.' });
+      if (res.matchedCount !== 1) throw new InvoiceChanged();
       return { invoice, remaining, at };
     });
-  let done: Awaited<ReturnType<typeof attempt>>;
-  await prepareInvoiceAccounts(invoiceId);
-  try {
-    done = await attempt();
-  } catch (err) {
-    if (!isDuplicateEntry(err)) throw err;
-    throw new ConflictError({ code: 'INVOICE_ALREADY_PAID', message: 'The invoice is already paid.' });
+  let done: Awaited<ReturnType<typeof attempt>> | undefined;
+  for (let tries = 0; !done; tries += 1) {
+    try {
+      done = await attempt();
+    } catch (err) {
+      // A concurrent payment (or a first settlement creating the same account) committed first: look again.
+      if (!(isDuplicateEntry(err) || err instanceof InvoiceChanged) || tries >= 3) throw err;
+    }
   }
   const paid = await Invoice.findById(done.invoice._id).lean<InvoiceDoc>();
   await recordAudit(actor, { action: 'finance.invoice.pay', targetType: 'invoice', targetId: invoiceId, summary: `${done.invoice.invoiceNo}: ${formatFen(done.remaining)}` });
@@ -242,8 +235,6 @@ export type SettleOutcome =
   | { state: 'already' }
   | { state: 'settled'; plan: SettlementPlan };
 
-class InvoiceChanged extends Error {}
-
 async function settleInTransaction(invoiceId: string, s: ClientSession): Promise<SettleOutcome> {
   const invoice = await Invoice.findById(invoiceId).session(s).lean<InvoiceDoc>();
   if (!invoice) return { state: 'missing' };
@@ -254,14 +245,12 @@ async function settleInTransaction(invoiceId: string, s: ClientSession): Promise
   const hospital = String(invoice.hospitalOrgId);
   const distributor = String(invoice.distributorOrgId);
   const remaining = unpaidFen(invoice);
-  const bank = await currentBankOf(hospital, s);
+  const { bankOrgId: bank, line } = await bankingOf(hospital, at, s);
   let balance = 0;
   let available = 0;
-  let line = null;
   if (bank) {
     const held = await readAccounts([accounts.workingCapital(hospital, bank), accounts.advancePrincipal(hospital, bank)], s);
     balance = shownBalance(held.get(accounts.workingCapital(hospital, bank).key));
-    line = await usableLine(hospital, bank, at, s);
     if (line) available = lineAvailableFen(line.limitFen!, Math.max(0, shownBalance(held.get(accounts.advancePrincipal(hospital, bank).key))));
   }
   const plan = settlementPlan({ invoiceAmountFen: remaining, accountBalanceFen: balance, lineAvailableFen: available });
@@ -343,7 +332,6 @@ async function settleInTransaction(invoiceId: string, s: ClientSession): Promise
  */
 export async function settleInvoice(invoiceId: string): Promise<SettleOutcome> {
   let outcome: SettleOutcome = { state: 'already' };
-  await prepareInvoiceAccounts(invoiceId);
   for (let attempt = 0; ; attempt += 1) {
     try {
       outcome = await mongoose.connection.transaction((s) => settleInTransaction(invoiceId, s));
@@ -367,7 +355,8 @@ export async function completeSettlementEffects(invoiceId: string): Promise<void
   const hospital = String(invoice.hospitalOrgId);
   const distributor = String(invoice.distributorOrgId);
   const bank = s.bankOrgId ? String(s.bankOrgId) : undefined;
-  const [hospitalOrg, distributorOrg] = await Promise.all([getOrganisation(hospital), getOrganisation(distributor)]);
+  const quiet = s.unpaidFen === 0 && s.advanceFen === 0;
+  const [hospitalOrg, distributorOrg] = quiet ? [null, null] : await Promise.all([getOrganisation(hospital), getOrganisation(distributor)]);
   const vars = { invoiceNo: invoice.invoiceNo, hospital: hospitalOrg?.name ?? '', distributor: distributorOrg?.name ?? '', unpaid: formatFen(s.unpaidFen), advance: formatFen(s.advanceFen), amount: formatFen(invoice.amountFen) };
   const notice = (key: string) => ({ title: t('zh', `finance.notify.${key}.title`, vars), body: t('zh', `finance.notify.${key}.body`, vars) });
 

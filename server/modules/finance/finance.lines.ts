@@ -33,6 +33,20 @@ export async function currentBankOf(hospitalOrgId: string, session?: ClientSessi
   return line ? String(line.bankOrgId) : undefined;
 }
 
+/**
+ * In one read: the hospital's bank and its usable line. NOTE: a hospital has at most one open
+ * application at a time, so a usable line is always its most recent one.
+ */
+export async function bankingOf(hospitalOrgId: string, at: Date, session?: ClientSession): Promise<{ bankOrgId?: string; line: GuaranteeLineDoc | null }> {
+  const latest = await GuaranteeLine.findOne({ hospitalOrgId: new Types.ObjectId(hospitalOrgId) })
+    .sort({ appliedAt: -1, _id: -1 })
+    .session(session ?? null)
+    .lean<GuaranteeLineDoc>();
+  if (!latest) return { line: null };
+  const usable = latest.status === 'active' && latest.expiresAt !== undefined && latest.expiresAt.getTime() > at.getTime();
+  return { bankOrgId: String(latest.bankOrgId), line: usable ? latest : null };
+}
+
 /** The approved, unexpired, unsuspended line of a hospital at a bank, if any. */
 export async function usableLine(hospitalOrgId: string, bankOrgId: string, at: Date, session?: ClientSession): Promise<GuaranteeLineDoc | null> {
   return GuaranteeLine.findOne({
