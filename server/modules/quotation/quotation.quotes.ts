@@ -43,14 +43,29 @@ function aliasSecret(): string {
   return createHash('sha256').update(`quotation-alias:${platform().config.jwtSecret}`).digest('hex');
 }
 
-/** The distributor's alias in the round, created on its first quote (retrying on the rare collision). */
-async function ensureParticipant(round: RoundRecord, orgId: Types.ObjectId, orgName: string, session: ClientSession): Promise<string> {
+// NOTE: an alias never changes once committed, so each process remembers the committed ones it reads.
+const knownAliases = new Map<string, string>();
+
+/**
+ * The distributor's alias in the round, created on its first quote (retrying on the rare collision).
+ * `batch` holds the aliases created by the current transaction (not yet committed, never cached).
+ */
+async function ensureParticipant(round: RoundRecord, orgId: Types.ObjectId, orgName: string, session: ClientSession, batch: Map<string, string>): Promise<string> {
+  const cacheKey = `${String(round._id)}:${String(orgId)}`;
+  const known = knownAliases.get(cacheKey) ?? batch.get(String(orgId));
+  if (known) return known;
   const existing = await Participant.findOne({ roundId: round._id, distributorOrgId: orgId }, { alias: 1 }, { session }).lean<{ alias: string }>();
-  if (existing) return existing.alias;
+  if (existing) {
+    if (knownAliases.size > 50_000) knownAliases.clear();
+    knownAliases.set(cacheKey, existing.alias);
+    return existing.alias;
+  }
+  const taken = new Set(batch.values());
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const alias = anonymousAliasCode(String(round._id), String(orgId), aliasSecret(), attempt);
-    if (await Participant.exists({ roundId: round._id, alias }).session(session)) continue;
+    if (taken.has(alias) || (await Participant.exists({ roundId: round._id, alias }).session(session))) continue;
     await Participant.create([{ roundId: round._id, distributorOrgId: orgId, distributorName: orgName, alias, joinedAt: now() }], { session });
+    batch.set(String(orgId), alias);
     return alias;
   }
   throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: 'Could not assign an anonymous alias; try again.' });
@@ -67,6 +82,25 @@ export function windowRefusal(round: RoundRecord, at: Date): { code: WindowRefus
   }
   if (at.getTime() < round.opensAt.getTime()) return { code: 'ROUND_NOT_OPEN', message: `Quoting opens at ${round.opensAt.toISOString()}.` };
   return null;
+}
+
+// NOTE: a scheduled round's lines never change, so each process remembers them for the cheap checks
+// made before the transaction (which reads the round itself anyway).
+const roundLineIds = new Map<string, Set<string>>();
+
+/** Refuses an unknown or invisible round (404) or line (404) before any other work. */
+async function roundLines(actor: Actor, roundId: string, lineId: string): Promise<void> {
+  let lines = roundLineIds.get(roundId);
+  if (!lines) {
+    const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId, { status: 1, lines: 1 }).lean<RoundRecord>() : null;
+    if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    lines = new Set(round.lines.map((l) => String(l._id)));
+    if (round.status !== 'draft') {
+      if (roundLineIds.size > 1000) roundLineIds.clear();
+      roundLineIds.set(roundId, lines);
+    }
+  }
+  if (!lines.has(lineId)) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' });
 }
 
 function findLine(round: RoundRecord, lineId: string): RoundLineRecord {
@@ -135,23 +169,29 @@ function resultOf(round: RoundRecord, quote: QuoteRecord, ranked: RankedQuote[],
 
 /**
  * A distributor quotes (or revises its quote) on a round line. Checks, in order: role, rate limit,
- * the clientKey replay, the credit gate, then in one transaction on the round: the open window,
- * price ≤ reference, own previous minus the minimum decrement; stamps the server receipt time and the
- * next sequence number; extends the close when anti-sniping applies. Then pushes the change.
+ * round and line, the credit gate, then in one transaction on the round: a clientKey already used
+ * (answered with the first result), the open window, price ≤ reference, own previous minus the
+ * minimum decrement; stamps the server receipt time and the next sequence number; extends the close
+ * when anti-sniping applies. Then pushes the change.
  */
 export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'http' | 'socket'): Promise<QuoteResult> {
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors quote.' });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
-  const replay = await replayByClientKey(actor, input);
-  if (replay) return replay;
   try {
-    const round0 = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, { status: 1, lines: 1 }).lean<RoundRecord>() : null;
-    if (!round0 || !canView(actor, round0)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
-    findLine(round0, input.lineId);
-    const hasPrevious = await Quote.exists({ roundId: round0._id, lineId: new Types.ObjectId(input.lineId), distributorOrgId: new Types.ObjectId(actor.orgId), status: trusted({ $in: ['active', 'withdrawn'] }) });
-    await assertMayTrade(actor.orgId, hasPrevious ? 'revise_quote' : 'quote');
-    const outcome = await withRoundLock(input.roundId, () => quoteTransaction(actor, actor.orgName, input, channel));
-    if ('replay' in outcome) return (await replayByClientKey(actor, input))!;
+    await roundLines(actor, input.roundId, input.lineId);
+    try {
+      await assertMayTrade(actor.orgId, 'quote');
+    } catch (gate) {
+      // NOTE: the gate is asked as for a first quote (the common case); a refusal of a revision is worded as such.
+      const orgId = new Types.ObjectId(actor.orgId);
+      if (await Quote.exists({ roundId: new Types.ObjectId(input.roundId), lineId: new Types.ObjectId(input.lineId), distributorOrgId: orgId, status: trusted({ $in: ['active', 'withdrawn'] }) })) {
+        await assertMayTrade(actor.orgId, 'revise_quote');
+      }
+      throw gate;
+    }
+    const outcome = await enqueueQuote({ actor, input, channel, receivedAt: now() });
+    if (outcome.kind === 'replay') return (await replayByClientKey(actor, input))!;
+    if (outcome.kind === 'refused') throw outcome.error;
     if (outcome.extendedTo) {
       await platform().queues.reschedule(closeRoundJob, { roundId: input.roundId }, jobIds.close(input.roundId), outcome.extendedTo);
       publishTiming(outcome.round, 'round:extended');
@@ -177,65 +217,159 @@ interface QuoteOutcome {
   extendedTo?: Date;
 }
 
-async function quoteTransaction(actor: Actor, orgName: string, input: QuoteInput, channel: 'http' | 'socket'): Promise<QuoteOutcome | { replay: true }> {
-  const orgId = new Types.ObjectId(actor.orgId);
-  return mongoose.connection.transaction(async (session): Promise<QuoteOutcome | { replay: true }> => {
-    // NOTE: a retried emit that raced the first one finds it here, under the round lock.
-    if (input.clientKey && (await Quote.exists({ roundId: new Types.ObjectId(input.roundId), distributorOrgId: orgId, clientKey: input.clientKey }).session(session))) return { replay: true };
-    const receivedAt = now();
-    const round = await Round.findById(input.roundId, null, { session }).lean<RoundRecord>();
+type ItemOutcome = ({ kind: 'accepted' } & QuoteOutcome) | { kind: 'replay' } | { kind: 'refused'; error: AppError };
+
+interface PendingQuote {
+  actor: Actor;
+  input: QuoteInput;
+  channel: 'http' | 'socket';
+  /** Stamped when the quote joins its round's queue, after the checks that need no lock. */
+  receivedAt: Date;
+  resolve: (outcome: ItemOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_BATCH = 100;
+const waiting = new Map<string, PendingQuote[]>();
+const draining = new Set<string>();
+
+/**
+ * Queues a quote for its round. Quotes of one round are applied in arrival order, a batch at a time:
+ * each batch is ONE transaction on the round (one read of the round and the lines concerned, the
+ * quotes applied one after another in memory under every rule, then one write of each kind), so a
+ * busy round costs one transaction per batch instead of one per quote. A refused quote does not
+ * fail its batch.
+ */
+function enqueueQuote(item: Omit<PendingQuote, 'resolve' | 'reject'>): Promise<ItemOutcome> {
+  return new Promise((resolve, reject) => {
+    const roundId = item.input.roundId;
+    const queue = waiting.get(roundId) ?? [];
+    queue.push({ ...item, resolve, reject });
+    waiting.set(roundId, queue);
+    if (!draining.has(roundId)) void drain(roundId);
+  });
+}
+
+async function drain(roundId: string): Promise<void> {
+  draining.add(roundId);
+  try {
+    for (;;) {
+      const queue = waiting.get(roundId);
+      if (!queue || queue.length === 0) break;
+      const batch = queue.splice(0, MAX_BATCH);
+      try {
+        const outcomes = await withRoundLock(roundId, () => quoteBatchTransaction(roundId, batch));
+        batch.forEach((item, i) => item.resolve(outcomes[i]!));
+      } catch (err) {
+        for (const item of batch) item.reject(err);
+      }
+    }
+  } finally {
+    draining.delete(roundId);
+    if (waiting.get(roundId)?.length === 0) waiting.delete(roundId);
+  }
+}
+
+async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
+  return mongoose.connection.transaction(async (session): Promise<ItemOutcome[]> => {
+    const round = await Round.findById(roundId, null, { session }).lean<RoundRecord>();
     if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
-    const closed = windowRefusal(round, receivedAt);
-    if (closed) throw new RuleViolationError(closed);
-    const line = findLine(round, input.lineId);
-    const lineQuotes = await Quote.find({ roundId: round._id, lineId: line._id, status: 'active' }, null, { session }).lean<QuoteRecord[]>();
-    const previous = await Quote.findOne({ roundId: round._id, lineId: line._id, distributorOrgId: orgId, status: trusted({ $in: ['active', 'withdrawn'] }) }, null, { session })
-      .sort({ seq: -1 })
-      .lean<QuoteRecord>();
-    const verdict = checkQuote({ priceFen: input.priceFen, referenceFen: line.referenceFen, previousPriceFen: previous?.priceFen ?? null, minDecrementFen: line.minDecrementFen });
-    if (!verdict.ok) throw refusalToError(verdict);
-
-    const alias = await ensureParticipant(round, orgId, orgName, session);
-    const seq = round.seq + 1;
-    if (previous?.status === 'active') await Quote.updateOne({ _id: previous._id }, { $set: { status: 'superseded' } }, { session });
-    const quoteId = new Types.ObjectId();
-    const quote: QuoteRecord = {
-      _id: quoteId,
-      roundId: round._id,
-      lineId: line._id,
-      distributorOrgId: orgId,
-      distributorName: orgName,
-      alias,
-      userId: new Types.ObjectId(actor.id),
-      priceFen: input.priceFen,
-      receivedAt,
-      seq,
-      status: 'active',
-      channel,
-      ...(input.clientKey ? { clientKey: input.clientKey } : {}),
-      ...(previous ? { previousQuoteId: previous._id, previousPriceFen: previous.priceFen } : {}),
-    };
-    await Quote.create([quote], { session });
-
-    const before = rank(lineQuotes);
-    const after = rank([...lineQuotes.filter((q) => String(q._id) !== String(previous?._id)), quote]);
-    const bestChanged = before[0]?.priceFen !== after[0]?.priceFen;
-    const decision = antiSnipingDecision({
-      receivedAt,
-      closesAt: round.closesAt,
-      bestChanged,
-      windowSec: round.antiSniping.windowSec,
-      extendSec: round.antiSniping.extendSec,
-      extensionsSoFar: round.extensions,
-      maxExtensions: round.antiSniping.maxExtensions,
-    });
-    const set: Record<string, unknown> = { seq };
-    if (decision.extend) Object.assign(set, { closesAt: decision.newClosesAt, extensions: decision.extensionNumber });
-    const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: set }, { session });
-    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
-
-    const events: Partial<QuoteEventRecord>[] = [
+    const lineIds = [...new Set(batch.map((b) => b.input.lineId))].map((id) => new Types.ObjectId(id));
+    const orgIds = [...new Set(batch.map((b) => b.actor.orgId))].map((id) => new Types.ObjectId(id));
+    const keys = batch.flatMap((b) => (b.input.clientKey ? [b.input.clientKey] : []));
+    // One read for the lines' rankings, each quoting distributor's latest own quotes (even withdrawn)
+    // and earlier quotes with the same clientKeys (retried emits that raced the first one).
+    const related = await Quote.find(
       {
+        roundId: round._id,
+        $or: [
+          { lineId: trusted({ $in: lineIds }), status: 'active' },
+          { lineId: trusted({ $in: lineIds }), distributorOrgId: trusted({ $in: orgIds }), status: 'withdrawn' },
+          ...(keys.length ? [{ distributorOrgId: trusted({ $in: orgIds }), clientKey: trusted({ $in: keys }) }] : []),
+        ],
+      },
+      null,
+      { session },
+    ).lean<QuoteRecord[]>();
+    const usedKeys = new Set(related.filter((q) => q.clientKey).map((q) => `${String(q.distributorOrgId)}:${q.clientKey}`));
+    const active = new Map<string, QuoteRecord[]>();
+    const latestOwn = new Map<string, QuoteRecord>();
+    for (const q of related) {
+      if (!lineIds.some((id) => id.equals(q.lineId))) continue;
+      if (q.status === 'active') active.set(String(q.lineId), [...(active.get(String(q.lineId)) ?? []), q]);
+      const own = `${String(q.lineId)}:${String(q.distributorOrgId)}`;
+      if (q.status !== 'superseded' && (latestOwn.get(own)?.seq ?? -1) < q.seq) latestOwn.set(own, q);
+    }
+
+    let seq = round.seq;
+    let closesAt = round.closesAt;
+    let extensions = round.extensions;
+    const newAliases = new Map<string, string>();
+    const superseded: Types.ObjectId[] = [];
+    const inserts: QuoteRecord[] = [];
+    const events: Partial<QuoteEventRecord>[] = [];
+    const outcomes: ItemOutcome[] = [];
+    for (const { actor, input, channel, receivedAt } of batch) {
+      const orgId = new Types.ObjectId(actor.orgId);
+      if (input.clientKey && usedKeys.has(`${actor.orgId}:${input.clientKey}`)) {
+        outcomes.push({ kind: 'replay' });
+        continue;
+      }
+      const current = { ...round, seq, closesAt, extensions };
+      const closed = windowRefusal(current, receivedAt);
+      if (closed) {
+        outcomes.push({ kind: 'refused', error: new RuleViolationError(closed) });
+        continue;
+      }
+      const line = findLine(round, input.lineId);
+      const lineKey = String(line._id);
+      const lineQuotes = active.get(lineKey) ?? [];
+      const previous = latestOwn.get(`${lineKey}:${actor.orgId}`);
+      const verdict = checkQuote({ priceFen: input.priceFen, referenceFen: line.referenceFen, previousPriceFen: previous?.priceFen ?? null, minDecrementFen: line.minDecrementFen });
+      if (!verdict.ok) {
+        outcomes.push({ kind: 'refused', error: refusalToError(verdict) });
+        continue;
+      }
+      const alias = await ensureParticipant(round, orgId, actor.orgName, session, newAliases);
+      seq += 1;
+      const quote: QuoteRecord = {
+        _id: new Types.ObjectId(),
+        roundId: round._id,
+        lineId: line._id,
+        distributorOrgId: orgId,
+        distributorName: actor.orgName,
+        alias,
+        userId: new Types.ObjectId(actor.id),
+        priceFen: input.priceFen,
+        receivedAt,
+        seq,
+        status: 'active',
+        channel,
+        ...(input.clientKey ? { clientKey: input.clientKey } : {}),
+        ...(previous ? { previousQuoteId: previous._id, previousPriceFen: previous.priceFen } : {}),
+      };
+      if (previous?.status === 'active') {
+        const fresh = inserts.findIndex((q) => q._id.equals(previous._id));
+        if (fresh >= 0) inserts[fresh] = { ...inserts[fresh]!, status: 'superseded' };
+        else superseded.push(previous._id);
+      }
+      inserts.push(quote);
+      if (input.clientKey) usedKeys.add(`${actor.orgId}:${input.clientKey}`);
+      const before = rank(lineQuotes);
+      const nextLine = [...lineQuotes.filter((q) => !q._id.equals(previous?._id ?? new Types.ObjectId('000000000000000000000000'))), quote];
+      active.set(lineKey, nextLine);
+      latestOwn.set(`${lineKey}:${actor.orgId}`, quote);
+      const after = rank(nextLine);
+      const decision = antiSnipingDecision({
+        receivedAt,
+        closesAt,
+        bestChanged: before[0]?.priceFen !== after[0]?.priceFen,
+        windowSec: round.antiSniping.windowSec,
+        extendSec: round.antiSniping.extendSec,
+        extensionsSoFar: extensions,
+        maxExtensions: round.antiSniping.maxExtensions,
+      });
+      events.push({
         roundId: round._id,
         at: receivedAt,
         type: previous ? 'revised' : 'submitted',
@@ -243,21 +377,28 @@ async function quoteTransaction(actor: Actor, orgName: string, input: QuoteInput
         lineId: line._id,
         lineNo: line.no,
         distributorOrgId: orgId,
-        distributorName: orgName,
+        distributorName: actor.orgName,
         alias,
         userId: new Types.ObjectId(actor.id),
-        quoteId,
+        quoteId: quote._id,
         priceFen: input.priceFen,
         previousPriceFen: previous?.priceFen,
         channel,
-      },
-    ];
-    if (decision.extend) {
-      events.push({ roundId: round._id, at: receivedAt, type: 'extended', seq, lineId: line._id, lineNo: line.no, alias, quoteId, closesAt: decision.newClosesAt, extensionNumber: decision.extensionNumber });
+      });
+      if (decision.extend) {
+        closesAt = decision.newClosesAt;
+        extensions = decision.extensionNumber;
+        events.push({ roundId: round._id, at: receivedAt, type: 'extended', seq, lineId: line._id, lineNo: line.no, alias, quoteId: quote._id, closesAt, extensionNumber: extensions });
+      }
+      outcomes.push({ kind: 'accepted', round: { ...round, seq, closesAt, extensions }, line, quote, before, after, ...(decision.extend ? { extendedTo: closesAt } : {}) });
     }
+    if (inserts.length === 0) return outcomes;
+    if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
+    await Quote.insertMany(inserts, { session });
+    const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq, closesAt, extensions } }, { session });
+    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
     await QuoteEvent.insertMany(events, { session });
-    const updated: RoundRecord = { ...round, ...(set as Partial<RoundRecord>) };
-    return { round: updated, line, quote, before, after, ...(decision.extend ? { extendedTo: decision.newClosesAt } : {}) };
+    return outcomes;
   });
 }
 
