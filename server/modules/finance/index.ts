@@ -1,4 +1,7 @@
 /** Bank-guaranteed payment financing: ledger, invoices, guarantee lines, settlement, advances, reports. */
+import { addDemoSeedStep } from '../demo';
+import { seedDemoFinance } from './finance.demo';
+
 export { createInvoiceFromAcceptance, settleInvoice, payInvoice } from './finance.invoices';
 export { paymentSecurity, accountSummary, statement } from './finance.accounts';
 export { hospitalPaymentRecords, monthlyArrears, type PaymentRecord, type MonthlyArrears } from './finance.reports';
@@ -8,3 +11,5 @@ export { settleInvoiceJob, accrueAdvanceJob, dailyRunJob } from './finance.jobs'
 export { financeRoutes } from './finance.routes';
 export { financePages } from './finance.pages';
 export type { InvoiceFromAcceptanceInput } from './finance.schemas';
+
+addDemoSeedStep('finance', seedDemoFinance);
