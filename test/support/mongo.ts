@@ -14,7 +14,10 @@ export function withDbName(uri: string, dbName: string): string {
 export async function getMongoUri(dbName: string): Promise<string> {
   const external = process.env.MONGODB_URI;
   if (external) return withDbName(external, dbName);
-  engine ??= startEngine({ memory: true, port: 0 });
+  engine ??= startEngine({ memory: true, port: 0 }).catch((err: unknown) => {
+    engine = null; // let a later call try again
+    throw err;
+  });
   const e = await engine;
   return `${e.uri}${dbName}`;
 }
