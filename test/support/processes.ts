@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import mongoose, { type Connection, Types } from 'mongoose';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import request from 'supertest';
+import { generateValidGtin13, gs1CheckDigit } from '../../server/modules/catalogue/catalogue.codes';
 import { hashPassword } from '../../server/platform/auth';
 import { createLogger } from '../../server/platform/logger';
 import { ensureRedis } from '../../server/platform/redis';
@@ -67,6 +68,8 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** forward every child's output to this process's stderr (or set SCALE_LOG=1) */
   echo?: boolean;
+  /** extra node flags for the app processes, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] */
+  nodeArgs?: string[];
 }
 
 export interface Cluster {
@@ -126,6 +129,7 @@ interface SpawnAppOptions {
   echo: boolean;
   /** how to tell a worker is running (web processes answer /readyz) */
   workerReady?: () => Promise<boolean>;
+  nodeArgs?: string[];
 }
 
 async function waitReady(url: string, child: ChildProcess, ms: number, out: () => string): Promise<void> {
@@ -158,7 +162,7 @@ export async function spawnApp(opts: SpawnAppOptions): Promise<AppProcess> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   Object.assign(env, opts.env, opts.port !== undefined ? { PORT: String(opts.port) } : {});
-  const child = spawn(process.execPath, ['--import', TSX, '--import', LIFELINE, path.join(ROOT, 'server/index.ts'), '--role', opts.role], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', TSX, '--import', LIFELINE, path.join(ROOT, 'server/index.ts'), '--role', opts.role], {
     cwd: ROOT,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -255,7 +259,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (let attempt = 0; ; attempt += 1) {
       const port = nextSlot < ports.length ? ports[nextSlot++]! : await freePort();
       try {
-        const p = await spawnApp({ name: `web${n}`, role: 'web', env: baseEnv, port, readyTimeoutMs, echo });
+        const p = await spawnApp({ name: `web${n}`, role: 'web', env: baseEnv, port, readyTimeoutMs, echo, nodeArgs: opts.nodeArgs });
         webs.push(p);
         return p;
       } catch (err) {
@@ -272,7 +276,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // NOTE: a worker is ready once its BullMQ connection is registered; counting the live ones tells.
     const workerReady = async () => (await cluster.queue().getWorkersCount()) >= workers.filter((w) => w.alive()).length + startingWorkers;
     try {
-      const p = await spawnApp({ name: `worker${workerCount}`, role: 'worker', env: baseEnv, readyTimeoutMs, echo, workerReady });
+      const p = await spawnApp({ name: `worker${workerCount}`, role: 'worker', env: baseEnv, readyTimeoutMs, echo, workerReady, nodeArgs: opts.nodeArgs });
       workers.push(p);
       return p;
     } finally {
@@ -471,4 +475,88 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Domain data through the API (the cluster's database starts empty; codes only need to be unique in it).
+
+let drugSerial = 0;
+let traceSerial = 0;
+
+/** Adds a catalogue drug with valid unique codes and a reference price in force since last week. */
+export async function createDrug(operator: ClusterUser, opts: { referencePriceFen?: number; name?: string; via?: AppProcess } = {}): Promise<{ id: string; tracePrefix: string; genericNameZh: string }> {
+  drugSerial += 1;
+  const n = drugSerial + (process.pid % 1000) * 100;
+  const enterprise = String(10_000 + (n % 90_000)).padStart(5, '0');
+  const body = `869${enterprise}${String(n % 100_000).padStart(5, '0')}`;
+  const res = await operator.api(opts.via).post('/api/v1/catalogue/drugs', {
+    genericNameZh: opts.name ?? `注射用测试药品${drugSerial}`,
+    genericNameEn: `Test Drug ${drugSerial} for Injection`,
+    dosageForm: '注射剂',
+    formClass: 'small_volume_injection',
+    specification: '10万单位',
+    packUnit: '支',
+    manufacturer: '示范制药有限公司',
+    nhsaCode: `XB01AD${`D${String(n % 1000).padStart(3, '0')}`}A0020101${enterprise}`,
+    standardCode: body + gs1CheckDigit(body),
+    gtin: generateValidGtin13(600_000_000 + n),
+    tracePrefix: String(3_000_000 + n),
+    categories: { shortage: true, vbp: false, regular: false },
+    referencePriceFen: opts.referencePriceFen ?? 289_000,
+    effectiveFrom: new Date(Date.now() - 7 * 86_400_000).toISOString(),
+  });
+  if (res.status !== 201) throw new Error(`creating a drug failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** `n` traceability codes for a drug prefix, unique in this process. */
+export function traceCodesFor(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, () => {
+    traceSerial += 1;
+    return `${prefix}${String(process.pid % 100_000).padStart(5, '0')}${String(traceSerial).padStart(8, '0')}`;
+  });
+}
+
+export interface OpenedRound {
+  id: string;
+  lines: { lineId: string; drugId: string; referenceFen: number }[];
+  closesAt: Date;
+}
+
+/** Creates and schedules a round over the drugs, open now; resolves once the opening job opened it. */
+export async function openClusterRound(
+  operator: ClusterUser,
+  opts: { drugIds: string[]; closesInMs: number; visibility?: 'rank' | 'best' | 'sealed'; minDecrementBp?: number; title?: string; via?: AppProcess },
+): Promise<OpenedRound> {
+  const at = Date.now();
+  const created = await operator
+    .api(opts.via)
+    .post('/api/v1/rounds', {
+      title: opts.title ?? `报价轮次 ${uniq()}`,
+      lines: opts.drugIds.map((drugId) => ({ drugId })),
+      opensAt: new Date(at).toISOString(),
+      closesAt: new Date(at + opts.closesInMs).toISOString(),
+      visibility: opts.visibility ?? 'rank',
+      ...(opts.minDecrementBp !== undefined ? { minDecrementBp: opts.minDecrementBp } : {}),
+      antiSniping: { windowSec: 1, extendSec: 1, maxExtensions: 0 },
+    })
+    .set('Idempotency-Key', `round-${uniq()}-${uniq()}`);
+  if (created.status !== 201) throw new Error(`creating a round failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const id = created.body.id as string;
+  const scheduled = await operator.api(opts.via).post(`/api/v1/rounds/${id}/schedule`);
+  if (scheduled.status !== 200) throw new Error(`scheduling a round failed: ${scheduled.status} ${JSON.stringify(scheduled.body)}`);
+  const board = await waitFor(
+    async () => {
+      const res = await operator.api(opts.via).get(`/api/v1/rounds/${id}`);
+      return res.body.round?.status === 'open' ? res.body : undefined;
+    },
+    30_000,
+    `round ${id} to open`,
+    50,
+  );
+  return {
+    id,
+    lines: (board.lines as { lineId: string; drugId: string; referenceFen: number }[]).map((l) => ({ lineId: l.lineId, drugId: l.drugId, referenceFen: l.referenceFen })),
+    closesAt: new Date(board.round.closesAt as string),
+  };
 }
