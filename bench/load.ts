@@ -414,7 +414,7 @@ async function main(): Promise<void> {
     const errors = [...kinds.values()].reduce((a, k) => a + [...k.errors.values()].reduce((x, y) => x + y, 0), 0);
     const fmt = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(1)) : '–');
     const lines: string[] = [];
-    lines.push(`\n# Load — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}`);
+    lines.push(`\n# Load — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);
     lines.push(`\n${WEB} web processes + ${WORKERS} workers + engine, local Redis; ${HOSPITALS} hospitals × ${PHARMACISTS} pharmacists, ${DISTRIBUTORS} distributors, ${drugs.length} drugs in 2 rounds; day ${(dayMs / 1000).toFixed(1)} s.\n`);
     lines.push('| kind | done | per second | p50 ms | p99 ms | errors |');
     lines.push('|---|---:|---:|---:|---:|---:|');

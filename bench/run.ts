@@ -13,17 +13,26 @@ const files = readdirSync(here)
   .sort();
 
 const rows: BenchRow[] = [];
+const failed: string[] = [];
+const loadBefore = os.loadavg()[0]!;
 for (const file of files) {
   process.stderr.write(`running ${file} …\n`);
-  const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { default: Bench };
-  rows.push(...(await mod.default()));
+  try {
+    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { default: Bench };
+    rows.push(...(await mod.default()));
+  } catch (err) {
+    // NOTE: one failing benchmark must not hide the others' figures; the run still exits non-zero.
+    failed.push(file);
+    process.stderr.write(`${file} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  }
 }
 
 const fmt = (n: number) => (Number.isFinite(n) ? (Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2)) : 'n/a');
-console.log(`\n# Benchmarks — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}\n`);
+console.log(`\n# Benchmarks — ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${loadBefore.toFixed(1)} → ${os.loadavg()[0]!.toFixed(1)}\n`);
 console.log('| figure | value | baseline | baseline value | ratio |');
 console.log('|---|---:|---|---:|---:|');
 for (const r of rows) {
   console.log(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.baselineName} | ${fmt(r.baseline)} ${r.unit} | ${fmt(r.ratio)}${r.ratioNote ? ` (${r.ratioNote})` : ''} |`);
 }
-process.exit(0);
+if (failed.length) console.log(`\nFailed: ${failed.join(', ')} (see above).`);
+process.exit(failed.length ? 1 : 0);
