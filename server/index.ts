@@ -62,7 +62,9 @@ async function main(): Promise<void> {
 
   let redisUrl: string;
   try {
-    const redis = await ensureRedis({ url: config.redisUrl, autostart: config.redisAutostart, dataDir: path.resolve(ROOT, 'data'), logger });
+    // NOTE: a web or worker process must share one Redis with the others; it never starts (and owns)
+    // a private redis-server, which would die with it under the rest of the cluster.
+    const redis = await ensureRedis({ url: config.redisUrl, autostart: role === 'all' && config.redisAutostart, dataDir: path.resolve(ROOT, 'data'), logger });
     redisUrl = redis.url;
     const child: ChildProcess | undefined = redis.child;
     if (child) cleanups.push(() => void child.kill('SIGTERM'));
