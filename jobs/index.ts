@@ -6,7 +6,7 @@ import { contractCheckJob, declarationReminderJob, finaliseTender, finaliseTende
 import { closeRound, closeRoundJob, expireRound, expireRoundJob, openRound, openRoundJob } from '../server/modules/quotation';
 import { expireSanction, expireSanctionJob } from '../server/modules/credit';
 import { accrueAdvanceJob, accrueAdvanceThrough, dailyRun, dailyRunJob, settleInvoice, settleInvoiceJob } from '../server/modules/finance';
-import { checkConfirmDeadline, checkDeliveryDeadline, checkNotDelivered, confirmDeadlineJob, deliveryDeadlineJob, notDeliveredJob } from '../server/modules/orders';
+import { checkConfirmDeadline, checkDeliveryDeadline, checkNotDelivered, confirmDeadlineJob, deliveryDeadlineJob, notDeliveredJob, sweepDeadlinesJob, sweepOrderDeadlines } from '../server/modules/orders';
 
 export const jobHandlers: JobHandler[] = [
   handle(dispatchDomainEventJob, ({ eventId }) => dispatchDomainEvent(eventId)),
@@ -24,4 +24,5 @@ export const jobHandlers: JobHandler[] = [
   handle(confirmDeadlineJob, ({ orderId }) => checkConfirmDeadline(orderId)),
   handle(deliveryDeadlineJob, ({ orderId }) => checkDeliveryDeadline(orderId)),
   handle(notDeliveredJob, ({ orderId }) => checkNotDelivered(orderId)),
+  handle(sweepDeadlinesJob, () => sweepOrderDeadlines()),
 ];

@@ -69,7 +69,10 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
     port = (httpServer.address() as AddressInfo).port;
     url = `http://localhost:${port}`;
   }
-  if (role !== 'web') queues.startWorker(jobHandlers, opts.workerConcurrency ?? 4);
+  if (role !== 'web') {
+    queues.startWorker(jobHandlers, opts.workerConcurrency ?? 4);
+    for (const m of featureModules) await m.onWorkerStart?.();
+  }
 
   return {
     url,

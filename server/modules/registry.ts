@@ -11,7 +11,7 @@ import { settingsRoutes } from './settings';
 import { vbpPages, vbpRoutes, vbpSubscribe } from './vbp';
 import { notificationPages, notificationRoutes, notificationSocket, sessionReady } from './notifications';
 import { quotationPages, quotationRoutes, quotationSocket } from './quotation';
-import { orderPages, orderRoutes, orderSocket } from './orders';
+import { orderPages, orderRoutes, orderSocket, scheduleOrderSweeps } from './orders';
 
 /** What a feature module plugs into the app: JSON routes, pages, socket handlers, event subscriptions. */
 export interface FeatureModule {
@@ -22,6 +22,8 @@ export interface FeatureModule {
   onConnect?: (socket: AppSocket) => Promise<void>;
   /** Subscribes to domain events of other modules (called once at start-up, in every role). */
   subscribe?: () => void;
+  /** Schedules the module's recurring jobs (called when a worker starts; idempotent). */
+  onWorkerStart?: () => Promise<void>;
 }
 
 /** Every feature module, in the order their routes are mounted. */
@@ -35,5 +37,5 @@ export const featureModules: FeatureModule[] = [
   { name: 'vbp', api: vbpRoutes, pages: vbpPages, subscribe: vbpSubscribe },
   { name: 'quotation', api: quotationRoutes, pages: quotationPages, socket: quotationSocket },
   { name: 'finance', api: financeRoutes, pages: financePages },
-  { name: 'orders', api: orderRoutes, pages: orderPages, socket: orderSocket },
+  { name: 'orders', api: orderRoutes, pages: orderPages, socket: orderSocket, onWorkerStart: scheduleOrderSweeps },
 ];

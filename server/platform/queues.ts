@@ -104,6 +104,15 @@ export class Queues {
     return this.queue.getJob(bullJobId(jobId));
   }
 
+  /**
+   * A recurring job (BullMQ job scheduler, one per id however many workers call this): recovery
+   * sweeps and similar housekeeping that must run even if a one-off delayed job was lost.
+   */
+  async every<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, schedulerId: string, everyMs: number): Promise<void> {
+    parse(spec.schema, payload, `job ${spec.name}`);
+    await this.queue.upsertJobScheduler(schedulerId, { every: everyMs }, { name: spec.name, data: payload, opts: { attempts: spec.attempts, removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } });
+  }
+
   /** Moves a scheduled job to a new time; adds it if it is not waiting any more. Never duplicates it. */
   async reschedule<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, jobId: string, runAt: Date): Promise<void> {
     const existing = await this.queue.getJob(bullJobId(jobId));

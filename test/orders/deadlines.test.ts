@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { Order, checkConfirmDeadline, confirmDeadlineJob, orderJobIds, sweepOrderDeadlines } from '../../server/modules/orders';
 import { getSettings, updateSettings } from '../../server/modules/settings';
 import { DomainEvent } from '../../server/platform/events';
-import { testApp } from '../support/global';
+import { testApp, testClock } from '../support/global';
 import { buildOrderParties, confirm, eventually, placeCatalogueOrder, shipAll, track } from '../support/order-factories';
 
 const eventsWithKey = (key: string) => DomainEvent.find({ key }).lean();
@@ -56,6 +56,23 @@ describe('orders: deadlines', () => {
 
     expect(await eventsWithKey(key)).to.have.length(1);
     expect(await DomainEvent.countDocuments({ type: 'orders.confirmation_late', 'payload.orderId': order.id })).to.equal(1);
+  });
+
+  it('recovers a lost deadline job: the recurring sweep is scheduled at worker start and records the miss once', async () => {
+    const scheduler = await testApp().platform.queues.queue.getJobScheduler('orders-deadline-sweep');
+    expect(scheduler, 'the sweep scheduler').to.not.equal(undefined);
+    expect(scheduler).to.have.property('every', 10 * 60 * 1000);
+    await updateSettings(null, { orders: { confirmWithinSec: 30 } });
+    const p = await buildOrderParties();
+    const order = await placeCatalogueOrder(p);
+    const queues = testApp().platform.queues;
+    // The one-off deadline job is lost (e.g. Redis data gone) …
+    await (await queues.getJob(orderJobIds.confirm(order.id)))!.remove();
+    testClock.advance(60_000);
+    // … so the sweep, which the scheduler runs every ten minutes, finds the missed deadline.
+    expect(await sweepOrderDeadlines()).to.be.greaterThan(0);
+    await sweepOrderDeadlines();
+    expect(await eventsWithKey(`order-confirmation-late:${order.id}`)).to.have.length(1);
   });
 
   it('a confirmation in time records nothing; confirming late records the miss at once', async () => {

@@ -7,7 +7,7 @@ import { trusted } from '../../platform/mongo';
 import { notifyOrganisation } from '../notifications';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { oid } from './orders.core';
-import { confirmDeadlineJob, deliveryDeadlineJob, jobIds, notDeliveredJob } from './orders.jobs';
+import { confirmDeadlineJob, deliveryDeadlineJob, jobIds, notDeliveredJob, sweepDeadlinesJob } from './orders.jobs';
 import { publishOrder } from './orders.live';
 import { Order, type OrderDoc } from './orders.model';
 import { confirmVerdict, deliveryVerdict, type DeadlineVerdict } from './orders.state';
@@ -134,4 +134,11 @@ export async function sweepOrderDeadlines(limit = 500): Promise<number> {
     await checkNotDelivered(id).catch(() => 'early');
   }
   return overdue.length;
+}
+
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
+
+/** Worker start-up: the deadline recovery sweep runs every ten minutes (one scheduler, however many workers). */
+export async function scheduleOrderSweeps(): Promise<void> {
+  await platform().queues.every(sweepDeadlinesJob, {}, 'orders-deadline-sweep', SWEEP_EVERY_MS);
 }
