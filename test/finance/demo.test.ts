@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Types } from 'mongoose';
 import { seedDemoFinance } from '../../server/modules/finance/finance.demo';
 import { GuaranteeLine, Invoice, JournalEntry } from '../../server/modules/finance/finance.model';
 import { DEMO_ORGS } from '../../server/modules/demo';
@@ -15,8 +16,8 @@ describe('finance: demo data', function () {
       void users;
       await Organisation.updateOne({ demoKey: key }, { $setOnInsert: { ...fields, demoKey: key, active: true } }, { upsert: true });
     }
-    const h3 = await Organisation.findOne({ demoKey: 'hospital-3' }).lean<{ _id: unknown }>();
-    const h2 = await Organisation.findOne({ demoKey: 'hospital-2' }).lean<{ _id: unknown }>();
+    const h3 = await Organisation.findOne({ demoKey: 'hospital-3' }).lean<{ _id: Types.ObjectId }>();
+    const h2 = await Organisation.findOne({ demoKey: 'hospital-2' }).lean<{ _id: Types.ObjectId }>();
     const logger = createLogger('silent', 'test');
     await seedDemoFinance(logger);
     await seedDemoFinance(logger);

@@ -5,7 +5,7 @@ import { Advance, GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type Invo
 import { Notification } from '../../server/modules/notifications/notifications.model';
 import { DomainEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
-import { buildUser } from '../support/factories';
+import { buildUser, connectSocket, nextEvent } from '../support/factories';
 import { testClock } from '../support/global';
 import {
   advanceDays,
@@ -92,6 +92,29 @@ describe('finance: due-date settlement', function () {
     const paid = await h.api().post(`/api/v1/finance/invoices/${String(invoice._id)}/pay`, {});
     expect(paid.status, JSON.stringify(paid.body)).to.equal(200);
     expect(paid.body).to.include({ status: 'paid', paidFen: 100_000, paidOnTime: false });
+  });
+
+  it('tells the distributor, the hospital and the bank live when an invoice is settled with an advance', async () => {
+    const { hospital, bank } = await buildGuaranteedHospital({ balanceFen: 1_000, limitFen: 100_000 });
+    const distributorUser = await buildUser('distributor');
+    const sockets = await Promise.all([distributorUser, hospital, bank].map((u) => connectSocket(u.token)));
+    try {
+      const invoice = await createInvoice(hospital.org.id, distributorUser.org.id, 6_000, { dueInDays: 2 });
+      advanceDays(3);
+      const [toDistributor, toHospital, toBank, advanceMade] = [
+        nextEvent<{ invoiceId: string; status: string; paidFen: number }>(sockets[0]!, 'invoice:settled'),
+        nextEvent<{ invoiceId: string }>(sockets[1]!, 'invoice:settled'),
+        nextEvent<{ invoiceId: string }>(sockets[2]!, 'invoice:settled'),
+        nextEvent<{ invoiceId: string; principalFen: number }>(sockets[2]!, 'advance:made'),
+      ];
+      await settleInvoice(String(invoice._id));
+      expect(await toDistributor).to.include({ invoiceId: String(invoice._id), status: 'paid', paidFen: 6_000 });
+      expect((await toHospital).invoiceId).to.equal(String(invoice._id));
+      expect((await toBank).invoiceId).to.equal(String(invoice._id));
+      expect(await advanceMade).to.include({ invoiceId: String(invoice._id), principalFen: 5_000 });
+    } finally {
+      for (const s of sockets) s.disconnect();
+    }
   });
 
   it('goes overdue with nothing paid when the hospital has no bank at all', async () => {

@@ -380,7 +380,7 @@ export function financePages(router: Router): void {
   });
 
   router.get('/finance/security', async (req, res) => {
-    assertRole(req.actor, ['distributor', 'operator']);
+    assertRole(req.actor, ['distributor']);
     const lang = langOf(res);
     const form: Form = { hospitalOrgId: String(req.query.hospitalOrgId ?? ''), amount: String(req.query.amount ?? '') };
     const errors: Errors = {};
