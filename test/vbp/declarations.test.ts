@@ -74,8 +74,9 @@ describe('vbp: demand declarations', () => {
     expect(mine[a.id]).to.include({ quantity: 800, lastYearQty: 1000, lastYearSource: 'hospital', floorQty: 800, reason: null });
     expect(mine[b.id]).to.include({ quantity: 799, reason: '临床路径调整，用量下降' });
 
-    const revised = await declare(h, decl.id, [{ drugId: a.id, quantity: 1200 }]);
+    const revised = await declare(h, decl.id, [{ drugId: a.id, quantity: 1200 }, { drugId: b.id, quantity: 900, lastYearQty: 1000 }]);
     expect(revised.status).to.equal(200);
+    expect(revised.body.entries.find((e: { drugId: string }) => e.drugId === b.id)).to.include({ quantity: 900, reason: null });
     const read = await h.api().get(`/api/v1/vbp/declarations/${decl.id}`);
     expect(read.body.mine.find((e: { drugId: string }) => e.drugId === a.id)).to.include({ quantity: 1200, lastYearQty: null, floorQty: null });
     expect(await entriesOf(decl.id, h.org.id)).to.equal(2);

@@ -95,7 +95,8 @@ export async function openTender(tenderId: string, actor: Actor | null = null): 
   });
   if (outcome === 'early') {
     const t = await Tender.findById(tenderId, { closesAt: 1 }).lean<TenderDoc>();
-    if (t && !actor) await platform().queues.reschedule(openTenderJob, { tenderId }, jobIds.open(tenderId), t.closesAt);
+    // NOTE: a job that ran early cannot move itself (it is active); a follow-up job with its own id runs at the close.
+    if (t && !actor) await platform().queues.enqueue(openTenderJob, { tenderId }, { jobId: `${jobIds.open(tenderId)}:after-${at.getTime()}`, runAt: t.closesAt });
     if (actor) throw new RuleViolationError({ code: 'TENDER_NOT_CLOSED', message: `Bids are open until ${formatDateTime(t!.closesAt)} (Asia/Shanghai); the tender cannot be opened yet.` });
     return outcome;
   }
@@ -246,7 +247,9 @@ export async function finaliseTender(tenderId: string, actor: Actor | null, from
   });
   if (outcome === 'early' && fromJob) {
     const t = await Tender.findById(tenderId, { status: 1, acceptanceDeadline: 1 }).lean<TenderDoc>();
-    if (t?.status === 'awaiting_acceptance' && t.acceptanceDeadline) await platform().queues.reschedule(finaliseTenderJob, { tenderId }, jobIds.finalise(tenderId), t.acceptanceDeadline);
+    if (t?.status === 'awaiting_acceptance' && t.acceptanceDeadline) {
+      await platform().queues.enqueue(finaliseTenderJob, { tenderId }, { jobId: `${jobIds.finalise(tenderId)}:after-${at.getTime()}`, runAt: t.acceptanceDeadline });
+    }
     return outcome;
   }
   if (outcome === 'early' && actor) throw new RuleViolationError({ code: 'ACCEPTANCE_WINDOW_OPEN', message: 'Some shortlisted bidders may still accept the follow price; the tender is finalised when the window ends or all have answered.' });

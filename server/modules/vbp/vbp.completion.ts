@@ -189,6 +189,7 @@ export async function recordContractPurchase(
   const run = async (s: ClientSession): Promise<{ recorded: boolean; purchasedQty: number }> => {
     // NOTE: look first instead of catching the duplicate key: a failed write would abort the caller's transaction.
     if (await ContractPurchase.exists({ sourceKey: input.sourceKey }).session(s)) return { recorded: false, purchasedQty: await current(s) };
+    if (!(await Contract.exists({ _id: contractId }).session(s))) return { recorded: false, purchasedQty: 0 };
     await ContractPurchase.create([{ contractId, sourceKey: input.sourceKey, quantity: input.quantity, at: input.at, orderId: input.orderId, orderNo: input.orderNo }], { session: s });
     const c = await Contract.findOneAndUpdate({ _id: contractId }, { $inc: { purchasedQty: input.quantity } }, { returnDocument: 'after', session: s }).lean<ContractDoc>();
     return { recorded: true, purchasedQty: c?.purchasedQty ?? 0 };

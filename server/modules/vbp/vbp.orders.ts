@@ -1,12 +1,14 @@
 // The VBP side of ordering: the orders module locks contract prices through our resolver, accepted
 // order lines whose source is a contract count as purchases against it (from the `orders.accepted`
 // domain event, once per order line), and last year's accepted lines pre-fill declarations.
+import { Types } from 'mongoose';
 import { subscribe } from '../../platform/events';
 import { Order, registerContractPriceResolver } from '../orders';
 import { oid } from './vbp.common';
 import { recordContractPurchase } from './vbp.completion';
 import { resolveContractPrice } from './vbp.contracts';
 import { setPurchaseHistorySource } from './vbp.history';
+import { Contract } from './vbp.model';
 
 interface AcceptedPayload {
   orderId: string;
@@ -18,7 +20,9 @@ interface AcceptedPayload {
 /** Counts the accepted quantity of every contract line of an accepted order (idempotent per line). */
 export async function countAcceptedOrder(payload: AcceptedPayload): Promise<void> {
   for (const [i, line] of payload.lines.entries()) {
-    if (line.source !== 'contract' || !line.refId || !(line.acceptedQty > 0)) continue;
+    if (line.source !== 'contract' || !line.refId || !(line.acceptedQty > 0) || !Types.ObjectId.isValid(line.refId)) continue;
+    // NOTE: a line naming no contract of ours is skipped rather than failing the event for every subscriber.
+    if (!(await Contract.exists({ _id: oid(line.refId) }))) continue;
     await recordContractPurchase({
       contractId: line.refId,
       sourceKey: `order-accepted:${payload.orderId}:${i}`,
