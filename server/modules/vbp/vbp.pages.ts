@@ -508,8 +508,9 @@ export function vbpPages(router: Router): void {
     assertRole(req.actor, ['operator', 'pharmacist', 'hospital_finance', 'distributor']);
     const lang = langOf(res);
     const tenderId = ObjectIdString.safeParse(req.query.tenderId).success ? String(req.query.tenderId) : undefined;
-    const rows = (await allContracts(req.actor, { tenderId })).map((r) => contractRow(contractView(r), lang));
-    const totals = groupCompletion((await allContracts(req.actor, { tenderId })).filter((r) => r.contract.status === 'active'), 'drug');
+    const all = await allContracts(req.actor, { tenderId });
+    const rows = all.map((r) => contractRow(contractView(r), lang));
+    const totals = groupCompletion(all.filter((r) => r.contract.status === 'active'), 'drug');
     res.render('vbp/contracts', {
       title: t(lang, req.actor.orgType === 'hospital' ? 'vbp.contracts.hospitalTitle' : 'vbp.contracts.title'),
       rows,
