@@ -83,12 +83,19 @@ describe('publication (挂网)', () => {
   });
 
   it('notifies every hospital pharmacist and each quoting distributor, once', async () => {
-    const list = await pharmacist.api().get('/api/v1/notifications?limit=50');
-    const mine = list.body.data.filter((n: { link?: string }) => n.link === `/listings?roundId=${published.id}`);
+    // NOTE: notifications go out after the status changes, one stored row per user, so they may trail it.
+    const waitFor = async (user: TestUser, match: (n: { link?: string; kind: string }) => boolean) => {
+      for (let i = 0; i < 100; i += 1) {
+        const found = (await user.api().get('/api/v1/notifications?limit=50')).body.data.filter(match);
+        if (found.length) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return [];
+    };
+    const mine = await waitFor(pharmacist, (n) => n.link === `/listings?roundId=${published.id}`);
     expect(mine).to.have.length(1);
     expect(mine[0].title).to.include('2026 年第一批短缺药品挂网');
-    const d = await published.distributors[2]!.api().get('/api/v1/notifications?limit=50');
-    const dn = d.body.data.filter((n: { link?: string; kind: string }) => n.link === `/rounds/${published.id}` && n.kind === 'round.published');
+    const dn = await waitFor(published.distributors[2]!, (n) => n.link === `/rounds/${published.id}` && n.kind === 'round.published');
     expect(dn).to.have.length(1);
     expect(dn[0].body).to.include('最低价');
   });

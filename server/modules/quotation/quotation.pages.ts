@@ -142,6 +142,7 @@ export function quotationPages(router: Router): void {
       cursor: q.cursor,
       filters: { status: q.status },
       isOperator: req.actor.role === 'operator',
+      roundsMessages: { opened: t(lang, 'quotation.client.newRound'), view: t(lang, 'quotation.list.enterBoard') },
       statusOptions: ['draft', 'scheduled', 'open', 'closed', 'published', 'expired', 'cancelled']
         .filter((s) => req.actor!.role === 'operator' || s !== 'draft')
         .map((s) => ({ value: s, label: t(lang, `roundStatus.${s}`), selected: q.status === s })),

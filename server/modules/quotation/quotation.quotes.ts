@@ -43,6 +43,11 @@ function aliasSecret(): string {
   return createHash('sha256').update(`quotation-alias:${platform().config.jwtSecret}`).digest('hex');
 }
 
+/** A distributor's alias code in a round (first attempt; the service retries on collisions). */
+export function aliasFor(roundId: string, distributorOrgId: string, attempt = 0): string {
+  return anonymousAliasCode(roundId, distributorOrgId, aliasSecret(), attempt);
+}
+
 // NOTE: an alias never changes once committed, so each process remembers the committed ones it reads.
 const knownAliases = new Map<string, string>();
 
@@ -405,6 +410,7 @@ async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Pr
 /** A distributor withdraws its active quote on a line before the close (after publication see withdrawListing). */
 export async function withdrawQuote(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors withdraw quotes.' });
+  await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     const outcome = await withRoundLock(input.roundId, () =>
       mongoose.connection.transaction(async (session) => {

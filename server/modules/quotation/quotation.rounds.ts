@@ -190,13 +190,9 @@ export async function openRound(roundId: string, job?: Job): Promise<'opened' | 
   if (res.modifiedCount !== 1) return 'skipped';
   await QuoteEvent.create({ roundId: round._id, at, type: 'opened', closesAt: round.closesAt });
   publishTiming({ ...round, status: 'open', openedAt: at });
-  await notifyRoles(['distributor'], {
-    kind: 'round.opened',
-    title: `报价轮次已开始：${round.title}`,
-    body: `${round.no}，共 ${round.lines.length} 个品种，截止 ${businessDay(round.closesAt)}。`,
-    link: `/rounds/${roundId}`,
-    dedupeKey: `round-opened:${roundId}`,
-  });
+  // NOTE: a live heads-up only: the round list shows open rounds to every distributor, and a stored
+  // notification per distributor on every opening would cost more than it tells.
+  platform().broadcaster.toRole('distributor', 'round:opened', { roundId, no: round.no, title: round.title, closesAt: round.closesAt.toISOString(), lineCount: round.lines.length });
   return 'opened';
 }
 
@@ -255,7 +251,8 @@ async function closeTransaction(roundId: string): Promise<'closed' | 'moved' | '
   return outcome.result;
 }
 
-function listingEntry(round: RoundRecord, line: RoundLineRecord, quote: QuoteRecord, rankValue: number, at: Date, expiresAt: Date): Omit<ListingRecord, '_id'> {
+/** One listing entry from a final quote (also used by the demo data). */
+export function listingEntry(round: RoundRecord, line: RoundLineRecord, quote: QuoteRecord, rankValue: number, at: Date, expiresAt: Date): Omit<ListingRecord, '_id'> {
   return {
     roundId: round._id,
     roundNo: round.no,
