@@ -88,4 +88,32 @@ describe('quotation pages', () => {
     expect((await d.api().get('/listings')).headers.location).to.equal('/listings/mine');
     expect(takeMissingKeys().filter((k) => k.startsWith('quotation.') || k.startsWith('catalogue.'))).to.deep.equal([]);
   });
+
+  it('renders every page in English too, with no missing message', async () => {
+    const op = await catalogueOperator();
+    const pharmacist = await buildUser('pharmacist');
+    const d = published.distributors[0]!;
+    takeMissingKeys();
+    const pages: [TestUser, string][] = [
+      [op, '/rounds'],
+      [op, '/rounds/new'],
+      [op, `/rounds/${published.id}`],
+      [op, `/rounds/${published.id}/report`],
+      [op, `/rounds/${published.id}/replay`],
+      [op, '/catalogue'],
+      [op, '/catalogue/new'],
+      [op, `/catalogue/${published.drugs[0]!.id}`],
+      [pharmacist, '/listings'],
+      [pharmacist, `/rounds/${published.id}`],
+      [d, '/rounds'],
+      [d, `/rounds/${published.id}`],
+      [d, '/listings/mine'],
+    ];
+    for (const [user, path] of pages) {
+      const res = await user.api().get(`${path}${path.includes('?') ? '&' : '?'}lang=en`);
+      expect(res.status, path).to.equal(200);
+      expect(res.text, path).to.include('lang="en"');
+    }
+    expect(takeMissingKeys().filter((k) => k.startsWith('quotation.') || k.startsWith('catalogue.'))).to.deep.equal([]);
+  });
 });
