@@ -72,7 +72,7 @@ describe('finance: pages render for every role, in Chinese and English', functio
     for (const amount of ['-5', '0', '1.234', 'abc', '99999999999999999']) {
       const res = await request(testApp().url).post('/finance/account/deposit').set('Cookie', cookies).type('form').send({ _csrf: csrf, amount, requestKey: 'deposit-form-key-1' });
       expect(res.status, amount).to.equal(400);
-      expect(res.text).to.match(/id="deposit-amount-error"/);
+      expect(res.text).to.match(/id="deposit-amount-error">[^<]*金额/);
     }
     expect((await hospital.api().get('/api/v1/finance/account')).body.balanceFen).to.equal(1_000);
     const ok = await request(testApp().url).post('/finance/account/deposit').set('Cookie', cookies).type('form').send({ _csrf: csrf, amount: '1,234.56', requestKey: 'deposit-form-key-2' });
@@ -80,6 +80,14 @@ describe('finance: pages render for every role, in Chinese and English', functio
     // The same form sent again (same request key) deposits once.
     await request(testApp().url).post('/finance/account/deposit').set('Cookie', cookies).type('form').send({ _csrf: csrf, amount: '1,234.56', requestKey: 'deposit-form-key-2' });
     expect((await hospital.api().get('/api/v1/finance/account')).body.balanceFen).to.equal(1_000 + 123_456);
+
+    // A refusal from the service reads in the user's language too.
+    const invoice = await createInvoice(hospital.org.id, (await buildDistributorOrg()).id, 500);
+    const pay = () => request(testApp().url).post(`/finance/invoices/${String(invoice._id)}/pay`).set('Cookie', cookies).type('form').send({ _csrf: csrf });
+    expect((await pay()).status).to.equal(303);
+    const twice = await pay();
+    expect(twice.status).to.equal(409);
+    expect(twice.text).to.contain('该发票已支付，不能重复支付。');
   });
 
   it('the distributor sees whether payment is secured, not the hospital\'s balances', async () => {

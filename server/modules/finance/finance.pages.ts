@@ -4,8 +4,8 @@ import { Types } from 'mongoose';
 import { assertRole, type Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { AppError, NotFoundError, ValidationError } from '../../platform/errors';
-import { catalogues, lookup, t, type Catalogue, type Lang } from '../../platform/i18n';
-import { safeParseYuanToFen } from '../../platform/money';
+import { catalogues, hasMessage, lookup, t, type Catalogue, type Lang } from '../../platform/i18n';
+import { formatFen, safeParseYuanToFen } from '../../platform/money';
 import type { Role } from '../../platform/schemas';
 import { addDays, addMonths, businessDay } from '../../platform/time';
 import { organisationsByType } from '../identity';
@@ -92,22 +92,45 @@ function intField(form: Form, field: string, errors: Errors, lang: Lang, require
   return Number(raw);
 }
 
-/** zod issues and service refusals as messages next to the fields they name. */
-function errorsFrom(err: unknown, errors: Errors = {}): Errors {
-  if (err instanceof AppError) {
-    const details = err.details as { path?: string; message?: string }[];
-    let placed = false;
-    for (const d of details) {
-      if (d && typeof d.path === 'string' && d.path !== '') {
-        const field = d.path.split('.')[0]!;
-        errors[field] ??= err.code === 'VALIDATION_FAILED' ? (d.message ?? err.message) : err.message;
-        placed = true;
-      }
-    }
-    if (!placed) errors._form = err.message;
-    return errors;
+const FORM_FIELD: Record<string, string> = { amountFen: 'amount', limitFen: 'limit', annualRateBp: 'ratePercent' };
+
+/** The form field a request field is shown next to. */
+function formField(path: unknown): string {
+  const name = String(path ?? '');
+  return FORM_FIELD[name] ?? name;
+}
+
+/** A refusal in the reader's language (by its code), else the service's own message. */
+function refusalMessage(err: AppError, lang: Lang): string {
+  const key = `finance.refusals.${err.code}`;
+  if (!hasMessage(lang, key)) return err.message;
+  const detail = (err.details[0] ?? {}) as { debtFen?: number };
+  return t(lang, key, { debt: detail.debtFen === undefined ? '' : formatFen(detail.debtFen, lang) });
+}
+
+/** What is wrong with a field, in the reader's language. */
+function fieldMessage(field: string, lang: Lang): string {
+  return hasMessage(lang, `finance.errors.fields.${field}`) ? t(lang, `finance.errors.fields.${field}`) : t(lang, 'finance.errors.invalid');
+}
+
+/** zod issues (per field) as messages next to their fields. */
+function issuesToErrors(issues: readonly { path: readonly PropertyKey[] }[], lang: Lang, errors: Errors): Errors {
+  for (const i of issues) {
+    const field = formField(i.path[0]);
+    errors[field || '_form'] ??= field ? fieldMessage(field, lang) : t(lang, 'finance.errors.invalid');
   }
-  throw err;
+  return errors;
+}
+
+/** A service refusal next to the field it names (validation details), else next to `field` or above the form. */
+function errorsFrom(err: unknown, lang: Lang, field = '_form'): Errors {
+  if (!(err instanceof AppError)) throw err;
+  const errors: Errors = {};
+  if (err.code === 'VALIDATION_FAILED') {
+    for (const d of err.details as { path?: string }[]) if (d && typeof d.path === 'string' && d.path) errors[formField(d.path.split('.')[0])] ??= fieldMessage(formField(d.path.split('.')[0]), lang);
+  }
+  if (Object.keys(errors).length === 0) errors[field] = refusalMessage(err, lang);
+  return errors;
 }
 
 function refusal(err: unknown): boolean {
@@ -321,7 +344,7 @@ export function financePages(router: Router): void {
     const amountFen = moneyField(form, 'amount', errors, lang);
     if (!form.hospitalOrgId || !Types.ObjectId.isValid(form.hospitalOrgId)) errors.hospitalOrgId = t(lang, 'finance.errors.chooseHospital');
     const body = MoneyInBody.safeParse({ amountFen, ...(form.reference ? { reference: form.reference } : {}) });
-    if (Object.keys(errors).length === 0 && !body.success) errors.amount = body.error.issues[0]?.message ?? t(lang, 'finance.errors.amountInvalid');
+    if (Object.keys(errors).length === 0 && !body.success) issuesToErrors(body.error.issues, lang, errors);
     if (Object.keys(errors).length > 0 || !body.success) {
       await renderOverview(req, res, { errors, values: form }, 400);
       return;
@@ -331,7 +354,7 @@ export function financePages(router: Router): void {
       res.redirect(303, '/finance?done=prepaid');
     } catch (err) {
       if (!refusal(err)) throw err;
-      await renderOverview(req, res, { errors: errorsFrom(err, { hospitalOrgId: (err as AppError).message }), values: form }, statusOf(err));
+      await renderOverview(req, res, { errors: errorsFrom(err, lang, 'hospitalOrgId'), values: form }, statusOf(err));
     }
   });
 
@@ -395,7 +418,7 @@ export function financePages(router: Router): void {
       await renderInvoices(req, res, { values: form, securityResult: { hospitalName: s.hospitalName, level: s.level, secured: s.secured, bankName: s.bankName, amountFen, shortfallFen: s.shortfallFen } });
     } catch (err) {
       if (!refusal(err)) throw err;
-      await renderInvoices(req, res, { errors: { hospitalOrgId: (err as AppError).message }, values: form }, statusOf(err));
+      await renderInvoices(req, res, { errors: errorsFrom(err, lang, 'hospitalOrgId'), values: form }, statusOf(err));
     }
   });
 
@@ -415,12 +438,13 @@ export function financePages(router: Router): void {
 
   router.post('/finance/invoices/:id/pay', async (req, res) => {
     assertRole(req.actor, ['hospital_finance']);
+    const lang = langOf(res);
     try {
       await payInvoice(req.actor, String(req.params.id));
       res.redirect(303, `/finance/invoices/${String(req.params.id)}?done=invoicePaid`);
     } catch (err) {
       if (!refusal(err) || statusOf(err) === 404) throw err;
-      await renderInvoices(req, res, { errors: { _form: (err as AppError).message } }, statusOf(err));
+      await renderInvoices(req, res, { errors: errorsFrom(err, lang) }, statusOf(err));
     }
   });
 
@@ -438,7 +462,7 @@ export function financePages(router: Router): void {
     const termMonths = intField(form, 'termMonths', errors, lang);
     if (!form.bankOrgId) errors.bankOrgId = t(lang, 'finance.errors.chooseBank');
     const body = ApplyLineBody.safeParse({ bankOrgId: form.bankOrgId, amountFen, termMonths, ...(form.note ? { note: form.note } : {}) });
-    if (!body.success) for (const i of body.error.issues) errors[String(i.path[0] === 'amountFen' ? 'amount' : i.path[0])] ??= i.message;
+    if (!body.success) issuesToErrors(body.error.issues, lang, errors);
     if (Object.keys(errors).length > 0 || !body.success) {
       await renderLines(req, res, { errors, values: form }, 400);
       return;
@@ -448,7 +472,7 @@ export function financePages(router: Router): void {
       res.redirect(303, `/finance/lines/${String(line._id)}?done=applied`);
     } catch (err) {
       if (!refusal(err)) throw err;
-      await renderLines(req, res, { errors: errorsFrom(err, { bankOrgId: (err as AppError).message }), values: form }, statusOf(err));
+      await renderLines(req, res, { errors: errorsFrom(err, lang, 'bankOrgId'), values: form }, statusOf(err));
     }
   });
 
@@ -477,7 +501,7 @@ export function financePages(router: Router): void {
         res.redirect(303, `/finance/lines/${String(req.params.id)}?done=${action}`);
       } catch (err) {
         if (!refusal(err) || statusOf(err) === 404) throw err;
-        await renderLine(req, res, { errors: errorsFrom(err), values: form, activeForm: action }, statusOf(err));
+        await renderLine(req, res, { errors: errorsFrom(err, lang), values: form, activeForm: action }, statusOf(err));
       }
     });
   };
@@ -490,8 +514,7 @@ export function financePages(router: Router): void {
     else if (!partial && expiresOn === undefined) errors.expiresOn = t(lang, 'finance.errors.required');
     const raw = Object.fromEntries(Object.entries({ limitFen, annualRateBp, maxTenorDays, expiresOn }).filter(([, v]) => v !== undefined));
     const parsed = (partial ? ChangeLineBody : ApproveLineBody).safeParse(raw);
-    const field: Record<string, string> = { limitFen: 'limit', annualRateBp: 'ratePercent', maxTenorDays: 'maxTenorDays', expiresOn: 'expiresOn' };
-    if (!parsed.success && Object.keys(errors).length === 0) for (const i of parsed.error.issues) errors[field[String(i.path[0])] ?? '_form'] ??= i.message;
+    if (!parsed.success && Object.keys(errors).length === 0) issuesToErrors(parsed.error.issues, lang, errors);
     return parsed.success ? parsed.data : undefined;
   };
   const reasonFrom = (form: Form, errors: Errors, lang: Lang) => {
@@ -526,7 +549,7 @@ export function financePages(router: Router): void {
     const errors: Errors = {};
     const amountFen = moneyField(form, 'amount', errors, lang);
     const body = MoneyInBody.safeParse({ amountFen, ...(form.reference ? { reference: form.reference } : {}) });
-    if (Object.keys(errors).length === 0 && !body.success) errors.amount = body.error.issues[0]?.message ?? t(lang, 'finance.errors.amountInvalid');
+    if (Object.keys(errors).length === 0 && !body.success) issuesToErrors(body.error.issues, lang, errors);
     if (Object.keys(errors).length > 0 || !body.success) {
       await renderAccount(req, res, { errors, values: form, activeForm: 'deposit' }, 400);
       return;
@@ -536,7 +559,7 @@ export function financePages(router: Router): void {
       res.redirect(303, '/finance/account?done=deposited');
     } catch (err) {
       if (!refusal(err)) throw err;
-      await renderAccount(req, res, { errors: errorsFrom(err, { amount: (err as AppError).message }), values: form, activeForm: 'deposit' }, statusOf(err));
+      await renderAccount(req, res, { errors: errorsFrom(err, lang, 'amount'), values: form, activeForm: 'deposit' }, statusOf(err));
     }
   });
 
@@ -547,7 +570,7 @@ export function financePages(router: Router): void {
     const errors: Errors = {};
     const amountFen = moneyField(form, 'amount', errors, lang);
     const body = RepayBody.safeParse({ amountFen, source: form.source, ...(form.reference ? { reference: form.reference } : {}) });
-    if (!body.success && Object.keys(errors).length === 0) for (const i of body.error.issues) errors[i.path[0] === 'amountFen' ? 'amount' : String(i.path[0])] ??= i.message;
+    if (!body.success && Object.keys(errors).length === 0) issuesToErrors(body.error.issues, lang, errors);
     if (Object.keys(errors).length > 0 || !body.success) {
       await renderAccount(req, res, { errors, values: form, activeForm: 'repay' }, 400);
       return;
@@ -557,8 +580,7 @@ export function financePages(router: Router): void {
       res.redirect(303, '/finance/account?done=repaid');
     } catch (err) {
       if (!refusal(err)) throw err;
-      const e = err as AppError;
-      await renderAccount(req, res, { errors: { amount: e.message }, values: form, activeForm: 'repay' }, statusOf(err));
+      await renderAccount(req, res, { errors: errorsFrom(err, lang, 'amount'), values: form, activeForm: 'repay' }, statusOf(err));
     }
   });
 
