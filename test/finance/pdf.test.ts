@@ -42,6 +42,10 @@ describe('finance: agreement and statement PDFs', function () {
     const changed = squash(await extractPdfText((await pdf(hospital, `/finance/lines/${lineId}/agreement.pdf`)).body));
     expect(changed).to.contain('5.00%');
     expect(changed).to.contain('v2');
+    // The first version keeps the terms it was signed with, byte for byte.
+    const v1 = await pdf(hospital, `/finance/lines/${lineId}/agreement.pdf?version=1`);
+    expect(Buffer.compare(v1.body, first.body)).to.equal(0);
+    expect((await pdf(hospital, `/finance/lines/${lineId}/agreement.pdf?version=3`)).status).to.equal(404);
   });
 
   it('has no agreement for a pending line, and none for another bank', async () => {

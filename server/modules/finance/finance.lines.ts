@@ -11,7 +11,7 @@ import { getOrganisation } from '../identity';
 import { notifyOrganisation } from '../notifications';
 import { requireOrg } from './finance.access';
 import { accounts, readAccounts, shownBalance } from './finance.ledger';
-import { GuaranteeLine, type GuaranteeLineDoc, type LineEventDoc, type LineStatus } from './finance.model';
+import { GuaranteeLine, type AgreementVersionDoc, type GuaranteeLineDoc, type LineEventDoc, type LineStatus } from './finance.model';
 import type { ApplyLineInput, ApproveLineInput, ChangeLineInput } from './finance.schemas';
 
 export type EffectiveLineStatus = LineStatus | 'expired';
@@ -168,10 +168,12 @@ async function transition(
   update: Record<string, unknown>,
   ev: LineEventDoc,
   conflict: string,
+  agreement?: AgreementVersionDoc,
 ): Promise<GuaranteeLineDoc> {
   const updated = await GuaranteeLine.findOneAndUpdate(
-    { _id: line._id, status: trusted({ $in: from }) },
-    { $set: update, $push: { history: ev } },
+    // NOTE: the version guard makes two concurrent changes produce two versions, never one twice.
+    { _id: line._id, status: trusted({ $in: from }), agreementVersion: line.agreementVersion },
+    { $set: update, $push: { history: ev, ...(agreement ? { agreements: agreement } : {}) } },
     { returnDocument: 'after' },
   ).lean<GuaranteeLineDoc>();
   if (!updated) throw new ConflictError({ code: 'LINE_STATE_CHANGED', message: conflict, details: [{ status: line.status }] });
@@ -200,6 +202,7 @@ export async function approveLine(actor: Actor, lineId: string, input: ApproveLi
     { status: 'active', limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt, decidedAt: at, agreementNo, agreementVersion: 1, agreementAt: at },
     event(actor, 'approved', summary),
     'The application was decided meanwhile.',
+    { version: 1, at, byName: actor.name, limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt },
   );
   await recordAudit(actor, { action: 'finance.line.approve', targetType: 'guarantee_line', targetId: lineId, summary });
   await tellHospital(updated, 'approved', { bank: actor.orgName, limit: formatFen(input.limitFen) });
@@ -262,7 +265,16 @@ export async function changeLine(actor: Actor, lineId: string, input: ChangeLine
     parts.push(`expires ${input.expiresOn}`);
   }
   const summary = parts.join(', ');
-  const updated = await transition(line, ['active', 'suspended'], set, event(actor, 'changed', summary), 'The line changed meanwhile.');
+  const agreement: AgreementVersionDoc = {
+    version: line.agreementVersion + 1,
+    at: set.agreementAt as Date,
+    byName: actor.name,
+    limitFen: (set.limitFen as number | undefined) ?? line.limitFen!,
+    annualRateBp: (set.annualRateBp as number | undefined) ?? line.annualRateBp!,
+    maxTenorDays: (set.maxTenorDays as number | undefined) ?? line.maxTenorDays!,
+    expiresAt: (set.expiresAt as Date | undefined) ?? line.expiresAt!,
+  };
+  const updated = await transition(line, ['active', 'suspended'], set, event(actor, 'changed', summary), 'The line changed meanwhile.', agreement);
   await recordAudit(actor, { action: 'finance.line.change', targetType: 'guarantee_line', targetId: lineId, summary });
   await tellHospital(updated, 'changed', { bank: actor.orgName, summary });
   return updated;
@@ -293,6 +305,7 @@ export async function lineView(line: GuaranteeLineDoc, extra: { usedFen?: number
     suspendedReason: line.suspendedReason ?? undefined,
     agreementNo: line.agreementNo ?? undefined,
     agreementVersion: line.agreementVersion,
+    agreementVersions: (line.agreements ?? []).map((a) => ({ version: a.version, at: a.at.toISOString(), byName: a.byName })),
     usedFen: extra.usedFen,
     history: line.history.map((h) => ({ at: h.at.toISOString(), action: h.action, byName: h.byName, summary: h.summary })),
   };

@@ -231,6 +231,17 @@ export interface LineEventDoc {
   summary: string;
 }
 
+/** The terms of one version of the three-party agreement, frozen when the bank approved or changed them. */
+export interface AgreementVersionDoc {
+  version: number;
+  at: Date;
+  byName: string;
+  limitFen: number;
+  annualRateBp: number;
+  maxTenorDays: number;
+  expiresAt: Date;
+}
+
 export interface GuaranteeLineDoc {
   _id: Types.ObjectId;
   hospitalOrgId: Types.ObjectId;
@@ -250,6 +261,7 @@ export interface GuaranteeLineDoc {
   agreementNo?: string;
   agreementVersion: number;
   agreementAt?: Date;
+  agreements: AgreementVersionDoc[];
   history: LineEventDoc[];
 }
 
@@ -272,6 +284,23 @@ const GuaranteeLineSchema = new Schema<GuaranteeLineDoc>(
     agreementNo: String,
     agreementVersion: { type: Number, required: true, default: 0 },
     agreementAt: Date,
+    agreements: {
+      type: [
+        new Schema<AgreementVersionDoc>(
+          {
+            version: { type: Number, required: true },
+            at: { type: Date, required: true },
+            byName: { type: String, required: true },
+            limitFen: { type: Number, required: true },
+            annualRateBp: { type: Number, required: true },
+            maxTenorDays: { type: Number, required: true },
+            expiresAt: { type: Date, required: true },
+          },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
     history: {
       type: [
         new Schema<LineEventDoc>(

@@ -16,7 +16,7 @@ import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
 import { checkLedger, shownBalance } from './finance.ledger';
 import { applyForLine, approveLine, changeLine, getLine, lineView, listLines, reinstateLine, rejectLine, suspendLine } from './finance.lines';
 import { LedgerAccount, type LedgerAccountDoc } from './finance.model';
-import { agreementPdf, statementPdf } from './finance.pdf';
+import { agreementPdf, agreementTerms, statementPdf } from './finance.pdf';
 import { bankSummary, hospitalPaymentRecords, hospitalReview, monthBounds, monthlyArrears } from './finance.reports';
 import { ApplyLineBody, ApproveLineBody, BusinessDay, ChangeLineBody, Month, ReasonBody, RepayBody, MoneyInBody } from './finance.schemas';
 import { invoiceView, orgNames } from './finance.views';
@@ -531,10 +531,10 @@ export function financePages(router: Router): void {
   router.get('/finance/lines/:id/agreement.pdf', async (req, res) => {
     assertRole(req.actor, ['hospital_finance', 'pharmacist', 'bank_officer', 'operator']);
     const line = await getLine(req.actor, String(req.params.id));
-    if (line.status === 'pending' || line.status === 'rejected' || !line.agreementNo) {
-      throw new NotFoundError({ code: 'AGREEMENT_NOT_FOUND', message: 'The line has no agreement: it was not approved.' });
-    }
-    sendPdf(res, await agreementPdf(line, langOf(res)), `${line.agreementNo}-v${line.agreementVersion}.pdf`);
+    const asked = typeof req.query.version === 'string' && /^\d{1,4}$/.test(req.query.version) ? Number(req.query.version) : undefined;
+    const terms = line.agreementNo ? agreementTerms(line, asked) : null;
+    if (!terms) throw new NotFoundError({ code: 'AGREEMENT_NOT_FOUND', message: 'No such agreement: the line was not approved, or has no such version.' });
+    sendPdf(res, await agreementPdf(line, terms, langOf(res)), `${line.agreementNo}-v${terms.version}.pdf`);
   });
 
   router.get('/finance/account', async (req, res) => {

@@ -3,28 +3,40 @@ import { formatPercentBp } from '../../platform/view-helpers/formatters';
 import { renderPdf } from '../../platform/pdf';
 import { getOrganisation } from '../identity';
 import type { statement } from './finance.accounts';
-import type { GuaranteeLineDoc } from './finance.model';
+import type { AgreementVersionDoc, GuaranteeLineDoc } from './finance.model';
 
 type Statement = Awaited<ReturnType<typeof statement>>;
 
+/** The terms of one agreement version (the latest when `version` is not given), or null. */
+export function agreementTerms(line: GuaranteeLineDoc, version?: number): AgreementVersionDoc | null {
+  const versions = line.agreements ?? [];
+  if (versions.length === 0) {
+    // Lines approved before versions were kept: only the current terms exist.
+    if (!line.agreementNo || (version !== undefined && version !== line.agreementVersion)) return null;
+    const approved = line.history.find((h) => h.action === 'approved');
+    return { version: line.agreementVersion, at: line.agreementAt ?? line.decidedAt ?? line.appliedAt, byName: approved?.byName ?? '', limitFen: line.limitFen!, annualRateBp: line.annualRateBp!, maxTenorDays: line.maxTenorDays!, expiresAt: line.expiresAt! };
+  }
+  return (version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version)) ?? null;
+}
+
 /**
- * The three-party guaranteed-payment agreement (hospital – bank – platform) of an approved line, at
- * its current version. Deterministic: the same line gives the same bytes.
+ * The three-party guaranteed-payment agreement (hospital – bank – platform) of an approved line, in
+ * the terms of one version as they were approved or changed. Deterministic: the same version gives
+ * the same bytes, however the line changes later.
  */
-export async function agreementPdf(line: GuaranteeLineDoc, lang: Lang): Promise<Buffer> {
+export async function agreementPdf(line: GuaranteeLineDoc, terms: AgreementVersionDoc, lang: Lang): Promise<Buffer> {
   const tr = (key: string, vars?: Record<string, unknown>) => t(lang, `finance.pdf.agreement.${key}`, vars);
   const [hospital, bank] = await Promise.all([getOrganisation(line.hospitalOrgId), getOrganisation(line.bankOrgId)]);
   const platformName = t(lang, 'app.name');
-  const approved = line.history.find((h) => h.action === 'approved');
-  const at = line.agreementAt ?? line.decidedAt ?? line.appliedAt;
-  return renderPdf({ title: `${tr('title')} ${line.agreementNo ?? ''}`, date: at, lang }, (_doc, kit) => {
+  const at = terms.at;
+  return renderPdf({ title: `${tr('title')} ${line.agreementNo ?? ''} v${terms.version}`, date: at, lang }, (_doc, kit) => {
     kit.heading(tr('title'));
     kit.keyValues(
       [
         [tr('number'), `${line.agreementNo ?? ''}`],
-        [tr('version'), `v${line.agreementVersion}`],
+        [tr('version'), `v${terms.version}`],
         [tr('date'), kit.date(at)],
-        [tr('status'), t(lang, `finance.lineStatus.${line.status}`)],
+        [tr('approvedBy'), terms.byName],
       ],
       { columns: 2 },
     );
@@ -37,20 +49,20 @@ export async function agreementPdf(line: GuaranteeLineDoc, lang: Lang): Promise<
     kit.heading(tr('terms'), 2);
     kit.keyValues(
       [
-        [tr('limit'), kit.money(line.limitFen)],
-        [tr('rate'), formatPercentBp(line.annualRateBp)],
-        [tr('tenor'), tr('days', { days: line.maxTenorDays })],
-        [tr('expires'), kit.date(line.expiresAt)],
+        [tr('limit'), kit.money(terms.limitFen)],
+        [tr('rate'), formatPercentBp(terms.annualRateBp)],
+        [tr('tenor'), tr('days', { days: terms.maxTenorDays })],
+        [tr('expires'), kit.date(terms.expiresAt)],
       ],
       { columns: 2 },
     );
     kit.heading(tr('clausesTitle'), 2);
     const clauses = ['account', 'settlement', 'advance', 'interest', 'repayment', 'overdue', 'platform', 'changes'];
-    clauses.forEach((c, i) => kit.paragraph(`${i + 1}. ${tr(`clauses.${c}`, { rate: formatPercentBp(line.annualRateBp), tenor: line.maxTenorDays, limit: kit.money(line.limitFen) })}`));
+    clauses.forEach((c, i) => kit.paragraph(`${i + 1}. ${tr(`clauses.${c}`, { rate: formatPercentBp(terms.annualRateBp), tenor: terms.maxTenorDays, limit: kit.money(terms.limitFen) })}`));
     kit.space();
     kit.signatureBlock([
       { title: tr('signA'), name: hospital?.name },
-      { title: tr('signB'), name: bank?.name, signedBy: approved?.byName, signedAt: approved?.at },
+      { title: tr('signB'), name: bank?.name, signedBy: terms.byName || undefined, signedAt: terms.at },
       { title: tr('signC'), name: platformName },
     ]);
   });
