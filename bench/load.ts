@@ -156,7 +156,7 @@ async function setup(cluster: Cluster) {
     const approved = await bank.api(via()).post(`/api/v1/finance/lines/${applied.body.id}/approve`, { limitFen: 50_000_000_00, annualRateBp: 435, maxTenorDays: 90, expiresOn: '2099-12-31' });
     if (approved.status !== 200) throw new Error(`approve: ${approved.status} ${JSON.stringify(approved.body)}`);
     // the small clinic's working capital runs short, so some of its invoices need a bank advance
-    const balance = h === HOSPITALS - 1 ? 2_000_000_00 : 40_000_000_00;
+    const balance = h === HOSPITALS - 1 ? 300_000_00 : 40_000_000_00;
     const prepaid = await operator.api(via()).post(`/api/v1/finance/accounts/${finance.org.id}/prepayments`, { amountFen: balance, reference: `YB-${uid()}` }).set('Idempotency-Key', `prepay-${uid()}`);
     if (prepaid.status !== 201) throw new Error(`prepayment: ${prepaid.status} ${JSON.stringify(prepaid.body)}`);
     hospitals.push({ finance, pharmacists, bank });
