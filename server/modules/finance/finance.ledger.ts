@@ -291,12 +291,20 @@ export interface LedgerCheck {
   checkedAt: Date;
 }
 
-/** Recomputes every account balance from the journal and compares it with the stored balance. */
+/**
+ * Recomputes every account balance from the journal and compares it with the stored balance. NOTE:
+ * it reads inside one transaction, i.e. one snapshot, so money moving while it runs (jobs, users)
+ * cannot make entries and balances look apart.
+ */
 export async function checkLedger(): Promise<LedgerCheck> {
+  return mongoose.connection.transaction((session) => checkLedgerAt(session));
+}
+
+async function checkLedgerAt(session: ClientSession): Promise<LedgerCheck> {
   const computed = new Map<string, bigint>();
   const unbalancedEntries: LedgerCheck['unbalancedEntries'] = [];
   let entries = 0;
-  const cursor = JournalEntry.find({}, { idempotencyKey: 1, postings: 1 }).lean<Pick<JournalEntryDoc, 'idempotencyKey' | 'postings'>[]>().cursor();
+  const cursor = JournalEntry.find({}, { idempotencyKey: 1, postings: 1 }).session(session).lean<Pick<JournalEntryDoc, 'idempotencyKey' | 'postings'>[]>().cursor();
   for await (const entry of cursor as AsyncIterable<Pick<JournalEntryDoc, 'idempotencyKey' | 'postings'>>) {
     entries += 1;
     let sum = 0n;
@@ -307,7 +315,7 @@ export async function checkLedger(): Promise<LedgerCheck> {
     }
     if (sum !== 0n) unbalancedEntries.push({ idempotencyKey: entry.idempotencyKey, sumFen: Number(sum) });
   }
-  const all = await LedgerAccount.find({}, { key: 1, balanceFen: 1 }).lean<Pick<LedgerAccountDoc, '_id' | 'key' | 'balanceFen'>[]>();
+  const all = await LedgerAccount.find({}, { key: 1, balanceFen: 1 }).session(session).lean<Pick<LedgerAccountDoc, '_id' | 'key' | 'balanceFen'>[]>();
   const mismatches: LedgerCheck['mismatches'] = [];
   let total = 0n;
   const known = new Set<string>();
