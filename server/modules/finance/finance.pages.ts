@@ -247,7 +247,7 @@ async function renderLine(req: Request, res: Response, extra: { errors?: Errors;
     isBank: actor.role === 'bank_officer',
     canDecide: actor.role === 'bank_officer' && view.status === 'pending',
     canManage: actor.role === 'bank_officer' && (view.status === 'active' || view.status === 'suspended'),
-    defaults: { expiresOn: businessDay(addMonths(now(), view.requestedTermMonths)), limit: (view.requestedAmountFen / 100).toFixed(2) },
+    defaults: { expiresOn: businessDay(addMonths(now(), view.requestedTermMonths)), limit: formatFen(view.requestedAmountFen).replace(/^[^\d]+/, '') },
     flash: flash(req, lang),
     ...extra,
   });
