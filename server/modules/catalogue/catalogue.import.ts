@@ -1,12 +1,12 @@
 // CSV/XLSX import and export of the catalogue. An import is checked whole first (formats, codes,
 // duplicates inside the file and against the catalogue) and then stored in one transaction, so a
 // file with any bad row imports nothing and the report names every bad row.
-import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import type { Actor } from '../../platform/auth';
 import { RuleViolationError, ValidationError } from '../../platform/errors';
 import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
+import { headerMatcher, readTable, type ImportRowError } from '../../platform/tabular';
 import { businessDay, parseBusinessDay } from '../../platform/time';
 import { recordAudit } from '../audit';
 import { FORM_CLASSES, type FormClass } from './catalogue.model';
@@ -43,22 +43,7 @@ const CATEGORY_ZH = { shortage: '短缺', vbp: '集采', regular: '常规' } as 
 
 export const MAX_IMPORT_ROWS = 5000;
 
-function normaliseHeader(h: string): string {
-  return h.replace(/^\uFEFF/, '').replace(/[\s（）()]/g, '').toLowerCase();
-}
-
-const HEADER_TO_KEY = new Map<string, ColumnKey>();
-for (const [key, zh, en] of COLUMNS) {
-  for (const h of [key, zh, en]) HEADER_TO_KEY.set(normaliseHeader(h), key);
-}
-HEADER_TO_KEY.set(normaliseHeader('参考价'), 'referencePrice');
-
-export interface ImportRowError {
-  row: number;
-  field?: string;
-  code: string;
-  message: string;
-}
+const columnOf = headerMatcher(COLUMNS, { 参考价: 'referencePrice' });
 
 export interface ImportReport {
   rows: number;
@@ -69,36 +54,10 @@ export interface ImportReport {
 
 /** Reads the uploaded file (CSV in UTF-8, or XLSX first sheet) into header-keyed rows with their file row numbers. */
 export async function readImportFile(file: { buffer: Buffer; originalname: string; mimetype?: string }): Promise<{ rows: Record<string, string>[]; firstRow: number }> {
-  const name = file.originalname.toLowerCase();
-  let table: string[][];
-  if (name.endsWith('.xlsx')) {
-    const workbook = new ExcelJS.Workbook();
-    try {
-      await workbook.xlsx.load(file.buffer as unknown as ArrayBuffer);
-    } catch {
-      throw new ValidationError({ code: 'UNREADABLE_FILE', message: 'The file is not a readable XLSX workbook.' });
-    }
-    const sheet = workbook.worksheets[0];
-    if (!sheet) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The workbook has no sheet.' });
-    table = [];
-    sheet.eachRow({ includeEmpty: true }, (row, rowNumber) => {
-      const cells: string[] = [];
-      for (let c = 1; c <= Math.max(row.cellCount, COLUMNS.length); c += 1) cells.push(cellText(row.getCell(c).value));
-      table[rowNumber - 1] = cells;
-    });
-    table = Array.from(table, (r) => r ?? []);
-  } else if (name.endsWith('.csv') || name.endsWith('.txt')) {
-    try {
-      table = parseCsv(file.buffer.toString('utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: false, trim: true }) as string[][];
-    } catch (err) {
-      throw new ValidationError({ code: 'UNREADABLE_FILE', message: `The CSV file cannot be read: ${(err as Error).message.slice(0, 160)}` });
-    }
-  } else {
-    throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: 'Upload a .csv (UTF-8) or .xlsx file.' });
-  }
+  const table = await readTable(file, COLUMNS.length);
   const header = table[0];
   if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has no header row.' });
-  const keys = header.map((h) => HEADER_TO_KEY.get(normaliseHeader(String(h ?? ''))));
+  const keys = header.map((h) => columnOf(String(h ?? '')));
   const unknown = header.filter((h, i) => h && !keys[i]);
   if (unknown.length) {
     throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: `Unknown columns: ${unknown.join(', ')}. Use the columns of the export file.`, details: unknown.map((h) => ({ column: h })) });
@@ -118,18 +77,6 @@ export async function readImportFile(file: { buffer: Buffer; originalname: strin
   if (rows.length === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has a header but no drug rows.' });
   if (rows.length > MAX_IMPORT_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: `At most ${MAX_IMPORT_ROWS} rows per import.` });
   return { rows, firstRow: 2 };
-}
-
-function cellText(value: ExcelJS.CellValue): string {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Date) return businessDay(value);
-  if (typeof value === 'object') {
-    if ('text' in value && typeof value.text === 'string') return value.text;
-    if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
-    if ('richText' in value) return value.richText.map((r) => r.text).join('');
-    return '';
-  }
-  return String(value);
 }
 
 function parseFormClass(v: string): FormClass | undefined {

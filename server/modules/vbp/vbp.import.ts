@@ -1,11 +1,10 @@
 // CSV/XLSX import of a hospital's demand declaration, and the pre-filled template to start from.
 // The whole file is checked first; any bad row rejects the file (422) with a per-row report and
 // nothing is stored.
-import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
 import type { Actor } from '../../platform/auth';
 import { ForbiddenError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { headerMatcher, readTable, type ImportRowError } from '../../platform/tabular';
 import { assertDeclarationOpen, checkEntries, loadDeclaration, myEntries, storeImportedEntries } from './vbp.declarations';
 import type { DeclarationDoc } from './vbp.model';
 import type { EntryInputValue } from './vbp.schemas';
@@ -23,63 +22,13 @@ type ColumnKey = (typeof DECLARATION_COLUMNS)[number][0];
 
 export const MAX_DECLARATION_ROWS = 2000;
 
-const normalise = (h: string) => h.replace(/^\uFEFF/, '').replace(/[\s（）()]/g, '').toLowerCase();
-const HEADER_TO_KEY = new Map<string, ColumnKey>();
-for (const [key, zh, en] of DECLARATION_COLUMNS) for (const h of [key, zh, en]) HEADER_TO_KEY.set(normalise(h), key);
-
-export interface ImportRowError {
-  row: number;
-  field?: string;
-  code: string;
-  message: string;
-}
+const columnOf = headerMatcher(DECLARATION_COLUMNS);
 
 export interface DeclarationImportReport {
   rows: number;
   imported: number;
   dryRun: boolean;
   errors: ImportRowError[];
-}
-
-function cellText(value: ExcelJS.CellValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'object') {
-    if (value instanceof Date) return value.toISOString();
-    if ('text' in value && typeof value.text === 'string') return value.text;
-    if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
-    if ('richText' in value) return value.richText.map((r) => r.text).join('');
-    return '';
-  }
-  return String(value);
-}
-
-async function readTable(file: { buffer: Buffer; originalname: string }): Promise<string[][]> {
-  const name = file.originalname.toLowerCase();
-  if (name.endsWith('.xlsx')) {
-    const workbook = new ExcelJS.Workbook();
-    try {
-      await workbook.xlsx.load(file.buffer as unknown as ArrayBuffer);
-    } catch {
-      throw new ValidationError({ code: 'UNREADABLE_FILE', message: 'The file is not a readable XLSX workbook.' });
-    }
-    const sheet = workbook.worksheets[0];
-    if (!sheet) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The workbook has no sheet.' });
-    const table: string[][] = [];
-    sheet.eachRow({ includeEmpty: true }, (row, rowNumber) => {
-      const cells: string[] = [];
-      for (let c = 1; c <= Math.max(row.cellCount, DECLARATION_COLUMNS.length); c += 1) cells.push(cellText(row.getCell(c).value).trim());
-      table[rowNumber - 1] = cells;
-    });
-    return Array.from(table, (r) => r ?? []);
-  }
-  if (name.endsWith('.csv') || name.endsWith('.txt')) {
-    try {
-      return parseCsv(file.buffer.toString('utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: false, trim: true }) as string[][];
-    } catch (err) {
-      throw new ValidationError({ code: 'UNREADABLE_FILE', message: `The CSV file cannot be read: ${(err as Error).message.slice(0, 160)}` });
-    }
-  }
-  throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: 'Upload a .csv (UTF-8) or .xlsx file.' });
 }
 
 /** Parses a whole-number cell ("1,200" allowed); undefined for an empty cell, a message when invalid. */
@@ -96,10 +45,10 @@ export async function importDeclaration(actor: Actor, declarationId: string, fil
   if (actor.orgType !== 'hospital') throw new ForbiddenError({ code: 'HOSPITALS_ONLY', message: 'Only a hospital can declare demand.' });
   const d = await loadDeclaration(declarationId);
   assertDeclarationOpen(d);
-  const table = await readTable(file);
+  const table = await readTable(file, DECLARATION_COLUMNS.length);
   const header = table[0];
   if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has no header row.' });
-  const keys = header.map((h) => HEADER_TO_KEY.get(normalise(String(h ?? ''))));
+  const keys = header.map((h) => columnOf(String(h ?? '')));
   const unknown = header.filter((h, i) => h && !keys[i]);
   if (unknown.length) {
     throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: `Unknown columns: ${unknown.join(', ')}. Use the columns of the template.`, details: unknown.map((h) => ({ column: h })) });
