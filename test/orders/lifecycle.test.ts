@@ -50,6 +50,8 @@ describe('orders: the life of an order', () => {
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body).to.include({ hospitalOrgId: p.pharmacist.org.id });
     expect(res.body.secured).to.be.a('boolean');
+    // A distributor learns whether payment is secured, never the hospital's balances.
+    expect(res.body).not.to.have.any.keys('balanceFen', 'headroomFen', 'openInvoicesFen', 'capacityFen');
     expect((await p.pharmacist.api().get(`/api/v1/orders/${order.id}/payment-security`)).status).to.equal(403);
     const page = await p.distributor.api().get(`/orders/${order.id}`);
     expect(page.status).to.equal(200);

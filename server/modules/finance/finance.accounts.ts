@@ -160,6 +160,16 @@ export async function paymentSecurity(hospitalOrgId: string, orderAmountFen?: nu
   };
 }
 
+/**
+ * What a distributor may learn before confirming an order: whether the hospital's payment is secured
+ * (and by how much it falls short), never the hospital's balances. The operator sees everything.
+ */
+export async function paymentSecurityFor(actor: Pick<Actor, 'role'>, hospitalOrgId: string, orderAmountFen?: number) {
+  const s = await paymentSecurity(hospitalOrgId, orderAmountFen);
+  if (actor.role === 'operator') return s;
+  return { hospitalOrgId: s.hospitalOrgId, hospitalName: s.hospitalName, secured: s.secured, level: s.level, bankName: s.bankName, orderAmountFen, shortfallFen: s.shortfallFen };
+}
+
 export interface StatementRow {
   at: Date;
   kind: EntryKind;

@@ -4,7 +4,7 @@ import type { ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
 import { organisationsByType } from '../identity';
 import { assertHospitalVisible, requireOrg, resolveHospital } from './finance.access';
-import { accountSummary, deposit, paymentSecurity, recordPrepayment, statement } from './finance.accounts';
+import { accountSummary, deposit, paymentSecurityFor, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
 import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
 import { checkLedger } from './finance.ledger';
@@ -170,10 +170,7 @@ export function financeRoutes(api: ApiRouter): void {
     },
     async ({ actor, params, query }) => {
       await requireOrg(params.hospitalOrgId, 'hospital', 'hospitalOrgId');
-      const s = await paymentSecurity(params.hospitalOrgId, query.amountFen);
-      if (actor.role === 'operator') return s;
-      // NOTE: a distributor learns whether payment is secured, not the hospital's balances.
-      return { hospitalOrgId: s.hospitalOrgId, hospitalName: s.hospitalName, secured: s.secured, level: s.level, bankName: s.bankName, orderAmountFen: query.amountFen, shortfallFen: s.shortfallFen };
+      return paymentSecurityFor(actor, params.hospitalOrgId, query.amountFen);
     },
   );
 

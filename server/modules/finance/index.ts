@@ -3,7 +3,7 @@ import { addDemoSeedStep } from '../demo';
 import { seedDemoFinance } from './finance.demo';
 
 export { createInvoiceFromAcceptance, settleInvoice, payInvoice } from './finance.invoices';
-export { paymentSecurity, accountSummary, statement } from './finance.accounts';
+export { paymentSecurity, paymentSecurityFor, accountSummary, statement } from './finance.accounts';
 export { hospitalPaymentRecords, monthlyArrears, type PaymentRecord, type MonthlyArrears } from './finance.reports';
 export { checkLedger, financeFaults, type LedgerCheck } from './finance.ledger';
 export { accrueAdvanceThrough, dailyRun } from './finance.advances';

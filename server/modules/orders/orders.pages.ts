@@ -7,7 +7,7 @@ import { businessDay } from '../../platform/time';
 import { parse } from '../../platform/validate';
 import { Drug } from '../catalogue';
 import { creditBadges } from '../credit';
-import { paymentSecurity } from '../finance';
+import { paymentSecurityFor } from '../finance';
 import { organisationsByType } from '../identity';
 import { getAcceptance } from './orders.acceptance';
 import { loadOrder } from './orders.core';
@@ -139,11 +139,11 @@ export function orderPages(router: Router): void {
     const view = orderView(order, actor.role);
     const shipment = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
     const acceptance = await getAcceptance(order._id);
-    let security: Awaited<ReturnType<typeof paymentSecurity>> | null = null;
+    let security: Awaited<ReturnType<typeof paymentSecurityFor>> | null = null;
     let securityFailed = false;
     if (actor.role === 'distributor' && order.status === 'placed') {
       try {
-        security = await paymentSecurity(String(order.hospitalOrgId), order.totalFen);
+        security = await paymentSecurityFor(actor, String(order.hospitalOrgId), order.totalFen);
       } catch (err) {
         securityFailed = true;
         platform().logger.warn({ err: (err as Error).message, orderId: view.id }, 'orders: payment security unavailable');

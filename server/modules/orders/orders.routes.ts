@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
-import { paymentSecurity } from '../finance';
+import { paymentSecurityFor } from '../finance';
 import { acceptDelivery } from './orders.acceptance';
 import { loadOrder } from './orders.core';
 import { importOrders } from './orders.csv';
@@ -80,7 +80,7 @@ export function orderRoutes(api: ApiRouter): void {
     { method: 'get', path: '/orders/:id/payment-security', summary: "Whether the hospital's payment for this order is secured (distributor, before confirming)", tags: TAGS, auth: ['distributor', 'operator'], params: IdParams },
     async ({ actor, params }) => {
       const o = await loadOrder(actor, params.id);
-      return paymentSecurity(String(o.hospitalOrgId), o.totalFen);
+      return paymentSecurityFor(actor, String(o.hospitalOrgId), o.totalFen);
     },
   );
   api.route(
