@@ -422,7 +422,7 @@ async function main(): Promise<void> {
       const errs = [...k.errors.values()].reduce((a, b) => a + b, 0);
       lines.push(`| ${name} | ${k.ok} | ${fmt(k.ok / (dayMs / 1000))} | ${fmt(percentile(k.ms, 50))} | ${fmt(percentile(k.ms, 99))} | ${errs}${errs ? ` (${[...k.errors].map(([c, n]) => `${c}×${n}`).join(', ')})` : ''} |`);
     }
-    lines.push(`| invoice: due-date settlement (jobs) | ${settledAtDue.length} | ${fmt(settledAtDue.length / (settleMs / 1000))} | | | 0 |`);
+    lines.push(`| invoice: due-date settlement (jobs; rate over the settlement window) | ${settledAtDue.length} | ${fmt(settledAtDue.length / (settleMs / 1000))} | | | 0 |`);
     lines.push(`\nLive pushes received: ${[...pushes].sort(([a], [b]) => a.localeCompare(b)).map(([e, n]) => `${e} ${n}`).join(', ')}.`);
     lines.push(`Due-date settlements: ${[...outcomes].map(([o, n]) => `${o} ${n}`).join(', ') || 'none'} (${fmt(settleMs / 1000)} s).`);
     lines.push('\n| check | result | detail |');

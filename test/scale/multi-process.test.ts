@@ -10,21 +10,23 @@ import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import type { Socket } from 'socket.io-client';
 import { bullJobId } from '../../server/platform/queues';
-import { traceCodes, nextYear } from '../support/order-factories';
 import {
   createClusterUser,
+  createDrug,
   seedOperator,
   signClusterCommitment,
   socketAt,
   startCluster,
+  traceCodesFor,
   waitFor,
   type AppProcess,
   type Cluster,
   type ClusterUser,
 } from '../support/processes';
-import { drugBody } from '../support/quotation-factories';
 
 const uniq = () => randomBytes(4).toString('hex');
+/** An expiry date (YYYY-MM-DD) about a year ahead. */
+const nextYear = () => new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
 
 interface Received {
   event: string;
@@ -72,10 +74,8 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     return d;
   }
 
-  async function drug(referencePriceFen = 289_000): Promise<{ id: string; tracePrefix: string }> {
-    const res = await operator.api(web1).post('/api/v1/catalogue/drugs', drugBody({ referencePriceFen }));
-    expect(res.status, JSON.stringify(res.body)).to.equal(201);
-    return res.body;
+  function drug(referencePriceFen = 289_000): Promise<{ id: string; tracePrefix: string }> {
+    return createDrug(operator, { referencePriceFen, via: web1 });
   }
 
   /** A round over one new drug, open now and closing `closesInMs` from now; resolves when it is open. */
@@ -154,8 +154,8 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     this.timeout(90_000);
     const [d1, d2, d3] = [await distributor(), await distributor(), await distributor()];
     const pharmacist = await createClusterUser(cluster, operator, 'pharmacist');
-    const best = await openRound('best', 12_000);
-    const sealed = await openRound('sealed', 12_000);
+    const best = await openRound('best', 14_000);
+    const sealed = await openRound('sealed', 14_000);
     // duplicates of each close job, due at the close: both workers race for them
     for (const r of [best, sealed]) await duplicateJobs('quotation.round.close', { roundId: r.id }, 3, r.closesAt);
 
@@ -246,7 +246,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     const order = placed.body.data[0];
     const confirmed = await dist.api(web2).post(`/api/v1/orders/${order.id}/confirm`, {});
     expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
-    const codes = traceCodes(d.tracePrefix, quantity);
+    const codes = traceCodesFor(d.tracePrefix, quantity);
     const batchNo = `B-${uniq()}`;
     const shipped = await dist
       .api(web3)
@@ -386,7 +386,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   it('after a SIGKILL of one web process and one worker mid-round, closes the round once and on time; surviving clients keep their state and a reconnecting client gets the current board', async function () {
     this.timeout(90_000);
     const [d1, d2, d3] = [await distributor(), await distributor(), await distributor()];
-    const round = await openRound('rank', 10_000);
+    const round = await openRound('rank', 14_000);
     const [s1, s2, s3, sOp] = await Promise.all([connect(web1, d1), connect(web2, d2), connect(web3, d3), connect(web2, operator)]);
     const [g1, g2, , gOp] = [s1, s2, s3, sOp].map(record) as [Received[], Received[], Received[], Received[]];
     for (const s of [s1, s2, s3, sOp]) await watch(s, round.id);

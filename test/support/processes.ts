@@ -208,14 +208,48 @@ export async function spawnApp(opts: SpawnAppOptions): Promise<AppProcess> {
   return proc;
 }
 
+/**
+ * Removes the Redis keys of earlier clusters of this name whose owning process is gone (a run that
+ * was killed never reached its `stop()`); the owner's pid is part of the prefix.
+ */
+async function sweepStaleKeys(redisUrl: string, name: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    const stale = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `gpo_${name}_*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const m = new RegExp(`^(gpo_${name}_(\\d+)_[0-9a-f]+)`).exec(key);
+        if (!m) continue;
+        try {
+          process.kill(Number(m[2]), 0);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ESRCH') stale.add(m[1]!);
+        }
+      }
+    } while (cursor !== '0');
+    for (const prefix of stale) {
+      await redis.eval("for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end return 1", 0, `${prefix}*`);
+    }
+  } catch {
+    // best effort: stale keys only take space
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Starts the engine, then the web and worker processes in parallel; resolves when all are ready. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const name = (opts.name ?? 'scale').replace(/[^A-Za-z0-9]/g, '').slice(0, 12) || 'scale';
-  const id = `${name}${process.pid}${randomBytes(3).toString('hex')}`;
+  const id = `${name}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const echo = opts.echo ?? process.env.SCALE_LOG === '1';
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const logger = createLogger('silent', 'processes');
   const redisUrl = opts.redisUrl ?? (await ensureRedis({ url: process.env.REDIS_URL, autostart: true, dataDir: path.join(ROOT, 'data/test'), logger })).url;
+  await sweepStaleKeys(redisUrl, name);
   const engine = await spawnEngine({ memory: true, port: 0, host: '127.0.0.1', ...(echo ? { logger: (l: string) => process.stderr.write(`[engine] ${l}\n`) } : {}) });
   const slots = Math.max(opts.webSlots ?? opts.web, opts.web);
   const ports: number[] = [];
@@ -226,7 +260,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const origins = ports.flatMap((p) => [`http://127.0.0.1:${p}`, `http://localhost:${p}`]).join(',');
   const jwtSecret = randomBytes(32).toString('hex');
   const dbName = `gpo_${id}`.slice(0, 60);
-  const queuePrefix = `gpo${id}`.slice(0, 40);
+  const queuePrefix = `gpo_${id}`.slice(0, 40);
   const baseEnv: Record<string, string> = {
     NODE_ENV: opts.nodeEnv ?? 'test',
     HOST: '127.0.0.1',
