@@ -10,6 +10,7 @@ import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import type { Socket } from 'socket.io-client';
 import { bullJobId } from '../../server/platform/queues';
+import { testApp } from '../support/global';
 import {
   createClusterUser,
   createDrug,
@@ -125,7 +126,10 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
 
   before(async function () {
     this.timeout(240_000);
-    cluster = await startCluster({ web: 3, webSlots: 4, workers: 2, name: 'mp', env: { QUOTE_RATE_LIMIT: '1000' } });
+    // the Redis the test run already uses (REDIS_URL, the default port, or the one the run started)
+    const { host, port } = testApp().platform.redis.options;
+    const redisUrl = process.env.REDIS_URL ?? `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
+    cluster = await startCluster({ web: 3, webSlots: 4, workers: 2, name: 'mp', redisUrl, env: { QUOTE_RATE_LIMIT: '1000' } });
     [web1, web2, web3] = cluster.webs as [AppProcess, AppProcess, AppProcess];
     db = await cluster.db();
     operator = await seedOperator(cluster);
