@@ -4,15 +4,9 @@
 // guards, advances, events, notifications, audit — counted until every invoice's follow-up is done.
 // Baseline, same run and same engine: writing the very same journal entries with no rules (one
 // transaction each: the entry and its balance updates), with as many lanes as the worker has.
-import { randomBytes } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
-import { startEngine } from '../server/engine/index';
-import { startRole } from '../server/boot';
-import { loadConfig } from '../server/platform/config';
-import { createLogger } from '../server/platform/logger';
 import { trusted } from '../server/platform/mongo';
 import { bullJobId } from '../server/platform/queues';
-import { ensureRedis } from '../server/platform/redis';
 import { addDays } from '../server/platform/time';
 import type { Actor } from '../server/platform/auth';
 import type { Clock } from '../server/platform/context';
@@ -21,6 +15,7 @@ import { checkLedger, settleInvoiceJob } from '../server/modules/finance';
 import { recordPrepayment } from '../server/modules/finance/finance.accounts';
 import { accounts, ensureAccounts, postEntry } from '../server/modules/finance/finance.ledger';
 import { GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type JournalEntryDoc } from '../server/modules/finance/finance.model';
+import { startBenchApp } from './harness';
 import type { BenchRow } from './lib';
 
 const INVOICES = Number(process.env.BENCH_FINANCE_INVOICES ?? 10_000);
@@ -44,23 +39,9 @@ async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<voi
 }
 
 export default async function financeBench(): Promise<BenchRow[]> {
-  const runId = randomBytes(4).toString('hex');
-  const engine = await startEngine({ memory: true, port: 0 });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MONGODB_DB: `gpo_bench_finance_${runId}`,
-    QUEUE_PREFIX: `gpobenchfinance${runId}`,
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
-    DEMO_MODE: 'false',
-    ALLOWED_ORIGINS: 'http://localhost',
-  });
-  const logger = createLogger(config.logLevel, 'gpo-bench');
-  const redis = await ensureRedis({ url: process.env.REDIS_URL, autostart: true, dataDir: 'data/bench', logger });
   const clock = new BenchClock();
-  const app = await startRole({ config, logger, role: 'all', mongoUri: `${engine.uri}${config.mongodbDb}`, redisUrl: redis.url, clock, workerConcurrency: LANES });
+  const bench = await startBenchApp('finance', { clock, workerConcurrency: LANES });
+  const { runId, app } = bench;
   try {
     // One bank, one distributor, 100 hospitals with an approved line and some working capital.
     const bank = (await createOrganisation(SYSTEM, { name: `bench-bank-${runId}`, type: 'bank' })) as unknown as { id: string };
@@ -203,7 +184,6 @@ export default async function financeBench(): Promise<BenchRow[]> {
       },
     ];
   } finally {
-    await app.close().catch(() => undefined);
-    await engine.close().catch(() => undefined);
+    await bench.close();
   }
 }

@@ -2,13 +2,7 @@
 // pharmacist, sequential) against a baseline that inserts the same order documents directly with
 // Mongoose — no HTTP, no validation, no credit gate, no price lookup, no jobs, audit or
 // notifications — measured in the same run against the same embedded engine and Redis.
-import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
-import { startEngine } from '../server/engine/index';
-import { startRole } from '../server/boot';
-import { loadConfig } from '../server/platform/config';
-import { createLogger } from '../server/platform/logger';
-import { ensureRedis } from '../server/platform/redis';
 import type { Actor } from '../server/platform/auth';
 import { createDrug } from '../server/modules/catalogue/catalogue.service';
 import { generateValidGtin13, gs1CheckDigit } from '../server/modules/catalogue/catalogue.codes';
@@ -16,6 +10,7 @@ import { ensureDefaultCommitment } from '../server/modules/credit';
 import { createOrganisation, createUser, login } from '../server/modules/identity';
 import { Order } from '../server/modules/orders';
 import { type BenchRow, opsPerSecond } from './lib';
+import { startBenchApp } from './harness';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
 const LINES = 10;
@@ -32,22 +27,8 @@ async function json(url: string, init: { method?: string; token: string; body?: 
 }
 
 export default async function ordersBench(): Promise<BenchRow[]> {
-  const runId = randomBytes(4).toString('hex');
-  const engine = await startEngine({ memory: true, port: 0 });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MONGODB_DB: `gpo_bench_orders_${runId}`,
-    QUEUE_PREFIX: `gpobenchorders${runId}`,
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
-    DEMO_MODE: 'false',
-    ALLOWED_ORIGINS: 'http://localhost',
-  });
-  const logger = createLogger(config.logLevel, 'gpo-bench');
-  const redis = await ensureRedis({ url: process.env.REDIS_URL, autostart: true, dataDir: 'data/bench', logger });
-  const app = await startRole({ config, logger, role: 'all', mongoUri: `${engine.uri}${config.mongodbDb}`, redisUrl: redis.url });
+  const bench = await startBenchApp('orders');
+  const { runId, app } = bench;
   const base = `${app.url}/api/v1`;
   try {
     // A hospital pharmacist, a distributor that signed the commitment, ten drugs with reference prices.
@@ -112,9 +93,6 @@ export default async function ordersBench(): Promise<BenchRow[]> {
       },
     ];
   } finally {
-    await app.close();
-    await app.platform.redis.quit().catch(() => undefined);
-    await engine.close();
-    redis.child?.kill();
+    await bench.close();
   }
 }

@@ -4,23 +4,18 @@
 // 50 lines. The baseline is a bare socket.io server in the same process and run, with the same 250
 // clients, that acknowledges each message and relays it to the 50 watchers — no auth, rules,
 // database, Redis adapter or per-viewer filtering.
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { startEngine } from '../server/engine/index';
-import { startRole } from '../server/boot';
 import type { Actor } from '../server/platform/auth';
-import { loadConfig } from '../server/platform/config';
-import { createLogger } from '../server/platform/logger';
-import { ensureRedis } from '../server/platform/redis';
 import { generateValidGtin13, gs1CheckDigit } from '../server/modules/catalogue/catalogue.codes';
 import { createDrug } from '../server/modules/catalogue/catalogue.service';
 import { ensureDefaultCommitment } from '../server/modules/credit';
 import { createOrganisation, createUser, login } from '../server/modules/identity';
 import { createRound, Round, scheduleRound } from '../server/modules/quotation';
 import { type BenchRow, percentile } from './lib';
+import { startBenchApp } from './harness';
 
 const MS = Number(process.env.BENCH_MS ?? 5000);
 const DISTRIBUTORS = Number(process.env.BENCH_DISTRIBUTORS ?? 200);
@@ -78,24 +73,8 @@ async function closedLoop(senders: number, ms: number, send: (sender: number, n:
 }
 
 async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult }> {
-  const runId = randomBytes(4).toString('hex');
-  const engine = await startEngine({ memory: true, port: 0 });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MONGODB_DB: `gpo_bench_quotation_${runId}`,
-    QUEUE_PREFIX: `gpobenchq${runId}`,
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-0123456789abcdef0123456789abcdef',
-    DEMO_MODE: 'false',
-    ALLOWED_ORIGINS: 'http://localhost',
-    QUOTE_RATE_LIMIT: '1000000',
-    LOGIN_RATE_LIMIT: '1000000',
-  });
-  const logger = createLogger(config.logLevel, 'gpo-bench');
-  const redis = await ensureRedis({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', autostart: true, dataDir: 'data/bench', logger });
-  const app = await startRole({ config, logger, role: 'all', mongoUri: `${engine.uri}${config.mongodbDb}`, redisUrl: redis.url });
+  const bench = await startBenchApp('quotation', { env: { QUOTE_RATE_LIMIT: '1000000', LOGIN_RATE_LIMIT: '1000000' } });
+  const { runId, app } = bench;
   const url = app.url!;
   const sockets: Socket[] = [];
   try {
@@ -187,10 +166,7 @@ async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult }> {
     return { idle, busy };
   } finally {
     for (const s of sockets) s.close();
-    await app.close();
-    await app.platform.redis.quit().catch(() => undefined);
-    await engine.close();
-    redis.child?.kill();
+    await bench.close();
   }
 }
 
