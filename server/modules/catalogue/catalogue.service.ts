@@ -8,9 +8,8 @@ import { checkDrugStandardCode, checkGtin, checkNhsaDrugCode, checkSameEnterpris
 import { Drug, ReferencePrice, type DrugDoc, type FormClass, type ReferencePriceDoc } from './catalogue.model';
 import type { CreateDrugInput, DrugListQueryInput, ReferencePriceInput, UpdateDrugInput } from './catalogue.schemas';
 
-/** The lean drug shape other modules receive (the catalogue contract). */
-export interface DrugInfo {
-  _id: Types.ObjectId;
+/** The fields of a drug every view shares. */
+interface DrugFieldsShape {
   genericNameZh: string;
   genericNameEn: string;
   dosageForm: string;
@@ -23,6 +22,11 @@ export interface DrugInfo {
   gtin?: string;
   tracePrefix: string;
   categories: { shortage: boolean; vbp: boolean; regular: boolean };
+}
+
+/** The lean drug shape other modules receive (the catalogue contract). */
+export interface DrugInfo extends DrugFieldsShape {
+  _id: Types.ObjectId;
 }
 
 const CONTRACT_FIELDS = {
@@ -238,20 +242,8 @@ export async function getDrugs(ids: (string | Types.ObjectId)[], session?: Clien
   return Drug.find({ _id: trusted({ $in: valid }) }, CONTRACT_FIELDS, { session }).lean<DrugInfo[]>();
 }
 
-export interface DrugView {
+export interface DrugView extends DrugFieldsShape {
   id: string;
-  genericNameZh: string;
-  genericNameEn: string;
-  dosageForm: string;
-  formClass: FormClass;
-  specification: string;
-  packUnit: string;
-  manufacturer: string;
-  nhsaCode: string;
-  standardCode: string;
-  gtin?: string;
-  tracePrefix: string;
-  categories: { shortage: boolean; vbp: boolean; regular: boolean };
   active: boolean;
   referencePriceFen: number | null;
   referencePriceFrom: string | null;
