@@ -1,16 +1,10 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPage } from '../support/browser';
+import { launchBrowser, newPage, signIn } from '../support/browser';
 import { buildUser, type TestUser } from '../support/factories';
 import { testApp } from '../support/global';
 import { financeHooks } from '../support/finance-factories';
 
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto('/login');
-  await page.fill('#login-email', user.email);
-  await page.fill('#login-password', user.password);
-  await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
-}
 
 describe('finance: in the browser, a bank officer approves a line and the hospital sees its headroom', function () {
   this.timeout(90_000);

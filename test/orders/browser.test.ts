@@ -1,16 +1,10 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPage } from '../support/browser';
+import { launchBrowser, newPage, signIn } from '../support/browser';
 import type { TestUser } from '../support/factories';
 import { testApp } from '../support/global';
 import { buildListing, buildPharmacist, nextYear, traceCodes } from '../support/order-factories';
 
-async function signIn(page: Page, user: TestUser): Promise<void> {
-  await page.goto('/login');
-  await page.fill('#login-email', user.email);
-  await page.fill('#login-password', user.password);
-  await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
-}
 
 describe('orders: in the browser, order → confirm → ship → accept across two roles', function () {
   this.timeout(90_000);

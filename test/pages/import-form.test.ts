@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { Drug } from '../../server/modules/catalogue';
-import { launchBrowser, newPage } from '../support/browser';
+import { launchBrowser, newPage, signIn } from '../support/browser';
 import { testApp } from '../support/global';
 import { catalogueOperator, uniqueDrugCodes } from '../support/quotation-factories';
 
@@ -26,10 +26,7 @@ describe('pages: CSV import with a per-row error report', function () {
     const tag = `页面导入${Date.now().toString(36)}`;
     const { page, context, errors } = await newPage(browser, testApp().url);
     try {
-      await page.goto('/login');
-      await page.fill('#login-email', op.email);
-      await page.fill('#login-password', op.password);
-      await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
+      await signIn(page, op);
       await page.goto('/catalogue');
       const bad = [header, row(`${tag}甲`, '12.50'), row(`${tag}乙`, '-3')].join('\n');
       await page.setInputFiles('#import-file', { name: 'drugs.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import type { Role } from '../../server/platform/schemas';
-import { launchBrowser, newPage } from '../support/browser';
+import { launchBrowser, newPage, signIn } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { testApp } from '../support/global';
 
@@ -66,10 +66,7 @@ describe('pages: sign in to the home page, for every role', function () {
     const u = await buildUser('bank_officer');
     const { page, context } = await newPage(browser, testApp().url);
     try {
-      await page.goto('/login');
-      await page.fill('#login-email', u.email);
-      await page.fill('#login-password', u.password);
-      await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
+      await signIn(page, u);
       const zh = await page.textContent('nav');
       await page.goto('/?lang=en');
       const en = await page.textContent('nav');
@@ -89,10 +86,7 @@ describe('pages: sign in to the home page, for every role', function () {
     const op = await buildUser('operator');
     const { page, context, errors } = await newPage(browser, testApp().url);
     try {
-      await page.goto('/login');
-      await page.fill('#login-email', op.email);
-      await page.fill('#login-password', op.password);
-      await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
+      await signIn(page, op);
       await page.goto('/admin/organisations');
       const name = `浏览器测试医院-${Date.now()}`;
       const orgForm = page.locator('form[action="/admin/organisations"]');

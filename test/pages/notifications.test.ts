@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { User } from '../../server/modules/identity';
 import { notifyUsers } from '../../server/modules/notifications';
 import { Notification } from '../../server/modules/notifications/notifications.model';
-import { launchBrowser, newPage } from '../support/browser';
+import { launchBrowser, newPage, signIn } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { testApp } from '../support/global';
 
@@ -23,10 +23,7 @@ describe('pages: live notifications', function () {
     const owner = await User.findById(u.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
     const { page, context, errors } = await newPage(browser, testApp().url);
     try {
-      await page.goto('/login');
-      await page.fill('#login-email', u.email);
-      await page.fill('#login-password', u.password);
-      await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
+      await signIn(page, u);
       await page.goto('/notifications');
       // NOTE: the page's socket connects after load; wait until the server has it in the user's room.
       for (let i = 0; i < 100 && (await testApp().realtime.socketsIn(`user:${u.id}`)).length === 0; i += 1) await new Promise((r) => setTimeout(r, 100));

@@ -37,3 +37,11 @@ export async function newPage(
   page.on('pageerror', (err) => errors.push(err.message));
   return { context, page, errors };
 }
+
+/** Signs a user in through the login form and waits for the home page. */
+export async function signIn(page: Page, user: { email: string; password: string }): Promise<void> {
+  await page.goto('/login');
+  await page.fill('#login-email', user.email);
+  await page.fill('#login-password', user.password);
+  await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
+}

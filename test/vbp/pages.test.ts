@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import type { Browser } from 'playwright-core';
 import { DeclarationEntry } from '../../server/modules/vbp/vbp.model';
 import { takeMissingKeys } from '../../server/platform/i18n';
-import { launchBrowser, newPage } from '../support/browser';
+import { launchBrowser, newPage, signIn as signInForm } from '../support/browser';
 import { buildTradingDistributor } from '../support/credit-factories';
 import { buildUser, type TestUser } from '../support/factories';
 import { testApp } from '../support/global';
@@ -18,10 +18,7 @@ async function page(u: TestUser, path: string, status = 200): Promise<string> {
 
 async function signIn(browser: Browser, u: TestUser) {
   const ctx = await newPage(browser, testApp().url);
-  await ctx.page.goto('/login');
-  await ctx.page.fill('#login-email', u.email);
-  await ctx.page.fill('#login-password', u.password);
-  await Promise.all([ctx.page.waitForURL((url) => url.pathname === '/'), ctx.page.click('button[type=submit]')]);
+  await signInForm(ctx.page, u);
   return ctx;
 }
 
