@@ -67,7 +67,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 200 }));
   app.use(cookieParser());
-  app.use(authMiddleware(config, deps.resolveSession));
+  app.use(authMiddleware(config, deps.resolveSession, deps.clock));
   app.use(async (req, res, next) => {
     const lang = resolveLang(req);
     if (req.query.lang === 'zh' || req.query.lang === 'en') res.cookie(LANG_COOKIE, lang, { sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000 });

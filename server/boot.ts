@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { jobHandlers } from '../jobs';
 import { createApp } from './app';
-import { systemClock, setPlatform, type Clock, type Platform } from './platform/context';
+import { SettableClock, systemClock } from './platform/clock';
+import { setPlatform, type Clock, type Platform } from './platform/context';
 import type { Config } from './platform/config';
 import type { Logger } from './platform/logger';
 import { connectMongo, disconnectMongo, syncIndexes } from './platform/mongo';
@@ -35,7 +36,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   await syncIndexes();
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? (config.clockStart ? new SettableClock(config.clockStart, config.clockStartedAt) : systemClock);
   const queues = new Queues(opts.redisUrl, config.queuePrefix, logger, () => clock.now());
   if (!subscribed) {
     for (const m of featureModules) m.subscribe?.();
@@ -49,6 +50,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
     logger,
     redisUrl: opts.redisUrl,
     resolveSession,
+    clock,
     modules: featureModules.flatMap((m) => (m.socket ? [m.socket(logger)] : [])),
     onConnect: async (socket) => {
       for (const m of featureModules) if (m.onConnect) await m.onConnect(socket);

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { jwtVerify, SignJWT } from 'jose';
+import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { ForbiddenError, UnauthenticatedError } from './errors';
 import type { OrgType, Role } from './schemas';
@@ -51,22 +52,23 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** Signs a session token (HS256, issuer, audience, expiry). The same token is the API bearer and the page cookie. */
-export async function signSessionToken(config: Pick<Config, 'jwtSecret'>, claims: { userId: string; sessionId: string; expiresAt: Date }): Promise<string> {
+export async function signSessionToken(config: Pick<Config, 'jwtSecret'>, claims: { userId: string; sessionId: string; issuedAt: Date; expiresAt: Date }): Promise<string> {
   return new SignJWT({ sid: claims.sessionId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.userId)
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
-    .setIssuedAt()
+    .setIssuedAt(Math.floor(claims.issuedAt.getTime() / 1000))
     .setExpirationTime(Math.floor(claims.expiresAt.getTime() / 1000))
     .sign(new TextEncoder().encode(config.jwtSecret));
 }
 
-/** Verifies signature (HS256 only), issuer, audience and expiry; returns the session id or null. */
-export async function verifySessionToken(config: Pick<Config, 'jwtSecret'>, token: string): Promise<{ userId: string; sessionId: string } | null> {
+/** Verifies signature (HS256 only), issuer, audience and expiry at `at` (the business clock); returns the session id or null. */
+export async function verifySessionToken(config: Pick<Config, 'jwtSecret'>, token: string, at: Date): Promise<{ userId: string; sessionId: string } | null> {
   try {
     const { payload } = await jwtVerify(token, new TextEncoder().encode(config.jwtSecret), {
       algorithms: ['HS256'],
+      currentDate: at,
       issuer: ISSUER,
       audience: AUDIENCE,
     });
@@ -101,9 +103,9 @@ export function extractToken(authorization: string | undefined, cookieHeader: st
 }
 
 /** Resolves a raw credential to an actor: verifies the token, then the live session. */
-export async function authenticate(config: Pick<Config, 'jwtSecret'>, resolve: SessionResolver, token: string): Promise<Actor | null> {
+export async function authenticate(config: Pick<Config, 'jwtSecret'>, resolve: SessionResolver, token: string, at: Date): Promise<Actor | null> {
   if (!token) return null;
-  const claims = await verifySessionToken(config, token);
+  const claims = await verifySessionToken(config, token, at);
   if (!claims) return null;
   const actor = await resolve(claims.sessionId);
   return actor && actor.id === claims.userId ? actor : null;
@@ -133,7 +135,7 @@ declare module 'express-serve-static-core' {
  * Attaches `req.actor` when the request carries a valid bearer token or session cookie, issues the
  * CSRF seed cookie, and enforces CSRF on unsafe cookie-authenticated or form requests.
  */
-export function authMiddleware(config: Config, resolve: SessionResolver): RequestHandler {
+export function authMiddleware(config: Config, resolve: SessionResolver, clock: Clock = systemClock): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     let seed = readCookie(req.headers.cookie, CSRF_SEED_COOKIE);
     if (!seed || !/^[A-Za-z0-9_-]{16,64}$/.test(seed)) {
@@ -148,7 +150,7 @@ export function authMiddleware(config: Config, resolve: SessionResolver): Reques
         next(new UnauthenticatedError({ code: 'INVALID_TOKEN', message: 'The Authorization header must be "Bearer <token>".' }));
         return;
       }
-      const actor = await authenticate(config, resolve, credential.token);
+      const actor = await authenticate(config, resolve, credential.token, clock.now());
       if (actor) req.actor = actor;
       else if (credential.source === 'bearer') {
         next(new UnauthenticatedError({ code: 'INVALID_TOKEN', message: 'The token is invalid or has expired.' }));

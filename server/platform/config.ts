@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseInstant } from './clock';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -29,6 +30,11 @@ export const EnvSchema = z
     LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
     QUOTE_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
     BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('1mb'),
+    CLOCK_START: z
+      .string()
+      .refine((v) => { try { parseInstant(v, 'CLOCK_START'); return true; } catch { return false; } }, 'must be an ISO-8601 instant with a zone, e.g. 2027-01-31T15:59:59Z')
+      .optional(),
+    CLOCK_STARTED_AT: z.coerce.number().int().positive().optional(),
   })
   .strict();
 
@@ -55,6 +61,10 @@ export interface Config {
   loginRateLimit: number;
   quoteRateLimit: number;
   bodyLimit: string;
+  /** Where the business clock starts (tests, simulations, demos of a future date); unset: the wall clock. */
+  clockStart?: Date;
+  /** The wall-clock time (epoch ms) at which the clock read `clockStart` (default: process start). */
+  clockStartedAt?: number;
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +83,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (production && e.CLOCK_START) throw new ConfigError('Invalid configuration:\n  CLOCK_START: not allowed in production (the business clock is the wall clock)');
   if (production && !e.JWT_SECRET) throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)');
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   const allowedOrigins = [publicUrl, ...(e.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)];
@@ -97,5 +108,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     quoteRateLimit: e.QUOTE_RATE_LIMIT,
     bodyLimit: e.BODY_LIMIT,
+    clockStart: e.CLOCK_START ? parseInstant(e.CLOCK_START, 'CLOCK_START') : undefined,
+    clockStartedAt: e.CLOCK_STARTED_AT,
   });
 }

@@ -3,13 +3,9 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Queues } from './queues';
 import type { Broadcaster } from './realtime';
+import { systemClock, type Clock } from './clock';
 
-/** The injectable clock: services ask it for "now" so tests can move time. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
+export { systemClock, type Clock } from './clock';
 
 /** The platform services a feature module uses: config, logger, Redis, the job queue, live broadcasts, the clock. */
 export interface Platform {

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { authenticate, extractToken, type Actor, type SessionResolver } from './auth';
+import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { handleError } from './error-handler';
 import type { Logger } from './logger';
@@ -82,7 +83,7 @@ export interface Realtime extends Broadcaster {
  */
 export function createRealtime(
   httpServer: HttpServer | null,
-  deps: { config: Config; logger: Logger; redisUrl: string; resolveSession: SessionResolver; modules: SocketModule[]; onConnect?: (socket: AppSocket) => Promise<void> },
+  deps: { config: Config; logger: Logger; redisUrl: string; resolveSession: SessionResolver; clock?: Clock; modules: SocketModule[]; onConnect?: (socket: AppSocket) => Promise<void> },
 ): Realtime {
   const adapterClient = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   adapterClient.on('error', (err) => deps.logger.warn({ err: err.message }, 'socket adapter redis error'));
@@ -116,7 +117,7 @@ export function createRealtime(
       }
       const authToken = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
       const credential = authToken ? { token: authToken } : extractToken(socket.handshake.headers.authorization, socket.handshake.headers.cookie);
-      const actor = credential ? await authenticate(deps.config, deps.resolveSession, credential.token).catch(() => null) : null;
+      const actor = credential ? await authenticate(deps.config, deps.resolveSession, credential.token, (deps.clock ?? systemClock).now()).catch(() => null) : null;
       if (!actor) {
         next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'Sign in to connect.' } }));
         return;

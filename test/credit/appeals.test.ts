@@ -3,10 +3,11 @@ import { Types } from 'mongoose';
 import { assertMayTrade, creditBadges } from '../../server/modules/credit';
 import { Appeal, Breach, Repair, Sanction } from '../../server/modules/credit/credit.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
-import { buildTradingDistributor, creditOperator, recordManualBreach, uploadEvidence } from '../support/credit-factories';
+import { expireSanctionJobId } from '../../server/modules/credit/credit.jobs';
+import { buildTradingDistributor, creditOperator, eventually, recordManualBreach, uploadEvidence } from '../support/credit-factories';
 import { login } from '../../server/modules/identity';
 import { apiWithToken, buildUser, type TestUser } from '../support/factories';
-import { testClock } from '../support/global';
+import { testApp, testClock } from '../support/global';
 
 const DAY = 86_400_000;
 
@@ -91,7 +92,7 @@ describe('credit: appeals', () => {
     const b1 = await recordManualBreach(d.org.id, { points: 5 });
     const b2 = await recordManualBreach(late.org.id, { points: 5 });
     const deadline = new Date(b1.appealDeadline);
-    testClock.advance(deadline.getTime() - Date.now() - 60_000);
+    testClock.advance(deadline.getTime() - testClock.now().getTime() - 60_000);
     const dNow = await freshSession(d);
     await dNow.api().post(`/api/v1/credit/breaches/${b1.id}/appeal`, { statement: '最后一天提出申诉。' }).expect(201);
     testClock.advance(2 * 60_000);
@@ -108,7 +109,7 @@ describe('credit: appeals', () => {
     try {
       const d = await buildTradingDistributor();
       const b = await recordManualBreach(d.org.id, { points: 5 });
-      const days = (new Date(b.appealDeadline).getTime() - Date.now()) / DAY;
+      const days = (new Date(b.appealDeadline).getTime() - testClock.now().getTime()) / DAY;
       expect(days).to.be.greaterThan(3).and.lessThan(4);
     } finally {
       await op.api().patch('/api/v1/settings', { credit: { appealDays: 15 } }).expect(200);
@@ -139,7 +140,19 @@ describe('credit: appeals', () => {
 });
 
 describe('credit: repair (信用修复)', () => {
-  it('approves a repair only after the quiet period, restoring points that show in the history', async () => {
+  it('approves a repair only after the quiet period, restoring points that show in the history and lifting the risk warning that still runs', async () => {
+    // NOTE: a grade-C risk warning runs three calendar months (89 to 92 days, by the month it starts
+    // in); a 60-day quiet period ends while it certainly still runs, whatever the date.
+    const op = await creditOperator();
+    await op.api().patch('/api/v1/settings', { credit: { repairQuietDays: 60 } }).expect(200);
+    try {
+      await approveRepairWhileWarningRuns();
+    } finally {
+      await (await creditOperator()).api().patch('/api/v1/settings', { credit: { repairQuietDays: 90 } }).expect(200);
+    }
+  });
+
+  async function approveRepairWhileWarningRuns(): Promise<void> {
     const d = await buildTradingDistributor();
     const op = await creditOperator();
     await recordManualBreach(d.org.id, { points: 30 });
@@ -155,7 +168,7 @@ describe('credit: repair (信用修复)', () => {
     expect(early.body.error.code).to.equal('REPAIR_QUIET_PERIOD_NOT_OVER');
     expect((await Repair.findById(repair.body.id).lean<{ status: string }>())!.status).to.equal('pending');
 
-    testClock.advance(91 * DAY);
+    testClock.advance(61 * DAY);
     const op2 = await creditOperator();
     const tooMany = await op2.api().post(`/api/v1/credit/repairs/${repair.body.id}/decision`, { decision: 'approve', reason: '整改到位', pointsRestored: 31 }).expect(422);
     expect(tooMany.body.error.code).to.equal('TOO_MANY_POINTS');
@@ -170,6 +183,38 @@ describe('credit: repair (信用修复)', () => {
     const history = await dNow.api().get('/api/v1/credit/repairs').expect(200);
     expect(history.body.data[0]).to.include({ status: 'approved', pointsRestored: 20 });
     await op2.api().post(`/api/v1/credit/repairs/${repair.body.id}/decision`, { decision: 'reject', reason: '再次' }).expect(409);
+    expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_lifted' })).to.equal(1);
+  }
+
+  it('a risk warning that ran its three months before the repair is approved ends as expired, not lifted', async () => {
+    const d = await buildTradingDistributor();
+    const breach = await recordManualBreach(d.org.id, { points: 30 });
+    const warning = await Sanction.findOne({ orgId: new Types.ObjectId(d.org.id), kind: 'risk_warning' }).lean<{ _id: Types.ObjectId; endsAt: Date; startsAt: Date }>();
+    expect(warning, 'grade C opens a risk warning').to.not.equal(null);
+    const days = Math.round((warning!.endsAt.getTime() - warning!.startsAt.getTime()) / DAY);
+    expect(days, 'three calendar months in Asia/Shanghai').to.be.within(89, 92);
+    const repair = await d.api().post('/api/v1/credit/repairs', { report: '已完成整改。', apology: '公开致歉。' }).expect(201);
+
+    // Past both the warning's end and the 90-day quiet period.
+    const quietEnds = new Date(breach.occurredAt).getTime() + 90 * DAY;
+    testClock.advance(Math.max(warning!.endsAt.getTime(), quietEnds) + 60_000 - testClock.now().getTime());
+    const job = await testApp().platform.queues.getJob(expireSanctionJobId(String(warning!._id), warning!.endsAt));
+    expect(job, 'the expiry job scheduled with the warning').to.not.equal(undefined);
+    await job!.promote();
+    const expired = await eventually(async () => {
+      const s = await Sanction.findById(warning!._id).lean<{ expiredAt?: Date; liftedAt?: Date }>();
+      return s?.expiredAt ? s : null;
+    }, 15_000, 'the warning to expire');
+    expect(expired!.expiredAt).to.be.instanceOf(Date);
+
+    const op = await creditOperator();
+    await op.api().post(`/api/v1/credit/repairs/${repair.body.id}/decision`, { decision: 'approve', reason: '整改到位', pointsRestored: 20 }).expect(200);
+    const after = await Sanction.findById(warning!._id).lean<{ expiredAt?: Date; liftedAt?: Date }>();
+    expect(after!.liftedAt, 'nothing left to lift').to.equal(undefined);
+    expect(after!.expiredAt!.getTime()).to.equal(expired!.expiredAt!.getTime());
+    expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_expired' })).to.equal(1);
+    expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_lifted' })).to.equal(0);
+    expect((await creditBadges([d.org.id])).get(d.org.id)).to.include({ score: 90, grade: 'A', riskWarning: false });
   });
 
   it('a new breach restarts the quiet period', async () => {

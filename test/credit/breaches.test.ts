@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { testClock } from '../support/global';
 import { Types } from 'mongoose';
 import { Breach, BreachType, CreditFile, ScoreSnapshot } from '../../server/modules/credit/credit.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
@@ -21,19 +22,19 @@ const AUTOMATIC: { type: string; code: string; points: number; payload: (org: st
     code: 'VBP_SUPPLY_FAILURE',
     points: 30,
     key: (id) => `vbp-supply-failure:${id}`,
-    payload: (org) => ({ contractId: new Types.ObjectId().toHexString(), contractNo: `VBP-${uniq()}`, distributorOrgId: org, drugName: '阿托伐他汀钙片', reason: '断供 7 日', at: new Date().toISOString() }),
+    payload: (org) => ({ contractId: new Types.ObjectId().toHexString(), contractNo: `VBP-${uniq()}`, distributorOrgId: org, drugName: '阿托伐他汀钙片', reason: '断供 7 日', at: testClock.now().toISOString() }),
   },
   {
     type: 'quotation.quote_withdrawn_after_publication',
     code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION',
     points: 10,
     key: (id) => `quote-withdrawn-after-publication:${id}`,
-    payload: (org) => ({ roundId: new Types.ObjectId().toHexString(), lineId: new Types.ObjectId().toHexString(), quoteId: new Types.ObjectId().toHexString(), distributorOrgId: org, drugId: new Types.ObjectId().toHexString(), at: new Date() }),
+    payload: (org) => ({ roundId: new Types.ObjectId().toHexString(), lineId: new Types.ObjectId().toHexString(), quoteId: new Types.ObjectId().toHexString(), distributorOrgId: org, drugId: new Types.ObjectId().toHexString(), at: testClock.now() }),
   },
 ];
 
 function orderPayload(distributorOrgId: string) {
-  return { orderId: new Types.ObjectId().toHexString(), orderNo: `PO-${uniq()}`, distributorOrgId, hospitalOrgId: new Types.ObjectId().toHexString(), at: new Date() };
+  return { orderId: new Types.ObjectId().toHexString(), orderNo: `PO-${uniq()}`, distributorOrgId, hospitalOrgId: new Types.ObjectId().toHexString(), at: testClock.now() };
 }
 
 async function dispatched(key: string) {
@@ -137,7 +138,7 @@ describe('credit: breach catalogue and automatic breaches', () => {
     expect((await op.api().post('/api/v1/credit/breaches', { ...base, fileIds: [] }).expect(400)).body.error.code).to.equal('VALIDATION_FAILED');
     expect((await op.api().post('/api/v1/credit/breaches', { ...base, code: 'LATE_DELIVERY', fileIds: [fileId] }).expect(422)).body.error.code).to.equal('BREACH_TYPE_AUTOMATIC');
     expect((await op.api().post('/api/v1/credit/breaches', { ...base, orgId: hospital.org.id, fileIds: [fileId] }).expect(404)).body.error.code).to.equal('DISTRIBUTOR_NOT_FOUND');
-    expect((await op.api().post('/api/v1/credit/breaches', { ...base, occurredAt: new Date(Date.now() + 86_400_000).toISOString(), fileIds: [fileId] }).expect(422)).body.error.code).to.equal('OCCURRED_IN_FUTURE');
+    expect((await op.api().post('/api/v1/credit/breaches', { ...base, occurredAt: new Date(testClock.now().getTime() + 86_400_000).toISOString(), fileIds: [fileId] }).expect(422)).body.error.code).to.equal('OCCURRED_IN_FUTURE');
     expect((await op.api().post('/api/v1/credit/breaches', { ...base, fileIds: [new Types.ObjectId().toHexString()] }).expect(400)).body.error.code).to.equal('FILE_NOT_FOUND');
     await op.api().post('/api/v1/credit/breaches', { ...base, fileIds: [fileId], points: -1 }).expect(400);
     await op.api().post('/api/v1/credit/breaches', { ...base, fileIds: [fileId], hack: true }).expect(400);

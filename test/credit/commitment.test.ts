@@ -71,7 +71,7 @@ describe('credit: commitment letters and the trading gate', () => {
     const broken = await op.api().post('/api/v1/credit/commitment-versions', { title: '坏模板', body: `承诺单位：{{distributor.nmae}} ${'。'.repeat(60)}` }).expect(400);
     expect(broken.body.error.code).to.equal('COMMITMENT_TEMPLATE_INVALID');
     await op.api().post('/api/v1/credit/commitment-versions', { title: '坏模板', body: `{{#if}} ${'。'.repeat(60)}` }).expect(400);
-    const past = await op.api().post('/api/v1/credit/commitment-versions', { title: '过去', body: '承诺'.repeat(40), effectiveAt: new Date(Date.now() - 3 * HOUR).toISOString() }).expect(422);
+    const past = await op.api().post('/api/v1/credit/commitment-versions', { title: '过去', body: '承诺'.repeat(40), effectiveAt: new Date(testClock.now().getTime() - 3 * HOUR).toISOString() }).expect(422);
     expect(past.body.error.code).to.equal('EFFECTIVE_DATE_IN_PAST');
     await op.api().post('/api/v1/credit/commitment-versions', { title: '', body: '承诺'.repeat(40) }).expect(400);
     expect(await CommitmentVersion.countDocuments({})).to.equal(before);

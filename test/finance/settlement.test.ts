@@ -132,7 +132,7 @@ describe('finance: due-date settlement', function () {
     const suspended = await buildGuaranteedHospital({ limitFen: 1_000_000 });
     expect((await suspended.bank.api().post(`/api/v1/finance/lines/${suspended.lineId}/suspend`, { reason: '逾期未还款，暂停额度' })).status).to.equal(200);
     const expired = await buildGuaranteedHospital({ limitFen: 1_000_000 });
-    await GuaranteeLine.updateOne({ _id: new Types.ObjectId(expired.lineId) }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    await GuaranteeLine.updateOne({ _id: new Types.ObjectId(expired.lineId) }, { $set: { expiresAt: new Date(testClock.now().getTime() - 1000) } });
     const distributor = await buildDistributorOrg();
     for (const { hospital } of [suspended, expired]) {
       const invoice = await createInvoice(hospital.org.id, distributor.id, 5_000, { dueInDays: 0 });

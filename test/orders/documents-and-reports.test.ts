@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { testClock } from '../support/global';
 import { Types } from 'mongoose';
 import { Order } from '../../server/modules/orders';
 import { businessDay } from '../../server/platform/time';
@@ -71,7 +72,7 @@ describe('orders: KPIs, hospital statistics, recall trace', () => {
     await placeCatalogueOrder(p);
     // 4: never answered, its deadline long past (placed two days ago).
     const d = await placeCatalogueOrder(p);
-    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    const twoDaysAgo = new Date(testClock.now().getTime() - 2 * 86_400_000);
     await Order.updateOne({ _id: new Types.ObjectId(d.id) }, { $set: { placedAt: twoDaysAgo, confirmBy: new Date(twoDaysAgo.getTime() + 86_400_000) } });
 
     const res = await p.distributor.api().get('/api/v1/orders/kpis/distributors');
@@ -96,7 +97,7 @@ describe('orders: KPIs, hospital statistics, recall trace', () => {
     const p = await buildOrderParties();
     await placeCatalogueOrder(p);
     const late = await confirm(p.distributor, (await placeCatalogueOrder(p)).id);
-    await Order.updateOne({ _id: new Types.ObjectId(late.id) }, { $set: { deliverBy: new Date(Date.now() - 60_000) } });
+    await Order.updateOne({ _id: new Types.ObjectId(late.id) }, { $set: { deliverBy: new Date(testClock.now().getTime() - 60_000) } });
     const res = await p.pharmacist.api().get('/api/v1/orders/kpis/hospitals');
     expect(res.status).to.equal(200);
     expect(res.body.data).to.deep.equal([{ hospitalOrgId: p.pharmacist.org.id, hospitalName: p.pharmacist.org.name, openOrders: 2, ordersInPeriod: 2, lateDeliveries: 1 }]);

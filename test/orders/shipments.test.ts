@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { testClock } from '../support/global';
 import { Types } from 'mongoose';
 import { Order, Shipment, TraceCode } from '../../server/modules/orders';
 import { trusted } from '../../server/platform/mongo';
@@ -19,7 +20,7 @@ describe('orders: shipments and traceability codes', () => {
     const p = await buildOrderParties();
     const order = await confirmedOrder(p, 3);
     const codes = traceCodes(p.drugs[0]!.tracePrefix, 3);
-    const eta = new Date(Date.now() + 3_600_000).toISOString();
+    const eta = new Date(testClock.now().getTime() + 3_600_000).toISOString();
     const res = await p.distributor.api().post(`/api/v1/orders/${order.id}/ship`, {
       carrier: '国药物流',
       trackingNo: 'GY-0001',
@@ -138,7 +139,7 @@ describe('orders: shipments and traceability codes', () => {
     const p = await buildOrderParties();
     const order = await confirmedOrder(p, 1);
     await shipAll(p.distributor, order, p.drugs);
-    const eta = new Date(Date.now() + 7_200_000).toISOString();
+    const eta = new Date(testClock.now().getTime() + 7_200_000).toISOString();
     const res = await p.distributor.api().post(`/api/v1/orders/${order.id}/tracking`, { kind: 'location', location: '清远市清城区', note: '预计下午送达', eta });
     expect(res.status).to.equal(201);
     expect(res.body.shipment.eta).to.equal(eta);

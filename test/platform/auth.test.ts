@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { Session } from '../../server/modules/identity/identity.model';
 import { apiWithToken, buildUser } from '../support/factories';
-import { testApp } from '../support/global';
+import { testApp, testClock } from '../support/global';
 
 const uniqueIp = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
 
@@ -54,7 +54,7 @@ describe('sign-in, sessions and tokens', () => {
       .setSubject(u.id)
       .setIssuer('gpo-marketplace')
       .setAudience('gpo-api')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .setExpirationTime(Math.floor(testClock.now().getTime() / 1000) - 60)
       .sign(new TextEncoder().encode('test-secret-0123456789abcdef0123456789abcdef'));
     const [h, p] = u.token.split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;

@@ -4,7 +4,7 @@ import { jobHandlers } from '../../jobs';
 import { Queues } from '../../server/platform/queues';
 import { closeRound, Listing, Quote, QuoteEvent, Round } from '../../server/modules/quotation';
 import { connectSocket, emitAck, nextEvent, type TestUser, buildUser } from '../support/factories';
-import { testApp } from '../support/global';
+import { testApp, testClock } from '../support/global';
 import { buildOpenRound, quote, tradingDistributors, waitForRoundStatus } from '../support/quotation-factories';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,7 +101,7 @@ describe('closing a round', () => {
     const closesAt = new Date(round.closesAt).getTime();
     // Everyone is in before the race, so the listing has each distributor's last accepted quote.
     for (const [i, d] of distributors.entries()) await quote(d, round.id, lineId, 450_000 - i * 1000);
-    const wait = closesAt - Date.now() - 150;
+    const wait = closesAt - testClock.now().getTime() - 150;
     expect(wait, 'the setup took longer than the round was open').to.be.greaterThan(0);
     await sleep(wait);
     const attempts = await Promise.all(

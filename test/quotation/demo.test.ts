@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { testClock } from '../support/global';
 import type { Types } from 'mongoose';
 import { createLogger } from '../../server/platform/logger';
 import { Drug } from '../../server/modules/catalogue';
@@ -20,7 +21,7 @@ describe('quotation demo data', () => {
     expect(['scheduled', 'open']).to.include(open[0]!.status);
     const urokinase = await Drug.findOne({ demoKey: 'demo:urokinase' }).lean<{ _id: Types.ObjectId }>();
     const distributor = await Organisation.findOne({ demoKey: 'distributor-1' }).lean<{ _id: Types.ObjectId }>();
-    const entry = await findListingEntry(urokinase!._id, distributor!._id, new Date());
+    const entry = await findListingEntry(urokinase!._id, distributor!._id, testClock.now());
     expect(entry).to.include({ unitPriceFen: 195_000, roundId: String(past[0]!._id) });
     const cheapest = await Listing.findOne({ roundId: past[0]!._id, drugId: urokinase!._id, rank: 1 }).lean<{ reductionBp: number; referenceFen: number }>();
     expect(cheapest).to.include({ reductionBp: 3253, referenceFen: 289_000 });

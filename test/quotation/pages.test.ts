@@ -1,11 +1,12 @@
 import { expect } from 'chai';
+import { testClock } from '../support/global';
 import { Round } from '../../server/modules/quotation';
 import { takeMissingKeys } from '../../server/platform/i18n';
 import { buildUser, type TestUser } from '../support/factories';
 import { buildDrug, buildOpenRound, catalogueOperator, publishRoundWithQuotes, tradingDistributors, type PublishedRound } from '../support/quotation-factories';
 
 function localShanghai(msFromNow: number): string {
-  return new Date(Date.now() + msFromNow + 8 * 3600_000).toISOString().slice(0, 16);
+  return new Date(testClock.now().getTime() + msFromNow + 8 * 3600_000).toISOString().slice(0, 16);
 }
 
 describe('quotation pages', () => {

@@ -72,12 +72,12 @@ describe('publication (挂网)', () => {
   it('answers the listing contract: findListingEntry and listingsForDrug', async () => {
     const [a, b] = published.distributors as [TestUser, TestUser];
     const uroDrug = published.drugs[0]!.id;
-    const entry = await findListingEntry(uroDrug, a.org.id, new Date());
+    const entry = await findListingEntry(uroDrug, a.org.id, testClock.now());
     expect(entry).to.include({ roundId: published.id, unitPriceFen: 195_000 });
-    expect(entry!.expiresAt.getTime()).to.be.greaterThan(Date.now() + 364 * 86_400_000);
-    expect(await findListingEntry(published.drugs[1]!.id, a.org.id, new Date())).to.equal(null);
-    expect(await findListingEntry(uroDrug, b.org.id, new Date(Date.now() - 86_400_000))).to.equal(null);
-    const entries = await listingsForDrug(uroDrug, new Date());
+    expect(entry!.expiresAt.getTime()).to.be.greaterThan(testClock.now().getTime() + 364 * 86_400_000);
+    expect(await findListingEntry(published.drugs[1]!.id, a.org.id, testClock.now())).to.equal(null);
+    expect(await findListingEntry(uroDrug, b.org.id, new Date(testClock.now().getTime() - 86_400_000))).to.equal(null);
+    const entries = await listingsForDrug(uroDrug, testClock.now());
     expect(entries.map((e) => e.unitPriceFen)).to.deep.equal([180_000, 195_000, 200_000]);
     expect(entries[0]).to.include({ distributorOrgId: published.distributors[2]!.org.id, distributorName: published.distributors[2]!.org.name });
   });
@@ -162,10 +162,10 @@ describe('publication (挂网)', () => {
     expect(facts).to.have.length(1);
     expect(facts[0]!.payload).to.include({ roundId: published.id, distributorOrgId: a.org.id, drugId: published.drugs[0]!.id });
     expect(facts[0]!.key).to.equal(`quote-withdrawn-after-publication:${facts[0]!.payload.quoteId}`);
-    expect(await findListingEntry(published.drugs[0]!.id, a.org.id, new Date())).to.equal(null);
+    expect(await findListingEntry(published.drugs[0]!.id, a.org.id, testClock.now())).to.equal(null);
     expect(await withdrawListingsOf(c.org.id, '信用惩戒：暂停挂网')).to.equal(1);
-    expect(await findListingEntry(published.drugs[0]!.id, c.org.id, new Date())).to.equal(null);
-    expect((await listingsForDrug(published.drugs[0]!.id, new Date())).map((e) => e.unitPriceFen)).to.deep.equal([200_000]);
+    expect(await findListingEntry(published.drugs[0]!.id, c.org.id, testClock.now())).to.equal(null);
+    expect((await listingsForDrug(published.drugs[0]!.id, testClock.now())).map((e) => e.unitPriceFen)).to.deep.equal([200_000]);
   });
 
   it('expires the listing at the end of its validity', async () => {

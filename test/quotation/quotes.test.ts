@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { Quote, QuoteEvent, Round } from '../../server/modules/quotation';
 import { buildTradingDistributor } from '../support/credit-factories';
 import { buildUser, connectSocket, emitAck, type TestUser } from '../support/factories';
-import { testApp } from '../support/global';
+import { testApp, testClock } from '../support/global';
 import { buildOpenRound, catalogueOperator, quote, tradingDistributors, type BuiltRound } from '../support/quotation-factories';
 
 async function quotesOf(roundId: string, orgId?: string) {
@@ -30,7 +30,7 @@ describe('quotes', () => {
     const round = await buildOpenRound({ referenceFen: 289_000 });
     const [a, b, c] = (await tradingDistributors(3)) as [TestUser, TestUser, TestUser];
     const lineId = round.lines[0]!.lineId;
-    const before = Date.now();
+    const before = testClock.now().getTime();
     const qa = await quote(a, round.id, lineId, 289_000);
     const qb = await quote(b, round.id, lineId, 195_000);
     const qc = await quote(c, round.id, lineId, 195_000);
@@ -40,7 +40,7 @@ describe('quotes', () => {
     expect(qc.seq).to.be.greaterThan(qb.seq);
     expect(qb.seq).to.be.greaterThan(qa.seq);
     const stored = await Quote.findById(qb.quoteId).lean<{ receivedAt: Date; status: string; alias: string }>();
-    expect(stored!.receivedAt.getTime()).to.be.within(before - 1000, Date.now() + 1000);
+    expect(stored!.receivedAt.getTime()).to.be.within(before - 1000, testClock.now().getTime() + 1000);
     expect(stored!.alias).to.match(/^[A-Z]\d{3}$/);
     const board = await a.api().get(`/api/v1/rounds/${round.id}`);
     expect(board.body.lines[0].own).to.include({ priceFen: 289_000, rank: 3, status: 'active' });

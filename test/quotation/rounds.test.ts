@@ -5,14 +5,14 @@ import { buildUser } from '../support/factories';
 import { testApp, testClock } from '../support/global';
 import { buildDrug, buildOpenRound, catalogueOperator, waitForRoundStatus } from '../support/quotation-factories';
 
-const minutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+const minutes = (n: number) => new Date(testClock.now().getTime() + n * 60_000).toISOString();
 
 describe('quotation rounds', () => {
   it('creates a draft from catalogue drugs with the reference price in force at the opening and the platform defaults', async () => {
     const op = await catalogueOperator();
-    const jan = new Date(Date.now() - 30 * 86_400_000);
+    const jan = new Date(testClock.now().getTime() - 30 * 86_400_000);
     const drug = await buildDrug({ referencePriceFen: 300_000, effectiveFrom: jan });
-    await op.api().post(`/api/v1/catalogue/drugs/${drug.id}/reference-prices`, { priceFen: 289_000, effectiveFrom: new Date(Date.now() + 5 * 60_000).toISOString() });
+    await op.api().post(`/api/v1/catalogue/drugs/${drug.id}/reference-prices`, { priceFen: 289_000, effectiveFrom: new Date(testClock.now().getTime() + 5 * 60_000).toISOString() });
     const other = await buildDrug({ referencePriceFen: 10_000 });
     const res = await op.api().post('/api/v1/rounds', {
       title: '2026 年第一批短缺药品报价',

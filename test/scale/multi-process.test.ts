@@ -10,7 +10,7 @@ import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import type { Socket } from 'socket.io-client';
 import { bullJobId } from '../../server/platform/queues';
-import { testApp } from '../support/global';
+import { testApp, testClock } from '../support/global';
 import {
   createClusterUser,
   createDrug,
@@ -27,7 +27,7 @@ import {
 
 const uniq = () => randomBytes(4).toString('hex');
 /** An expiry date (YYYY-MM-DD) about a year ahead. */
-const nextYear = () => new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10);
+const nextYear = () => new Date(testClock.now().getTime() + 400 * 86_400_000).toISOString().slice(0, 10);
 
 interface Received {
   event: string;
@@ -82,7 +82,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   /** A round over one new drug, open now and closing `closesInMs` from now; resolves when it is open. */
   async function openRound(visibility: 'rank' | 'best' | 'sealed', closesInMs: number) {
     const d = await drug();
-    const at = Date.now();
+    const at = testClock.now().getTime();
     const created = await operator.api(web2).post('/api/v1/rounds', {
       title: `多进程测试轮次 ${uniq()}`,
       lines: [{ drugId: d.id }],
@@ -114,7 +114,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
 
   /** Adds copies of a job under other ids, as a lost-and-recovered schedule or a second scheduler would. */
   async function duplicateJobs(name: string, payload: Record<string, string>, copies: number, runAt: Date) {
-    const delay = Math.max(0, runAt.getTime() - Date.now());
+    const delay = Math.max(0, runAt.getTime() - testClock.now().getTime());
     for (let i = 0; i < copies; i += 1) {
       await cluster.queue().add(name, payload, { jobId: bullJobId(`duplicate-${name}-${uniq()}`), delay, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
     }
@@ -129,7 +129,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     // the Redis the test run already uses (REDIS_URL, the default port, or the one the run started)
     const { host, port } = testApp().platform.redis.options;
     const redisUrl = process.env.REDIS_URL ?? `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
-    cluster = await startCluster({ web: 3, webSlots: 4, workers: 2, name: 'mp', redisUrl, env: { QUOTE_RATE_LIMIT: '1000' } });
+    cluster = await startCluster({ web: 3, webSlots: 4, workers: 2, name: 'mp', redisUrl, env: { QUOTE_RATE_LIMIT: '1000', ...testClock.timelineEnv() } });
     [web1, web2, web3] = cluster.webs as [AppProcess, AppProcess, AppProcess];
     db = await cluster.db();
     operator = await seedOperator(cluster);
@@ -329,10 +329,10 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     // due date: the payment term cannot be shorter than a day, so the test moves this invoice's due
     // date into the past, releases its scheduled job now and adds duplicates for the other worker
     const dueId = new Types.ObjectId(due);
-    await db.db!.collection('finance_invoices').updateOne({ _id: dueId }, { $set: { dueAt: new Date(Date.now() - 1000) } });
+    await db.db!.collection('finance_invoices').updateOne({ _id: dueId }, { $set: { dueAt: new Date(testClock.now().getTime() - 1000) } });
     const scheduled = await cluster.queue().getJob(bullJobId(`invoice-settle:${due}`));
     expect(scheduled, 'the settlement job scheduled at acceptance').to.not.equal(undefined);
-    await duplicateJobs('finance.settle-invoice', { invoiceId: due }, 4, new Date());
+    await duplicateJobs('finance.settle-invoice', { invoiceId: due }, 4, testClock.now());
     await scheduled!.promote();
     const settled = await waitFor(
       async () => {
@@ -376,7 +376,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
       const restored = await operator.api(web1).patch('/api/v1/settings', { orders: { confirmWithinSec: before.body.orders.confirmWithinSec } });
       expect(restored.status).to.equal(200);
     }
-    await duplicateJobs('orders.confirm-deadline', { orderId }, 4, new Date(Date.now() + 2500));
+    await duplicateJobs('orders.confirm-deadline', { orderId }, 4, new Date(testClock.now().getTime() + 2500));
     const key = `order-confirmation-late:${orderId}`;
     await waitFor(async () => (await countWhere('credit_breaches', { sourceKey: key })) > 0, 30_000, 'the breach');
     // let every duplicate job finish before counting

@@ -1,15 +1,10 @@
-import type { Clock } from '../../server/platform/context';
+import { parseInstant, SettableClock } from '../../server/platform/clock';
 
-/** Real time plus an offset the tests can move forward; reset after each use. */
-export class OffsetClock implements Clock {
-  private offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-  reset(): void {
-    this.offsetMs = 0;
-  }
+/**
+ * The suite's clock: it starts at TEST_NOW (an ISO-8601 instant) or, without it, at the real time,
+ * runs at real speed, and tests move it forward with `advance(ms)`; after each test it returns to
+ * its own timeline.
+ */
+export function createTestClock(testNow: string | undefined = process.env.TEST_NOW): SettableClock {
+  return new SettableClock(testNow ? parseInstant(testNow, 'TEST_NOW') : undefined);
 }

@@ -112,5 +112,5 @@ export async function recordManualBreach(orgId: string, opts: { code?: string; p
     ...(opts.level ? { level: opts.level } : {}),
   });
   if (res.status !== 201) throw new Error(`manual breach failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.breach as { id: string; points: number; status: string; appealDeadline: string };
+  return res.body.breach as { id: string; points: number; status: string; appealDeadline: string; occurredAt: string };
 }

@@ -5,11 +5,11 @@ import { startRole, type Running } from '../../server/boot';
 import { loadConfig } from '../../server/platform/config';
 import { createLogger } from '../../server/platform/logger';
 import { ensureRedis } from '../../server/platform/redis';
-import { OffsetClock } from './clock';
+import { createTestClock } from './clock';
 import { getMongoUri, stopTestEngine } from './mongo';
 
 const runId = `${process.pid}${Date.now().toString(36)}`;
-export const testClock = new OffsetClock();
+export const testClock = createTestClock();
 let running: Running | undefined;
 
 /** The app under test (started once for the whole run). */
@@ -33,6 +33,7 @@ async function startTestApp(): Promise<void> {
     LOGIN_RATE_LIMIT: '10',
     ALLOWED_ORIGINS: 'http://localhost,http://127.0.0.1',
   });
+  if (process.env.TEST_NOW) console.log(`  (test clock starts at ${testClock.now().toISOString()})`);
   const logger = createLogger(config.logLevel, 'gpo-test');
   const mongoUri = await getMongoUri(TEST_DB);
   const redis = await ensureRedis({ url: process.env.REDIS_URL, autostart: true, dataDir: 'data/test', logger });

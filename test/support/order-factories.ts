@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { buildTradingDistributor } from './credit-factories';
 import { buildUser, type TestUser } from './factories';
+import { testClock } from './global';
 import { buildDrug, publishRoundWithQuotes, type BuiltDrug, type DrugOverrides } from './quotation-factories';
 
 let serial = randomInt(1, 900_000) * 1_000_000;
@@ -112,7 +113,7 @@ export function acceptAllLines(shipment: { lines: { lineNo: number; batchNo: str
 
 /** A business day (YYYY-MM-DD, Asia/Shanghai) about a year from now. */
 export function nextYear(): string {
-  return new Date(Date.now() + 8 * 3_600_000 + 365 * 86_400_000).toISOString().slice(0, 10);
+  return new Date(testClock.now().getTime() + 8 * 3_600_000 + 365 * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Polls until `fn` returns something truthy, failing after `ms`. */

@@ -39,7 +39,7 @@ export async function login(email: string, password: string, meta: { ip?: string
   const expiresAt = new Date(createdAt.getTime() + config.sessionTtlSeconds * 1000);
   await Session.create({ _id: sessionId, userId: user._id, createdAt, expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 300) });
   await User.updateOne({ _id: user._id }, { $set: { lastLoginAt: createdAt } });
-  const token = await signSessionToken(config, { userId: String(user._id), sessionId, expiresAt });
+  const token = await signSessionToken(config, { userId: String(user._id), sessionId, issuedAt: createdAt, expiresAt });
   const actor = toActor(user, org, sessionId);
   await recordAudit(actor, { action: 'auth.login', targetType: 'user', targetId: actor.id, summary: `${actor.email} signed in` });
   return { token, expiresAt, actor };
