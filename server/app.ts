@@ -15,6 +15,7 @@ import { currentRequestId, runWithContext } from './platform/request-context';
 import { setupViews } from './platform/views';
 import { featureModules } from './modules/registry';
 import { unreadCount } from './modules/notifications';
+import { rememberLanguage } from './modules/identity';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -70,8 +71,11 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   app.use(authMiddleware(config, deps.resolveSession, deps.clock));
   app.use(async (req, res, next) => {
     const lang = resolveLang(req);
-    if (req.query.lang === 'zh' || req.query.lang === 'en') res.cookie(LANG_COOKIE, lang, { sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000 });
     const a = req.actor;
+    if (req.query.lang === 'zh' || req.query.lang === 'en') {
+      res.cookie(LANG_COOKIE, lang, { sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000 });
+      if (a) await rememberLanguage(a.id, lang);
+    }
     res.locals.lang = lang;
     res.locals.csrfToken = req.csrfToken;
     res.locals.currentPath = req.path;

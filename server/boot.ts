@@ -1,15 +1,18 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { jobHandlers } from '../jobs';
+import { jobHandlers, sweepsOf } from '../jobs';
 import { createApp } from './app';
 import { SettableClock, systemClock } from './platform/clock';
 import { setPlatform, type Clock, type Platform } from './platform/context';
 import type { Config } from './platform/config';
+import { startLiveness, stopLiveness } from './platform/idempotency';
 import type { Logger } from './platform/logger';
 import { connectMongo, disconnectMongo, syncIndexes } from './platform/mongo';
 import { Queues } from './platform/queues';
 import { createRealtime, type Realtime } from './platform/realtime';
+import { Relay } from './platform/relay';
+import { Sweeper } from './platform/sweeps';
 import { resolveSession } from './modules/identity';
 import { featureModules } from './modules/registry';
 
@@ -20,15 +23,17 @@ export interface Running {
   port?: number;
   platform: Platform;
   realtime: Realtime;
+  relay: Relay;
+  /** The worker's sweeps (undefined in a web-only process). */
+  sweeper?: Sweeper;
   httpServer?: HttpServer;
   close(): Promise<void>;
 }
 
-let subscribed = false;
-
 /**
  * Starts one process role against an already reachable MongoDB and Redis: `web` serves HTTP and
- * sockets, `worker` runs the jobs, `all` does both (the default for `npm start` and the tests).
+ * sockets, `worker` runs the jobs and the sweeps, `all` does both (the default for `npm start` and the
+ * tests). Every role relays the events its own commands commit.
  */
 export async function startRole(opts: { config: Config; logger: Logger; role: Role; mongoUri: string; redisUrl: string; clock?: Clock; workerConcurrency?: number }): Promise<Running> {
   const { config, logger, role } = opts;
@@ -38,10 +43,10 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const clock = opts.clock ?? (config.clockStart ? new SettableClock(config.clockStart, config.clockStartedAt) : systemClock);
   const queues = new Queues(opts.redisUrl, config.queuePrefix, logger, () => clock.now());
-  if (!subscribed) {
-    for (const m of featureModules) m.subscribe?.();
-    subscribed = true;
-  }
+  const relay = new Relay(
+    featureModules.flatMap((m) => m.subscribers ?? []),
+    logger,
+  );
 
   const serveHttp = role !== 'worker';
   const httpServer = serveHttp ? createServer() : undefined;
@@ -56,8 +61,9 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       for (const m of featureModules) if (m.onConnect) await m.onConnect(socket);
     },
   });
-  const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock };
+  const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay };
   setPlatform(platform);
+  startLiveness();
 
   let url: string | undefined;
   let port: number | undefined;
@@ -71,9 +77,15 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
     port = (httpServer.address() as AddressInfo).port;
     url = `http://localhost:${port}`;
   }
+  let sweeper: Sweeper | undefined;
   if (role !== 'web') {
     queues.startWorker(jobHandlers, opts.workerConcurrency ?? 4);
-    for (const m of featureModules) await m.onWorkerStart?.();
+    sweeper = new Sweeper(sweepsOf(relay, config.outboxSweepMs), {
+      logger,
+      intervals: { outbox: config.outboxSweepMs, schedule: config.scheduleSweepMs },
+      lock: async (name, ms) => (await redis.set(`${config.queuePrefix}:sweep:${name}`, '1', 'PX', Math.max(50, ms - 50), 'NX').catch(() => null)) === 'OK',
+    });
+    sweeper.start();
   }
 
   return {
@@ -81,11 +93,16 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
     port,
     platform,
     realtime,
+    relay,
+    sweeper,
     httpServer,
     async close() {
+      await sweeper?.stop().catch(() => undefined);
       await queues.close().catch(() => undefined);
+      await relay.close().catch(() => undefined);
       await realtime.close().catch(() => undefined);
       if (httpServer?.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      stopLiveness();
       redis.disconnect();
       await disconnectMongo().catch(() => undefined);
     },

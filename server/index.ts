@@ -8,7 +8,7 @@ import { handleError } from './platform/error-handler';
 import { createLogger } from './platform/logger';
 import { ensureRedis, RedisUnavailableError } from './platform/redis';
 import { demoLogins, seedDemoData } from './modules/demo';
-import { setDemoLogins } from './modules/identity';
+import { featureModules } from './modules/registry';
 import { ROOT } from './app';
 
 function parseRole(argv: string[]): Role {
@@ -81,8 +81,7 @@ async function main(): Promise<void> {
   cleanups.push(() => running.close());
 
   if (config.demoMode && role !== 'worker') {
-    await seedDemoData(logger);
-    setDemoLogins(demoLogins);
+    await seedDemoData(logger, featureModules);
   }
   if (running.url) {
     const lines = [

@@ -35,6 +35,8 @@ export const EnvSchema = z
       .refine((v) => { try { parseInstant(v, 'CLOCK_START'); return true; } catch { return false; } }, 'must be an ISO-8601 instant with a zone, e.g. 2027-01-31T15:59:59Z')
       .optional(),
     CLOCK_STARTED_AT: z.coerce.number().int().positive().optional(),
+    OUTBOX_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+    SCHEDULE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   })
   .strict();
 
@@ -65,6 +67,10 @@ export interface Config {
   clockStart?: Date;
   /** The wall-clock time (epoch ms) at which the clock read `clockStart` (default: process start). */
   clockStartedAt?: number;
+  /** How often a worker re-dispatches events a crash left undispatched. */
+  outboxSweepMs: number;
+  /** How often a worker reschedules due work whose job is missing (e.g. Redis restarted empty). */
+  scheduleSweepMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -110,5 +116,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     bodyLimit: e.BODY_LIMIT,
     clockStart: e.CLOCK_START ? parseInstant(e.CLOCK_START, 'CLOCK_START') : undefined,
     clockStartedAt: e.CLOCK_STARTED_AT,
+    outboxSweepMs: e.OUTBOX_SWEEP_MS,
+    scheduleSweepMs: e.SCHEDULE_SWEEP_MS,
   });
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config';
+import type { EventRelay } from './events';
 import type { Logger } from './logger';
 import type { Queues } from './queues';
 import type { Broadcaster } from './realtime';
@@ -15,6 +16,8 @@ export interface Platform {
   queues: Queues;
   broadcaster: Broadcaster;
   clock: Clock;
+  /** Hands committed domain events to their subscribers. */
+  relay: EventRelay;
 }
 
 let current: Platform | undefined;

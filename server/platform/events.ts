@@ -1,65 +1,87 @@
+// Domain events: facts a command commits together with its state change (the transactional outbox,
+// unit-of-work.ts), handed to subscribers after the commit by the relay (relay.ts). Events are typed
+// like jobs: one zod schema per event name, declared once; subscribers get the parsed payload.
 import mongoose, { Schema, Types } from 'mongoose';
-import { z } from 'zod';
-import { now, platform } from './context';
-import { defineJob } from './queues';
+import type { z } from 'zod';
 
-/**
- * Durable domain events (an outbox): each fact is stored once under a unique key, then dispatched by
- * a job to the modules that subscribe. Subscribers must be idempotent; a repeated fact is a no-op.
- */
-interface DomainEventRecord {
+/** An event's name and payload schema (JSON-friendly: times as ISO strings). */
+export interface EventSpec<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly schema: S;
+}
+
+const knownEvents = new Map<string, EventSpec>();
+
+/** Declares one of the app's domain events; names are unique across the app. */
+export function defineEvent<S extends z.ZodType>(name: string, schema: S): EventSpec<S> {
+  if (knownEvents.has(name)) throw new Error(`event "${name}" is declared twice`);
+  const spec = { name, schema };
+  knownEvents.set(name, spec);
+  return spec;
+}
+
+export function eventSpec(name: string): EventSpec | undefined {
+  return knownEvents.get(name);
+}
+
+/** A committed event as a subscriber sees it. */
+export interface DomainEvent<P = unknown> {
+  id: string;
+  type: string;
+  /** The fact's identity: the same key is stored (and handled) once. */
+  key: string;
+  payload: P;
+  occurredAt: Date;
+  requestId?: string;
+}
+
+export type EventOf<E extends EventSpec> = DomainEvent<z.output<E['schema']>>;
+
+export interface OutboxRecord {
   _id: Types.ObjectId;
   type: string;
   key: string;
   payload: Record<string, unknown>;
   occurredAt: Date;
+  requestId?: string;
+  /** Subscribers that have handled the event. */
+  handled: string[];
   dispatchedAt?: Date;
+  attempts: number;
+  nextAttemptAt?: Date;
+  lastError?: string;
+  /** A relay working on the event holds it until then (so a sweep elsewhere leaves it alone). */
+  claimedUntil?: Date;
 }
 
-const DomainEventSchema = new Schema<DomainEventRecord>(
+const OutboxSchema = new Schema<OutboxRecord>(
   {
     type: { type: String, required: true },
     key: { type: String, required: true, unique: true },
     payload: { type: Schema.Types.Mixed, required: true },
     occurredAt: { type: Date, required: true },
+    requestId: String,
+    handled: { type: [String], default: [] },
     dispatchedAt: Date,
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: Date,
+    lastError: String,
+    claimedUntil: Date,
   },
-  { versionKey: false, collection: 'domain_events' },
+  { versionKey: false, collection: 'outbox_events', minimize: false },
 );
-DomainEventSchema.index({ type: 1, occurredAt: -1 });
+OutboxSchema.index({ type: 1, occurredAt: -1 });
+// NOTE: the sweep looks only at undispatched events; a partial index keeps that lookup small however
+// long the history grows.
+OutboxSchema.index({ occurredAt: 1 }, { partialFilterExpression: { dispatchedAt: { $exists: false } }, name: 'undispatched_occurredAt' });
 
-export const DomainEvent = mongoose.models.DomainEvent ?? mongoose.model<DomainEventRecord>('DomainEvent', DomainEventSchema);
+export const OutboxEvent = mongoose.models.OutboxEvent ?? mongoose.model<OutboxRecord>('OutboxEvent', OutboxSchema);
 
-export const dispatchDomainEventJob = defineJob('events.dispatch', z.object({ eventId: z.string().regex(/^[a-f0-9]{24}$/) }).strict());
-
-type Subscriber = (event: { type: string; key: string; payload: Record<string, unknown>; occurredAt: Date }) => Promise<void>;
-const subscribers = new Map<string, Subscriber[]>();
-
-/** Subscribes a module to a domain event type (called once at start-up). */
-export function subscribe(type: string, fn: Subscriber): void {
-  subscribers.set(type, [...(subscribers.get(type) ?? []), fn]);
+/** Where a committed unit of work hands its new events (the relay, installed on the platform). */
+export interface EventRelay {
+  afterCommit(events: readonly DomainEvent[]): void;
 }
 
-/** Records a fact exactly once (by `key`) and schedules its dispatch; returns whether it was new. */
-export async function recordDomainEvent(type: string, key: string, payload: Record<string, unknown>, occurredAt: Date = now()): Promise<boolean> {
-  const res = await DomainEvent.updateOne(
-    { key },
-    { $setOnInsert: { type, key, payload, occurredAt } },
-    { upsert: true },
-  );
-  const existing = await DomainEvent.findOne({ key }, { _id: 1, dispatchedAt: 1 }).lean<Pick<DomainEventRecord, '_id' | 'dispatchedAt'>>();
-  if (existing && !existing.dispatchedAt) {
-    await platform().queues.enqueue(dispatchDomainEventJob, { eventId: String(existing._id) }, { jobId: `event-${String(existing._id)}` });
-  }
-  return res.upsertedCount === 1;
-}
-
-/** Runs every subscriber of a stored event, then marks it dispatched. Safe to run twice. */
-export async function dispatchDomainEvent(eventId: string): Promise<void> {
-  const event = await DomainEvent.findById(eventId).lean<DomainEventRecord>();
-  if (!event || event.dispatchedAt) return;
-  for (const fn of subscribers.get(event.type) ?? []) {
-    await fn({ type: event.type, key: event.key, payload: event.payload, occurredAt: event.occurredAt });
-  }
-  await DomainEvent.updateOne({ _id: event._id }, { $set: { dispatchedAt: now() } });
+export function toDomainEvent(r: Pick<OutboxRecord, '_id' | 'type' | 'key' | 'payload' | 'occurredAt' | 'requestId'>): DomainEvent {
+  return { id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId: r.requestId };
 }

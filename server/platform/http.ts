@@ -88,7 +88,7 @@ export class ApiRouter {
         const result = await handler({ req, res, actor: req.actor as Actor, body, query, params } as RouteContext<z.output<B>, z.output<Q>, z.output<P>>);
         return { status: result === undefined ? 204 : (spec.status ?? 200), body: result };
       };
-      const reply = spec.idempotent ? await withIdempotency(req, run) : await run();
+      const reply = spec.idempotent ? await withIdempotency(req, spec.status ?? 200, run) : await run();
       if (reply.status === 204) res.status(204).end();
       else res.status(reply.status).json(reply.body);
     });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export type Lang = 'zh' | 'en';
@@ -12,11 +12,21 @@ export type Vars = Record<string, unknown>;
 
 const I18N_DIR = fileURLToPath(new URL('../../templates/i18n/', import.meta.url));
 
+// NOTE: one file per module (templates/i18n/<lang>/<module>.json, plus core.json), each holding its
+// own top-level keys, so a module's messages live beside each other and nowhere else.
 function loadCatalogue(lang: Lang): Catalogue {
-  return JSON.parse(readFileSync(`${I18N_DIR}${lang}.json`, 'utf8')) as Catalogue;
+  const merged: Catalogue = {};
+  for (const file of readdirSync(`${I18N_DIR}${lang}`).filter((f) => f.endsWith('.json')).sort()) {
+    const part = JSON.parse(readFileSync(`${I18N_DIR}${lang}/${file}`, 'utf8')) as Catalogue;
+    for (const [key, value] of Object.entries(part)) {
+      if (Object.hasOwn(merged, key)) throw new Error(`i18n: top-level key "${key}" appears twice in templates/i18n/${lang}/`);
+      merged[key] = value;
+    }
+  }
+  return merged;
 }
 
-/** The message catalogues, read once at start-up from templates/i18n/<lang>.json. */
+/** The message catalogues, read once at start-up from templates/i18n/<lang>/*.json. */
 export const catalogues: Readonly<Record<Lang, Catalogue>> = Object.freeze({
   zh: loadCatalogue('zh'),
   en: loadCatalogue('en'),

@@ -1,11 +1,19 @@
-import { createHash } from 'node:crypto';
+// Stripe's Idempotency-Key semantics. While a request runs it holds a lease in Redis (a concurrent
+// duplicate gets 409); the stored reply is written by the request's unit of work in the same
+// transaction as the business write (unit-of-work.ts), so a key is "done" exactly when its effect
+// committed. A request that dies before its commit leaves no record, and its lease ends with its
+// process, so the retry runs the request once.
+import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import mongoose, { Schema } from 'mongoose';
+import { now, platform } from './context';
 import { ConflictError, RuleViolationError, ValidationError } from './errors';
+import { currentContext, type PendingIdempotency } from './request-context';
 
 interface IdempotencyRecord {
   _id: string;
   requestHash: string;
+  // NOTE: records are written only when done; 'in_progress' exists in data from before leases.
   state: 'in_progress' | 'done';
   status?: number;
   body?: unknown;
@@ -21,7 +29,7 @@ const IdempotencyKeySchema = new Schema<IdempotencyRecord>(
     body: Schema.Types.Mixed,
     createdAt: { type: Date, required: true },
   },
-  { versionKey: false, collection: 'idempotency_keys' },
+  { versionKey: false, collection: 'idempotency_keys', minimize: false },
 );
 IdempotencyKeySchema.index({ createdAt: 1 }, { expireAfterSeconds: 24 * 3600 });
 
@@ -46,46 +54,118 @@ export interface Reply {
   body: unknown;
 }
 
-/**
- * Stripe's semantics for a scoped key: the first reply is stored and replayed for the same key; the
- * same key with another payload is a 422; a duplicate while the first is still running is a 409.
- * A failed first attempt releases the key so a corrected retry can use it.
- */
-export async function runIdempotent(scopeKey: string, requestHash: string, run: () => Promise<Reply>): Promise<Reply & { replayed: boolean }> {
-  try {
-    await IdempotencyKey.create({ _id: scopeKey, requestHash, state: 'in_progress', createdAt: new Date() });
-  } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-    const existing = await IdempotencyKey.findById(scopeKey).lean<IdempotencyRecord>();
-    if (!existing) return runIdempotent(scopeKey, requestHash, run);
-    if (existing.requestHash !== requestHash) {
-      throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This Idempotency-Key was already used with a different request.' });
-    }
-    if (existing.state === 'in_progress') {
-      throw new ConflictError({ code: 'IDEMPOTENCY_IN_PROGRESS', message: 'A request with this Idempotency-Key is still being processed.' });
-    }
-    return { status: existing.status ?? 200, body: existing.body, replayed: true };
+/** The reply as the client receives it (Dates and ObjectIds as JSON), so a replay is byte-identical. */
+export function asJson(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/** The stored record for the unit of work to insert in its transaction. */
+export function completedRecord(p: PendingIdempotency, body: unknown, at: Date): IdempotencyRecord {
+  return { _id: p.scopeKey, requestHash: p.requestHash, state: 'done', status: body === undefined ? 204 : p.status, body: asJson(body), createdAt: at };
+}
+
+// NOTE: each process proves it is alive with a short-lived key; a lease whose owner's key is gone
+// belongs to a process that died (kill -9), so a retry takes it over at once instead of waiting.
+const INSTANCE = `${process.pid}-${randomBytes(6).toString('hex')}`;
+const LIVENESS_MS = 3000;
+const LEASE_MS = 60_000;
+let heartbeat: NodeJS.Timeout | undefined;
+
+const liveKey = (instance: string) => `${platform().config.queuePrefix}:live:${instance}`;
+const leaseKey = (scopeKey: string) => `${platform().config.queuePrefix}:idem:${createHash('sha256').update(scopeKey).digest('hex')}`;
+
+/** Starts this process's liveness heartbeat (idempotent). */
+export function startLiveness(): void {
+  if (heartbeat) return;
+  const beat = () => void platform().redis.set(liveKey(INSTANCE), '1', 'PX', LIVENESS_MS).catch(() => undefined);
+  beat();
+  heartbeat = setInterval(beat, LIVENESS_MS / 3);
+  heartbeat.unref();
+}
+
+export function stopLiveness(): void {
+  if (heartbeat) clearInterval(heartbeat);
+  heartbeat = undefined;
+}
+
+const TAKE_OVER = `
+local owner = redis.call('get', KEYS[1])
+if owner == false then return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0 end
+if owner == ARGV[3] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+
+async function acquireLease(key: string, holder: string): Promise<boolean> {
+  const redis = platform().redis;
+  if ((await redis.set(key, holder, 'PX', LEASE_MS, 'NX')) === 'OK') return true;
+  const owner = await redis.get(key);
+  if (owner === null) return (await redis.set(key, holder, 'PX', LEASE_MS, 'NX')) === 'OK';
+  const ownerInstance = owner.split('/')[0]!;
+  if (await redis.exists(liveKey(ownerInstance))) return false;
+  return (await redis.eval(TAKE_OVER, 1, key, holder, String(LEASE_MS), owner)) === 1;
+}
+
+function inProgress(): ConflictError {
+  return new ConflictError({ code: 'IDEMPOTENCY_IN_PROGRESS', message: 'A request with this Idempotency-Key is still being processed.' });
+}
+
+async function storedReply(scopeKey: string, requestHash: string): Promise<Reply | undefined> {
+  const existing = await IdempotencyKey.findById(scopeKey).lean<IdempotencyRecord>();
+  if (!existing) return undefined;
+  if (existing.state !== 'done') {
+    await IdempotencyKey.deleteOne({ _id: scopeKey, state: 'in_progress' });
+    return undefined;
   }
+  if (existing.requestHash !== requestHash) {
+    throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This Idempotency-Key was already used with a different request.' });
+  }
+  return { status: existing.status ?? 200, body: existing.body };
+}
+
+/**
+ * Runs `run` once per scoped key: the first reply is stored (by the request's unit of work, in its
+ * transaction) and replayed for the same key; the same key with another payload is a 422; a
+ * duplicate while the first still runs is a 409.
+ */
+export async function runIdempotent(scopeKey: string, requestHash: string, status: number, run: () => Promise<Reply>): Promise<Reply & { replayed: boolean }> {
+  const before = await storedReply(scopeKey, requestHash);
+  if (before) return { ...before, replayed: true };
+  const key = leaseKey(scopeKey);
+  const holder = `${INSTANCE}/${randomBytes(6).toString('hex')}`;
+  if (!(await acquireLease(key, holder))) throw inProgress();
   try {
-    const reply = await run();
-    await IdempotencyKey.updateOne({ _id: scopeKey }, { $set: { state: 'done', status: reply.status, body: reply.body } });
-    return { ...reply, replayed: false };
-  } catch (err) {
-    await IdempotencyKey.deleteOne({ _id: scopeKey, state: 'in_progress' }).catch(() => undefined);
-    throw err;
+    // NOTE: the first request may have committed between the lookup and the lease.
+    const raced = await storedReply(scopeKey, requestHash);
+    if (raced) return { ...raced, replayed: true };
+    const pending: PendingIdempotency = { scopeKey, requestHash, status, stored: false };
+    const ctx = currentContext();
+    if (ctx) ctx.idempotency = pending;
+    let reply: Reply;
+    try {
+      reply = await run();
+    } finally {
+      if (ctx) ctx.idempotency = undefined;
+    }
+    // The unit of work stored the reply in its transaction: answer exactly what a replay will.
+    if (pending.stored) return { status: reply.status, body: pending.storedBody, replayed: false };
+    // NOTE: a request that committed no unit of work (nothing to write) stores its reply now.
+    await IdempotencyKey.updateOne({ _id: scopeKey }, { $setOnInsert: completedRecord(pending, reply.body, now()) }, { upsert: true });
+    return { status: reply.status, body: asJson(reply.body), replayed: false };
+  } finally {
+    await platform().redis.eval(RELEASE, 1, key, holder).catch(() => undefined);
   }
 }
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** Wraps an HTTP handler in Idempotency-Key handling; without the header the handler just runs. */
-export async function withIdempotency(req: Request, run: () => Promise<Reply>): Promise<Reply> {
+export async function withIdempotency(req: Request, status: number, run: () => Promise<Reply>): Promise<Reply> {
   const key = req.get('idempotency-key');
   if (key === undefined) return run();
   if (!KEY_PATTERN.test(key)) {
     throw new ValidationError({ code: 'INVALID_IDEMPOTENCY_KEY', message: 'Idempotency-Key must be 8–128 letters, digits or ._:-' });
   }
   const scope = `${req.actor?.id ?? 'anonymous'}:${req.method}:${req.baseUrl}${req.route?.path ?? req.path}`;
-  const reply = await runIdempotent(`${scope}:${key}`, hashRequest(`${req.method} ${req.originalUrl}`, req.body), run);
+  const reply = await runIdempotent(`${scope}:${key}`, hashRequest(`${req.method} ${req.originalUrl}`, req.body), status, run);
   return { status: reply.status, body: reply.body };
 }

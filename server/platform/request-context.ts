@@ -1,10 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
+/** An idempotent HTTP request in progress (idempotency.ts); its unit of work stores the reply. */
+export interface PendingIdempotency {
+  scopeKey: string;
+  requestHash: string;
+  status: number;
+  /** Set when a committed unit of work stored the reply. */
+  stored: boolean;
+  storedBody?: unknown;
+}
+
 export interface RequestContext {
   requestId: string;
   userId?: string;
   orgId?: string;
+  idempotency?: PendingIdempotency;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -4,54 +4,78 @@ import { testClock } from '../support/global';
 import { Types } from 'mongoose';
 import { Breach, BreachType, CreditFile, ScoreSnapshot } from '../../server/modules/credit/credit.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
-import { DomainEvent, recordDomainEvent } from '../../server/platform/events';
+import { OrderDeadlineMissed, OrderQualityRefusal, OrderRefusedListedHospital } from '../../server/events/orders';
+import { QuoteWithdrawnAfterPublication } from '../../server/events/quotation';
+import { SupplyFailureDeclared } from '../../server/events/vbp';
+import { OutboxEvent, type EventSpec } from '../../server/platform/events';
+import { publishFact } from '../support/events';
 import { trusted } from '../../server/platform/mongo';
 import { buildTradingDistributor, creditOperator, eventually, recordManualBreach, uploadEvidence } from '../support/credit-factories';
 import { buildUser, connectSocket, nextEvent } from '../support/factories';
 
 const uniq = () => randomBytes(4).toString('hex');
 
-const AUTOMATIC: { type: string; code: string; points: number; payload: (org: string) => Record<string, unknown>; key: (id: string) => string }[] = [
-  { type: 'orders.confirmation_late', code: 'LATE_CONFIRMATION', points: 2, key: (id) => `order-confirmation-late:${id}`, payload: (org) => orderPayload(org) },
-  { type: 'orders.delivery_late', code: 'LATE_DELIVERY', points: 3, key: (id) => `order-delivery-late:${id}`, payload: (org) => orderPayload(org) },
-  { type: 'orders.not_delivered', code: 'CONFIRMED_NOT_DELIVERED', points: 10, key: (id) => `order-not-delivered:${id}`, payload: (org) => orderPayload(org) },
-  { type: 'orders.refused_listed_hospital', code: 'REFUSED_LISTED_HOSPITAL', points: 15, key: (id) => `order-refused-listed:${id}`, payload: (org) => orderPayload(org) },
-  { type: 'orders.quality_refusal', code: 'QUALITY_REFUSAL', points: 5, key: (id) => `order-quality-refusal:${id}:0`, payload: (org) => ({ ...orderPayload(org), lineIndex: 0, refusedQuantity: 3, reason: '包装破损' }) },
+const oidHex = () => new Types.ObjectId().toHexString();
+
+function orderRef(distributorOrgId: string) {
+  return { orderId: oidHex(), orderNo: `PO-${uniq()}`, distributorOrgId, hospitalOrgId: oidHex() };
+}
+
+function missed(kind: 'confirmation' | 'delivery' | 'notDelivered') {
+  return (org: string) => ({ ...orderRef(org), hospitalName: '测试医院', distributorName: '测试配送企业', kind, deadline: testClock.now().toISOString(), urgency: 'regular' as const, detectedAt: testClock.now().toISOString() });
+}
+
+interface Automatic {
+  spec: EventSpec;
+  code: string;
+  points: number;
+  payload: (org: string) => Record<string, unknown>;
+  key: (id: string) => string;
+}
+
+const AUTOMATIC: Automatic[] = [
+  { spec: OrderDeadlineMissed, code: 'LATE_CONFIRMATION', points: 2, key: (id) => `order-confirmation-late:${id}`, payload: missed('confirmation') },
+  { spec: OrderDeadlineMissed, code: 'LATE_DELIVERY', points: 3, key: (id) => `order-delivery-late:${id}`, payload: missed('delivery') },
+  { spec: OrderDeadlineMissed, code: 'CONFIRMED_NOT_DELIVERED', points: 10, key: (id) => `order-not-delivered:${id}`, payload: missed('notDelivered') },
+  { spec: OrderRefusedListedHospital, code: 'REFUSED_LISTED_HOSPITAL', points: 15, key: (id) => `order-refused-listed:${id}`, payload: (org) => ({ ...orderRef(org), at: testClock.now().toISOString(), reason: '缺货', drugIds: [oidHex()] }) },
   {
-    type: 'vbp.supply_failure',
+    spec: OrderQualityRefusal,
+    code: 'QUALITY_REFUSAL',
+    points: 5,
+    key: (id) => `order-quality-refusal:${id}:1`,
+    payload: (org) => ({ ...orderRef(org), at: testClock.now().toISOString(), acceptanceId: oidHex(), lineNo: 1, drugId: oidHex(), drugName: '注射用尿激酶', batchNo: 'B1', refusedQuantity: 3, reason: '包装破损' }),
+  },
+  {
+    spec: SupplyFailureDeclared,
     code: 'VBP_SUPPLY_FAILURE',
     points: 30,
     key: (id) => `vbp-supply-failure:${id}`,
-    payload: (org) => ({ contractId: new Types.ObjectId().toHexString(), contractNo: `VBP-${uniq()}`, distributorOrgId: org, drugName: '阿托伐他汀钙片', reason: '断供 7 日', at: testClock.now().toISOString() }),
+    payload: (org) => ({ contractId: oidHex(), contractNo: `VBP-${uniq()}`, tenderId: oidHex(), distributorOrgId: org, hospitalOrgId: oidHex(), drugId: oidHex(), drugName: '阿托伐他汀钙片', remainingQty: 10, reason: '断供 7 日', at: testClock.now().toISOString() }),
   },
   {
-    type: 'quotation.quote_withdrawn_after_publication',
+    spec: QuoteWithdrawnAfterPublication,
     code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION',
     points: 10,
     key: (id) => `quote-withdrawn-after-publication:${id}`,
-    payload: (org) => ({ roundId: new Types.ObjectId().toHexString(), lineId: new Types.ObjectId().toHexString(), quoteId: new Types.ObjectId().toHexString(), distributorOrgId: org, drugId: new Types.ObjectId().toHexString(), at: testClock.now() }),
+    payload: (org) => ({ roundId: oidHex(), roundNo: 'R-1', lineId: oidHex(), quoteId: oidHex(), listingId: oidHex(), distributorOrgId: org, drugId: oidHex(), drugName: '注射用尿激酶', at: testClock.now().toISOString(), reason: '停产' }),
   },
 ];
 
-function orderPayload(distributorOrgId: string) {
-  return { orderId: new Types.ObjectId().toHexString(), orderNo: `PO-${uniq()}`, distributorOrgId, hospitalOrgId: new Types.ObjectId().toHexString(), at: testClock.now() };
-}
-
 async function dispatched(key: string) {
-  return eventually(async () => (await DomainEvent.findOne({ key }).lean<{ dispatchedAt?: Date }>())?.dispatchedAt, 8000, `dispatch of ${key}`);
+  return eventually(async () => (await OutboxEvent.findOne({ key }).lean<{ dispatchedAt?: Date }>())?.dispatchedAt, 8000, `dispatch of ${key}`);
 }
 
 describe('credit: breach catalogue and automatic breaches', () => {
   for (const c of AUTOMATIC) {
-    it(`raises ${c.code} exactly once from ${c.type} recorded three times, notifies the distributor and lowers the score`, async () => {
+    it(`raises ${c.code} exactly once from ${c.spec.name} committed three times, notifies the distributor and lowers the score`, async () => {
       const d = await buildTradingDistributor();
       const key = c.key(new Types.ObjectId().toHexString());
       const payload = c.payload(d.org.id);
       const socket = await connectSocket(d.token);
       try {
         const live = nextEvent<{ code: string; orgId: string }>(socket, 'credit:breach_recorded');
-        const results = [await recordDomainEvent(c.type, key, payload), await recordDomainEvent(c.type, key, payload), await recordDomainEvent(c.type, key, payload)];
-        expect(results).to.deep.equal([true, false, false]);
+        for (let i = 0; i < 3; i += 1) await publishFact(c.spec, payload, key);
+        expect(await OutboxEvent.countDocuments({ key })).to.equal(1);
         await dispatched(key);
         const pushed = await live;
         expect(pushed).to.include({ code: c.code, orgId: d.org.id });
@@ -72,18 +96,18 @@ describe('credit: breach catalogue and automatic breaches', () => {
   it('handles a repeated event after the first dispatch without a second breach', async () => {
     const d = await buildTradingDistributor();
     const key = `order-delivery-late:${new Types.ObjectId().toHexString()}`;
-    const payload = orderPayload(d.org.id);
-    await recordDomainEvent('orders.delivery_late', key, payload);
+    const payload = missed('delivery')(d.org.id);
+    await publishFact(OrderDeadlineMissed, payload, key);
     await dispatched(key);
-    await recordDomainEvent('orders.delivery_late', key, payload);
-    await recordDomainEvent('orders.delivery_late', key, payload);
+    await publishFact(OrderDeadlineMissed, payload, key);
+    await publishFact(OrderDeadlineMissed, payload, key);
     expect(await Breach.countDocuments({ orgId: new Types.ObjectId(d.org.id) })).to.equal(1);
   });
 
   it('ignores an event about an organisation that is not a distributor, without retrying forever', async () => {
     const hospital = await buildUser('pharmacist');
     const key = `order-delivery-late:${new Types.ObjectId().toHexString()}`;
-    await recordDomainEvent('orders.delivery_late', key, orderPayload(hospital.org.id));
+    await publishFact(OrderDeadlineMissed, missed('delivery')(hospital.org.id), key);
     await dispatched(key);
     expect(await Breach.countDocuments({ sourceKey: key })).to.equal(0);
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { GuaranteeLine, JournalEntry } from '../../server/modules/finance/finance.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
-import { AuditEntry } from '../../server/modules/audit/audit.model';
+import { AuditEntry } from '../../server/platform/audit-log';
 import { buildOrg, buildUser } from '../support/factories';
 import { buildDistributorOrg, buildGuaranteedHospital, createInvoice, financeHooks, settled } from '../support/finance-factories';
 

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { accountSummary, dailyRun, financeFaults, settleInvoice } from '../../server/modules/finance';
 import { Advance, GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type InvoiceDoc } from '../../server/modules/finance/finance.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
-import { DomainEvent } from '../../server/platform/events';
+import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { buildUser, connectSocket, nextEvent } from '../support/factories';
 import { testClock } from '../support/global';
@@ -77,7 +77,7 @@ describe('finance: due-date settlement', function () {
     expect(done).to.include({ status: 'overdue', paidFen: 10_000 });
     expect(done.settlement).to.include({ outcome: 'partially_paid_overdue', fromAccountFen: 10_000, advanceFen: 0, unpaidFen: 90_000 });
     expect(await Advance.countDocuments({ invoiceId: invoice._id })).to.equal(0);
-    const events = await DomainEvent.find({ key: `invoice-overdue:${String(invoice._id)}` }).lean();
+    const events = await OutboxEvent.find({ key: `invoice-overdue:${String(invoice._id)}` }).lean();
     expect(events).to.have.length(1);
     expect(events[0]!.type).to.equal('finance.invoice_overdue');
     expect(events[0]!.payload).to.include({ invoiceId: String(invoice._id), orderNo: invoice.orderNo, hospitalOrgId: hospital.org.id, distributorOrgId: distributorUser.org.id, unpaidFen: 90_000 });
@@ -125,7 +125,7 @@ describe('finance: due-date settlement', function () {
     expect(done).to.include({ status: 'overdue', paidFen: 0 });
     expect(done.settlement).to.include({ outcome: 'overdue', unpaidFen: 7_000 });
     expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(0);
-    expect(await DomainEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
   });
 
   it('makes no advance on a suspended or an expired line', async () => {
@@ -224,7 +224,7 @@ describe('finance: due-date settlement', function () {
     const half = await reload(invoice._id);
     expect(half.status).to.equal('overdue');
     expect(half.settlementEffectsAt).to.equal(undefined);
-    expect(await DomainEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(0);
+    expect(await OutboxEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(0);
     await assertLedgerConsistent();
     financeFaults.clear();
     // The daily run picks up interrupted follow-ups, and a repeated job is harmless too.
@@ -232,7 +232,7 @@ describe('finance: due-date settlement', function () {
     expect((await settleInvoice(String(invoice._id))).state).to.equal('already');
     const done = await reload(invoice._id);
     expect(done.settlementEffectsAt).to.be.instanceOf(Date);
-    expect(await DomainEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.invoice_overdue' })).to.equal(1);
   });
 

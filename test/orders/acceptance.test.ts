@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { Acceptance, Order, TraceCode } from '../../server/modules/orders';
-import { DomainEvent } from '../../server/platform/events';
+import { OutboxEvent } from '../../server/platform/events';
 import { buildPharmacist } from '../support/order-factories';
 import { acceptAllLines, buildOrderParties, deliveredOrder, eventually, traceCodes } from '../support/order-factories';
 
@@ -39,7 +39,7 @@ describe('orders: acceptance (验收)', () => {
     const codes = await TraceCode.find({ orderId: new Types.ObjectId(order.id) }).sort({ code: 1 }).lean();
     expect(codes.filter((c) => c.status === 'received').map((c) => c.code)).to.deep.equal(line.codes.slice(0, 3));
     expect(codes.filter((c) => c.status === 'refused').map((c) => c.code)).to.deep.equal(line.codes.slice(3));
-    const events = await DomainEvent.find({ type: 'orders.quality_refusal', 'payload.orderId': order.id }).lean();
+    const events = await OutboxEvent.find({ type: 'orders.quality_refusal', 'payload.orderId': order.id }).lean();
     expect(events).to.have.length(1);
     expect(events[0]!.key).to.match(new RegExp(`^order-quality-refusal:[a-f0-9]{24}:1$`));
     expect(events[0]!.payload).to.include({ orderId: order.id, orderNo: order.orderNo, distributorOrgId: p.distributor.org.id, hospitalOrgId: p.pharmacist.org.id, refusedQuantity: 2 });
@@ -56,7 +56,7 @@ describe('orders: acceptance (验收)', () => {
     expect(res.body.order.status).to.equal('refused');
     expect(res.body.acceptance.invoiceId).to.equal(undefined);
     expect(await invoicesOf(p.distributor, order.id)).to.have.length(0);
-    expect(await DomainEvent.countDocuments({ type: 'orders.quality_refusal', 'payload.orderId': order.id })).to.equal(0);
+    expect(await OutboxEvent.countDocuments({ type: 'orders.quality_refusal', 'payload.orderId': order.id })).to.equal(0);
   });
 
   it('creates exactly one acceptance and one invoice when the same acceptance is submitted twice at once', async () => {
@@ -124,7 +124,7 @@ describe('orders: acceptance (验收)', () => {
     const p = await buildOrderParties();
     const { order, shipment } = await deliveredOrder(p, { quantity: 1 });
     await p.pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: acceptAllLines(shipment) }).expect(201);
-    const e = await eventually(() => DomainEvent.findOne({ key: `order-accepted:${order.id}` }).lean());
+    const e = await eventually(() => OutboxEvent.findOne({ key: `order-accepted:${order.id}` }).lean());
     expect(e.payload).to.include({ orderId: order.id, outcome: 'accepted', amountFen: 12_345 });
   });
 });

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { Order, checkConfirmDeadline, confirmDeadlineJob, orderJobIds, sweepOrderDeadlines } from '../../server/modules/orders';
 import { getSettings, updateSettings } from '../../server/modules/settings';
-import { DomainEvent } from '../../server/platform/events';
+import { OutboxEvent } from '../../server/platform/events';
 import { testApp, testClock } from '../support/global';
 import { buildOrderParties, confirm, eventually, placeCatalogueOrder, shipAll, track } from '../support/order-factories';
 
-const eventsWithKey = (key: string) => DomainEvent.find({ key }).lean();
+const eventsWithKey = (key: string) => OutboxEvent.find({ key }).lean();
 
 describe('orders: deadlines', () => {
   let saved: Awaited<ReturnType<typeof getSettings>>['orders'];
@@ -55,7 +55,7 @@ describe('orders: deadlines', () => {
     expect(await sweepOrderDeadlines()).to.be.a('number');
 
     expect(await eventsWithKey(key)).to.have.length(1);
-    expect(await DomainEvent.countDocuments({ type: 'orders.confirmation_late', 'payload.orderId': order.id })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ type: 'orders.confirmation_late', 'payload.orderId': order.id })).to.equal(1);
   });
 
   it('recovers a lost deadline job: the recurring sweep is scheduled at worker start and records the miss once', async () => {
@@ -121,7 +121,7 @@ describe('orders: deadlines', () => {
     await shipAll(p.distributor, confirmed, p.drugs);
     await track(p.distributor, order.id, 'delivered');
     await new Promise((r) => setTimeout(r, 300));
-    expect(await DomainEvent.countDocuments({ key: `order-delivery-late:${order.id}` })).to.equal(0);
+    expect(await OutboxEvent.countDocuments({ key: `order-delivery-late:${order.id}` })).to.equal(0);
     expect((await Order.findById(new Types.ObjectId(order.id)).lean())!.missed?.delivery).to.equal(undefined);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { Order, registerContractPriceResolver } from '../../server/modules/orders';
+import { Order } from '../../server/modules/orders';
 import { buildTradingDistributor, recordManualBreach } from '../support/credit-factories';
 import { buildUser, type TestUser } from '../support/factories';
 import { buildListing, buildOrderParties, buildPharmacist } from '../support/order-factories';
@@ -154,32 +154,18 @@ describe('orders: placing', () => {
     });
   });
 
-  describe('VBP contracts (pluggable price source)', () => {
-    let previous: ReturnType<typeof registerContractPriceResolver>;
-    before(() => {
-      previous = registerContractPriceResolver(undefined);
-    });
-    after(() => registerContractPriceResolver(previous));
-
-    it('refuses contract lines while no VBP module has registered a resolver', async () => {
+  describe('VBP contracts as a price source', () => {
+    it('refuses a contract line without a contract, or naming a contract that is not the hospital\'s, storing nothing', async () => {
       const p = await buildOrderParties();
-      const res = await p.pharmacist.api().post('/api/v1/orders', { lines: [{ drugId: p.drugs[0]!.id, distributorOrgId: p.distributor.org.id, source: 'contract', refId: 'c-1', quantity: 1 }] });
-      expect(res.status).to.equal(422);
-      expect(res.body.error.code).to.equal('CONTRACT_ORDERING_UNAVAILABLE');
-    });
-
-    it('locks the contract price from the registered resolver, or refuses with its reason', async () => {
-      const p = await buildOrderParties();
-      registerContractPriceResolver(async (q) =>
-        q.contractId === 'contract-ok' && q.hospitalOrgId === p.pharmacist.org.id ? { ok: true, unitPriceFen: 4321 } : { ok: false, code: 'CONTRACT_NOT_FOUND', message: 'no such contract for this hospital' },
-      );
       const line = { drugId: p.drugs[0]!.id, distributorOrgId: p.distributor.org.id, source: 'contract', quantity: 2 };
-      const ok = await p.pharmacist.api().post('/api/v1/orders', { lines: [{ ...line, refId: 'contract-ok' }] });
-      expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
-      expect(ok.body.data[0].lines[0]).to.deep.include({ unitPriceFen: 4321, source: { kind: 'contract', refId: 'contract-ok' } });
-      const refused = await p.pharmacist.api().post('/api/v1/orders', { lines: [{ ...line, refId: 'contract-other' }] });
-      expect(refused.status).to.equal(422);
-      expect(refused.body.error.code).to.equal('CONTRACT_NOT_FOUND');
+      const before = await Order.countDocuments({ hospitalOrgId: new Types.ObjectId(p.pharmacist.org.id) });
+      const missing = await p.pharmacist.api().post('/api/v1/orders', { lines: [line] });
+      expect(missing.status).to.equal(422);
+      expect(missing.body.error.code).to.equal('CONTRACT_REQUIRED');
+      const unknown = await p.pharmacist.api().post('/api/v1/orders', { lines: [{ ...line, refId: new Types.ObjectId().toHexString() }] });
+      expect(unknown.status).to.equal(422);
+      expect(unknown.body.error.code).to.equal('CONTRACT_NOT_FOUND');
+      expect(await Order.countDocuments({ hospitalOrgId: new Types.ObjectId(p.pharmacist.org.id) })).to.equal(before);
     });
   });
 

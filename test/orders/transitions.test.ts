@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { DomainEvent } from '../../server/platform/events';
+import { OutboxEvent } from '../../server/platform/events';
 import { Order } from '../../server/modules/orders';
 import { buildTradingDistributor, recordManualBreach } from '../support/credit-factories';
 import { buildUser } from '../support/factories';
@@ -52,14 +52,14 @@ describe('orders: moves and refusals', () => {
     const placed = await pharmacist.api().post('/api/v1/orders', { lines: [{ drugId: drug.id, distributorOrgId: distributors[0]!.org.id, quantity: 1 }] });
     const id = placed.body.data[0].id;
     expect((await distributors[0]!.api().post(`/api/v1/orders/${id}/reject`, { reason: '不配送' })).status).to.equal(200);
-    const events = await DomainEvent.find({ key: `order-refused-listed:${id}` }).lean();
+    const events = await OutboxEvent.find({ key: `order-refused-listed:${id}` }).lean();
     expect(events).to.have.length(1);
     expect(events[0]!.payload).to.include({ orderId: id, distributorOrgId: distributors[0]!.org.id, hospitalOrgId: pharmacist.org.id, reason: '不配送' });
 
     const p = await buildOrderParties();
     const cat = await placeCatalogueOrder(p);
     await p.distributor.api().post(`/api/v1/orders/${cat.id}/reject`, { reason: '不配送' }).expect(200);
-    expect(await DomainEvent.countDocuments({ key: `order-refused-listed:${cat.id}` })).to.equal(0);
+    expect(await OutboxEvent.countDocuments({ key: `order-refused-listed:${cat.id}` })).to.equal(0);
   });
 
   it('the pharmacist or the operator cancels before shipment with a reason, never after', async () => {

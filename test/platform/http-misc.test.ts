@@ -29,7 +29,7 @@ describe('health, OpenAPI and audit', () => {
     expect(res.body.data).to.have.length(1);
     expect(res.body.data[0]).to.include({ action: 'organisation.create', targetType: 'organisation', targetId: created.body.id });
     expect(res.body.data[0].requestId).to.be.a('string');
-    const page = await listAudit({ limit: 1 });
+    const page = await listAudit({ limit: 1 }, 'zh');
     expect(page.nextCursor).to.be.a('string');
   });
 });
@@ -43,16 +43,16 @@ describe('idempotency keys (Stripe semantics)', () => {
       await new Promise((r) => setTimeout(r, 100));
       return { status: 201, body: { n: runs } };
     };
-    const [first, concurrent] = await Promise.allSettled([runIdempotent(key, hashRequest('s', { a: 1 }), slow), new Promise((r) => setTimeout(r, 20)).then(() => runIdempotent(key, hashRequest('s', { a: 1 }), slow))]);
+    const [first, concurrent] = await Promise.allSettled([runIdempotent(key, hashRequest('s', { a: 1 }), 201, slow), new Promise((r) => setTimeout(r, 20)).then(() => runIdempotent(key, hashRequest('s', { a: 1 }), 201, slow))]);
     expect(first.status).to.equal('fulfilled');
     expect(concurrent.status).to.equal('rejected');
     expect((concurrent as PromiseRejectedResult).reason).to.have.property('status', 409);
-    const replay = await runIdempotent(key, hashRequest('s', { a: 1 }), slow);
+    const replay = await runIdempotent(key, hashRequest('s', { a: 1 }), 201, slow);
     expect(replay).to.deep.include({ status: 201, replayed: true });
     expect(replay.body).to.deep.equal({ n: 1 });
     let mismatch: unknown;
     try {
-      await runIdempotent(key, hashRequest('s', { a: 2 }), slow);
+      await runIdempotent(key, hashRequest('s', { a: 2 }), 201, slow);
     } catch (e) {
       mismatch = e;
     }

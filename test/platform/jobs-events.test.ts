@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { z } from 'zod';
-import { DomainEvent, recordDomainEvent, subscribe } from '../../server/platform/events';
+import { defineEvent, OutboxEvent } from '../../server/platform/events';
+import { onEvent } from '../../server/platform/relay';
+import { publishFact } from '../support/events';
 import { checkJobRegistry, handle, jobSpec } from '../../server/platform/queues';
 import { jobHandlers } from '../../jobs';
 import { trusted } from '../../server/platform/mongo';
@@ -42,18 +44,15 @@ describe('jobs and domain events', () => {
   });
 
   it('records a domain event once per fact and dispatches it to subscribers once, however often it is repeated', async () => {
-    const type = `test.fact.${Date.now()}`;
+    const fact = defineEvent(`test.fact.${Date.now()}`, z.object({ orderId: z.string() }).strict());
     let seen = 0;
-    subscribe(type, async () => {
-      seen += 1;
-    });
-    const key = `${type}:order-1:late`;
-    const results = await Promise.all([recordDomainEvent(type, key, { orderId: 'o1' }), recordDomainEvent(type, key, { orderId: 'o1' }), recordDomainEvent(type, key, { orderId: 'o1' })]);
-    expect(results.filter(Boolean)).to.have.length(1);
-    await until(async () => Boolean(await DomainEvent.exists({ key, dispatchedAt: trusted({ $type: 'date' }) })));
-    await recordDomainEvent(type, key, { orderId: 'o1' });
+    testApp().relay.subscribe(onEvent(fact, `test.counter.${fact.name}`, () => void (seen += 1)));
+    const key = `${fact.name}:order-1:late`;
+    await Promise.all([publishFact(fact, { orderId: 'o1' }, key), publishFact(fact, { orderId: 'o1' }, key), publishFact(fact, { orderId: 'o1' }, key)]);
+    await until(async () => Boolean(await OutboxEvent.exists({ key, dispatchedAt: trusted({ $type: 'date' }) })));
+    await publishFact(fact, { orderId: 'o1' }, key);
     await new Promise((r) => setTimeout(r, 300));
     expect(seen).to.equal(1);
-    expect(await DomainEvent.countDocuments({ key })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ key })).to.equal(1);
   });
 });

@@ -4,6 +4,7 @@ import type { Types } from 'mongoose';
 import { createLogger } from '../../server/platform/logger';
 import { Drug } from '../../server/modules/catalogue';
 import { seedDemoData } from '../../server/modules/demo';
+import { featureModules } from '../../server/modules/registry';
 import { Organisation } from '../../server/modules/identity';
 import { findListingEntry, Listing, Round } from '../../server/modules/quotation';
 
@@ -11,8 +12,8 @@ describe('quotation demo data', () => {
   it('seeds a published round (urokinase listed at ¥1,950.00 against ¥2,890.00) and an open round, once', async function () {
     this.timeout(60_000);
     const logger = createLogger('silent', 'test');
-    await seedDemoData(logger);
-    await seedDemoData(logger);
+    await seedDemoData(logger, featureModules);
+    await seedDemoData(logger, featureModules);
     const past = await Round.find({ title: '2026 年第一批短缺药品报价（示范）' }).lean<{ _id: Types.ObjectId; status: string; report: { overall: { quotedLineCount: number } } }[]>();
     expect(past).to.have.length(1);
     expect(past[0]!.status).to.equal('published');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { DomainEvent } from '../../server/platform/events';
+import { OutboxEvent } from '../../server/platform/events';
 import { expireRound, findListingEntry, Listing, listingsForDrug, Round, withdrawListingsOf } from '../../server/modules/quotation';
 import { buildUser, type TestUser } from '../support/factories';
 import request from 'supertest';
@@ -158,7 +158,7 @@ describe('publication (挂网)', () => {
     const res = await a.api().post(`/api/v1/listings/${mine.listingId}/withdraw`, { reason: '原料药断供' });
     expect(res.status).to.equal(200);
     expect((await a.api().post(`/api/v1/listings/${mine.listingId}/withdraw`, { reason: '再次撤回' })).status).to.equal(409);
-    const facts = await DomainEvent.find({ type: 'quotation.quote_withdrawn_after_publication', 'payload.listingId': mine.listingId }).lean<{ key: string; payload: Record<string, string> }[]>();
+    const facts = await OutboxEvent.find({ type: 'quotation.quote_withdrawn_after_publication', 'payload.listingId': mine.listingId }).lean<{ key: string; payload: Record<string, string> }[]>();
     expect(facts).to.have.length(1);
     expect(facts[0]!.payload).to.include({ roundId: published.id, distributorOrgId: a.org.id, drugId: published.drugs[0]!.id });
     expect(facts[0]!.key).to.equal(`quote-withdrawn-after-publication:${facts[0]!.payload.quoteId}`);

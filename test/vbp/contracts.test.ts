@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { creditBadges } from '../../server/modules/credit';
 import { contractCheckJob } from '../../server/modules/vbp';
 import { Alert, Contract, ContractPurchase } from '../../server/modules/vbp/vbp.model';
-import { DomainEvent } from '../../server/platform/events';
+import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { buildTradingDistributor } from '../support/credit-factories';
 import { buildUser, type TestUser } from '../support/factories';
@@ -206,14 +206,14 @@ describe('vbp: contracts, completion and supply failure', function () {
     // The next in rank order that has not failed: the rank-2 winner.
     expect(res.body.promotion).to.include({ distributorOrgId: s.distributors[1]!.org.id, quantity: 50, priceFen: 110, noBackup: null });
 
-    const event = await DomainEvent.findOne({ key: `vbp-supply-failure:${contract!.id}` }).lean<{ type: string; payload: Record<string, unknown> }>();
+    const event = await OutboxEvent.findOne({ key: `vbp-supply-failure:${contract!.id}` }).lean<{ type: string; payload: Record<string, unknown> }>();
     expect(event?.type).to.equal('vbp.supply_failure');
     expect(event?.payload).to.include({ contractId: contract!.id, tenderId: s.tenderId, distributorOrgId: s.distributors[0]!.org.id, hospitalOrgId: s.hospitals[0]!.org.id });
     expect(new Date(event!.payload.at as string).getTime()).to.be.closeTo(clockNow().getTime(), 10_000);
 
     const twice = await op.api().post(`/api/v1/vbp/contracts/${contract!.id}/supply-failure`, { reason: '再次' });
     expect(twice.status).to.equal(409);
-    expect(await DomainEvent.countDocuments({ key: `vbp-supply-failure:${contract!.id}` })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ key: `vbp-supply-failure:${contract!.id}` })).to.equal(1);
     const retry = await op.api().post(`/api/v1/vbp/contracts/${contract!.id}/promote-backup`);
     expect(retry.body.promotedContractId).to.equal(res.body.promotion.promotedContractId);
 

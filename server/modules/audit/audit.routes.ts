@@ -1,4 +1,5 @@
 import type { ApiRouter } from '../../platform/http';
+import { resolveLang } from '../../platform/i18n';
 import { z } from '../../platform/schemas';
 import { AuditEntryView, AuditQuery } from './audit.schemas';
 import { listAudit } from './audit.service';
@@ -14,6 +15,6 @@ export function auditRoutes(api: ApiRouter): void {
       query: AuditQuery,
       response: z.object({ data: z.array(AuditEntryView), nextCursor: z.string().nullable() }),
     },
-    ({ query }) => listAudit(query),
+    ({ query, req }) => listAudit(query, resolveLang(req)),
   );
 }

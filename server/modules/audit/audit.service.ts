@@ -1,38 +1,16 @@
-import { Types } from 'mongoose';
-import type { Actor } from '../../platform/auth';
-import { now } from '../../platform/context';
+import { AuditEntry, type AuditEntryDoc } from '../../platform/audit-log';
+import type { Lang } from '../../platform/i18n';
+import { renderMessage } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
-import { currentRequestId } from '../../platform/request-context';
-import { AuditEntry, type AuditEntryDoc } from './audit.model';
 import type { AuditQueryInput } from './audit.schemas';
-
-export interface AuditInput {
-  action: string;
-  targetType: string;
-  targetId?: string;
-  summary: string;
-}
-
-/** Appends one entry to the audit log (append-only: nothing updates or deletes entries). */
-export async function recordAudit(actor: Pick<Actor, 'id' | 'name' | 'orgId' | 'orgName'> | null, input: AuditInput): Promise<void> {
-  await AuditEntry.create({
-    at: now(),
-    actorId: actor ? new Types.ObjectId(actor.id) : undefined,
-    actorName: actor?.name ?? 'system',
-    orgId: actor ? new Types.ObjectId(actor.orgId) : undefined,
-    orgName: actor?.orgName,
-    ...input,
-    requestId: currentRequestId(),
-  });
-}
 
 function shanghaiDayStart(day: string): Date {
   return new Date(`${day}T00:00:00+08:00`);
 }
 
-/** Operator: the audit log, newest first, filtered, one cursor page at a time. */
-export async function listAudit(q: AuditQueryInput) {
+/** Operator: the audit log, newest first, filtered, one cursor page at a time, summaries in `lang`. */
+export async function listAudit(q: AuditQueryInput, lang: Lang) {
   const filter: Record<string, unknown> = {};
   if (q.action) filter.action = q.action;
   if (q.targetType) filter.targetType = q.targetType;
@@ -58,7 +36,7 @@ export async function listAudit(q: AuditQueryInput) {
       action: r.action,
       targetType: r.targetType,
       targetId: r.targetId ?? undefined,
-      summary: r.summary,
+      summary: typeof r.summary === 'string' ? r.summary : renderMessage(lang, r.summary),
       requestId: r.requestId ?? undefined,
     })),
     nextCursor: page.nextCursor,

@@ -1,11 +1,12 @@
 /** Drug catalogue: drugs with validated codes, effective-dated reference prices, search, import and export. */
-import { addDemoSeedStep } from '../demo';
+import { defineModule } from '../../platform/module';
 import { seedDemoCatalogue } from './catalogue.demo';
+import { cataloguePages } from './catalogue.pages';
+import { catalogueRoutes } from './catalogue.routes';
 
 export { Drug, ReferencePrice, FORM_CLASSES, DRUG_CATEGORIES, type FormClass, type DrugCategory } from './catalogue.model';
 export { getDrug, getDrugs, currentReferencePriceFen, currentReferencePrices, getDrugView, listDrugs, type DrugInfo, type DrugView } from './catalogue.service';
-export { catalogueRoutes } from './catalogue.routes';
-export { cataloguePages } from './catalogue.pages';
 export { DEMO_DRUGS, demoDrugFields } from './catalogue.demo';
+export { traceCodeMatchesPrefix } from './catalogue.codes';
 
-addDemoSeedStep('catalogue', seedDemoCatalogue);
+export const catalogueModule = defineModule({ name: 'catalogue', api: catalogueRoutes, pages: cataloguePages, demo: seedDemoCatalogue });

@@ -1,80 +1,76 @@
-// Automatic breaches from the order and quotation modules' domain events: one breach per event key.
-import { z } from 'zod';
+// Automatic breaches from other modules' facts: one breach per fact (its event key), never twice.
+import { OrderDeadlineMissed, OrderQualityRefusal, OrderRefusedListedHospital } from '../../events/orders';
+import { QuoteWithdrawnAfterPublication } from '../../events/quotation';
+import { SupplyFailureDeclared } from '../../events/vbp';
 import { platform } from '../../platform/context';
-import { subscribe } from '../../platform/events';
 import { NotFoundError } from '../../platform/errors';
-import { ObjectIdString } from '../../platform/schemas';
+import type { DomainEvent } from '../../platform/events';
+import { onEvent } from '../../platform/relay';
 import { recordBreach } from './credit.breaches';
 import type { BreachCode } from './credit.score';
 
-const When = z.union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))]);
-
-const OrderFact = z
-  .object({ orderId: z.string(), orderNo: z.string().optional(), distributorOrgId: ObjectIdString, hospitalOrgId: z.string().optional(), at: When.optional() })
-  .loose();
-
-const QuoteWithdrawn = z
-  .object({ roundId: z.string(), lineId: z.string().optional(), quoteId: z.string(), distributorOrgId: ObjectIdString, drugId: z.string().optional(), at: When.optional() })
-  .loose();
-
-const SupplyFailure = z
-  .object({ contractId: z.string(), contractNo: z.string().optional(), distributorOrgId: ObjectIdString, drugName: z.string().optional(), reason: z.string().optional(), at: When.optional() })
-  .loose();
-
-interface Mapping {
-  code: BreachCode;
-  schema: typeof OrderFact | typeof QuoteWithdrawn | typeof SupplyFailure;
-  describe: (p: Record<string, unknown>) => string;
+interface Fact {
+  distributorOrgId: string;
+  at: string;
+  description: string;
+  reference: Record<string, string | number>;
 }
 
-const orderNo = (p: Record<string, unknown>) => String(p.orderNo ?? p.orderId);
-
-/** Event type → breach code (DESIGN §3.5 automatic breaches). */
-export const AUTOMATIC_BREACHES: Readonly<Record<string, Mapping>> = Object.freeze({
-  'orders.confirmation_late': { code: 'LATE_CONFIRMATION', schema: OrderFact, describe: (p) => `订单 ${orderNo(p)} 未在规定时限内确认。` },
-  'orders.delivery_late': { code: 'LATE_DELIVERY', schema: OrderFact, describe: (p) => `订单 ${orderNo(p)} 未在规定时限内配送到位。` },
-  'orders.not_delivered': { code: 'CONFIRMED_NOT_DELIVERED', schema: OrderFact, describe: (p) => `订单 ${orderNo(p)} 已确认但未配送。` },
-  'orders.refused_listed_hospital': { code: 'REFUSED_LISTED_HOSPITAL', schema: OrderFact, describe: (p) => `拒绝配送挂网药品订单 ${orderNo(p)}。` },
-  'orders.quality_refusal': {
-    code: 'QUALITY_REFUSAL',
-    schema: OrderFact,
-    describe: (p) => `订单 ${orderNo(p)} 验收时因质量问题拒收${p.refusedQuantity ? ` ${String(p.refusedQuantity)} 件` : ''}${p.reason ? `（${String(p.reason)}）` : ''}。`,
-  },
-  'quotation.quote_withdrawn_after_publication': { code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION', schema: QuoteWithdrawn, describe: () => '报价挂网公布后撤回。' },
-  // NOTE: the operator declares a VBP supply failure on the contract (vbp module); that declaration is the finding.
-  'vbp.supply_failure': {
-    code: 'VBP_SUPPLY_FAILURE',
-    schema: SupplyFailure,
-    describe: (p) => `带量采购协议 ${String(p.contractNo ?? p.contractId)}${p.drugName ? `（${String(p.drugName)}）` : ''}中选后未按约定供应${p.reason ? `：${String(p.reason)}` : ''}。`,
-  },
-});
-
-/** Subscribes the credit module to every event that raises a breach (called once at start-up). */
-export function subscribeCreditEvents(): void {
-  for (const [type, mapping] of Object.entries(AUTOMATIC_BREACHES)) {
-    subscribe(type, async (event) => {
-      const parsed = mapping.schema.safeParse(event.payload);
-      if (!parsed.success) {
-        // NOTE: a malformed fact cannot become valid by retrying; log it loudly and let the dispatch finish.
-        platform().logger.error({ type, key: event.key, issues: parsed.error.issues }, 'credit: ignored an event without a valid distributor');
-        return;
-      }
-      const p = parsed.data as Record<string, unknown> & { distributorOrgId: string; at?: Date };
-      try {
-        await recordBreach({
-        orgId: p.distributorOrgId,
-        code: mapping.code,
-        occurredAt: p.at ?? event.occurredAt,
-        sourceKey: event.key,
-        source: 'automatic',
-        sourceType: type,
-        description: mapping.describe(p),
-          reference: Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'at').map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : v])),
-        });
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        platform().logger.error({ type, key: event.key, code: err.code }, 'credit: ignored an event about an unknown distributor');
-      }
+async function breachFrom(e: DomainEvent, code: BreachCode, fact: Fact): Promise<void> {
+  try {
+    await recordBreach({
+      orgId: fact.distributorOrgId,
+      code,
+      occurredAt: new Date(fact.at),
+      sourceKey: e.key,
+      source: 'automatic',
+      sourceType: e.type,
+      description: fact.description,
+      reference: fact.reference,
     });
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    // NOTE: a fact about an organisation that is not a distributor cannot become valid by retrying.
+    platform().logger.error({ type: e.type, key: e.key, code: err.code }, 'credit: ignored a fact about an unknown distributor');
   }
 }
+
+const MISSED: Record<'confirmation' | 'delivery' | 'notDelivered', { code: BreachCode; zh: (no: string) => string }> = {
+  confirmation: { code: 'LATE_CONFIRMATION', zh: (no) => `订单 ${no} 未在规定时限内确认。` },
+  delivery: { code: 'LATE_DELIVERY', zh: (no) => `订单 ${no} 未在规定时限内配送到位。` },
+  notDelivered: { code: 'CONFIRMED_NOT_DELIVERED', zh: (no) => `订单 ${no} 已确认但未配送。` },
+};
+
+export const creditSubscribers = [
+  onEvent(OrderDeadlineMissed, 'credit.breach-from-missed-deadline', (e) => {
+    const p = e.payload;
+    const m = MISSED[p.kind];
+    return breachFrom(e, m.code, { distributorOrgId: p.distributorOrgId, at: p.deadline, description: m.zh(p.orderNo), reference: { orderId: p.orderId, orderNo: p.orderNo, hospitalOrgId: p.hospitalOrgId, deadline: p.deadline } });
+  }),
+  onEvent(OrderQualityRefusal, 'credit.breach-from-quality-refusal', (e) => {
+    const p = e.payload;
+    return breachFrom(e, 'QUALITY_REFUSAL', {
+      distributorOrgId: p.distributorOrgId,
+      at: p.at,
+      description: `订单 ${p.orderNo} 验收时因质量问题拒收 ${p.refusedQuantity} 件${p.reason ? `（${p.reason}）` : ''}。`,
+      reference: { orderId: p.orderId, orderNo: p.orderNo, drugName: p.drugName, batchNo: p.batchNo, refusedQuantity: p.refusedQuantity },
+    });
+  }),
+  onEvent(OrderRefusedListedHospital, 'credit.breach-from-refused-hospital', (e) => {
+    const p = e.payload;
+    return breachFrom(e, 'REFUSED_LISTED_HOSPITAL', { distributorOrgId: p.distributorOrgId, at: p.at, description: `拒绝配送挂网药品订单 ${p.orderNo}。`, reference: { orderId: p.orderId, orderNo: p.orderNo, reason: p.reason } });
+  }),
+  onEvent(QuoteWithdrawnAfterPublication, 'credit.breach-from-withdrawn-quote', (e) => {
+    const p = e.payload;
+    return breachFrom(e, 'QUOTE_WITHDRAWN_AFTER_PUBLICATION', { distributorOrgId: p.distributorOrgId, at: p.at, description: `报价挂网公布后撤回（${p.roundNo}，${p.drugName}）。`, reference: { roundId: p.roundId, quoteId: p.quoteId, listingId: p.listingId, reason: p.reason } });
+  }),
+  onEvent(SupplyFailureDeclared, 'credit.breach-from-supply-failure', (e) => {
+    const p = e.payload;
+    return breachFrom(e, 'VBP_SUPPLY_FAILURE', {
+      distributorOrgId: p.distributorOrgId,
+      at: p.at,
+      description: `带量采购协议 ${p.contractNo}（${p.drugName}）中选后未按约定供应：${p.reason}`,
+      reference: { contractId: p.contractId, contractNo: p.contractNo, remainingQty: p.remainingQty },
+    });
+  }),
+];

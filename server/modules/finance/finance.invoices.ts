@@ -2,14 +2,15 @@ import mongoose, { Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError } from '../../platform/errors';
-import { recordDomainEvent } from '../../platform/events';
 import { t } from '../../platform/i18n';
 import { trusted } from '../../platform/mongo';
 import { decodeCursor, encodeCursor } from '../../platform/pagination';
 import { formatFen } from '../../platform/money';
 import { businessDay, dueDate } from '../../platform/time';
 import type { AdvanceMadePayload, InvoiceSettledPayload } from '../../platform/realtime.events';
+import { currentUnitOfWork, withCommand } from '../../platform/unit-of-work';
 import { parse } from '../../platform/validate';
+import { InvoiceCreated } from '../../events/finance';
 import { recordAudit } from '../audit';
 import { getOrganisation } from '../identity';
 import { notifyOrganisation } from '../notifications';
@@ -32,28 +33,31 @@ function invoiceNoFor(id: Types.ObjectId, at: Date): string {
 }
 
 /**
- * Creates the invoice of an accepted delivery (contract with the orders module), posts it to the
- * ledger and schedules its due-date settlement. Idempotent by acceptanceKey: a second call returns
- * the same invoice. With `session` it runs inside the caller's transaction.
+ * Creates the invoice of an accepted delivery (contract with the orders module) and posts it to the
+ * ledger, in the caller's unit of work when there is one (the acceptance), else in its own; its
+ * due-date settlement is scheduled by a subscriber of `finance.invoice_created`. Idempotent by
+ * acceptanceKey: a second call returns the same invoice.
  */
-export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceInput, session?: ClientSession): Promise<{ invoiceId: string; dueAt: Date }> {
+export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceInput): Promise<{ invoiceId: string; dueAt: Date }> {
   const data = parse(InvoiceFromAcceptance, input, 'invoice');
   await requireOrg(data.hospitalOrgId, 'hospital', 'hospitalOrgId');
   await requireOrg(data.distributorOrgId, 'distributor', 'distributorOrgId');
   const termDays = (await getSettings()).finance.paymentTermDays;
   const dueAt = dueDate(data.acceptedAt, termDays);
+  if (!currentUnitOfWork()) await ensureAccounts([accounts.invoiceReceivable(data.hospitalOrgId), accounts.distributorPayable(data.distributorOrgId, data.hospitalOrgId)]);
 
-  const create = (s: ClientSession) =>
-    inTransaction(async (tx) => {
+  const create = () =>
+    withCommand(null, async (uow) => {
+      const tx = uow.session;
       const existing = await Invoice.findOne({ acceptanceKey: data.acceptanceKey }, { _id: 1, dueAt: 1 }).session(tx).lean<Pick<InvoiceDoc, '_id' | 'dueAt'>>();
       if (existing) return { invoiceId: String(existing._id), dueAt: existing.dueAt };
       const _id = new Types.ObjectId();
-      const at = now();
+      const invoiceNo = invoiceNoFor(_id, data.acceptedAt);
       await Invoice.create(
         [
           {
             _id,
-            invoiceNo: invoiceNoFor(_id, data.acceptedAt),
+            invoiceNo,
             acceptanceKey: data.acceptanceKey,
             orderId: new Types.ObjectId(data.orderId),
             orderNo: data.orderNo,
@@ -67,7 +71,7 @@ export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceIn
             paymentTermDays: termDays,
             status: 'open',
             payments: [],
-            createdAt: at,
+            createdAt: uow.at,
           },
         ],
         { session: tx },
@@ -85,28 +89,29 @@ export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceIn
         },
         tx,
       );
+      uow.emit(
+        InvoiceCreated,
+        { invoiceId: String(_id), invoiceNo, orderId: data.orderId, orderNo: data.orderNo, hospitalOrgId: data.hospitalOrgId, distributorOrgId: data.distributorOrgId, amountFen: data.amountFen, dueAt: dueAt.toISOString() },
+        { key: `invoice-created:${data.acceptanceKey}` },
+      );
       return { invoiceId: String(_id), dueAt };
-    }, s);
+    });
 
-  let result: { invoiceId: string; dueAt: Date };
-  if (!session) await ensureAccounts([accounts.invoiceReceivable(data.hospitalOrgId), accounts.distributorPayable(data.distributorOrgId, data.hospitalOrgId)]);
-  if (session) {
-    result = await create(session);
-  } else {
-    try {
-      result = await mongoose.connection.transaction((s) => create(s));
-    } catch (err) {
-      // A concurrent call with the same acceptance committed first: return its invoice.
-      const twin = (err as { code?: number }).code === 11000 || isDuplicateEntry(err) ? await Invoice.findOne({ acceptanceKey: data.acceptanceKey }, { _id: 1, dueAt: 1 }).lean<Pick<InvoiceDoc, '_id' | 'dueAt'>>() : null;
-      if (!twin) throw err;
-      result = { invoiceId: String(twin._id), dueAt: twin.dueAt };
-    }
+  if (currentUnitOfWork()) return create();
+  try {
+    return await create();
+  } catch (err) {
+    // A concurrent call with the same acceptance committed first: return its invoice.
+    const twin = (err as { code?: number }).code === 11000 || isDuplicateEntry(err) ? await Invoice.findOne({ acceptanceKey: data.acceptanceKey }, { _id: 1, dueAt: 1 }).lean<Pick<InvoiceDoc, '_id' | 'dueAt'>>() : null;
+    if (!twin) throw err;
+    return { invoiceId: String(twin._id), dueAt: twin.dueAt };
   }
-  // NOTE: inside the caller's transaction the job may be queued for an invoice that is then rolled
-  // back; the handler finds no invoice and does nothing. A missed job is caught by the daily sweep.
-  await platform().queues.enqueue(settleInvoiceJob, { invoiceId: result.invoiceId }, { jobId: settleJobId(result.invoiceId), runAt: result.dueAt });
+}
+
+/** Subscriber: the due-date settlement of a new invoice, and the daily run that catches any it misses. */
+export async function scheduleSettlement(invoiceId: string, dueAt: Date): Promise<void> {
+  await platform().queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId: settleJobId(invoiceId), runAt: dueAt });
   await ensureDailyRun();
-  return result;
 }
 
 /** Invoices visible to the actor: hospital its own, distributor its own, bank its hospitals', operator all. */
@@ -361,23 +366,6 @@ export async function completeSettlementEffects(invoiceId: string): Promise<void
   const notice = (key: string) => ({ title: t('zh', `finance.notify.${key}.title`, vars), body: t('zh', `finance.notify.${key}.body`, vars) });
 
   if (s.unpaidFen > 0) {
-    await recordDomainEvent(
-      'finance.invoice_overdue',
-      `invoice-overdue:${invoiceId}`,
-      {
-        invoiceId,
-        invoiceNo: invoice.invoiceNo,
-        orderId: String(invoice.orderId),
-        orderNo: invoice.orderNo,
-        hospitalOrgId: hospital,
-        distributorOrgId: distributor,
-        amountFen: invoice.amountFen,
-        unpaidFen: s.unpaidFen,
-        dueAt: invoice.dueAt.toISOString(),
-        at: invoice.settledAt.toISOString(),
-      },
-      invoice.settledAt,
-    );
     const overdue = { kind: 'finance.invoice_overdue', ...notice('invoiceOverdue'), link: `/finance/invoices/${invoiceId}`, dedupeKey: `invoice-overdue:${invoiceId}` };
     await notifyOrganisation(hospital, overdue, ['hospital_finance']);
     await notifyOrganisation(distributor, overdue, ['distributor']);

@@ -27,6 +27,8 @@ const UserSchema = new Schema(
     passwordHash: { type: String, required: true },
     disabled: { type: Boolean, required: true, default: false },
     lastLoginAt: Date,
+    // NOTE: the language the user last chose; live notifications are rendered in it.
+    lang: { type: String, enum: ['zh', 'en'] },
   },
   { timestamps: true, collection: 'users' },
 );

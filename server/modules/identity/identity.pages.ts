@@ -8,12 +8,9 @@ import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
 import { CreateOrganisationBody, CreateUserBody } from './identity.schemas';
 import { createOrganisation, createUser, listOrganisations, listUsers, login, logout } from './identity.service';
 import { setSessionCookie } from './identity.routes';
+import { demoLogins } from '../demo';
 
 /** Demo logins shown on the login page in demo mode (filled in by the demo-data module). */
-let demoLogins: () => { email: string; password: string; role: string; orgName: string }[] = () => [];
-export function setDemoLogins(fn: typeof demoLogins): void {
-  demoLogins = fn;
-}
 
 /** Only same-site relative paths are followed after login (no open redirects). */
 function safeNext(next: unknown): string {

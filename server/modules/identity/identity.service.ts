@@ -6,7 +6,8 @@ import { trusted } from '../../platform/mongo';
 import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../platform/errors';
 import { consumeRateLimit, resetRateLimit } from '../../platform/rate-limit';
 import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schemas';
-import { recordAudit } from '../audit';
+import { msg } from '../../platform/messages';
+import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
 import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
 
@@ -38,17 +39,21 @@ export async function login(email: string, password: string, meta: { ip?: string
   const createdAt = now();
   const expiresAt = new Date(createdAt.getTime() + config.sessionTtlSeconds * 1000);
   await Session.create({ _id: sessionId, userId: user._id, createdAt, expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 300) });
-  await User.updateOne({ _id: user._id }, { $set: { lastLoginAt: createdAt } });
-  const token = await signSessionToken(config, { userId: String(user._id), sessionId, issuedAt: createdAt, expiresAt });
   const actor = toActor(user, org, sessionId);
-  await recordAudit(actor, { action: 'auth.login', targetType: 'user', targetId: actor.id, summary: `${actor.email} signed in` });
+  await withCommand(actor, async (uow) => {
+    await User.updateOne({ _id: user._id }, { $set: { lastLoginAt: createdAt } }, { session: uow.session });
+    uow.audit({ action: 'auth.login', targetType: 'user', targetId: actor.id, summary: msg('admin.audit.login', { email: actor.email }) });
+  });
+  const token = await signSessionToken(config, { userId: String(user._id), sessionId, issuedAt: createdAt, expiresAt });
   return { token, expiresAt, actor };
 }
 
 /** Revokes a session: its token stops working everywhere at once. */
 export async function logout(actor: Actor): Promise<void> {
-  await Session.updateOne({ _id: actor.sessionId, revokedAt: trusted({ $exists: false }) }, { $set: { revokedAt: now() } });
-  await recordAudit(actor, { action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: `${actor.email} signed out` });
+  await withCommand(actor, async (uow) => {
+    await Session.updateOne({ _id: actor.sessionId, revokedAt: trusted({ $exists: false }) }, { $set: { revokedAt: uow.at } }, { session: uow.session });
+    uow.audit({ action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: msg('admin.audit.logout', { email: actor.email }) });
+  });
 }
 
 function toActor(user: UserDoc, org: OrganisationDoc, sessionId: string): Actor {
@@ -80,9 +85,11 @@ export async function resolveSession(sessionId: string): Promise<Actor | null> {
 export async function createOrganisation(actor: Actor, input: CreateOrganisationInput) {
   const existing = await Organisation.exists({ name: input.name });
   if (existing) throw new ConflictError({ code: 'ORGANISATION_EXISTS', message: `An organisation named "${input.name}" already exists.` });
-  const org = await Organisation.create({ ...input, active: true });
-  await recordAudit(actor, { action: 'organisation.create', targetType: 'organisation', targetId: String(org._id), summary: `${input.type} ${input.name}` });
-  return org.toJSON();
+  return withCommand(actor, async (uow) => {
+    const [org] = await Organisation.create([{ ...input, active: true }], { session: uow.session });
+    uow.audit({ action: 'organisation.create', targetType: 'organisation', targetId: String(org!._id), summary: msg('admin.audit.organisationCreated', { name: input.name, type: { msg: `orgTypes.${input.type}` } }) });
+    return org!.toJSON();
+  });
 }
 
 /** Operator: creates a user in an organisation with a role that fits the organisation's type. */
@@ -98,9 +105,12 @@ export async function createUser(actor: Actor, input: CreateUserInput) {
     });
   }
   if (await User.exists({ email: input.email })) throw new ConflictError({ code: 'EMAIL_TAKEN', message: 'A user with this email already exists.' });
-  const user = await User.create({ orgId: org._id, name: input.name, email: input.email, role: input.role, passwordHash: await hashPassword(input.password, passwordCost()) });
-  await recordAudit(actor, { action: 'user.create', targetType: 'user', targetId: String(user._id), summary: `${input.role} ${input.email} in ${org.name}` });
-  return user.toJSON();
+  const passwordHash = await hashPassword(input.password, passwordCost());
+  return withCommand(actor, async (uow) => {
+    const [user] = await User.create([{ orgId: org._id, name: input.name, email: input.email, role: input.role, passwordHash }], { session: uow.session });
+    uow.audit({ action: 'user.create', targetType: 'user', targetId: String(user!._id), summary: msg('admin.audit.userCreated', { email: input.email, role: { msg: `roles.${input.role}` }, org: org.name }) });
+    return user!.toJSON();
+  });
 }
 
 export async function listOrganisations(filter: { type?: OrgType; q?: string } = {}) {
@@ -149,4 +159,9 @@ export async function usersOf(orgId: string | Types.ObjectId, roles?: Role[]) {
 
 export async function usersWithRole(roles: Role[]) {
   return User.find({ role: trusted({ $in: roles }), disabled: false }, { passwordHash: 0 }).lean<UserDoc[]>();
+}
+
+/** Remembers the language a user chose (live notifications are rendered in it). */
+export async function rememberLanguage(userId: string, lang: 'zh' | 'en'): Promise<void> {
+  await User.updateOne({ _id: new Types.ObjectId(userId), lang: trusted({ $ne: lang }) }, { $set: { lang } });
 }

@@ -1,6 +1,11 @@
 /** Identity and tenancy: organisations, users, sessions, sign-in. */
+import { defineModule } from '../../platform/module';
+import { seedDemoOrganisations } from './identity.demo';
+import { identityPages } from './identity.pages';
+import { identityRoutes } from './identity.routes';
+
 export { Organisation, User } from './identity.model';
 export type { OrganisationDoc, UserDoc } from './identity.model';
-export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, resolveSession, usersOf, usersWithRole } from './identity.service';
-export { identityRoutes } from './identity.routes';
-export { identityPages, setDemoLogins } from './identity.pages';
+export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, resolveSession, usersOf, usersWithRole } from './identity.service';
+
+export const identityModule = defineModule({ name: 'identity', api: identityRoutes, pages: identityPages, demo: seedDemoOrganisations });

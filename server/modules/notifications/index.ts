@@ -1,5 +1,9 @@
-/** Notifications: stored per user, pushed live, listed on a page, marked read. */
+/** Notifications: stored per user as messages, rendered in the reader's language, pushed live, listed, marked read. */
+import { defineModule } from '../../platform/module';
+import { notificationPages } from './notifications.pages';
+import { notificationRoutes } from './notifications.routes';
+import { notificationSocket, sessionReady } from './notifications.socket';
+
 export { notifyUsers, notifyOrganisation, notifyRoles, unreadCount, type NotificationInput } from './notifications.service';
-export { notificationRoutes } from './notifications.routes';
-export { notificationPages } from './notifications.pages';
-export { notificationSocket, sessionReady } from './notifications.socket';
+
+export const notificationsModule = defineModule({ name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady });

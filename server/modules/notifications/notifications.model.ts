@@ -1,12 +1,15 @@
-import mongoose, { Schema, Types, type InferSchemaType } from 'mongoose';
+import mongoose, { Schema, Types } from 'mongoose';
+import type { Message } from '../../platform/messages';
 
 const NotificationSchema = new Schema(
   {
     userId: { type: Schema.Types.ObjectId, required: true },
     orgId: { type: Schema.Types.ObjectId, required: true },
     kind: { type: String, required: true },
-    title: { type: String, required: true },
-    body: { type: String, required: true },
+    // NOTE: messages { key, params }, rendered in the reader's language when read; notifications
+    // stored before messages existed hold Chinese text.
+    title: { type: Schema.Types.Mixed, required: true },
+    body: { type: Schema.Types.Mixed, required: true },
     link: { type: String },
     createdAt: { type: Date, required: true },
     readAt: { type: Date },
@@ -18,5 +21,16 @@ NotificationSchema.index({ userId: 1, createdAt: -1, _id: -1 });
 NotificationSchema.index({ userId: 1, readAt: 1 });
 NotificationSchema.index({ userId: 1, dedupeKey: 1 }, { unique: true, partialFilterExpression: { dedupeKey: { $type: 'string' } } });
 
-export type NotificationDoc = InferSchemaType<typeof NotificationSchema> & { _id: Types.ObjectId };
+export interface NotificationDoc {
+  _id: Types.ObjectId;
+  userId: Types.ObjectId;
+  orgId: Types.ObjectId;
+  kind: string;
+  title: Message | string;
+  body: Message | string;
+  link?: string;
+  createdAt: Date;
+  readAt?: Date;
+  dedupeKey?: string;
+}
 export const Notification = mongoose.models.Notification ?? mongoose.model('Notification', NotificationSchema);

@@ -1,4 +1,5 @@
 import type { ApiRouter } from '../../platform/http';
+import { resolveLang } from '../../platform/i18n';
 import { IdParams, z } from '../../platform/schemas';
 import { NotificationListQuery, NotificationView } from './notifications.schemas';
 import { listNotifications, markAllRead, markRead } from './notifications.service';
@@ -14,7 +15,7 @@ export function notificationRoutes(api: ApiRouter): void {
       query: NotificationListQuery,
       response: z.object({ data: z.array(NotificationView), nextCursor: z.string().nullable(), unread: z.number() }),
     },
-    ({ actor, query }) => listNotifications(actor, query),
+    ({ actor, query, req }) => listNotifications(actor, query, resolveLang(req)),
   );
   api.route(
     { method: 'post', path: '/notifications/:id/read', summary: 'Mark a notification read', tags: ['notifications'], auth: 'any', params: IdParams, response: z.object({ unread: z.number() }) },

@@ -2,6 +2,8 @@ import { Types } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { NotFoundError } from '../../platform/errors';
+import { isLang, type Lang } from '../../platform/i18n';
+import { renderMessage, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import type { NotificationPayload } from '../../platform/realtime.events';
@@ -11,38 +13,59 @@ import { Notification, type NotificationDoc } from './notifications.model';
 
 export interface NotificationInput {
   kind: string;
-  title: string;
-  body: string;
+  // TRANSITION: plain strings from modules not yet moved to messages; removed with them.
+  title: Message | string;
+  body: Message | string;
   link?: string;
-  /** The same key for the same user is stored once, so a repeated fact notifies once. */
+  /**
+   * The fact the notification is about (e.g. the event key): the same key for the same user is
+   * stored once, so a fact delivered twice notifies once.
+   */
   dedupeKey?: string;
 }
 
-function toPayload(n: NotificationDoc): NotificationPayload & { readAt?: string } {
+interface Recipient {
+  _id: Types.ObjectId;
+  orgId: Types.ObjectId;
+  lang?: string | null;
+}
+
+const render = (lang: Lang, m: Message | string): string => (typeof m === 'string' ? m : renderMessage(lang, m));
+
+function toPayload(n: NotificationDoc, lang: Lang): NotificationPayload & { readAt?: string } {
   return {
     id: String(n._id),
     kind: n.kind,
-    title: n.title,
-    body: n.body,
+    title: render(lang, n.title),
+    body: render(lang, n.body),
     link: n.link ?? undefined,
     createdAt: n.createdAt.toISOString(),
     readAt: n.readAt ? n.readAt.toISOString() : undefined,
   };
 }
 
-/** Stores a notification for each user (so nothing is lost offline), then pushes it live. */
-export async function notifyUsers(users: { _id: Types.ObjectId; orgId: Types.ObjectId }[], input: NotificationInput): Promise<number> {
-  let created = 0;
-  for (const user of users) {
-    try {
-      const doc = await Notification.create({ userId: user._id, orgId: user.orgId, ...input, createdAt: now() });
-      created += 1;
-      platform().broadcaster.toUser(String(user._id), 'notification:created', toPayload(doc.toObject() as NotificationDoc));
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
-    }
+/** Stores a notification for each user (so nothing is lost offline), then pushes it live in the user's language. */
+export async function notifyUsers(users: Recipient[], input: NotificationInput): Promise<number> {
+  if (users.length === 0) return 0;
+  const at = now();
+  const docs = users.map((u) => ({ _id: new Types.ObjectId(), userId: u._id, orgId: u.orgId, ...input, createdAt: at }));
+  let stored = docs;
+  try {
+    await Notification.insertMany(docs, { ordered: false });
+  } catch (err) {
+    // NOTE: a duplicate (same user, same fact) is the redelivery of a fact already notified.
+    const e = err as { code?: number; writeErrors?: { index?: number; err?: { index?: number; code?: number }; code?: number }[]; insertedDocs?: unknown[] };
+    const failures = e.writeErrors ?? [];
+    if (failures.length === 0 && e.code !== 11000) throw err;
+    if (failures.some((w) => (w.code ?? w.err?.code) !== 11000)) throw err;
+    const failed = new Set(failures.map((w) => w.index ?? w.err?.index));
+    stored = docs.filter((_, i) => !failed.has(i));
   }
-  return created;
+  const langOf = new Map(users.map((u) => [String(u._id), isLang(u.lang) ? u.lang : 'zh']));
+  for (const doc of stored) {
+    platform().broadcaster.toUser(String(doc.userId), 'notification:created', toPayload(doc as NotificationDoc, langOf.get(String(doc.userId)) ?? 'zh'));
+  }
+  return stored.length;
 }
 
 /** Notifies every user of an organisation (optionally only some roles). */
@@ -55,12 +78,12 @@ export async function notifyRoles(roles: Role[], input: NotificationInput): Prom
   return notifyUsers(await usersWithRole(roles), input);
 }
 
-export async function listNotifications(actor: Actor, q: { cursor?: string; limit: number; unread?: boolean }) {
+export async function listNotifications(actor: Actor, q: { cursor?: string; limit: number; unread?: boolean }, lang: Lang) {
   const filter: Record<string, unknown> = { userId: new Types.ObjectId(actor.id), ...beforeCursor('createdAt', q.cursor) };
   if (q.unread) filter.readAt = trusted({ $exists: false });
   const rows = await Notification.find(filter).sort({ createdAt: -1, _id: -1 }).limit(q.limit + 1).lean<NotificationDoc[]>();
   const page = pageOf(rows, q.limit, (r) => r.createdAt);
-  return { data: page.rows.map(toPayload), nextCursor: page.nextCursor, unread: await unreadCount(actor.id) };
+  return { data: page.rows.map((r) => toPayload(r, lang)), nextCursor: page.nextCursor, unread: await unreadCount(actor.id) };
 }
 
 export async function unreadCount(userId: string): Promise<number> {

@@ -1,22 +1,21 @@
 // Acceptance (验收): per line accepted and refused quantities with reasons, the scanned codes matched
 // against the shipment's, batch and expiry checked. Final: one acceptance per order, and the invoice
 // is created in the same transaction, so even two concurrent submits produce exactly one invoice.
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
+import { OrderAccepted, OrderQualityRefusal } from '../../events/orders';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { recordDomainEvent } from '../../platform/events';
 import { ConflictError, NotFoundError } from '../../platform/errors';
+import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { businessDay } from '../../platform/time';
-import { formatDate, formatMoney } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { createInvoiceFromAcceptance } from '../finance';
-import { notifyOrganisation } from '../notifications';
 import { applyMove, assertMove, loadOrder, refuse } from './orders.core';
-import { publishOrder } from './orders.live';
 import { Acceptance, Shipment, TraceCode, type AcceptanceDoc, type AcceptanceLine, type OrderDoc, type ShipmentDoc } from './orders.model';
 import type { AcceptInput } from './orders.schemas';
 import { acceptanceOutcome } from './orders.state';
+import { statusChanged } from './orders.service';
 import { orderView } from './orders.views';
 
 type Problem = { code: string; message: string; lineNo?: number; codes?: string[] };
@@ -77,9 +76,9 @@ function acceptanceProblems(shipment: ShipmentDoc, input: AcceptInput, at: Date)
 export async function acceptDelivery(actor: Actor, id: string, input: AcceptInput) {
   const order = await loadOrder(actor, id);
   const at = now();
-  const accepted = input.lines.reduce((s, l) => s + l.acceptedQty, 0);
-  const refused = input.lines.reduce((s, l) => s + l.refusedQty, 0);
-  const outcome = acceptanceOutcome(accepted, refused);
+  const acceptedTotal = input.lines.reduce((s, l) => s + l.acceptedQty, 0);
+  const refusedTotal = input.lines.reduce((s, l) => s + l.refusedQty, 0);
+  const outcome = acceptanceOutcome(acceptedTotal, refusedTotal);
   assertMove(order, outcome, actor);
   const shipment = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
   if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
@@ -113,26 +112,23 @@ export async function acceptDelivery(actor: Actor, id: string, input: AcceptInpu
     return { ...l, acceptedQty: a?.acceptedQty ?? 0, refusedQty: a?.refusedQty ?? 0 };
   });
 
-  let result: { order: OrderDoc; invoice?: { invoiceId: string; dueAt: Date } };
   try {
-    result = await mongoose.connection.transaction(async (session) => {
+    return await withCommand(actor, async (uow) => {
+      const session = uow.session;
       const invoice =
         amountFen > 0
-          ? await createInvoiceFromAcceptance(
-              {
-                acceptanceKey: acceptanceKeyOf(id),
-                orderId: id,
-                orderNo: order.orderNo,
-                hospitalOrgId: String(order.hospitalOrgId),
-                distributorOrgId: String(order.distributorOrgId),
-                lines: lines
-                  .filter((l) => l.acceptedQty > 0)
-                  .map((l) => ({ drugId: String(l.drugId), drugName: order.lines.find((x) => x.lineNo === l.lineNo)!.drugName, quantity: l.acceptedQty, unitPriceFen: l.unitPriceFen, amountFen: l.amountFen })),
-                amountFen,
-                acceptedAt: at,
-              },
-              session,
-            )
+          ? await createInvoiceFromAcceptance({
+              acceptanceKey: acceptanceKeyOf(id),
+              orderId: id,
+              orderNo: order.orderNo,
+              hospitalOrgId: String(order.hospitalOrgId),
+              distributorOrgId: String(order.distributorOrgId),
+              lines: lines
+                .filter((l) => l.acceptedQty > 0)
+                .map((l) => ({ drugId: String(l.drugId), drugName: order.lines.find((x) => x.lineNo === l.lineNo)!.drugName, quantity: l.acceptedQty, unitPriceFen: l.unitPriceFen, amountFen: l.amountFen })),
+              amountFen,
+              acceptedAt: at,
+            })
           : undefined;
       const doc: AcceptanceDoc = {
         _id: acceptanceId,
@@ -158,67 +154,57 @@ export async function acceptDelivery(actor: Actor, id: string, input: AcceptInpu
       });
       if (acceptedCodes.length) await TraceCode.updateMany({ orderId: order._id, code: trusted({ $in: acceptedCodes }) }, { $set: { status: 'received', receivedAt: at } }, { session });
       await TraceCode.updateMany({ orderId: order._id, status: 'shipped' }, { $set: { status: 'refused' } }, { session });
-      return { order: updated, invoice };
+      accepted(uow, order, updated, lines, { acceptanceId, outcome, amountFen, acceptedQty: acceptedTotal, refusedQty: refusedTotal, invoiceDueAt: invoice?.dueAt });
+      return { order: orderView(updated, actor.role), acceptance: { id: String(acceptanceId), outcome, amountFen, invoiceId: invoice?.invoiceId, invoiceDueAt: invoice?.dueAt.toISOString() } };
     });
   } catch (err) {
     if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'ORDER_ALREADY_ACCEPTED', message: 'This delivery has already been accepted; acceptance is final.' });
     throw err;
   }
+}
 
-  for (const l of lines.filter((x) => x.refusalReason === 'quality' && x.refusedQty > 0)) {
-    const line = order.lines.find((x) => x.lineNo === l.lineNo)!;
-    await recordDomainEvent(
-      'orders.quality_refusal',
-      `order-quality-refusal:${String(acceptanceId)}:${l.lineNo}`,
-      {
-        orderId: id,
-        orderNo: order.orderNo,
-        distributorOrgId: String(order.distributorOrgId),
-        hospitalOrgId: String(order.hospitalOrgId),
-        at: at.toISOString(),
-        acceptanceId: String(acceptanceId),
-        lineIndex: l.lineNo,
-        drugId: String(l.drugId),
-        drugName: line.drugName,
-        batchNo: l.batchNo,
-        refusedQuantity: l.refusedQty,
-        reason: l.note ?? '质量问题',
-      },
-      at,
-    );
-  }
-  await recordDomainEvent(
-    'orders.accepted',
-    `order-accepted:${id}`,
+/** Stages the facts of an acceptance: the audit entry, the status change, `orders.accepted` and any quality refusals. */
+function accepted(
+  uow: UnitOfWork,
+  before: OrderDoc,
+  after: OrderDoc,
+  lines: AcceptanceLine[],
+  a: { acceptanceId: Types.ObjectId; outcome: OrderDoc['status']; amountFen: number; acceptedQty: number; refusedQty: number; invoiceDueAt?: Date },
+): void {
+  const id = String(after._id);
+  const ref = { orderId: id, orderNo: after.orderNo, hospitalOrgId: String(after.hospitalOrgId), distributorOrgId: String(after.distributorOrgId) };
+  uow.audit({
+    action: `order.${a.outcome}`,
+    targetType: 'order',
+    targetId: id,
+    summary: msg('orders.audit.accepted', { orderNo: after.orderNo, accepted: a.acceptedQty, refused: a.refusedQty, amount: fen(a.amountFen) }),
+  });
+  statusChanged(uow, before, after);
+  uow.emit(
+    OrderAccepted,
     {
-      orderId: id,
-      orderNo: order.orderNo,
-      distributorOrgId: String(order.distributorOrgId),
-      hospitalOrgId: String(order.hospitalOrgId),
-      at: at.toISOString(),
-      outcome,
-      amountFen,
+      ...ref,
+      at: uow.at.toISOString(),
+      outcome: a.outcome as 'accepted' | 'partially_accepted' | 'refused',
+      acceptedQty: a.acceptedQty,
+      refusedQty: a.refusedQty,
+      amountFen: a.amountFen,
+      ...(a.invoiceDueAt ? { invoiceDueAt: a.invoiceDueAt.toISOString() } : {}),
       lines: lines.map((l) => {
-        const line = order.lines.find((x) => x.lineNo === l.lineNo)!;
-        return { drugId: String(l.drugId), source: line.source.kind, refId: line.source.refId ?? null, acceptedQty: l.acceptedQty, unitPriceFen: l.unitPriceFen };
+        const line = before.lines.find((x) => x.lineNo === l.lineNo)!;
+        return { lineNo: l.lineNo, drugId: String(l.drugId), source: line.source.kind, refId: line.source.refId ?? null, acceptedQty: l.acceptedQty, unitPriceFen: l.unitPriceFen };
       }),
     },
-    at,
+    { key: `order-accepted:${id}` },
   );
-  await recordAudit(actor, { action: `order.${outcome}`, targetType: 'order', targetId: id, summary: `${order.orderNo}: ${accepted} accepted, ${refused} refused, ${formatMoney(amountFen)}` });
-  await notifyOrganisation(
-    String(order.distributorOrgId),
-    {
-      kind: 'order.accepted',
-      title: `订单 ${order.orderNo} 已验收`,
-      body: `验收 ${accepted} 件，拒收 ${refused} 件，金额 ${formatMoney(amountFen)}${result.invoice ? `，应付日 ${formatDate(result.invoice.dueAt)}` : ''}。`,
-      link: `/orders/${id}`,
-      dedupeKey: `order.accepted:${id}`,
-    },
-    ['distributor'],
-  ).catch(() => 0);
-  publishOrder(result.order, 'status');
-  return { order: orderView(result.order, actor.role), acceptance: { id: String(acceptanceId), outcome, amountFen, invoiceId: result.invoice?.invoiceId, invoiceDueAt: result.invoice?.dueAt.toISOString() } };
+  for (const l of lines.filter((x) => x.refusalReason === 'quality' && x.refusedQty > 0)) {
+    const line = before.lines.find((x) => x.lineNo === l.lineNo)!;
+    uow.emit(
+      OrderQualityRefusal,
+      { ...ref, at: uow.at.toISOString(), acceptanceId: String(a.acceptanceId), lineNo: l.lineNo, drugId: String(l.drugId), drugName: line.drugName, batchNo: l.batchNo, refusedQuantity: l.refusedQty, reason: l.note ?? '' },
+      { key: `order-quality-refusal:${String(a.acceptanceId)}:${l.lineNo}` },
+    );
+  }
 }
 
 /** The stored acceptance of an order, if any (for the order page). */

@@ -1,23 +1,25 @@
-// Order deadlines as BullMQ delayed jobs with deterministic ids. A job reloads the order and decides
-// from the database (not from the timer) whether the deadline was missed; the miss is a domain event
-// stored once per key, so a job that runs twice, late, or after a restart records it only once.
+// Order deadlines as BullMQ delayed jobs with deterministic ids (scheduled by subscribers when an
+// order is placed or confirmed). A job reloads the order and decides from the database (not from the
+// timer) whether the deadline was missed; the miss is flagged on the order and committed as
+// `orders.deadline_missed` in one transaction, once per order and deadline, so a job that runs
+// twice, late, or after a restart records it only once. A sweep catches checks whose jobs were lost.
+import { OrderDeadlineMissed } from '../../events/orders';
 import { now, platform } from '../../platform/context';
-import { recordDomainEvent } from '../../platform/events';
+import { dateTime, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
-import { notifyOrganisation } from '../notifications';
-import { formatDateTime } from '../../platform/view-helpers/formatters';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { oid } from './orders.core';
-import { confirmDeadlineJob, deliveryDeadlineJob, jobIds, notDeliveredJob, sweepDeadlinesJob } from './orders.jobs';
-import { publishOrder } from './orders.live';
+import { confirmDeadlineJob, deliveryDeadlineJob, jobIds, notDeliveredJob } from './orders.jobs';
 import { Order, type OrderDoc } from './orders.model';
 import { confirmVerdict, deliveryVerdict, type DeadlineVerdict } from './orders.state';
 
 export type MissKind = 'confirmation' | 'delivery' | 'notDelivered';
 
-const EVENT: Record<MissKind, { type: string; key: (orderId: string) => string; zh: string }> = {
-  confirmation: { type: 'orders.confirmation_late', key: (id) => `order-confirmation-late:${id}`, zh: '未在时限内确认' },
-  delivery: { type: 'orders.delivery_late', key: (id) => `order-delivery-late:${id}`, zh: '未在时限内送达' },
-  notDelivered: { type: 'orders.not_delivered', key: (id) => `order-not-delivered:${id}`, zh: '确认后未配送' },
+/** The fact's key: one miss per order and deadline, whoever notices it first. */
+export const missKey: Record<MissKind, (orderId: string) => string> = {
+  confirmation: (id) => `order-confirmation-late:${id}`,
+  delivery: (id) => `order-delivery-late:${id}`,
+  notDelivered: (id) => `order-not-delivered:${id}`,
 };
 
 /** A deadline job that ran before its time (clock skew): failing makes BullMQ retry it shortly. */
@@ -27,25 +29,14 @@ export class DeadlineNotReachedError extends Error {
   }
 }
 
-async function safely(what: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    // NOTE: the order is already stored; a lost schedule is caught by sweepOrderDeadlines, so the
-    // request must not fail (a retry would place a second order).
-    platform().logger.warn({ err: (err as Error).message, what }, 'orders: could not schedule a deadline');
-  }
-}
-
-export async function scheduleConfirmDeadline(o: Pick<OrderDoc, '_id' | 'confirmBy'>): Promise<void> {
-  const id = String(o._id);
-  await safely(jobIds.confirm(id), () => platform().queues.enqueue(confirmDeadlineJob, { orderId: id }, { jobId: jobIds.confirm(id), runAt: o.confirmBy }));
+export async function scheduleConfirmDeadline(o: { orderId: string; confirmBy: Date }): Promise<void> {
+  await platform().queues.enqueue(confirmDeadlineJob, { orderId: o.orderId }, { jobId: jobIds.confirm(o.orderId), runAt: o.confirmBy });
 }
 
 export async function scheduleDeliveryDeadlines(o: Pick<OrderDoc, '_id' | 'deliverBy' | 'notDeliveredBy'>): Promise<void> {
   const id = String(o._id);
-  if (o.deliverBy) await safely(jobIds.delivery(id), () => platform().queues.enqueue(deliveryDeadlineJob, { orderId: id }, { jobId: jobIds.delivery(id), runAt: o.deliverBy }));
-  if (o.notDeliveredBy) await safely(jobIds.notDelivered(id), () => platform().queues.enqueue(notDeliveredJob, { orderId: id }, { jobId: jobIds.notDelivered(id), runAt: o.notDeliveredBy }));
+  if (o.deliverBy) await platform().queues.enqueue(deliveryDeadlineJob, { orderId: id }, { jobId: jobIds.delivery(id), runAt: o.deliverBy });
+  if (o.notDeliveredBy) await platform().queues.enqueue(notDeliveredJob, { orderId: id }, { jobId: jobIds.notDelivered(id), runAt: o.notDeliveredBy });
 }
 
 function deadlineOf(o: OrderDoc, kind: MissKind): Date | undefined {
@@ -53,44 +44,40 @@ function deadlineOf(o: OrderDoc, kind: MissKind): Date | undefined {
 }
 
 /**
- * Records a missed deadline: the domain event (once per key, for the credit module), a flag on the
- * order for pages and KPIs, and — only the first time — notifications and a live update.
+ * Flags a missed deadline on the order and stages its fact, in the caller's unit of work; a deadline
+ * already flagged (by a job, a sweep or the late move itself) stages nothing. Returns whether it was new.
  */
-export async function recordMiss(o: OrderDoc, kind: MissKind): Promise<boolean> {
+export async function markMissed(uow: UnitOfWork, o: OrderDoc, kind: MissKind): Promise<boolean> {
   const deadline = deadlineOf(o, kind);
   if (!deadline) return false;
+  const flagged = await Order.updateOne({ _id: o._id, [`missed.${kind}`]: null }, { $set: { [`missed.${kind}`]: deadline } }, { session: uow.session });
+  if (flagged.modifiedCount === 0) return false;
   const id = String(o._id);
-  const e = EVENT[kind];
-  const isNew = await recordDomainEvent(
-    e.type,
-    e.key(id),
+  uow.audit({ action: `order.deadline_missed.${kind}`, targetType: 'order', targetId: id, summary: msg('orders.audit.deadlineMissed', { orderNo: o.orderNo, what: { msg: `orders.missed.${kind}` }, deadline: dateTime(deadline) }) });
+  uow.emit(
+    OrderDeadlineMissed,
     {
       orderId: id,
       orderNo: o.orderNo,
-      distributorOrgId: String(o.distributorOrgId),
       hospitalOrgId: String(o.hospitalOrgId),
-      at: deadline.toISOString(),
+      distributorOrgId: String(o.distributorOrgId),
+      hospitalName: o.hospitalName,
+      distributorName: o.distributorName,
+      kind,
       deadline: deadline.toISOString(),
       urgency: o.urgency,
-      detectedAt: now().toISOString(),
+      detectedAt: uow.at.toISOString(),
     },
-    deadline,
+    { key: missKey[kind](id) },
   );
-  const flagged = await Order.findOneAndUpdate({ _id: o._id, [`missed.${kind}`]: null }, { $set: { [`missed.${kind}`]: deadline } }, { returnDocument: 'after' }).lean<OrderDoc>();
-  if (isNew) {
-    const text = { kind: `order.${kind}_missed`, title: `订单 ${o.orderNo} ${e.zh}`, body: `时限 ${formatDateTime(deadline)}。${o.hospitalName} / ${o.distributorName}`, link: `/orders/${id}` };
-    await notifyOrganisation(o.distributorOrgId, { ...text, dedupeKey: `${e.key(id)}:distributor` }, ['distributor']).catch(() => 0);
-    await notifyOrganisation(o.hospitalOrgId, { ...text, dedupeKey: `${e.key(id)}:hospital` }, ['pharmacist']).catch(() => 0);
-  }
-  if (flagged) publishOrder(flagged, 'deadline_missed');
-  return isNew;
+  return true;
 }
 
 async function check(orderId: string, kind: MissKind, verdict: (o: OrderDoc, at: Date) => DeadlineVerdict): Promise<DeadlineVerdict> {
   const o = await Order.findById(oid(orderId)).lean<OrderDoc>();
   if (!o) return 'moot';
   const v = verdict(o, now());
-  if (v === 'missed') await recordMiss(o, kind);
+  if (v === 'missed') await withCommand(null, (uow) => markMissed(uow, o, kind));
   if (v === 'early') throw new DeadlineNotReachedError(orderId);
   return v;
 }
@@ -111,19 +98,19 @@ export function checkNotDelivered(orderId: string): Promise<DeadlineVerdict> {
 }
 
 /**
- * Recovery after lost jobs (e.g. Redis data lost): finds open orders whose deadlines have passed
- * without a recorded miss and checks them now. Safe to run any time; a miss is still recorded once.
+ * Sweep: finds open orders whose deadlines have passed without a recorded miss (their jobs were
+ * lost, e.g. Redis restarted empty) and checks them now. A miss is still recorded once.
  */
 export async function sweepOrderDeadlines(limit = 500): Promise<number> {
   const at = now();
   const moving = trusted({ $in: ['confirmed', 'partially_confirmed', 'shipped', 'in_transit'] });
   const filter: Record<string, unknown> = {
-      $or: [
-        { status: 'placed', confirmBy: trusted({ $lt: at }), 'missed.confirmation': null },
-        { status: moving, deliverBy: trusted({ $lt: at }), 'missed.delivery': null },
-        { status: moving, notDeliveredBy: trusted({ $lt: at }), 'missed.notDelivered': null },
-      ],
-    };
+    $or: [
+      { status: 'placed', confirmBy: trusted({ $lt: at }), 'missed.confirmation': null },
+      { status: moving, deliverBy: trusted({ $lt: at }), 'missed.delivery': null },
+      { status: moving, notDeliveredBy: trusted({ $lt: at }), 'missed.notDelivered': null },
+    ],
+  };
   const overdue = await Order.find(filter, { _id: 1 })
     .limit(limit)
     .lean<{ _id: unknown }[]>();
@@ -134,11 +121,4 @@ export async function sweepOrderDeadlines(limit = 500): Promise<number> {
     await checkNotDelivered(id).catch(() => 'early');
   }
   return overdue.length;
-}
-
-const SWEEP_EVERY_MS = 10 * 60 * 1000;
-
-/** Worker start-up: the deadline recovery sweep runs every ten minutes (one scheduler, however many workers). */
-export async function scheduleOrderSweeps(): Promise<void> {
-  await platform().queues.every(sweepDeadlinesJob, {}, 'orders-deadline-sweep', SWEEP_EVERY_MS);
 }

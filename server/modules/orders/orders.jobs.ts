@@ -16,6 +16,3 @@ export const jobIds = {
   delivery: (orderId: string) => `order-delivery-deadline:${orderId}`,
   notDelivered: (orderId: string) => `order-not-delivered:${orderId}`,
 };
-
-/** Recovery sweep for deadline checks whose jobs were lost (every few minutes, see `onWorkerStart`). */
-export const sweepDeadlinesJob = defineJob('orders.sweep-deadlines', z.object({}).strict());

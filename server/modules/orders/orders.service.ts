@@ -1,22 +1,21 @@
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
+import { OrderPlaced, OrderRefusedListedHospital, OrderStatusChanged } from '../../events/orders';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { recordDomainEvent } from '../../platform/events';
 import { ConflictError, RuleViolationError } from '../../platform/errors';
+import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { businessDay } from '../../platform/time';
-import { formatDateTime, formatMoney } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { formatMoney } from '../../platform/view-helpers/formatters';
 import { getDrugs, type DrugInfo } from '../catalogue';
 import { assertMayTrade, creditBadges } from '../credit';
 import { Organisation, getOrganisation, type OrganisationDoc } from '../identity';
-import { notifyOrganisation } from '../notifications';
 import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
 import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
-import { recordMiss, scheduleConfirmDeadline, scheduleDeliveryDeadlines } from './orders.deadlines';
-import { publishOrder } from './orders.live';
+import { markMissed } from './orders.deadlines';
 import { Order, OrderCounter, type OrderDoc, type OrderLine } from './orders.model';
 import type { ConfirmInput, OrderListQueryInput, PlaceOrdersInput } from './orders.schemas';
 import { resolvePrices, stillListed } from './orders.sources';
@@ -30,8 +29,41 @@ export async function nextOrderNo(at: Date): Promise<string> {
   return `PO${day}-${String(counter!.seq).padStart(6, '0')}`;
 }
 
-async function notifyParty(orgId: Types.ObjectId | string, roles: ('pharmacist' | 'distributor')[], o: OrderDoc, kind: string, title: string, body: string): Promise<void> {
-  await notifyOrganisation(String(orgId), { kind, title, body, link: `/orders/${String(o._id)}`, dedupeKey: `${kind}:${String(o._id)}` }, roles).catch(() => 0);
+const orderRef = (o: OrderDoc) => ({ orderId: String(o._id), orderNo: o.orderNo, hospitalOrgId: String(o.hospitalOrgId), distributorOrgId: String(o.distributorOrgId) });
+
+/** Stages the facts of a new order: its audit entry and `orders.placed`. */
+function placed(uow: UnitOfWork, o: OrderDoc): void {
+  uow.audit({
+    action: 'order.place',
+    targetType: 'order',
+    targetId: String(o._id),
+    summary: msg('orders.audit.placed', { orderNo: o.orderNo, lines: o.lines.length, total: fen(o.totalFen), urgency: { msg: `orders.urgency.${o.urgency}` } }),
+  });
+  uow.emit(
+    OrderPlaced,
+    { ...orderRef(o), hospitalName: o.hospitalName, urgency: o.urgency, lineCount: o.lines.length, totalFen: o.totalFen, confirmBy: o.confirmBy.toISOString(), ...(o.backorderOf ? { backorderOf: String(o.backorderOf) } : {}) },
+    { key: `order-placed:${String(o._id)}` },
+  );
+}
+
+/** Stages `orders.status_changed` for a move the order just made. */
+export function statusChanged(uow: UnitOfWork, before: Pick<OrderDoc, 'status'>, after: OrderDoc, extra: { reason?: string; carrier?: string; trackingNo?: string } = {}): void {
+  uow.emit(
+    OrderStatusChanged,
+    {
+      ...orderRef(after),
+      hospitalName: after.hospitalName,
+      distributorName: after.distributorName,
+      from: before.status,
+      to: after.status,
+      at: (after.events.at(-1)?.at ?? uow.at).toISOString(),
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(after.deliverBy ? { deliverBy: after.deliverBy.toISOString() } : {}),
+      ...(extra.carrier ? { carrier: extra.carrier } : {}),
+      ...(extra.trackingNo ? { trackingNo: extra.trackingNo } : {}),
+    },
+    { key: `order-status:${String(after._id)}:${after.events.length}` },
+  );
 }
 
 function lineFrom(index: number, drug: DrugInfo, source: OrderLine['source'], quantity: number, unitPriceFen: number): OrderLine {
@@ -145,20 +177,11 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
       events: [eventOf(actor, undefined, 'placed', at)],
     });
   }
-  if (docs.length === 1) await Order.create(docs[0]);
-  else await mongoose.connection.transaction(async (session) => void (await Order.insertMany(docs, { session })));
-
-  for (const o of docs) await afterPlaced(actor, o);
-  return { data: docs.map((o) => orderView(o, actor.role)) };
-}
-
-async function afterPlaced(actor: Actor | null, o: OrderDoc): Promise<void> {
-  await Promise.all([
-    scheduleConfirmDeadline(o),
-    recordAudit(actor, { action: 'order.place', targetType: 'order', targetId: String(o._id), summary: `${o.orderNo}: ${o.lines.length} line(s), ${formatMoney(o.totalFen)}, ${o.urgency}` }),
-    notifyParty(o.distributorOrgId, ['distributor'], o, 'order.placed', `新订单 ${o.orderNo}${o.urgency === 'urgent' ? '（急）' : ''}`, `${o.hospitalName} 下单 ${o.lines.length} 个品规，金额 ${formatMoney(o.totalFen)}，请于时限内确认。`),
-  ]);
-  publishOrder(o, 'placed');
+  return withCommand(actor, async (uow) => {
+    await Order.insertMany(docs, { session: uow.session });
+    for (const o of docs) placed(uow, o);
+    return { data: docs.map((o) => orderView(o, actor.role)) };
+  });
 }
 
 export async function getOrder(actor: Actor, id: string) {
@@ -213,22 +236,23 @@ export async function confirmOrder(actor: Actor, id: string, input: ConfirmInput
   const deliverBy = deliveryDeadline(at, order.urgency === 'urgent', { urgentHours: s.deliverUrgentWithinSec / 3600, regularHours: s.deliverRegularWithinSec / 3600 });
   const within = order.urgency === 'urgent' ? s.deliverUrgentWithinSec : s.deliverRegularWithinSec;
   const notDeliveredBy = new Date(at.getTime() + Math.max(within, s.notDeliveredAfterSec) * 1000);
-  const updated = await applyMove(actor, order, to, { at, reason: input.note, set: { lines, respondedAt: at, deliverBy, notDeliveredBy } });
-
-  await scheduleDeliveryDeadlines(updated);
-  if (at.getTime() > updated.confirmBy.getTime()) await recordMiss(updated, 'confirmation');
   const backorder = lines.filter((l) => l.backorderedQty > 0);
-  if (backorder.length) await placeBackorder(actor, updated, backorder);
-
-  await recordAudit(actor, { action: `order.${to === 'confirmed' ? 'confirm' : 'confirm_partially'}`, targetType: 'order', targetId: id, summary: `${order.orderNo} ${to}` });
-  await notifyParty(order.hospitalOrgId, ['pharmacist'], updated, 'order.confirmed', `订单 ${order.orderNo} 已${to === 'confirmed' ? '确认' : '部分确认'}`, `${order.distributorName} 已确认，须于 ${formatDateTime(deliverBy)} 前送达。`);
-  publishOrder(updated, 'status');
-  return orderView(updated, actor.role);
+  const backorderDoc = backorder.length ? await backorderOf(actor, { ...order, lines }, backorder, at) : undefined;
+  return withCommand(actor, async (uow) => {
+    const updated = await applyMove(actor, order, to, { at, session: uow.session, reason: input.note, set: { lines, respondedAt: at, deliverBy, notDeliveredBy } });
+    uow.audit({ action: `order.${to === 'confirmed' ? 'confirm' : 'confirm_partially'}`, targetType: 'order', targetId: id, summary: msg(`orders.audit.${to}`, { orderNo: order.orderNo }) });
+    statusChanged(uow, order, updated, { reason: input.note });
+    if (at.getTime() > updated.confirmBy.getTime()) await markMissed(uow, updated, 'confirmation');
+    if (backorderDoc) {
+      await Order.insertMany([backorderDoc], { session: uow.session });
+      placed(uow, backorderDoc);
+    }
+    return orderView(updated, actor.role);
+  });
 }
 
 /** The backordered quantities become a new order from the same distributor at the locked prices. */
-async function placeBackorder(actor: Actor, parent: OrderDoc, lines: OrderLine[]): Promise<void> {
-  const at = now();
+async function backorderOf(actor: Actor, parent: OrderDoc, lines: OrderLine[], at: Date): Promise<OrderDoc> {
   const settings = await getSettings();
   const backLines = lines.map((l, i) => ({
     ...l,
@@ -255,8 +279,7 @@ async function placeBackorder(actor: Actor, parent: OrderDoc, lines: OrderLine[]
     events: [eventOf(actor, undefined, 'placed', at, `backorder of ${parent.orderNo}`)],
   };
   for (const k of ['respondedAt', 'deliverBy', 'notDeliveredBy', 'shippedAt', 'deliveredAt', 'acceptedAt', 'cancelledAt', 'reason', 'missed', 'invoiceId', 'invoiceDueAt', 'note'] as const) delete doc[k];
-  await Order.create(doc);
-  await afterPlaced(actor, doc);
+  return doc;
 }
 
 /** The distributor refuses the order; refusing a hospital that ordered from its current listing is a breach. */
@@ -264,36 +287,30 @@ export async function rejectOrder(actor: Actor, id: string, reason: string) {
   const order = await loadOrder(actor, id);
   assertMove(order, 'rejected', actor);
   const at = now();
-  const updated = await applyMove(actor, order, 'rejected', { at, reason, set: { respondedAt: at, reason } });
-  if (at.getTime() > updated.confirmBy.getTime()) await recordMiss(updated, 'confirmation');
-
   const listed: string[] = [];
-  for (const l of updated.lines.filter((x) => x.source.kind === 'listing')) {
-    if (await stillListed(String(l.drugId), String(updated.distributorOrgId), at)) listed.push(String(l.drugId));
+  for (const l of order.lines.filter((x) => x.source.kind === 'listing')) {
+    if (await stillListed(String(l.drugId), String(order.distributorOrgId), at)) listed.push(String(l.drugId));
   }
-  if (listed.length) {
-    await recordDomainEvent(
-      'orders.refused_listed_hospital',
-      `order-refused-listed:${id}`,
-      { orderId: id, orderNo: updated.orderNo, distributorOrgId: String(updated.distributorOrgId), hospitalOrgId: String(updated.hospitalOrgId), at: at.toISOString(), reason, drugIds: listed },
-      at,
-    );
-  }
-  await recordAudit(actor, { action: 'order.reject', targetType: 'order', targetId: id, summary: `${order.orderNo}: ${reason}` });
-  await notifyParty(order.hospitalOrgId, ['pharmacist'], updated, 'order.rejected', `订单 ${order.orderNo} 被拒绝`, `${order.distributorName}：${reason}`);
-  publishOrder(updated, 'status');
-  return orderView(updated, actor.role);
+  return withCommand(actor, async (uow) => {
+    const updated = await applyMove(actor, order, 'rejected', { at, session: uow.session, reason, set: { respondedAt: at, reason } });
+    uow.audit({ action: 'order.reject', targetType: 'order', targetId: id, summary: msg('orders.audit.rejected', { orderNo: order.orderNo, reason }) });
+    statusChanged(uow, order, updated, { reason });
+    if (at.getTime() > updated.confirmBy.getTime()) await markMissed(uow, updated, 'confirmation');
+    if (listed.length) uow.emit(OrderRefusedListedHospital, { ...orderRef(updated), at: at.toISOString(), reason, drugIds: listed }, { key: `order-refused-listed:${id}` });
+    return orderView(updated, actor.role);
+  });
 }
 
 /** The hospital (or the operator) cancels before shipment, with a reason. */
 export async function cancelOrder(actor: Actor, id: string, reason: string) {
   const order = await loadOrder(actor, id);
   const at = now();
-  const updated = await applyMove(actor, order, 'cancelled', { at, reason, set: { cancelledAt: at, reason } });
-  await recordAudit(actor, { action: 'order.cancel', targetType: 'order', targetId: id, summary: `${order.orderNo}: ${reason}` });
-  await notifyParty(order.distributorOrgId, ['distributor'], updated, 'order.cancelled', `订单 ${order.orderNo} 已取消`, `${order.hospitalName}：${reason}`);
-  publishOrder(updated, 'status');
-  return orderView(updated, actor.role);
+  return withCommand(actor, async (uow) => {
+    const updated = await applyMove(actor, order, 'cancelled', { at, session: uow.session, reason, set: { cancelledAt: at, reason } });
+    uow.audit({ action: 'order.cancel', targetType: 'order', targetId: id, summary: msg('orders.audit.cancelled', { orderNo: order.orderNo, reason }) });
+    statusChanged(uow, order, updated, { reason });
+    return orderView(updated, actor.role);
+  });
 }
 
 export interface ListingChoice {

@@ -1,18 +1,19 @@
 // Shipments (one per order) with per-line batch, expiry and traceability codes, and the tracking
 // events that follow them to the hospital. A code is accepted once on the whole platform.
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
+import { OrderTracked } from '../../events/orders';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
+import { msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { businessDay } from '../../platform/time';
-import { recordAudit } from '../audit';
-import { traceCodeMatchesPrefix } from '../catalogue/catalogue.codes';
-import { notifyOrganisation } from '../notifications';
+import { withCommand } from '../../platform/unit-of-work';
+import { traceCodeMatchesPrefix } from '../catalogue';
 import { applyMove, assertMove, loadOrder, oid, refuse } from './orders.core';
-import { recordMiss } from './orders.deadlines';
-import { publishOrder, publishTracking } from './orders.live';
+import { markMissed } from './orders.deadlines';
 import { Shipment, TraceCode, type OrderDoc, type ShipmentDoc, type ShipmentLine, type TrackingEvent } from './orders.model';
+import { statusChanged } from './orders.service';
 import type { ShipInput, TrackingInput } from './orders.schemas';
 import type { OrderState } from './orders.state';
 import { orderView, shipmentView } from './orders.views';
@@ -111,9 +112,10 @@ export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
   };
   const shipped = new Map(lines.map((l) => [l.lineNo, l.quantity]));
   const orderLines = order.lines.map((l) => ({ ...l, shippedQty: shipped.get(l.lineNo) ?? 0 }));
-  let updated: OrderDoc;
+  const packs = lines.reduce((sum, l) => sum + l.quantity, 0);
   try {
-    updated = await mongoose.connection.transaction(async (session) => {
+    return await withCommand(actor, async (uow) => {
+      const session = uow.session;
       await Shipment.create([shipment], { session });
       await TraceCode.insertMany(
         lines.flatMap((l) =>
@@ -134,7 +136,10 @@ export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
         ),
         { session },
       );
-      return applyMove(actor, order, 'shipped', { at, session, set: { shippedAt: at, lines: orderLines } });
+      const updated = await applyMove(actor, order, 'shipped', { at, session, set: { shippedAt: at, lines: orderLines } });
+      uow.audit({ action: 'order.ship', targetType: 'order', targetId: id, summary: msg('orders.audit.shipped', { orderNo: order.orderNo, carrier: input.carrier, trackingNo: input.trackingNo, packs }) });
+      statusChanged(uow, order, updated, { carrier: input.carrier, trackingNo: input.trackingNo });
+      return { order: orderView(updated, actor.role), shipment: shipmentView(shipment) };
     });
   } catch (err) {
     const key = duplicateKeyOf(err);
@@ -146,14 +151,6 @@ export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
     }
     throw err;
   }
-  await recordAudit(actor, { action: 'order.ship', targetType: 'order', targetId: id, summary: `${order.orderNo}: ${input.carrier} ${input.trackingNo}, ${lines.reduce((s, l) => s + l.quantity, 0)} pack(s)` });
-  await notifyOrganisation(
-    String(order.hospitalOrgId),
-    { kind: 'order.shipped', title: `订单 ${order.orderNo} 已发货`, body: `${input.carrier} ${input.trackingNo}`, link: `/orders/${id}`, dedupeKey: `order.shipped:${id}` },
-    ['pharmacist'],
-  ).catch(() => 0);
-  publishOrder(updated, 'status');
-  return { order: orderView(updated, actor.role), shipment: shipmentView(shipment) };
 }
 
 /** The order's shipment, for anyone who may see the order. */
@@ -190,7 +187,8 @@ export async function addTracking(actor: Actor, id: string, input: TrackingInput
   if (moveTo) assertMove(order, moveTo, actor);
   if (input.eta && new Date(input.eta).getTime() <= at.getTime()) throw refuse([{ code: 'ETA_IN_PAST', message: 'The estimated arrival must be in the future.' }]);
 
-  const shipment = await mongoose.connection.transaction(async (session) => {
+  return withCommand(actor, async (uow) => {
+    const session = uow.session;
     const s = await Shipment.findOneAndUpdate(
       { orderId: order._id },
       { $push: { tracking: event }, ...(input.eta ? { $set: { eta: new Date(input.eta) } } : {}) },
@@ -198,20 +196,23 @@ export async function addTracking(actor: Actor, id: string, input: TrackingInput
     ).lean<ShipmentDoc>();
     if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
     if (moveTo) updated = await applyMove(actor, order, moveTo, { at, session, set: moveTo === 'delivered' ? { deliveredAt: at } : {} });
-    return s;
+    if (moveTo === 'delivered' && updated.deliverBy && at.getTime() > updated.deliverBy.getTime()) await markMissed(uow, updated, 'delivery');
+    uow.audit({
+      action: `order.tracking.${input.kind}`,
+      targetType: 'order',
+      targetId: id,
+      summary: input.location
+        ? msg('orders.audit.trackedAt', { orderNo: order.orderNo, kind: { msg: `orders.tracking.${input.kind}` }, location: input.location })
+        : msg('orders.audit.tracked', { orderNo: order.orderNo, kind: { msg: `orders.tracking.${input.kind}` } }),
+    });
+    uow.emit(
+      OrderTracked,
+      { orderId: id, orderNo: order.orderNo, hospitalOrgId: String(order.hospitalOrgId), distributorOrgId: String(order.distributorOrgId), shipmentId: String(s._id), kind: input.kind, at: at.toISOString(), seq: s.tracking.length },
+      { key: `order-tracked:${id}:${s.tracking.length}` },
+    );
+    if (moveTo) statusChanged(uow, order, updated);
+    return { order: orderView(updated, actor.role), shipment: shipmentView(s) };
   });
-  if (moveTo === 'delivered' && updated.deliverBy && at.getTime() > updated.deliverBy.getTime()) await recordMiss(updated, 'delivery');
-  await recordAudit(actor, { action: `order.tracking.${input.kind}`, targetType: 'order', targetId: id, summary: `${order.orderNo}: ${input.kind}${input.location ? ` @ ${input.location}` : ''}` });
-  if (moveTo === 'delivered') {
-    await notifyOrganisation(
-      String(order.hospitalOrgId),
-      { kind: 'order.delivered', title: `订单 ${order.orderNo} 已送达`, body: '请核对批号、效期与追溯码后验收。', link: `/orders/${id}`, dedupeKey: `order.delivered:${id}` },
-      ['pharmacist'],
-    ).catch(() => 0);
-  }
-  publishTracking(updated, shipment, event);
-  if (moveTo) publishOrder(updated, 'status');
-  return { order: orderView(updated, actor.role), shipment: shipmentView(shipment) };
 }
 
 /** Every scanned-code record of one order (for its pages and the recall trace). */

@@ -1,32 +1,9 @@
-// Where an order line's price comes from: a published listing (挂网), the catalogue's reference
-// price, or a VBP contract. Prices lock at order time. Contract ordering is pluggable: the VBP
-// module registers a resolver; until it does, contract lines are refused with a clear message.
+// Where an order line's price comes from: a published listing (挂网, the quotation module), the
+// catalogue's reference price, or a VBP contract (the vbp module). Prices lock at order time.
 import { currentReferencePrices } from '../catalogue';
 import { findListingEntry } from '../quotation';
+import { resolveContractPrice } from '../vbp';
 import type { SourceKind } from './orders.model';
-
-export interface ContractPriceQuery {
-  contractId: string;
-  drugId: string;
-  hospitalOrgId: string;
-  distributorOrgId: string;
-  quantity: number;
-  at: Date;
-}
-
-/** A contract's locked price for this hospital and drug, or a refusal the pharmacist can act on. */
-export type ContractPriceResult = { ok: true; unitPriceFen: number } | { ok: false; code: string; message: string };
-
-export type ContractPriceResolver = (q: ContractPriceQuery) => Promise<ContractPriceResult>;
-
-let contractResolver: ContractPriceResolver | undefined;
-
-/** The VBP module calls this once at start-up so pharmacists can order against contracts; returns the one it replaces. */
-export function registerContractPriceResolver(resolver: ContractPriceResolver | undefined): ContractPriceResolver | undefined {
-  const previous = contractResolver;
-  contractResolver = resolver;
-  return previous;
-}
 
 export interface PriceQuery {
   index: number;
@@ -61,11 +38,8 @@ export async function resolvePrices(lines: PriceQuery[], at: Date): Promise<Pric
         if (!ref) return { ok: false, code: 'NO_REFERENCE_PRICE', message: `Line ${l.index + 1}: the drug has no reference price in force, so it cannot be ordered from the catalogue.` };
         return { ok: true, unitPriceFen: ref.priceFen };
       }
-      if (!contractResolver) {
-        return { ok: false, code: 'CONTRACT_ORDERING_UNAVAILABLE', message: `Line ${l.index + 1}: ordering against VBP contracts is not available yet.` };
-      }
       if (!l.refId) return { ok: false, code: 'CONTRACT_REQUIRED', message: `Line ${l.index + 1}: name the VBP contract (refId) to order against.` };
-      const r = await contractResolver({ contractId: l.refId, drugId: l.drugId, hospitalOrgId: l.hospitalOrgId, distributorOrgId: l.distributorOrgId, quantity: l.quantity, at });
+      const r = await resolveContractPrice({ contractId: l.refId, drugId: l.drugId, hospitalOrgId: l.hospitalOrgId, distributorOrgId: l.distributorOrgId, quantity: l.quantity, at });
       return r.ok ? { ok: true, unitPriceFen: r.unitPriceFen, refId: l.refId } : { ok: false, code: r.code, message: `Line ${l.index + 1}: ${r.message}` };
     }),
   );

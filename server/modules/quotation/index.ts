@@ -1,14 +1,28 @@
 /** Shortage-drug quotation rounds with live bidding, publication (挂网), listings, audit trail and open data. */
-import { addDemoSeedStep } from '../demo';
+import { defineModule } from '../../platform/module';
+import { handle } from '../../platform/queues';
 import { seedDemoRounds } from './quotation.demo';
+import { openRoundJob, closeRoundJob, expireRoundJob } from './quotation.jobs';
+import { quotationPages } from './quotation.pages';
+import { quotationRoutes } from './quotation.routes';
+import { closeRound, expireRound, openRound } from './quotation.rounds';
+import { quotationSocket } from './quotation.socket';
 
 export { Round, Quote, QuoteEvent, Listing, Participant, type RoundRecord, type QuoteRecord, type ListingRecord } from './quotation.model';
 export { findListingEntry, listingsForDrug, withdrawListingsOf, browseListings } from './quotation.listings';
 export { createRound, scheduleRound, cancelRound, openRound, closeRound, expireRound, computeReport } from './quotation.rounds';
 export { submitQuote, withdrawQuote } from './quotation.quotes';
-export { openRoundJob, closeRoundJob, expireRoundJob, jobIds } from './quotation.jobs';
-export { quotationRoutes } from './quotation.routes';
-export { quotationPages } from './quotation.pages';
-export { quotationSocket } from './quotation.socket';
+export { jobIds } from './quotation.jobs';
 
-addDemoSeedStep('quotation', seedDemoRounds);
+export const quotationModule = defineModule({
+  name: 'quotation',
+  api: quotationRoutes,
+  pages: quotationPages,
+  socket: quotationSocket,
+  jobs: [
+    handle(openRoundJob, ({ roundId }, job) => openRound(roundId, job)),
+    handle(closeRoundJob, ({ roundId }, job) => closeRound(roundId, job)),
+    handle(expireRoundJob, ({ roundId }, job) => expireRound(roundId, job)),
+  ],
+  demo: seedDemoRounds,
+});

@@ -4,7 +4,8 @@ import { Types } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
-import { recordDomainEvent } from '../../platform/events';
+import { QuoteWithdrawnAfterPublication } from '../../events/quotation';
+import { withCommand } from '../../platform/unit-of-work';
 import { trusted } from '../../platform/mongo';
 import { recordAudit } from '../audit';
 import { creditBadges } from '../credit';
@@ -147,18 +148,27 @@ export async function withdrawListing(actor: Actor, listingId: string, reason: s
   if (row.status !== 'listed' || row.expiresAt.getTime() <= at.getTime()) {
     throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: `This listing entry is ${row.status === 'listed' ? 'expired' : row.status}.` });
   }
-  const res = await Listing.updateOne({ _id: row._id, status: 'listed' }, { $set: { status: 'withdrawn', withdrawnAt: at, withdrawReason: reason } });
-  if (res.modifiedCount !== 1) throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: 'This listing entry was withdrawn meanwhile.' });
-  await QuoteEvent.create({ roundId: row.roundId, at, type: 'listing_withdrawn', lineId: row.lineId, distributorOrgId: row.distributorOrgId, distributorName: row.distributorName, alias: row.alias, userId: new Types.ObjectId(actor.id), quoteId: row.quoteId, priceFen: row.unitPriceFen, message: reason });
-  await recordDomainEvent('quotation.quote_withdrawn_after_publication', `quote-withdrawn-after-publication:${String(row.quoteId)}`, {
-    roundId: String(row.roundId),
-    lineId: String(row.lineId),
-    quoteId: String(row.quoteId),
-    distributorOrgId: String(row.distributorOrgId),
-    drugId: String(row.drugId),
-    at: at.toISOString(),
-    listingId: String(row._id),
-    reason,
+  await withCommand(actor, async (uow) => {
+    const session = uow.session;
+    const res = await Listing.updateOne({ _id: row._id, status: 'listed' }, { $set: { status: 'withdrawn', withdrawnAt: at, withdrawReason: reason } }, { session });
+    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: 'This listing entry was withdrawn meanwhile.' });
+    await QuoteEvent.create([{ roundId: row.roundId, at, type: 'listing_withdrawn', lineId: row.lineId, distributorOrgId: row.distributorOrgId, distributorName: row.distributorName, alias: row.alias, userId: new Types.ObjectId(actor.id), quoteId: row.quoteId, priceFen: row.unitPriceFen, message: reason }], { session });
+    uow.emit(
+      QuoteWithdrawnAfterPublication,
+      {
+        roundId: String(row.roundId),
+        roundNo: row.roundNo,
+        lineId: String(row.lineId),
+        quoteId: String(row.quoteId),
+        listingId: String(row._id),
+        distributorOrgId: String(row.distributorOrgId),
+        drugId: String(row.drugId),
+        drugName: row.drug.genericNameZh,
+        at: at.toISOString(),
+        reason,
+      },
+      { key: `quote-withdrawn-after-publication:${String(row.quoteId)}` },
+    );
   });
   await recordAudit(actor, { action: 'listing.withdraw', targetType: 'listing', targetId: listingId, summary: `withdrew ${row.drug.genericNameZh} (${row.roundNo}) after publication: ${reason}` });
   platform().broadcaster.toRoom(`round:${String(row.roundId)}`, 'listing:withdrawn', { roundId: String(row.roundId), lineId: String(row.lineId), listingId });

@@ -1,4 +1,8 @@
-/** Platform settings: the configurable defaults of DESIGN (deadlines, payment term, credit windows, bidding). */
+/** Platform settings: the configurable defaults (deadlines, payment term, credit windows, bidding). */
+import { defineModule } from '../../platform/module';
+import { settingsRoutes } from './settings.routes';
+
 export { getSettings, updateSettings } from './settings.service';
-export { settingsRoutes } from './settings.routes';
 export type { PlatformSettingsValue } from './settings.schemas';
+
+export const settingsModule = defineModule({ name: 'settings', api: settingsRoutes });

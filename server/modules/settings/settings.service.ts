@@ -1,6 +1,7 @@
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { recordAudit } from '../audit';
+import { msg } from '../../platform/messages';
+import { withCommand } from '../../platform/unit-of-work';
 import { SettingsDoc } from './settings.model';
 import { PlatformSettings, type PlatformSettingsPatchInput, type PlatformSettingsValue } from './settings.schemas';
 
@@ -21,7 +22,9 @@ export async function updateSettings(actor: Pick<Actor, 'id' | 'name' | 'orgId' 
     credit: { ...current.credit, ...patch.credit },
     quotation: { ...current.quotation, ...patch.quotation },
   });
-  await SettingsDoc.updateOne({ _id: KEY }, { $set: { value: merged, updatedAt: now(), updatedBy: actor?.id } }, { upsert: true });
-  await recordAudit(actor, { action: 'settings.update', targetType: 'settings', targetId: KEY, summary: `changed ${Object.keys(patch).join(', ')}` });
-  return merged;
+  return withCommand(actor, async (uow) => {
+    await SettingsDoc.updateOne({ _id: KEY }, { $set: { value: merged, updatedAt: now(), updatedBy: actor?.id } }, { upsert: true, session: uow.session });
+    uow.audit({ action: 'settings.update', targetType: 'settings', targetId: KEY, summary: msg('admin.audit.settingsChanged', { sections: { list: Object.keys(patch) } }) });
+    return merged;
+  });
 }

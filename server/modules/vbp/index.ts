@@ -1,17 +1,32 @@
 /** Volume-based procurement: demand declarations, tenders with sealed bids, selection, contracts, completion, supply failure, OCDS. */
-import { addDemoSeedStep } from '../demo';
+import { defineModule } from '../../platform/module';
+import { handle } from '../../platform/queues';
+import { finaliseTender, openTender } from './vbp.award';
+import { runContractCheck } from './vbp.completion';
+import { runDeclarationReminder } from './vbp.declarations';
 import { seedDemoVbp } from './vbp.demo';
+import { contractCheckJob, declarationReminderJob, finaliseTenderJob, openTenderJob } from './vbp.jobs';
+import { vbpSubscribers } from './vbp.orders';
+import { vbpPages } from './vbp.pages';
+import { vbpRoutes } from './vbp.routes';
 
-export { vbpRoutes } from './vbp.routes';
 export { getVbpSettings, updateVbpSettings, type VbpSettingsValue } from './vbp.settings';
-export { openTenderJob, finaliseTenderJob, contractCheckJob, declarationReminderJob, jobIds as vbpJobIds } from './vbp.jobs';
+export { contractCheckJob, declarationReminderJob, finaliseTenderJob, openTenderJob, jobIds as vbpJobIds } from './vbp.jobs';
 export { openTender, finaliseTender } from './vbp.award';
 export { runContractCheck, recordContractPurchase } from './vbp.completion';
-export { runDeclarationReminder } from './vbp.declarations';
-export { resolveContractPrice, activeContractsOf, SUPPLY_FAILURE_EVENT, supplyFailureKey } from './vbp.contracts';
-export { setPurchaseHistorySource, type PurchaseHistorySource } from './vbp.history';
+export { resolveContractPrice, activeContractsOf, supplyFailureKey } from './vbp.contracts';
 export { Contract as VbpContract, Tender as VbpTender, type ContractDoc as VbpContractDoc } from './vbp.model';
-export { vbpPages } from './vbp.pages';
-export { vbpSubscribe } from './vbp.subscribe';
 
-addDemoSeedStep('vbp', seedDemoVbp);
+export const vbpModule = defineModule({
+  name: 'vbp',
+  api: vbpRoutes,
+  pages: vbpPages,
+  jobs: [
+    handle(openTenderJob, async ({ tenderId }) => openTender(tenderId)),
+    handle(finaliseTenderJob, async ({ tenderId }) => finaliseTender(tenderId, null, true)),
+    handle(contractCheckJob, (payload) => runContractCheck(payload)),
+    handle(declarationReminderJob, ({ declarationId }) => runDeclarationReminder(declarationId)),
+  ],
+  subscribers: vbpSubscribers,
+  demo: seedDemoVbp,
+});

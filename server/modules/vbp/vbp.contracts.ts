@@ -6,7 +6,8 @@ import mongoose, { Types } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, ForbiddenError, NotFoundError, RuleViolationError } from '../../platform/errors';
-import { recordDomainEvent } from '../../platform/events';
+import { SupplyFailureDeclared } from '../../events/vbp';
+import { withCommand } from '../../platform/unit-of-work';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { formatMoney } from '../../platform/view-helpers/formatters';
@@ -18,7 +19,6 @@ import { completionOf, scheduleFirstChecks, type ContractCompletion } from './vb
 import { Bid, Contract, Tender, type AlertDoc, type BidDoc, type ContractDoc, type SupplyFailure, type TenderDoc } from './vbp.model';
 import type { ContractListQueryInput } from './vbp.schemas';
 
-export const SUPPLY_FAILURE_EVENT = 'vbp.supply_failure';
 export const supplyFailureKey = (contractId: string) => `vbp-supply-failure:${contractId}`;
 
 export interface ContractView {
@@ -165,21 +165,27 @@ export async function declareSupplyFailure(actor: Actor, contractId: string, rea
   if (c.status !== 'active') throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
   const remainingQty = Math.max(0, c.agreedQty - c.purchasedQty);
   const failure: SupplyFailure = { at, reason, byId: oid(actor.id), byName: actor.name, remainingQty, promotedContractId: null, noBackup: null };
-  const res = await Contract.updateOne({ _id: c._id, status: 'active' }, { $set: { status: 'supply_failed', supplyFailure: failure } });
-  if (res.modifiedCount === 0) throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
   const id = String(c._id);
-  await recordDomainEvent(SUPPLY_FAILURE_EVENT, supplyFailureKey(id), {
-    contractId: id,
-    tenderId: String(c.tenderId),
-    distributorOrgId: String(c.distributorOrgId),
-    hospitalOrgId: String(c.hospitalOrgId),
-    at: at.toISOString(),
-    contractNo: c.contractNo,
-    drugId: String(c.drugId),
-    drugName: c.genericNameZh,
-    remainingQty,
-    reason,
-  }, at);
+  await withCommand(actor, async (uow) => {
+    const res = await Contract.updateOne({ _id: c._id, status: 'active' }, { $set: { status: 'supply_failed', supplyFailure: failure } }, { session: uow.session });
+    if (res.modifiedCount === 0) throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
+    uow.emit(
+      SupplyFailureDeclared,
+      {
+        contractId: id,
+        contractNo: c.contractNo,
+        tenderId: String(c.tenderId),
+        distributorOrgId: String(c.distributorOrgId),
+        hospitalOrgId: String(c.hospitalOrgId),
+        drugId: String(c.drugId),
+        drugName: c.genericNameZh,
+        remainingQty,
+        at: at.toISOString(),
+        reason,
+      },
+      { key: supplyFailureKey(id) },
+    );
+  });
   await recordAudit(actor, { action: 'vbp.contract.supply_failure', targetType: 'vbp_contract', targetId: id, summary: `${c.contractNo} ${c.distributorName}: ${reason}` });
   await notifyOrganisation(String(c.distributorOrgId), {
     kind: 'vbp.supply_failure',

@@ -1,0 +1,119 @@
+// One unit of work per command: its state change, its audit entries, its domain events (the
+// transactional outbox) and, for an idempotent HTTP request, the stored reply commit in one MongoDB
+// transaction. After the commit the new events go to the relay, which hands them to subscribers
+// (notifications, pushes, other modules' reactions); a sweep re-hands whatever a crash left behind.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import mongoose, { Types, type ClientSession } from 'mongoose';
+import type { z } from 'zod';
+import { auditDocument, AuditEntry, type AuditActor, type AuditInput } from './audit-log';
+import { now, platform } from './context';
+import { OutboxEvent, type DomainEvent, type EventSpec } from './events';
+import { completedRecord, IdempotencyKey } from './idempotency';
+import { currentContext, currentRequestId } from './request-context';
+import { parse } from './validate';
+
+export interface EmitOptions {
+  /**
+   * The fact's identity (e.g. `order-accepted:<orderId>`): a fact already stored under the key is
+   * not stored or handled again. Default: a new key per emit.
+   */
+  key?: string;
+}
+
+/** What a command writes with besides its own documents. */
+export interface UnitOfWork {
+  /** Pass to every read and write of the command. */
+  readonly session: ClientSession;
+  /** The command's time (the business clock when it started). */
+  readonly at: Date;
+  readonly actor: AuditActor;
+  /** Stages a domain event; it is stored with the commit and handed to subscribers after it. */
+  emit<S extends z.ZodType>(spec: EventSpec<S>, payload: z.input<S>, options?: EmitOptions): void;
+  /** Stages an audit entry, written in the same transaction. */
+  audit(entry: AuditInput): void;
+}
+
+interface Staged {
+  type: string;
+  key: string;
+  payload: Record<string, unknown>;
+}
+
+class Work implements UnitOfWork {
+  private readonly events: Staged[] = [];
+  private readonly audits: AuditInput[] = [];
+
+  constructor(
+    readonly session: ClientSession,
+    readonly actor: AuditActor,
+    readonly at: Date,
+  ) {}
+
+  emit<S extends z.ZodType>(spec: EventSpec<S>, payload: z.input<S>, options: EmitOptions = {}): void {
+    // NOTE: validating at emit time makes a malformed fact fail its command, never a subscriber later.
+    const parsed = parse(spec.schema, payload, `event ${spec.name}`) as Record<string, unknown>;
+    this.events.push({ type: spec.name, key: options.key ?? `${spec.name}:${new Types.ObjectId().toHexString()}`, payload: parsed });
+  }
+
+  audit(entry: AuditInput): void {
+    this.audits.push(entry);
+  }
+
+  /** Writes the staged records in the transaction; returns the events that are new. */
+  async flush(result: unknown): Promise<DomainEvent[]> {
+    const requestId = currentRequestId();
+    const fresh: DomainEvent[] = [];
+    if (this.events.length > 0) {
+      const records = this.events.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
+      const res = await OutboxEvent.bulkWrite(
+        records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
+        { session: this.session, ordered: true },
+      );
+      for (const index of Object.keys(res.upsertedIds ?? {})) {
+        const r = records[Number(index)]!;
+        fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
+      }
+    }
+    if (this.audits.length > 0) {
+      await AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), { session: this.session });
+    }
+    const pending = currentContext()?.idempotency;
+    if (pending && !pending.stored) {
+      await IdempotencyKey.insertMany([completedRecord(pending, result, this.at)], { session: this.session });
+    }
+    return fresh;
+  }
+}
+
+const current = new AsyncLocalStorage<Work>();
+
+/** The unit of work the caller runs in, if any. */
+export function currentUnitOfWork(): UnitOfWork | undefined {
+  return current.getStore();
+}
+
+/**
+ * Runs a command in one transaction with its audit entries, events and stored reply. A command
+ * called from inside another joins it (one transaction for both). The transaction is retried on
+ * transient conflicts, so `fn` must only write through `uow.session`.
+ */
+export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+  const outer = current.getStore();
+  if (outer) return fn(outer);
+  let committed: DomainEvent[] = [];
+  let storedBody: unknown;
+  const pending = currentContext()?.idempotency;
+  const result = await mongoose.connection.transaction(async (session) => {
+    const work = new Work(session, actor, now());
+    const value = await current.run(work, () => fn(work));
+    committed = await work.flush(value);
+    storedBody = value;
+    return value;
+  });
+  if (pending && !pending.stored) {
+    pending.stored = true;
+    pending.storedBody = completedRecord(pending, storedBody, now()).body;
+  }
+  if (committed.length > 0) platform().relay.afterCommit(committed);
+  return result;
+}
