@@ -96,7 +96,9 @@ describe('credit: grades and sanctions', () => {
     const delayed = await queue.getDelayed();
     const recheck = delayed.filter((j) => (j.data as { sanctionId?: string }).sanctionId === String(suspension._id));
     expect(recheck, 'a recheck stays scheduled for the end').to.have.length(1);
-    near(new Date(recheck[0]!.timestamp + recheck[0]!.delay), suspension.endsAt, 2000);
+    // NOTE: BullMQ stamps jobs with the wall clock; the sanction's end is on the test clock.
+    const clockAhead = testClock.now().getTime() - Date.now();
+    near(new Date(recheck[0]!.timestamp + recheck[0]!.delay + clockAhead), suspension.endsAt, 2000);
   });
 
   it('严重失信: suspension and risk warning even while the grade is only C', async () => {

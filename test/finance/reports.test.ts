@@ -60,4 +60,25 @@ describe('finance: reports for credit (on-time payment rate, monthly arrears)', 
     expect((await operator.api().get('/api/v1/finance/reports/arrears?month=2026-13')).status).to.equal(400);
     expect((await a.hospital.api().get(`/api/v1/finance/reports/arrears?month=${month}`)).status).to.be.oneOf([401, 403]);
   });
+
+  it('counts an invoice due on the last day of a month and settled by the job just after midnight as paid in that month, not in its arrears', async () => {
+    // The last day of a month two months ahead, in Asia/Shanghai; the invoice falls due at its end.
+    const nextMonthStart = parseBusinessDay(`${businessDay(addMonths(testClock.now(), 3)).slice(0, 7)}-01`);
+    const lastDay = addDays(nextMonthStart, -1);
+    const month = businessDay(lastDay).slice(0, 7);
+    const distributor = await buildDistributorOrg();
+    const h = await buildGuaranteedHospital({ balanceFen: 50_000, limitFen: 1, hospitalLevel: 2 });
+    const { invoiceId, dueAt } = await createInvoiceFromAcceptance(acceptanceInput(h.hospital.org.id, distributor.id, 12_000, addDays(lastDay, -30)));
+    expect(businessDay(dueAt)).to.equal(businessDay(lastDay));
+
+    // The job runs a few hundred milliseconds after the due instant, already in the next month.
+    testClock.advance(dueAt.getTime() + 300 - testClock.now().getTime());
+    expect(businessDay(testClock.now()).slice(0, 7)).to.not.equal(month);
+    expect((await settleInvoice(invoiceId)).state).to.equal('settled');
+
+    const [record] = await hospitalPaymentRecords({ from: addDays(lastDay, -40), to: testClock.now() }, [h.hospital.org.id]);
+    expect(record).to.include({ invoicesDue: 1, paidOnTime: 1, arrearsFen: 0 });
+    const [row] = await monthlyArrears(month, [h.hospital.org.id]);
+    expect(row).to.include({ payableFen: 12_000, arrearsFen: 0, arrearsRatioBp: 0 });
+  });
 });

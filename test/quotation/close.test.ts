@@ -15,7 +15,9 @@ async function closeJobTimestamp(roundId: string): Promise<{ state: string; runA
   const job = await queues.getJob(`round-close:${roundId}`);
   if (!job) throw new Error('no close job');
   const score = await testApp().platform.redis.zscore(queues.queue.toKey('delayed'), job.id!);
-  return { state: await job.getState(), runAt: score === null ? Number.NaN : Math.floor(Number(score) / 0x1000) };
+  // NOTE: Redis holds the wall-clock time the job runs at; the round's times are on the test clock.
+  const clockAhead = testClock.now().getTime() - Date.now();
+  return { state: await job.getState(), runAt: score === null ? Number.NaN : Math.floor(Number(score) / 0x1000) + clockAhead };
 }
 
 describe('closing a round', () => {

@@ -285,19 +285,24 @@ async function settleInTransaction(invoiceId: string, s: ClientSession): Promise
   financeFaults.hit('settle:after-entry');
 
   const status = plan.unpaidFen > 0 ? 'overdue' : 'paid';
+  // NOTE: the due-date settlement pays as of the due instant (its value date), although its job can
+  // only run after it (by milliseconds, or later after an outage). Dated by the run instead, an
+  // invoice due on the last day of a month counted as unpaid at that month's end, and its hospital
+  // showed in the month's arrears ranking although the bank paid it on time.
+  const valueAt = invoice.dueAt;
   const set: Record<string, unknown> = {
     status,
     paidFen: invoice.paidFen + paid,
     settledAt: at,
     settlement: { outcome: plan.outcome, fromAccountFen: plan.fromAccountFen, advanceFen: plan.advanceFen, unpaidFen: plan.unpaidFen, ...(bank ? { bankOrgId: new Types.ObjectId(bank) } : {}) },
   };
-  if (status === 'paid') Object.assign(set, { paidAt: at, paidOnTime: true });
+  if (status === 'paid') Object.assign(set, { paidAt: valueAt, paidOnTime: true });
   else set.overdueAt = at;
   const res = await Invoice.updateOne(
     { _id: invoice._id, status: 'open', paidFen: invoice.paidFen, settledAt: trusted({ $exists: false }) },
     {
       $set: set,
-      ...(entryId ? { $push: { payments: { at, amountFen: paid, fromAccountFen: plan.fromAccountFen, advancedFen: plan.advanceFen, source: 'settlement', entryId } } } : {}),
+      ...(entryId ? { $push: { payments: { at: valueAt, amountFen: paid, fromAccountFen: plan.fromAccountFen, advancedFen: plan.advanceFen, source: 'settlement', entryId } } } : {}),
     },
     { session: s },
   );
