@@ -26,9 +26,9 @@ describe('orders: deadlines', () => {
       const rows = await eventsWithKey(key);
       return rows.length ? rows : undefined;
     });
-    expect(event!.type).to.equal('orders.confirmation_late');
-    expect(event!.payload).to.include({ orderId: order.id, orderNo: order.orderNo, distributorOrgId: p.distributor.org.id, hospitalOrgId: p.pharmacist.org.id });
-    expect(Date.parse(event!.payload.at as string)).to.equal(Date.parse(order.confirmBy as string));
+    expect(event!.type).to.equal('orders.deadline_missed');
+    expect(event!.payload).to.include({ kind: 'confirmation', orderId: order.id, orderNo: order.orderNo, distributorOrgId: p.distributor.org.id, hospitalOrgId: p.pharmacist.org.id });
+    expect(Date.parse(event!.payload.deadline as string)).to.equal(Date.parse(order.confirmBy as string));
     const stored = await eventually(async () => {
       const o = await Order.findById(order.id).lean();
       return o?.missed?.confirmation ? o : undefined;
@@ -55,13 +55,11 @@ describe('orders: deadlines', () => {
     expect(await sweepOrderDeadlines()).to.be.a('number');
 
     expect(await eventsWithKey(key)).to.have.length(1);
-    expect(await OutboxEvent.countDocuments({ type: 'orders.confirmation_late', 'payload.orderId': order.id })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ type: 'orders.deadline_missed', 'payload.orderId': order.id, 'payload.kind': 'confirmation' })).to.equal(1);
   });
 
-  it('recovers a lost deadline job: the recurring sweep is scheduled at worker start and records the miss once', async () => {
-    const scheduler = await testApp().platform.queues.queue.getJobScheduler('orders-deadline-sweep');
-    expect(scheduler, 'the sweep scheduler').to.not.equal(undefined);
-    expect(scheduler).to.have.property('every', 10 * 60 * 1000);
+  it('recovers a lost deadline job: the worker runs the deadline sweep and records the miss once', async () => {
+    expect(testApp().sweeper, 'the worker runs sweeps').to.not.equal(undefined);
     await updateSettings(null, { orders: { confirmWithinSec: 30 } });
     const p = await buildOrderParties();
     const order = await placeCatalogueOrder(p);
@@ -69,7 +67,7 @@ describe('orders: deadlines', () => {
     // The one-off deadline job is lost (e.g. Redis data gone) …
     await (await queues.getJob(orderJobIds.confirm(order.id)))!.remove();
     testClock.advance(60_000);
-    // … so the sweep, which the scheduler runs every ten minutes, finds the missed deadline.
+    // … so the sweep, which the worker runs on its own timer, finds the missed deadline.
     expect(await sweepOrderDeadlines()).to.be.greaterThan(0);
     await sweepOrderDeadlines();
     expect(await eventsWithKey(`order-confirmation-late:${order.id}`)).to.have.length(1);
@@ -108,7 +106,8 @@ describe('orders: deadlines', () => {
     await eventually(async () => (await eventsWithKey(`order-delivery-late:${order.id}`)).length === 1, 8000, 'the late delivery');
     await eventually(async () => (await eventsWithKey(`order-not-delivered:${order.id}`)).length === 1, 8000, 'the non-delivery');
     const [late] = await eventsWithKey(`order-delivery-late:${order.id}`);
-    expect(late!.type).to.equal('orders.delivery_late');
+    expect(late!.type).to.equal('orders.deadline_missed');
+    expect(late!.payload).to.include({ kind: 'delivery' });
     expect(late!.payload).to.include({ orderId: order.id, distributorOrgId: p.distributor.org.id, hospitalOrgId: p.pharmacist.org.id });
   });
 
