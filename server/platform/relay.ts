@@ -70,6 +70,11 @@ export class Relay implements EventRelay {
   readonly stats: RelayStats = { dispatched: 0, failures: 0, lagMs: [] };
   /** Collect commit → done lag (a bench turns it on). */
   measureLag = false;
+  /**
+   * Fault injection (tests, drills): drop the dispatch right after commit, as a crash between the
+   * commit and the dispatch would; the events stay in the outbox for the sweep.
+   */
+  dropAfterCommit = false;
 
   constructor(
     subscribers: readonly Subscriber[],
@@ -87,7 +92,7 @@ export class Relay implements EventRelay {
 
   /** Hands new events to their subscribers now, in commit order, without making the command wait. */
   afterCommit(events: readonly DomainEvent[]): void {
-    if (this.closed) return;
+    if (this.closed || this.dropAfterCommit) return;
     const committedAt = performance.now();
     // NOTE: one chain keeps a process's events in commit order, so a later status never overtakes an
     // earlier one on its way to a watcher.

@@ -381,7 +381,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     await waitFor(async () => (await countWhere('credit_breaches', { sourceKey: key })) > 0, 30_000, 'the breach');
     // let every duplicate job finish before counting
     await waitFor(async () => (await cluster.queue().getJobCounts('waiting', 'delayed', 'active')).active === 0, 15_000, 'the queue to drain');
-    expect(await countWhere('domain_events', { key })).to.equal(1);
+    expect(await countWhere('outbox_events', { key })).to.equal(1);
     expect(await countWhere('credit_breaches', { sourceKey: key })).to.equal(1);
     const order = await db.db!.collection('orders').findOne({ _id: new Types.ObjectId(orderId) });
     expect(order?.missed?.confirmation).to.be.an.instanceOf(Date);

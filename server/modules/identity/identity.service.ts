@@ -42,7 +42,7 @@ export async function login(email: string, password: string, meta: { ip?: string
   const actor = toActor(user, org, sessionId);
   await withCommand(actor, async (uow) => {
     await User.updateOne({ _id: user._id }, { $set: { lastLoginAt: createdAt } }, { session: uow.session });
-    uow.audit({ action: 'auth.login', targetType: 'user', targetId: actor.id, summary: msg('admin.audit.login', { email: actor.email }) });
+    uow.audit({ action: 'auth.login', targetType: 'user', targetId: actor.id, summary: msg('admin.summaries.login', { email: actor.email }) });
   });
   const token = await signSessionToken(config, { userId: String(user._id), sessionId, issuedAt: createdAt, expiresAt });
   return { token, expiresAt, actor };
@@ -52,7 +52,7 @@ export async function login(email: string, password: string, meta: { ip?: string
 export async function logout(actor: Actor): Promise<void> {
   await withCommand(actor, async (uow) => {
     await Session.updateOne({ _id: actor.sessionId, revokedAt: trusted({ $exists: false }) }, { $set: { revokedAt: uow.at } }, { session: uow.session });
-    uow.audit({ action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: msg('admin.audit.logout', { email: actor.email }) });
+    uow.audit({ action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: msg('admin.summaries.logout', { email: actor.email }) });
   });
 }
 
@@ -87,7 +87,7 @@ export async function createOrganisation(actor: Actor, input: CreateOrganisation
   if (existing) throw new ConflictError({ code: 'ORGANISATION_EXISTS', message: `An organisation named "${input.name}" already exists.` });
   return withCommand(actor, async (uow) => {
     const [org] = await Organisation.create([{ ...input, active: true }], { session: uow.session });
-    uow.audit({ action: 'organisation.create', targetType: 'organisation', targetId: String(org!._id), summary: msg('admin.audit.organisationCreated', { name: input.name, type: { msg: `orgTypes.${input.type}` } }) });
+    uow.audit({ action: 'organisation.create', targetType: 'organisation', targetId: String(org!._id), summary: msg('admin.summaries.organisationCreated', { name: input.name, type: { msg: `orgTypes.${input.type}` } }) });
     return org!.toJSON();
   });
 }
@@ -108,7 +108,7 @@ export async function createUser(actor: Actor, input: CreateUserInput) {
   const passwordHash = await hashPassword(input.password, passwordCost());
   return withCommand(actor, async (uow) => {
     const [user] = await User.create([{ orgId: org._id, name: input.name, email: input.email, role: input.role, passwordHash }], { session: uow.session });
-    uow.audit({ action: 'user.create', targetType: 'user', targetId: String(user!._id), summary: msg('admin.audit.userCreated', { email: input.email, role: { msg: `roles.${input.role}` }, org: org.name }) });
+    uow.audit({ action: 'user.create', targetType: 'user', targetId: String(user!._id), summary: msg('admin.summaries.userCreated', { email: input.email, role: { msg: `roles.${input.role}` }, org: org.name }) });
     return user!.toJSON();
   });
 }

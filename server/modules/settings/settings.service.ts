@@ -24,7 +24,7 @@ export async function updateSettings(actor: Pick<Actor, 'id' | 'name' | 'orgId' 
   });
   return withCommand(actor, async (uow) => {
     await SettingsDoc.updateOne({ _id: KEY }, { $set: { value: merged, updatedAt: now(), updatedBy: actor?.id } }, { upsert: true, session: uow.session });
-    uow.audit({ action: 'settings.update', targetType: 'settings', targetId: KEY, summary: msg('admin.audit.settingsChanged', { sections: { list: Object.keys(patch) } }) });
+    uow.audit({ action: 'settings.update', targetType: 'settings', targetId: KEY, summary: msg('admin.summaries.settingsChanged', { sections: { list: Object.keys(patch) } }) });
     return merged;
   });
 }
