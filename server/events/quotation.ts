@@ -8,3 +8,55 @@ export const QuoteWithdrawnAfterPublication = defineEvent(
   'quotation.quote_withdrawn_after_publication',
   z.object({ roundId: Id, roundNo: z.string(), lineId: Id, quoteId: Id, listingId: Id, distributorOrgId: Id, drugId: Id, drugName: z.string(), at: Instant, reason: z.string() }).strict(),
 );
+
+/** The operator scheduled a round: it opens and closes at these times (jobs follow). */
+export const RoundScheduled = defineEvent('quotation.round_scheduled', z.object({ roundId: Id, no: z.string(), opensAt: Instant, closesAt: Instant }).strict());
+
+/** A round opened for quoting. */
+export const RoundOpened = defineEvent('quotation.round_opened', z.object({ roundId: Id, no: z.string(), title: z.string(), closesAt: Instant, lineCount: z.number().int() }).strict());
+
+/** The operator cancelled a round before its close. */
+export const RoundCancelled = defineEvent('quotation.round_cancelled', z.object({ roundId: Id, no: z.string(), title: z.string(), reason: z.string() }).strict());
+
+/** A round closed: its final quotes are fixed and its listing entries written (publication follows). */
+export const RoundClosed = defineEvent('quotation.round_closed', z.object({ roundId: Id, no: z.string(), seq: z.number().int(), closedAt: Instant }).strict());
+
+/** A round's listing (挂网) was published for hospitals to order from. */
+export const RoundPublished = defineEvent(
+  'quotation.round_published',
+  z.object({ roundId: Id, no: z.string(), title: z.string(), listingExpiresAt: Instant, lineCount: z.number().int(), quotedLineCount: z.number().int(), quoteCount: z.number().int() }).strict(),
+);
+
+/** A published round's listing validity ended. */
+export const RoundExpired = defineEvent('quotation.round_expired', z.object({ roundId: Id, no: z.string() }).strict());
+
+const Ranked = z.object({ quoteId: Id, distributorOrgId: Id, alias: z.string(), priceFen: z.number().int(), receivedAt: Instant, seq: z.number().int(), rank: z.number().int() }).strict();
+
+/**
+ * Quote changes committed on a round (a batch of submissions, or one withdrawal before the close),
+ * with what the live board needs to tell each viewer: per change the line's ranking before and after.
+ */
+export const QuotesCommitted = defineEvent(
+  'quotation.quotes_committed',
+  z
+    .object({
+      roundId: Id,
+      seq: z.number().int(),
+      closesAt: Instant,
+      extendedTo: Instant.optional(),
+      changes: z.array(
+        z
+          .object({
+            kind: z.enum(['submitted', 'revised', 'withdrawn']),
+            lineId: Id,
+            seq: z.number().int(),
+            distributorOrgId: Id,
+            own: z.object({ quoteId: Id, priceFen: z.number().int(), receivedAt: Instant, status: z.enum(['active', 'withdrawn']) }).strict(),
+            before: z.array(Ranked),
+            after: z.array(Ranked),
+          })
+          .strict(),
+      ),
+    })
+    .strict(),
+);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { OutboxEvent } from '../../server/platform/events';
+import { withCommand } from '../../server/platform/unit-of-work';
 import { expireRound, findListingEntry, Listing, listingsForDrug, Round, withdrawListingsOf } from '../../server/modules/quotation';
 import { buildUser, type TestUser } from '../support/factories';
 import request from 'supertest';
@@ -163,7 +164,7 @@ describe('publication (挂网)', () => {
     expect(facts[0]!.payload).to.include({ roundId: published.id, distributorOrgId: a.org.id, drugId: published.drugs[0]!.id });
     expect(facts[0]!.key).to.equal(`quote-withdrawn-after-publication:${facts[0]!.payload.quoteId}`);
     expect(await findListingEntry(published.drugs[0]!.id, a.org.id, testClock.now())).to.equal(null);
-    expect(await withdrawListingsOf(c.org.id, '信用惩戒：暂停挂网')).to.equal(1);
+    expect(await withCommand(null, (uow) => withdrawListingsOf(uow, c.org.id, '信用惩戒：暂停挂网'))).to.equal(1);
     expect(await findListingEntry(published.drugs[0]!.id, c.org.id, testClock.now())).to.equal(null);
     expect((await listingsForDrug(published.drugs[0]!.id, testClock.now())).map((e) => e.unitPriceFen)).to.deep.equal([200_000]);
   });

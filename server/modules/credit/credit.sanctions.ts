@@ -3,6 +3,7 @@
 import { Types } from 'mongoose';
 import { now, platform } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
+import { withCommand } from '../../platform/unit-of-work';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { recordAudit } from '../audit';
 import { notifyOrganisation, notifyRoles } from '../notifications';
@@ -55,7 +56,7 @@ async function scheduleExpiry(sanctionId: string, endsAt: Date): Promise<void> {
 
 /** Withdraws every listing of a 特别严重失信 distributor (the quotation module records it). */
 async function withdrawListings(orgId: string, reason: string): Promise<void> {
-  await withdrawListingsOf(orgId, reason);
+  await withCommand(null, (uow) => withdrawListingsOf(uow, orgId, reason));
 }
 
 async function openOrLengthen(orgId: string, orgName: string, planned: PlannedSanction, change: CreditChange): Promise<void> {

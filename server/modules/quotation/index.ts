@@ -5,12 +5,14 @@ import { seedDemoRounds } from './quotation.demo';
 import { openRoundJob, closeRoundJob, expireRoundJob } from './quotation.jobs';
 import { quotationPages } from './quotation.pages';
 import { quotationRoutes } from './quotation.routes';
-import { closeRound, expireRound, openRound } from './quotation.rounds';
+import { closeRound, expireRound, openRound, sweepRounds } from './quotation.rounds';
+import { quotationCreditSubscribers, quotationSubscribers } from './quotation.subscribers';
+import { defineSweep } from '../../platform/sweeps';
 import { quotationSocket } from './quotation.socket';
 
 export { Round, Quote, QuoteEvent, Listing, Participant, type RoundRecord, type QuoteRecord, type ListingRecord } from './quotation.model';
 export { findListingEntry, listingsForDrug, withdrawListingsOf, browseListings } from './quotation.listings';
-export { createRound, scheduleRound, cancelRound, openRound, closeRound, expireRound, computeReport } from './quotation.rounds';
+export { createRound, scheduleRound, cancelRound, openRound, closeRound, expireRound, computeReport, sweepRounds } from './quotation.rounds';
 export { submitQuote, withdrawQuote } from './quotation.quotes';
 export { jobIds } from './quotation.jobs';
 
@@ -24,5 +26,7 @@ export const quotationModule = defineModule({
     handle(closeRoundJob, ({ roundId }, job) => closeRound(roundId, job)),
     handle(expireRoundJob, ({ roundId }, job) => expireRound(roundId, job)),
   ],
+  subscribers: [...quotationSubscribers, ...quotationCreditSubscribers],
+  sweeps: [defineSweep('quotation.rounds', 'schedule', () => sweepRounds())],
   demo: seedDemoRounds,
 });

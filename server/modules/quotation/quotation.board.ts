@@ -202,36 +202,36 @@ export function roomsFor(actor: Actor, roundId: string): string[] {
   return list;
 }
 
+/** One committed quote change as the event carries it (times as ISO strings). */
 export interface LineChange {
-  round: RoundRecord;
-  line: RoundLineRecord;
-  /** The line's ranking before and after the change (from the same transaction). */
-  before: RankedQuote[];
-  after: RankedQuote[];
-  /** The distributor whose quote changed, and its own latest quote after the change. */
-  orgId: string;
-  own: QuoteRecord;
+  lineId: string;
+  seq: number;
+  distributorOrgId: string;
+  own: { quoteId: string; priceFen: number; receivedAt: string; status: 'active' | 'withdrawn' };
+  before: (Omit<RankedQuote, 'receivedAt'> & { receivedAt: string })[];
+  after: (Omit<RankedQuote, 'receivedAt'> & { receivedAt: string })[];
 }
 
 /**
- * Pushes one line's change to everyone who may see it, after the change is stored: the operator gets
- * the whole ranking by alias; each distributor whose rank moved gets its own quote and rank; in `best`
- * mode every distributor gets the new anonymous best price; in `sealed` mode only the quoting
- * distributor hears anything (its own quote, no rank).
+ * Pushes one line's committed change to everyone who may see it: the operator gets the whole ranking
+ * by alias; each distributor whose rank moved gets its own quote and rank; in `best` mode every
+ * distributor gets the new anonymous best price; in `sealed` mode only the quoting distributor hears
+ * anything (its own quote, no rank).
  */
-export function publishLineChange(change: LineChange): void {
-  const { round, line, before, after, orgId, own } = change;
+export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' | 'lines'>, change: LineChange): void {
+  const { before, after, distributorOrgId: orgId, own, seq } = change;
+  const line = round.lines.find((l) => String(l._id) === change.lineId);
+  if (!line) return;
   const b = platform().broadcaster;
   const roundId = String(round._id);
-  const lineId = String(line._id);
-  const seq = round.seq;
+  const lineId = change.lineId;
   b.toRoom(roundRooms.operator(roundId), 'round:line', {
     roundId,
     lineId,
     seq,
     quoteCount: after.length,
     bestPriceFen: after[0]?.priceFen ?? null,
-    quotes: after.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt.toISOString(), rank: q.rank })),
+    quotes: after.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt, rank: q.rank })),
   });
   const sealed = round.visibility === 'sealed';
   if (round.visibility === 'best' && (before[0]?.priceFen !== after[0]?.priceFen || before.length !== after.length)) {
@@ -240,11 +240,12 @@ export function publishLineChange(change: LineChange): void {
   const rankBefore = new Map(before.map((q) => [q.distributorOrgId, q.rank]));
   const rankAfter = new Map(after.map((q) => [q.distributorOrgId, q]));
   const ownAfter = rankAfter.get(orgId);
+  const ownRank: number | null = sealed || own.status === 'withdrawn' ? null : (ownAfter?.rank ?? null);
   b.toRoom(roundRooms.org(roundId, orgId), 'round:own', {
     roundId,
     lineId,
     seq,
-    own: ownView(own, sealed ? null : (ownAfter?.rank ?? null)),
+    own: { ...own, rank: ownRank },
     nextMaxPriceFen: own.priceFen - line.minDecrementFen,
   });
   if (sealed) return;

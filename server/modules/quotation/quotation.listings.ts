@@ -5,9 +5,9 @@ import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { QuoteWithdrawnAfterPublication } from '../../events/quotation';
-import { withCommand } from '../../platform/unit-of-work';
+import { msg } from '../../platform/messages';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { trusted } from '../../platform/mongo';
-import { recordAudit } from '../audit';
 import { creditBadges } from '../credit';
 import { Listing, QuoteEvent, type ListingRecord } from './quotation.model';
 import type { ListingQueryInput } from './quotation.schemas';
@@ -152,6 +152,7 @@ export async function withdrawListing(actor: Actor, listingId: string, reason: s
     const session = uow.session;
     const res = await Listing.updateOne({ _id: row._id, status: 'listed' }, { $set: { status: 'withdrawn', withdrawnAt: at, withdrawReason: reason } }, { session });
     if (res.modifiedCount !== 1) throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: 'This listing entry was withdrawn meanwhile.' });
+    uow.audit({ action: 'listing.withdraw', targetType: 'listing', targetId: listingId, summary: msg('quotation.audit.listingWithdrawn', { drug: row.drug.genericNameZh, no: row.roundNo, reason }) });
     await QuoteEvent.create([{ roundId: row.roundId, at, type: 'listing_withdrawn', lineId: row.lineId, distributorOrgId: row.distributorOrgId, distributorName: row.distributorName, alias: row.alias, userId: new Types.ObjectId(actor.id), quoteId: row.quoteId, priceFen: row.unitPriceFen, message: reason }], { session });
     uow.emit(
       QuoteWithdrawnAfterPublication,
@@ -170,17 +171,18 @@ export async function withdrawListing(actor: Actor, listingId: string, reason: s
       { key: `quote-withdrawn-after-publication:${String(row.quoteId)}` },
     );
   });
-  await recordAudit(actor, { action: 'listing.withdraw', targetType: 'listing', targetId: listingId, summary: `withdrew ${row.drug.genericNameZh} (${row.roundNo}) after publication: ${reason}` });
-  platform().broadcaster.toRoom(`round:${String(row.roundId)}`, 'listing:withdrawn', { roundId: String(row.roundId), lineId: String(row.lineId), listingId });
   return { listingId, status: 'withdrawn' as const, withdrawnAt: at.toISOString() };
 }
 
-/** Withdraws every current listing entry of a distributor (a credit sanction); returns how many. */
-export async function withdrawListingsOf(distributorOrgId: string, reason: string): Promise<number> {
-  const at = now();
-  const res = await Listing.updateMany({ distributorOrgId: new Types.ObjectId(distributorOrgId), status: 'listed' }, { $set: { status: 'withdrawn', withdrawnAt: at, withdrawReason: reason } });
+/** Withdraws every current listing entry of a distributor (a credit sanction), in the caller's unit of work; returns how many. */
+export async function withdrawListingsOf(uow: UnitOfWork, distributorOrgId: string, reason: string): Promise<number> {
+  const res = await Listing.updateMany(
+    { distributorOrgId: new Types.ObjectId(distributorOrgId), status: 'listed' },
+    { $set: { status: 'withdrawn', withdrawnAt: uow.at, withdrawReason: reason } },
+    { session: uow.session },
+  );
   if (res.modifiedCount > 0) {
-    await recordAudit(null, { action: 'listing.withdraw_all', targetType: 'organisation', targetId: distributorOrgId, summary: `withdrew ${res.modifiedCount} listing entries: ${reason}` });
+    uow.audit({ action: 'listing.withdraw_all', targetType: 'organisation', targetId: distributorOrgId, summary: msg('quotation.audit.listingsWithdrawn', { count: res.modifiedCount, reason }) });
   }
   return res.modifiedCount;
 }

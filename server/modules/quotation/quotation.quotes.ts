@@ -2,15 +2,17 @@
 // timer) decides whether a quote arrived before the close. Every refusal says why, stores no quote,
 // and is kept in the round's audit trail.
 import { createHash } from 'node:crypto';
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
+import { QuotesCommitted } from '../../events/quotation';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, refusalToError, RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { consumeRateLimit } from '../../platform/rate-limit';
+import { runWithContext } from '../../platform/request-context';
 import { assertMayTrade } from '../credit';
-import { canView, publishLineChange, publishTiming, rank, type RankedQuote } from './quotation.board';
-import { closeRoundJob, jobIds } from './quotation.jobs';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { canView, rank, type RankedQuote } from './quotation.board';
 import { withRoundLock } from './quotation.lock';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { anonymousAliasCode, antiSnipingDecision, checkQuote } from './quotation.rules';
@@ -197,11 +199,8 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
     const outcome = await enqueueQuote({ actor, input, channel, receivedAt: now() });
     if (outcome.kind === 'replay') return (await replayByClientKey(actor, input))!;
     if (outcome.kind === 'refused') throw outcome.error;
-    if (outcome.extendedTo) {
-      await platform().queues.reschedule(closeRoundJob, { roundId: input.roundId }, jobIds.close(input.roundId), outcome.extendedTo);
-      publishTiming(outcome.round, 'round:extended');
-    }
-    publishLineChange({ round: outcome.round, line: outcome.line, before: outcome.before, after: outcome.after, orgId: actor.orgId, own: outcome.quote });
+    // NOTE: the live board, the moved close job and the extension push follow from the committed
+    // change (subscribers of `quotation.quotes_committed`).
     return resultOf(outcome.round, outcome.quote, outcome.after, Boolean(outcome.extendedTo), false);
   } catch (err) {
     if (isRecordableRefusal(err)) await recordRefusal(actor, input, err, channel).catch(() => undefined);
@@ -263,7 +262,9 @@ async function drain(roundId: string): Promise<void> {
       if (!queue || queue.length === 0) break;
       const batch = queue.splice(0, MAX_BATCH);
       try {
-        const outcomes = await withRoundLock(roundId, () => quoteBatchTransaction(roundId, batch));
+        // NOTE: a batch holds quotes of many requests; it runs in its own context, so no request's
+        // Idempotency-Key is completed by a transaction that is not that request's alone.
+        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () => withRoundLock(roundId, () => quoteBatchTransaction(roundId, batch)));
         batch.forEach((item, i) => item.resolve(outcomes[i]!));
       } catch (err) {
         for (const item of batch) item.reject(err);
@@ -275,8 +276,28 @@ async function drain(roundId: string): Promise<void> {
   }
 }
 
+/** A quote change as the live board needs it (the event's JSON). */
+function changeOf(kind: 'submitted' | 'revised' | 'withdrawn', lineId: string, orgId: string, own: QuoteRecord, before: RankedQuote[], after: RankedQuote[], seq: number) {
+  const ranked = (list: RankedQuote[]) => list.map((q) => ({ ...q, receivedAt: q.receivedAt.toISOString() }));
+  return {
+    kind,
+    lineId,
+    seq,
+    distributorOrgId: orgId,
+    own: { quoteId: String(own._id), priceFen: own.priceFen, receivedAt: own.receivedAt.toISOString(), status: own.status === 'withdrawn' ? ('withdrawn' as const) : ('active' as const) },
+    before: ranked(before),
+    after: ranked(after),
+  };
+}
+
+function emitChanges(uow: UnitOfWork, round: Pick<RoundRecord, '_id'>, seq: number, closesAt: Date, extendedTo: Date | undefined, changes: ReturnType<typeof changeOf>[]): void {
+  const roundId = String(round._id);
+  uow.emit(QuotesCommitted, { roundId, seq, closesAt: closesAt.toISOString(), ...(extendedTo ? { extendedTo: extendedTo.toISOString() } : {}), changes }, { key: `round-quotes:${roundId}:${seq}` });
+}
+
 async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
-  return mongoose.connection.transaction(async (session): Promise<ItemOutcome[]> => {
+  return withCommand(null, async (uow): Promise<ItemOutcome[]> => {
+    const session = uow.session;
     const round = await Round.findById(roundId, null, { session }).lean<RoundRecord>();
     if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
     const lineIds = [...new Set(batch.map((b) => b.input.lineId))].map((id) => new Types.ObjectId(id));
@@ -403,6 +424,16 @@ async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Pr
     const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq, closesAt, extensions } }, { session });
     if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
     await QuoteEvent.insertMany(events, { session });
+    const accepted = outcomes.flatMap((o) => (o.kind === 'accepted' ? [o] : []));
+    const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
+    emitChanges(
+      uow,
+      round,
+      seq,
+      closesAt,
+      extendedTo,
+      accepted.map((o) => changeOf(o.quote.previousQuoteId ? 'revised' : 'submitted', String(o.line._id), String(o.quote.distributorOrgId), o.quote, o.before, o.after, o.quote.seq)),
+    );
     return outcomes;
   });
 }
@@ -413,8 +444,9 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     const outcome = await withRoundLock(input.roundId, () =>
-      mongoose.connection.transaction(async (session) => {
-        const at = now();
+      withCommand(actor, async (uow) => {
+        const session = uow.session;
+        const at = uow.at;
         const round = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, null, { session }).lean<RoundRecord>() : null;
         if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
         const line = findLine(round, input.lineId);
@@ -438,10 +470,12 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
           { session },
         );
         const withdrawn: QuoteRecord = { ...mine, status: 'withdrawn', withdrawnAt: at, seq: mine.seq };
-        return { round: { ...round, seq }, line, before: rank(lineQuotes), after: rank(lineQuotes.filter((q) => q !== mine)), quote: withdrawn };
+        const before = rank(lineQuotes);
+        const after = rank(lineQuotes.filter((q) => q !== mine));
+        emitChanges(uow, round, seq, round.closesAt, undefined, [changeOf('withdrawn', String(line._id), actor.orgId, withdrawn, before, after, seq)]);
+        return { round: { ...round, seq }, line, before, after, quote: withdrawn };
       }),
     );
-    publishLineChange({ round: outcome.round, line: outcome.line, before: outcome.before, after: outcome.after, orgId: actor.orgId, own: outcome.quote });
     return { quoteId: String(outcome.quote._id), roundId: input.roundId, lineId: input.lineId, status: 'withdrawn' as const, withdrawnAt: outcome.quote.withdrawnAt!.toISOString(), seq: outcome.round.seq };
   } catch (err) {
     if (err instanceof AppError && err.status === 422) await recordRefusal(actor, input, err, channel).catch(() => undefined);

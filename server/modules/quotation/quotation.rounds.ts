@@ -2,21 +2,22 @@
 // closing and expiry are scheduled jobs with deterministic ids; each handler re-reads the round and
 // only settles what the database says (a close whose time moved later waits for its new time).
 import { DelayedError, type Job } from 'bullmq';
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
+import { RoundCancelled, RoundClosed, RoundExpired, RoundOpened, RoundPublished, RoundScheduled } from '../../events/quotation';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { dateTime, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { formatFen } from '../../platform/money';
 import { addDays, businessDay } from '../../platform/time';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { currentReferencePrices, getDrugs } from '../catalogue';
-import { notifyOrganisation, notifyRoles } from '../notifications';
 import { getSettings } from '../settings';
-import { canView, publishTiming, rank, reductionOf, roundRooms } from './quotation.board';
+import { canView, rank, reductionOf } from './quotation.board';
 import { closeRoundJob, expireRoundJob, jobIds, openRoundJob } from './quotation.jobs';
-import { Counter, Listing, Participant, Quote, QuoteEvent, Round, type ListingRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
+import { Counter, Listing, Quote, QuoteEvent, Round, type ListingRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { minimumDecrementFen, roundReport, type RoundReport } from './quotation.rules';
 import type { CreateRoundInput, RoundListQueryInput, UpdateRoundInput } from './quotation.schemas';
 
@@ -88,9 +89,12 @@ async function buildRoundFields(input: CreateRoundInput) {
 /** Operator: creates a draft round from catalogue drugs (reference prices in force at the opening unless given). */
 export async function createRound(actor: Actor, input: CreateRoundInput): Promise<RoundRecord> {
   const fields = await buildRoundFields(input);
-  const [doc] = await Round.create([{ ...fields, no: await nextRoundNo(fields.opensAt), status: 'draft', extensions: 0, seq: 0, createdBy: new Types.ObjectId(actor.id) }]);
-  await recordAudit(actor, { action: 'round.create', targetType: 'round', targetId: String(doc._id), summary: `created ${doc.no} "${fields.title}" with ${fields.lines.length} lines` });
-  return doc.toObject() as RoundRecord;
+  const no = await nextRoundNo(fields.opensAt);
+  return withCommand(actor, async (uow) => {
+    const [doc] = await Round.create([{ ...fields, no, status: 'draft', extensions: 0, seq: 0, createdBy: new Types.ObjectId(actor.id) }], { session: uow.session });
+    uow.audit({ action: 'round.create', targetType: 'round', targetId: String(doc!._id), summary: msg('quotation.audit.created', { no, title: fields.title, lines: fields.lines.length }) });
+    return doc!.toObject() as RoundRecord;
+  });
 }
 
 function asInput(round: RoundRecord): CreateRoundInput {
@@ -118,9 +122,11 @@ export async function updateRound(actor: Actor, id: string, patch: UpdateRoundIn
   const round = await loadRound(id);
   if (round.status !== 'draft') throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: 'Only a draft round can be edited.' });
   const fields = await buildRoundFields({ ...asInput(round), ...patch, antiSniping: { ...round.antiSniping, ...patch.antiSniping } });
-  const res = await Round.updateOne({ _id: round._id, status: 'draft' }, { $set: fields });
-  if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: 'Only a draft round can be edited.' });
-  await recordAudit(actor, { action: 'round.update', targetType: 'round', targetId: id, summary: `changed ${Object.keys(patch).join(', ')}` });
+  await withCommand(actor, async (uow) => {
+    const res = await Round.updateOne({ _id: round._id, status: 'draft' }, { $set: fields }, { session: uow.session });
+    if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: 'Only a draft round can be edited.' });
+    uow.audit({ action: 'round.update', targetType: 'round', targetId: id, summary: msg('quotation.audit.updated', { no: round.no, fields: { list: Object.keys(patch) } }) });
+  });
   return loadRound(id);
 }
 
@@ -132,26 +138,24 @@ export async function scheduleRound(actor: Actor, id: string): Promise<RoundReco
   if (round.closesAt.getTime() <= at.getTime()) {
     throw new RuleViolationError({ code: 'CLOSE_IN_PAST', message: 'The close time has passed; change it before scheduling.', details: [{ path: 'closesAt' }] });
   }
-  const res = await Round.updateOne({ _id: round._id, status: 'draft' }, { $set: { status: 'scheduled', scheduledAt: at } });
-  if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_DRAFT', message: 'The round is no longer a draft.' });
-  const { queues } = platform();
-  try {
-    await queues.reschedule(openRoundJob, { roundId: id }, jobIds.open(id), round.opensAt);
-    await queues.reschedule(closeRoundJob, { roundId: id }, jobIds.close(id), round.closesAt);
-  } catch (err) {
-    // NOTE: a scheduled round without its jobs would never open or close, so it goes back to draft.
-    await Round.updateOne({ _id: round._id, status: 'scheduled' }, { $set: { status: 'draft' }, $unset: { scheduledAt: 1 } });
-    throw err;
-  }
-  await QuoteEvent.create({ roundId: round._id, at, type: 'scheduled', closesAt: round.closesAt, message: `opens ${round.opensAt.toISOString()}` });
-  await recordAudit(actor, { action: 'round.schedule', targetType: 'round', targetId: id, summary: `scheduled ${round.no}: ${round.opensAt.toISOString()} – ${round.closesAt.toISOString()}` });
+  // NOTE: the open and close jobs follow from the fact (a subscriber); should Redis lose them, the
+  // schedule sweep finds the round by its times.
+  await withCommand(actor, async (uow) => {
+    const session = uow.session;
+    const res = await Round.updateOne({ _id: round._id, status: 'draft' }, { $set: { status: 'scheduled', scheduledAt: at } }, { session });
+    if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_DRAFT', message: 'The round is no longer a draft.' });
+    await QuoteEvent.create([{ roundId: round._id, at, type: 'scheduled', closesAt: round.closesAt, message: `opens ${round.opensAt.toISOString()}` }], { session });
+    uow.audit({ action: 'round.schedule', targetType: 'round', targetId: id, summary: msg('quotation.audit.scheduled', { no: round.no, opensAt: dateTime(round.opensAt), closesAt: dateTime(round.closesAt) }) });
+    uow.emit(RoundScheduled, { roundId: id, no: round.no, opensAt: round.opensAt.toISOString(), closesAt: round.closesAt.toISOString() }, { key: `round-scheduled:${id}` });
+  });
   return loadRound(id);
 }
 
 /** Operator: cancels a round before it closes; quotes stay in the audit trail, nothing is listed. */
 export async function cancelRound(actor: Actor, id: string, reason: string): Promise<RoundRecord> {
   const at = now();
-  const round = await mongoose.connection.transaction(async (session) => {
+  return withCommand(actor, async (uow) => {
+    const session = uow.session;
     const r = Types.ObjectId.isValid(id) ? await Round.findById(id, null, { session }).lean<RoundRecord>() : null;
     if (!r) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
     if (!['draft', 'scheduled', 'open'].includes(r.status)) throw new ConflictError({ code: 'ROUND_NOT_CANCELLABLE', message: `A ${r.status} round cannot be cancelled.` });
@@ -159,15 +163,10 @@ export async function cancelRound(actor: Actor, id: string, reason: string): Pro
     const res = await Round.updateOne({ _id: r._id, seq: r.seq, status: r.status }, { $set: { status: 'cancelled', cancelledAt: at, cancelReason: reason }, $inc: { seq: 1 } }, { session });
     if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; try again.' });
     await QuoteEvent.create([{ roundId: r._id, at, type: 'cancelled', seq: r.seq + 1, message: reason }], { session });
+    uow.audit({ action: 'round.cancel', targetType: 'round', targetId: id, summary: msg('quotation.audit.cancelled', { no: r.no, reason }) });
+    uow.emit(RoundCancelled, { roundId: id, no: r.no, title: r.title, reason }, { key: `round-cancelled:${id}` });
     return { ...r, status: 'cancelled' as const, cancelledAt: at, cancelReason: reason, seq: r.seq + 1 };
   });
-  publishTiming(round);
-  await recordAudit(actor, { action: 'round.cancel', targetType: 'round', targetId: id, summary: `cancelled ${round.no}: ${reason}` });
-  const participants = await Participant.find({ roundId: round._id }, { distributorOrgId: 1 }).lean<{ distributorOrgId: Types.ObjectId }[]>();
-  for (const p of participants) {
-    await notifyOrganisation(p.distributorOrgId, { kind: 'round.cancelled', title: `报价轮次已取消：${round.title}`, body: `${round.no} 已取消。原因：${reason}`, link: `/rounds/${id}`, dedupeKey: `round-cancelled:${id}` });
-  }
-  return round;
 }
 
 /** Moves a job to a later (business) time so the same job id runs again then. */
@@ -185,15 +184,15 @@ export async function openRound(roundId: string, job?: Job): Promise<'opened' | 
     if (job) await delayJobUntil(job, round.opensAt);
     return 'skipped';
   }
-  const at = now();
-  const res = await Round.updateOne({ _id: round._id, status: 'scheduled' }, { $set: { status: 'open', openedAt: at } });
-  if (res.modifiedCount !== 1) return 'skipped';
-  await QuoteEvent.create({ roundId: round._id, at, type: 'opened', closesAt: round.closesAt });
-  publishTiming({ ...round, status: 'open', openedAt: at });
-  // NOTE: a live heads-up only: the round list shows open rounds to every distributor, and a stored
-  // notification per distributor on every opening would cost more than it tells.
-  platform().broadcaster.toRole('distributor', 'round:opened', { roundId, no: round.no, title: round.title, closesAt: round.closesAt.toISOString(), lineCount: round.lines.length });
-  return 'opened';
+  return withCommand(null, async (uow) => {
+    const at = uow.at;
+    const res = await Round.updateOne({ _id: round._id, status: 'scheduled' }, { $set: { status: 'open', openedAt: at } }, { session: uow.session });
+    if (res.modifiedCount !== 1) return 'skipped' as const;
+    await QuoteEvent.create([{ roundId: round._id, at, type: 'opened', closesAt: round.closesAt }], { session: uow.session });
+    uow.audit({ action: 'round.open', targetType: 'round', targetId: roundId, summary: msg('quotation.audit.opened', { no: round.no }) });
+    uow.emit(RoundOpened, { roundId, no: round.no, title: round.title, closesAt: round.closesAt.toISOString(), lineCount: round.lines.length }, { key: `round-opened:${roundId}` });
+    return 'opened' as const;
+  });
 }
 
 /**
@@ -216,17 +215,20 @@ export async function closeRound(roundId: string, job?: Job): Promise<'closed' |
       if (job && again) await delayJobUntil(job, again.closesAt);
       return 'skipped';
     }
+    // NOTE: publication follows from the close (a subscriber of `quotation.round_closed`).
+    return closed === 'closed' ? 'closed' : 'skipped';
   }
-  const published = await publishRound(roundId);
-  return published ? 'published' : 'skipped';
+  // A round closed before publication existed as a subscriber (or whose fact is still on its way).
+  return (await publishRound(roundId)) ? 'published' : 'skipped';
 }
 
 async function closeTransaction(roundId: string): Promise<'closed' | 'moved' | 'skipped'> {
-  const outcome = await mongoose.connection.transaction(async (session) => {
-    const at = now();
+  return withCommand(null, async (uow) => {
+    const session = uow.session;
+    const at = uow.at;
     const round = await Round.findById(roundId, null, { session }).lean<RoundRecord>();
-    if (!round || (round.status !== 'scheduled' && round.status !== 'open')) return { result: 'skipped' as const };
-    if (round.closesAt.getTime() > at.getTime()) return { result: 'moved' as const };
+    if (!round || (round.status !== 'scheduled' && round.status !== 'open')) return 'skipped' as const;
+    if (round.closesAt.getTime() > at.getTime()) return 'moved' as const;
     const seq = round.seq + 1;
     const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { status: 'closed', closedAt: at, seq } }, { session });
     if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile.' });
@@ -242,13 +244,10 @@ async function closeTransaction(roundId: string): Promise<'closed' | 'moved' | '
     }
     if (entries.length) await Listing.insertMany(entries, { session });
     await QuoteEvent.create([{ roundId: round._id, at, type: 'closed', seq, closesAt: round.closesAt, message: `${entries.length} final quotes on ${round.lines.length} lines` }], { session });
-    return { result: 'closed' as const, round: { ...round, status: 'closed' as const, closedAt: at, seq } };
+    uow.audit({ action: 'round.close', targetType: 'round', targetId: roundId, summary: msg('quotation.audit.closed', { no: round.no, quotes: entries.length, lines: round.lines.length }) });
+    uow.emit(RoundClosed, { roundId, no: round.no, seq, closedAt: at.toISOString() }, { key: `round-closed:${roundId}` });
+    return 'closed' as const;
   });
-  if (outcome.result === 'closed') {
-    publishTiming(outcome.round);
-    platform().broadcaster.toRoom(roundRooms.all(roundId), 'round:closed', { roundId, status: 'closed', seq: outcome.round.seq });
-  }
-  return outcome.result;
 }
 
 /** One listing entry from a final quote (also used by the demo data). */
@@ -276,8 +275,8 @@ export function listingEntry(round: RoundRecord, line: RoundLineRecord, quote: Q
 }
 
 /** The round report (DESIGN §3.2) from its listing: per line and overall. */
-export async function computeReport(round: RoundRecord): Promise<RoundReport> {
-  const entries = await Listing.find({ roundId: round._id }, { lineId: 1, distributorOrgId: 1, unitPriceFen: 1, quotedAt: 1 }).lean<ListingRecord[]>();
+export async function computeReport(round: RoundRecord, uow?: UnitOfWork): Promise<RoundReport> {
+  const entries = await Listing.find({ roundId: round._id }, { lineId: 1, distributorOrgId: 1, unitPriceFen: 1, quotedAt: 1 }, { session: uow?.session }).lean<ListingRecord[]>();
   return roundReport(
     round.lines.map((line) => ({
       lineId: String(line._id),
@@ -288,44 +287,39 @@ export async function computeReport(round: RoundRecord): Promise<RoundReport> {
   );
 }
 
-async function publishRound(roundId: string): Promise<boolean> {
-  const round = await Round.findById(roundId).lean<RoundRecord>();
+/**
+ * Publishes a closed round: its report and listing validity, in one unit of work with the fact that
+ * tells hospitals and participants (a subscriber of the close, or the close job for an older round).
+ * Returns whether the round is published (now or before).
+ */
+export async function publishRound(roundId: string, joined?: UnitOfWork): Promise<boolean> {
+  const round = await Round.findById(roundId, null, { session: joined?.session }).lean<RoundRecord>();
   if (!round || (round.status !== 'closed' && round.status !== 'published')) return false;
-  if (round.status === 'closed') {
-    const at = round.closedAt ?? now();
-    const report = await computeReport(round);
+  if (round.status === 'published') return true;
+  const report = await computeReport(round, joined);
+  const publish = async (uow: UnitOfWork) => {
+    const at = round.closedAt ?? uow.at;
     const listingExpiresAt = addDays(at, round.listingValidityDays);
-    const res = await Round.updateOne({ _id: round._id, status: 'closed' }, { $set: { status: 'published', publishedAt: at, listingExpiresAt, report } });
-    if (res.modifiedCount === 1) {
-      await QuoteEvent.create({ roundId: round._id, at: now(), type: 'published', message: `${report.overall.quotedLineCount} of ${report.overall.lineCount} lines listed` });
-      await recordAudit(null, { action: 'round.publish', targetType: 'round', targetId: roundId, summary: `published ${round.no}: ${report.overall.quoteCount} listing entries` });
-    }
-  }
-  const published = await Round.findById(roundId).lean<RoundRecord>();
-  if (!published || published.status !== 'published') return false;
-  // NOTE: the rest is repeated on every run: the expire job id and the notifications' dedupe keys make it idempotent.
-  await platform().queues.enqueue(expireRoundJob, { roundId }, { jobId: jobIds.expire(roundId), runAt: published.listingExpiresAt! });
-  publishTiming(published);
-  platform().broadcaster.toRoom(roundRooms.all(roundId), 'round:published', { roundId, status: 'published', seq: published.seq });
-  const report = published.report!;
-  await notifyRoles(['pharmacist'], {
-    kind: 'round.published',
-    title: `短缺药品挂网目录已发布：${published.title}`,
-    body: `${published.no} 共 ${report.overall.quotedLineCount} 个品种挂网，${report.overall.quoteCount} 个报价，有效期至 ${businessDay(published.listingExpiresAt!)}。`,
-    link: `/listings?roundId=${roundId}`,
-    dedupeKey: `round-published:${roundId}`,
-  });
-  const participants = await Participant.find({ roundId: published._id }, { distributorOrgId: 1 }).lean<{ distributorOrgId: Types.ObjectId }[]>();
-  for (const p of participants) {
-    const mine = await Listing.find({ roundId: published._id, distributorOrgId: p.distributorOrgId }, { unitPriceFen: 1, rank: 1 }).lean<ListingRecord[]>();
-    await notifyOrganisation(p.distributorOrgId, {
-      kind: 'round.published',
-      title: `报价结果已挂网：${published.title}`,
-      body: mine.length ? `您有 ${mine.length} 个报价挂网，其中 ${mine.filter((m) => m.rank === 1).length} 个为最低价。` : '您在本轮没有有效报价挂网。',
-      link: `/rounds/${roundId}`,
-      dedupeKey: `round-published:${roundId}`,
-    });
-  }
+    const res = await Round.updateOne({ _id: round._id, status: 'closed' }, { $set: { status: 'published', publishedAt: at, listingExpiresAt, report } }, { session: uow.session });
+    if (res.modifiedCount !== 1) return;
+    await QuoteEvent.create([{ roundId: round._id, at: uow.at, type: 'published', message: `${report.overall.quotedLineCount} of ${report.overall.lineCount} lines listed` }], { session: uow.session });
+    uow.audit({ action: 'round.publish', targetType: 'round', targetId: roundId, summary: msg('quotation.audit.published', { no: round.no, entries: report.overall.quoteCount }) });
+    uow.emit(
+      RoundPublished,
+      {
+        roundId,
+        no: round.no,
+        title: round.title,
+        listingExpiresAt: listingExpiresAt.toISOString(),
+        lineCount: report.overall.lineCount,
+        quotedLineCount: report.overall.quotedLineCount,
+        quoteCount: report.overall.quoteCount,
+      },
+      { key: `round-published:${roundId}` },
+    );
+  };
+  if (joined) await publish(joined);
+  else await withCommand(null, publish);
   return true;
 }
 
@@ -337,13 +331,16 @@ export async function expireRound(roundId: string, job?: Job): Promise<'expired'
     if (job) await delayJobUntil(job, round.listingExpiresAt);
     return 'skipped';
   }
-  const at = now();
-  const res = await Round.updateOne({ _id: round._id, status: 'published' }, { $set: { status: 'expired', expiredAt: at } });
-  await Listing.updateMany({ roundId: round._id, status: 'listed' }, { $set: { status: 'expired' } });
-  if (res.modifiedCount !== 1) return 'skipped';
-  await QuoteEvent.create({ roundId: round._id, at, type: 'expired' });
-  publishTiming({ ...round, status: 'expired' });
-  return 'expired';
+  return withCommand(null, async (uow) => {
+    const session = uow.session;
+    const res = await Round.updateOne({ _id: round._id, status: 'published' }, { $set: { status: 'expired', expiredAt: uow.at } }, { session });
+    if (res.modifiedCount !== 1) return 'skipped' as const;
+    await Listing.updateMany({ roundId: round._id, status: 'listed' }, { $set: { status: 'expired' } }, { session });
+    await QuoteEvent.create([{ roundId: round._id, at: uow.at, type: 'expired' }], { session });
+    uow.audit({ action: 'round.expire', targetType: 'round', targetId: roundId, summary: msg('quotation.audit.expired', { no: round.no }) });
+    uow.emit(RoundExpired, { roundId, no: round.no }, { key: `round-expired:${roundId}` });
+    return 'expired' as const;
+  });
 }
 
 /** Rounds the actor may see, newest first (operators see drafts too). */
@@ -398,4 +395,34 @@ export async function reportOf(actor: Actor, roundId: string) {
     }),
     formatted: { totalReference: formatFen(report.overall.totalReferenceFen), totalBest: formatFen(report.overall.totalBestFen) },
   };
+}
+
+/**
+ * Sweep: what the rounds' times say is due, whatever happened to their jobs (Redis restarted empty,
+ * a worker down at the time): rounds past their opening are opened, past their close closed,
+ * closed ones published, published ones past their validity expired; the jobs of rounds still to
+ * come are queued again under their deterministic ids. Idempotent.
+ */
+export async function sweepRounds(limit = 200): Promise<number> {
+  const at = now();
+  const { queues } = platform();
+  let done = 0;
+  const live = await Round.find({ status: trusted({ $in: ['scheduled', 'open', 'closed', 'published'] }) }, { status: 1, opensAt: 1, closesAt: 1, listingExpiresAt: 1 })
+    .limit(limit * 5)
+    .lean<Pick<RoundRecord, '_id' | 'status' | 'opensAt' | 'closesAt' | 'listingExpiresAt'>[]>();
+  for (const r of live) {
+    const id = String(r._id);
+    if (r.status === 'scheduled' && r.opensAt.getTime() <= at.getTime()) done += (await openRound(id)) === 'opened' ? 1 : 0;
+    if ((r.status === 'scheduled' || r.status === 'open') && r.closesAt.getTime() <= at.getTime()) done += (await closeRound(id)) === 'skipped' ? 0 : 1;
+    else if (r.status === 'scheduled') {
+      await queues.enqueue(openRoundJob, { roundId: id }, { jobId: jobIds.open(id), runAt: r.opensAt });
+      await queues.enqueue(closeRoundJob, { roundId: id }, { jobId: jobIds.close(id), runAt: r.closesAt });
+    } else if (r.status === 'open') await queues.enqueue(closeRoundJob, { roundId: id }, { jobId: jobIds.close(id), runAt: r.closesAt });
+    if (r.status === 'closed') done += (await publishRound(id)) ? 1 : 0;
+    if (r.status === 'published' && r.listingExpiresAt) {
+      if (r.listingExpiresAt.getTime() <= at.getTime()) done += (await expireRound(id)) === 'expired' ? 1 : 0;
+      else await queues.enqueue(expireRoundJob, { roundId: id }, { jobId: jobIds.expire(id), runAt: r.listingExpiresAt });
+    }
+  }
+  return done;
 }
