@@ -7,7 +7,7 @@ import swaggerUi from 'swagger-ui-express';
 import { authMiddleware, type SessionResolver } from './platform/auth';
 import { setPlatform, type Platform } from './platform/context';
 import { errorMiddleware } from './platform/error-handler';
-import { NotFoundError } from './platform/errors';
+import { NotFoundError, UnavailableError } from './platform/errors';
 import { ApiRouter, openApiDocument } from './platform/http';
 import { LANG_COOKIE, resolveLang } from './platform/i18n';
 import { pingMongo } from './platform/mongo';
@@ -61,8 +61,15 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const [mongo, redis] = await Promise.all([pingMongo(), deps.queues.ping()]);
+    // NOTE: while the driver knows the database is down, say so at once instead of waiting on a ping.
+    const [mongo, redis] = await Promise.all([deps.db.up ? pingMongo(1000) : Promise.resolve(false), deps.queues.ping()]);
     res.status(mongo && redis ? 200 : 503).json({ status: mongo && redis ? 'ready' : 'not_ready', mongo, redis });
+  });
+  app.use((req, _res, next) => {
+    // NOTE: fail fast while the database is down, rather than hold every request for the driver's
+    // server-selection timeout; the driver finds the database again within a heartbeat.
+    if (!deps.db.up) next(new UnavailableError(2, { code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' }));
+    else next();
   });
 
   app.use(express.json({ limit: config.bodyLimit, strict: true }));

@@ -8,6 +8,7 @@ import { setPlatform, type Clock, type Platform } from './platform/context';
 import type { Config } from './platform/config';
 import { startLiveness, stopLiveness } from './platform/idempotency';
 import type { Logger } from './platform/logger';
+import { DbHealth } from './platform/db-health';
 import { connectMongo, disconnectMongo, syncIndexes } from './platform/mongo';
 import { Queues } from './platform/queues';
 import { createRealtime, type Realtime } from './platform/realtime';
@@ -37,7 +38,8 @@ export interface Running {
  */
 export async function startRole(opts: { config: Config; logger: Logger; role: Role; mongoUri: string; redisUrl: string; clock?: Clock; workerConcurrency?: number }): Promise<Running> {
   const { config, logger, role } = opts;
-  await connectMongo(opts.mongoUri, config.mongodbDb, logger);
+  const db = new DbHealth(logger);
+  await connectMongo(opts.mongoUri, config.mongodbDb, logger, { serverSelectionMs: config.mongodbServerSelectionMs, heartbeatMs: config.mongodbHeartbeatMs }, db);
   await syncIndexes();
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
@@ -46,6 +48,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   const relay = new Relay(
     featureModules.flatMap((m) => m.subscribers ?? []),
     logger,
+    config.faultCrashAfterCommit,
   );
 
   const serveHttp = role !== 'worker';
@@ -61,7 +64,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       for (const m of featureModules) if (m.onConnect) await m.onConnect(socket);
     },
   });
-  const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay };
+  const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay, db };
   setPlatform(platform);
   startLiveness();
 
@@ -80,6 +83,8 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   let sweeper: Sweeper | undefined;
   if (role !== 'web') {
     queues.startWorker(jobHandlers, opts.workerConcurrency ?? 4);
+    // NOTE: jobs would only burn their attempts while the database is down.
+    db.onChange((up) => void (up ? queues.resumeWorker() : queues.pauseWorker()));
     sweeper = new Sweeper(sweepsOf(relay, config.outboxSweepMs), {
       logger,
       intervals: { outbox: config.outboxSweepMs, schedule: config.scheduleSweepMs },

@@ -54,10 +54,11 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     const { spawnEngine } = await import('./engine/spawn');
-    const engine = await spawnEngine({ port: config.enginePort, dbpath: path.resolve(ROOT, config.engineDbpath) });
+    const { superviseEngine } = await import('./platform/engine-supervisor');
+    const engine = await superviseEngine(spawnEngine, { port: config.enginePort, dbpath: path.resolve(ROOT, config.engineDbpath) }, logger);
     cleanups.push(() => engine.stop());
     mongoUri = engine.uri;
-    logger.info({ uri: engine.uri, dbpath: config.engineDbpath }, 'embedded MongoDB-compatible engine started (development only)');
+    logger.info({ uri: engine.uri, dbpath: config.engineDbpath, enginePid: engine.current().pid }, 'embedded MongoDB-compatible engine started (development only)');
   }
 
   let redisUrl: string;

@@ -35,6 +35,9 @@ export const EnvSchema = z
       .refine((v) => { try { parseInstant(v, 'CLOCK_START'); return true; } catch { return false; } }, 'must be an ISO-8601 instant with a zone, e.g. 2027-01-31T15:59:59Z')
       .optional(),
     CLOCK_STARTED_AT: z.coerce.number().int().positive().optional(),
+    MONGODB_SERVER_SELECTION_MS: z.coerce.number().int().min(100).max(120_000).default(2000),
+    MONGODB_HEARTBEAT_MS: z.coerce.number().int().min(500).max(60_000).default(1000),
+    FAULT_CRASH_AFTER_COMMIT: z.string().regex(/^[a-z_.,]+$/).optional(),
     OUTBOX_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
     SCHEDULE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   })
@@ -67,6 +70,12 @@ export interface Config {
   clockStart?: Date;
   /** The wall-clock time (epoch ms) at which the clock read `clockStart` (default: process start). */
   clockStartedAt?: number;
+  /** How long a database operation waits for a usable server before the request fails with 503. */
+  mongodbServerSelectionMs: number;
+  /** How often the driver checks the database (and finds it again after an outage). */
+  mongodbHeartbeatMs: number;
+  /** Fault drill (never in production): the process kills itself right after committing one of these events, before dispatching it. */
+  faultCrashAfterCommit: string[];
   /** How often a worker re-dispatches events a crash left undispatched. */
   outboxSweepMs: number;
   /** How often a worker reschedules due work whose job is missing (e.g. Redis restarted empty). */
@@ -89,6 +98,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (production && e.FAULT_CRASH_AFTER_COMMIT) throw new ConfigError('Invalid configuration:\n  FAULT_CRASH_AFTER_COMMIT: a fault drill, not allowed in production');
   if (production && e.CLOCK_START) throw new ConfigError('Invalid configuration:\n  CLOCK_START: not allowed in production (the business clock is the wall clock)');
   if (production && !e.JWT_SECRET) throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production (at least 32 characters)');
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
@@ -116,6 +126,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     bodyLimit: e.BODY_LIMIT,
     clockStart: e.CLOCK_START ? parseInstant(e.CLOCK_START, 'CLOCK_START') : undefined,
     clockStartedAt: e.CLOCK_STARTED_AT,
+    mongodbServerSelectionMs: e.MONGODB_SERVER_SELECTION_MS,
+    mongodbHeartbeatMs: e.MONGODB_HEARTBEAT_MS,
+    faultCrashAfterCommit: (e.FAULT_CRASH_AFTER_COMMIT ?? '').split(',').filter(Boolean),
     outboxSweepMs: e.OUTBOX_SWEEP_MS,
     scheduleSweepMs: e.SCHEDULE_SWEEP_MS,
   });

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config';
+import type { DbHealth } from './db-health';
 import type { EventRelay } from './events';
 import type { Logger } from './logger';
 import type { Queues } from './queues';
@@ -18,6 +19,8 @@ export interface Platform {
   clock: Clock;
   /** Hands committed domain events to their subscribers. */
   relay: EventRelay;
+  /** Whether the database can be used right now. */
+  db: DbHealth;
 }
 
 let current: Platform | undefined;

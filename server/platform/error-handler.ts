@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import { ZodError } from 'zod';
-import { AppError, RateLimitedError } from './errors';
+import { AppError, RateLimitedError, UnavailableError } from './errors';
 import type { Logger } from './logger';
 import { currentRequestId } from './request-context';
 
@@ -29,7 +29,7 @@ interface MaybeDriverError {
 
 function fromKnown(err: unknown): { status: number; code: string; message: string; details: unknown[]; headers?: Record<string, string> } | null {
   if (err instanceof AppError) {
-    const headers = err instanceof RateLimitedError ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
+    const headers = err instanceof RateLimitedError || err instanceof UnavailableError ? { 'Retry-After': String(err.retryAfterSeconds) } : undefined;
     return { status: err.status, code: err.code, message: err.message, details: err.details, headers };
   }
   if (err instanceof ZodError) {
@@ -42,6 +42,10 @@ function fromKnown(err: unknown): { status: number; code: string; message: strin
   }
   if (!err || typeof err !== 'object') return null;
   const e = err as MaybeDriverError;
+  // NOTE: the driver's own words name hosts and topology; the client only needs to know to retry.
+  if (e.name === 'MongoServerSelectionError' || e.name === 'MongoNetworkError' || e.name === 'MongoNotConnectedError' || e.name === 'MongoTopologyClosedError' || e.name === 'MongoNetworkTimeoutError') {
+    return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.', details: [], headers: { 'Retry-After': '2' } };
+  }
   // NOTE: body-parser marks its errors with `type`; never echo its message (it can quote the body).
   if (e.type === 'entity.parse.failed') return { status: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.', details: [] };
   if (e.type === 'entity.too.large') return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.', details: [] };

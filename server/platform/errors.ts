@@ -66,6 +66,15 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** A dependency the request needs (the database) is down; the client may retry shortly. */
+export class UnavailableError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, options: AppErrorOptions = {}) {
+    super(503, 'UNAVAILABLE', 'The service is temporarily unavailable; try again shortly.', options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** A refusal from a pure rule function, in the shape the rule modules return. */
 export interface Refusal {
   code: string;

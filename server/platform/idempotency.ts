@@ -5,7 +5,7 @@
 // process, so the retry runs the request once.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'express';
-import mongoose, { Schema } from 'mongoose';
+import mongoose, { Schema, type ClientSession } from 'mongoose';
 import { now, platform } from './context';
 import { ConflictError, RuleViolationError, ValidationError } from './errors';
 import { currentContext, type PendingIdempotency } from './request-context';
@@ -64,10 +64,26 @@ export function completedRecord(p: PendingIdempotency, body: unknown, at: Date):
   return { _id: p.scopeKey, requestHash: p.requestHash, state: 'done', status: body === undefined ? 204 : p.status, body: asJson(body), createdAt: at };
 }
 
+/**
+ * Stores the reply of an idempotent request inside the transaction that commits its effect (for
+ * work that commits many requests at once, e.g. a batch of quotes); call `markStored` after the commit.
+ */
+export async function storeReplyIn(session: ClientSession, p: PendingIdempotency, body: unknown, at: Date): Promise<unknown> {
+  const record = completedRecord(p, body, at);
+  await IdempotencyKey.insertMany([record], { session });
+  return record.body;
+}
+
+/** After the commit: the request answers exactly the stored reply. */
+export function markStored(p: PendingIdempotency, storedBody: unknown): void {
+  p.stored = true;
+  p.storedBody = storedBody;
+}
+
 // NOTE: each process proves it is alive with a short-lived key; a lease whose owner's key is gone
 // belongs to a process that died (kill -9), so a retry takes it over at once instead of waiting.
 const INSTANCE = `${process.pid}-${randomBytes(6).toString('hex')}`;
-const LIVENESS_MS = 3000;
+const LIVENESS_MS = 1500;
 const LEASE_MS = 60_000;
 let heartbeat: NodeJS.Timeout | undefined;
 

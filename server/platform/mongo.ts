@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import type { DbHealth } from './db-health';
 import type { Logger } from './logger';
 
 let configured = false;
@@ -22,10 +23,18 @@ export function configureMongoose(): void {
   });
 }
 
-/** Connects the default Mongoose connection and creates the indexes of every registered model. */
-export async function connectMongo(uri: string, dbName: string, logger: Logger): Promise<typeof mongoose> {
+export interface MongoTimings {
+  /** How long an operation waits for a usable server before failing (the app answers 503). */
+  serverSelectionMs: number;
+  /** How often the driver checks the server (and finds it again after an outage). */
+  heartbeatMs: number;
+}
+
+/** Connects the default Mongoose connection; the database's health follows the driver's view of it. */
+export async function connectMongo(uri: string, dbName: string, logger: Logger, timings: MongoTimings = { serverSelectionMs: 10_000, heartbeatMs: 10_000 }, health?: DbHealth): Promise<typeof mongoose> {
   configureMongoose();
-  await mongoose.connect(uri, { dbName, serverSelectionTimeoutMS: 10_000, maxPoolSize: 20 });
+  await mongoose.connect(uri, { dbName, serverSelectionTimeoutMS: timings.serverSelectionMs, heartbeatFrequencyMS: timings.heartbeatMs, maxPoolSize: 20 });
+  health?.watch(mongoose.connection.getClient());
   logger.info({ dbName }, 'connected to MongoDB');
   return mongoose;
 }
@@ -39,12 +48,18 @@ export async function disconnectMongo(): Promise<void> {
   await mongoose.disconnect();
 }
 
-export async function pingMongo(): Promise<boolean> {
+/** Whether the database answers a ping within `timeoutMs`. */
+export async function pingMongo(timeoutMs = 1000): Promise<boolean> {
   try {
     const db = mongoose.connection.db;
     if (!db) return false;
-    await db.admin().ping();
-    return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const ok = await Promise.race([db.admin().command({ ping: 1 }, { timeoutMS: timeoutMs }).then(() => true), timeout]);
+    clearTimeout(timer);
+    return ok;
   } catch {
     return false;
   }

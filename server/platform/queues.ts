@@ -155,6 +155,15 @@ export class Queues {
     return this.worker;
   }
 
+  /** Stops taking new jobs (running ones finish); `resumeWorker` takes them again. */
+  pauseWorker(): void {
+    void this.worker?.pause(true).catch(() => undefined);
+  }
+
+  resumeWorker(): void {
+    this.worker?.resume();
+  }
+
   async ping(): Promise<boolean> {
     try {
       return (await this.connection.ping()) === 'PONG';

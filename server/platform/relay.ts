@@ -79,6 +79,8 @@ export class Relay implements EventRelay {
   constructor(
     subscribers: readonly Subscriber[],
     private readonly logger: Logger,
+    /** Fault drill: kill the process right after committing one of these events (config FAULT_CRASH_AFTER_COMMIT). */
+    private readonly crashAfterCommit: readonly string[] = [],
   ) {
     this.byEvent = checkSubscribers(subscribers);
   }
@@ -92,6 +94,10 @@ export class Relay implements EventRelay {
 
   /** Hands new events to their subscribers now, in commit order, without making the command wait. */
   afterCommit(events: readonly DomainEvent[]): void {
+    if (this.crashAfterCommit.length > 0 && events.some((e) => this.crashAfterCommit.includes(e.type))) {
+      this.logger.fatal({ events: events.map((e) => e.type) }, 'fault drill: crashing after the commit, before the dispatch');
+      process.kill(process.pid, 'SIGKILL');
+    }
     if (this.closed || this.dropAfterCommit) return;
     const committedAt = performance.now();
     // NOTE: one chain keeps a process's events in commit order, so a later status never overtakes an

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { auditDocument, AuditEntry, type AuditActor, type AuditInput } from './audit-log';
 import { now, platform } from './context';
 import { OutboxEvent, type DomainEvent, type EventSpec } from './events';
-import { completedRecord, IdempotencyKey } from './idempotency';
+import { markStored, storeReplyIn } from './idempotency';
 import { currentContext, currentRequestId } from './request-context';
 import { parse } from './validate';
 
@@ -42,6 +42,8 @@ interface Staged {
 class Work implements UnitOfWork {
   private readonly events: Staged[] = [];
   private readonly audits: AuditInput[] = [];
+  /** The idempotent request's reply as stored in this transaction, if any. */
+  storedReply: unknown;
 
   constructor(
     readonly session: ClientSession,
@@ -78,9 +80,7 @@ class Work implements UnitOfWork {
       await AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), { session: this.session });
     }
     const pending = currentContext()?.idempotency;
-    if (pending && !pending.stored) {
-      await IdempotencyKey.insertMany([completedRecord(pending, result, this.at)], { session: this.session });
-    }
+    if (pending && !pending.stored) this.storedReply = await storeReplyIn(this.session, pending, result, this.at);
     return fresh;
   }
 }
@@ -101,19 +101,16 @@ export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) =>
   const outer = current.getStore();
   if (outer) return fn(outer);
   let committed: DomainEvent[] = [];
-  let storedBody: unknown;
+  let work: Work | undefined;
   const pending = currentContext()?.idempotency;
   const result = await mongoose.connection.transaction(async (session) => {
-    const work = new Work(session, actor, now());
-    const value = await current.run(work, () => fn(work));
-    committed = await work.flush(value);
-    storedBody = value;
+    work = new Work(session, actor, now());
+    const attempt = work;
+    const value = await current.run(attempt, () => fn(attempt));
+    committed = await attempt.flush(value);
     return value;
   });
-  if (pending && !pending.stored) {
-    pending.stored = true;
-    pending.storedBody = completedRecord(pending, storedBody, now()).body;
-  }
+  if (pending && !pending.stored) markStored(pending, work!.storedReply);
   if (committed.length > 0) platform().relay.afterCommit(committed);
   return result;
 }

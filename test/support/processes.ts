@@ -33,7 +33,7 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export type ProcessRole = 'web' | 'worker';
+export type ProcessRole = 'web' | 'worker' | 'all';
 
 /** One app process started by this helper. */
 export interface AppProcess {
@@ -61,6 +61,8 @@ export interface ClusterOptions {
   logLevel?: string;
   /** extra environment for every app process (e.g. QUOTE_RATE_LIMIT) */
   env?: Record<string, string>;
+  /** extra environment for the web processes started with the cluster (e.g. a fault drill) */
+  webEnv?: Record<string, string>;
   /** ports to reserve for web processes started later with `startWeb()` (default: `web`) */
   webSlots?: number;
   /** Redis to use (default: REDIS_URL, else 127.0.0.1:6379, else a local redis-server) */
@@ -84,9 +86,9 @@ export interface Cluster {
   engine: SpawnedEngine;
   webs: AppProcess[];
   workers: AppProcess[];
-  /** Starts one more web process on the next reserved port (or a fresh one). */
-  startWeb(): Promise<AppProcess>;
-  startWorker(): Promise<AppProcess>;
+  /** Starts one more web process on the next reserved port (or a fresh one), with extra environment. */
+  startWeb(env?: Record<string, string>): Promise<AppProcess>;
+  startWorker(env?: Record<string, string>): Promise<AppProcess>;
   /** A Mongoose connection of this process to the cluster's database (raw collections for assertions). */
   db(): Promise<Connection>;
   /** The cluster's job queue (producer side), to enqueue duplicate jobs in tests. */
@@ -201,7 +203,7 @@ export async function spawnApp(opts: SpawnAppOptions): Promise<AppProcess> {
     output: () => log.text(),
   };
   try {
-    if (opts.role === 'web') await waitReady(url!, child, opts.readyTimeoutMs, log.text);
+    if (opts.role !== 'worker') await waitReady(url!, child, opts.readyTimeoutMs, log.text);
     else await waitWorkerReady(child, opts.readyTimeoutMs, async () => workerRunning || ((await opts.workerReady?.()) ?? false), log.text);
   } catch (err) {
     await proc.kill('SIGKILL');
@@ -289,13 +291,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   let queueRedis: Redis | undefined;
   let stopped = false;
 
-  const startWeb = async (): Promise<AppProcess> => {
+  const startWeb = async (extraEnv: Record<string, string> = {}): Promise<AppProcess> => {
     webCount += 1;
     const n = webCount;
     for (let attempt = 0; ; attempt += 1) {
       const port = nextSlot < ports.length ? ports[nextSlot++]! : await freePort();
       try {
-        const p = await spawnApp({ name: `web${n}`, role: 'web', env: baseEnv, port, readyTimeoutMs, echo, nodeArgs: opts.nodeArgs });
+        const p = await spawnApp({ name: `web${n}`, role: 'web', env: { ...baseEnv, ...extraEnv }, port, readyTimeoutMs, echo, nodeArgs: opts.nodeArgs });
         webs.push(p);
         return p;
       } catch (err) {
@@ -306,13 +308,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }
   };
   let startingWorkers = 0;
-  const startWorker = async (): Promise<AppProcess> => {
+  const startWorker = async (extraEnv: Record<string, string> = {}): Promise<AppProcess> => {
     workerCount += 1;
     startingWorkers += 1;
     // NOTE: a worker is ready once its BullMQ connection is registered; counting the live ones tells.
     const workerReady = async () => (await cluster.queue().getWorkersCount()) >= workers.filter((w) => w.alive()).length + startingWorkers;
     try {
-      const p = await spawnApp({ name: `worker${workerCount}`, role: 'worker', env: baseEnv, readyTimeoutMs, echo, workerReady, nodeArgs: opts.nodeArgs });
+      const p = await spawnApp({ name: `worker${workerCount}`, role: 'worker', env: { ...baseEnv, ...extraEnv }, readyTimeoutMs, echo, workerReady, nodeArgs: opts.nodeArgs });
       workers.push(p);
       return p;
     } finally {
@@ -362,9 +364,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   try {
     // NOTE: the first process creates the collections and indexes alone; the others then find them
     // in place, which is much faster on a busy machine than five processes racing to create them.
-    if (opts.web > 0) await startWeb();
+    if (opts.web > 0) await startWeb(opts.webEnv);
     else if (opts.workers > 0) await startWorker();
-    await Promise.all([...Array.from({ length: Math.max(0, opts.web - 1) }, () => startWeb()), ...Array.from({ length: opts.web > 0 ? opts.workers : Math.max(0, opts.workers - 1) }, () => startWorker())]);
+    await Promise.all([...Array.from({ length: Math.max(0, opts.web - 1) }, () => startWeb(opts.webEnv)), ...Array.from({ length: opts.web > 0 ? opts.workers : Math.max(0, opts.workers - 1) }, () => startWorker())]);
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -378,6 +380,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 export interface ClusterApi {
   get(path: string): request.Test;
   post(path: string, body?: unknown): request.Test;
+  put(path: string, body?: unknown): request.Test;
   patch(path: string, body?: unknown): request.Test;
 }
 
@@ -387,6 +390,7 @@ export function apiAt(url: string, token?: string): ClusterApi {
   return {
     get: (p) => auth(request(url).get(p)),
     post: (p, b) => auth(request(url).post(p)).send(b as object),
+    put: (p, b) => auth(request(url).put(p)).send(b as object),
     patch: (p, b) => auth(request(url).patch(p)).send(b as object),
   };
 }
@@ -520,7 +524,7 @@ let drugSerial = 0;
 let traceSerial = 0;
 
 /** Adds a catalogue drug with valid unique codes and a reference price in force since last week. */
-export async function createDrug(operator: ClusterUser, opts: { referencePriceFen?: number; name?: string; via?: AppProcess } = {}): Promise<{ id: string; tracePrefix: string; genericNameZh: string }> {
+export async function createDrug(operator: ClusterUser, opts: { referencePriceFen?: number; name?: string; via?: AppProcess; vbp?: boolean } = {}): Promise<{ id: string; tracePrefix: string; genericNameZh: string }> {
   drugSerial += 1;
   const n = drugSerial + (process.pid % 1000) * 100;
   const enterprise = String(10_000 + (n % 90_000)).padStart(5, '0');
@@ -537,7 +541,7 @@ export async function createDrug(operator: ClusterUser, opts: { referencePriceFe
     standardCode: body + gs1CheckDigit(body),
     gtin: generateValidGtin13(600_000_000 + n),
     tracePrefix: String(3_000_000 + n),
-    categories: { shortage: true, vbp: false, regular: false },
+    categories: opts.vbp ? { shortage: false, vbp: true, regular: false } : { shortage: true, vbp: false, regular: false },
     referencePriceFen: opts.referencePriceFen ?? 289_000,
     effectiveFrom: new Date(Date.now() - 7 * 86_400_000).toISOString(),
   });

@@ -9,7 +9,8 @@ import { now, platform } from '../../platform/context';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, refusalToError, RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { consumeRateLimit } from '../../platform/rate-limit';
-import { runWithContext } from '../../platform/request-context';
+import { markStored, storeReplyIn } from '../../platform/idempotency';
+import { currentContext, runWithContext, type PendingIdempotency } from '../../platform/request-context';
 import { assertMayTrade } from '../credit';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { canView, rank, type RankedQuote } from './quotation.board';
@@ -196,9 +197,11 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
       }
       throw gate;
     }
-    const outcome = await enqueueQuote({ actor, input, channel, receivedAt: now() });
+    const idempotency = currentContext()?.idempotency;
+    const outcome = await enqueueQuote({ actor, input, channel, receivedAt: now(), idempotency });
     if (outcome.kind === 'replay') return (await replayByClientKey(actor, input))!;
     if (outcome.kind === 'refused') throw outcome.error;
+    if (idempotency && outcome.storedReply !== undefined) markStored(idempotency, outcome.storedReply);
     // NOTE: the live board, the moved close job and the extension push follow from the committed
     // change (subscribers of `quotation.quotes_committed`).
     return resultOf(outcome.round, outcome.quote, outcome.after, Boolean(outcome.extendedTo), false);
@@ -219,6 +222,8 @@ interface QuoteOutcome {
   before: RankedQuote[];
   after: RankedQuote[];
   extendedTo?: Date;
+  /** The HTTP reply stored with the quote for its Idempotency-Key, when it has one. */
+  storedReply?: unknown;
 }
 
 type ItemOutcome = ({ kind: 'accepted' } & QuoteOutcome) | { kind: 'replay' } | { kind: 'refused'; error: AppError };
@@ -229,6 +234,8 @@ interface PendingQuote {
   channel: 'http' | 'socket';
   /** Stamped when the quote joins its round's queue, after the checks that need no lock. */
   receivedAt: Date;
+  /** The HTTP request's Idempotency-Key, completed in the batch's transaction with the quote. */
+  idempotency?: PendingIdempotency;
   resolve: (outcome: ItemOutcome) => void;
   reject: (err: unknown) => void;
 }
@@ -424,6 +431,10 @@ async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Pr
     const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq, closesAt, extensions } }, { session });
     if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
     await QuoteEvent.insertMany(events, { session });
+    for (const [i, o] of outcomes.entries()) {
+      const pending = batch[i]!.idempotency;
+      if (o.kind === 'accepted' && pending) o.storedReply = await storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at);
+    }
     const accepted = outcomes.flatMap((o) => (o.kind === 'accepted' ? [o] : []));
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
     emitChanges(
