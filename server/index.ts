@@ -82,7 +82,18 @@ async function main(): Promise<void> {
   cleanups.push(() => running.close());
 
   if (config.demoMode && role !== 'worker') {
-    await seedDemoData(logger, featureModules);
+    // NOTE: the demo data is idempotent; an outage while it loads (the database restarting) is
+    // waited out rather than taking the app down.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await seedDemoData(logger, featureModules);
+        break;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        logger.warn({ err: (err as Error).message, attempt }, 'loading the demo data failed; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+      }
+    }
   }
   if (running.url) {
     const lines = [
