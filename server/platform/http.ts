@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { assertRole, type Actor } from './auth';
 import { withIdempotency } from './idempotency';
+import { withCommand } from './unit-of-work';
 import type { Role } from './schemas';
 import { ErrorResponse, z as zo } from './schemas';
 
@@ -84,13 +85,14 @@ export class ApiRouter {
         parse(spec.body, undefined, 'body');
       }
       const body = spec.body ? parse(spec.body, req.body, 'body') : undefined;
-      const run = async () => {
-        const result = await handler({ req, res, actor: req.actor as Actor, body, query, params } as RouteContext<z.output<B>, z.output<Q>, z.output<P>>);
-        return { status: result === undefined ? 204 : (spec.status ?? 200), body: result };
-      };
-      const reply = spec.idempotent ? await withIdempotency(req, spec.status ?? 200, run) : await run();
-      if (reply.status === 204) res.status(204).end();
-      else res.status(reply.status).json(reply.body);
+      const call = () => handler({ req, res, actor: req.actor as Actor, body, query, params } as RouteContext<z.output<B>, z.output<Q>, z.output<P>>);
+      const reply = async (result: unknown) => ({ status: result === undefined ? 204 : (spec.status ?? 200), body: result });
+      // NOTE: with an Idempotency-Key the whole handler is one unit of work (the services join it), so
+      // the stored reply is exactly what the handler answers and commits with what it wrote.
+      const keyed = spec.idempotent && req.get('idempotency-key') !== undefined;
+      const result = keyed ? await withIdempotency(req, spec.status ?? 200, async () => reply(await withCommand(req.actor ?? null, () => Promise.resolve(call())))) : await reply(await call());
+      if (result.status === 204) res.status(204).end();
+      else res.status(result.status).json(result.body);
     });
   }
 }

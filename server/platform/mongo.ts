@@ -11,6 +11,9 @@ export function configureMongoose(): void {
   mongoose.set('sanitizeFilter', true);
   mongoose.set('strictQuery', 'throw');
   mongoose.set('strict', 'throw');
+  // NOTE: every operation inside a unit of work's transaction joins it (and reads its own writes),
+  // even where a helper forgot to pass the session.
+  mongoose.set('transactionAsyncLocalStorage', true);
   mongoose.set('toJSON', {
     virtuals: false,
     versionKey: false,

@@ -86,6 +86,16 @@ class Work implements UnitOfWork {
 }
 
 const current = new AsyncLocalStorage<Work>();
+const TRANSACTION_OPENER = new Types.ObjectId('000000000000000000000000');
+
+/**
+ * Runs `fn` outside any unit of work the caller is in (its own transactions, not the caller's): for
+ * work shared by many requests, such as a batch of quotes committed together.
+ */
+export function outsideUnitOfWork<T>(fn: () => T): T {
+  const mongooseStore = (mongoose as unknown as { transactionAsyncLocalStorage?: AsyncLocalStorage<unknown> }).transactionAsyncLocalStorage;
+  return current.exit(() => (mongooseStore ? mongooseStore.exit(fn) : fn()));
+}
 
 /** The unit of work the caller runs in, if any. */
 export function currentUnitOfWork(): UnitOfWork | undefined {
@@ -104,6 +114,9 @@ export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) =>
   let work: Work | undefined;
   const pending = currentContext()?.idempotency;
   const result = await mongoose.connection.transaction(async (session) => {
+    // NOTE: the first statement of a transaction starts it on the server; reads the command issues in
+    // parallel (Promise.all) must not race to be that first statement.
+    await OutboxEvent.findOne({ _id: TRANSACTION_OPENER }, { _id: 1 }).session(session).lean();
     work = new Work(session, actor, now());
     const attempt = work;
     const value = await current.run(attempt, () => fn(attempt));

@@ -12,7 +12,7 @@ import { consumeRateLimit } from '../../platform/rate-limit';
 import { markStored, storeReplyIn } from '../../platform/idempotency';
 import { currentContext, runWithContext, type PendingIdempotency } from '../../platform/request-context';
 import { assertMayTrade } from '../credit';
-import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { outsideUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { canView, rank, type RankedQuote } from './quotation.board';
 import { withRoundLock } from './quotation.lock';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
@@ -257,7 +257,7 @@ function enqueueQuote(item: Omit<PendingQuote, 'resolve' | 'reject'>): Promise<I
     const queue = waiting.get(roundId) ?? [];
     queue.push({ ...item, resolve, reject });
     waiting.set(roundId, queue);
-    if (!draining.has(roundId)) void drain(roundId);
+    if (!draining.has(roundId)) void outsideUnitOfWork(() => drain(roundId));
   });
 }
 
