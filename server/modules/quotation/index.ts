@@ -1,6 +1,7 @@
 /** Shortage-drug quotation rounds with live bidding, publication (挂网), listings, audit trail and open data. */
 import { defineModule } from '../../platform/module';
 import { handle } from '../../platform/queues';
+import { quotationCreditSubscribers } from './quotation.credit';
 import { seedDemoRounds } from './quotation.demo';
 import { openRoundJob, closeRoundJob, expireRoundJob } from './quotation.jobs';
 import { quotationPages } from './quotation.pages';
@@ -24,5 +25,6 @@ export const quotationModule = defineModule({
     handle(closeRoundJob, ({ roundId }, job) => closeRound(roundId, job)),
     handle(expireRoundJob, ({ roundId }, job) => expireRound(roundId, job)),
   ],
+  subscribers: [...quotationCreditSubscribers],
   demo: seedDemoRounds,
 });
