@@ -8,21 +8,22 @@ import { ObjectIdString, z } from '../../platform/schemas';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { parse } from '../../platform/validate';
 import { organisationsByType } from '../identity';
-import { listAppeals, listRepairs } from './credit.appeals';
-import { listBreaches, listBreachTypes, recentBreaches } from './credit.breaches';
+import { listAppeals, listRepairs, type AppealView, type RepairView } from './credit.appeals';
+import { listBreaches, listBreachTypes, recentBreaches, type BreachView } from './credit.breaches';
 import { assertMayTrade, commitmentPreview, defaultCommitmentBody, listCommitmentVersions, listSignatures, scheduledVersions } from './credit.commitment';
 import { CommitmentSignature } from './credit.model';
-import { listSanctions, publicCreditList, scoreTrend, standingView } from './credit.overview';
+import { listSanctions, publicCreditList, scoreTrend, standingView, type SanctionView } from './credit.overview';
 import { arrearsRanking, paymentRecord, previousMonth } from './credit.payments';
 import { repairEligible } from './credit.score';
 import { getCreditRules } from './credit.standing';
 
 const GRADE_TONE = { A: 'success', B: 'info', C: 'warning', D: 'danger' } as const;
 const SEVERITY_TONE = { shixin: 'warning', serious: 'danger', especially_serious: 'danger' } as const;
-const BREACH_TONE: Record<string, string> = { active: 'danger', appealed: 'warning', upheld: 'danger', voided: 'neutral' };
-const APPEAL_TONE: Record<string, string> = { pending: 'warning', upheld: 'danger', voided: 'success' };
-const REPAIR_TONE: Record<string, string> = { pending: 'warning', approved: 'success', rejected: 'danger' };
-const SANCTION_TONE: Record<string, string> = { active: 'danger', expired: 'neutral', lifted: 'success', scheduled: 'neutral' };
+type Tone = 'success' | 'info' | 'warning' | 'danger' | 'neutral';
+const BREACH_TONE: Record<BreachView['status'], Tone> = { active: 'danger', appealed: 'warning', upheld: 'danger', voided: 'neutral' };
+const APPEAL_TONE: Record<AppealView['status'], Tone> = { pending: 'warning', upheld: 'danger', voided: 'success' };
+const REPAIR_TONE: Record<RepairView['status'], Tone> = { pending: 'warning', approved: 'success', rejected: 'danger' };
+const SANCTION_TONE: Record<SanctionView['state'], Tone> = { active: 'danger', expired: 'neutral', lifted: 'success', scheduled: 'neutral' };
 
 /** The messages the credit page scripts need (the layout embeds only the shared `client` ones). */
 function clientText(lang: Lang): unknown {
