@@ -42,7 +42,10 @@ export const BreachRecorded = defineEvent(
     .strict(),
 );
 
-/** A distributor's score, grade or sanctions changed (a breach, a void, a repair, a bonus, a sanction's end). */
+/**
+ * A distributor's score, grade or sanctions changed (a breach, a void, a repair, a bonus, a sanction's
+ * end). `previousGrade` is the grade of the last score snapshot (a sanction's end moves no grade).
+ */
 export const StandingChanged = defineEvent(
   'credit.standing_changed',
   z.object({ orgId: Id, score: z.number(), grade: CreditGrade, previousGrade: CreditGrade, riskWarning: z.boolean(), suspended: z.boolean(), ...Cause }).strict(),

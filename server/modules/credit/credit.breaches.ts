@@ -189,11 +189,6 @@ export async function recordBreachIn(uow: UnitOfWork, input: BreachInput): Promi
   return { breach: toBreachView(breach), created: true };
 }
 
-/** Records one breach per fact in its own unit of work (or the caller's); see recordBreachIn. */
-export async function recordBreach(input: BreachInput): Promise<{ breach: BreachView | null; created: boolean }> {
-  return withCommand(input.recordedBy ?? null, (uow) => recordBreachIn(uow, input));
-}
-
 /** Operator: records a manual breach with evidence files uploaded beforehand. */
 export async function recordManualBreach(actor: Actor, input: ManualBreachInput, idempotencyKey?: string) {
   await ensureBreachCatalogue();

@@ -223,7 +223,10 @@ export async function sweepSanctionExpiries(limit = 500): Promise<number> {
     .sort({ endsAt: 1 })
     .limit(limit)
     .lean<{ _id: Types.ObjectId }[]>();
-  let expired = 0;
-  for (const { _id } of due) if ((await expireIfDue(String(_id))) === null) expired += 1;
-  return expired;
+  for (const { _id } of due) {
+    // NOTE: one sanction that fails (e.g. a transaction conflict that outlived its retries) does not
+    // hold up the others; the next sweep tries it again.
+    await expireIfDue(String(_id)).catch((err: unknown) => platform().logger.error({ sanctionId: String(_id), err: (err as Error).message }, 'credit: sanction expiry failed'));
+  }
+  return due.length;
 }
