@@ -5,7 +5,11 @@ import { createLogger } from '../../server/platform/logger';
 import { codeProblems } from '../../server/modules/catalogue/catalogue.service';
 import { seedDemoCatalogue } from '../../server/modules/catalogue/catalogue.demo';
 import { currentReferencePriceFen, DEMO_DRUGS, demoDrugFields, Drug, getDrug, getDrugs, ReferencePrice } from '../../server/modules/catalogue';
+import { AuditEntry } from '../../server/platform/audit-log';
+import { renderMessage, type Message } from '../../server/platform/messages';
+import { trusted } from '../../server/platform/mongo';
 import { buildUser } from '../support/factories';
+import { testClock } from '../support/global';
 import { buildDrug, catalogueOperator, drugBody, uniqueDrugCodes } from '../support/quotation-factories';
 
 const csvHeader = '通用名,英文名,剂型,剂型类别,规格,包装单位,生产企业,医保药品代码,本位码,GTIN,追溯码前缀,类别,参考价（元）,生效日期';
@@ -141,7 +145,7 @@ describe('catalogue', () => {
     const imported = await Drug.findOne({ genericNameZh: `${tag}A` }).lean<{ _id: Types.ObjectId; categories: { shortage: boolean; regular: boolean }; formClass: string }>();
     expect(imported!.formClass).to.equal('oral_solid');
     expect(imported!.categories).to.include({ shortage: true, regular: true });
-    expect(await currentReferencePriceFen(imported!._id, new Date())).to.equal(1250);
+    expect(await currentReferencePriceFen(imported!._id, testClock.now())).to.equal(1250);
 
     const existing = await buildDrug();
     const dupCodes = uniqueDrugCodes();
@@ -175,6 +179,35 @@ describe('catalogue', () => {
     const pharmacist = await buildUser('pharmacist');
     const forbidden = await pharmacist.api().post('/api/v1/catalogue/import').attach('file', Buffer.from(good), 'drugs.csv');
     expect(forbidden.status).to.equal(403);
+  });
+
+  it('commits a drug, a change, a reference price and a whole import each with one audit entry worded in Chinese and English; a refused import writes none', async () => {
+    const op = await catalogueOperator();
+    const audits = (filter: Record<string, unknown>) => AuditEntry.find(filter).sort({ at: 1, _id: 1 }).lean<{ action: string; summary: Message; actorName: string }[]>();
+    const created = await op.api().post('/api/v1/catalogue/drugs', drugBody({ genericNameZh: '审计测试注射液', genericNameEn: 'Audit Test Injection' })).expect(201);
+    await op.api().patch(`/api/v1/catalogue/drugs/${created.body.id}`, { packUnit: '瓶', manufacturer: '审计制药' }).expect(200);
+    await op.api().post(`/api/v1/catalogue/drugs/${created.body.id}/reference-prices`, { priceFen: 123_450, effectiveFrom: '2026-03-01T00:00:00+08:00' }).expect(201);
+    const drugAudits = await audits({ targetType: 'drug', targetId: created.body.id });
+    expect(drugAudits.map((a) => a.action)).to.deep.equal(['catalogue.drug.create', 'catalogue.drug.update', 'catalogue.reference_price.add']);
+    expect(drugAudits.every((a) => a.actorName === op.name)).to.equal(true);
+    expect(renderMessage('zh', drugAudits[1]!.summary)).to.equal('修改药品 审计测试注射液：packUnit、manufacturer');
+    expect(renderMessage('en', drugAudits[1]!.summary)).to.equal('Changed Audit Test Injection: packUnit, manufacturer');
+    expect(renderMessage('zh', drugAudits[2]!.summary)).to.contain('1,234.50');
+    for (const a of drugAudits) for (const lang of ['zh', 'en'] as const) expect(renderMessage(lang, a.summary), `${a.action} ${lang}`).to.not.match(/\{\w+\}|^catalogue\./);
+
+    const tag = `审计${Date.now() % 100000}`;
+    const file = `audit-${tag}.csv`;
+    const imports = () => audits({ action: 'catalogue.import', 'summary.params.file': file });
+    const refused = await op.api().post('/api/v1/catalogue/import').attach('file', Buffer.from([csvHeader, csvRow(`${tag}A`), csvRow(`${tag}B`, { ...uniqueDrugCodes(), nhsaCode: 'BAD' })].join('\n')), file);
+    expect(refused.status).to.equal(422);
+    await op.api().post('/api/v1/catalogue/import?dryRun=true').attach('file', Buffer.from([csvHeader, csvRow(`${tag}A`)].join('\n')), file).expect(200);
+    expect(await imports(), 'a refused or dry-run import leaves no entry').to.have.length(0);
+    await op.api().post('/api/v1/catalogue/import').attach('file', Buffer.from([csvHeader, csvRow(`${tag}A`), csvRow(`${tag}B`), csvRow(`${tag}C`)].join('\n')), file).expect(200);
+    const entries = await imports();
+    expect(entries).to.have.length(1);
+    expect(renderMessage('zh', entries[0]!.summary)).to.equal(`从 ${file} 导入 3 个药品`);
+    expect(renderMessage('en', entries[0]!.summary)).to.equal(`Imported 3 drugs from ${file}`);
+    expect(await Drug.countDocuments({ genericNameZh: trusted({ $in: [`${tag}A`, `${tag}B`, `${tag}C`] }) })).to.equal(3);
   });
 
   it('exports CSV and XLSX that import back (XLSX import round trip)', async () => {
@@ -229,7 +262,7 @@ describe('catalogue', () => {
     expect(await Drug.countDocuments({ demoKey: 'demo:urokinase' })).to.equal(1);
     const urokinase = await Drug.findOne({ demoKey: 'demo:urokinase' }).lean<{ _id: Types.ObjectId; specification: string }>();
     expect(urokinase!.specification).to.equal('100,000 单位');
-    expect(await currentReferencePriceFen(urokinase!._id, new Date())).to.equal(289_000);
+    expect(await currentReferencePriceFen(urokinase!._id, testClock.now())).to.equal(289_000);
   });
 
   it('renders the catalogue pages with filters, a drug page with its price history, and refuses bad form input next to the field', async () => {

@@ -4,7 +4,7 @@ import { assertMayTrade, creditBadges } from '../../server/modules/credit';
 import { Appeal, Breach, Repair, Sanction } from '../../server/modules/credit/credit.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
 import { expireSanctionJobId } from '../../server/modules/credit/credit.jobs';
-import { buildTradingDistributor, creditOperator, eventually, recordManualBreach, uploadEvidence } from '../support/credit-factories';
+import { buildTradingDistributor, creditOperator, eventually, recordManualBreach, settled, uploadEvidence } from '../support/credit-factories';
 import { login } from '../../server/modules/identity';
 import { apiWithToken, buildUser, type TestUser } from '../support/factories';
 import { testApp, testClock } from '../support/global';
@@ -39,6 +39,7 @@ describe('credit: appeals', () => {
     expect(appeal.body.files).to.have.length(1);
     expect((await Breach.findById(breach.id).lean<{ status: string }>())!.status).to.equal('appealed');
     expect((await creditBadges([d.org.id])).get(d.org.id)!.score, 'an appealed breach still counts').to.equal(55);
+    await settled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(op.id), kind: 'credit.appeal_submitted', dedupeKey: `appeal-submitted:${appeal.body.id}` })).to.equal(1);
 
     const decided = await op.api().post(`/api/v1/credit/appeals/${appeal.body.id}/decision`, { decision: 'void', reason: '签收单证明按时送达。' }).expect(200);
@@ -49,6 +50,7 @@ describe('credit: appeals', () => {
     expect(await mayTrade(d.org.id)).to.equal(null);
     const lifted = await Sanction.find({ orgId: new Types.ObjectId(d.org.id) }).lean<{ liftedAt?: Date }[]>();
     expect(lifted.every((s) => s.liftedAt instanceof Date)).to.equal(true);
+    await settled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.appeal_decided' })).to.equal(1);
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_lifted' })).to.be.greaterThan(0);
     const pub = await d.api().get('/api/v1/credit/public').expect(200);
@@ -183,6 +185,7 @@ describe('credit: repair (信用修复)', () => {
     const history = await dNow.api().get('/api/v1/credit/repairs').expect(200);
     expect(history.body.data[0]).to.include({ status: 'approved', pointsRestored: 20 });
     await op2.api().post(`/api/v1/credit/repairs/${repair.body.id}/decision`, { decision: 'reject', reason: '再次' }).expect(409);
+    await settled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_lifted' })).to.equal(1);
   }
 
@@ -212,6 +215,7 @@ describe('credit: repair (信用修复)', () => {
     const after = await Sanction.findById(warning!._id).lean<{ expiredAt?: Date; liftedAt?: Date }>();
     expect(after!.liftedAt, 'nothing left to lift').to.equal(undefined);
     expect(after!.expiredAt!.getTime()).to.equal(expired!.expiredAt!.getTime());
+    await settled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_expired' })).to.equal(1);
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.sanction_lifted' })).to.equal(0);
     expect((await creditBadges([d.org.id])).get(d.org.id)).to.include({ score: 90, grade: 'A', riskWarning: false });
@@ -253,6 +257,7 @@ describe('credit: repair (信用修复)', () => {
     const rejected = await op.api().post(`/api/v1/credit/repairs/${repair.body.id}/decision`, { decision: 'reject', reason: '整改报告未说明具体措施。' }).expect(200);
     expect(rejected.body).to.include({ status: 'rejected', decisionReason: '整改报告未说明具体措施。' });
     expect((await creditBadges([d.org.id])).get(d.org.id)!.score).to.equal(90);
+    await settled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(d.id), kind: 'credit.repair_decided' })).to.equal(1);
   });
 

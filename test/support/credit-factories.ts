@@ -2,7 +2,7 @@
 // distributor that may trade.
 import { readFileSync } from 'node:fs';
 import { buildUser, type TestUser } from './factories';
-import { testClock } from './global';
+import { testApp, testClock } from './global';
 
 const DEFAULT_BODY_FILE = new URL('../../templates/commitments/default.zh.hbs', import.meta.url);
 
@@ -75,6 +75,14 @@ export async function buildTradingDistributor(): Promise<TestUser> {
   return user;
 }
 
+/**
+ * Waits until every fact committed so far has been handed to its subscribers (notifications, pushes,
+ * sanctions' expiry jobs, other modules' reactions), including facts those subscribers committed.
+ */
+export async function settled(): Promise<void> {
+  await testApp().relay.idle();
+}
+
 /** Polls until `fn` returns a truthy value (jobs and event dispatch run asynchronously in the worker). */
 export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, ms = 8000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms;
@@ -112,5 +120,6 @@ export async function recordManualBreach(orgId: string, opts: { code?: string; p
     ...(opts.level ? { level: opts.level } : {}),
   });
   if (res.status !== 201) throw new Error(`manual breach failed: ${res.status} ${JSON.stringify(res.body)}`);
+  await settled();
   return res.body.breach as { id: string; points: number; status: string; appealDeadline: string; occurredAt: string };
 }

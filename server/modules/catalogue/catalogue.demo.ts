@@ -4,6 +4,7 @@ import type { Logger } from '../../platform/logger';
 import { parseYuanToFen } from '../../platform/money';
 import { trusted } from '../../platform/mongo';
 import { parseBusinessDay } from '../../platform/time';
+import { withCommand } from '../../platform/unit-of-work';
 import { generateValidGtin13, gs1CheckDigit } from './catalogue.codes';
 import { Drug } from './catalogue.model';
 import type { FormClass } from './catalogue.model';
@@ -93,10 +94,12 @@ export async function seedDemoCatalogue(logger: Logger): Promise<void> {
   const present = new Set(((await Drug.find({ demoKey: trusted({ $type: 'string' }) }, { demoKey: 1 }).lean()) as { demoKey: string }[]).map((d) => d.demoKey));
   const missing = DEMO_DRUGS.map((d, i) => ({ d, i })).filter(({ d }) => !present.has(`demo:${d.key}`));
   if (missing.length === 0) return;
-  await insertDrugs(
-    null,
-    missing.map(({ d, i }) => demoDrugFields(d, i)),
-    missing.map(({ d }) => ({ demoKey: `demo:${d.key}` })),
+  await withCommand(null, (uow) =>
+    insertDrugs(
+      uow,
+      missing.map(({ d, i }) => demoDrugFields(d, i)),
+      missing.map(({ d }) => ({ demoKey: `demo:${d.key}` })),
+    ),
   );
   logger.info({ drugs: missing.length }, 'demo catalogue seeded');
 }

@@ -1,17 +1,18 @@
 // CSV/XLSX import and export of the catalogue. An import is checked whole first (formats, codes,
-// duplicates inside the file and against the catalogue) and then stored in one transaction, so a
-// file with any bad row imports nothing and the report names every bad row.
+// duplicates inside the file and against the catalogue) and then stored in one unit of work with one
+// audit entry, so a file with any bad row imports nothing and the report names every bad row.
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import type { Actor } from '../../platform/auth';
 import { RuleViolationError, ValidationError } from '../../platform/errors';
 import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
 import { headerMatcher, readTable, type ImportRowError } from '../../platform/tabular';
+import { msg } from '../../platform/messages';
 import { businessDay, parseBusinessDay } from '../../platform/time';
-import { recordAudit } from '../audit';
+import { withCommand } from '../../platform/unit-of-work';
 import { FORM_CLASSES, type FormClass } from './catalogue.model';
 import { DrugFields } from './catalogue.schemas';
-import { codeProblems, duplicateProblems, insertDrugs, type DrugView, type ImportableDrug } from './catalogue.service';
+import { codeProblems, duplicateProblems, importRaceError, insertDrugs, type DrugView, type ImportableDrug } from './catalogue.service';
 
 /** The file columns, in export order: key, Chinese header, English header. */
 export const COLUMNS = [
@@ -173,9 +174,17 @@ export async function importCatalogue(actor: Actor, file: { buffer: Buffer; orig
     });
   }
   if (dryRun) return { rows: rows.length, imported: 0, dryRun: true, errors: [] };
-  const imported = await insertDrugs(actor, drugs);
-  await recordAudit(actor, { action: 'catalogue.import', targetType: 'drug', summary: `imported ${imported} drugs from ${file.originalname}` });
-  return { rows: rows.length, imported, dryRun: false, errors: [] };
+  try {
+    return await withCommand(actor, async (uow) => {
+      const imported = await insertDrugs(uow, drugs);
+      // NOTE: multipart file names arrive as latin1-decoded UTF-8 bytes; the entry shows the name as typed.
+      const fileName = Buffer.from(file.originalname, 'latin1').toString('utf8');
+      uow.audit({ action: 'catalogue.import', targetType: 'drug', summary: msg('catalogue.audit.imported', { count: imported, file: fileName }) });
+      return { rows: rows.length, imported, dryRun: false, errors: [] };
+    });
+  } catch (err) {
+    throw importRaceError(err);
+  }
 }
 
 function exportRow(d: DrugView): string[] {

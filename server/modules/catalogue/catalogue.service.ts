@@ -1,9 +1,10 @@
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { dateTime, fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { checkDrugStandardCode, checkGtin, checkNhsaDrugCode, checkSameEnterprise, checkTraceProductPrefix } from './catalogue.codes';
 import { Drug, ReferencePrice, type DrugDoc, type FormClass, type ReferencePriceDoc } from './catalogue.model';
 import type { CreateDrugInput, DrugListQueryInput, ReferencePriceInput, UpdateDrugInput } from './catalogue.schemas';
@@ -126,22 +127,26 @@ export async function createDrug(actor: Actor, input: CreateDrugInput): Promise<
   const gtin = fields.gtin || undefined;
   rejectProblems(codeProblems({ ...fields, gtin }));
   rejectProblems(await duplicateProblems({ ...fields, gtin }));
-  const at = now();
-  let drugId: Types.ObjectId | undefined;
   try {
-    await mongoose.connection.transaction(async (session) => {
-      const [drug] = await Drug.create([{ ...fields, gtin, searchText: searchTextOf(fields), active: true }], { session });
-      drugId = drug._id as Types.ObjectId;
+    return await withCommand(actor, async (uow) => {
+      const session = uow.session;
+      const drugId = new Types.ObjectId();
+      await Drug.create([{ _id: drugId, ...fields, gtin, searchText: searchTextOf(fields), active: true }], { session });
       if (referencePriceFen !== undefined) {
-        await ReferencePrice.create([{ drugId, priceFen: referencePriceFen, effectiveFrom: effectiveFrom ? new Date(effectiveFrom) : at, createdAt: at, createdBy: new Types.ObjectId(actor.id) }], { session });
+        await ReferencePrice.create([{ drugId, priceFen: referencePriceFen, effectiveFrom: effectiveFrom ? new Date(effectiveFrom) : uow.at, createdAt: uow.at, createdBy: new Types.ObjectId(actor.id) }], { session });
       }
+      uow.audit({
+        action: 'catalogue.drug.create',
+        targetType: 'drug',
+        targetId: String(drugId),
+        summary: msg('catalogue.audit.drugCreated', { name: fields.genericNameZh, nameEn: fields.genericNameEn, specification: fields.specification, nhsaCode: fields.nhsaCode }),
+      });
+      return getDrugView(String(drugId), session);
     });
   } catch (err) {
     if (isDuplicateKey(err)) throw duplicateKeyError(err);
     throw err;
   }
-  await recordAudit(actor, { action: 'catalogue.drug.create', targetType: 'drug', targetId: String(drugId), summary: `added ${fields.genericNameZh} ${fields.specification} (${fields.nhsaCode})` });
-  return getDrugView(String(drugId));
 }
 
 /** Operator: changes a drug's fields; codes are re-checked and must stay unique. */
@@ -167,36 +172,45 @@ export async function updateDrug(actor: Actor, id: string, patch: UpdateDrugInpu
   const update: Record<string, unknown> = { $set: { ...rest, searchText: searchTextOf(names), ...(merged.gtin ? { gtin: merged.gtin } : {}) } };
   if (!merged.gtin && current.gtin) update.$unset = { gtin: 1 };
   try {
-    await Drug.updateOne({ _id: current._id }, update);
+    return await withCommand(actor, async (uow) => {
+      await Drug.updateOne({ _id: current._id }, update, { session: uow.session });
+      uow.audit({ action: 'catalogue.drug.update', targetType: 'drug', targetId: id, summary: msg('catalogue.audit.drugUpdated', { name: names.genericNameZh, nameEn: names.genericNameEn, fields: { list: Object.keys(patch) } }) });
+      return getDrugView(id, uow.session);
+    });
   } catch (err) {
     if (isDuplicateKey(err)) throw duplicateKeyError(err);
     throw err;
   }
-  await recordAudit(actor, { action: 'catalogue.drug.update', targetType: 'drug', targetId: id, summary: `changed ${Object.keys(patch).join(', ')}` });
-  return getDrugView(id);
 }
 
 /** Operator: adds an effective-dated reference price; one price per drug and start time. */
 export async function addReferencePrice(actor: Actor, drugId: string, input: ReferencePriceInput) {
-  const drug = await Drug.findById(drugId, { genericNameZh: 1 }).lean<DrugDoc>();
+  const drug = await Drug.findById(drugId, { genericNameZh: 1, genericNameEn: 1 }).lean<DrugDoc>();
   if (!drug) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
   const effectiveFrom = new Date(input.effectiveFrom);
   try {
-    await ReferencePrice.create({ drugId: drug._id, priceFen: input.priceFen, effectiveFrom, note: input.note, createdAt: now(), createdBy: new Types.ObjectId(actor.id) });
+    return await withCommand(actor, async (uow) => {
+      await ReferencePrice.create([{ drugId: drug._id, priceFen: input.priceFen, effectiveFrom, ...(input.note ? { note: input.note } : {}), createdAt: uow.at, createdBy: new Types.ObjectId(actor.id) }], { session: uow.session });
+      uow.audit({
+        action: 'catalogue.reference_price.add',
+        targetType: 'drug',
+        targetId: drugId,
+        summary: msg('catalogue.audit.referencePriceAdded', { name: drug.genericNameZh, nameEn: drug.genericNameEn, price: fen(input.priceFen), from: dateTime(effectiveFrom) }),
+      });
+      return listReferencePrices(drugId, uow.session);
+    });
   } catch (err) {
     if (isDuplicateKey(err)) {
       throw new ConflictError({ code: 'DUPLICATE_REFERENCE_PRICE', message: 'This drug already has a reference price starting at that time.' });
     }
     throw err;
   }
-  await recordAudit(actor, { action: 'catalogue.reference_price.add', targetType: 'drug', targetId: drugId, summary: `reference price ${input.priceFen} fen from ${effectiveFrom.toISOString()}` });
-  return listReferencePrices(drugId);
 }
 
 /** A drug's reference prices, newest start first, each with the end of its validity. */
-export async function listReferencePrices(drugId: string) {
-  if (!(await Drug.exists({ _id: new Types.ObjectId(drugId) }))) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
-  const rows = await ReferencePrice.find({ drugId: new Types.ObjectId(drugId) }).sort({ effectiveFrom: -1 }).lean<ReferencePriceDoc[]>();
+export async function listReferencePrices(drugId: string, session?: ClientSession) {
+  if (!(await Drug.exists({ _id: new Types.ObjectId(drugId) }).session(session ?? null))) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  const rows = await ReferencePrice.find({ drugId: new Types.ObjectId(drugId) }, null, { session }).sort({ effectiveFrom: -1 }).lean<ReferencePriceDoc[]>();
   return {
     data: rows.map((r, i) => ({
       id: String(r._id),
@@ -218,11 +232,11 @@ export async function currentReferencePriceFen(drugId: string | Types.ObjectId, 
 }
 
 /** Reference prices in force at `at` for many drugs at once (drugs without one are absent). */
-export async function currentReferencePrices(drugIds: (string | Types.ObjectId)[], at: Date): Promise<Map<string, { priceFen: number; effectiveFrom: Date }>> {
+export async function currentReferencePrices(drugIds: (string | Types.ObjectId)[], at: Date, session?: ClientSession): Promise<Map<string, { priceFen: number; effectiveFrom: Date }>> {
   const ids = drugIds.map((id) => new Types.ObjectId(String(id)));
   const result = new Map<string, { priceFen: number; effectiveFrom: Date }>();
   if (ids.length === 0) return result;
-  const rows = await ReferencePrice.find({ drugId: trusted({ $in: ids }), effectiveFrom: trusted({ $lte: at }) }, { drugId: 1, priceFen: 1, effectiveFrom: 1 })
+  const rows = await ReferencePrice.find({ drugId: trusted({ $in: ids }), effectiveFrom: trusted({ $lte: at }) }, { drugId: 1, priceFen: 1, effectiveFrom: 1 }, { session })
     .sort({ effectiveFrom: -1 })
     .lean<ReferencePriceDoc[]>();
   for (const r of rows) if (!result.has(String(r.drugId))) result.set(String(r.drugId), { priceFen: r.priceFen, effectiveFrom: r.effectiveFrom });
@@ -270,10 +284,10 @@ function toView(d: DrugDoc, ref?: { priceFen: number; effectiveFrom: Date }): Dr
   };
 }
 
-export async function getDrugView(id: string): Promise<DrugView> {
-  const d = Types.ObjectId.isValid(id) ? await Drug.findById(id).lean<DrugDoc>() : null;
+export async function getDrugView(id: string, session?: ClientSession): Promise<DrugView> {
+  const d = Types.ObjectId.isValid(id) ? await Drug.findById(id, null, { session }).lean<DrugDoc>() : null;
   if (!d) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
-  const refs = await currentReferencePrices([d._id], now());
+  const refs = await currentReferencePrices([d._id], now(), session);
   return toView(d, refs.get(String(d._id)));
 }
 
@@ -347,33 +361,28 @@ export interface ImportableDrug extends CodeFields {
   effectiveFrom?: Date;
 }
 
-/** Inserts validated drugs and their reference prices all together or not at all. */
-export async function insertDrugs(actor: Actor | null, drugs: ImportableDrug[], extra: Record<string, unknown>[] = []): Promise<number> {
+/** Inserts validated drugs and their reference prices in the caller's unit of work (all together or not at all). */
+export async function insertDrugs(uow: UnitOfWork, drugs: ImportableDrug[], extra: Record<string, unknown>[] = []): Promise<number> {
   if (drugs.length === 0) return 0;
-  const at = now();
-  try {
-    await mongoose.connection.transaction(async (session) => {
-      const docs = drugs.map(({ referencePriceFen: _p, effectiveFrom: _e, ...fields }, i) => ({
-        _id: new Types.ObjectId(),
-        ...fields,
-        gtin: fields.gtin || undefined,
-        searchText: searchTextOf(fields),
-        active: true,
-        ...(extra[i] ?? {}),
-      }));
-      await Drug.insertMany(docs, { session });
-      const prices = drugs.flatMap((d, i) =>
-        d.referencePriceFen === undefined
-          ? []
-          : [{ drugId: docs[i]!._id, priceFen: d.referencePriceFen, effectiveFrom: d.effectiveFrom ?? at, createdAt: at, createdBy: actor ? new Types.ObjectId(actor.id) : undefined }],
-      );
-      if (prices.length) await ReferencePrice.insertMany(prices, { session });
-    });
-  } catch (err) {
-    if (isDuplicateKey(err)) {
-      throw new RuleViolationError({ code: 'IMPORT_REJECTED', message: 'Another import added one of these codes meanwhile; nothing was imported. Try again.' });
-    }
-    throw err;
-  }
+  const session = uow.session;
+  const docs = drugs.map(({ referencePriceFen: _p, effectiveFrom: _e, ...fields }, i) => ({
+    _id: new Types.ObjectId(),
+    ...fields,
+    gtin: fields.gtin || undefined,
+    searchText: searchTextOf(fields),
+    active: true,
+    ...(extra[i] ?? {}),
+  }));
+  await Drug.insertMany(docs, { session });
+  const createdBy = uow.actor ? new Types.ObjectId(uow.actor.id) : undefined;
+  const prices = drugs.flatMap((d, i) =>
+    d.referencePriceFen === undefined ? [] : [{ drugId: docs[i]!._id, priceFen: d.referencePriceFen, effectiveFrom: d.effectiveFrom ?? uow.at, createdAt: uow.at, ...(createdBy ? { createdBy } : {}) }],
+  );
+  if (prices.length) await ReferencePrice.insertMany(prices, { session });
   return drugs.length;
+}
+
+/** A duplicate code that another import added meanwhile: nothing of this import was stored. */
+export function importRaceError(err: unknown): unknown {
+  return isDuplicateKey(err) ? new RuleViolationError({ code: 'IMPORT_REJECTED', message: 'Another import added one of these codes meanwhile; nothing was imported. Try again.' }) : err;
 }

@@ -1,20 +1,24 @@
 // The breach catalogue and recorded breaches: automatic ones from other modules' domain events
-// (exactly once per fact, keyed by the event key) and manual ones recorded by the operator.
+// (exactly once per fact: the breach commits with the subscriber's receipt) and manual ones recorded
+// by the operator. A breach commits with its score snapshot, its sanctions and their facts.
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
+import { BreachRecorded } from '../../events/credit';
 import type { Actor } from '../../platform/auth';
-import { now, platform } from '../../platform/context';
+import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError } from '../../platform/errors';
+import { msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
-import { formatDateTime } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { getOrganisation } from '../identity';
-import { notifyOrganisation } from '../notifications';
 import { claimFiles, evidenceView, shareFilesWith } from './credit.files';
 import { Breach, BreachType, type BreachDoc, type BreachTypeDoc, type EvidenceDoc } from './credit.model';
 import { applyCreditChange } from './credit.sanctions';
-import { appealDeadline, DEFAULT_BREACH_CATALOGUE, SEVERITY_LABELS, type BreachSeverity } from './credit.score';
+import type { CreateBreachTypeInput, ManualBreachInput, UpdateBreachTypeInput } from './credit.schemas';
+import { appealDeadline, DEFAULT_BREACH_CATALOGUE, type BreachSeverity, type BreachStatus } from './credit.score';
 import { getCreditRules } from './credit.standing';
+
+const severityMsg = (severity: BreachSeverity) => ({ msg: `credit.severity.${severity}` });
 
 let catalogueSeeded = false;
 
@@ -44,12 +48,15 @@ export async function listBreachTypes() {
 }
 
 /** Operator: adds a manual breach type to the catalogue. */
-export async function createBreachType(actor: Actor, input: { code: string; zh: string; en: string; severity: BreachSeverity; points: number; basis?: string }) {
+export async function createBreachType(actor: Actor, input: CreateBreachTypeInput) {
   await ensureBreachCatalogue();
   try {
-    const doc = await BreachType.create({ ...input, automatic: false, active: true, updatedAt: now(), updatedByName: actor.name });
-    await recordAudit(actor, { action: 'credit.catalogue.create', targetType: 'breach_type', targetId: String(doc._id), summary: `added breach type ${input.code} (${input.severity}, ${input.points} points)` });
-    return toTypeView(doc.toObject() as BreachTypeDoc);
+    return await withCommand(actor, async (uow) => {
+      const [doc] = await BreachType.create([{ ...input, automatic: false, active: true, updatedAt: uow.at, updatedByName: actor.name }], { session: uow.session });
+      const view = toTypeView(doc!.toObject());
+      uow.audit({ action: 'credit.catalogue.create', targetType: 'breach_type', targetId: view.id, summary: msg('credit.audit.breachTypeCreated', { code: input.code, severity: severityMsg(input.severity), points: input.points }) });
+      return view;
+    });
   } catch (err) {
     if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'BREACH_CODE_TAKEN', message: `A breach type with code ${input.code} exists already.`, details: [{ path: 'code' }] });
     throw err;
@@ -57,12 +64,14 @@ export async function createBreachType(actor: Actor, input: { code: string; zh: 
 }
 
 /** Operator: changes a catalogue entry; breaches already recorded keep the points they had. */
-export async function updateBreachType(actor: Actor, code: string, patch: { zh?: string; en?: string; severity?: BreachSeverity; points?: number; basis?: string; active?: boolean }) {
+export async function updateBreachType(actor: Actor, code: string, patch: UpdateBreachTypeInput) {
   await ensureBreachCatalogue();
-  const doc = await BreachType.findOneAndUpdate({ code }, { $set: { ...patch, updatedAt: now(), updatedByName: actor.name } }, { returnDocument: 'after' }).lean<BreachTypeDoc>();
-  if (!doc) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${code}.` });
-  await recordAudit(actor, { action: 'credit.catalogue.update', targetType: 'breach_type', targetId: String(doc._id), summary: `changed breach type ${code}: ${Object.keys(patch).join(', ')}` });
-  return toTypeView(doc);
+  return withCommand(actor, async (uow) => {
+    const doc = await BreachType.findOneAndUpdate({ code }, { $set: { ...patch, updatedAt: uow.at, updatedByName: actor.name } }, { returnDocument: 'after', session: uow.session }).lean<BreachTypeDoc>();
+    if (!doc) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${code}.` });
+    uow.audit({ action: 'credit.catalogue.update', targetType: 'breach_type', targetId: String(doc._id), summary: msg('credit.audit.breachTypeUpdated', { code, fields: { list: Object.keys(patch) } }) });
+    return toTypeView(doc);
+  });
 }
 
 export function toBreachView(b: BreachDoc) {
@@ -92,7 +101,7 @@ export function toBreachView(b: BreachDoc) {
 }
 export type BreachView = ReturnType<typeof toBreachView>;
 
-interface BreachInput {
+export interface BreachInput {
   orgId: string;
   code: string;
   occurredAt: Date;
@@ -108,82 +117,80 @@ interface BreachInput {
   recordedBy?: Actor;
 }
 
-/** What follows a stored breach: recompute, sanctions, notice, live push. Idempotent, so it also runs on a repeat. */
-async function afterBreach(b: BreachDoc): Promise<void> {
-  await applyCreditChange(String(b.orgId), b.orgName, { key: `breach:${String(b._id)}`, label: `违约记录「${b.zh}」`, at: b.recordedAt, mode: 'escalate', breachId: b._id });
-  await notifyOrganisation(String(b.orgId), {
-    kind: 'credit.breach_recorded',
-    title: `违约记录：${b.zh}`,
-    body: `${SEVERITY_LABELS[b.severity].zh}，扣 ${b.points} 分。${b.description} 如有异议，请于 ${formatDateTime(b.appealDeadline)} 前申诉。`,
-    link: `/credit/mine#breach-${String(b._id)}`,
-    dedupeKey: `breach-recorded:${String(b._id)}`,
-  });
-  platform().broadcaster.toOrg(String(b.orgId), 'credit:breach_recorded', toBreachView(b));
-  platform().broadcaster.toRole('operator', 'credit:breach_recorded', toBreachView(b));
-}
-
 /**
- * Records one breach per `sourceKey` (the fact): a repeat returns the stored breach and changes
- * nothing (its follow-ups run again, idempotently, in case a first run stopped half-way).
+ * Records one breach per `sourceKey` (the fact) in the caller's unit of work, with everything that
+ * follows from it: its audit entry, `credit.breach_recorded`, the score snapshot, the sanctions and
+ * their facts. A repeat returns the stored breach and stages nothing.
  */
-export async function recordBreach(input: BreachInput): Promise<{ breach: BreachView | null; created: boolean }> {
+export async function recordBreachIn(uow: UnitOfWork, input: BreachInput): Promise<{ breach: BreachView | null; created: boolean }> {
+  const session = uow.session;
   await ensureBreachCatalogue();
+  // NOTE: the catalogue entry and the organisation are reference data this command does not change;
+  // they are read as committed (the catalogue may have been seeded after this transaction began).
   const type = await BreachType.findOne({ code: input.code }).lean<BreachTypeDoc>();
   if (!type) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${input.code}.`, details: [{ path: 'code' }] });
-  const org = (await getOrganisation(input.orgId)) as { _id: Types.ObjectId; name: string; type: string } | null;
+  const org = await getOrganisation(input.orgId);
   if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.', details: [{ path: 'orgId' }] });
-  if (!type.active && input.source === 'automatic') {
-    const existing = await Breach.findOne({ sourceKey: input.sourceKey }).lean<BreachDoc>();
-    if (!existing) return { breach: null, created: false };
-  }
+  const existing = await Breach.findOne({ sourceKey: input.sourceKey }, null, { session }).lean<BreachDoc>();
+  if (existing) return { breach: toBreachView(existing), created: false };
+  if (!type.active && input.source === 'automatic') return { breach: null, created: false };
   const rules = await getCreditRules();
-  const recordedAt = now();
+  const recordedAt = uow.at;
   const severity = input.severity ?? type.severity;
-  const res = await Breach.updateOne(
-    { sourceKey: input.sourceKey },
+  const doc = {
+    _id: new Types.ObjectId(),
+    orgId: org._id,
+    orgName: org.name,
+    code: type.code,
+    zh: type.zh,
+    en: type.en,
+    severity,
+    ...(severity === 'especially_serious' ? { level: input.level ?? 1 } : {}),
+    points: input.points ?? type.points,
+    occurredAt: input.occurredAt,
+    recordedAt,
+    source: input.source,
+    sourceKey: input.sourceKey,
+    ...(input.sourceType ? { sourceType: input.sourceType } : {}),
+    description: input.description,
+    ...(input.reference ? { reference: input.reference } : {}),
+    evidence: input.evidence ?? [],
+    ...(input.recordedBy ? { recordedBy: new Types.ObjectId(input.recordedBy.id) } : {}),
+    recordedByName: input.recordedBy?.name ?? 'system',
+    status: 'active' as const,
+    // NOTE: the appeal window runs from when the distributor could know of the breach: its recording.
+    appealDeadline: appealDeadline(recordedAt, rules.appealDays),
+  };
+  await Breach.create([doc], { session });
+  const breach = (await Breach.findById(doc._id, null, { session }).lean<BreachDoc>())!;
+  const id = String(breach._id);
+  const orgId = String(breach.orgId);
+  uow.audit({ action: 'credit.breach.record', targetType: 'breach', targetId: id, summary: msg('credit.audit.breachRecorded', { org: breach.orgName, name: breach.zh, nameEn: breach.en, code: breach.code, points: breach.points }) });
+  uow.emit(
+    BreachRecorded,
     {
-      $setOnInsert: {
-        orgId: org._id,
-        orgName: org.name,
-        code: type.code,
-        zh: type.zh,
-        en: type.en,
-        severity,
-        level: severity === 'especially_serious' ? (input.level ?? 1) : undefined,
-        points: input.points ?? type.points,
-        occurredAt: input.occurredAt,
-        recordedAt,
-        source: input.source,
-        sourceKey: input.sourceKey,
-        sourceType: input.sourceType,
-        description: input.description,
-        reference: input.reference,
-        evidence: input.evidence ?? [],
-        recordedBy: input.recordedBy ? new Types.ObjectId(input.recordedBy.id) : undefined,
-        recordedByName: input.recordedBy?.name ?? 'system',
-        status: 'active',
-        // NOTE: the appeal window runs from when the distributor could know of the breach: its recording.
-        appealDeadline: appealDeadline(recordedAt, rules.appealDays),
-      },
+      breachId: id,
+      orgId,
+      orgName: breach.orgName,
+      code: breach.code,
+      name: breach.zh,
+      nameEn: breach.en,
+      severity: breach.severity,
+      points: breach.points,
+      description: breach.description,
+      source: breach.source,
+      occurredAt: breach.occurredAt.toISOString(),
+      appealDeadline: breach.appealDeadline.toISOString(),
+      sourceKey: breach.sourceKey,
     },
-    { upsert: true },
+    { key: `breach-recorded:${id}` },
   );
-  const breach = await Breach.findOne({ sourceKey: input.sourceKey }).lean<BreachDoc>();
-  if (!breach) throw new Error('breach vanished after upsert');
-  const created = res.upsertedCount === 1;
-  if (created) {
-    await recordAudit(input.recordedBy ?? null, { action: 'credit.breach.record', targetType: 'breach', targetId: String(breach._id), summary: `${breach.code} for ${breach.orgName} (${breach.points} points, ${input.sourceKey})` });
-  }
-  await afterBreach(breach);
-  return { breach: toBreachView(breach), created };
+  await applyCreditChange(uow, orgId, breach.orgName, { key: `breach:${id}`, label: msg('credit.change.breach', { name: breach.zh, nameEn: breach.en }), at: recordedAt, mode: 'escalate', breachId: breach._id });
+  return { breach: toBreachView(breach), created: true };
 }
 
 /** Operator: records a manual breach with evidence files uploaded beforehand. */
-export async function recordManualBreach(
-  actor: Actor,
-  input: { orgId: string; code: string; occurredAt?: string; description: string; severity?: BreachSeverity; points?: number; level?: 1 | 2 | 3; fileIds?: string[] },
-  idempotencyKey?: string,
-) {
+export async function recordManualBreach(actor: Actor, input: ManualBreachInput, idempotencyKey?: string) {
   await ensureBreachCatalogue();
   const type = await BreachType.findOne({ code: input.code }).lean<BreachTypeDoc>();
   if (!type) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${input.code}.`, details: [{ path: 'code' }] });
@@ -192,29 +199,32 @@ export async function recordManualBreach(
   const at = now();
   const occurredAt = input.occurredAt ? new Date(input.occurredAt) : at;
   if (occurredAt.getTime() > at.getTime()) throw new RuleViolationError({ code: 'OCCURRED_IN_FUTURE', message: 'A breach cannot have happened in the future.', details: [{ path: 'occurredAt' }] });
-  const org = (await getOrganisation(input.orgId)) as { _id: Types.ObjectId; type: string } | null;
+  const org = await getOrganisation(input.orgId);
   if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.', details: [{ path: 'orgId' }] });
   const evidence = await claimFiles(actor, input.fileIds, 'breach_evidence');
   if (evidence.length === 0) throw new RuleViolationError({ code: 'EVIDENCE_REQUIRED', message: 'A manual breach needs at least one evidence file.', details: [{ path: 'fileIds' }] });
-  const result = await recordBreach({
-    orgId: input.orgId,
-    code: type.code,
-    occurredAt,
-    sourceKey: `manual:${actor.orgId}:${idempotencyKey ?? randomUUID()}`,
-    source: 'manual',
-    description: input.description,
-    severity: input.severity,
-    points: input.points,
-    level: input.level,
-    evidence,
-    recordedBy: actor,
+  const sourceKey = `manual:${actor.orgId}:${idempotencyKey ?? randomUUID()}`;
+  return withCommand(actor, async (uow) => {
+    const result = await recordBreachIn(uow, {
+      orgId: input.orgId,
+      code: type.code,
+      occurredAt,
+      sourceKey,
+      source: 'manual',
+      description: input.description,
+      severity: input.severity,
+      points: input.points,
+      level: input.level,
+      evidence,
+      recordedBy: actor,
+    });
+    await shareFilesWith(evidence, org._id, uow.session);
+    return result;
   });
-  await shareFilesWith(evidence, org._id);
-  return result;
 }
 
 /** Breaches: a distributor sees its own; the operator sees all or one distributor's. Newest first. */
-export async function listBreaches(actor: Actor, q: { orgId?: string; status?: string; limit?: number }): Promise<BreachView[]> {
+export async function listBreaches(actor: Actor, q: { orgId?: string; status?: BreachStatus; limit?: number }): Promise<BreachView[]> {
   const filter: Record<string, unknown> = {};
   if (actor.role !== 'operator') filter.orgId = new Types.ObjectId(actor.orgId);
   else if (q.orgId) filter.orgId = new Types.ObjectId(q.orgId);
@@ -233,6 +243,6 @@ export async function getBreach(actor: Actor, id: string): Promise<BreachDoc> {
 
 /** Recent breaches platform-wide (operator dashboard). */
 export async function recentBreaches(limit = 50): Promise<BreachView[]> {
-  const rows = await Breach.find({ status: trusted({ $ne: 'voided' }) }).sort({ recordedAt: -1 }).limit(limit).lean<BreachDoc[]>();
+  const rows = await Breach.find({ status: trusted({ $ne: 'voided' as const }) }).sort({ recordedAt: -1 }).limit(limit).lean<BreachDoc[]>();
   return rows.map(toBreachView);
 }

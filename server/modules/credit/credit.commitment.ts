@@ -3,17 +3,19 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
+import { CommitmentPublished } from '../../events/credit';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
+import { dateTime, msg } from '../../platform/messages';
+import { withCommand } from '../../platform/unit-of-work';
 import { formatDate, formatDateTime } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
 import { getOrganisation } from '../identity';
-import { notifyRoles } from '../notifications';
 import { getSettings } from '../settings';
 import { CommitmentSignature, CommitmentVersion, Sanction, type CommitmentSignatureDoc, type CommitmentVersionDoc, type SanctionDoc } from './credit.model';
+import type { PublishCommitmentInput, SignCommitmentInput } from './credit.schemas';
 
 export type TradingAction = 'quote' | 'bid' | 'revise_quote' | 'be_chosen' | 'confirm_order';
 
@@ -99,8 +101,15 @@ export async function assertRenderableBody(body: string): Promise<void> {
   }
 }
 
+type VersionState = 'in_force' | 'scheduled' | 'superseded' | 'withdrawn';
+
+function versionState(v: CommitmentVersionDoc, at: Date, inForceId?: string): VersionState {
+  if (v.withdrawnAt) return 'withdrawn';
+  if (String(v._id) === inForceId) return 'in_force';
+  return v.effectiveAt.getTime() > at.getTime() ? 'scheduled' : 'superseded';
+}
+
 function toVersionView(v: CommitmentVersionDoc, at: Date, inForceId?: string) {
-  const state = v.withdrawnAt ? 'withdrawn' : String(v._id) === inForceId ? 'in_force' : v.effectiveAt.getTime() > at.getTime() ? 'scheduled' : 'superseded';
   return {
     id: String(v._id),
     version: v.version,
@@ -111,14 +120,14 @@ function toVersionView(v: CommitmentVersionDoc, at: Date, inForceId?: string) {
     publishedByName: v.publishedByName,
     note: v.note ?? undefined,
     withdrawnAt: v.withdrawnAt ? v.withdrawnAt.toISOString() : undefined,
-    state: state as 'in_force' | 'scheduled' | 'superseded' | 'withdrawn',
+    state: versionState(v, at, inForceId),
   };
 }
 export type CommitmentVersionView = ReturnType<typeof toVersionView>;
 
 /** The version in force at `at`: the latest effective one that was not withdrawn. */
-export async function versionInForce(at: Date = now()): Promise<CommitmentVersionDoc | null> {
-  return CommitmentVersion.findOne({ effectiveAt: trusted({ $lte: at }), withdrawnAt: trusted({ $exists: false }) })
+export async function versionInForce(at: Date = now(), session?: ClientSession): Promise<CommitmentVersionDoc | null> {
+  return CommitmentVersion.findOne({ effectiveAt: trusted({ $lte: at }), withdrawnAt: trusted({ $exists: false }) }, null, { session })
     .sort({ effectiveAt: -1, version: -1 })
     .lean<CommitmentVersionDoc>();
 }
@@ -136,12 +145,34 @@ export async function listCommitmentVersions(): Promise<CommitmentVersionView[]>
   return rows.map((v) => toVersionView(v, at, current ? String(current._id) : undefined));
 }
 
-async function insertVersion(fields: Omit<CommitmentVersionDoc, '_id' | 'version'>): Promise<CommitmentVersionDoc> {
+/** Operator: publishes a new version, in force from `effectiveAt` (now when omitted; never in the past). */
+export async function publishCommitmentVersion(actor: Actor, input: PublishCommitmentInput): Promise<CommitmentVersionView> {
+  const at = now();
+  const requested = input.effectiveAt ? new Date(input.effectiveAt) : at;
+  // NOTE: a minute of slack for a form filled in "now"; anything earlier would rewrite history.
+  if (requested.getTime() < at.getTime() - 60_000) {
+    throw new RuleViolationError({ code: 'EFFECTIVE_DATE_IN_PAST', message: 'A commitment version cannot take effect in the past.', details: [{ path: 'effectiveAt', message: 'must be now or later' }] });
+  }
+  await assertRenderableBody(input.body);
+  // NOTE: two versions published at once may pick the same number; the unique index refuses the
+  // second, which then tries again with the next number.
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const last = await CommitmentVersion.findOne({}, { version: 1 }).sort({ version: -1 }).lean<{ version: number }>();
     try {
-      const doc = await CommitmentVersion.create({ ...fields, version: (last?.version ?? 0) + 1 });
-      return doc.toObject() as CommitmentVersionDoc;
+      return await withCommand(actor, async (uow) => {
+        const session = uow.session;
+        const last = await CommitmentVersion.findOne({}, { version: 1 }, { session }).sort({ version: -1 }).lean<{ version: number }>();
+        const effectiveAt = requested.getTime() < uow.at.getTime() ? uow.at : requested;
+        const [created] = await CommitmentVersion.create(
+          [{ version: (last?.version ?? 0) + 1, title: input.title, body: input.body, effectiveAt, publishedAt: uow.at, publishedBy: new Types.ObjectId(actor.id), publishedByName: actor.name, ...(input.note ? { note: input.note } : {}) }],
+          { session },
+        );
+        const doc = created!.toObject();
+        const id = String(doc._id);
+        uow.audit({ action: 'credit.commitment.publish', targetType: 'commitment_version', targetId: id, summary: msg('credit.audit.commitmentPublished', { version: doc.version, effectiveAt: dateTime(doc.effectiveAt) }) });
+        uow.emit(CommitmentPublished, { versionId: id, version: doc.version, title: doc.title, effectiveAt: doc.effectiveAt.toISOString() }, { key: `commitment-published:${id}` });
+        const current = await versionInForce(uow.at, session);
+        return toVersionView(doc, uow.at, current ? String(current._id) : undefined);
+      });
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err;
     }
@@ -149,53 +180,25 @@ async function insertVersion(fields: Omit<CommitmentVersionDoc, '_id' | 'version
   throw new ConflictError({ code: 'COMMITMENT_VERSION_CONFLICT', message: 'Another version was published at the same time; try again.' });
 }
 
-/** Operator: publishes a new version, in force from `effectiveAt` (now when omitted; never in the past). */
-export async function publishCommitmentVersion(actor: Actor, input: { title: string; body: string; effectiveAt?: string; note?: string }): Promise<CommitmentVersionView> {
-  const at = now();
-  const effectiveAt = input.effectiveAt ? new Date(input.effectiveAt) : at;
-  // NOTE: a minute of slack for a form filled in "now"; anything earlier would rewrite history.
-  if (effectiveAt.getTime() < at.getTime() - 60_000) {
-    throw new RuleViolationError({ code: 'EFFECTIVE_DATE_IN_PAST', message: 'A commitment version cannot take effect in the past.', details: [{ path: 'effectiveAt', message: 'must be now or later' }] });
-  }
-  await assertRenderableBody(input.body);
-  const doc = await insertVersion({
-    title: input.title,
-    body: input.body,
-    effectiveAt: effectiveAt.getTime() < at.getTime() ? at : effectiveAt,
-    publishedAt: at,
-    publishedBy: new Types.ObjectId(actor.id),
-    publishedByName: actor.name,
-    note: input.note,
-    withdrawnAt: undefined,
-  } as Omit<CommitmentVersionDoc, '_id' | 'version'>);
-  await recordAudit(actor, { action: 'credit.commitment.publish', targetType: 'commitment_version', targetId: String(doc._id), summary: `published commitment version ${doc.version}, effective ${doc.effectiveAt.toISOString()}` });
-  await notifyRoles(['distributor'], {
-    kind: 'credit.commitment_published',
-    title: `承诺书第 ${doc.version} 版已发布`,
-    body: `《${doc.title}》第 ${doc.version} 版将于 ${formatDateTime(doc.effectiveAt)} 起施行，请在施行前签署，否则届时无法报价、竞价或承接订单。`,
-    link: '/credit/commitment',
-    dedupeKey: `commitment-published:${String(doc._id)}`,
-  });
-  const current = await versionInForce(now());
-  return toVersionView(doc, now(), current ? String(current._id) : undefined);
-}
-
 /** Operator: withdraws a scheduled version before it takes effect. */
 export async function withdrawCommitmentVersion(actor: Actor, id: string): Promise<CommitmentVersionView> {
-  const at = now();
-  const doc = await CommitmentVersion.findOneAndUpdate(
-    { _id: new Types.ObjectId(id), withdrawnAt: trusted({ $exists: false }), effectiveAt: trusted({ $gt: at }) },
-    { $set: { withdrawnAt: at } },
-    { returnDocument: 'after' },
-  ).lean<CommitmentVersionDoc>();
-  if (!doc) {
-    const exists = await CommitmentVersion.findById(id).lean<CommitmentVersionDoc>();
-    if (!exists) throw new NotFoundError({ code: 'COMMITMENT_VERSION_NOT_FOUND', message: 'No such commitment version.' });
-    throw new RuleViolationError({ code: 'COMMITMENT_VERSION_NOT_SCHEDULED', message: 'Only a version that has not yet taken effect can be withdrawn.' });
-  }
-  await recordAudit(actor, { action: 'credit.commitment.withdraw', targetType: 'commitment_version', targetId: id, summary: `withdrew scheduled commitment version ${doc.version}` });
-  const current = await versionInForce(at);
-  return toVersionView(doc, at, current ? String(current._id) : undefined);
+  return withCommand(actor, async (uow) => {
+    const session = uow.session;
+    const at = uow.at;
+    const doc = await CommitmentVersion.findOneAndUpdate(
+      { _id: new Types.ObjectId(id), withdrawnAt: trusted({ $exists: false }), effectiveAt: trusted({ $gt: at }) },
+      { $set: { withdrawnAt: at } },
+      { returnDocument: 'after', session },
+    ).lean<CommitmentVersionDoc>();
+    if (!doc) {
+      const exists = await CommitmentVersion.findById(id, null, { session }).lean<CommitmentVersionDoc>();
+      if (!exists) throw new NotFoundError({ code: 'COMMITMENT_VERSION_NOT_FOUND', message: 'No such commitment version.' });
+      throw new RuleViolationError({ code: 'COMMITMENT_VERSION_NOT_SCHEDULED', message: 'Only a version that has not yet taken effect can be withdrawn.' });
+    }
+    uow.audit({ action: 'credit.commitment.withdraw', targetType: 'commitment_version', targetId: id, summary: msg('credit.audit.commitmentWithdrawn', { version: doc.version }) });
+    const current = await versionInForce(at, session);
+    return toVersionView(doc, at, current ? String(current._id) : undefined);
+  });
 }
 
 /** Seeds version 1 from the default text when no version exists (safe to run concurrently and twice). */
@@ -248,7 +251,7 @@ async function loadSignable(versionId: string | undefined, at: Date): Promise<Co
 export async function commitmentPreview(actor: Actor, versionId?: string) {
   const at = now();
   const v = await loadSignable(versionId, at);
-  const org = (await getOrganisation(actor.orgId)) as { name: string; creditCode?: string } | null;
+  const org = await getOrganisation(actor.orgId);
   const existing = await CommitmentSignature.findOne({ orgId: new Types.ObjectId(actor.orgId), versionId: v._id }).lean<CommitmentSignatureDoc>();
   const text = existing ? existing.text : renderBody(v.body, await contextFor(v, org ?? { name: actor.orgName }, { name: actor.name, email: actor.email }, at));
   return {
@@ -264,42 +267,50 @@ export async function commitmentPreview(actor: Actor, versionId?: string) {
  * showed; the server renders the text again and refuses when it differs, so the signature is of what
  * was read. Signing again returns the organisation's existing signature (safe to retry).
  */
-export async function signCommitment(actor: Actor, input: { versionId: string; textSha256: string }, from: { ip: string; userAgent?: string }): Promise<{ signature: CommitmentSignatureView; created: boolean }> {
+export async function signCommitment(actor: Actor, input: SignCommitmentInput, from: { ip: string; userAgent?: string }): Promise<{ signature: CommitmentSignatureView; created: boolean }> {
   const at = now();
   const v = await loadSignable(input.versionId, at);
   const orgId = new Types.ObjectId(actor.orgId);
   const existing = await CommitmentSignature.findOne({ orgId, versionId: v._id }).lean<CommitmentSignatureDoc>();
   if (existing) return { signature: toSignatureView(existing), created: false };
-  const org = (await getOrganisation(actor.orgId)) as { name: string; creditCode?: string } | null;
+  const org = await getOrganisation(actor.orgId);
   const text = renderBody(v.body, await contextFor(v, org ?? { name: actor.orgName }, { name: actor.name, email: actor.email }, at));
   const textSha256 = sha256Hex(text);
   if (textSha256 !== input.textSha256.toLowerCase()) {
     throw new ConflictError({ code: 'COMMITMENT_TEXT_CHANGED', message: 'The letter text has changed since it was shown; read it again and sign.', details: [{ expected: textSha256 }] });
   }
-  let doc: CommitmentSignatureDoc;
   try {
-    const created = await CommitmentSignature.create({
-      versionId: v._id,
-      version: v.version,
-      orgId,
-      orgName: org?.name ?? actor.orgName,
-      userId: new Types.ObjectId(actor.id),
-      userName: actor.name,
-      userEmail: actor.email,
-      signedAt: at,
-      ip: from.ip,
-      userAgent: from.userAgent,
-      text,
-      textSha256,
+    const signature = await withCommand(actor, async (uow) => {
+      const [created] = await CommitmentSignature.create(
+        [
+          {
+            versionId: v._id,
+            version: v.version,
+            orgId,
+            orgName: org?.name ?? actor.orgName,
+            userId: new Types.ObjectId(actor.id),
+            userName: actor.name,
+            userEmail: actor.email,
+            signedAt: uow.at,
+            ip: from.ip,
+            ...(from.userAgent ? { userAgent: from.userAgent } : {}),
+            text,
+            textSha256,
+          },
+        ],
+        { session: uow.session },
+      );
+      const doc = created!.toObject();
+      uow.audit({ action: 'credit.commitment.sign', targetType: 'commitment_signature', targetId: String(doc._id), summary: msg('credit.audit.commitmentSigned', { version: v.version, sha256: textSha256 }) });
+      return toSignatureView(doc);
     });
-    doc = created.toObject() as CommitmentSignatureDoc;
+    return { signature, created: true };
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
     const raced = await CommitmentSignature.findOne({ orgId, versionId: v._id }).lean<CommitmentSignatureDoc>();
-    return { signature: toSignatureView(raced!), created: false };
+    if (!raced) throw err;
+    return { signature: toSignatureView(raced), created: false };
   }
-  await recordAudit(actor, { action: 'credit.commitment.sign', targetType: 'commitment_signature', targetId: String(doc._id), summary: `signed commitment version ${v.version} (sha256 ${textSha256})` });
-  return { signature: toSignatureView(doc), created: true };
 }
 
 /** Signatures: a distributor sees its own organisation's; the operator sees all (optionally one org). */

@@ -1,12 +1,15 @@
 // Automatic breaches from other modules' facts: one breach per fact (its event key), never twice.
+// Each subscriber runs in its own unit of work with its receipt, so the breach, its snapshot,
+// sanctions, audit entries and facts commit together with the record that the fact was handled.
 import { OrderDeadlineMissed, OrderQualityRefusal, OrderRefusedListedHospital } from '../../events/orders';
 import { QuoteWithdrawnAfterPublication } from '../../events/quotation';
 import { SupplyFailureDeclared } from '../../events/vbp';
 import { platform } from '../../platform/context';
 import { NotFoundError } from '../../platform/errors';
 import type { DomainEvent } from '../../platform/events';
-import { onEvent } from '../../platform/relay';
-import { recordBreach } from './credit.breaches';
+import { onEventInTransaction } from '../../platform/relay';
+import type { UnitOfWork } from '../../platform/unit-of-work';
+import { recordBreachIn } from './credit.breaches';
 import type { BreachCode } from './credit.score';
 
 interface Fact {
@@ -16,9 +19,9 @@ interface Fact {
   reference: Record<string, string | number>;
 }
 
-async function breachFrom(e: DomainEvent, code: BreachCode, fact: Fact): Promise<void> {
+async function breachFrom(e: DomainEvent, uow: UnitOfWork, code: BreachCode, fact: Fact): Promise<void> {
   try {
-    await recordBreach({
+    await recordBreachIn(uow, {
       orgId: fact.distributorOrgId,
       code,
       occurredAt: new Date(fact.at),
@@ -30,7 +33,8 @@ async function breachFrom(e: DomainEvent, code: BreachCode, fact: Fact): Promise
     });
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    // NOTE: a fact about an organisation that is not a distributor cannot become valid by retrying.
+    // NOTE: a fact about an organisation that is not a distributor cannot become valid by retrying;
+    // the refusal comes before any write, so the receipt commits alone.
     platform().logger.error({ type: e.type, key: e.key, code: err.code }, 'credit: ignored a fact about an unknown distributor');
   }
 }
@@ -41,32 +45,32 @@ const MISSED: Record<'confirmation' | 'delivery' | 'notDelivered', { code: Breac
   notDelivered: { code: 'CONFIRMED_NOT_DELIVERED', zh: (no) => `订单 ${no} 已确认但未配送。` },
 };
 
-export const creditSubscribers = [
-  onEvent(OrderDeadlineMissed, 'credit.breach-from-missed-deadline', (e) => {
+export const automaticBreachSubscribers = [
+  onEventInTransaction(OrderDeadlineMissed, 'credit.breach-from-missed-deadline', (e, uow) => {
     const p = e.payload;
     const m = MISSED[p.kind];
-    return breachFrom(e, m.code, { distributorOrgId: p.distributorOrgId, at: p.deadline, description: m.zh(p.orderNo), reference: { orderId: p.orderId, orderNo: p.orderNo, hospitalOrgId: p.hospitalOrgId, deadline: p.deadline } });
+    return breachFrom(e, uow, m.code, { distributorOrgId: p.distributorOrgId, at: p.deadline, description: m.zh(p.orderNo), reference: { orderId: p.orderId, orderNo: p.orderNo, hospitalOrgId: p.hospitalOrgId, deadline: p.deadline } });
   }),
-  onEvent(OrderQualityRefusal, 'credit.breach-from-quality-refusal', (e) => {
+  onEventInTransaction(OrderQualityRefusal, 'credit.breach-from-quality-refusal', (e, uow) => {
     const p = e.payload;
-    return breachFrom(e, 'QUALITY_REFUSAL', {
+    return breachFrom(e, uow, 'QUALITY_REFUSAL', {
       distributorOrgId: p.distributorOrgId,
       at: p.at,
       description: `订单 ${p.orderNo} 验收时因质量问题拒收 ${p.refusedQuantity} 件${p.reason ? `（${p.reason}）` : ''}。`,
       reference: { orderId: p.orderId, orderNo: p.orderNo, drugName: p.drugName, batchNo: p.batchNo, refusedQuantity: p.refusedQuantity },
     });
   }),
-  onEvent(OrderRefusedListedHospital, 'credit.breach-from-refused-hospital', (e) => {
+  onEventInTransaction(OrderRefusedListedHospital, 'credit.breach-from-refused-hospital', (e, uow) => {
     const p = e.payload;
-    return breachFrom(e, 'REFUSED_LISTED_HOSPITAL', { distributorOrgId: p.distributorOrgId, at: p.at, description: `拒绝配送挂网药品订单 ${p.orderNo}。`, reference: { orderId: p.orderId, orderNo: p.orderNo, reason: p.reason } });
+    return breachFrom(e, uow, 'REFUSED_LISTED_HOSPITAL', { distributorOrgId: p.distributorOrgId, at: p.at, description: `拒绝配送挂网药品订单 ${p.orderNo}。`, reference: { orderId: p.orderId, orderNo: p.orderNo, reason: p.reason } });
   }),
-  onEvent(QuoteWithdrawnAfterPublication, 'credit.breach-from-withdrawn-quote', (e) => {
+  onEventInTransaction(QuoteWithdrawnAfterPublication, 'credit.breach-from-withdrawn-quote', (e, uow) => {
     const p = e.payload;
-    return breachFrom(e, 'QUOTE_WITHDRAWN_AFTER_PUBLICATION', { distributorOrgId: p.distributorOrgId, at: p.at, description: `报价挂网公布后撤回（${p.roundNo}，${p.drugName}）。`, reference: { roundId: p.roundId, quoteId: p.quoteId, listingId: p.listingId, reason: p.reason } });
+    return breachFrom(e, uow, 'QUOTE_WITHDRAWN_AFTER_PUBLICATION', { distributorOrgId: p.distributorOrgId, at: p.at, description: `报价挂网公布后撤回（${p.roundNo}，${p.drugName}）。`, reference: { roundId: p.roundId, quoteId: p.quoteId, listingId: p.listingId, reason: p.reason } });
   }),
-  onEvent(SupplyFailureDeclared, 'credit.breach-from-supply-failure', (e) => {
+  onEventInTransaction(SupplyFailureDeclared, 'credit.breach-from-supply-failure', (e, uow) => {
     const p = e.payload;
-    return breachFrom(e, 'VBP_SUPPLY_FAILURE', {
+    return breachFrom(e, uow, 'VBP_SUPPLY_FAILURE', {
       distributorOrgId: p.distributorOrgId,
       at: p.at,
       description: `带量采购协议 ${p.contractNo}（${p.drugName}）中选后未按约定供应：${p.reason}`,

@@ -3,16 +3,21 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import multer from 'multer';
-import { Types } from 'mongoose';
+import mongoose, { Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../platform/auth';
-import { now } from '../../platform/context';
 import { NotFoundError, ValidationError } from '../../platform/errors';
+import { msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
+import { withCommand } from '../../platform/unit-of-work';
 import { CreditFile, type CreditFileDoc, type EvidenceDoc } from './credit.model';
 import { getCreditUploadLimits } from './credit.standing';
 
 export const FILE_PURPOSES = ['breach_evidence', 'appeal', 'repair'] as const;
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
+
+function isFilePurpose(value: unknown): value is FilePurpose {
+  return typeof value === 'string' && (FILE_PURPOSES as readonly string[]).includes(value);
+}
 
 const ALLOWED: Record<string, (b: Buffer) => boolean> = {
   'application/pdf': (b) => b.subarray(0, 5).toString('latin1') === '%PDF-',
@@ -52,7 +57,7 @@ export async function uploadFile(actor: Actor, req: Request, res: Response) {
   const limits = await getCreditUploadLimits();
   await receive(req, res, limits.maxFileBytes);
   const purpose = (req.body as Record<string, unknown> | undefined)?.purpose;
-  if (typeof purpose !== 'string' || !(FILE_PURPOSES as readonly string[]).includes(purpose)) {
+  if (!isFilePurpose(purpose)) {
     throw new ValidationError({ code: 'VALIDATION_FAILED', message: 'purpose must be one of breach_evidence, appeal, repair.', details: [{ path: 'purpose', message: 'invalid' }] });
   }
   if (purpose === 'breach_evidence' && actor.role !== 'operator') throw fileError('Only the operator uploads breach evidence.');
@@ -63,18 +68,16 @@ export async function uploadFile(actor: Actor, req: Request, res: Response) {
   if (!check) throw fileError('Only PDF, PNG, JPEG or plain-text files are accepted.', 'FILE_TYPE_NOT_ALLOWED');
   if (!check(file.buffer)) throw fileError(`The file content is not a valid ${type} file.`, 'FILE_TYPE_NOT_ALLOWED');
   const name = Buffer.from(file.originalname, 'latin1').toString('utf8').replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200) || 'file';
-  const doc = await CreditFile.create({
-    orgId: new Types.ObjectId(actor.orgId),
-    purpose,
-    name,
-    contentType: type,
-    size: file.size,
-    sha256: createHash('sha256').update(file.buffer).digest('hex'),
-    data: file.buffer,
-    uploadedAt: now(),
-    uploadedBy: new Types.ObjectId(actor.id),
+  const sha256 = createHash('sha256').update(file.buffer).digest('hex');
+  const id = new Types.ObjectId();
+  await withCommand(actor, async (uow) => {
+    await CreditFile.create(
+      [{ _id: id, orgId: new Types.ObjectId(actor.orgId), purpose, name, contentType: type, size: file.size, sha256, data: file.buffer, uploadedAt: uow.at, uploadedBy: new Types.ObjectId(actor.id) }],
+      { session: uow.session },
+    );
+    uow.audit({ action: 'credit.file.upload', targetType: 'credit_file', targetId: String(id), summary: msg('credit.audit.fileUploaded', { name, purpose: { msg: `credit.filePurpose.${purpose}` }, size: file.size }) });
   });
-  return { id: String(doc._id), name, contentType: type, size: file.size, sha256: doc.sha256, purpose };
+  return { id: String(id), name, contentType: type, size: file.size, sha256, purpose };
 }
 
 /** Files the actor uploaded for this purpose, as evidence entries; an unknown or foreign id is a 400 naming it. */
@@ -92,9 +95,14 @@ export async function claimFiles(actor: Actor, fileIds: readonly string[] | unde
 }
 
 /** Marks files as evidence about a distributor, so that distributor can read them too. */
-export async function shareFilesWith(files: readonly EvidenceDoc[], orgId: Types.ObjectId): Promise<void> {
+export async function shareFilesWith(files: readonly EvidenceDoc[], orgId: Types.ObjectId, session: ClientSession): Promise<void> {
   if (files.length === 0) return;
-  await CreditFile.updateMany({ _id: trusted({ $in: files.map((f) => f.fileId) }) }, { $set: { subjectOrgId: orgId } });
+  await CreditFile.updateMany({ _id: trusted({ $in: files.map((f) => f.fileId) }) }, { $set: { subjectOrgId: orgId } }, { session });
+}
+
+/** A stored file's bytes (a lean read may hold them as a BSON Binary). */
+export function fileBytes(data: Buffer | mongoose.mongo.Binary): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer);
 }
 
 /** A file, if the actor's organisation uploaded it or it is evidence about the actor's organisation (the operator reads all). */

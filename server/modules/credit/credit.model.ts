@@ -1,4 +1,5 @@
 import mongoose, { Schema, Types, type InferSchemaType } from 'mongoose';
+import type { Message } from '../../platform/messages';
 
 const SEVERITIES = ['shixin', 'serious', 'especially_serious'] as const;
 
@@ -187,7 +188,8 @@ const SanctionSchema = new Schema(
     /** Set when the expiry job has run (the gate reads endsAt, so expiry is exact anyway). */
     expiredAt: Date,
     liftedAt: Date,
-    liftReason: String,
+    /** Why it was lifted: a message (rendered in the reader's language); text on sanctions lifted before messages. */
+    liftReason: { type: Schema.Types.Mixed },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'credit_sanctions' },
@@ -248,18 +250,19 @@ export type BreachDoc = InferSchemaType<typeof BreachSchema> & { _id: Types.Obje
 export type AppealDoc = InferSchemaType<typeof AppealSchema> & { _id: Types.ObjectId };
 export type RepairDoc = InferSchemaType<typeof RepairSchema> & { _id: Types.ObjectId };
 export type BonusDoc = InferSchemaType<typeof BonusSchema> & { _id: Types.ObjectId };
-export type SanctionDoc = InferSchemaType<typeof SanctionSchema> & { _id: Types.ObjectId };
+export type SanctionDoc = Omit<InferSchemaType<typeof SanctionSchema>, 'liftReason'> & { _id: Types.ObjectId; liftReason?: Message | string | null };
 export type ScoreSnapshotDoc = InferSchemaType<typeof ScoreSnapshotSchema> & { _id: Types.ObjectId };
 export type CreditFileDoc = InferSchemaType<typeof CreditFileSchema> & { _id: Types.ObjectId };
 
-export const CommitmentVersion = mongoose.models.CommitmentVersion ?? mongoose.model('CommitmentVersion', CommitmentVersionSchema);
-export const CommitmentSignature = mongoose.models.CommitmentSignature ?? mongoose.model('CommitmentSignature', CommitmentSignatureSchema);
-export const BreachType = mongoose.models.BreachType ?? mongoose.model('BreachType', BreachTypeSchema);
-export const Breach = mongoose.models.Breach ?? mongoose.model('Breach', BreachSchema);
-export const Appeal = mongoose.models.Appeal ?? mongoose.model('Appeal', AppealSchema);
-export const Repair = mongoose.models.Repair ?? mongoose.model('Repair', RepairSchema);
-export const Bonus = mongoose.models.Bonus ?? mongoose.model('Bonus', BonusSchema);
-export const Sanction = mongoose.models.Sanction ?? mongoose.model('Sanction', SanctionSchema);
-export const ScoreSnapshot = mongoose.models.ScoreSnapshot ?? mongoose.model('ScoreSnapshot', ScoreSnapshotSchema);
-export const CreditFile = mongoose.models.CreditFile ?? mongoose.model('CreditFile', CreditFileSchema);
-export const CreditRulesDoc = mongoose.models.CreditRulesDoc ?? mongoose.model('CreditRulesDoc', CreditRulesSchema);
+export const CommitmentVersion = (mongoose.models.CommitmentVersion as mongoose.Model<CommitmentVersionDoc> | undefined) ?? mongoose.model<CommitmentVersionDoc>('CommitmentVersion', CommitmentVersionSchema);
+export const CommitmentSignature = (mongoose.models.CommitmentSignature as mongoose.Model<CommitmentSignatureDoc> | undefined) ?? mongoose.model<CommitmentSignatureDoc>('CommitmentSignature', CommitmentSignatureSchema);
+export const BreachType = (mongoose.models.BreachType as mongoose.Model<BreachTypeDoc> | undefined) ?? mongoose.model<BreachTypeDoc>('BreachType', BreachTypeSchema);
+export const Breach = (mongoose.models.Breach as mongoose.Model<BreachDoc> | undefined) ?? mongoose.model<BreachDoc>('Breach', BreachSchema);
+export const Appeal = (mongoose.models.Appeal as mongoose.Model<AppealDoc> | undefined) ?? mongoose.model<AppealDoc>('Appeal', AppealSchema);
+export const Repair = (mongoose.models.Repair as mongoose.Model<RepairDoc> | undefined) ?? mongoose.model<RepairDoc>('Repair', RepairSchema);
+export const Bonus = (mongoose.models.Bonus as mongoose.Model<BonusDoc> | undefined) ?? mongoose.model<BonusDoc>('Bonus', BonusSchema);
+export const Sanction = (mongoose.models.Sanction as mongoose.Model<SanctionDoc> | undefined) ?? mongoose.model<SanctionDoc>('Sanction', SanctionSchema);
+export const ScoreSnapshot = (mongoose.models.ScoreSnapshot as mongoose.Model<ScoreSnapshotDoc> | undefined) ?? mongoose.model<ScoreSnapshotDoc>('ScoreSnapshot', ScoreSnapshotSchema);
+export const CreditFile = (mongoose.models.CreditFile as mongoose.Model<CreditFileDoc> | undefined) ?? mongoose.model<CreditFileDoc>('CreditFile', CreditFileSchema);
+export type CreditRulesRecord = { _id: string; value: Record<string, unknown>; updatedAt: Date; updatedByName?: string };
+export const CreditRulesDoc = (mongoose.models.CreditRulesDoc as mongoose.Model<CreditRulesRecord> | undefined) ?? mongoose.model<CreditRulesRecord>('CreditRulesDoc', CreditRulesSchema);

@@ -5,13 +5,24 @@ import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { NotFoundError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
-import { recordAudit } from '../audit';
 import { getOrganisation, organisationsByType } from '../identity';
-import { CreditRulesDoc, Sanction, ScoreSnapshot, type SanctionDoc, type ScoreSnapshotDoc } from './credit.model';
-import { activeSanctionsOf, CREDIT_RULES_KEY, getCreditRules, getCreditUploadLimits, standingsOf, type Standing } from './credit.standing';
+import { DEFAULT_LANG, type Lang } from '../../platform/i18n';
+import { msg, renderMessage } from '../../platform/messages';
+import { withCommand } from '../../platform/unit-of-work';
+import { CreditRulesDoc, Sanction, ScoreSnapshot, type CreditRulesRecord, type SanctionDoc, type ScoreSnapshotDoc } from './credit.model';
+import type { CreditRulesPatchInput } from './credit.schemas';
+import { activeSanctionsOf, CREDIT_RULES_KEY, flagsOf, getCreditRules, getCreditUploadLimits, standingsOf, type Standing } from './credit.standing';
 
-export function sanctionView(s: SanctionDoc, at: Date = now()) {
-  const state = s.liftedAt ? 'lifted' : s.endsAt.getTime() <= at.getTime() ? 'expired' : s.startsAt.getTime() > at.getTime() ? 'scheduled' : 'active';
+type SanctionState = 'active' | 'expired' | 'lifted' | 'scheduled';
+
+function sanctionState(s: Pick<SanctionDoc, 'liftedAt' | 'startsAt' | 'endsAt'>, at: Date): SanctionState {
+  if (s.liftedAt) return 'lifted';
+  if (s.endsAt.getTime() <= at.getTime()) return 'expired';
+  return s.startsAt.getTime() > at.getTime() ? 'scheduled' : 'active';
+}
+
+/** A sanction as the API and pages show it; the lift reason in `lang`. */
+export function sanctionView(s: SanctionDoc, at: Date = now(), lang: Lang = DEFAULT_LANG) {
   return {
     id: String(s._id),
     orgId: String(s.orgId),
@@ -20,9 +31,9 @@ export function sanctionView(s: SanctionDoc, at: Date = now()) {
     reason: s.reason,
     startsAt: s.startsAt.toISOString(),
     endsAt: s.endsAt.toISOString(),
-    state: state as 'active' | 'expired' | 'lifted' | 'scheduled',
+    state: sanctionState(s, at),
     liftedAt: s.liftedAt ? s.liftedAt.toISOString() : undefined,
-    liftReason: s.liftReason ?? undefined,
+    liftReason: !s.liftReason ? undefined : typeof s.liftReason === 'string' ? s.liftReason : renderMessage(lang, s.liftReason),
   };
 }
 export type SanctionView = ReturnType<typeof sanctionView>;
@@ -42,7 +53,7 @@ export interface StandingView {
   activeSanctions: SanctionView[];
 }
 
-async function standingViews(orgs: { _id: Types.ObjectId; name: string }[], at: Date): Promise<StandingView[]> {
+async function standingViews(orgs: { _id: Types.ObjectId; name: string }[], at: Date, lang: Lang): Promise<StandingView[]> {
   const ids = orgs.map((o) => String(o._id));
   const [standings, sanctions] = await Promise.all([standingsOf(ids, at), activeSanctionsOf(ids, at)]);
   return orgs.map((o) => {
@@ -58,36 +69,35 @@ async function standingViews(orgs: { _id: Types.ObjectId; name: string }[], at: 
       bonusPoints: s.bonusPoints,
       windowStart: s.windowStart.toISOString(),
       worstSeverity: s.worstSeverity,
-      riskWarning: s.grade === 'C' || s.grade === 'D' || mine.some((x) => x.kind === 'risk_warning'),
-      suspended: mine.some((x) => x.kind === 'suspension'),
-      activeSanctions: mine.map((x) => sanctionView(x, at)),
+      ...flagsOf(s, mine),
+      activeSanctions: mine.map((x) => sanctionView(x, at, lang)),
     };
   });
 }
 
 /** One distributor's standing now (404 for an unknown or non-distributor organisation). */
-export async function standingView(orgId: string): Promise<StandingView> {
-  const org = (await getOrganisation(orgId)) as { _id: Types.ObjectId; name: string; type: string } | null;
+export async function standingView(orgId: string, lang: Lang = DEFAULT_LANG): Promise<StandingView> {
+  const org = await getOrganisation(orgId);
   if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.' });
-  return (await standingViews([org], now()))[0]!;
+  return (await standingViews([org], now(), lang))[0]!;
 }
 
 /** The public credit list: every active distributor with grade, score and sanctions in force. */
-export async function publicCreditList(): Promise<StandingView[]> {
-  const orgs = (await organisationsByType('distributor')) as { _id: Types.ObjectId; name: string }[];
-  const views = await standingViews(orgs, now());
+export async function publicCreditList(lang: Lang = DEFAULT_LANG): Promise<StandingView[]> {
+  const orgs = await organisationsByType('distributor');
+  const views = await standingViews(orgs, now(), lang);
   return views.sort((a, b) => b.score - a.score || a.orgName.localeCompare(b.orgName, 'zh'));
 }
 
 /** Sanction history: a distributor its own; the operator everything (optionally only those in force). */
-export async function listSanctions(actor: Actor | null, q: { orgId?: string; activeOnly?: boolean }): Promise<SanctionView[]> {
+export async function listSanctions(actor: Actor | null, q: { orgId?: string; activeOnly?: boolean }, lang: Lang = DEFAULT_LANG): Promise<SanctionView[]> {
   const at = now();
   const filter: Record<string, unknown> = {};
   if (actor && actor.role !== 'operator') filter.orgId = new Types.ObjectId(actor.orgId);
   else if (q.orgId) filter.orgId = new Types.ObjectId(q.orgId);
   if (q.activeOnly) Object.assign(filter, { startsAt: trusted({ $lte: at }), endsAt: trusted({ $gt: at }), liftedAt: trusted({ $exists: false }) });
   const rows = await Sanction.find(filter).sort({ startsAt: -1 }).limit(300).lean<SanctionDoc[]>();
-  return rows.map((s) => sanctionView(s, at));
+  return rows.map((s) => sanctionView(s, at, lang));
 }
 
 /** Score after each change, oldest first, for the trend chart. */
@@ -102,10 +112,12 @@ export async function creditRulesView() {
 }
 
 /** Operator: changes the grade bands, sanction periods or upload limits. */
-export async function updateCreditRules(actor: Actor, patch: Record<string, unknown>) {
-  const current = await CreditRulesDoc.findById(CREDIT_RULES_KEY).lean<{ value: Record<string, unknown> }>();
-  const value = { ...(current?.value ?? {}), ...patch };
-  await CreditRulesDoc.updateOne({ _id: CREDIT_RULES_KEY }, { $set: { value, updatedAt: now(), updatedByName: actor.name } }, { upsert: true });
-  await recordAudit(actor, { action: 'credit.rules.update', targetType: 'credit_rules', targetId: CREDIT_RULES_KEY, summary: `changed ${Object.keys(patch).join(', ')}` });
+export async function updateCreditRules(actor: Actor, patch: CreditRulesPatchInput) {
+  await withCommand(actor, async (uow) => {
+    const current = await CreditRulesDoc.findById(CREDIT_RULES_KEY, null, { session: uow.session }).lean<CreditRulesRecord>();
+    const value = { ...(current?.value ?? {}), ...patch };
+    await CreditRulesDoc.updateOne({ _id: CREDIT_RULES_KEY }, { $set: { value, updatedAt: uow.at, updatedByName: actor.name } }, { upsert: true, session: uow.session });
+    uow.audit({ action: 'credit.rules.update', targetType: 'credit_rules', targetId: CREDIT_RULES_KEY, summary: msg('credit.audit.rulesUpdated', { fields: { list: Object.keys(patch) } }) });
+  });
   return creditRulesView();
 }

@@ -8,21 +8,22 @@ import { ObjectIdString, z } from '../../platform/schemas';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { parse } from '../../platform/validate';
 import { organisationsByType } from '../identity';
-import { listAppeals, listRepairs } from './credit.appeals';
-import { listBreaches, listBreachTypes, recentBreaches } from './credit.breaches';
+import { listAppeals, listRepairs, type AppealView, type RepairView } from './credit.appeals';
+import { listBreaches, listBreachTypes, recentBreaches, type BreachView } from './credit.breaches';
 import { assertMayTrade, commitmentPreview, defaultCommitmentBody, listCommitmentVersions, listSignatures, scheduledVersions } from './credit.commitment';
 import { CommitmentSignature } from './credit.model';
-import { listSanctions, publicCreditList, scoreTrend, standingView } from './credit.overview';
+import { listSanctions, publicCreditList, scoreTrend, standingView, type SanctionView } from './credit.overview';
 import { arrearsRanking, paymentRecord, previousMonth } from './credit.payments';
 import { repairEligible } from './credit.score';
 import { getCreditRules } from './credit.standing';
 
 const GRADE_TONE = { A: 'success', B: 'info', C: 'warning', D: 'danger' } as const;
 const SEVERITY_TONE = { shixin: 'warning', serious: 'danger', especially_serious: 'danger' } as const;
-const BREACH_TONE: Record<string, string> = { active: 'danger', appealed: 'warning', upheld: 'danger', voided: 'neutral' };
-const APPEAL_TONE: Record<string, string> = { pending: 'warning', upheld: 'danger', voided: 'success' };
-const REPAIR_TONE: Record<string, string> = { pending: 'warning', approved: 'success', rejected: 'danger' };
-const SANCTION_TONE: Record<string, string> = { active: 'danger', expired: 'neutral', lifted: 'success', scheduled: 'neutral' };
+type Tone = 'success' | 'info' | 'warning' | 'danger' | 'neutral';
+const BREACH_TONE: Record<BreachView['status'], Tone> = { active: 'danger', appealed: 'warning', upheld: 'danger', voided: 'neutral' };
+const APPEAL_TONE: Record<AppealView['status'], Tone> = { pending: 'warning', upheld: 'danger', voided: 'success' };
+const REPAIR_TONE: Record<RepairView['status'], Tone> = { pending: 'warning', approved: 'success', rejected: 'danger' };
+const SANCTION_TONE: Record<SanctionView['state'], Tone> = { active: 'danger', expired: 'neutral', lifted: 'success', scheduled: 'neutral' };
 
 /** The messages the credit page scripts need (the layout embeds only the shared `client` ones). */
 function clientText(lang: Lang): unknown {
@@ -118,12 +119,12 @@ async function renderMine(req: Request, res: Response) {
   const actor = req.actor as Actor;
   const at = now();
   const [standing, rules, breaches, appeals, repairs, sanctions, trend, gate] = await Promise.all([
-    standingView(actor.orgId),
+    standingView(actor.orgId, lang),
     getCreditRules(),
     listBreaches(actor, {}),
     listAppeals(actor, {}),
     listRepairs(actor, {}),
-    listSanctions(actor, {}),
+    listSanctions(actor, {}, lang),
     scoreTrend(actor.orgId),
     gateFor(actor.orgId, lang),
   ]);
@@ -164,14 +165,14 @@ async function renderAdmin(req: Request, res: Response) {
   const actor = req.actor as Actor;
   const at = now();
   const [standings, rules, appeals, repairs, types, versions, recent, active, distributors] = await Promise.all([
-    publicCreditList(),
+    publicCreditList(lang),
     getCreditRules(),
     listAppeals(actor, { status: 'pending' }),
     listRepairs(actor, { status: 'pending' }),
     listBreachTypes(),
     listCommitmentVersions(),
     recentBreaches(30),
-    listSanctions(actor, { activeOnly: true }),
+    listSanctions(actor, { activeOnly: true }, lang),
     organisationsByType('distributor'),
   ]);
   const standingByOrg = new Map(standings.map((s) => [s.orgId, s]));
@@ -202,7 +203,7 @@ async function renderAdmin(req: Request, res: Response) {
     versions: versions.map((v) => ({ ...v, signatures: signatureCounts.get(v.id) ?? 0, canWithdraw: v.state === 'scheduled' })),
     recent: recent.map((b) => ({ ...b, statusTone: BREACH_TONE[b.status], severityTone: SEVERITY_TONE[b.severity] })),
     active: active.map((s) => ({ ...s, statusTone: SANCTION_TONE[s.state] })),
-    distributors: (distributors as { _id: Types.ObjectId; name: string }[]).map((d) => ({ id: String(d._id), name: d.name })),
+    distributors: distributors.map((d) => ({ id: String(d._id), name: d.name })),
     rules,
     defaultBody: versions[0]?.body ?? defaultCommitmentBody(),
     clientText: clientText(lang),
@@ -213,7 +214,7 @@ async function renderPublic(req: Request, res: Response) {
   const lang = res.locals.lang as Lang;
   const q = parse(z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/).optional(), lang: z.string().optional() }).strict(), req.query, 'query');
   const month = q.month ?? previousMonth();
-  const [standings, payments, ranking, rules] = await Promise.all([publicCreditList(), paymentRecord(12), arrearsRanking(month), getCreditRules()]);
+  const [standings, payments, ranking, rules] = await Promise.all([publicCreditList(lang), paymentRecord(12), arrearsRanking(month), getCreditRules()]);
   res.render('credit/public', {
     title: t(lang, 'credit.public.title'),
     standings: standings.map((s) => ({ ...s, gradeTone: GRADE_TONE[s.grade] })),

@@ -16,7 +16,7 @@ import {
   signCommitment,
   withdrawCommitmentVersion,
 } from './credit.commitment';
-import { readFile, uploadFile } from './credit.files';
+import { fileBytes, readFile, uploadFile } from './credit.files';
 import { signedLetterPdf } from './credit.pdf';
 import { arrearsRanking, paymentRecord, previousMonth } from './credit.payments';
 import { creditRulesView, listSanctions, publicCreditList, scoreTrend, standingView, updateCreditRules } from './credit.overview';
@@ -140,7 +140,7 @@ function creditCaseRoutes(api: ApiRouter): void {
     res.setHeader('Content-Type', f.contentType);
     res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(f.name)}`);
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.send(Buffer.from(f.data as unknown as Uint8Array));
+    res.send(fileBytes(f.data));
   });
   api.route(
     { method: 'get', path: '/credit/breaches', summary: 'Breaches (my organisation; the operator sees all)', tags: ['credit'], auth: ['operator', 'distributor'], query: BreachListQuery, response: z.object({ data: z.array(BreachView) }) },

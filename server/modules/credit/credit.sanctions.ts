@@ -1,44 +1,36 @@
-// What follows from a change of a distributor's credit: a score snapshot, grade-change and sanction
-// notices, sanctions opened, lengthened or lifted, and their expiry. Every step is idempotent.
+// What follows from a change of a distributor's credit, in the change's own unit of work: a score
+// snapshot, sanctions opened, lengthened or lifted, their audit entries and their facts
+// (StandingChanged, SanctionOpened / SanctionExtended / SanctionEnded). Notices, pushes, the expiry
+// jobs and the listing withdrawal follow from those facts (credit.subscribers.ts, the quotation
+// module). A sanction's expiry is its own unit of work, run by its job or by the sweep.
 import { Types } from 'mongoose';
+import { SanctionEnded, SanctionExtended, SanctionOpened, StandingChanged } from '../../events/credit';
 import { now, platform } from '../../platform/context';
+import { dateTime, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
-import { withCommand } from '../../platform/unit-of-work';
-import { formatDateTime } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
-import { notifyOrganisation, notifyRoles } from '../notifications';
-import { withdrawListingsOf } from '../quotation';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { expireSanctionJob, expireSanctionJobId } from './credit.jobs';
 import { Sanction, ScoreSnapshot, type SanctionDoc, type ScoreSnapshotDoc } from './credit.model';
-import { sanctionFor, SEVERITY_ORDER, type Sanction as PlannedSanction } from './credit.score';
-import { activeSanctionsOf, getCreditRules, standingOf, type Standing } from './credit.standing';
-
-export const SANCTION_KIND_ZH: Record<PlannedSanction['kind'], string> = {
-  risk_warning: '风险提示',
-  suspension: '暂停报价、竞价及承接新订单',
-  listing_withdrawal: '撤销挂网',
-};
-
-export const SANCTION_REASON_ZH: Record<PlannedSanction['reason'], string> = {
-  GRADE_C: '信用等级为 C 级',
-  GRADE_D: '信用等级为 D 级',
-  SERIOUS: '严重失信',
-  ESPECIALLY_SERIOUS: '特别严重失信',
-};
+import { sanctionFor, SEVERITY_ORDER, type CreditGrade, type Sanction as PlannedSanction } from './credit.score';
+import { activeSanctionsOf, flagsOf, getCreditRules, standingOf, type Standing } from './credit.standing';
 
 const REASON_RANK: Record<PlannedSanction['reason'], number> = { GRADE_C: 0, GRADE_D: 1, SERIOUS: 2, ESPECIALLY_SERIOUS: 3 };
 
 export interface CreditChange {
   /** Unique per change (e.g. `breach:<id>`, `void:<id>`, `repair:<id>`): the snapshot and sanctions key on it. */
   key: string;
-  /** Human summary for the trend chart and notices. */
-  label: string;
-  /** When the change happened (sanctions opened by it start here, so a retry computes the same period). */
+  /** What happened, for the trend's notices (rendered in the reader's language). */
+  label: Message;
+  /** When the change happened (sanctions opened by it start here). */
   at: Date;
-  /** 'escalate' after a new breach (open or lengthen sanctions); 'relieve' after a void or repair (lift what no longer holds). */
+  /** 'escalate' after a new breach (open or lengthen sanctions); 'relieve' after a void, repair or bonus (lift what no longer holds). */
   mode: 'escalate' | 'relieve';
   breachId?: Types.ObjectId;
 }
+
+const kindMsg = (kind: PlannedSanction['kind']) => ({ msg: `credit.sanction.kind.${kind}` });
+const reasonMsg = (reason: PlannedSanction['reason']) => ({ msg: `credit.sanction.reason.${reason}` });
+const nested = (m: Message) => ({ msg: m.key, ...(m.params ? { params: m.params } : {}) });
 
 function stillSupported(s: Pick<SanctionDoc, 'kind' | 'reason'>, standing: Standing): boolean {
   const worst = standing.worstSeverity ? SEVERITY_ORDER.indexOf(standing.worstSeverity) : -1;
@@ -50,40 +42,30 @@ function stillSupported(s: Pick<SanctionDoc, 'kind' | 'reason'>, standing: Stand
   return standing.grade === 'D' || seriousOrWorse;
 }
 
-async function scheduleExpiry(sanctionId: string, endsAt: Date): Promise<void> {
-  await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId: expireSanctionJobId(sanctionId, endsAt), runAt: endsAt });
-}
-
-/** Withdraws every listing of a 特别严重失信 distributor (the quotation module records it). */
-async function withdrawListings(orgId: string, reason: string): Promise<void> {
-  await withCommand(null, (uow) => withdrawListingsOf(uow, orgId, reason));
-}
-
-async function openOrLengthen(orgId: string, orgName: string, planned: PlannedSanction, change: CreditChange): Promise<void> {
+async function openOrLengthen(uow: UnitOfWork, orgId: string, orgName: string, planned: PlannedSanction, change: CreditChange): Promise<void> {
+  const session = uow.session;
   const oid = new Types.ObjectId(orgId);
   const at = change.at;
-  const [active] = await Sanction.find({ orgId: oid, kind: planned.kind, startsAt: trusted({ $lte: at }), endsAt: trusted({ $gt: at }), liftedAt: trusted({ $exists: false }) })
+  const [active] = await Sanction.find({ orgId: oid, kind: planned.kind, startsAt: trusted({ $lte: at }), endsAt: trusted({ $gt: at }), liftedAt: trusted({ $exists: false }) }, null, { session })
     .sort({ endsAt: -1 })
     .limit(1)
     .lean<SanctionDoc[]>();
-  const kindZh = SANCTION_KIND_ZH[planned.kind];
   if (active) {
     if (active.endsAt.getTime() >= planned.endsAt.getTime()) return;
     const reason = REASON_RANK[planned.reason] > REASON_RANK[active.reason] ? planned.reason : active.reason;
     const res = await Sanction.updateOne(
       { _id: active._id, endsAt: active.endsAt },
-      { $set: { endsAt: planned.endsAt, reason }, $push: { extensions: { at: now(), fromEndsAt: active.endsAt, toEndsAt: planned.endsAt, cause: change.key } } },
+      { $set: { endsAt: planned.endsAt, reason }, $push: { extensions: { at: uow.at, fromEndsAt: active.endsAt, toEndsAt: planned.endsAt, cause: change.key } } },
+      { session },
     );
     if (res.modifiedCount === 0) return;
-    await scheduleExpiry(String(active._id), planned.endsAt);
-    await recordAudit(null, { action: 'credit.sanction.extend', targetType: 'sanction', targetId: String(active._id), summary: `${planned.kind} of ${orgName} lengthened to ${planned.endsAt.toISOString()} (${change.key})` });
-    await notifyOrganisation(orgId, {
-      kind: 'credit.sanction_extended',
-      title: `信用惩戒延长：${kindZh}`,
-      body: `因${change.label}，${kindZh}延长至 ${formatDateTime(planned.endsAt)}（原因：${SANCTION_REASON_ZH[reason]}）。`,
-      link: '/credit/mine',
-      dedupeKey: `sanction-extended:${String(active._id)}:${planned.endsAt.getTime()}`,
-    });
+    const id = String(active._id);
+    uow.audit({ action: 'credit.sanction.extend', targetType: 'sanction', targetId: id, summary: msg('credit.audit.sanctionExtended', { org: orgName, kind: kindMsg(planned.kind), until: dateTime(planned.endsAt), cause: nested(change.label) }) });
+    uow.emit(
+      SanctionExtended,
+      { sanctionId: id, orgId, orgName, kind: planned.kind, reason, fromEndsAt: active.endsAt.toISOString(), endsAt: planned.endsAt.toISOString(), cause: change.key, label: change.label },
+      { key: `sanction-extended:${id}:${planned.endsAt.getTime()}` },
+    );
     return;
   }
   const key = `${orgId}-${planned.kind}-${change.key}`;
@@ -98,133 +80,153 @@ async function openOrLengthen(orgId: string, orgName: string, planned: PlannedSa
         reason: planned.reason,
         startsAt: planned.startsAt,
         endsAt: planned.endsAt,
-        triggerBreachId: change.breachId,
+        ...(change.breachId ? { triggerBreachId: change.breachId } : {}),
         extensions: [],
-        createdAt: now(),
+        createdAt: uow.at,
       },
     },
-    { upsert: true },
+    { upsert: true, session },
   );
-  const doc = await Sanction.findOne({ key }).lean<SanctionDoc>();
-  if (!doc) return;
-  // NOTE: the follow-ups run on a retry too (they are idempotent), in case the first run stopped after the insert.
-  await scheduleExpiry(String(doc._id), doc.endsAt);
-  if (planned.kind === 'listing_withdrawal') await withdrawListings(orgId, `credit sanction ${String(doc._id)}: ${planned.reason}`);
-  if (res.upsertedCount === 1) {
-    await recordAudit(null, { action: 'credit.sanction.open', targetType: 'sanction', targetId: String(doc._id), summary: `${planned.kind} of ${orgName} until ${planned.endsAt.toISOString()} (${planned.reason}, ${change.key})` });
-  }
-  const notice = {
-    kind: 'credit.sanction_applied',
-    title: `信用惩戒：${kindZh}`,
-    body: `因${change.label}（${SANCTION_REASON_ZH[planned.reason]}），自 ${formatDateTime(planned.startsAt)} 起至 ${formatDateTime(planned.endsAt)} 止实施${kindZh}。`,
-    link: '/credit/mine',
-    dedupeKey: `sanction-applied:${String(doc._id)}`,
-  };
-  await notifyOrganisation(orgId, notice);
-  await notifyRoles(['operator'], { ...notice, title: `${orgName}：${notice.title}`, link: '/credit' });
-}
-
-async function lift(s: SanctionDoc, change: CreditChange): Promise<void> {
-  const at = now();
-  const res = await Sanction.updateOne({ _id: s._id, liftedAt: trusted({ $exists: false }) }, { $set: { liftedAt: at, liftReason: change.label } });
-  if (res.modifiedCount === 0) return;
-  await recordAudit(null, { action: 'credit.sanction.lift', targetType: 'sanction', targetId: String(s._id), summary: `${s.kind} of ${s.orgName} lifted: ${change.key}` });
-  await notifyOrganisation(String(s.orgId), {
-    kind: 'credit.sanction_lifted',
-    title: `信用惩戒解除：${SANCTION_KIND_ZH[s.kind]}`,
-    body: `因${change.label}，${SANCTION_KIND_ZH[s.kind]}已于 ${formatDateTime(at)} 解除。`,
-    link: '/credit/mine',
-    dedupeKey: `sanction-lifted:${String(s._id)}`,
+  if (res.upsertedCount !== 1) return;
+  const id = String(res.upsertedId);
+  uow.audit({
+    action: 'credit.sanction.open',
+    targetType: 'sanction',
+    targetId: id,
+    summary: msg('credit.audit.sanctionOpened', { org: orgName, kind: kindMsg(planned.kind), from: dateTime(planned.startsAt), until: dateTime(planned.endsAt), reason: reasonMsg(planned.reason) }),
   });
+  uow.emit(
+    SanctionOpened,
+    { sanctionId: id, orgId, orgName, kind: planned.kind, reason: planned.reason, startsAt: planned.startsAt.toISOString(), endsAt: planned.endsAt.toISOString(), cause: change.key, label: change.label },
+    { key: `sanction-opened:${id}` },
+  );
 }
 
-/** Recomputes a distributor's standing after a change and applies what follows from it. */
-export async function applyCreditChange(orgId: string, orgName: string, change: CreditChange): Promise<Standing> {
-  const standing = await standingOf(orgId, now());
+async function lift(uow: UnitOfWork, s: SanctionDoc, change: CreditChange): Promise<void> {
+  const res = await Sanction.updateOne({ _id: s._id, liftedAt: trusted({ $exists: false }) }, { $set: { liftedAt: uow.at, liftReason: change.label } }, { session: uow.session });
+  if (res.modifiedCount === 0) return;
+  const id = String(s._id);
+  uow.audit({ action: 'credit.sanction.lift', targetType: 'sanction', targetId: id, summary: msg('credit.audit.sanctionLifted', { org: s.orgName, kind: kindMsg(s.kind), cause: nested(change.label) }) });
+  uow.emit(
+    SanctionEnded,
+    { sanctionId: id, orgId: String(s.orgId), orgName: s.orgName, kind: s.kind, how: 'lifted', at: uow.at.toISOString(), endsAt: s.endsAt.toISOString(), label: change.label },
+    { key: `sanction-lifted:${id}` },
+  );
+}
+
+function plannedFor(standing: Standing, at: Date, rules: Awaited<ReturnType<typeof getCreditRules>>): PlannedSanction[] {
+  return sanctionFor({ grade: standing.grade, worstActiveSeverity: standing.worstSeverity, especiallySeriousLevel: standing.especiallySeriousLevel, at, rules });
+}
+
+/**
+ * Recomputes a distributor's standing after a change, in the change's unit of work, and stages what
+ * follows: the snapshot, sanctions opened / lengthened (escalate) or lifted (relieve), and the facts.
+ * A change already applied (its snapshot exists) stages nothing.
+ */
+export async function applyCreditChange(uow: UnitOfWork, orgId: string, orgName: string, change: CreditChange): Promise<Standing> {
+  const session = uow.session;
+  const standing = await standingOf(orgId, uow.at, session);
   const oid = new Types.ObjectId(orgId);
-  const previous = await ScoreSnapshot.findOne({ orgId: oid, cause: trusted({ $ne: change.key }) }).sort({ at: -1 }).lean<ScoreSnapshotDoc>();
+  const previous = await ScoreSnapshot.findOne({ orgId: oid, cause: trusted({ $ne: change.key }) }, null, { session }).sort({ at: -1 }).lean<ScoreSnapshotDoc>();
   const snap = await ScoreSnapshot.updateOne(
     { orgId: oid, cause: change.key },
-    { $setOnInsert: { orgId: oid, cause: change.key, at: now(), score: standing.score, grade: standing.grade } },
-    { upsert: true },
+    { $setOnInsert: { orgId: oid, cause: change.key, at: uow.at, score: standing.score, grade: standing.grade } },
+    { upsert: true, session },
   );
-  const previousGrade = previous?.grade ?? 'A';
-  if (snap.upsertedCount === 1 && previousGrade !== standing.grade) {
-    await notifyOrganisation(orgId, {
-      kind: 'credit.grade_changed',
-      title: `信用等级变更：${previousGrade} → ${standing.grade}`,
-      body: `因${change.label}，信用评分为 ${standing.score} 分，信用等级由 ${previousGrade} 级变为 ${standing.grade} 级。`,
-      link: '/credit/mine',
-      dedupeKey: `grade-changed:${orgId}:${change.key}`,
-    });
-  }
+  if (snap.upsertedCount !== 1) return standing;
+  const previousGrade: CreditGrade = previous?.grade ?? 'A';
 
+  const rules = await getCreditRules();
+  const planned = plannedFor(standing, change.at, rules);
   if (change.mode === 'escalate') {
-    const rules = await getCreditRules();
-    const planned = sanctionFor({ grade: standing.grade, worstActiveSeverity: standing.worstSeverity, especiallySeriousLevel: standing.especiallySeriousLevel, at: change.at, rules });
-    for (const p of planned) await openOrLengthen(orgId, orgName, p, change);
+    for (const p of planned) await openOrLengthen(uow, orgId, orgName, p, change);
   } else {
-    const rules = await getCreditRules();
-    const planned = sanctionFor({ grade: standing.grade, worstActiveSeverity: standing.worstSeverity, especiallySeriousLevel: standing.especiallySeriousLevel, at: change.at, rules });
-    for (const s of await activeSanctionsOf([orgId], now())) {
+    for (const s of await activeSanctionsOf([orgId], uow.at, session)) {
       if (!stillSupported(s, standing)) {
-        await lift(s, change);
+        await lift(uow, s, change);
         continue;
       }
       // A sanction that still holds for a lesser reason says so (its period is not changed).
       const current = planned.find((p) => p.kind === s.kind);
-      if (current && REASON_RANK[current.reason] < REASON_RANK[s.reason]) await Sanction.updateOne({ _id: s._id }, { $set: { reason: current.reason } });
+      if (current && REASON_RANK[current.reason] < REASON_RANK[s.reason]) await Sanction.updateOne({ _id: s._id }, { $set: { reason: current.reason } }, { session });
     }
     // NOTE: lifting a sanction for a reason that no longer holds (e.g. a voided 特别严重失信) may leave a
     // lesser reason (grade D) without its sanction: open what the standing still calls for, never
     // lengthening one that is in force (relief must not extend a sanction).
-    const remaining = new Set((await activeSanctionsOf([orgId], now())).map((s) => s.kind));
-    for (const p of planned) if (!remaining.has(p.kind)) await openOrLengthen(orgId, orgName, p, change);
+    const remaining = new Set((await activeSanctionsOf([orgId], uow.at, session)).map((s) => s.kind));
+    for (const p of planned) if (!remaining.has(p.kind)) await openOrLengthen(uow, orgId, orgName, p, change);
   }
 
-  const sanctions = await activeSanctionsOf([orgId], now());
-  platform().broadcaster.toOrg(orgId, 'credit:standing_changed', {
-    orgId,
-    score: standing.score,
-    grade: standing.grade,
-    riskWarning: standing.grade === 'C' || standing.grade === 'D' || sanctions.some((s) => s.kind === 'risk_warning'),
-    suspended: sanctions.some((s) => s.kind === 'suspension'),
-    cause: change.label,
-  });
+  const sanctions = await activeSanctionsOf([orgId], uow.at, session);
+  uow.emit(
+    StandingChanged,
+    { orgId, score: standing.score, grade: standing.grade, previousGrade, ...flagsOf(standing, sanctions), cause: change.key, label: change.label },
+    { key: `standing-changed:${orgId}:${change.key}` },
+  );
   return standing;
 }
 
-/** Job: records a sanction's end and tells the distributor; re-schedules itself if run early. Safe twice. */
+/** Schedules a sanction's expiry job at its end (deterministic id: one job per sanction and end). */
+export async function scheduleSanctionExpiry(sanctionId: string, endsAt: Date): Promise<void> {
+  await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId: expireSanctionJobId(sanctionId, endsAt), runAt: endsAt });
+}
+
+/**
+ * Records a sanction's end once it has passed, in one unit of work with its audit entry and facts;
+ * a sanction already expired or lifted, or not yet at its end, is left alone. Returns the sanction
+ * when it is still running (so the caller can schedule a recheck).
+ */
+export async function expireIfDue(sanctionId: string): Promise<SanctionDoc | null> {
+  return withCommand(null, async (uow) => {
+    const session = uow.session;
+    const s = await Sanction.findById(sanctionId, null, { session }).lean<SanctionDoc>();
+    if (!s || s.expiredAt || s.liftedAt) return null;
+    if (s.endsAt.getTime() > uow.at.getTime()) return s;
+    const res = await Sanction.updateOne({ _id: s._id, expiredAt: trusted({ $exists: false }), liftedAt: trusted({ $exists: false }), endsAt: s.endsAt }, { $set: { expiredAt: uow.at } }, { session });
+    if (res.modifiedCount === 0) return null;
+    const orgId = String(s.orgId);
+    uow.audit({ action: 'credit.sanction.expire', targetType: 'sanction', targetId: sanctionId, summary: msg('credit.audit.sanctionExpired', { org: s.orgName, kind: kindMsg(s.kind), at: dateTime(s.endsAt) }) });
+    uow.emit(
+      SanctionEnded,
+      { sanctionId, orgId, orgName: s.orgName, kind: s.kind, how: 'expired', at: uow.at.toISOString(), endsAt: s.endsAt.toISOString() },
+      { key: `sanction-expired:${sanctionId}` },
+    );
+    const standing = await standingOf(orgId, uow.at, session);
+    const remaining = await activeSanctionsOf([orgId], uow.at, session);
+    const cause = `sanction-expired:${sanctionId}`;
+    uow.emit(
+      StandingChanged,
+      { orgId, score: standing.score, grade: standing.grade, previousGrade: standing.grade, ...flagsOf(standing, remaining), cause, label: msg('credit.change.sanctionExpired', { kind: kindMsg(s.kind) }) },
+      { key: `standing-changed:${orgId}:${cause}` },
+    );
+    return null;
+  });
+}
+
+/** Job: records a sanction's end; run early (clock skew, a lengthened sanction) it schedules a recheck. Safe twice. */
 export async function expireSanction(sanctionId: string, runningJobId?: string): Promise<void> {
-  const s = await Sanction.findById(sanctionId).lean<SanctionDoc>();
-  if (!s || s.expiredAt || s.liftedAt) return;
-  const at = now();
-  if (s.endsAt.getTime() > at.getTime()) {
-    const canonical = expireSanctionJobId(sanctionId, s.endsAt);
-    // NOTE: a job cannot re-add its own id while it runs, so an early run of the canonical job
-    // schedules a one-off recheck instead.
-    const jobId = runningJobId === canonical ? `${canonical}-recheck-${at.getTime()}` : canonical;
-    await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId, runAt: s.endsAt });
-    return;
+  const running = await expireIfDue(sanctionId);
+  if (!running) return;
+  const canonical = expireSanctionJobId(sanctionId, running.endsAt);
+  // NOTE: a job cannot re-add its own id while it runs, so an early run of the canonical job
+  // schedules a one-off recheck instead.
+  const jobId = runningJobId === canonical ? `${canonical}-recheck-${now().getTime()}` : canonical;
+  await platform().queues.enqueue(expireSanctionJob, { sanctionId }, { jobId, runAt: running.endsAt });
+}
+
+/**
+ * Sweep: expires every sanction whose end has passed and that is neither expired nor lifted (its job
+ * was lost, e.g. Redis restarted empty). Each is expired once, whoever gets there first.
+ */
+export async function sweepSanctionExpiries(limit = 500): Promise<number> {
+  const due = await Sanction.find({ endsAt: trusted({ $lte: now() }), expiredAt: trusted({ $exists: false }), liftedAt: trusted({ $exists: false }) }, { _id: 1 })
+    .sort({ endsAt: 1 })
+    .limit(limit)
+    .lean<{ _id: Types.ObjectId }[]>();
+  for (const { _id } of due) {
+    // NOTE: one sanction that fails (e.g. a transaction conflict that outlived its retries) does not
+    // hold up the others; the next sweep tries it again.
+    await expireIfDue(String(_id)).catch((err: unknown) => platform().logger.error({ sanctionId: String(_id), err: (err as Error).message }, 'credit: sanction expiry failed'));
   }
-  const res = await Sanction.updateOne({ _id: s._id, expiredAt: trusted({ $exists: false }), endsAt: s.endsAt }, { $set: { expiredAt: at } });
-  if (res.modifiedCount === 0) return;
-  await recordAudit(null, { action: 'credit.sanction.expire', targetType: 'sanction', targetId: sanctionId, summary: `${s.kind} of ${s.orgName} ended at ${s.endsAt.toISOString()}` });
-  await notifyOrganisation(String(s.orgId), {
-    kind: 'credit.sanction_expired',
-    title: `信用惩戒期满：${SANCTION_KIND_ZH[s.kind]}`,
-    body: `${SANCTION_KIND_ZH[s.kind]}已于 ${formatDateTime(s.endsAt)} 期满结束。`,
-    link: '/credit/mine',
-    dedupeKey: `sanction-expired:${sanctionId}`,
-  });
-  const standing = await standingOf(String(s.orgId), at);
-  const remaining = await activeSanctionsOf([String(s.orgId)], at);
-  platform().broadcaster.toOrg(String(s.orgId), 'credit:standing_changed', {
-    orgId: String(s.orgId),
-    score: standing.score,
-    grade: standing.grade,
-    riskWarning: standing.grade === 'C' || standing.grade === 'D' || remaining.some((x) => x.kind === 'risk_warning'),
-    suspended: remaining.some((x) => x.kind === 'suspension'),
-    cause: 'sanction expired',
-  });
+  return due.length;
 }

@@ -233,3 +233,18 @@ export const CreditRulesPatch = z
   .strict()
   .refine((v) => !v.gradeThresholds || (v.gradeThresholds.A > v.gradeThresholds.B && v.gradeThresholds.B > v.gradeThresholds.C), { message: 'thresholds must fall from A to C', path: ['gradeThresholds'] })
   .openapi('CreditRulesPatch');
+
+export type CreditRulesPatchInput = z.output<typeof CreditRulesPatch>;
+export type ManualBreachInput = z.output<typeof ManualBreachBody>;
+export type CreateBreachTypeInput = z.output<typeof CreateBreachTypeBody>;
+export type UpdateBreachTypeInput = z.output<typeof UpdateBreachTypeBody>;
+export type BreachListQueryInput = z.output<typeof BreachListQuery>;
+export type AppealInput = z.output<typeof AppealBody>;
+export type AppealDecisionInput = z.output<typeof AppealDecisionBody>;
+export type AppealListQueryInput = z.output<typeof AppealListQuery>;
+export type RepairInput = z.output<typeof RepairBody>;
+export type RepairDecisionInput = z.output<typeof RepairDecisionBody>;
+export type RepairListQueryInput = z.output<typeof RepairListQuery>;
+export type BonusInput = z.output<typeof BonusBody>;
+export type PublishCommitmentInput = z.output<typeof PublishCommitmentBody>;
+export type SignCommitmentInput = z.output<typeof SignCommitmentBody>;

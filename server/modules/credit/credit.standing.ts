@@ -1,5 +1,5 @@
 // A distributor's standing: score and grade from the breach history, and the badges shown beside it.
-import { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
 import { now } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
 import { addMonths } from '../../platform/time';
@@ -52,12 +52,16 @@ interface History {
   bonuses: BonusDoc[];
 }
 
-async function historiesOf(orgIds: Types.ObjectId[], since: Date): Promise<Map<string, History>> {
-  const [breaches, repairs, bonuses] = await Promise.all([
-    Breach.find({ orgId: trusted({ $in: orgIds }), occurredAt: trusted({ $gt: since }) }, { orgId: 1, points: 1, occurredAt: 1, status: 1, severity: 1, level: 1 }).lean<BreachDoc[]>(),
-    Repair.find({ orgId: trusted({ $in: orgIds }), status: 'approved', decidedAt: trusted({ $gt: since }) }, { orgId: 1, pointsRestored: 1, decidedAt: 1 }).lean<RepairDoc[]>(),
-    Bonus.find({ orgId: trusted({ $in: orgIds }), at: trusted({ $gt: since }) }, { orgId: 1, points: 1, at: 1 }).lean<BonusDoc[]>(),
-  ]);
+async function historiesOf(orgIds: Types.ObjectId[], since: Date, session?: ClientSession): Promise<Map<string, History>> {
+  const reads = [
+    () => Breach.find({ orgId: trusted({ $in: orgIds }), occurredAt: trusted({ $gt: since }) }, { orgId: 1, points: 1, occurredAt: 1, status: 1, severity: 1, level: 1 }, { session }).lean<BreachDoc[]>(),
+    () => Repair.find({ orgId: trusted({ $in: orgIds }), status: 'approved', decidedAt: trusted({ $gt: since }) }, { orgId: 1, pointsRestored: 1, decidedAt: 1 }, { session }).lean<RepairDoc[]>(),
+    () => Bonus.find({ orgId: trusted({ $in: orgIds }), at: trusted({ $gt: since }) }, { orgId: 1, points: 1, at: 1 }, { session }).lean<BonusDoc[]>(),
+  ] as const;
+  // NOTE: reads in a transaction share its session, which runs one operation at a time.
+  const [breaches, repairs, bonuses] = session
+    ? [await reads[0](), await reads[1](), await reads[2]()]
+    : await Promise.all([reads[0](), reads[1](), reads[2]()]);
   const out = new Map<string, History>(orgIds.map((id) => [String(id), { breaches: [], repairs: [], bonuses: [] }]));
   for (const b of breaches) out.get(String(b.orgId))?.breaches.push(b);
   for (const r of repairs) out.get(String(r.orgId))?.repairs.push(r);
@@ -83,25 +87,36 @@ function standingFrom(orgId: string, h: History, at: Date, rules: CreditRules): 
   return { ...score, orgId, worstSeverity: worst, especiallySeriousLevel: levels.length ? (Math.max(...levels) as 1 | 2 | 3) : 1, lastBreachAt: last };
 }
 
-/** Score, grade and worst severity of several distributors at `at` (computed from the history, so always current). */
-export async function standingsOf(orgIds: string[], at: Date = now()): Promise<Map<string, Standing>> {
+/**
+ * Score, grade and worst severity of several distributors at `at` (computed from the history, so
+ * always current). Inside a unit of work pass its session, so the command's own writes count.
+ */
+export async function standingsOf(orgIds: string[], at: Date = now(), session?: ClientSession): Promise<Map<string, Standing>> {
   const rules = await getCreditRules();
   const ids = [...new Set(orgIds)].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
-  const histories = await historiesOf(ids, addMonths(at, -rules.windowMonths));
+  const histories = await historiesOf(ids, addMonths(at, -rules.windowMonths), session);
   return new Map(ids.map((id) => [String(id), standingFrom(String(id), histories.get(String(id))!, at, rules)]));
 }
 
-export async function standingOf(orgId: string, at: Date = now()): Promise<Standing> {
-  return (await standingsOf([orgId], at)).get(orgId)!;
+export async function standingOf(orgId: string, at: Date = now(), session?: ClientSession): Promise<Standing> {
+  return (await standingsOf([orgId], at, session)).get(orgId)!;
 }
 
 /** Sanctions in force at `at` for the organisations (not lifted, startsAt ≤ at < endsAt). */
-export async function activeSanctionsOf(orgIds: string[], at: Date = now()): Promise<SanctionDoc[]> {
+export async function activeSanctionsOf(orgIds: string[], at: Date = now(), session?: ClientSession): Promise<SanctionDoc[]> {
   const ids = [...new Set(orgIds)].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
   if (ids.length === 0) return [];
-  return Sanction.find({ orgId: trusted({ $in: ids }), startsAt: trusted({ $lte: at }), endsAt: trusted({ $gt: at }), liftedAt: trusted({ $exists: false }) })
+  return Sanction.find({ orgId: trusted({ $in: ids }), startsAt: trusted({ $lte: at }), endsAt: trusted({ $gt: at }), liftedAt: trusted({ $exists: false }) }, null, { session })
     .sort({ endsAt: -1 })
     .lean<SanctionDoc[]>();
+}
+
+/** The badge flags of a standing with the sanctions in force. */
+export function flagsOf(standing: Pick<Standing, 'grade'>, sanctions: readonly Pick<SanctionDoc, 'kind'>[]): { riskWarning: boolean; suspended: boolean } {
+  return {
+    riskWarning: standing.grade === 'C' || standing.grade === 'D' || sanctions.some((x) => x.kind === 'risk_warning'),
+    suspended: sanctions.some((x) => x.kind === 'suspension'),
+  };
 }
 
 export interface CreditBadge {
@@ -119,12 +134,7 @@ export async function creditBadges(orgIds: string[]): Promise<Map<string, Credit
   const out = new Map<string, CreditBadge>();
   for (const [orgId, s] of standings) {
     const mine = sanctions.filter((x) => String(x.orgId) === orgId);
-    out.set(orgId, {
-      grade: s.grade,
-      score: s.score,
-      riskWarning: s.grade === 'C' || s.grade === 'D' || mine.some((x) => x.kind === 'risk_warning'),
-      suspended: mine.some((x) => x.kind === 'suspension'),
-    });
+    out.set(orgId, { grade: s.grade, score: s.score, ...flagsOf(s, mine) });
   }
   return out;
 }
