@@ -2,7 +2,9 @@
 // sealed bids (a preliminary result); shortlisted bidders that missed the price test may accept the
 // follow price until the window closes (or everyone eligible has answered); finalisation reruns the
 // selection with the acceptances, fixes the agreed volume and term, allocates the hospitals and makes
-// the contracts, all in one transaction. Every step is idempotent and safe to run twice.
+// the contracts, all in one transaction. Each step is a unit of work whose facts (`vbp.tender_opened`,
+// `vbp.tender_awarded`, `vbp.contract_created`) commit with it; a step that already happened does
+// nothing, so a job that runs twice, a sweep and the operator together still open and award once.
 import { Types } from 'mongoose';
 import { TenderAwarded, TenderOpened, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';

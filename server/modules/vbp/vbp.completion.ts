@@ -1,7 +1,10 @@
 // Completion of contracts: purchased versus agreed, pace alerts (behind the pro-rata target) and
-// checkpoint alerts (under the checkpoint share of it) as scheduled jobs. Each contract has two
+// checkpoint alerts (under the checkpoint share of it) as scheduled checks. Each contract has two
 // chains of checks; check n of a kind has the job id `vbp-check:<contractId>:<kind>:<n>` and raises
-// at most one alert (a unique key), so a check that runs twice alerts once.
+// at most one alert (a unique key), so a check that runs twice alerts once. The contract records its
+// next pending check of each kind (`checks`): the check commits the move to the next one with its
+// fact `vbp.contract_checked`, whose subscriber schedules the next job, and a sweep runs checks that
+// are due but whose job was lost.
 import type { Types, ClientSession } from 'mongoose';
 import { CompletionAlertRaised, ContractChecked, ContractCreated, vbpEventKeys } from '../../events/vbp';
 import { now, platform } from '../../platform/context';

@@ -1,7 +1,7 @@
 // Contracts (hospital × winner × drug × agreed quantity × price × term), their completion, and
 // supply failure: the operator declares that a winner failed to supply a contract (a credit breach,
 // recorded as the domain event `vbp.supply_failure`), and the next bidder in rank order that may
-// trade takes the remaining volume in a new contract.
+// trade takes the remaining volume in a new contract (`vbp.backup_promoted`), in the same unit of work.
 import { Types, type ClientSession } from 'mongoose';
 import { BackupPromoted, SupplyFailureDeclared, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';

@@ -177,7 +177,10 @@ export interface TenderDoc {
   followWindowSec: number;
   backupPrice: BackupPrice;
   checkpointShareBp: number;
-  /** Bumped by every bid write, so a bid and the opening cannot both commit against a stale tender. */
+  /**
+   * Bumped by every bid write and follow-price answer, so a bid and the opening (or an answer and the
+   * finalisation) cannot both commit against a stale tender; numbers the `vbp.bid_changed` facts.
+   */
   bidSeq: number;
   lines: TenderLine[];
   createdAt: Date;
