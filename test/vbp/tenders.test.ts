@@ -70,8 +70,14 @@ describe('vbp: tenders, sealed bids and selection', function () {
     expect((await pharmacist.api().post('/api/v1/vbp/tenders', body)).status).to.equal(403);
     expect(await Tender.countDocuments({})).to.equal(before);
 
-    const created = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } });
+    const key = `tender-${tag()}-key`;
+    const created = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } }).set('Idempotency-Key', key);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    // The reply is stored with the tender in its unit of work: a retry gets the same tender, and no second one.
+    const replay = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } }).set('Idempotency-Key', key);
+    expect(replay.status).to.equal(201);
+    expect(replay.body).to.deep.equal(created.body);
+    expect(await Tender.countDocuments({})).to.equal(before + 1);
     expect(created.body).to.include({ status: 'bidding', visibility: 'sealed', checkpointShareBp: 8000 });
     expect(created.body.tenderNo).to.match(/^VBP-T\d{8}-\d{3}$/);
     expect(created.body.lines[0]).to.include({ drugId: drug.id, pooledQty: 500, hospitals: 2, ceilingFen: 500, bidCount: 0 });

@@ -17,7 +17,7 @@ import { addSeconds, addYears } from '../../platform/time';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { assertMayTrade } from '../credit';
-import { formatNumber, isDuplicateKey, oid, reserveNumbers, sameId } from './vbp.common';
+import { eachDue, formatNumber, isDuplicateKey, oid, reserveNumbers, sameId } from './vbp.common';
 import { contractCreated, initialChecks } from './vbp.completion';
 import { finaliseTenderJob, jobIds, openTenderJob } from './vbp.jobs';
 import { Bid, Contract, FollowResponse, Tender, type BidDoc, type ContractDoc, type FollowResponseDoc, type StoredSelection, type TenderDoc, type TenderLine } from './vbp.model';
@@ -321,10 +321,8 @@ export async function runFinaliseTenderJob(tenderId: string): Promise<Outcome> {
 export async function sweepTenders(limit = 100): Promise<{ opened: number; finalised: number }> {
   const at = now();
   const toOpen = await Tender.find({ status: 'bidding', closesAt: trusted({ $lte: at }) }, { _id: 1 }).sort({ closesAt: 1 }).limit(limit).lean<Pick<TenderDoc, '_id'>[]>();
-  let opened = 0;
-  for (const { _id } of toOpen) if ((await openTender(String(_id))) === 'done') opened += 1;
+  const opened = await eachDue('vbp.tenders', toOpen.map((t) => String(t._id)), async (id) => (await openTender(id)) === 'done');
   const toFinalise = await Tender.find({ status: 'awaiting_acceptance', acceptanceDeadline: trusted({ $lte: at }) }, { _id: 1 }).sort({ acceptanceDeadline: 1 }).limit(limit).lean<Pick<TenderDoc, '_id'>[]>();
-  let finalised = 0;
-  for (const { _id } of toFinalise) if ((await finaliseTender(String(_id), null)) === 'done') finalised += 1;
+  const finalised = await eachDue('vbp.tenders', toFinalise.map((t) => String(t._id)), async (id) => (await finaliseTender(id, null)) === 'done');
   return { opened, finalised };
 }

@@ -13,7 +13,7 @@ import { BASIS_POINTS, divide, toSafeNumber } from '../../platform/money';
 import { trusted } from '../../platform/mongo';
 import { addSeconds } from '../../platform/time';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
-import { oid } from './vbp.common';
+import { eachDue, oid } from './vbp.common';
 import { contractCheckJob, jobIds } from './vbp.jobs';
 import { Alert, CHECK_KINDS, Contract, ContractPurchase, type AlertDoc, type CheckKind, type ContractDoc, type PendingCheck } from './vbp.model';
 import { completionStatus, type CompletionStatus } from './vbp.selection';
@@ -173,19 +173,20 @@ export async function sweepContractChecks(limit = 100, perContract = 12): Promis
     .limit(limit)
     .lean<Pick<ContractDoc, '_id'>[]>();
   let ran = 0;
-  for (const { _id } of due) {
+  await eachDue('vbp.contract-checks', due.map((c) => String(c._id)), async (contractId) => {
     for (let n = 0; n < perContract; n += 1) {
-      const c = await Contract.findById(_id, { status: 1, checks: 1 }).lean<Pick<ContractDoc, 'status' | 'checks'>>();
+      const c = await Contract.findById(oid(contractId), { status: 1, checks: 1 }).lean<Pick<ContractDoc, 'status' | 'checks'>>();
       const kind = CHECK_KINDS.find((k) => {
         const p = c?.checks?.[k];
         return p && p.dueAt.getTime() <= at.getTime();
       });
       const pending = kind ? c?.checks?.[kind] : null;
       if (!c || c.status !== 'active' || !kind || !pending) break;
-      await runContractCheck({ contractId: String(_id), kind, index: pending.index, dueAt: pending.dueAt.toISOString() });
+      await runContractCheck({ contractId, kind, index: pending.index, dueAt: pending.dueAt.toISOString() });
       ran += 1;
     }
-  }
+    return true;
+  });
   return ran;
 }
 

@@ -16,7 +16,7 @@ import { withCommand } from '../../platform/unit-of-work';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
 import { getDrugs } from '../catalogue';
 import { getOrganisation, organisationsByType } from '../identity';
-import { oid } from './vbp.common';
+import { eachDue, oid } from './vbp.common';
 import { lastYearPurchases } from './vbp.history';
 import { Declaration, DeclarationEntry, type DeclarationDoc, type DeclarationDrug, type DeclarationEntryDoc } from './vbp.model';
 import type { CreateDeclarationInput, EntryInputValue } from './vbp.schemas';
@@ -433,8 +433,10 @@ export async function sweepDeclarationReminders(limit = 100): Promise<number> {
   const due = await Declaration.find({ remindAt: trusted({ $lte: at }), deadline: trusted({ $gt: at }), autoRemindedAt: null }, { _id: 1 })
     .limit(limit)
     .lean<Pick<DeclarationDoc, '_id'>[]>();
-  for (const { _id } of due) await runDeclarationReminder(String(_id));
-  return due.length;
+  return eachDue('vbp.declaration-reminders', due.map((d) => String(d._id)), async (id) => {
+    await runDeclarationReminder(id);
+    return true;
+  });
 }
 
 /** Hospital demand per drug for the tender: entries with a positive quantity. */
