@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { buildTradingDistributor } from './credit-factories';
 import { buildUser, type TestUser } from './factories';
-import { testClock } from './global';
+import { testApp, testClock } from './global';
 import { buildDrug, type BuiltDrug, type DrugOverrides } from './quotation-factories';
 
 const HOUR = 3_600_000;
@@ -34,6 +34,12 @@ export async function until<T>(fn: () => Promise<T>, ms = 8000, what = 'conditio
     await new Promise((r) => setTimeout(r, 40));
   }
 }
+
+/**
+ * Waits until the consequences committed so far have been handed to their subscribers in this
+ * process (notifications, pushes, scheduled jobs follow a command just after its commit).
+ */
+export const settled = () => testApp().relay.idle();
 
 /** Clock time (business "now" of the app). */
 export const clockNow = () => testClock.now();

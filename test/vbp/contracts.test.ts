@@ -1,20 +1,23 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { creditBadges } from '../../server/modules/credit';
-import { contractCheckJob } from '../../server/modules/vbp';
-import { Alert, Contract, ContractPurchase } from '../../server/modules/vbp/vbp.model';
+import { contractCheckJob, vbpModule } from '../../server/modules/vbp';
+import { Alert, Contract, ContractPurchase, type ContractDoc } from '../../server/modules/vbp/vbp.model';
 import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { buildTradingDistributor } from '../support/credit-factories';
+import { redeliver, withLostDispatch } from '../support/events';
 import { buildUser, type TestUser } from '../support/factories';
 import { testApp } from '../support/global';
 import { acceptAllLines, confirm, shipAll, track } from '../support/order-factories';
 import { extractPdfText } from '../support/pdf-text';
 import type { BuiltDrug } from '../support/quotation-factories';
-import { clockNow, contractsOf, tenderScenario, until, vbpOperator } from '../support/vbp-factories';
+import { clockNow, contractsOf, passTime, settled, tenderScenario, until, vbpOperator } from '../support/vbp-factories';
 
-/** Orders `quantity` against a contract and walks it to acceptance; returns the order. */
-async function buyAgainst(contract: Record<string, any>, pharmacist: TestUser, distributor: TestUser, drug: BuiltDrug, quantity: number) {
+const contractDoc = (id: string) => Contract.findById(id).lean<ContractDoc>();
+
+/** Orders `quantity` against a contract and walks it to acceptance (its dispatch lost if told); returns the order. */
+async function buyAgainst(contract: Record<string, any>, pharmacist: TestUser, distributor: TestUser, drug: BuiltDrug, quantity: number, opts: { loseAcceptanceDispatch?: boolean } = {}) {
   const placed = await pharmacist.api().post('/api/v1/orders', {
     urgency: 'regular',
     lines: [{ drugId: contract.drugId, distributorOrgId: contract.distributorOrgId, source: 'contract', refId: contract.id, quantity }],
@@ -25,7 +28,8 @@ async function buyAgainst(contract: Record<string, any>, pharmacist: TestUser, d
   const confirmed = await confirm(distributor, order.id);
   const { shipment } = await shipAll(distributor, confirmed, [drug]);
   await track(distributor, order.id, 'delivered');
-  const accepted = await pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: acceptAllLines(shipment) });
+  const accept = () => pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: acceptAllLines(shipment) });
+  const accepted = opts.loseAcceptanceDispatch ? await withLostDispatch(accept) : await accept();
   expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
   return order;
 }
@@ -149,6 +153,7 @@ describe('vbp: contracts, completion and supply failure', function () {
       await checkJobDone(`t-${contract!.id}-${kind}-a`);
       await checkJobDone(`t-${contract!.id}-${kind}-b`);
     }
+    await settled();
     const alerts = await Alert.find({ contractId: new Types.ObjectId(contract!.id) }).lean<{ kind: string; checkIndex: number; purchasedQty: number; targetQty: number }[]>();
     expect(alerts.map((a) => [a.kind, a.checkIndex, a.purchasedQty, a.targetQty])).to.deep.equal([['behind_pace', 900, 4, 5]]);
     const notes = await notificationsOf(s.hospitals[0]!, 'vbp.behind_pace');
@@ -158,6 +163,7 @@ describe('vbp: contracts, completion and supply failure', function () {
     // At the term end, 4 of 10 is under 80% of the agreed total: a checkpoint alert (and the chain stops there).
     await queues.enqueue(contractCheckJob, { contractId: contract!.id, kind: 'checkpoint', index: 901, dueAt: contract!.termEnd }, { jobId: `t-${contract!.id}-end` });
     await checkJobDone(`t-${contract!.id}-end`);
+    await settled();
     const under = await notificationsOf(s.hospitals[0]!, 'vbp.under_checkpoint');
     expect(under).to.have.length(1);
     expect(await queues.getJob(`vbp-check:${contract!.id}:checkpoint:902`)).to.equal(undefined);
@@ -175,8 +181,14 @@ describe('vbp: contracts, completion and supply failure', function () {
       const [contract] = await contractsOf(s.tenderId);
       const id = contract!.id;
       const { queues } = testApp().platform;
-      expect((await queues.getJob(`vbp-check:${id}:pace:1`))?.data).to.include({ contractId: id, kind: 'pace', index: 1 });
+      // The first checks are scheduled by a subscriber of the contract's creation, just after the award commits.
+      const first = await until(() => queues.getJob(`vbp-check:${id}:pace:1`), 8000, 'the first check');
+      expect(first.data).to.include({ contractId: id, kind: 'pace', index: 1 });
       await until(async () => (await Alert.countDocuments({ contractId: new Types.ObjectId(id), checkIndex: trusted({ $gte: 2 }) })) >= 2, 10_000, 'the second checks');
+      // Slow the chain down again (the next checks are a month away), then let the last ones finish.
+      await op.api().patch('/api/v1/vbp/settings', { completion: original });
+      await new Promise((r) => setTimeout(r, 1500));
+      await settled();
       const alerts = await Alert.find({ contractId: new Types.ObjectId(id) }).lean<{ key: string; kind: string }[]>();
       expect(new Set(alerts.map((a) => a.key)).size).to.equal(alerts.length);
       expect(alerts.map((a) => a.kind)).to.include.members(['behind_pace', 'under_checkpoint']);
@@ -227,7 +239,10 @@ describe('vbp: contracts, completion and supply failure', function () {
     // The credit module turns the fact into a VBP_SUPPLY_FAILURE breach, which suspends the distributor.
     expect(refused.body.error.code).to.be.oneOf(['CONTRACT_NOT_ACTIVE', 'DISTRIBUTOR_SUSPENDED']);
     await until(async () => (await creditBadges([s.distributors[0]!.org.id])).get(s.distributors[0]!.org.id)?.suspended, 8000, 'the credit breach');
+    await settled();
     expect(await notificationsOf(s.distributors[1]!, 'vbp.backup_promoted')).to.have.length(1);
+    expect(await notificationsOf(s.distributors[0]!, 'vbp.supply_failure')).to.have.length(1);
+    expect(await notificationsOf(s.hospitals[0]!, 'vbp.backup_promoted')).to.have.length(1);
 
     // The promoted winner fails too: the next is rank 3, then the first loser (rank 4).
     const second = await op.api().post(`/api/v1/vbp/contracts/${promoted.id}/supply-failure`, { reason: '停产' });
@@ -283,5 +298,86 @@ describe('vbp: contracts, completion and supply failure', function () {
     const text = JSON.stringify(pkg);
     expect(text).not.to.contain(s.distributors[3]!.org.id); // the losing bidder's identity and price stay private
     expect(text).not.to.contain('"amount":4,');
+  });
+
+  it('counts a purchase against its contract once, even when the dispatch after the acceptance was lost', async () => {
+    const s = await tenderScenario({ demands: [500], prices: [250], ceilingFen: 400 });
+    const [contract] = await contractsOf(s.tenderId);
+    await buyAgainst(contract!, s.hospitals[0]!, s.distributors[0]!, s.drug, 30, { loseAcceptanceDispatch: true });
+    await settled();
+    expect((await contractDoc(contract!.id))?.purchasedQty).to.equal(0);
+
+    await redeliver();
+    expect((await contractDoc(contract!.id))?.purchasedQty).to.equal(30);
+    expect(await ContractPurchase.countDocuments({ contractId: new Types.ObjectId(contract!.id) })).to.equal(1);
+
+    await redeliver();
+    expect((await contractDoc(contract!.id))?.purchasedQty).to.equal(30);
+    expect(await ContractPurchase.countDocuments({ contractId: new Types.ObjectId(contract!.id) })).to.equal(1);
+  });
+
+  it('schedules the first checks of the contracts and tells the winner and the hospital once, even when the dispatch after the award was lost', async () => {
+    const op = await vbpOperator();
+    const s = await tenderScenario({ demands: [100], prices: [250], ceilingFen: 400, open: false });
+    passTime(s.tender.closesAt);
+    const opened = await withLostDispatch(() => op.api().post(`/api/v1/vbp/tenders/${s.tenderId}/open`));
+    expect(opened.body.status).to.equal('awarded');
+    const [contract] = await contractsOf(s.tenderId);
+    const id = contract!.id as string;
+    const { queues } = testApp().platform;
+    const jobs = async () => Promise.all(['pace', 'checkpoint'].map((k) => queues.getJob(`vbp-check:${id}:${k}:1`)));
+    const notices = async () => ({
+      opened: (await notificationsOf(s.distributors[0]!, 'vbp.tender_opened')).length,
+      awarded: (await notificationsOf(s.distributors[0]!, 'vbp.awarded')).length,
+      contracts: (await notificationsOf(s.hospitals[0]!, 'vbp.contracts_created')).length,
+    });
+    await settled();
+    expect(await jobs()).to.deep.equal([undefined, undefined]);
+    expect(await notices()).to.deep.equal({ opened: 0, awarded: 0, contracts: 0 });
+
+    await redeliver();
+    const [pace, checkpoint] = await jobs();
+    expect(pace?.data).to.include({ contractId: id, kind: 'pace', index: 1 });
+    expect(checkpoint?.data).to.include({ contractId: id, kind: 'checkpoint', index: 1 });
+    expect(await notices()).to.deep.equal({ opened: 1, awarded: 1, contracts: 1 });
+
+    await redeliver();
+    expect((await jobs()).map((j) => j?.timestamp)).to.deep.equal([pace!.timestamp, checkpoint!.timestamp]);
+    expect(await notices()).to.deep.equal({ opened: 1, awarded: 1, contracts: 1 });
+  });
+
+  it('runs a completion check whose job was lost by the sweep once it is due, exactly once, and schedules the next check', async () => {
+    const op = await vbpOperator();
+    const original = (await op.api().get('/api/v1/vbp/settings')).body.completion;
+    expect((await op.api().patch('/api/v1/vbp/settings', { completion: { paceCheckIntervalSec: 3600, checkpointIntervalSec: 3600 } })).status).to.equal(200);
+    try {
+      const s = await tenderScenario({ demands: [100], prices: [250], ceilingFen: 400 });
+      const [contract] = await contractsOf(s.tenderId);
+      const id = contract!.id as string;
+      const { queues } = testApp().platform;
+      for (const kind of ['pace', 'checkpoint']) await (await until(() => queues.getJob(`vbp-check:${id}:${kind}:1`), 8000, 'the first checks')).remove();
+      const sweep = vbpModule.sweeps?.find((x) => x.name === 'vbp.contract-checks');
+      expect(sweep, 'the vbp module declares its check sweep').to.not.equal(undefined);
+      const checked = (kind: string, index: number) => OutboxEvent.countDocuments({ key: `vbp-contract-checked:${id}:${kind}:${index}` });
+
+      await testApp().sweeper!.runOnce(sweep!);
+      expect(await checked('pace', 1), 'before it is due').to.equal(0);
+
+      const first = (await contractDoc(id))!.checks!.pace!;
+      expect(first.index).to.equal(1);
+      passTime(first.dueAt);
+      await testApp().sweeper!.runOnce(sweep!);
+      await testApp().sweeper!.runOnce(sweep!);
+      expect(await checked('pace', 1)).to.equal(1);
+      expect(await checked('checkpoint', 1)).to.equal(1);
+      expect(await checked('pace', 2), 'the next check is not due yet').to.equal(0);
+      const after = (await contractDoc(id))!.checks!;
+      expect(after.pace).to.deep.include({ index: 2 });
+      expect(after.pace!.dueAt.getTime()).to.equal(first.dueAt.getTime() + 3_600_000);
+      await settled();
+      expect((await queues.getJob(`vbp-check:${id}:pace:2`))?.data).to.include({ contractId: id, kind: 'pace', index: 2 });
+    } finally {
+      await op.api().patch('/api/v1/vbp/settings', { completion: original });
+    }
   });
 });

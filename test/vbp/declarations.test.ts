@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import ExcelJS from 'exceljs';
 import { Types } from 'mongoose';
 import { Declaration, DeclarationEntry } from '../../server/modules/vbp/vbp.model';
+import { redeliver, withLostDispatch } from '../support/events';
 import { buildUser, type TestUser } from '../support/factories';
+import { testApp } from '../support/global';
 import { acceptAllLines, buildOrderParties, deliveredOrder } from '../support/order-factories';
-import { buildVbpDrug, clockNow, declare, openDeclaration, passTime, tag, vbpOperator } from '../support/vbp-factories';
+import { buildVbpDrug, clockNow, declare, openDeclaration, passTime, settled, tag, until, vbpOperator } from '../support/vbp-factories';
 
 const entriesOf = (declarationId: string, hospitalOrgId: string) =>
   DeclarationEntry.countDocuments({ declarationId: new Types.ObjectId(declarationId), hospitalOrgId: new Types.ObjectId(hospitalOrgId) });
@@ -28,8 +30,11 @@ describe('vbp: demand declarations', () => {
     const decl = await openDeclaration([a, b], { title });
     expect(decl.drugs.map((d) => d.drugId)).to.deep.equal([a.id, b.id]);
     expect(decl).to.include({ title, minShareOfLastYearBp: 8000, open: true });
-    const notes = await notificationsOf(pharmacist, 'vbp.declaration_opened');
-    expect(notes.map((n) => n.link)).to.include(`/vbp/declarations/${decl.id}`);
+    const notes = await until(async () => {
+      const n = await notificationsOf(pharmacist, 'vbp.declaration_opened');
+      return n.some((x) => x.link === `/vbp/declarations/${decl.id}`) ? n : null;
+    }, 8000, 'the notification');
+    expect(notes.filter((n) => n.link === `/vbp/declarations/${decl.id}`)).to.have.length(1);
 
     const before = await Declaration.countDocuments({});
     const future = new Date(clockNow().getTime() + 3_600_000).toISOString();
@@ -120,8 +125,12 @@ describe('vbp: demand declarations', () => {
     expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
     const now = clockNow();
     const decl = await openDeclaration([drug], { lastYearFrom: new Date(now.getTime() - 86_400_000), lastYearTo: new Date(now.getTime() + 60_000) });
-    const view = await parties.pharmacist.api().get(`/api/v1/vbp/declarations/${decl.id}`);
-    expect(view.body.mine[0]).to.include({ drugId: drug.id, quantity: null, lastYearQty: 10, lastYearSource: 'platform', floorQty: 8 });
+    // The purchase history is a projection of `orders.accepted`, written just after the acceptance commits.
+    const mine = await until(async () => {
+      const view = await parties.pharmacist.api().get(`/api/v1/vbp/declarations/${decl.id}`);
+      return view.body.mine[0].lastYearQty !== null ? view.body.mine[0] : null;
+    }, 8000, 'the purchase history');
+    expect(mine).to.include({ drugId: drug.id, quantity: null, lastYearQty: 10, lastYearSource: 'platform', floorQty: 8 });
     const under = await declare(parties.pharmacist, decl.id, [{ drugId: drug.id, quantity: 7 }]);
     expect(under.status).to.equal(422);
     expect(under.body.error.code).to.equal('REASON_REQUIRED');
@@ -201,11 +210,14 @@ describe('vbp: demand declarations', () => {
     const remind = await op.api().post(`/api/v1/vbp/declarations/${decl.id}/remind`);
     expect(remind.status).to.equal(200);
     expect(remind.body.hospitals).to.be.at.least(2);
+    await settled();
     expect(await notificationsOf(none, 'vbp.declaration_reminder')).to.have.length(1);
     expect(await notificationsOf(part, 'vbp.declaration_reminder')).to.have.length(1);
     expect(await notificationsOf(full, 'vbp.declaration_reminder')).to.have.length(0);
-    await op.api().post(`/api/v1/vbp/declarations/${decl.id}/remind`);
+    expect((await op.api().post(`/api/v1/vbp/declarations/${decl.id}/remind`)).status).to.equal(200);
+    await settled();
     expect(await notificationsOf(none, 'vbp.declaration_reminder')).to.have.length(1);
+    expect(await notificationsOf(part, 'vbp.declaration_reminder')).to.have.length(1);
   });
 
   it('keeps each hospital to its own entries', async () => {
@@ -219,5 +231,46 @@ describe('vbp: demand declarations', () => {
     expect(JSON.stringify(other.body)).not.to.match(/:\s*321\b/);
     const bank = await buildUser('bank_officer');
     expect((await bank.api().get(`/api/v1/vbp/declarations/${decl.id}`)).status).to.equal(403);
+  });
+
+  it('tells pharmacists of a new declaration and schedules its reminder once, even when the dispatch after its commit was lost', async () => {
+    const op = await vbpOperator();
+    const drug = await buildVbpDrug();
+    const pharmacist = await buildUser('pharmacist');
+    const res = await withLostDispatch(() =>
+      op.api().post('/api/v1/vbp/declarations', { title: `丢失派发 ${tag()}`, drugIds: [drug.id], deadline: new Date(clockNow().getTime() + 2 * 3_600_000).toISOString(), remindBeforeDeadlineSec: 3600 }),
+    );
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    const link = `/vbp/declarations/${res.body.id}`;
+    const notes = async () => (await notificationsOf(pharmacist, 'vbp.declaration_opened')).filter((n) => n.link === link);
+    const { queues } = testApp().platform;
+    await settled();
+    expect(await notes()).to.have.length(0);
+    expect(await queues.getJob(`vbp-declaration-remind:${res.body.id}`)).to.equal(undefined);
+
+    await redeliver();
+    expect(await notes()).to.have.length(1);
+    const job = await queues.getJob(`vbp-declaration-remind:${res.body.id}`);
+    expect(job?.data).to.deep.equal({ declarationId: res.body.id });
+
+    await redeliver();
+    expect(await notes()).to.have.length(1);
+    expect((await queues.getJob(`vbp-declaration-remind:${res.body.id}`))?.timestamp).to.equal(job!.timestamp);
+  });
+
+  it('reminds the missing hospitals once, even when the dispatch after the reminder was lost', async () => {
+    const op = await vbpOperator();
+    const drug = await buildVbpDrug();
+    const decl = await openDeclaration([drug]);
+    const missing = await buildUser('pharmacist');
+    const remind = await withLostDispatch(() => op.api().post(`/api/v1/vbp/declarations/${decl.id}/remind`));
+    expect(remind.status).to.equal(200);
+    const notes = async () => (await notificationsOf(missing, 'vbp.declaration_reminder')).filter((n) => n.link === `/vbp/declarations/${decl.id}`);
+    await settled();
+    expect(await notes()).to.have.length(0);
+    await redeliver();
+    expect(await notes()).to.have.length(1);
+    await redeliver();
+    expect(await notes()).to.have.length(1);
   });
 });

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import { buildTradingDistributor } from '../support/credit-factories';
+import { vbpModule } from '../../server/modules/vbp';
+import { Declaration, type DeclarationDoc } from '../../server/modules/vbp/vbp.model';
+import { AuditEntry } from '../../server/platform/audit-log';
 import { buildUser, type TestUser } from '../support/factories';
 import { testApp } from '../support/global';
-import { buildVbpDrug, clockNow, declare, openDeclaration, passTime, tag, until, vbpOperator } from '../support/vbp-factories';
+import { buildVbpDrug, clockNow, declare, openDeclaration, passTime, settled, tag, until, vbpOperator } from '../support/vbp-factories';
 
 async function notificationsOf(u: TestUser, kind: string) {
   const res = await u.api().get('/api/v1/notifications?limit=200');
@@ -56,7 +59,7 @@ describe('vbp: settings, reminders and per-tender rules', function () {
     });
     expect(res.status).to.equal(201);
     expect((await declare(done, res.body.id, [{ drugId: drug.id, quantity: 10 }])).status).to.equal(200);
-    const job = await testApp().platform.queues.getJob(`vbp-declaration-remind:${res.body.id}`);
+    const job = await until(() => testApp().platform.queues.getJob(`vbp-declaration-remind:${res.body.id}`), 8000, 'the reminder job');
     expect(job?.name).to.equal('vbp.declaration.remind');
     const notes = await until(async () => {
       const n = await notificationsOf(missing, 'vbp.declaration_reminder');
@@ -100,5 +103,37 @@ describe('vbp: settings, reminders and per-tender rules', function () {
     expect(fewResult.stats).to.include({ usedFewBiddersRule: true, winnerCount: 0 });
     expect(fewResult.bids[0].reasons.map((r: { code: string }) => r.code)).to.deep.equal(['DROP_INSUFFICIENT', 'NO_DIRECT_WINNER']);
     expect(opened.lines[0].stats).to.include({ usedFewBiddersRule: false, winnerCount: 2 });
+  });
+
+  it('sends a reminder whose job was lost by the sweep once it is due, exactly once', async () => {
+    const op = await vbpOperator();
+    const drug = await buildVbpDrug();
+    const missing = await buildUser('pharmacist');
+    const res = await op.api().post('/api/v1/vbp/declarations', {
+      title: `提醒补发 ${tag()}`,
+      drugIds: [drug.id],
+      deadline: new Date(clockNow().getTime() + 2 * 3_600_000).toISOString(),
+      remindBeforeDeadlineSec: 3600,
+    });
+    expect(res.status).to.equal(201);
+    const id = res.body.id as string;
+    const { queues } = testApp().platform;
+    await (await until(() => queues.getJob(`vbp-declaration-remind:${id}`), 8000, 'the reminder job')).remove();
+    const sweep = vbpModule.sweeps?.find((x) => x.name === 'vbp.declaration-reminders');
+    expect(sweep, 'the vbp module declares its reminder sweep').to.not.equal(undefined);
+    const notes = async () => (await notificationsOf(missing, 'vbp.declaration_reminder')).filter((n) => n.link === `/vbp/declarations/${id}`);
+
+    await testApp().sweeper!.runOnce(sweep!);
+    await settled();
+    expect(await notes(), 'before it is due').to.have.length(0);
+
+    const d = await Declaration.findById(id).lean<DeclarationDoc>();
+    passTime(d!.remindAt!);
+    await testApp().sweeper!.runOnce(sweep!);
+    await testApp().sweeper!.runOnce(sweep!);
+    await settled();
+    expect(await notes()).to.have.length(1);
+    expect((await Declaration.findById(id).lean<DeclarationDoc>())?.autoRemindedAt).to.be.instanceOf(Date);
+    expect(await AuditEntry.countDocuments({ action: 'vbp.declaration.remind', targetId: id })).to.equal(1);
   });
 });

@@ -1,12 +1,33 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { Bid, Contract, FollowResponse, Tender } from '../../server/modules/vbp/vbp.model';
+import { vbpModule } from '../../server/modules/vbp';
+import { Bid, Contract, FollowResponse, Tender, type TenderDoc } from '../../server/modules/vbp/vbp.model';
+import { AuditEntry } from '../../server/platform/audit-log';
+import { OutboxEvent } from '../../server/platform/events';
+import type { VbpBidCountPayload, VbpRankPayload } from '../../server/platform/realtime.events';
 import { buildTradingDistributor } from '../support/credit-factories';
-import { buildUser, connectSocket, nextEvent } from '../support/factories';
+import { redeliver, withLostDispatch } from '../support/events';
+import { buildUser, connectSocket, nextEvent, type TestUser } from '../support/factories';
 import { testApp } from '../support/global';
-import { buildVbpDrug, clockNow, contractsOf, declare, openDeclaration, passTime, tag, tenderScenario, until, vbpOperator } from '../support/vbp-factories';
+import { buildVbpDrug, clockNow, contractsOf, declare, openDeclaration, passTime, settled, tag, tenderScenario, until, vbpOperator } from '../support/vbp-factories';
 
 const HOUR = 3_600_000;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function notificationsOf(u: TestUser, kind: string, link: string): Promise<{ title: string; body: string }[]> {
+  const res = await u.api().get('/api/v1/notifications?limit=200');
+  expect(res.status).to.equal(200);
+  return res.body.data.filter((n: { kind: string; link?: string }) => n.kind === kind && n.link === link);
+}
+
+/** The worker's sweep of due tenders, run now through the sweeper. */
+async function runTenderSweep(): Promise<void> {
+  const sweep = vbpModule.sweeps?.find((x) => x.name === 'vbp.tenders');
+  expect(sweep, 'the vbp module declares its tender sweep').to.not.equal(undefined);
+  await testApp().sweeper!.runOnce(sweep!);
+}
+
+const tenderOf = (id: string) => Tender.findById(id).lean<TenderDoc>();
 
 async function closedDeclarationWithDemand(demands: number[]) {
   const drug = await buildVbpDrug();
@@ -49,8 +70,14 @@ describe('vbp: tenders, sealed bids and selection', function () {
     expect((await pharmacist.api().post('/api/v1/vbp/tenders', body)).status).to.equal(403);
     expect(await Tender.countDocuments({})).to.equal(before);
 
-    const created = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } });
+    const key = `tender-${tag()}-key`;
+    const created = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } }).set('Idempotency-Key', key);
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    // The reply is stored with the tender in its unit of work: a retry gets the same tender, and no second one.
+    const replay = await op.api().post('/api/v1/vbp/tenders', { ...body, rules: { spreadMultiple: { numerator: 3, denominator: 2 } } }).set('Idempotency-Key', key);
+    expect(replay.status).to.equal(201);
+    expect(replay.body).to.deep.equal(created.body);
+    expect(await Tender.countDocuments({})).to.equal(before + 1);
     expect(created.body).to.include({ status: 'bidding', visibility: 'sealed', checkpointShareBp: 8000 });
     expect(created.body.tenderNo).to.match(/^VBP-T\d{8}-\d{3}$/);
     expect(created.body.lines[0]).to.include({ drugId: drug.id, pooledQty: 500, hospitals: 2, ceilingFen: 500, bidCount: 0 });
@@ -59,7 +86,8 @@ describe('vbp: tenders, sealed bids and selection', function () {
     const listed = await op.api().get('/api/v1/vbp/tenders?limit=5');
     expect(listed.status).to.equal(200);
     expect(listed.body.data.find((t: { id: string }) => t.id === created.body.id).lines[0]).to.include({ hospitals: 2, pooledQty: 500 });
-    const job = await testApp().platform.queues.getJob(`vbp-tender-open:${created.body.id}`);
+    // The opening is scheduled by a subscriber of the tender's creation, just after its commit.
+    const job = await until(() => testApp().platform.queues.getJob(`vbp-tender-open:${created.body.id}`), 8000, 'the opening job');
     expect(job?.name).to.equal('vbp.tender.open');
     expect(job?.data).to.deep.equal({ tenderId: created.body.id });
   });
@@ -256,5 +284,119 @@ describe('vbp: tenders, sealed bids and selection', function () {
     expect(single.tender.status).to.equal('awarded');
     const [c] = await contractsOf(single.tenderId);
     expect(c).to.include({ priceFen: 480, agreedQty: 50, shareBp: 5000, termYears: 1 }); // 50.5 → 50, half to even
+  });
+});
+
+describe('vbp: tender consequences after a lost dispatch, and the tender sweep', function () {
+  this.timeout(60_000);
+
+  it('schedules the opening job and tells distributors of a new tender once, even when the dispatch after its commit was lost', async () => {
+    const op = await vbpOperator();
+    const { drug, decl } = await closedDeclarationWithDemand([100]);
+    passTime(decl.deadline);
+    const distributor = await buildUser('distributor');
+    const created = await withLostDispatch(() =>
+      op.api().post('/api/v1/vbp/tenders', { title: `丢失派发 ${tag()}`, declarationId: decl.id, closesAt: new Date(clockNow().getTime() + HOUR).toISOString(), lines: [{ drugId: drug.id, ceilingFen: 500 }] }),
+    );
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const id = created.body.id as string;
+    const link = `/vbp/tenders/${id}`;
+    const { queues } = testApp().platform;
+    await settled();
+    expect(await queues.getJob(`vbp-tender-open:${id}`)).to.equal(undefined);
+    expect(await notificationsOf(distributor, 'vbp.tender_created', link)).to.have.length(0);
+
+    await redeliver();
+    const job = await queues.getJob(`vbp-tender-open:${id}`);
+    expect(job?.data).to.deep.equal({ tenderId: id });
+    expect(await notificationsOf(distributor, 'vbp.tender_created', link)).to.have.length(1);
+
+    await redeliver();
+    const again = await queues.getJob(`vbp-tender-open:${id}`);
+    expect(again?.timestamp).to.equal(job!.timestamp);
+    expect(await notificationsOf(distributor, 'vbp.tender_created', link)).to.have.length(1);
+  });
+
+  it('pushes a bid change to the operator and the bidders once, even when the dispatch after the bid was lost', async () => {
+    const op = await vbpOperator();
+    const s = await tenderScenario({ demands: [100], prices: [300], ceilingFen: 500, open: false, tender: { visibility: 'rank' } });
+    const d2 = await buildTradingDistributor();
+    await settled();
+    const so = await connectSocket(op.token);
+    const s1 = await connectSocket(s.distributors[0]!.token);
+    const counts: VbpBidCountPayload[] = [];
+    const ranks: VbpRankPayload[] = [];
+    so.on('vbp:bid_count', (c: VbpBidCountPayload) => c.tenderId === s.tenderId && counts.push(c));
+    s1.on('vbp:rank', (r: VbpRankPayload) => r.tenderId === s.tenderId && ranks.push(r));
+    try {
+      const res = await withLostDispatch(() => d2.api().post(`/api/v1/vbp/tenders/${s.tenderId}/bids`, { lineId: s.lineId, priceFen: 250 }));
+      expect(res.status).to.equal(201);
+      expect(res.body).to.include({ rank: 1, bidders: 2 });
+      await settled();
+      await pause(300);
+      expect(counts).to.have.length(0);
+      expect(ranks).to.have.length(0);
+
+      await redeliver();
+      await until(async () => counts.length === 1 && ranks.length === 1, 5000, 'the pushes');
+      expect(counts[0]).to.deep.equal({ tenderId: s.tenderId, lineId: s.lineId, bids: 2 });
+      expect(ranks[0]).to.deep.include({ lineId: s.lineId, rank: 2, bidders: 2 });
+
+      await redeliver();
+      await pause(300);
+      expect(counts).to.have.length(1);
+      expect(ranks).to.have.length(1);
+    } finally {
+      so.disconnect();
+      s1.disconnect();
+    }
+  });
+
+  it('opens a tender whose opening job was lost by the sweep once its closing time has passed, exactly once', async () => {
+    const s = await tenderScenario({ demands: [100], prices: [300], ceilingFen: 500, open: false });
+    const { queues } = testApp().platform;
+    // Redis lost the job (e.g. restarted empty).
+    const job = await until(() => queues.getJob(`vbp-tender-open:${s.tenderId}`), 8000, 'the opening job');
+    await job.remove();
+
+    await runTenderSweep();
+    expect((await tenderOf(s.tenderId))?.status, 'before its closing time').to.equal('bidding');
+
+    passTime(s.tender.closesAt);
+    await runTenderSweep();
+    const opened = (await tenderOf(s.tenderId))!;
+    // A single bidder may not accept a follow price, so the opening awards at once.
+    expect(opened.status).to.equal('awarded');
+    expect(await contractsOf(s.tenderId)).to.have.length(1);
+
+    await runTenderSweep();
+    const again = (await tenderOf(s.tenderId))!;
+    expect(again.openedAt?.getTime()).to.equal(opened.openedAt?.getTime());
+    expect(await OutboxEvent.countDocuments({ key: `vbp-tender-opened:${s.tenderId}` })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ key: `vbp-tender-awarded:${s.tenderId}` })).to.equal(1);
+    expect(await AuditEntry.countDocuments({ action: 'vbp.tender.open', targetId: s.tenderId })).to.equal(1);
+    expect(await Contract.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(1);
+  });
+
+  it('finalises a tender whose acceptance-window job was lost by the sweep once the window has ended, exactly once', async () => {
+    // 4 bidders → 3 shortlisted; 190 missed the spread limit and may accept the follow price.
+    const s = await tenderScenario({ demands: [500], prices: [100, 150, 190, 400], ceilingFen: 1000, tender: { followWindowSec: 600 } });
+    expect(s.tender.status).to.equal('awaiting_acceptance');
+    const { queues } = testApp().platform;
+    const job = await until(() => queues.getJob(`vbp-tender-finalise:${s.tenderId}`), 8000, 'the finalise job');
+    await job.remove();
+
+    await runTenderSweep();
+    expect((await tenderOf(s.tenderId))?.status, 'before the window ends').to.equal('awaiting_acceptance');
+
+    passTime(s.tender.acceptanceDeadline);
+    await runTenderSweep();
+    const awarded = (await tenderOf(s.tenderId))!;
+    expect(awarded.status).to.equal('awarded');
+    await runTenderSweep();
+    expect((await tenderOf(s.tenderId))?.awardedAt?.getTime()).to.equal(awarded.awardedAt?.getTime());
+    expect(await OutboxEvent.countDocuments({ key: `vbp-tender-awarded:${s.tenderId}` })).to.equal(1);
+    expect(await AuditEntry.countDocuments({ action: 'vbp.tender.award', targetId: s.tenderId })).to.equal(1);
+    expect(await Contract.countDocuments({ tenderId: new Types.ObjectId(s.tenderId) })).to.equal(1);
   });
 });

@@ -1,4 +1,6 @@
 import { Types, type ClientSession } from 'mongoose';
+import { platform } from '../../platform/context';
+import { handleError } from '../../platform/error-handler';
 import { businessDay } from '../../platform/time';
 import { VbpCounter } from './vbp.model';
 
@@ -25,4 +27,20 @@ export function formatNumber(prefix: string, day: string, seq: number, width: nu
 /** Whether an error is MongoDB's duplicate-key error. */
 export function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
+}
+
+/**
+ * A sweep's work item by item: one that fails is logged and left to the next sweep, the others still
+ * run. Returns how many items `fn` reported as done.
+ */
+export async function eachDue(sweep: string, ids: string[], fn: (id: string) => Promise<boolean>): Promise<number> {
+  let done = 0;
+  for (const id of ids) {
+    try {
+      if (await fn(id)) done += 1;
+    } catch (err) {
+      handleError(err, platform().logger, { sweep, id });
+    }
+  }
+  return done;
 }

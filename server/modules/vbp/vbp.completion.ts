@@ -1,47 +1,70 @@
 // Completion of contracts: purchased versus agreed, pace alerts (behind the pro-rata target) and
-// checkpoint alerts (under the checkpoint share of it) as scheduled jobs. Each contract has two
+// checkpoint alerts (under the checkpoint share of it) as scheduled checks. Each contract has two
 // chains of checks; check n of a kind has the job id `vbp-check:<contractId>:<kind>:<n>` and raises
-// at most one alert (a unique key), so a check that runs twice alerts once.
-import mongoose, { Types, type ClientSession } from 'mongoose';
+// at most one alert (a unique key), so a check that runs twice alerts once. The contract records its
+// next pending check of each kind (`checks`): the check commits the move to the next one with its
+// fact `vbp.contract_checked`, whose subscriber schedules the next job, and a sweep runs checks that
+// are due but whose job was lost.
+import type { Types, ClientSession } from 'mongoose';
+import { CompletionAlertRaised, ContractChecked, ContractCreated, vbpEventKeys } from '../../events/vbp';
 import { now, platform } from '../../platform/context';
+import { day, msg } from '../../platform/messages';
 import { BASIS_POINTS, divide, toSafeNumber } from '../../platform/money';
 import { trusted } from '../../platform/mongo';
 import { addSeconds } from '../../platform/time';
-import { formatDate } from '../../platform/view-helpers/formatters';
-import { notifyOrganisation } from '../notifications';
-import { isDuplicateKey, oid } from './vbp.common';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { eachDue, oid } from './vbp.common';
 import { contractCheckJob, jobIds } from './vbp.jobs';
-import { Alert, Contract, ContractPurchase, type AlertDoc, type CheckKind, type ContractDoc } from './vbp.model';
+import { Alert, CHECK_KINDS, Contract, ContractPurchase, type AlertDoc, type CheckKind, type ContractDoc, type PendingCheck } from './vbp.model';
 import { completionStatus, type CompletionStatus } from './vbp.selection';
-import { getVbpSettings } from './vbp.settings';
+import { getVbpSettings, type VbpSettingsValue } from './vbp.settings';
 
-async function intervalSec(kind: CheckKind): Promise<number> {
-  const { completion } = await getVbpSettings();
-  return kind === 'pace' ? completion.paceCheckIntervalSec : completion.checkpointIntervalSec;
+function intervalSec(settings: VbpSettingsValue, kind: CheckKind): number {
+  return kind === 'pace' ? settings.completion.paceCheckIntervalSec : settings.completion.checkpointIntervalSec;
 }
 
 function minDate(a: Date, b: Date): Date {
   return a.getTime() <= b.getTime() ? a : b;
 }
 
-/** Schedules check 1 of each kind for a new contract (deterministic ids: a second call adds nothing). */
-export async function scheduleFirstChecks(c: Pick<ContractDoc, '_id' | 'termStart' | 'termEnd' | 'status'>): Promise<void> {
-  if (c.status !== 'active') return;
-  for (const kind of ['pace', 'checkpoint'] as const) {
-    const dueAt = minDate(addSeconds(c.termStart, await intervalSec(kind)), c.termEnd);
-    await enqueueCheck(String(c._id), kind, 1, dueAt);
-  }
+/** Check 1 of each kind of a new contract: one interval after the term starts (at the latest at its end). */
+export function initialChecks(c: Pick<ContractDoc, 'termStart' | 'termEnd'>, settings: VbpSettingsValue): Record<CheckKind, PendingCheck> {
+  const first = (kind: CheckKind): PendingCheck => ({ index: 1, dueAt: minDate(addSeconds(c.termStart, intervalSec(settings, kind)), c.termEnd) });
+  return { pace: first('pace'), checkpoint: first('checkpoint') };
 }
 
-async function enqueueCheck(contractId: string, kind: CheckKind, index: number, dueAt: Date): Promise<void> {
+/** Stages `vbp.contract_created` for a contract the unit of work inserted (its first checks get scheduled). */
+export function contractCreated(uow: UnitOfWork, c: ContractDoc): void {
+  const id = String(c._id);
+  uow.emit(
+    ContractCreated,
+    {
+      contractId: id,
+      contractNo: c.contractNo,
+      tenderId: String(c.tenderId),
+      hospitalOrgId: String(c.hospitalOrgId),
+      distributorOrgId: String(c.distributorOrgId),
+      basis: c.basis,
+      firstChecks: CHECK_KINDS.flatMap((kind) => {
+        const p = c.checks?.[kind];
+        return p ? [{ kind, index: p.index, dueAt: p.dueAt.toISOString() }] : [];
+      }),
+    },
+    { key: vbpEventKeys.contractCreated(id) },
+  );
+}
+
+/** Schedules one check (deterministic id: a second call adds nothing). */
+export async function scheduleCheck(contractId: string, kind: CheckKind, index: number, dueAt: Date): Promise<void> {
   await platform().queues.enqueue(contractCheckJob, { contractId, kind, index, dueAt: dueAt.toISOString() }, { jobId: jobIds.check(contractId, kind, index), runAt: dueAt });
 }
 
 /** Purchased quantity of a contract up to and including `at` (all purchases when omitted). */
-export async function purchasedUpTo(contractId: Types.ObjectId, at?: Date): Promise<number> {
+export async function purchasedUpTo(contractId: Types.ObjectId, at?: Date, session?: ClientSession): Promise<number> {
   const match: Record<string, unknown> = { contractId };
   if (at) match.at = { $lte: at };
-  const rows = await ContractPurchase.aggregate<{ qty: number }>([{ $match: match }, { $group: { _id: null, qty: { $sum: '$quantity' } } }]);
+  const pipeline = ContractPurchase.aggregate<{ qty: number }>([{ $match: match }, { $group: { _id: null, qty: { $sum: '$quantity' } } }]);
+  const rows = await (session ? pipeline.session(session) : pipeline);
   return rows[0]?.qty ?? 0;
 }
 
@@ -49,59 +72,122 @@ export function statusOf(c: Pick<ContractDoc, 'agreedQty' | 'purchasedQty' | 'te
   return completionStatus({ agreedQty: c.agreedQty, purchasedQty, termStart: c.termStart, termEnd: c.termEnd, at, checkpointShare: c.checkpointShareBp / BASIS_POINTS });
 }
 
-/** Job: one check of one contract; alerts once, then schedules the next check of its kind. */
-export async function runContractCheck(payload: { contractId: string; kind: CheckKind; index: number; dueAt: string }): Promise<void> {
-  const c = await Contract.findById(payload.contractId).lean<ContractDoc>();
-  if (!c || c.status !== 'active') return;
-  const dueAt = new Date(payload.dueAt);
-  const purchased = await purchasedUpTo(c._id, dueAt);
-  const status = statusOf(c, dueAt, purchased);
-  const alertKind = payload.kind === 'pace' ? (status.behindPace ? 'behind_pace' : null) : status.underCheckpoint ? 'under_checkpoint' : null;
-  if (alertKind) await raiseAlert(c, payload.kind, payload.index, dueAt, alertKind, purchased, status);
-  if (dueAt.getTime() < c.termEnd.getTime()) {
-    const next = minDate(addSeconds(dueAt, await intervalSec(payload.kind)), c.termEnd);
-    await enqueueCheck(String(c._id), payload.kind, payload.index + 1, next);
-  }
+export interface CheckPayload {
+  contractId: string;
+  kind: CheckKind;
+  index: number;
+  dueAt: string;
 }
 
-async function raiseAlert(c: ContractDoc, checkKind: CheckKind, index: number, checkAt: Date, kind: AlertDoc['kind'], purchased: number, status: CompletionStatus): Promise<void> {
+/**
+ * Job (and sweep): one check of one contract, as a command: at most one alert per check (with its
+ * fact), the contract's next pending check of that kind, and `vbp.contract_checked`, whose subscriber
+ * schedules the next check. Running it twice changes nothing more.
+ */
+export async function runContractCheck(payload: CheckPayload): Promise<void> {
+  const c = await Contract.findById(oid(payload.contractId)).lean<ContractDoc>();
+  if (!c || c.status !== 'active') return;
+  const settings = await getVbpSettings();
+  const dueAt = new Date(payload.dueAt);
+  const next = dueAt.getTime() < c.termEnd.getTime() ? { index: payload.index + 1, dueAt: minDate(addSeconds(dueAt, intervalSec(settings, payload.kind)), c.termEnd) } : null;
+  await withCommand(null, async (uow) => {
+    const { session } = uow;
+    const purchased = await purchasedUpTo(c._id, dueAt, session);
+    const status = statusOf(c, dueAt, purchased);
+    const alertKind = payload.kind === 'pace' ? (status.behindPace ? 'behind_pace' : null) : status.underCheckpoint ? 'under_checkpoint' : null;
+    if (alertKind) await raiseAlert(uow, c, payload.kind, payload.index, dueAt, alertKind, purchased, status);
+    // NOTE: only the chain's own pending check moves it on; a repeated or extra check leaves it alone.
+    await Contract.updateOne({ _id: c._id, status: 'active', [`checks.${payload.kind}.index`]: payload.index }, { $set: { [`checks.${payload.kind}`]: next } }, { session });
+    const id = String(c._id);
+    uow.emit(
+      ContractChecked,
+      { contractId: id, kind: payload.kind, index: payload.index, dueAt: dueAt.toISOString(), next: next ? { index: next.index, dueAt: next.dueAt.toISOString() } : null },
+      { key: vbpEventKeys.contractChecked(id, payload.kind, payload.index) },
+    );
+  });
+}
+
+async function raiseAlert(uow: UnitOfWork, c: ContractDoc, checkKind: CheckKind, index: number, checkAt: Date, kind: AlertDoc['kind'], purchased: number, status: CompletionStatus): Promise<void> {
   const target = kind === 'under_checkpoint' ? toSafeNumber(divide(BigInt(status.proRataTargetQty) * BigInt(c.checkpointShareBp), BigInt(BASIS_POINTS), 'ceil')) : status.proRataTargetQty;
-  const key = `${String(c._id)}:${checkKind}:${index}`;
-  try {
-    await Alert.create({
-      key,
-      contractId: c._id,
-      hospitalOrgId: c.hospitalOrgId,
-      distributorOrgId: c.distributorOrgId,
+  const id = String(c._id);
+  const key = `${id}:${checkKind}:${index}`;
+  // NOTE: look first instead of catching the duplicate key: a failed write would abort the transaction.
+  if (await Alert.exists({ key }).session(uow.session)) return;
+  await Alert.create(
+    [
+      {
+        key,
+        contractId: c._id,
+        hospitalOrgId: c.hospitalOrgId,
+        distributorOrgId: c.distributorOrgId,
+        kind,
+        checkKind,
+        checkIndex: index,
+        checkAt,
+        purchasedQty: purchased,
+        targetQty: target,
+        agreedQty: c.agreedQty,
+        ratioBp: status.ratioBp,
+        createdAt: uow.at,
+      },
+    ],
+    { session: uow.session },
+  );
+  uow.audit({
+    action: `vbp.contract.${kind}`,
+    targetType: 'vbp_contract',
+    targetId: id,
+    summary: msg(kind === 'behind_pace' ? 'vbp.audit.behindPace' : 'vbp.audit.underCheckpoint', { contractNo: c.contractNo, checkAt: day(checkAt), purchased, target, unit: c.packUnit }),
+  });
+  uow.emit(
+    CompletionAlertRaised,
+    {
+      contractId: id,
+      contractNo: c.contractNo,
+      hospitalOrgId: String(c.hospitalOrgId),
+      distributorOrgId: String(c.distributorOrgId),
+      drugName: c.genericNameZh,
+      packUnit: c.packUnit,
       kind,
       checkKind,
-      checkIndex: index,
-      checkAt,
+      index,
+      checkAt: checkAt.toISOString(),
       purchasedQty: purchased,
+      proRataTargetQty: status.proRataTargetQty,
       targetQty: target,
       agreedQty: c.agreedQty,
       ratioBp: status.ratioBp,
-      createdAt: now(),
-    });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
-  const percent = (bp: number | null) => (bp === null ? '—' : `${(bp / 100).toFixed(2)}%`);
-  await notifyOrganisation(
-    c.hospitalOrgId,
-    {
-      kind: `vbp.${kind}`,
-      title: kind === 'behind_pace' ? `带量采购进度落后：${c.genericNameZh}` : `带量采购未达考核进度：${c.genericNameZh}`,
-      body:
-        kind === 'behind_pace'
-          ? `协议 ${c.contractNo} 截至 ${formatDate(checkAt)} 已采购 ${purchased}${c.packUnit}，按时间进度应采购 ${status.proRataTargetQty}${c.packUnit}（协议量 ${c.agreedQty}，完成 ${percent(status.ratioBp)}）。`
-          : `协议 ${c.contractNo} 截至 ${formatDate(checkAt)} 已采购 ${purchased}${c.packUnit}，低于考核要求的 ${target}${c.packUnit}（时间进度的 ${c.checkpointShareBp / 100}%）。`,
-      link: `/vbp/contracts/${String(c._id)}`,
-      dedupeKey: `vbp-alert:${key}`,
+      checkpointShareBp: c.checkpointShareBp,
     },
-    ['pharmacist'],
+    { key: vbpEventKeys.completionAlert(id, checkKind, index) },
   );
-  platform().broadcaster.toRole('operator', 'vbp:alert', { contractId: String(c._id), kind, checkKind, index });
+}
+
+/**
+ * Sweep: checks that are due according to the contracts but did not run (their job was lost, e.g.
+ * Redis restarted empty): each runs now, in order, catching up a few per contract per sweep.
+ */
+export async function sweepContractChecks(limit = 100, perContract = 12): Promise<number> {
+  const at = now();
+  const due = await Contract.find({ status: 'active', $or: CHECK_KINDS.map((kind) => ({ [`checks.${kind}.dueAt`]: trusted({ $lte: at }) })) }, { _id: 1 })
+    .limit(limit)
+    .lean<Pick<ContractDoc, '_id'>[]>();
+  let ran = 0;
+  await eachDue('vbp.contract-checks', due.map((c) => String(c._id)), async (contractId) => {
+    for (let n = 0; n < perContract; n += 1) {
+      const c = await Contract.findById(oid(contractId), { status: 1, checks: 1 }).lean<Pick<ContractDoc, 'status' | 'checks'>>();
+      const kind = CHECK_KINDS.find((k) => {
+        const p = c?.checks?.[k];
+        return p && p.dueAt.getTime() <= at.getTime();
+      });
+      const pending = kind ? c?.checks?.[kind] : null;
+      if (!c || c.status !== 'active' || !kind || !pending) break;
+      await runContractCheck({ contractId, kind, index: pending.index, dueAt: pending.dueAt.toISOString() });
+      ran += 1;
+    }
+    return true;
+  });
+  return ran;
 }
 
 export interface CompletionRow {
@@ -178,31 +264,20 @@ export function groupCompletion(rows: ContractCompletion[], by: 'contract' | 'ho
   });
 }
 
-/** Records a purchase against a contract once per source key (orders call this on acceptance). */
+/** Records a purchase against a contract once per source key, in the caller's transaction (the `orders.accepted` subscriber). */
 export async function recordContractPurchase(
   input: { contractId: string; sourceKey: string; quantity: number; at: Date; orderId?: string; orderNo?: string },
-  session?: ClientSession,
+  session: ClientSession,
 ): Promise<{ recorded: boolean; purchasedQty: number }> {
   if (!Number.isSafeInteger(input.quantity) || input.quantity < 0) throw new RangeError('quantity must be a non-negative integer');
   const contractId = oid(input.contractId);
-  const current = async (s: ClientSession | null) => (await Contract.findById(contractId, { purchasedQty: 1 }, { session: s }).lean<ContractDoc>())?.purchasedQty ?? 0;
-  const run = async (s: ClientSession): Promise<{ recorded: boolean; purchasedQty: number }> => {
-    // NOTE: look first instead of catching the duplicate key: a failed write would abort the caller's transaction.
-    if (await ContractPurchase.exists({ sourceKey: input.sourceKey }).session(s)) return { recorded: false, purchasedQty: await current(s) };
-    if (!(await Contract.exists({ _id: contractId }).session(s))) return { recorded: false, purchasedQty: 0 };
-    await ContractPurchase.create([{ contractId, sourceKey: input.sourceKey, quantity: input.quantity, at: input.at, orderId: input.orderId, orderNo: input.orderNo }], { session: s });
-    const c = await Contract.findOneAndUpdate({ _id: contractId }, { $inc: { purchasedQty: input.quantity } }, { returnDocument: 'after', session: s }).lean<ContractDoc>();
-    return { recorded: true, purchasedQty: c?.purchasedQty ?? 0 };
-  };
-  if (session) return run(session);
-  try {
-    let out = { recorded: false, purchasedQty: 0 };
-    await mongoose.connection.transaction(async (s) => {
-      out = await run(s);
-    });
-    return out;
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    return { recorded: false, purchasedQty: await current(null) };
+  // NOTE: look first instead of catching the duplicate key: a failed write would abort the caller's transaction.
+  if (await ContractPurchase.exists({ sourceKey: input.sourceKey }).session(session)) {
+    const c = await Contract.findById(contractId, { purchasedQty: 1 }, { session }).lean<Pick<ContractDoc, 'purchasedQty'>>();
+    return { recorded: false, purchasedQty: c?.purchasedQty ?? 0 };
   }
+  if (!(await Contract.exists({ _id: contractId }).session(session))) return { recorded: false, purchasedQty: 0 };
+  await ContractPurchase.create([{ contractId, sourceKey: input.sourceKey, quantity: input.quantity, at: input.at, orderId: input.orderId, orderNo: input.orderNo }], { session });
+  const c = await Contract.findOneAndUpdate({ _id: contractId }, { $inc: { purchasedQty: input.quantity } }, { returnDocument: 'after', session }).lean<ContractDoc>();
+  return { recorded: true, purchasedQty: c?.purchasedQty ?? 0 };
 }

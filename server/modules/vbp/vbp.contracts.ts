@@ -1,25 +1,24 @@
 // Contracts (hospital × winner × drug × agreed quantity × price × term), their completion, and
 // supply failure: the operator declares that a winner failed to supply a contract (a credit breach,
 // recorded as the domain event `vbp.supply_failure`), and the next bidder in rank order that may
-// trade takes the remaining volume in a new contract.
-import mongoose, { Types } from 'mongoose';
+// trade takes the remaining volume in a new contract (`vbp.backup_promoted`), in the same unit of work.
+import { Types, type ClientSession } from 'mongoose';
+import { BackupPromoted, SupplyFailureDeclared, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';
-import { now, platform } from '../../platform/context';
-import { ConflictError, ForbiddenError, NotFoundError, RuleViolationError } from '../../platform/errors';
-import { SupplyFailureDeclared } from '../../events/vbp';
-import { withCommand } from '../../platform/unit-of-work';
+import { now } from '../../platform/context';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, RuleViolationError } from '../../platform/errors';
+import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
-import { formatMoney } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { assertMayTrade } from '../credit';
-import { notifyOrganisation } from '../notifications';
 import { formatNumber, isDuplicateKey, oid, reserveNumbers, sameId } from './vbp.common';
-import { completionOf, scheduleFirstChecks, type ContractCompletion } from './vbp.completion';
+import { completionOf, contractCreated, initialChecks, type ContractCompletion } from './vbp.completion';
 import { Bid, Contract, Tender, type AlertDoc, type BidDoc, type ContractDoc, type SupplyFailure, type TenderDoc } from './vbp.model';
 import type { ContractListQueryInput } from './vbp.schemas';
+import { getVbpSettings } from './vbp.settings';
 
-export const supplyFailureKey = (contractId: string) => `vbp-supply-failure:${contractId}`;
+export const supplyFailureKey = vbpEventKeys.supplyFailure;
 
 export interface ContractView {
   id: string;
@@ -109,8 +108,8 @@ export function contractScope(actor: Actor): Record<string, unknown> {
   throw new ForbiddenError({ code: 'CONTRACTS_NOT_VISIBLE', message: 'VBP contracts are for the operator, the hospitals and the winners.' });
 }
 
-export async function loadContractFor(actor: Actor, id: string): Promise<ContractDoc> {
-  const c = Types.ObjectId.isValid(id) ? await Contract.findOne({ _id: oid(id), ...contractScope(actor) }).lean<ContractDoc>() : null;
+export async function loadContractFor(actor: Actor, id: string, session?: ClientSession): Promise<ContractDoc> {
+  const c = Types.ObjectId.isValid(id) ? await Contract.findOne({ _id: oid(id), ...contractScope(actor) }, null, { session }).lean<ContractDoc>() : null;
   if (!c) throw new NotFoundError({ code: 'CONTRACT_NOT_FOUND', message: 'No such contract.' });
   return c;
 }
@@ -141,8 +140,8 @@ export async function allContracts(actor: Actor, q: Partial<ContractListQueryInp
   return completionOf(rows);
 }
 
-export async function getContractView(actor: Actor, id: string): Promise<ContractView> {
-  const c = await loadContractFor(actor, id);
+export async function getContractView(actor: Actor, id: string, session?: ClientSession): Promise<ContractView> {
+  const c = await loadContractFor(actor, id, session);
   return contractView((await completionOf([c]))[0]!);
 }
 
@@ -152,23 +151,36 @@ export interface PromotionResult {
   distributorName: string | null;
   priceFen: number | null;
   quantity: number;
-  /** Why nothing was promoted: NOTHING_REMAINING, TERM_ENDED, NO_BACKUP. */
-  noBackup: string | null;
+  /** Why nothing was promoted. */
+  noBackup: 'NOTHING_REMAINING' | 'TERM_ENDED' | 'NO_BACKUP' | null;
   /** Bidders passed over because they may not trade now (suspended, unsigned commitment). */
   skipped: { distributorOrgId: string; code: string }[];
 }
 
-/** Operator: declares the winner's supply failure on a contract, records the breach fact, promotes a backup. */
+/**
+ * Operator: declares the winner's supply failure on a contract and promotes a backup, in one unit of
+ * work: the contract's new status, the breach fact `vbp.supply_failure` (credit reacts to it), the
+ * promotion and their audit entries commit together or not at all.
+ */
 export async function declareSupplyFailure(actor: Actor, contractId: string, reason: string): Promise<{ contract: ContractView; promotion: PromotionResult }> {
-  const at = now();
-  const c = await loadContractFor(actor, contractId);
-  if (c.status !== 'active') throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
-  const remainingQty = Math.max(0, c.agreedQty - c.purchasedQty);
-  const failure: SupplyFailure = { at, reason, byId: oid(actor.id), byName: actor.name, remainingQty, promotedContractId: null, noBackup: null };
-  const id = String(c._id);
-  await withCommand(actor, async (uow) => {
-    const res = await Contract.updateOne({ _id: c._id, status: 'active' }, { $set: { status: 'supply_failed', supplyFailure: failure } }, { session: uow.session });
-    if (res.modifiedCount === 0) throw new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
+  const alreadyFailed = (c: ContractDoc) => new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
+  const before = await loadContractFor(actor, contractId);
+  if (before.status !== 'active') throw alreadyFailed(before);
+  const id = String(before._id);
+  return withCommand(actor, async (uow) => {
+    const { session, at } = uow;
+    const c = await loadContractFor(actor, id, session);
+    if (c.status !== 'active') throw alreadyFailed(c);
+    const remainingQty = Math.max(0, c.agreedQty - c.purchasedQty);
+    const failure: SupplyFailure = { at, reason, byId: oid(actor.id), byName: actor.name, remainingQty, promotedContractId: null, noBackup: null };
+    const res = await Contract.updateOne({ _id: c._id, status: 'active' }, { $set: { status: 'supply_failed', supplyFailure: failure } }, { session });
+    if (res.modifiedCount === 0) throw alreadyFailed(c);
+    uow.audit({
+      action: 'vbp.contract.supply_failure',
+      targetType: 'vbp_contract',
+      targetId: id,
+      summary: msg('vbp.audit.supplyFailure', { contractNo: c.contractNo, distributor: c.distributorName, remaining: remainingQty, unit: c.packUnit, reason }),
+    });
     uow.emit(
       SupplyFailureDeclared,
       {
@@ -182,56 +194,57 @@ export async function declareSupplyFailure(actor: Actor, contractId: string, rea
         remainingQty,
         at: at.toISOString(),
         reason,
+        hospitalName: c.hospitalName,
+        packUnit: c.packUnit,
       },
       { key: supplyFailureKey(id) },
     );
+    const promotion = await promoteIn(uow, actor, id);
+    return { contract: await getContractView(actor, id, session), promotion };
   });
-  await recordAudit(actor, { action: 'vbp.contract.supply_failure', targetType: 'vbp_contract', targetId: id, summary: `${c.contractNo} ${c.distributorName}: ${reason}` });
-  await notifyOrganisation(String(c.distributorOrgId), {
-    kind: 'vbp.supply_failure',
-    title: `带量采购供应失败：${c.genericNameZh}`,
-    body: `平台认定贵公司未能履行协议 ${c.contractNo}（${c.hospitalName}）的供应义务，剩余 ${remainingQty}${c.packUnit} 将转由备选企业供应，并记入信用记录。原因：${reason}`,
-    link: `/vbp/contracts/${id}`,
-    dedupeKey: `vbp-supply-failure:${id}`,
-  }, ['distributor']);
-  const promotion = await promoteBackup(actor, id);
-  return { contract: await getContractView(actor, id), promotion };
 }
 
 /** The bids of the contract's line in final rank order (valid bids only). */
-async function rankedBids(c: ContractDoc): Promise<{ t: TenderDoc; ranked: { distributorId: string; rank: number; priceFen: number; finalPriceFen: number | null; won: boolean }[]; names: Map<string, string> }> {
-  const t = (await Tender.findById(c.tenderId).lean<TenderDoc>())!;
-  const line = t.lines.find((l) => sameId(l._id, c.lineId))!;
-  const bids = await Bid.find({ tenderId: t._id, lineId: line._id }, { distributorOrgId: 1, distributorName: 1 }).lean<BidDoc[]>();
+async function rankedBids(c: ContractDoc, session: ClientSession): Promise<{ t: TenderDoc; ranked: { distributorId: string; rank: number; priceFen: number; finalPriceFen: number | null }[]; names: Map<string, string> }> {
+  const t = await Tender.findById(c.tenderId, null, { session }).lean<TenderDoc>();
+  const line = t?.lines.find((l) => sameId(l._id, c.lineId));
+  if (!t || !line) throw new NotFoundError({ code: 'TENDER_NOT_FOUND', message: `The tender of ${c.contractNo} is missing.` });
+  const bids = await Bid.find({ tenderId: t._id, lineId: line._id }, { distributorOrgId: 1, distributorName: 1 }, { session }).lean<BidDoc[]>();
   const ranked = (line.selection?.result.bids ?? [])
-    .filter((b) => b.rank !== null)
-    .sort((a, b) => a.rank! - b.rank!)
-    .map((b) => ({ distributorId: b.distributorId, rank: b.rank!, priceFen: b.priceFen, finalPriceFen: b.finalPriceFen, won: b.outcome === 'won_direct' || b.outcome === 'won_by_accepting' }));
+    .flatMap((b) => (b.rank === null ? [] : [{ distributorId: b.distributorId, rank: b.rank, priceFen: b.priceFen, finalPriceFen: b.finalPriceFen }]))
+    .sort((a, b) => a.rank - b.rank);
   return { t, ranked, names: new Map(bids.map((b) => [String(b.distributorOrgId), b.distributorName])) };
+}
+
+function promotionOf(p: ContractDoc, skipped: PromotionResult['skipped'] = []): PromotionResult {
+  return { promotedContractId: String(p._id), distributorOrgId: String(p.distributorOrgId), distributorName: p.distributorName, priceFen: p.priceFen, quantity: p.agreedQty, noBackup: null, skipped };
 }
 
 /**
  * Moves the remaining volume of a failed contract to the best-ranked valid bidder of its line that
- * has not failed on that line and may trade now (winners first by rank, then the others). Safe to
- * repeat: once promoted, it returns the same contract; with no backup it records why.
+ * has not failed on that line and may trade now (winners first by rank, then the others), in the
+ * caller's unit of work. Safe to repeat: once promoted, it returns the same contract; with no backup
+ * it records why.
  */
-export async function promoteBackup(actor: Actor, contractId: string): Promise<PromotionResult> {
-  const c = await loadContractFor(actor, contractId);
+async function promoteIn(uow: UnitOfWork, actor: Actor, contractId: string): Promise<PromotionResult> {
+  const { session, at } = uow;
+  const c = await loadContractFor(actor, contractId, session);
   if (c.status !== 'supply_failed' || !c.supplyFailure) throw new RuleViolationError({ code: 'NOT_FAILED', message: 'A backup is promoted only after a supply failure is declared.' });
   const f = c.supplyFailure;
   if (f.promotedContractId) {
-    const p = (await Contract.findById(f.promotedContractId).lean<ContractDoc>())!;
-    return { promotedContractId: String(p._id), distributorOrgId: String(p.distributorOrgId), distributorName: p.distributorName, priceFen: p.priceFen, quantity: p.agreedQty, noBackup: null, skipped: [] };
+    const p = await Contract.findById(f.promotedContractId, null, { session }).lean<ContractDoc>();
+    if (p) return promotionOf(p);
   }
-  const at = now();
-  const none = async (why: string, skipped: PromotionResult['skipped'] = []): Promise<PromotionResult> => {
-    await Contract.updateOne({ _id: c._id }, { $set: { 'supplyFailure.noBackup': why } });
+  const id = String(c._id);
+  const none = async (why: NonNullable<PromotionResult['noBackup']>, skipped: PromotionResult['skipped'] = []): Promise<PromotionResult> => {
+    await Contract.updateOne({ _id: c._id }, { $set: { 'supplyFailure.noBackup': why } }, { session });
+    uow.audit({ action: 'vbp.contract.no_backup', targetType: 'vbp_contract', targetId: id, summary: msg('vbp.audit.noBackup', { contractNo: c.contractNo, why: { msg: `vbp.noBackup.${why}` } }) });
     return { promotedContractId: null, distributorOrgId: null, distributorName: null, priceFen: null, quantity: f.remainingQty, noBackup: why, skipped };
   };
   if (f.remainingQty === 0) return none('NOTHING_REMAINING');
   if (at.getTime() >= c.termEnd.getTime()) return none('TERM_ENDED');
-  const { t, ranked, names } = await rankedBids(c);
-  const failedHere = new Set((await Contract.distinct('distributorOrgId', { tenderId: c.tenderId, lineId: c.lineId, status: 'supply_failed' })).map(String));
+  const { t, ranked, names } = await rankedBids(c, session);
+  const failedHere = new Set((await Contract.distinct('distributorOrgId', { tenderId: c.tenderId, lineId: c.lineId, status: 'supply_failed' }).session(session)).map(String));
   const skipped: PromotionResult['skipped'] = [];
   let chosen: (typeof ranked)[number] | undefined;
   for (const b of ranked) {
@@ -239,7 +252,8 @@ export async function promoteBackup(actor: Actor, contractId: string): Promise<P
     try {
       await assertMayTrade(b.distributorId, 'be_chosen');
     } catch (err) {
-      skipped.push({ distributorOrgId: b.distributorId, code: (err as { code?: string }).code ?? 'MAY_NOT_TRADE' });
+      if (!(err instanceof AppError)) throw err;
+      skipped.push({ distributorOrgId: b.distributorId, code: err.code });
       continue;
     }
     chosen = b;
@@ -247,72 +261,83 @@ export async function promoteBackup(actor: Actor, contractId: string): Promise<P
   }
   if (!chosen) return none('NO_BACKUP', skipped);
   const priceFen = t.backupPrice === 'contract_price' ? c.priceFen : (chosen.finalPriceFen ?? chosen.priceFen);
-  const newId = new Types.ObjectId();
-  let promoted: ContractDoc | null = null;
+  const { day, first } = await reserveNumbers('C', at, 1, session);
+  const draft: Omit<ContractDoc, 'checks'> = {
+    _id: new Types.ObjectId(),
+    contractNo: formatNumber('VBP-C', day, first, 6),
+    key: `promotion:${id}`,
+    tenderId: c.tenderId,
+    tenderNo: c.tenderNo,
+    lineId: c.lineId,
+    drugId: c.drugId,
+    genericNameZh: c.genericNameZh,
+    genericNameEn: c.genericNameEn,
+    specification: c.specification,
+    packUnit: c.packUnit,
+    hospitalOrgId: c.hospitalOrgId,
+    hospitalName: c.hospitalName,
+    distributorOrgId: oid(chosen.distributorId),
+    distributorName: names.get(chosen.distributorId) ?? '',
+    rank: chosen.rank,
+    priceFen,
+    declaredQty: c.declaredQty,
+    agreedQty: f.remainingQty,
+    shareBp: c.shareBp,
+    basis: 'backup_promotion',
+    termYears: c.termYears,
+    termStart: at,
+    termEnd: c.termEnd,
+    checkpointShareBp: c.checkpointShareBp,
+    status: 'active',
+    purchasedQty: 0,
+    replacesContractId: c._id,
+    supplyFailure: null,
+    createdAt: at,
+  };
+  const p: ContractDoc = { ...draft, checks: initialChecks(draft, await getVbpSettings()) };
+  await Contract.create([p], { session });
+  await Contract.updateOne({ _id: c._id }, { $set: { 'supplyFailure.promotedContractId': p._id, 'supplyFailure.noBackup': null } }, { session });
+  const pid = String(p._id);
+  uow.audit({
+    action: 'vbp.contract.promote_backup',
+    targetType: 'vbp_contract',
+    targetId: pid,
+    summary: msg('vbp.audit.backupPromoted', { contractNo: p.contractNo, failedNo: c.contractNo, distributor: p.distributorName, rank: p.rank, quantity: p.agreedQty, unit: p.packUnit, price: fen(p.priceFen) }),
+  });
+  contractCreated(uow, p);
+  uow.emit(
+    BackupPromoted,
+    {
+      failedContractId: id,
+      failedContractNo: c.contractNo,
+      previousDistributorName: c.distributorName,
+      contractId: pid,
+      contractNo: p.contractNo,
+      tenderId: String(p.tenderId),
+      hospitalOrgId: String(p.hospitalOrgId),
+      hospitalName: p.hospitalName,
+      distributorOrgId: String(p.distributorOrgId),
+      distributorName: p.distributorName,
+      drugName: p.genericNameZh,
+      packUnit: p.packUnit,
+      agreedQty: p.agreedQty,
+      priceFen: p.priceFen,
+      rank: p.rank,
+    },
+    { key: vbpEventKeys.backupPromoted(id) },
+  );
+  return promotionOf(p, skipped);
+}
+
+/** Operator: promotes a backup for a failed contract (again, e.g. once a bidder may trade again). */
+export async function promoteBackup(actor: Actor, contractId: string): Promise<PromotionResult> {
   try {
-    await mongoose.connection.transaction(async (session) => {
-      const fresh = await Contract.findById(c._id, null, { session }).lean<ContractDoc>();
-      if (fresh?.supplyFailure?.promotedContractId) return;
-      const { day, first } = await reserveNumbers('C', at, 1, session);
-      const doc: ContractDoc = {
-        _id: newId,
-        contractNo: formatNumber('VBP-C', day, first, 6),
-        key: `promotion:${String(c._id)}`,
-        tenderId: c.tenderId,
-        tenderNo: c.tenderNo,
-        lineId: c.lineId,
-        drugId: c.drugId,
-        genericNameZh: c.genericNameZh,
-        genericNameEn: c.genericNameEn,
-        specification: c.specification,
-        packUnit: c.packUnit,
-        hospitalOrgId: c.hospitalOrgId,
-        hospitalName: c.hospitalName,
-        distributorOrgId: oid(chosen!.distributorId),
-        distributorName: names.get(chosen!.distributorId) ?? '',
-        rank: chosen!.rank,
-        priceFen,
-        declaredQty: c.declaredQty,
-        agreedQty: f.remainingQty,
-        shareBp: c.shareBp,
-        basis: 'backup_promotion',
-        termYears: c.termYears,
-        termStart: at,
-        termEnd: c.termEnd,
-        checkpointShareBp: c.checkpointShareBp,
-        status: 'active',
-        purchasedQty: 0,
-        replacesContractId: c._id,
-        supplyFailure: null,
-        createdAt: at,
-      };
-      await Contract.create([doc], { session });
-      await Contract.updateOne({ _id: c._id }, { $set: { 'supplyFailure.promotedContractId': newId, 'supplyFailure.noBackup': null } }, { session });
-      promoted = doc;
-    });
+    return await withCommand(actor, (uow) => promoteIn(uow, actor, contractId));
   } catch (err) {
+    // NOTE: a concurrent promotion committed the contract first; this one answers with it.
     if (!isDuplicateKey(err)) throw err;
+    return withCommand(actor, (uow) => promoteIn(uow, actor, contractId));
   }
-  if (!promoted) return promoteBackup(actor, contractId);
-  const p = promoted as ContractDoc;
-  await scheduleFirstChecks(p);
-  await recordAudit(actor, { action: 'vbp.contract.promote_backup', targetType: 'vbp_contract', targetId: String(p._id), summary: `${p.contractNo} replaces ${c.contractNo}: ${p.distributorName} rank ${p.rank}, ${p.agreedQty} at ${formatMoney(p.priceFen)}` });
-  await notifyOrganisation(String(p.distributorOrgId), {
-    kind: 'vbp.backup_promoted',
-    title: `递补供应：${p.genericNameZh}`,
-    body: `贵公司按排名递补，承接 ${p.hospitalName} 的剩余协议量 ${p.agreedQty}${p.packUnit}，价格 ${formatMoney(p.priceFen)}（协议 ${p.contractNo}）。`,
-    link: `/vbp/contracts/${String(p._id)}`,
-    dedupeKey: `vbp-promoted:${String(p._id)}`,
-  }, ['distributor']);
-  await notifyOrganisation(String(p.hospitalOrgId), {
-    kind: 'vbp.backup_promoted',
-    title: `带量采购供应企业变更：${p.genericNameZh}`,
-    body: `原中选企业 ${c.distributorName} 供应失败，剩余 ${p.agreedQty}${p.packUnit} 改由 ${p.distributorName} 供应，价格 ${formatMoney(p.priceFen)}（协议 ${p.contractNo}）。`,
-    link: `/vbp/contracts/${String(p._id)}`,
-    dedupeKey: `vbp-promoted:${String(p._id)}`,
-  }, ['pharmacist']);
-  platform().broadcaster.toRole('operator', 'vbp:backup_promoted', { contractId: String(c._id), promotedContractId: String(p._id) });
-  return { promotedContractId: String(p._id), distributorOrgId: String(p.distributorOrgId), distributorName: p.distributorName, priceFen: p.priceFen, quantity: p.agreedQty, noBackup: null, skipped };
 }
 
 /** For the orders module: the locked price of an active contract for this hospital, drug and distributor. */

@@ -2,21 +2,22 @@
 // declares its annual demand per drug, pre-filled with last year's platform purchases; a declaration
 // under the floor share of last year's volume needs a reason. Every submission is checked whole and
 // stored in one transaction, so a bad batch (form, API or file) stores nothing.
-import mongoose, { Types } from 'mongoose';
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+import { DeclarationOpened, DeclarationReminderSent, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';
-import { now, platform } from '../../platform/context';
+import { now } from '../../platform/context';
 import { ForbiddenError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { dateTime, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { addSeconds, addYears, startOfBusinessDay, businessDay } from '../../platform/time';
+import { withCommand } from '../../platform/unit-of-work';
 import { formatDateTime } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
 import { getDrugs } from '../catalogue';
 import { getOrganisation, organisationsByType } from '../identity';
-import { notifyOrganisation, notifyRoles } from '../notifications';
-import { oid } from './vbp.common';
+import { eachDue, oid } from './vbp.common';
 import { lastYearPurchases } from './vbp.history';
-import { declarationReminderJob, jobIds } from './vbp.jobs';
 import { Declaration, DeclarationEntry, type DeclarationDoc, type DeclarationDrug, type DeclarationEntryDoc } from './vbp.model';
 import type { CreateDeclarationInput, EntryInputValue } from './vbp.schemas';
 import { getVbpSettings } from './vbp.settings';
@@ -134,47 +135,52 @@ export async function createDeclaration(actor: Actor, input: CreateDeclarationIn
   if (lastYearFrom.getTime() >= lastYearTo.getTime()) details.push({ path: 'lastYearFrom', code: 'INVALID_PERIOD', message: 'The last-year period must start before it ends.' });
   if (details.length) throw new ValidationError({ code: details[0]!.code, message: details.map((d) => d.message).join(' '), details });
 
-  const doc = await Declaration.create({
+  const remindBeforeDeadlineSec = input.remindBeforeDeadlineSec ?? settings.declaration.remindBeforeDeadlineSec;
+  const remindAt = remindBeforeDeadlineSec > 0 ? addSeconds(deadline, -remindBeforeDeadlineSec) : null;
+  const d: DeclarationDoc = {
+    _id: new Types.ObjectId(),
     title: input.title,
     drugs: [...seen].map((id) => {
-      const d = byId.get(id)!;
+      const drug = byId.get(id)!;
       return {
-        drugId: d._id,
-        genericNameZh: d.genericNameZh,
-        genericNameEn: d.genericNameEn,
-        specification: d.specification,
-        packUnit: d.packUnit,
-        manufacturer: d.manufacturer,
-        nhsaCode: d.nhsaCode,
-        formClass: d.formClass,
+        drugId: drug._id,
+        genericNameZh: drug.genericNameZh,
+        genericNameEn: drug.genericNameEn,
+        specification: drug.specification,
+        packUnit: drug.packUnit,
+        manufacturer: drug.manufacturer,
+        nhsaCode: drug.nhsaCode,
+        formClass: drug.formClass,
       } satisfies DeclarationDrug;
     }),
     deadline,
     minShareOfLastYearBp: input.minShareOfLastYearBp ?? settings.declaration.minShareOfLastYearBp,
-    remindBeforeDeadlineSec: input.remindBeforeDeadlineSec ?? settings.declaration.remindBeforeDeadlineSec,
+    remindBeforeDeadlineSec,
+    // NOTE: a reminder that would fall before now is not scheduled at all.
+    remindAt: remindAt && remindAt.getTime() > at.getTime() ? remindAt : null,
+    autoRemindedAt: null,
     lastYearFrom,
     lastYearTo,
     createdAt: at,
     createdById: oid(actor.id),
     createdByName: actor.name,
-  });
-  const d = doc.toObject() as DeclarationDoc;
+  };
   const id = String(d._id);
-  await recordAudit(actor, { action: 'vbp.declaration.create', targetType: 'vbp_declaration', targetId: id, summary: `${d.title}: ${d.drugs.length} drugs, deadline ${d.deadline.toISOString()}` });
-  if (d.remindBeforeDeadlineSec > 0) {
-    const remindAt = addSeconds(d.deadline, -d.remindBeforeDeadlineSec);
-    if (remindAt.getTime() > at.getTime()) {
-      await platform().queues.enqueue(declarationReminderJob, { declarationId: id }, { jobId: jobIds.remind(id), runAt: remindAt });
-    }
-  }
-  await notifyRoles(['pharmacist'], {
-    kind: 'vbp.declaration_opened',
-    title: `带量采购需求申报：${d.title}`,
-    body: `请于 ${formatDateTime(d.deadline)} 前申报 ${d.drugs.length} 个品种的年度需求量。`,
-    link: `/vbp/declarations/${id}`,
-    dedupeKey: `vbp-declaration-open:${id}`,
+  return withCommand(actor, async (uow) => {
+    await Declaration.create([d], { session: uow.session });
+    uow.audit({
+      action: 'vbp.declaration.create',
+      targetType: 'vbp_declaration',
+      targetId: id,
+      summary: msg('vbp.audit.declarationCreated', { title: d.title, drugs: d.drugs.length, deadline: dateTime(d.deadline) }),
+    });
+    uow.emit(
+      DeclarationOpened,
+      { declarationId: id, title: d.title, deadline: d.deadline.toISOString(), drugCount: d.drugs.length, remindAt: d.remindAt ? d.remindAt.toISOString() : null },
+      { key: vbpEventKeys.declarationOpened(id) },
+    );
+    return toDeclarationView(d);
   });
-  return toDeclarationView(d);
 }
 
 /** Declarations, newest first (operator and hospitals). */
@@ -245,11 +251,12 @@ export async function checkEntries(d: DeclarationDoc, hospitalOrgId: string, ent
   return problems;
 }
 
-/** Stores a checked batch (upserts, one transaction). */
+const SOURCE_LABEL: Record<DeclarationEntryDoc['source'], string> = { form: 'vbp.audit.source.form', api: 'vbp.audit.source.api', import: 'vbp.audit.source.import' };
+
+/** Stores a checked batch (upserts) with its audit entry, in one unit of work. */
 async function storeEntries(actor: Actor, d: DeclarationDoc, entries: EntryInputValue[], source: DeclarationEntryDoc['source']): Promise<void> {
   const history = await lastYearPurchases(actor.orgId, d.drugs.map((x) => x.drugId), d.lastYearFrom, d.lastYearTo);
-  const at = now();
-  await mongoose.connection.transaction(async (session) => {
+  await withCommand(actor, async (uow) => {
     for (const e of entries) {
       const drugId = e.drugId.toLowerCase();
       const platformQty = history.get(drugId);
@@ -264,16 +271,26 @@ async function storeEntries(actor: Actor, d: DeclarationDoc, entries: EntryInput
             lastYearSource: platformQty !== undefined ? 'platform' : lastYearQty === null ? null : 'hospital',
             preferredDistributorOrgId: e.preferredDistributorOrgId ? oid(e.preferredDistributorOrgId.toLowerCase()) : null,
             source,
-            submittedAt: at,
+            submittedAt: uow.at,
             submittedById: oid(actor.id),
             submittedByName: actor.name,
             ...(e.reason ? { reason: e.reason } : {}),
           },
           ...(e.reason ? {} : { $unset: { reason: 1 } }),
         },
-        { upsert: true, session },
+        { upsert: true, session: uow.session },
       );
     }
+    uow.audit(
+      source === 'import'
+        ? { action: 'vbp.declaration.import', targetType: 'vbp_declaration', targetId: String(d._id), summary: msg('vbp.audit.declarationImported', { hospital: actor.orgName, drugs: entries.length, title: d.title }) }
+        : {
+            action: 'vbp.declaration.submit',
+            targetType: 'vbp_declaration',
+            targetId: String(d._id),
+            summary: msg('vbp.audit.declarationSubmitted', { hospital: actor.orgName, drugs: entries.length, title: d.title, source: { msg: SOURCE_LABEL[source] } }),
+          },
+    );
   });
 }
 
@@ -300,14 +317,12 @@ export async function submitEntries(actor: Actor, declarationId: string, entries
   const problems = await checkEntries(d, actor.orgId, entries);
   if (problems.length) throw entriesRefusal(problems);
   await storeEntries(actor, d, entries, source);
-  await recordAudit(actor, { action: 'vbp.declaration.submit', targetType: 'vbp_declaration', targetId: declarationId, summary: `${actor.orgName} declared ${entries.length} drugs (${source})` });
   return { entries: await myEntries(actor, d) };
 }
 
 /** Stores an already-checked batch from an import. */
 export async function storeImportedEntries(actor: Actor, d: DeclarationDoc, entries: EntryInputValue[]): Promise<void> {
   await storeEntries(actor, d, entries, 'import');
-  await recordAudit(actor, { action: 'vbp.declaration.import', targetType: 'vbp_declaration', targetId: String(d._id), summary: `${actor.orgName} imported ${entries.length} drugs` });
 }
 
 export interface DeclarationSummary {
@@ -376,36 +391,52 @@ export async function declarationSummary(d: DeclarationDoc): Promise<Declaration
   };
 }
 
-/** Reminds the pharmacists of every hospital that has not declared every drug (once a day per hospital). */
-export async function remindMissing(actor: Actor | null, declarationId: string): Promise<{ hospitals: number; notified: number }> {
+/**
+ * Reminds the pharmacists of every hospital that has not declared every drug, once a business day
+ * per hospital: the reminder is a fact keyed by the day and the hospitals, the notifications follow
+ * it. The scheduled reminder (`auto`) runs once per declaration.
+ */
+export async function remindMissing(actor: Actor | null, declarationId: string, opts: { auto?: boolean } = {}): Promise<{ hospitals: number }> {
   const d = await loadDeclaration(declarationId);
   assertDeclarationOpen(d);
   const summary = await declarationSummary(d);
-  const targets = [...summary.missing, ...summary.partial];
-  const day = businessDay(now());
-  let notified = 0;
-  for (const h of targets) {
-    notified += await notifyOrganisation(
-      h.orgId,
-      {
-        kind: 'vbp.declaration_reminder',
-        title: `请尽快申报带量采购需求：${d.title}`,
-        body: `申报截止时间 ${formatDateTime(d.deadline)}，贵院尚未完成全部 ${d.drugs.length} 个品种的申报。`,
-        link: `/vbp/declarations/${declarationId}`,
-        dedupeKey: `vbp-remind:${declarationId}:${day}`,
-      },
-      ['pharmacist'],
-    );
-  }
-  await recordAudit(actor, { action: 'vbp.declaration.remind', targetType: 'vbp_declaration', targetId: declarationId, summary: `reminded ${targets.length} hospitals` });
-  return { hospitals: targets.length, notified };
+  const hospitalOrgIds = [...summary.missing, ...summary.partial].map((h) => h.orgId).sort();
+  return withCommand(actor, async (uow) => {
+    if (opts.auto) {
+      const first = await Declaration.updateOne({ _id: d._id, autoRemindedAt: null }, { $set: { autoRemindedAt: uow.at } }, { session: uow.session });
+      if (first.modifiedCount === 0) return { hospitals: 0 };
+    }
+    if (hospitalOrgIds.length > 0) {
+      const day = businessDay(uow.at);
+      const hash = createHash('sha256').update(hospitalOrgIds.join(',')).digest('hex').slice(0, 16);
+      uow.emit(
+        DeclarationReminderSent,
+        { declarationId, title: d.title, deadline: d.deadline.toISOString(), drugCount: d.drugs.length, day, hospitalOrgIds },
+        { key: vbpEventKeys.declarationReminder(declarationId, day, hash) },
+      );
+    }
+    uow.audit({ action: 'vbp.declaration.remind', targetType: 'vbp_declaration', targetId: declarationId, summary: msg(opts.auto ? 'vbp.audit.remindedAuto' : 'vbp.audit.reminded', { title: d.title, hospitals: hospitalOrgIds.length }) });
+    return { hospitals: hospitalOrgIds.length };
+  });
 }
 
-/** Job: the automatic reminder before the deadline (skipped once the declaration has closed). */
+/** Job (and sweep): the automatic reminder before the deadline, once; skipped once the declaration has closed. */
 export async function runDeclarationReminder(declarationId: string): Promise<void> {
   const d = await Declaration.findById(declarationId).lean<DeclarationDoc>();
-  if (!d || !isOpen(d)) return;
-  await remindMissing(null, declarationId);
+  if (!d || !isOpen(d) || d.autoRemindedAt) return;
+  await remindMissing(null, declarationId, { auto: true });
+}
+
+/** Sweep: automatic reminders that are due but did not run (their job was lost). */
+export async function sweepDeclarationReminders(limit = 100): Promise<number> {
+  const at = now();
+  const due = await Declaration.find({ remindAt: trusted({ $lte: at }), deadline: trusted({ $gt: at }), autoRemindedAt: null }, { _id: 1 })
+    .limit(limit)
+    .lean<Pick<DeclarationDoc, '_id'>[]>();
+  return eachDue('vbp.declaration-reminders', due.map((d) => String(d._id)), async (id) => {
+    await runDeclarationReminder(id);
+    return true;
+  });
 }
 
 /** Hospital demand per drug for the tender: entries with a positive quantity. */

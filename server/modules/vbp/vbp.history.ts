@@ -1,6 +1,8 @@
 // Last year's platform purchases of a hospital, which pre-fill its demand declaration: the vbp module
 // keeps its own record of accepted order lines, fed by the orders module's `orders.accepted` facts.
 import mongoose, { Schema, Types, type ClientSession } from 'mongoose';
+import type { OrderAccepted } from '../../events/orders';
+import type { EventOf } from '../../platform/events';
 import { trusted } from '../../platform/mongo';
 
 const PurchaseHistorySchema = new Schema(
@@ -19,7 +21,7 @@ PurchaseHistorySchema.index({ hospitalOrgId: 1, drugId: 1, at: 1 });
 export const PurchaseHistory = mongoose.models.VbpPurchaseHistory ?? mongoose.model('VbpPurchaseHistory', PurchaseHistorySchema);
 
 /** Records the accepted lines of an order (idempotent per order line). */
-export async function recordPurchases(p: { orderId: string; hospitalOrgId: string; at: string; lines: { lineNo: number; drugId: string; acceptedQty: number }[] }, session?: ClientSession): Promise<void> {
+export async function recordPurchases(p: EventOf<typeof OrderAccepted>['payload'], session?: ClientSession): Promise<void> {
   const lines = p.lines.filter((l) => l.acceptedQty > 0);
   if (lines.length === 0) return;
   await PurchaseHistory.bulkWrite(

@@ -47,6 +47,10 @@ export interface DeclarationDoc {
   lastYearFrom: Date;
   lastYearTo: Date;
   remindBeforeDeadlineSec: number;
+  /** When the automatic reminder is due (null: none). */
+  remindAt?: Date | null;
+  /** When the automatic reminder ran (so a sweep does not run it again). */
+  autoRemindedAt?: Date | null;
   createdAt: Date;
   createdById: Types.ObjectId;
   createdByName: string;
@@ -75,6 +79,8 @@ const DeclarationSchema = new Schema<DeclarationDoc>(
     lastYearFrom: { type: Date, required: true },
     lastYearTo: { type: Date, required: true },
     remindBeforeDeadlineSec: { type: Number, required: true },
+    remindAt: { type: Date, default: null },
+    autoRemindedAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     createdById: { type: Schema.Types.ObjectId, required: true },
     createdByName: { type: String, required: true },
@@ -82,6 +88,7 @@ const DeclarationSchema = new Schema<DeclarationDoc>(
   { versionKey: false, collection: 'vbp_declarations' },
 );
 DeclarationSchema.index({ createdAt: -1, _id: -1 });
+DeclarationSchema.index({ remindAt: 1 });
 
 export interface DeclarationEntryDoc {
   _id: Types.ObjectId;
@@ -170,7 +177,10 @@ export interface TenderDoc {
   followWindowSec: number;
   backupPrice: BackupPrice;
   checkpointShareBp: number;
-  /** Bumped by every bid write, so a bid and the opening cannot both commit against a stale tender. */
+  /**
+   * Bumped by every bid write and follow-price answer, so a bid and the opening (or an answer and the
+   * finalisation) cannot both commit against a stale tender; numbers the `vbp.bid_changed` facts.
+   */
   bidSeq: number;
   lines: TenderLine[];
   createdAt: Date;
@@ -218,6 +228,8 @@ const TenderSchema = new Schema<TenderDoc>(
 TenderSchema.index({ tenderNo: 1 }, { unique: true });
 TenderSchema.index({ createdAt: -1, _id: -1 });
 TenderSchema.index({ status: 1 });
+TenderSchema.index({ status: 1, closesAt: 1 });
+TenderSchema.index({ status: 1, acceptanceDeadline: 1 });
 
 export interface BidDoc {
   _id: Types.ObjectId;
@@ -286,6 +298,12 @@ export interface SupplyFailure {
   noBackup?: string | null;
 }
 
+/** The next completion check of one kind of a contract (the job that runs it has a deterministic id). */
+export interface PendingCheck {
+  index: number;
+  dueAt: Date;
+}
+
 export interface ContractDoc {
   _id: Types.ObjectId;
   contractNo: string;
@@ -317,6 +335,8 @@ export interface ContractDoc {
   purchasedQty: number;
   replacesContractId?: Types.ObjectId | null;
   supplyFailure?: SupplyFailure | null;
+  /** The next check of each chain (null once the chain reached the term end); a sweep runs overdue ones. */
+  checks?: Record<CheckKind, PendingCheck | null>;
   createdAt: Date;
 }
 
@@ -350,6 +370,7 @@ const ContractSchema = new Schema<ContractDoc>(
     purchasedQty: { type: Number, required: true, default: 0 },
     replacesContractId: { type: Schema.Types.ObjectId, default: null },
     supplyFailure: { type: Schema.Types.Mixed, default: null },
+    checks: { type: Schema.Types.Mixed },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'vbp_contracts' },
@@ -359,6 +380,8 @@ ContractSchema.index({ contractNo: 1 }, { unique: true });
 ContractSchema.index({ tenderId: 1, lineId: 1 });
 ContractSchema.index({ hospitalOrgId: 1, createdAt: -1 });
 ContractSchema.index({ distributorOrgId: 1, createdAt: -1 });
+ContractSchema.index({ status: 1, 'checks.pace.dueAt': 1 });
+ContractSchema.index({ status: 1, 'checks.checkpoint.dueAt': 1 });
 
 export interface ContractPurchaseDoc {
   _id: Types.ObjectId;

@@ -18,7 +18,7 @@ import { allContracts, contractView, declareSupplyFailure, getContractView, load
 import { createDeclaration, declarationSummary, listDeclarations, loadDeclaration, myEntries, remindMissing, submitEntries, toDeclarationView } from './vbp.declarations';
 import { Contract, DeclarationEntry, type ContractDoc } from './vbp.model';
 import { contractPdf } from './vbp.pdf';
-import { CreateDeclarationBody, CreateTenderBody, EntryInput } from './vbp.schemas';
+import { CreateDeclarationBody, CreateTenderBody, EntryInput, type EntryInputValue } from './vbp.schemas';
 import { getVbpSettings } from './vbp.settings';
 import { vbpSettingsPages } from './vbp.settings-page';
 import { createTender, listTenders, loadTender, placeBid, tenderView, type TenderView } from './vbp.tenders';
@@ -177,9 +177,9 @@ async function renderDeclaration(req: Request, res: Response, id: string, extra:
 }
 
 /** Parses the hospital's declaration form into entries; only rows with a quantity are submitted. */
-function entriesFromForm(drugIds: string[], form: Form): { entries: unknown[]; errors: Errors } {
+function entriesFromForm(drugIds: string[], form: Form): { entries: EntryInputValue[]; errors: Errors } {
   const errors: Errors = {};
-  const entries: unknown[] = [];
+  const entries: EntryInputValue[] = [];
   for (const drugId of drugIds) {
     const field = (f: string) => str(form[`${drugId}.${f}`]).trim();
     const qtyText = field('quantity').replace(/[,，\s]/g, '');
@@ -196,7 +196,7 @@ function entriesFromForm(drugIds: string[], form: Form): { entries: unknown[]; e
     if (field('preferredDistributorOrgId')) entry.preferredDistributorOrgId = field('preferredDistributorOrgId');
     const parsed = EntryInput.safeParse(entry);
     if (!parsed.success) for (const issue of parsed.error.issues) errors[`${drugId}.${String(issue.path[0] ?? 'quantity')}`] ??= issue.message;
-    entries.push(entry);
+    else entries.push(parsed.data);
   }
   return { entries, errors };
 }
@@ -374,16 +374,16 @@ export function vbpPages(router: Router): void {
     const form = (req.body ?? {}) as Form;
     const drugIds = d.drugs.map((x) => String(x.drugId));
     const { entries, errors } = entriesFromForm(drugIds, form);
-    if (entries.length === 0) errors._form = t(langOf(res), 'vbp.declaration.nothingToSave');
+    if (entries.length === 0 && Object.keys(errors).length === 0) errors._form = t(langOf(res), 'vbp.declaration.nothingToSave');
     if (Object.keys(errors).length) return renderDeclaration(req, res, id, { errors, values: form }, 400);
     try {
-      await submitEntries(req.actor, id, entries as never, 'form');
+      await submitEntries(req.actor, id, entries, 'form');
       res.redirect(303, `/vbp/declarations/${id}?flash=declarationSaved`);
     } catch (err) {
       if (!isUserError(err)) throw err;
       const mapped: Errors = {};
       for (const det of err.details as { index?: number; field?: string; message?: string }[]) {
-        const entry = typeof det.index === 'number' ? (entries[det.index] as { drugId: string } | undefined) : undefined;
+        const entry = typeof det.index === 'number' ? entries[det.index] : undefined;
         if (entry && det.field) mapped[`${entry.drugId}.${det.field}`] ??= det.message ?? err.message;
       }
       if (Object.keys(mapped).length === 0) mapped._form = err.message;
@@ -440,8 +440,8 @@ export function vbpPages(router: Router): void {
     if (!parsed.success) for (const i of parsed.error.issues) errors[i.path[0] === 'followWindowSec' ? 'followWindowHours' : i.path[0] === 'lines' ? '_form' : String(i.path[0] ?? '_form')] ??= i.message;
     if (Object.keys(errors).length || !parsed.success) return renderNewTender(res, declarationId, { values: form, errors }, 400);
     try {
-      const created = await createTender(req.actor, parsed.data);
-      res.redirect(303, `/vbp/tenders/${String(created._id)}?flash=tenderCreated`);
+      const created = await createTender(req.actor, parsed.data, langOf(res));
+      res.redirect(303, `/vbp/tenders/${created.id}?flash=tenderCreated`);
     } catch (err) {
       if (!isUserError(err)) throw err;
       const mapped = errorsFrom(err, (p) => {

@@ -127,7 +127,7 @@ export function vbpRoutes(api: ApiRouter): void {
 
   api.route(
     { method: 'post', path: '/vbp/tenders', summary: 'Open a tender on a closed declaration: lines with ceiling prices, bid opening time, rules (operator)', tags: TAG, auth: ['operator'], body: CreateTenderBody, response: Obj, status: 201, idempotent: true },
-    async ({ actor, body, req }) => tenderView(actor, await createTender(actor, body), langOf(req)),
+    ({ actor, body, req }) => createTender(actor, body, langOf(req)),
   );
   api.route(
     { method: 'get', path: '/vbp/tenders', summary: 'Tenders, newest first', tags: TAG, auth: VIEWERS, query: PageQuery, response: Obj },

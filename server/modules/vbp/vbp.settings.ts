@@ -1,10 +1,10 @@
 // The VBP module's platform-wide defaults (DESIGN §3.3: every number configurable). Declarations and
 // tenders copy the values they use when they are created, so a later change never rewrites a running
 // tender; the completion check cadence is read when each next check is scheduled.
-import type { Actor } from '../../platform/auth';
-import { now } from '../../platform/context';
+import type { AuditActor } from '../../platform/audit-log';
+import { msg } from '../../platform/messages';
 import { z } from '../../platform/schemas';
-import { recordAudit } from '../audit';
+import { withCommand } from '../../platform/unit-of-work';
 import { BACKUP_PRICES, VbpSettingsStore, VISIBILITIES } from './vbp.model';
 import { DEFAULT_SELECTION_RULES, type SelectionRules } from './vbp.selection';
 
@@ -99,6 +99,7 @@ export const VbpSettingsPatch = z
 export type VbpSettingsPatchInput = z.infer<typeof VbpSettingsPatch>;
 
 const KEY = 'vbp';
+const SECTIONS = ['declaration', 'tender', 'completion', 'ocds'] as const;
 
 /** The VBP defaults in force: stored values over the built-in defaults. */
 export async function getVbpSettings(): Promise<VbpSettingsValue> {
@@ -107,7 +108,7 @@ export async function getVbpSettings(): Promise<VbpSettingsValue> {
 }
 
 /** Operator: changes some VBP defaults; the merged result is validated whole before it is stored. */
-export async function updateVbpSettings(actor: Pick<Actor, 'id' | 'name' | 'orgId' | 'orgName'> | null, patch: VbpSettingsPatchInput): Promise<VbpSettingsValue> {
+export async function updateVbpSettings(actor: AuditActor, patch: VbpSettingsPatchInput): Promise<VbpSettingsValue> {
   const current = await getVbpSettings();
   const merged = VbpSettings.parse({
     declaration: { ...current.declaration, ...patch.declaration },
@@ -115,7 +116,10 @@ export async function updateVbpSettings(actor: Pick<Actor, 'id' | 'name' | 'orgI
     completion: { ...current.completion, ...patch.completion },
     ocds: { ...current.ocds, ...patch.ocds },
   });
-  await VbpSettingsStore.updateOne({ _id: KEY }, { $set: { value: merged, updatedAt: now(), updatedBy: actor?.id } }, { upsert: true });
-  await recordAudit(actor, { action: 'vbp.settings.update', targetType: 'vbp_settings', targetId: KEY, summary: `changed ${Object.keys(patch).join(', ')}` });
-  return merged;
+  const sections = SECTIONS.filter((k) => patch[k] !== undefined);
+  return withCommand(actor, async (uow) => {
+    await VbpSettingsStore.updateOne({ _id: KEY }, { $set: { value: merged, updatedAt: uow.at, updatedBy: actor?.id } }, { upsert: true, session: uow.session });
+    uow.audit({ action: 'vbp.settings.update', targetType: 'vbp_settings', targetId: KEY, summary: msg('vbp.audit.settingsUpdated', { sections: { list: [...sections] } }) });
+    return merged;
+  });
 }

@@ -2,19 +2,19 @@
 // rank-only) until the closing time; the credit gate on every bid. A bid is written in a transaction
 // that also bumps the tender, so a bid and the opening can never both commit against the same state:
 // the database, not a timer, decides whether a bid arrived before the close.
-import mongoose, { Types } from 'mongoose';
+import { Types, type ClientSession } from 'mongoose';
+import { BidChanged, TenderCreated, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
+import { dateTime, fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
+import { withCommand } from '../../platform/unit-of-work';
 import { formatDateTime, formatMoney } from '../../platform/view-helpers/formatters';
-import { recordAudit } from '../audit';
 import { assertMayTrade } from '../credit';
-import { notifyRoles } from '../notifications';
 import { formatNumber, oid, reserveNumbers, sameId } from './vbp.common';
 import { demandsFor, isOpen, loadDeclaration } from './vbp.declarations';
-import { jobIds, openTenderJob } from './vbp.jobs';
 import { Bid, FollowResponse, Tender, type BidDoc, type FollowResponseDoc, type StoredSelection, type TenderDoc, type TenderLine } from './vbp.model';
 import type { BidInput, CreateTenderInput } from './vbp.schemas';
 import { SelectionRulesSchema, getVbpSettings } from './vbp.settings';
@@ -32,8 +32,8 @@ export function findLine(t: TenderDoc, lineId: string): TenderLine {
   return line;
 }
 
-/** Operator: a tender on a closed declaration, one line per drug with its ceiling price. */
-export async function createTender(actor: Actor, input: CreateTenderInput): Promise<TenderDoc> {
+/** Operator: a tender on a closed declaration, one line per drug with its ceiling price; answers the tender as the operator sees it. */
+export async function createTender(actor: Actor, input: CreateTenderInput, lang: 'zh' | 'en' = 'zh'): Promise<TenderView> {
   const at = now();
   const settings = await getVbpSettings();
   const declaration = await loadDeclaration(input.declarationId);
@@ -44,7 +44,7 @@ export async function createTender(actor: Actor, input: CreateTenderInput): Prom
   const closesAt = new Date(input.closesAt);
   if (closesAt.getTime() <= at.getTime()) details.push({ path: 'closesAt', code: 'CLOSES_IN_PAST', message: 'The bid opening time must be in the future.' });
   const seen = new Set<string>();
-  const lines: Omit<TenderLine, '_id'>[] = [];
+  const lines: TenderLine[] = [];
   for (const [i, l] of input.lines.entries()) {
     const drugId = l.drugId.toLowerCase();
     const drug = declaration.drugs.find((d) => sameId(d.drugId, drugId));
@@ -64,6 +64,7 @@ export async function createTender(actor: Actor, input: CreateTenderInput): Prom
       continue;
     }
     lines.push({
+      _id: new Types.ObjectId(),
       drugId: drug.drugId,
       genericNameZh: drug.genericNameZh,
       genericNameEn: drug.genericNameEn,
@@ -78,42 +79,44 @@ export async function createTender(actor: Actor, input: CreateTenderInput): Prom
   }
   const rules = SelectionRulesSchema.safeParse({ ...settings.tender.selection, ...input.rules });
   if (!rules.success) for (const issue of rules.error.issues) details.push({ path: `rules.${issue.path.join('.')}`, code: 'INVALID_RULES', message: issue.message });
-  if (details.length) {
+  if (details.length || !rules.success) {
     const ruleCodes = new Set(['NO_DEMAND', 'DRUG_NOT_IN_DECLARATION']);
     const Err = details.every((d) => ruleCodes.has(d.code)) ? RuleViolationError : ValidationError;
     throw new Err({ code: details[0]!.code, message: details.map((d) => d.message).join(' '), details });
   }
-  const { day, first } = await reserveNumbers('T', at, 1);
-  const doc = await Tender.create({
-    tenderNo: formatNumber('VBP-T', day, first, 3),
-    title: input.title,
-    declarationId: declaration._id,
-    status: 'bidding',
-    visibility: input.visibility ?? settings.tender.visibility,
-    closesAt,
-    rules: rules.data,
-    useFewBiddersRule: input.useFewBiddersRule ?? settings.tender.useFewBiddersRule,
-    followWindowSec: input.followWindowSec ?? settings.tender.followWindowSec,
-    backupPrice: input.backupPrice ?? settings.tender.backupPrice,
-    checkpointShareBp: input.checkpointShareBp ?? settings.completion.checkpointShareBp,
-    bidSeq: 0,
-    lines,
-    createdAt: at,
-    createdById: oid(actor.id),
-    createdByName: actor.name,
+  const selectionRules = rules.data;
+  return withCommand(actor, async (uow) => {
+    const { day, first } = await reserveNumbers('T', at, 1, uow.session);
+    const t: TenderDoc = {
+      _id: new Types.ObjectId(),
+      tenderNo: formatNumber('VBP-T', day, first, 3),
+      title: input.title,
+      declarationId: declaration._id,
+      status: 'bidding',
+      visibility: input.visibility ?? settings.tender.visibility,
+      closesAt,
+      rules: selectionRules,
+      useFewBiddersRule: input.useFewBiddersRule ?? settings.tender.useFewBiddersRule,
+      followWindowSec: input.followWindowSec ?? settings.tender.followWindowSec,
+      backupPrice: input.backupPrice ?? settings.tender.backupPrice,
+      checkpointShareBp: input.checkpointShareBp ?? settings.completion.checkpointShareBp,
+      bidSeq: 0,
+      lines,
+      createdAt: at,
+      createdById: oid(actor.id),
+      createdByName: actor.name,
+    };
+    await Tender.create([t], { session: uow.session });
+    const id = String(t._id);
+    uow.audit({
+      action: 'vbp.tender.create',
+      targetType: 'vbp_tender',
+      targetId: id,
+      summary: msg('vbp.audit.tenderCreated', { tenderNo: t.tenderNo, title: t.title, lines: t.lines.length, closesAt: dateTime(t.closesAt) }),
+    });
+    uow.emit(TenderCreated, { tenderId: id, tenderNo: t.tenderNo, title: t.title, lineCount: t.lines.length, closesAt: t.closesAt.toISOString() }, { key: vbpEventKeys.tenderCreated(id) });
+    return tenderView(actor, t, lang);
   });
-  const t = doc.toObject() as TenderDoc;
-  const id = String(t._id);
-  await platform().queues.enqueue(openTenderJob, { tenderId: id }, { jobId: jobIds.open(id), runAt: t.closesAt });
-  await recordAudit(actor, { action: 'vbp.tender.create', targetType: 'vbp_tender', targetId: id, summary: `${t.tenderNo} ${t.title}: ${t.lines.length} lines, opens ${t.closesAt.toISOString()}` });
-  await notifyRoles(['distributor'], {
-    kind: 'vbp.tender_created',
-    title: `带量采购招标：${t.title}`,
-    body: `${t.tenderNo} 共 ${t.lines.length} 个品种，${formatDateTime(t.closesAt)} 开标，请在此之前提交报价。`,
-    link: `/vbp/tenders/${id}`,
-    dedupeKey: `vbp-tender-created:${id}`,
-  });
-  return t;
 }
 
 export async function listTenders(q: { cursor?: string; limit: number }) {
@@ -157,30 +160,46 @@ export async function placeBid(actor: Actor, tenderId: string, input: BidInput):
     });
   }
   const key = { tenderId: t._id, lineId: line._id, distributorOrgId: oid(actor.orgId) };
-  let saved: BidDoc | null = null;
-  await mongoose.connection.transaction(async (session) => {
-    const bumped = await Tender.updateOne({ _id: t._id, status: 'bidding', closesAt: trusted({ $gt: at }) }, { $inc: { bidSeq: 1 } }, { session });
-    if (bumped.matchedCount === 0) throw closedError(t);
-    const existing = await Bid.findOne(key, null, { session }).lean<BidDoc>();
-    if (existing && existing.priceFen === input.priceFen) {
-      saved = existing;
-      return;
+  const visibility = t.visibility;
+  return withCommand(actor, async (uow) => {
+    const bidSeq = await bumpBidSeq(t, at, uow.session);
+    const existing = await Bid.findOne(key, null, { session: uow.session }).lean<BidDoc>();
+    let bid: BidDoc;
+    if (existing && existing.priceFen === input.priceFen) bid = existing;
+    else {
+      const saved = await Bid.findOneAndUpdate(
+        key,
+        {
+          $set: { priceFen: input.priceFen, submittedAt: at, distributorName: actor.orgName, submittedById: oid(actor.id) },
+          $setOnInsert: { firstSubmittedAt: at },
+          $inc: { revisions: 1 },
+        },
+        { upsert: true, returnDocument: 'after', session: uow.session },
+      ).lean<BidDoc>();
+      if (!saved) throw new Error('bid upsert returned nothing');
+      bid = saved;
+      const change = existing ? 'revised' : 'placed';
+      const id = String(t._id);
+      uow.emit(BidChanged, { tenderId: id, lineId: String(line._id), distributorOrgId: String(key.distributorOrgId), change, bidSeq }, { key: vbpEventKeys.bidChanged(id, bidSeq) });
     }
-    saved = await Bid.findOneAndUpdate(
-      key,
-      {
-        $set: { priceFen: input.priceFen, submittedAt: at, distributorName: actor.orgName, submittedById: oid(actor.id) },
-        $setOnInsert: { firstSubmittedAt: at },
-        $inc: { revisions: 1 },
-      },
-      { upsert: true, returnDocument: 'after', session },
-    ).lean<BidDoc>();
+    uow.audit({
+      action: 'vbp.bid.submit',
+      targetType: 'vbp_tender',
+      targetId: tenderId,
+      summary: msg(bid.revisions > 1 ? 'vbp.audit.bidRevised' : 'vbp.audit.bidPlaced', { tenderNo: t.tenderNo, drug: line.genericNameZh }),
+    });
+    if (visibility !== 'rank') return ownBidView(bid, null, null);
+    const ranks = await lineRanks(t._id, line._id, uow.session);
+    const mine = ranks.find((r) => sameId(r.distributorOrgId, actor.orgId));
+    return ownBidView(bid, mine?.rank ?? null, ranks.length);
   });
-  const bid = saved as unknown as BidDoc;
-  await recordAudit(actor, { action: 'vbp.bid.submit', targetType: 'vbp_tender', targetId: tenderId, summary: `${t.tenderNo} line ${line.genericNameZh}: bid ${bid.revisions > 1 ? 'revised' : 'placed'}` });
-  const ranks = await pushBidUpdates(t, line._id);
-  const mine = ranks.find((r) => sameId(r.distributorOrgId, actor.orgId));
-  return ownBidView(bid, t.visibility === 'rank' ? (mine?.rank ?? null) : null, t.visibility === 'rank' ? ranks.length : null);
+}
+
+/** Bumps the tender's bid sequence in the unit of work; a tender no longer taking bids refuses. */
+async function bumpBidSeq(t: TenderDoc, at: Date, session: ClientSession): Promise<number> {
+  const bumped = await Tender.findOneAndUpdate({ _id: t._id, status: 'bidding', closesAt: trusted({ $gt: at }) }, { $inc: { bidSeq: 1 } }, { returnDocument: 'after', session, projection: { bidSeq: 1 } }).lean<Pick<TenderDoc, 'bidSeq'>>();
+  if (!bumped) throw closedError(t);
+  return bumped.bidSeq;
 }
 
 function ownBidView(b: BidDoc, rank: number | null, bidders: number | null): OwnBidView {
@@ -194,28 +213,36 @@ export async function withdrawBid(actor: Actor, tenderId: string, bidId: string)
   const bid = await Bid.findOne({ _id: oid(bidId), tenderId: t._id, distributorOrgId: oid(actor.orgId) }).lean<BidDoc>();
   if (!bid) throw new NotFoundError({ code: 'BID_NOT_FOUND', message: 'No such bid of yours.' });
   if (t.status !== 'bidding' || at.getTime() >= t.closesAt.getTime()) throw closedError(t);
-  await mongoose.connection.transaction(async (session) => {
-    const bumped = await Tender.updateOne({ _id: t._id, status: 'bidding', closesAt: trusted({ $gt: at }) }, { $inc: { bidSeq: 1 } }, { session });
-    if (bumped.matchedCount === 0) throw closedError(t);
-    await Bid.deleteOne({ _id: bid._id }, { session });
+  const line = t.lines.find((l) => sameId(l._id, bid.lineId));
+  await withCommand(actor, async (uow) => {
+    const bidSeq = await bumpBidSeq(t, at, uow.session);
+    await Bid.deleteOne({ _id: bid._id }, { session: uow.session });
+    uow.audit({ action: 'vbp.bid.withdraw', targetType: 'vbp_tender', targetId: tenderId, summary: msg('vbp.audit.bidWithdrawn', { tenderNo: t.tenderNo, drug: line?.genericNameZh ?? '' }) });
+    const id = String(t._id);
+    uow.emit(BidChanged, { tenderId: id, lineId: String(bid.lineId), distributorOrgId: String(bid.distributorOrgId), change: 'withdrawn', bidSeq }, { key: vbpEventKeys.bidChanged(id, bidSeq) });
   });
-  await recordAudit(actor, { action: 'vbp.bid.withdraw', targetType: 'vbp_tender', targetId: tenderId, summary: `${t.tenderNo}: bid withdrawn` });
-  await pushBidUpdates(t, bid.lineId);
+}
+
+/** The bidders of a line in rank order (price, then receipt, then id). */
+async function lineRanks(tenderId: Types.ObjectId, lineId: Types.ObjectId, session?: ClientSession): Promise<{ distributorOrgId: Types.ObjectId; rank: number }[]> {
+  const bids = rankBids(await Bid.find({ tenderId, lineId }, { distributorOrgId: 1, priceFen: 1, submittedAt: 1 }, { session }).lean<BidDoc[]>());
+  return bids.map((b, i) => ({ distributorOrgId: b.distributorOrgId, rank: i + 1 }));
 }
 
 /**
- * After a bid change: the operator gets the line's bid count (never prices); in a rank-only tender
- * each bidder on the line gets its own rank (persist first, then broadcast).
+ * After a bid change (a subscriber): the operator gets the line's bid count (never prices); in a
+ * rank-only tender still taking bids, each bidder on the line gets its own rank. Read from the
+ * database at the time, so a repeated push only repeats the current state.
  */
-async function pushBidUpdates(t: TenderDoc, lineId: Types.ObjectId): Promise<{ distributorOrgId: Types.ObjectId; rank: number }[]> {
-  const bids = rankBids(await Bid.find({ tenderId: t._id, lineId }, { distributorOrgId: 1, priceFen: 1, submittedAt: 1 }).lean<BidDoc[]>());
+export async function pushBidUpdates(tenderId: string, lineId: string): Promise<void> {
+  const t = await Tender.findById(oid(tenderId), { visibility: 1, status: 1 }).lean<Pick<TenderDoc, '_id' | 'visibility' | 'status'>>();
+  if (!t) return;
+  const ranks = await lineRanks(t._id, oid(lineId));
   const { broadcaster } = platform();
-  broadcaster.toRole('operator', 'vbp:bid_count', { tenderId: String(t._id), lineId: String(lineId), bids: bids.length });
-  const ranks = bids.map((b, i) => ({ distributorOrgId: b.distributorOrgId, rank: i + 1 }));
-  if (t.visibility === 'rank') {
-    for (const r of ranks) broadcaster.toOrg(String(r.distributorOrgId), 'vbp:rank', { tenderId: String(t._id), lineId: String(lineId), rank: r.rank, bidders: bids.length });
+  broadcaster.toRole('operator', 'vbp:bid_count', { tenderId, lineId, bids: ranks.length });
+  if (t.visibility === 'rank' && t.status === 'bidding') {
+    for (const r of ranks) broadcaster.toOrg(String(r.distributorOrgId), 'vbp:rank', { tenderId, lineId, rank: r.rank, bidders: ranks.length });
   }
-  return ranks;
 }
 
 /** Bid counts per line (what the operator may know before the opening). */
