@@ -5,6 +5,8 @@ import { Aggregator } from 'mingo/aggregator';
 import { CODES, ServerError, err, notSupported, toServerError } from './errors';
 import { pathValues, compileFilter } from './matcher';
 import { mingoOptions } from './mingo-ctx';
+import { checkPipeline } from './pipeline-check';
+import { cameInLargeMessage } from './wire';
 import { compileProjection } from './projection';
 import { parseSort, sortDocs } from './sorting';
 import { Blocked, type Collection, type Hit, type ReadStats, Store, type Txn, noSuchTransaction } from './store';
@@ -96,24 +98,16 @@ const REPL_COMMANDS = new Set([
   'appendOplogNote',
 ]);
 
-const UNSUPPORTED_STAGES = new Set([
-  '$changeStream',
-  '$changeStreamSplitLargeEvent',
-  '$geoNear',
-  '$search',
-  '$searchMeta',
-  '$vectorSearch',
-  '$collStats',
-  '$indexStats',
-  '$currentOp',
-  '$listSessions',
-  '$listLocalSessions',
-  '$planCacheStats',
-  '$out',
-  '$merge',
-  '$listSearchIndexes',
-  '$shardedDataDistribution',
-]);
+
+function checkUpdatedSize(doc: Doc): Doc {
+  if (calculateObjectSize(doc) > MAX_BSON) throw err('BSONObjectTooLarge', `Resulting document after update is larger than ${MAX_BSON}`);
+  return doc;
+}
+
+function checkUpsertSize(doc: Doc): Doc {
+  if (calculateObjectSize(doc) > MAX_BSON) throw err(17420, `Document to upsert is larger than ${MAX_BSON}`);
+  return doc;
+}
 
 function sessionKeyOf(lsid: unknown): string {
   const id = (lsid as Doc | undefined)?.id;
@@ -796,6 +790,7 @@ export class Engine {
     const skip = intOpt(cmd.skip, 'skip', 0);
     const limit = Math.abs(intOpt(cmd.limit, 'limit', 0));
     let n: number;
+    if (!isPlainObject(query)) throw err('TypeMismatch', "BSON field 'count.query' is the wrong type, expected type 'object'");
     if (Object.keys(query).length === 0 && !txn && c) n = c.docs.size;
     else n = this.store.query(c, query, txn, { hint: cmd.hint, stats }).length;
     n = Math.max(0, n - skip);
@@ -830,14 +825,8 @@ export class Engine {
     this.checkCollation(cmd.collation);
     if (!cmd.cursor && !cmd.explain) throw err('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
     const stages = pipeline as Doc[];
-    for (const st of stages) {
-      if (!isPlainObject(st) || Object.keys(st).length !== 1) throw err(40323, 'A pipeline stage specification object must contain exactly one field.');
-      const sname = Object.keys(st)[0]!;
-      if (UNSUPPORTED_STAGES.has(sname)) {
-        if (sname === '$changeStream') throw notSupported('change streams ($changeStream)');
-        throw notSupported(`aggregation stage ${sname}`);
-      }
-    }
+    checkPipeline(stages);
+    if (stages[0] && '$changeStream' in stages[0]) throw notSupported('change streams ($changeStream)');
     const collField = cmd.aggregate;
     let input: Hit[] = [];
     let rest = stages;
@@ -976,8 +965,13 @@ export class Engine {
     const c = this.store.ensureColl(db, name);
     let n = 0;
     const writeErrors: Doc[] = [];
+    const large = cameInLargeMessage(cmd);
     for (let i = 0; i < docs.length; i++) {
       try {
+        if (large) {
+          const size = calculateObjectSize(docs[i] as Doc);
+          if (size > MAX_BSON) throw err('BadValue', `object to insert too large. size in bytes: ${size}, max size: ${MAX_BSON}`);
+        }
         const d = this.prepareInsert(docs[i]);
         const key = keyOf(d._id);
         await this.statement(() => this.store.write(c, key, d, txn, true));
@@ -1038,7 +1032,7 @@ export class Engine {
     const hits = this.store.query(c, q, txn, { hint: u.hint, limit: multi ? undefined : 1 });
     if (hits.length === 0) {
       if (!u.upsert) return { n: 0, modified: 0 };
-      const doc = buildUpsert(q, upd, { filter: q, arrayFilters });
+      const doc = checkUpsertSize(buildUpsert(q, upd, { filter: q, arrayFilters }));
       const coll = c ?? this.store.ensureColl(db, name);
       this.store.write(coll, keyOf(doc._id), doc, txn, true);
       return { n: 1, modified: 0, upsertedId: doc._id };
@@ -1046,7 +1040,7 @@ export class Engine {
     this.store.assertUnlocked(c!, hits.map((h) => h.key), txn);
     let modified = 0;
     const now = new Date();
-    const planned = hits.map((h) => ({ h, next: applyUpdate(h.doc, upd, { filter: q, arrayFilters, isInsert: false, now }) }));
+    const planned = hits.map((h) => ({ h, next: checkUpdatedSize(applyUpdate(h.doc, upd, { filter: q, arrayFilters, isInsert: false, now })) }));
     for (const { h, next } of planned) {
       if (identical(next, h.doc)) continue;
       this.store.write(c!, h.key, next, txn);
@@ -1070,7 +1064,10 @@ export class Engine {
           const q = (d.q as Doc) ?? {};
           const limit = intOpt(d.limit, 'limit', 0);
           const c = this.store.coll(db, name);
-          if (!c) return 0;
+          if (!c) {
+            compileFilter(q);
+            return 0;
+          }
           const hits = this.store.query(c, q, txn, { hint: d.hint, limit: limit === 1 ? 1 : undefined });
           this.store.assertUnlocked(c, hits.map((h) => h.key), txn);
           for (const h of hits) this.store.write(c, h.key, null, txn);
@@ -1111,13 +1108,13 @@ export class Engine {
       }
       if (!hit) {
         if (!cmd.upsert) return { value: null, leo: { n: 0, updatedExisting: false } };
-        const doc = buildUpsert(q, upd, { filter: q, arrayFilters });
+        const doc = checkUpsertSize(buildUpsert(q, upd, { filter: q, arrayFilters }));
         const coll = c ?? this.store.ensureColl(db, name);
         this.store.write(coll, keyOf(doc._id), doc, txn, true);
         return { value: cmd.new ? doc : null, leo: { n: 1, updatedExisting: false, upserted: doc._id } };
       }
       this.store.assertUnlocked(c!, [hit.key], txn);
-      const next = applyUpdate(hit.doc, upd, { filter: q, arrayFilters, isInsert: false });
+      const next = checkUpdatedSize(applyUpdate(hit.doc, upd, { filter: q, arrayFilters, isInsert: false }));
       if (!identical(next, hit.doc)) this.store.write(c!, hit.key, next, txn);
       return { value: cmd.new ? next : hit.doc, leo: { n: 1, updatedExisting: true } };
     });

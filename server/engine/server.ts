@@ -60,6 +60,10 @@ export class WireServer {
     try {
       req = parseMessage(raw);
     } catch (e) {
+      if (e instanceof ServerError && raw.readInt32LE(12) === OP_MSG) {
+        if (!sock.destroyed) sock.write(opMsgReply(raw.readInt32LE(4), e.toReply()));
+        return;
+      }
       this.log(`connection ${conn.id}: bad message: ${(e as Error).message}`);
       sock.destroy();
       return;

@@ -295,11 +295,12 @@ export class Store {
    * gives that order (the caller then sorts in memory). Not used inside transactions.
    */
   queryOrdered(c: Collection | undefined, filter: Doc, sort: { parts: string[]; dir: 1 | -1 }[], limit: number, stats?: ReadStats): Hit[] | null {
+    // parse first: an invalid filter is refused even when the collection does not exist (as mongod)
+    const pred = compileFilter(filter);
     if (!c) return [];
     const op = planOrdered(filter, sort.map((k) => ({ path: k.parts.join('.'), dir: k.dir })), c.indexes);
     if (!op) return null;
     if (stats) stats.index = op.index.name;
-    const pred = compileFilter(filter);
     const out: Hit[] = [];
     for (const id of op.index.scan(op.scan, stats, op.reverse)) {
       const v = c.docs.get(id);
@@ -314,8 +315,8 @@ export class Store {
   }
 
   query(c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { hint?: unknown; stats?: ReadStats; limit?: number } = {}): Hit[] {
-    if (!c) return [];
     const pred = compileFilter(filter);
+    if (!c) return [];
     const stats = opts.stats;
     const cand = this.candidates(c, filter, opts.hint, stats);
     const out: Hit[] = [];
