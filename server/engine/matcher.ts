@@ -9,6 +9,7 @@ import {
   bsonTypeName,
   compareValues,
   isNumeric,
+  isDBRefDoc,
   isPlainObject,
   numType,
   regexParts,
@@ -21,6 +22,8 @@ import {
 export type Pred = (doc: unknown) => boolean;
 
 export interface MatchOptions {
+  /** inside $elemMatch: $ref/$id/$db are field names of an embedded DBRef, not operators */
+  dbrefFields?: boolean;
   /** mingo options (variables for $$var in $expr inside $lookup pipelines) */
   exprOptions?: unknown;
 }
@@ -81,10 +84,10 @@ function expand(values: unknown[]): unknown[] {
   return out;
 }
 
-function isOperatorObject(v: unknown): v is Doc {
+function isOperatorObject(v: unknown, allowIncompleteDBRef = false): v is Doc {
   if (!isPlainObject(v)) return false;
   const keys = Object.keys(v);
-  return keys.length > 0 && keys[0]!.startsWith('$');
+  return keys.length > 0 && keys[0]!.startsWith('$') && !isDBRefDoc(v, allowIncompleteDBRef);
 }
 
 export function toRegExp(v: unknown, options?: string): RegExp {
@@ -372,13 +375,14 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
       case '$elemMatch': {
         if (!isPlainObject(arg)) throw err('BadValue', '$elemMatch needs an Object');
         const keys = Object.keys(arg);
-        const isValueOps = keys.length > 0 && keys.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor' && k !== '$expr');
+        const isValueOps =
+          isOperatorObject(arg, true) && keys.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor' && k !== '$expr');
         let elTest: (el: unknown) => boolean;
         if (isValueOps) {
           const t = compileFieldTest(arg, opts);
           elTest = (el) => t([el]);
         } else {
-          const p = compileFilter(arg, opts);
+          const p = compileFilter(arg, { ...opts, dbrefFields: true });
           elTest = (el) => isPlainObject(el) && p(el);
         }
         tests.push((vs) => vs.some((v) => Array.isArray(v) && v.some(elTest)));
@@ -425,7 +429,7 @@ export function compileFilter(filter: unknown, opts: MatchOptions = {}): Pred {
   const preds: Pred[] = [];
   for (const key of Object.keys(filter)) {
     const cond = filter[key];
-    if (key.startsWith('$')) {
+    if (key.startsWith('$') && !(opts.dbrefFields && (key === '$ref' || key === '$id' || key === '$db'))) {
       switch (key) {
         case '$and':
         case '$or':
