@@ -48,9 +48,22 @@ export class Collection {
 
 export type TxnState = 'active' | 'committed' | 'aborted';
 
+export type WriteKind = 'update' | 'replace';
+
+/** One committed document change, as change streams report it. */
+export interface Change {
+  coll: Collection;
+  key: string;
+  before: Doc | null;
+  after: Doc | null;
+  kind?: WriteKind;
+}
+
 export class Txn {
   state: TxnState = 'active';
   readonly writes = new Map<Collection, Map<string, Doc | null>>();
+  readonly kinds = new Map<Collection, Map<string, WriteKind>>();
+  lsid?: Doc;
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;
   timer?: NodeJS.Timeout;
@@ -123,6 +136,8 @@ export class Store {
   private readonly historyColls = new Set<Collection>();
   journal: JournalSink | null = null;
   txnLifetimeMs = 60_000;
+  /** called after each committed change set (not during recovery) */
+  onCommit: ((changes: Change[], txn: Txn | null) => void) | null = null;
 
   // ------------------------------------------------------------------ catalog
   coll(db: string, name: string): Collection | undefined {
@@ -418,7 +433,7 @@ export class Store {
   }
 
   /** Writes one document (insert, replace, or delete with doc=null). */
-  write(c: Collection, key: string, doc: Doc | null, txn: Txn | null, insert = false): void {
+  write(c: Collection, key: string, doc: Doc | null, txn: Txn | null, insert = false, kind?: WriteKind): void {
     if (insert) {
       if (txn && txn.state !== 'active') throw noSuchTransaction(txn);
       if (txn) this.assertUnlocked(c, [key], txn);
@@ -432,11 +447,12 @@ export class Store {
     if (!txn) {
       this.assertUnlocked(c, [key], null);
       if (doc) this.checkUniqueCommitted(c, key, doc);
-      const id = doc ? undefined : c.docs.get(key)?.doc._id;
-      if (!doc && id === undefined) return;
+      const before = c.docs.get(key)?.doc ?? null;
+      if (!doc && !before) return;
       const ts = ++this.clock;
       this.applyCommitted(c, key, doc, ts);
-      this.journal?.append({ op: 'w', ops: [doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id }] });
+      this.journal?.append({ op: 'w', ops: [doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id: before!._id }] });
+      this.onCommit?.([{ coll: c, key, before, after: doc, kind }], null);
       return;
     }
     if (txn.state !== 'active') throw noSuchTransaction(txn);
@@ -473,6 +489,11 @@ export class Store {
     }
     if (!ws) txn.writes.set(c, (ws = new Map()));
     ws.set(key, doc);
+    if (kind) {
+      let km = txn.kinds.get(c);
+      if (!km) txn.kinds.set(c, (km = new Map()));
+      km.set(key, km.get(key) === 'replace' ? 'replace' : kind);
+    }
     this.locks.set(lk, txn);
   }
 
@@ -528,19 +549,22 @@ export class Store {
     }
     const ts = ++this.clock;
     const ops: Doc[] = [];
+    const changes: Change[] = [];
     // deletes first so a unique key can move between documents inside one transaction
     for (const pass of [0, 1]) {
       for (const [c, ws] of t.writes) {
         for (const [key, doc] of ws) {
           if ((pass === 0) !== (doc === null)) continue;
-          if (!doc && !c.docs.has(key)) continue;
-          const id = doc ? undefined : c.docs.get(key)?.doc._id;
+          const before = c.docs.get(key)?.doc ?? null;
+          if (!doc && !before) continue;
           this.applyCommitted(c, key, doc, ts);
-          ops.push(doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id });
+          ops.push(doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id: before!._id });
+          changes.push({ coll: c, key, before, after: doc, kind: t.kinds.get(c)?.get(key) });
         }
       }
     }
     if (ops.length) this.journal?.append({ op: 'w', ops });
+    if (changes.length) this.onCommit?.(changes, t);
     this.finishTxn(t, 'committed');
   }
 

@@ -150,7 +150,7 @@ describe('engine: __proto__, $-prefixed field names and DBRefs', () => {
     before(async () => {
       coll = db.collection('orders');
       await coll.insertMany([
-        { _id: 1 as never, owner: new DBRef('users', alice), refs: [new DBRef('users', alice), new DBRef('drugs', 7, 'catalogue')] },
+        { _id: 1 as never, owner: new DBRef('users', alice), refs: [new DBRef('users', alice), new DBRef('drugs', 7 as never, 'catalogue')] },
         { _id: 2 as never, owner: new DBRef('users', bob), refs: [new DBRef('users', bob)] },
       ]);
     });
