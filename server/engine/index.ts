@@ -19,6 +19,8 @@ export interface StartEngineOptions {
   compactBytes?: number;
   /** replica set name hello reports (default rs0; a URI may carry ?replicaSet=<this>) */
   replSet?: string;
+  /** host:port hello reports as the set's member (default: the address each client reached) */
+  advertise?: string;
 }
 
 export interface RunningEngine {
@@ -36,7 +38,7 @@ export interface RunningEngine {
 
 export async function startEngine(opts: StartEngineOptions = {}): Promise<RunningEngine> {
   const log = opts.logger ?? (() => undefined);
-  const engine = new Engine({ replSetName: opts.replSet });
+  const engine = new Engine({ replSetName: opts.replSet, advertise: opts.advertise });
   engine.log = log;
   if (opts.transactionLifetimeMs !== undefined) engine.store.txnLifetimeMs = opts.transactionLifetimeMs;
   let persistence: Persistence | null = null;

@@ -403,7 +403,30 @@ export class Store {
   }
 
   private needHistory(): boolean {
-    return this.activeTxns.size > 0;
+    return this.activeTxns.size > 0 || this.pins.size > 0;
+  }
+
+  private readonly pins = new Set<{ snapshot: number }>();
+
+  /**
+   * Keeps the committed state as of now readable (pre-images of later changes are kept) until
+   * released: how a snapshot is written out over many event-loop turns while writes go on.
+   */
+  pin(): { snapshot: number; release(): void } {
+    const p = { snapshot: this.clock };
+    this.pins.add(p);
+    this.minSnapshot = Math.min(this.minSnapshot, p.snapshot);
+    return {
+      snapshot: p.snapshot,
+      release: () => {
+        if (this.pins.delete(p)) this.gcHistory();
+      },
+    };
+  }
+
+  /** The committed document for a record key as of a pinned snapshot. */
+  versionAtPin(c: Collection, key: string, snapshot: number): Doc | null {
+    return this.versionAt(c, key, snapshot)?.doc ?? null;
   }
 
   /** Applies one committed change (no validation) and records the pre-image for open snapshots. */
@@ -569,12 +592,13 @@ export class Store {
   }
 
   private gcHistory(): void {
-    if (this.historyColls.size === 0) {
-      this.minSnapshot = this.activeTxns.size ? Math.min(...[...this.activeTxns].map((t) => t.snapshot)) : Number.POSITIVE_INFINITY;
-      return;
-    }
     let min = Number.POSITIVE_INFINITY;
     for (const t of this.activeTxns) min = Math.min(min, t.snapshot);
+    for (const p of this.pins) min = Math.min(min, p.snapshot);
+    if (this.historyColls.size === 0) {
+      this.minSnapshot = min;
+      return;
+    }
     this.minSnapshot = min;
     for (const c of [...this.historyColls]) {
       if (min === Number.POSITIVE_INFINITY) c.history.clear();
