@@ -174,7 +174,7 @@ function journalGens(dir: string): number[] {
 const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /** Slice of work between two yields to the event loop: keeps every client's wait well under 50 ms. */
-const SLICE_MS = 8;
+const SLICE_MS = 5;
 /** Snapshot records stay small so that serialising one never holds the loop for long. */
 const RECORD_BYTES = 256 * 1024;
 
@@ -415,19 +415,20 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
       if (compacting) return compacting;
       const run = async () => {
         flushSync();
-        fs.fsyncSync(fd);
         const newGen = gen + 1;
         const t0 = Date.now();
         const pin = store.pin();
         const oldFd = fd;
+        const oldWaiters = waiters;
+        waiters = [];
         openJournal(newGen);
-        fs.closeSync(oldFd);
         gen = newGen;
         written = 0;
         synced = 0;
-        const ready = waiters;
-        waiters = [];
-        ready.forEach((w) => w.resolve());
+        // the old generation is synced off the event loop; its waiters (fsync=always) are answered then
+        await new Promise<void>((resolve) => fs.fdatasync(oldFd, () => resolve()));
+        fs.close(oldFd, () => undefined);
+        oldWaiters.forEach((w) => w.resolve());
         log(`compaction started: snapshot generation ${newGen}`);
         const tmp = path.join(dir, SNAPSHOT_TMP);
         try {
