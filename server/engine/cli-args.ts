@@ -6,13 +6,16 @@ export interface CliArgs {
   dbpath?: string;
   memory: boolean;
   fsync: 'always' | 'batch' | 'never';
+  replSet?: string;
+  advertise?: string;
+  compactBytes?: number;
   exitWithParent: boolean;
   quiet: boolean;
 }
 
 export class UsageError extends Error {}
 
-export const USAGE = 'usage: tsx server/engine/cli.ts --port N (--dbpath DIR | --memory) [--host H] [--fsync always|batch|never]';
+export const USAGE = 'usage: tsx server/engine/cli.ts --port N (--dbpath DIR | --memory) [--host H] [--fsync always|batch|never] [--replSet NAME] [--advertise HOST:PORT] [--compact-bytes N]';
 
 function usage(msg: string): never {
   throw new UsageError(msg);
@@ -45,6 +48,18 @@ export function parseArgs(argv: string[]): CliArgs {
         const v = value();
         if (v !== 'always' && v !== 'batch' && v !== 'never') usage('--fsync must be always, batch or never');
         a.fsync = v;
+        break;
+      }
+      case '--replSet':
+        a.replSet = value();
+        break;
+      case '--advertise':
+        a.advertise = value();
+        break;
+      case '--compact-bytes': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1024) usage('--compact-bytes must be an integer ≥ 1024');
+        a.compactBytes = n;
         break;
       }
       case '--exit-with-parent':

@@ -1,6 +1,8 @@
 // Standalone engine process:
 //   npm run engine -- --port 27018 --dbpath ./data/mongo [--host 127.0.0.1] [--fsync always|batch|never]
 //   npm run engine -- --port 27018 --memory
+// It reports itself as the primary of a one-node replica set (--replSet NAME, default rs0): the
+// plain URI mongodb://127.0.0.1:PORT/ works, and so do ?replicaSet=NAME and ?directConnection=true.
 // Prints `engine ready on mongodb://127.0.0.1:PORT` once listening. SIGINT/SIGTERM flush the
 // journal, release the directory lock and exit. With --exit-with-parent (used by spawn.ts) the
 // process also exits when its parent goes away (stdin closes or it is re-parented).
@@ -22,7 +24,7 @@ async function main(): Promise<void> {
   };
   let running;
   try {
-    running = await startEngine({ port: args.port, host: args.host, dbpath: args.dbpath, memory: args.memory, fsync: args.fsync, logger: log });
+    running = await startEngine({ port: args.port, host: args.host, dbpath: args.dbpath, memory: args.memory, fsync: args.fsync, logger: log, replSet: args.replSet, advertise: args.advertise, compactBytes: args.compactBytes });
   } catch (e) {
     process.stderr.write(`[engine] failed to start: ${(e as Error).message}\n`);
     process.exit(1);

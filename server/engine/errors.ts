@@ -35,6 +35,7 @@ export const CODES = {
   InvalidPipelineOperator: 168,
   Location40324: 40324,
   DuplicateKey: 11000,
+  BSONObjectTooLarge: 10334,
   Unauthorized: 13,
   NotImplemented: 238,
   ExceededTimeLimit: 50,

@@ -17,12 +17,18 @@ export interface StartEngineOptions {
   transactionLifetimeMs?: number;
   /** with dbpath: write a snapshot and start a new journal when the journal exceeds this (default 64 MiB) */
   compactBytes?: number;
+  /** replica set name hello reports (default rs0; a URI may carry ?replicaSet=<this>) */
+  replSet?: string;
+  /** host:port hello reports as the set's member (default: the address each client reached) */
+  advertise?: string;
 }
 
 export interface RunningEngine {
   port: number;
-  /** `mongodb://127.0.0.1:PORT/` — append a database name */
+  /** `mongodb://127.0.0.1:PORT/` — append a database name; the driver discovers the one-node replica set */
   uri: string;
+  /** the replica set name (add `?replicaSet=<name>` to a URI to require it) */
+  replSet: string;
   close(): Promise<void>;
   /** the in-process engine (tests and benchmarks) */
   engine: Engine;
@@ -32,7 +38,7 @@ export interface RunningEngine {
 
 export async function startEngine(opts: StartEngineOptions = {}): Promise<RunningEngine> {
   const log = opts.logger ?? (() => undefined);
-  const engine = new Engine();
+  const engine = new Engine({ replSetName: opts.replSet, advertise: opts.advertise });
   engine.log = log;
   if (opts.transactionLifetimeMs !== undefined) engine.store.txnLifetimeMs = opts.transactionLifetimeMs;
   let persistence: Persistence | null = null;
@@ -56,6 +62,7 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Runnin
   return {
     port,
     uri: `mongodb://${uriHost}:${port}/`,
+    replSet: engine.repl.setName,
     engine,
     persistence,
     close() {

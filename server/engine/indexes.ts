@@ -400,19 +400,21 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
   const { bounds, conds } = extractBounds(filter);
   let hinted: Index | undefined;
   if (hint !== undefined && hint !== null) {
-    if (typeof hint === 'string') hinted = indexes.find((i) => i.name === hint);
+    if (typeof hint === 'string') hinted = indexes.find((i) => i.name === hint && !i.spec.hidden);
     else if (isPlainObject(hint)) {
       if ('$natural' in hint) return null;
-      hinted = indexes.find((i) => keyOf(i.spec.key) === keyOf(hint));
+      hinted = indexes.find((i) => keyOf(i.spec.key) === keyOf(hint) && !i.spec.hidden);
     }
     if (!hinted) throw err('BadValue', 'hint provided does not correspond to an existing index');
   }
-  if (bounds.size === 0) return null;
+  // a hinted index is always walked, in its order, even when the filter gives it no bounds
+  const fullScan = (ix: Index): Plan => ({ index: ix, scans: [{ prefix: [] }], score: 0 });
+  if (bounds.size === 0) return hinted ? fullScan(hinted) : null;
   let best: Plan | null = null;
   let ties: Plan[] = [];
   for (const ix of hinted ? [hinted] : indexes) {
     if (ix.spec.hidden) continue;
-    if (ix.partial && !partialImplied(ix.spec.partialFilterExpression!, conds, bounds)) continue;
+    if (ix.partial && !hinted && !partialImplied(ix.spec.partialFilterExpression!, conds, bounds)) continue;
     let prefixPoints: unknown[][] = [[]];
     let score = 0;
     let range: Scan["range"];
@@ -459,6 +461,7 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
       ties = [best];
     } else if (score === best.score) ties.push({ index: ix, scans, score });
   }
+  if (hinted && !best) return fullScan(hinted);
   if (ties.length > 1) {
     // equally good on paper: a short trial (count keys in range, capped) picks the most selective
     let bestKeys = Number.POSITIVE_INFINITY;

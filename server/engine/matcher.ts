@@ -2,13 +2,16 @@
 // traversal, null-matches-missing, numeric comparison across int/long/double/decimal).
 import { evalExpr } from 'mingo/core';
 import { err, notSupported } from './errors';
-import { mingoOptions } from './mingo-ctx';
+import { bsonTypeNumber } from './bson-types';
+import { exprOptions } from './mingo-ops';
+import { pathValues } from './paths';
 import {
   type Doc,
   RANK,
   bsonTypeName,
   compareValues,
   isNumeric,
+  isDBRefDoc,
   isPlainObject,
   numType,
   regexParts,
@@ -21,51 +24,10 @@ import {
 export type Pred = (doc: unknown) => boolean;
 
 export interface MatchOptions {
+  /** inside $elemMatch: $ref/$id/$db are field names of an embedded DBRef, not operators */
+  dbrefFields?: boolean;
   /** mingo options (variables for $$var in $expr inside $lookup pipelines) */
   exprOptions?: unknown;
-}
-
-/** Values reached by a dotted path, with MongoDB's implicit array traversal. `undefined` = missing. */
-export function pathValues(doc: unknown, parts: string[]): unknown[] {
-  const out: unknown[] = [];
-  collect(doc, parts, 0, out);
-  return out;
-}
-
-function collect(cur: unknown, parts: string[], i: number, out: unknown[]): void {
-  if (i === parts.length) {
-    out.push(cur);
-    return;
-  }
-  const seg = parts[i]!;
-  if (Array.isArray(cur)) {
-    const isIdx = /^\d+$/.test(seg);
-    if (isIdx) {
-      const idx = Number(seg);
-      if (idx < cur.length) collect(cur[idx], parts, i + 1, out);
-      else out.push(undefined);
-      return;
-    }
-    if (cur.length === 0) {
-      out.push(undefined);
-      return;
-    }
-    for (const el of cur) {
-      if (isPlainObject(el)) collect(el, parts, i, out);
-      else if (Array.isArray(el)) continue;
-      else out.push(undefined);
-    }
-    return;
-  }
-  if (isPlainObject(cur)) {
-    if (!Object.prototype.hasOwnProperty.call(cur, seg)) {
-      out.push(undefined);
-      return;
-    }
-    collect(cur[seg], parts, i + 1, out);
-    return;
-  }
-  out.push(undefined);
 }
 
 /** Values plus the elements of array values (one level): what most operators test. */
@@ -81,10 +43,10 @@ function expand(values: unknown[]): unknown[] {
   return out;
 }
 
-function isOperatorObject(v: unknown): v is Doc {
+function isOperatorObject(v: unknown, allowIncompleteDBRef = false): v is Doc {
   if (!isPlainObject(v)) return false;
   const keys = Object.keys(v);
-  return keys.length > 0 && keys[0]!.startsWith('$');
+  return keys.length > 0 && keys[0]!.startsWith('$') && !isDBRefDoc(v, allowIncompleteDBRef);
 }
 
 export function toRegExp(v: unknown, options?: string): RegExp {
@@ -218,50 +180,6 @@ const TYPE_ALIASES: Record<string, number[]> = {
   number: [1, 16, 18, 19],
 };
 
-export function bsonTypeNumber(v: unknown): number {
-  if (v === undefined) return 6;
-  if (v === null) return 10;
-  switch (typeof v) {
-    case 'string':
-      return 2;
-    case 'boolean':
-      return 8;
-    case 'number':
-    case 'bigint':
-      return numType(v) === 'int' ? 16 : 1;
-  }
-  if (Array.isArray(v)) return 4;
-  if (v instanceof Date) return 9;
-  if (v instanceof RegExp) return 11;
-  switch (bsonTypeName(v)) {
-    case 'ObjectId':
-      return 7;
-    case 'Double':
-      return 1;
-    case 'Int32':
-      return 16;
-    case 'Long':
-      return 18;
-    case 'Decimal128':
-      return 19;
-    case 'Binary':
-      return 5;
-    case 'Timestamp':
-      return 17;
-    case 'BSONRegExp':
-      return 11;
-    case 'BSONSymbol':
-      return 14;
-    case 'Code':
-      return 13;
-    case 'MinKey':
-      return -1;
-    case 'MaxKey':
-      return 127;
-  }
-  return 3;
-}
-
 function typeTest(spec: unknown): (values: unknown[]) => boolean {
   const specs = Array.isArray(spec) ? spec : [spec];
   const wanted = new Set<number>();
@@ -372,13 +290,14 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
       case '$elemMatch': {
         if (!isPlainObject(arg)) throw err('BadValue', '$elemMatch needs an Object');
         const keys = Object.keys(arg);
-        const isValueOps = keys.length > 0 && keys.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor' && k !== '$expr');
+        const isValueOps =
+          isOperatorObject(arg, true) && keys.every((k) => k.startsWith('$') && k !== '$and' && k !== '$or' && k !== '$nor' && k !== '$expr');
         let elTest: (el: unknown) => boolean;
         if (isValueOps) {
           const t = compileFieldTest(arg, opts);
           elTest = (el) => t([el]);
         } else {
-          const p = compileFilter(arg, opts);
+          const p = compileFilter(arg, { ...opts, dbrefFields: true });
           elTest = (el) => isPlainObject(el) && p(el);
         }
         tests.push((vs) => vs.some((v) => Array.isArray(v) && v.some(elTest)));
@@ -425,7 +344,7 @@ export function compileFilter(filter: unknown, opts: MatchOptions = {}): Pred {
   const preds: Pred[] = [];
   for (const key of Object.keys(filter)) {
     const cond = filter[key];
-    if (key.startsWith('$')) {
+    if (key.startsWith('$') && !(opts.dbrefFields && (key === '$ref' || key === '$id' || key === '$db'))) {
       switch (key) {
         case '$and':
         case '$or':
@@ -438,7 +357,7 @@ export function compileFilter(filter: unknown, opts: MatchOptions = {}): Pred {
           break;
         }
         case '$expr': {
-          const options = opts.exprOptions ?? mingoOptions();
+          const options = opts.exprOptions ?? exprOptions();
           preds.push((d) => {
             const r = evalExpr(toMingo(d), cond, options as never);
             return r !== null && r !== undefined && r !== false && r !== 0;
@@ -516,4 +435,4 @@ export function firstMatchingIndex(filter: Doc, doc: Doc, arrayPath: string, opt
   return arr.findIndex((el) => conds.every((c) => c(el)));
 }
 
-export { compareValues };
+export { bsonTypeNumber, compareValues, pathValues };

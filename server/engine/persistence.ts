@@ -21,7 +21,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { calculateObjectSize, deserialize, serialize, setInternalBufferSize } from 'bson';
 import type { UUID } from 'bson';
-import type { Store } from './store';
+import type { Collection, Store } from './store';
 import { type Doc, normalize } from './values';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
@@ -35,7 +35,8 @@ export interface PersistenceOptions {
 
 export interface Persistence {
   durable(force?: boolean): Promise<void>;
-  compact(): void;
+  /** snapshot + new journal generation; resolves when the snapshot is on disk (the store keeps serving meanwhile) */
+  compact(): Promise<void>;
   close(): Promise<void>;
   stats(): { journalBytes: number; generation: number; recoveredRecords: number; tornTailBytes: number };
 }
@@ -170,49 +171,91 @@ function journalGens(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-/** Writes the whole committed state of the store as a snapshot file. */
-function writeSnapshot(store: Store, file: string, gen: number): void {
-  const fd = fs.openSync(file, 'w');
+const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
+
+/** Slice of work between two yields to the event loop: keeps every client's wait well under 50 ms. */
+const SLICE_MS = 5;
+/** Snapshot records stay small so that serialising one never holds the loop for long. */
+const RECORD_BYTES = 256 * 1024;
+
+/**
+ * Writes the committed state as of `pin.snapshot` to `file`, a slice at a time: the store keeps
+ * serving (and changing) between slices; pre-images of documents changed meanwhile are read from
+ * the store's history, which the pin keeps. Collections and index specs are taken at the start.
+ */
+async function writeSnapshot(store: Store, file: string, gen: number, snapshot: number): Promise<void> {
+  const fh = await fs.promises.open(file, 'w');
   try {
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const put = (rec: Doc) => {
+    const flush = async () => {
+      if (!pending.length) return;
+      const buf = Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      await fh.write(buf);
+    };
+    const put = async (rec: Doc) => {
       const b = frame(rec);
       pending.push(b);
       pendingBytes += b.length;
-      if (pendingBytes > 8 * 1024 * 1024) flush();
+      if (pendingBytes > 4 * 1024 * 1024) await flush();
     };
-    const flush = () => {
-      if (pending.length) fs.writeSync(fd, Buffer.concat(pending));
-      pending = [];
-      pendingBytes = 0;
-    };
-    put({ t: 'h', version: FORMAT_VERSION, gen, createdAt: new Date() });
-    let count = 0;
+    await put({ t: 'h', version: FORMAT_VERSION, gen, createdAt: new Date() });
+    const catalog: { db: string; name: string; c: Collection; meta: Doc }[] = [];
     for (const [db, colls] of store.dbs) {
       for (const [name, c] of colls) {
-        put({ t: 'c', db, coll: name, options: c.options, uuid: c.uuid, indexes: c.indexes.filter((i) => !i.isId).map((i) => i.spec as unknown as Doc) });
-        let chunk: Doc[] = [];
-        let bytes = 0;
-        for (const v of c.docs.values()) {
-          const sz = calculateObjectSize(v.doc);
-          if (chunk.length && bytes + sz > 4 * 1024 * 1024) {
-            put({ t: 'd', db, coll: name, docs: chunk });
-            chunk = [];
-            bytes = 0;
-          }
-          chunk.push(v.doc);
-          bytes += sz;
-          count++;
-        }
-        if (chunk.length) put({ t: 'd', db, coll: name, docs: chunk });
+        catalog.push({ db, name, c, meta: { t: 'c', db, coll: name, options: c.options, uuid: c.uuid, indexes: c.indexes.filter((i) => !i.isId).map((i) => i.spec as unknown as Doc) } });
       }
     }
-    put({ t: 'e', count });
-    flush();
-    fs.fsyncSync(fd);
+    let count = 0;
+    let sliceStart = performance.now();
+    const maybeYield = async () => {
+      if (performance.now() - sliceStart < SLICE_MS) return;
+      await yieldTurn();
+      sliceStart = performance.now();
+    };
+    for (const { db, name, c, meta } of catalog) {
+      await put(meta);
+      let chunk: Doc[] = [];
+      let bytes = 0;
+      const seen = new Set<string>();
+      const emit = async (doc: Doc) => {
+        const sz = calculateObjectSize(doc);
+        if (chunk.length && bytes + sz > RECORD_BYTES) {
+          await put({ t: 'd', db, coll: name, docs: chunk });
+          chunk = [];
+          bytes = 0;
+          await maybeYield();
+        }
+        chunk.push(doc);
+        bytes += sz;
+        count++;
+      };
+      // the live map may change between slices; Map iteration stays valid under mutation, and
+      // each key is read at the pinned snapshot (null: inserted after it)
+      let n = 0;
+      for (const key of c.docs.keys()) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const doc = store.versionAtPin(c, key, snapshot);
+        if (doc) await emit(doc);
+        if ((++n & 255) === 0) await maybeYield();
+      }
+      // documents deleted after the snapshot are only in the history now
+      for (const key of [...c.history.keys()]) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const doc = store.versionAtPin(c, key, snapshot);
+        if (doc) await emit(doc);
+      }
+      if (chunk.length) await put({ t: 'd', db, coll: name, docs: chunk });
+    }
+    await put({ t: 'e', count });
+    await flush();
+    await fh.sync();
   } finally {
-    fs.closeSync(fd);
+    await fh.close();
   }
 }
 
@@ -299,11 +342,11 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
       while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
       written += buf.length;
       journalBytes += buf.length;
-      if (journalBytes > compactBytes && !compactScheduled) {
+      if (journalBytes > compactBytes && !compactScheduled && !compacting) {
         compactScheduled = true;
         setImmediate(() => {
           compactScheduled = false;
-          if (!closed) compact();
+          if (!closed) void compact().catch(() => undefined);
         });
       }
     };
@@ -361,30 +404,52 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         : null;
     batchTimer?.unref();
 
-    const compact = () => {
-      flushSync();
-      fs.fsyncSync(fd);
-      const newGen = gen + 1;
-      const tmp = path.join(dir, SNAPSHOT_TMP);
-      const t0 = Date.now();
-      writeSnapshot(store, tmp, newGen);
-      fs.renameSync(tmp, path.join(dir, SNAPSHOT));
-      fsyncDir(dir);
-      const oldFd = fd;
-      openJournal(newGen);
-      fs.closeSync(oldFd);
-      gen = newGen;
-      written = 0;
-      synced = 0;
-      for (const g of journalGens(dir)) if (g < newGen) fs.unlinkSync(path.join(dir, journalName(g)));
-      const ready = waiters;
-      waiters = [];
-      ready.forEach((w) => w.resolve());
-      log(`compacted ${dir}: snapshot generation ${newGen} written in ${Date.now() - t0} ms`);
+    let compacting: Promise<void> | null = null;
+
+    /**
+     * Starts journal generation G+1 now and writes the snapshot of the state at this instant
+     * (generation G+1's starting point) in slices. Until the snapshot is renamed into place a
+     * crash recovers from the previous snapshot plus journals ≤ G and G+1, so nothing is lost.
+     */
+    const compact = (): Promise<void> => {
+      if (compacting) return compacting;
+      const run = async () => {
+        flushSync();
+        const newGen = gen + 1;
+        const t0 = Date.now();
+        const pin = store.pin();
+        const oldFd = fd;
+        const oldWaiters = waiters;
+        waiters = [];
+        openJournal(newGen);
+        gen = newGen;
+        written = 0;
+        synced = 0;
+        // the old generation is synced off the event loop; its waiters (fsync=always) are answered then
+        await new Promise<void>((resolve) => fs.fdatasync(oldFd, () => resolve()));
+        fs.close(oldFd, () => undefined);
+        oldWaiters.forEach((w) => w.resolve());
+        log(`compaction started: snapshot generation ${newGen}`);
+        const tmp = path.join(dir, SNAPSHOT_TMP);
+        try {
+          await writeSnapshot(store, tmp, newGen, pin.snapshot);
+        } finally {
+          pin.release();
+        }
+        fs.renameSync(tmp, path.join(dir, SNAPSHOT));
+        fsyncDir(dir);
+        for (const g of journalGens(dir)) if (g < newGen) fs.unlinkSync(path.join(dir, journalName(g)));
+        log(`compacted ${dir}: snapshot generation ${newGen} written in ${Date.now() - t0} ms`);
+      };
+      compacting = run().finally(() => {
+        compacting = null;
+      });
+      compacting.catch((e) => log(`compaction failed: ${(e as Error).stack ?? String(e)}`));
+      return compacting;
     };
 
     // start from a compact state when the journal carried a lot
-    if (journalBytes > Math.min(compactBytes, 1024 * 1024)) compact();
+    if (journalBytes > Math.min(compactBytes, 1024 * 1024)) void compact().catch(() => undefined);
 
     return {
       durable(force = false) {
@@ -400,7 +465,8 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
       async close() {
         if (closed) return;
         flushSync();
-        if (journalBytes > 1024 * 1024) compact();
+        await compacting?.catch(() => undefined);
+        if (journalBytes > 1024 * 1024) await compact().catch(() => undefined);
         closed = true;
         if (batchTimer) clearInterval(batchTimer);
         fs.fsyncSync(fd);

@@ -4,7 +4,7 @@ import { Aggregator } from 'mingo/aggregator';
 import { err, notSupported } from './errors';
 import { compileFieldTest, compileFilter, firstMatchingIndex } from './matcher';
 import { mingoOptions } from './mingo-ctx';
-import { type Doc, fromMingo, isNumeric, isPlainObject, toMingo, toNumber } from './values';
+import { type Doc, fromMingo, setField, isNumeric, isPlainObject, toMingo, toNumber } from './values';
 
 type Tree = { [k: string]: Tree | true };
 
@@ -16,7 +16,7 @@ function addPath(tree: Tree, parts: string[]): void {
     const p = parts[i]!;
     const n = t[p];
     if (n === true) return;
-    if (!n) t[p] = {};
+    if (!n) t[p] = Object.create(null) as Tree;
     t = t[p] as Tree;
   }
   t[parts[parts.length - 1]!] = true;
@@ -35,10 +35,10 @@ function include(v: unknown, tree: Tree): unknown {
   for (const k of Object.keys(v)) {
     const t = tree[k];
     if (!t) continue;
-    if (t === true) out[k] = v[k];
+    if (t === true) setField(out, k, v[k]);
     else {
       const sub = include(v[k], t);
-      if (sub !== undefined) out[k] = sub;
+      if (sub !== undefined) setField(out, k, sub);
     }
   }
   return out;
@@ -51,7 +51,7 @@ function exclude(v: unknown, tree: Tree): unknown {
   for (const k of Object.keys(v)) {
     const t = tree[k];
     if (t === true) continue;
-    out[k] = t ? exclude(v[k], t) : v[k];
+    setField(out, k, t ? exclude(v[k], t) : v[k]);
   }
   return out;
 }
@@ -78,8 +78,8 @@ export function compileProjection(spec: unknown, filter: Doc = {}): Projector | 
     return (doc) => fromMingo((agg.run([toMingo(doc) as Doc]) as Doc[])[0] ?? {}) as Doc;
   }
 
-  const incl: Tree = {};
-  const excl: Tree = {};
+  const incl: Tree = Object.create(null) as Tree;
+  const excl: Tree = Object.create(null) as Tree;
   let mode: 'incl' | 'excl' | null = null;
   let idIncluded = true;
   const post: ((src: Doc, out: Doc) => void)[] = [];

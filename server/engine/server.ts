@@ -1,7 +1,7 @@
 // TCP server: frames the byte stream into wire messages, runs each command through the engine
 // (one at a time per connection, in order) and writes the replies.
 import net from 'node:net';
-import type { Engine } from './commands';
+import type { ConnInfo, Engine } from './commands';
 import { ServerError } from './errors';
 import { FLAG_MORE_TO_COME, Framer, OP_COMPRESSED, OP_MSG, OP_QUERY, opMsgReply, opReply, parseMessage } from './wire';
 
@@ -37,7 +37,8 @@ export class WireServer {
   private onConnection(sock: net.Socket): void {
     sock.setNoDelay(true);
     this.sockets.add(sock);
-    const conn = { id: this.nextConnId++, remote: `${sock.remoteAddress}:${sock.remotePort}` };
+    const local = (sock.localAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    const conn = { id: this.nextConnId++, remote: `${sock.remoteAddress}:${sock.remotePort}`, local: `${local.includes(':') ? `[${local}]` : local}:${sock.localPort}` };
     const framer = new Framer();
     let chain: Promise<void> = Promise.resolve();
     sock.on('data', (data) => {
@@ -55,11 +56,15 @@ export class WireServer {
     sock.on('close', () => this.sockets.delete(sock));
   }
 
-  private async handle(raw: Buffer, sock: net.Socket, conn: { id: number; remote: string }): Promise<void> {
+  private async handle(raw: Buffer, sock: net.Socket, conn: ConnInfo): Promise<void> {
     let req;
     try {
       req = parseMessage(raw);
     } catch (e) {
+      if (e instanceof ServerError && raw.readInt32LE(12) === OP_MSG) {
+        if (!sock.destroyed) sock.write(opMsgReply(raw.readInt32LE(4), e.toReply()));
+        return;
+      }
       this.log(`connection ${conn.id}: bad message: ${(e as Error).message}`);
       sock.destroy();
       return;

@@ -1,7 +1,7 @@
 // Sort specifications ({a: 1, 'b.c': -1}) with MongoDB's rules: arrays sort by their smallest
 // (ascending) or largest (descending) element, missing sorts as null, types in BSON order.
 import { err, notSupported } from './errors';
-import { pathValues } from './matcher';
+import { pathValues } from './paths';
 import { type Doc, RANK, Bound, compareValues, isNumeric, isPlainObject, toNumber } from './values';
 
 const EMPTY_ARRAY = new Bound(RANK.EMPTY_ARRAY_SORT, false);

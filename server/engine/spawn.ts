@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface SpawnedEngine {
+  /** `mongodb://127.0.0.1:PORT/` (append a database name); the driver discovers the one-node replica set */
   uri: string;
   port: number;
   pid: number;
@@ -26,6 +27,12 @@ export interface SpawnEngineOptions {
   logger?: (line: string) => void;
   /** how long to wait for the ready line (default 30 s) */
   timeoutMs?: number;
+  /** replica set name (default rs0) */
+  replSet?: string;
+  /** with dbpath: journal size that triggers compaction (default 64 MiB) */
+  compactBytes?: number;
+  /** extra node options for the child (e.g. --cpu-prof) */
+  nodeArgs?: string[];
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,8 +44,10 @@ export function spawnEngine(opts: SpawnEngineOptions = {}): Promise<SpawnedEngin
   else args.push('--memory');
   if (opts.host) args.push('--host', opts.host);
   if (opts.fsync) args.push('--fsync', opts.fsync);
+  if (opts.replSet) args.push('--replSet', opts.replSet);
+  if (opts.compactBytes) args.push('--compact-bytes', String(opts.compactBytes));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, cliPath, ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, cliPath, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env },
   });

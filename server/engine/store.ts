@@ -48,9 +48,22 @@ export class Collection {
 
 export type TxnState = 'active' | 'committed' | 'aborted';
 
+export type WriteKind = 'update' | 'replace';
+
+/** One committed document change, as change streams report it. */
+export interface Change {
+  coll: Collection;
+  key: string;
+  before: Doc | null;
+  after: Doc | null;
+  kind?: WriteKind;
+}
+
 export class Txn {
   state: TxnState = 'active';
   readonly writes = new Map<Collection, Map<string, Doc | null>>();
+  readonly kinds = new Map<Collection, Map<string, WriteKind>>();
+  lsid?: Doc;
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;
   timer?: NodeJS.Timeout;
@@ -123,6 +136,8 @@ export class Store {
   private readonly historyColls = new Set<Collection>();
   journal: JournalSink | null = null;
   txnLifetimeMs = 60_000;
+  /** called after each committed change set (not during recovery) */
+  onCommit: ((changes: Change[], txn: Txn | null) => void) | null = null;
 
   // ------------------------------------------------------------------ catalog
   coll(db: string, name: string): Collection | undefined {
@@ -295,11 +310,12 @@ export class Store {
    * gives that order (the caller then sorts in memory). Not used inside transactions.
    */
   queryOrdered(c: Collection | undefined, filter: Doc, sort: { parts: string[]; dir: 1 | -1 }[], limit: number, stats?: ReadStats): Hit[] | null {
+    // parse first: an invalid filter is refused even when the collection does not exist (as mongod)
+    const pred = compileFilter(filter);
     if (!c) return [];
     const op = planOrdered(filter, sort.map((k) => ({ path: k.parts.join('.'), dir: k.dir })), c.indexes);
     if (!op) return null;
     if (stats) stats.index = op.index.name;
-    const pred = compileFilter(filter);
     const out: Hit[] = [];
     for (const id of op.index.scan(op.scan, stats, op.reverse)) {
       const v = c.docs.get(id);
@@ -314,8 +330,8 @@ export class Store {
   }
 
   query(c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { hint?: unknown; stats?: ReadStats; limit?: number } = {}): Hit[] {
-    if (!c) return [];
     const pred = compileFilter(filter);
+    if (!c) return [];
     const stats = opts.stats;
     const cand = this.candidates(c, filter, opts.hint, stats);
     const out: Hit[] = [];
@@ -387,7 +403,30 @@ export class Store {
   }
 
   private needHistory(): boolean {
-    return this.activeTxns.size > 0;
+    return this.activeTxns.size > 0 || this.pins.size > 0;
+  }
+
+  private readonly pins = new Set<{ snapshot: number }>();
+
+  /**
+   * Keeps the committed state as of now readable (pre-images of later changes are kept) until
+   * released: how a snapshot is written out over many event-loop turns while writes go on.
+   */
+  pin(): { snapshot: number; release(): void } {
+    const p = { snapshot: this.clock };
+    this.pins.add(p);
+    this.minSnapshot = Math.min(this.minSnapshot, p.snapshot);
+    return {
+      snapshot: p.snapshot,
+      release: () => {
+        if (this.pins.delete(p)) this.gcHistory();
+      },
+    };
+  }
+
+  /** The committed document for a record key as of a pinned snapshot. */
+  versionAtPin(c: Collection, key: string, snapshot: number): Doc | null {
+    return this.versionAt(c, key, snapshot)?.doc ?? null;
   }
 
   /** Applies one committed change (no validation) and records the pre-image for open snapshots. */
@@ -417,7 +456,7 @@ export class Store {
   }
 
   /** Writes one document (insert, replace, or delete with doc=null). */
-  write(c: Collection, key: string, doc: Doc | null, txn: Txn | null, insert = false): void {
+  write(c: Collection, key: string, doc: Doc | null, txn: Txn | null, insert = false, kind?: WriteKind): void {
     if (insert) {
       if (txn && txn.state !== 'active') throw noSuchTransaction(txn);
       if (txn) this.assertUnlocked(c, [key], txn);
@@ -431,11 +470,12 @@ export class Store {
     if (!txn) {
       this.assertUnlocked(c, [key], null);
       if (doc) this.checkUniqueCommitted(c, key, doc);
-      const id = doc ? undefined : c.docs.get(key)?.doc._id;
-      if (!doc && id === undefined) return;
+      const before = c.docs.get(key)?.doc ?? null;
+      if (!doc && !before) return;
       const ts = ++this.clock;
       this.applyCommitted(c, key, doc, ts);
-      this.journal?.append({ op: 'w', ops: [doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id }] });
+      this.journal?.append({ op: 'w', ops: [doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id: before!._id }] });
+      this.onCommit?.([{ coll: c, key, before, after: doc, kind }], null);
       return;
     }
     if (txn.state !== 'active') throw noSuchTransaction(txn);
@@ -472,6 +512,11 @@ export class Store {
     }
     if (!ws) txn.writes.set(c, (ws = new Map()));
     ws.set(key, doc);
+    if (kind) {
+      let km = txn.kinds.get(c);
+      if (!km) txn.kinds.set(c, (km = new Map()));
+      km.set(key, km.get(key) === 'replace' ? 'replace' : kind);
+    }
     this.locks.set(lk, txn);
   }
 
@@ -527,29 +572,33 @@ export class Store {
     }
     const ts = ++this.clock;
     const ops: Doc[] = [];
+    const changes: Change[] = [];
     // deletes first so a unique key can move between documents inside one transaction
     for (const pass of [0, 1]) {
       for (const [c, ws] of t.writes) {
         for (const [key, doc] of ws) {
           if ((pass === 0) !== (doc === null)) continue;
-          if (!doc && !c.docs.has(key)) continue;
-          const id = doc ? undefined : c.docs.get(key)?.doc._id;
+          const before = c.docs.get(key)?.doc ?? null;
+          if (!doc && !before) continue;
           this.applyCommitted(c, key, doc, ts);
-          ops.push(doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id });
+          ops.push(doc ? { db: c.db, coll: c.name, d: doc } : { db: c.db, coll: c.name, id: before!._id });
+          changes.push({ coll: c, key, before, after: doc, kind: t.kinds.get(c)?.get(key) });
         }
       }
     }
     if (ops.length) this.journal?.append({ op: 'w', ops });
+    if (changes.length) this.onCommit?.(changes, t);
     this.finishTxn(t, 'committed');
   }
 
   private gcHistory(): void {
-    if (this.historyColls.size === 0) {
-      this.minSnapshot = this.activeTxns.size ? Math.min(...[...this.activeTxns].map((t) => t.snapshot)) : Number.POSITIVE_INFINITY;
-      return;
-    }
     let min = Number.POSITIVE_INFINITY;
     for (const t of this.activeTxns) min = Math.min(min, t.snapshot);
+    for (const p of this.pins) min = Math.min(min, p.snapshot);
+    if (this.historyColls.size === 0) {
+      this.minSnapshot = min;
+      return;
+    }
     this.minSnapshot = min;
     for (const c of [...this.historyColls]) {
       if (min === Number.POSITIVE_INFINITY) c.history.clear();

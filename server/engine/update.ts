@@ -14,6 +14,9 @@ import {
   compareValues,
   formatValue,
   fromMingo,
+  getField,
+  isDBRefDoc,
+  setField,
   isNumeric,
   isPlainObject,
   keyOf,
@@ -59,10 +62,16 @@ export function isOperatorUpdate(u: unknown): boolean {
   return k.length > 0 && k[0]!.startsWith('$');
 }
 
+function dollarTopLevel(field: string, path: string) {
+  return err(
+    'DollarPrefixedFieldName',
+    `The dollar ($) prefixed field '${field}' in '${path}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+  );
+}
+
+/** A replacement of an existing document may not have top-level $-prefixed fields (an upsert's may). */
 export function validateReplacement(u: Doc): void {
-  for (const k of Object.keys(u)) {
-    if (k.startsWith('$')) throw err('DollarPrefixedFieldName', `The dollar ($) prefixed field '${k}' in '${k}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
-  }
+  for (const k of Object.keys(u)) if (k.startsWith('$')) throw dollarTopLevel(k, k);
 }
 
 type Container = Doc | unknown[];
@@ -100,7 +109,7 @@ function setAt(c: Container, k: string | number, v: unknown): void {
     const i = k as number;
     while (c.length < i) c.push(null);
     c[i] = v;
-  } else (c as Doc)[k as string] = v;
+  } else setField(c as Doc, k as string, v);
 }
 
 function idOf(doc: Doc): string {
@@ -175,7 +184,9 @@ class Applier {
         }
         return;
       }
-      if (seg.startsWith('$')) throw err('BadValue', `The dollar ($) prefixed field '${seg}' in '${path}' is not valid for storage.`);
+      // since 5.0 a $-prefixed name is an ordinary field below the top level ('prefs.$each');
+      // at the top level only an insert (an upsert) may create one
+      if (seg.startsWith('$') && i === 0 && create && !this.ctx.isInsert) throw dollarTopLevel(seg, path);
       if (Array.isArray(node)) {
         if (!/^\d+$/.test(seg)) {
           if (create) throw err('PathNotViable', `Cannot create field '${seg}' in element {${parentKey}: ${formatValue(node)}}`);
@@ -400,7 +411,7 @@ function ensureIdFirst(doc: Doc): Doc {
   const keys = Object.keys(doc);
   if (keys[0] === '_id') return doc;
   const out: Doc = { _id: doc._id };
-  for (const k of keys) if (k !== '_id') out[k] = doc[k];
+  for (const k of keys) if (k !== '_id') setField(out, k, doc[k]);
   return out;
 }
 
@@ -463,8 +474,9 @@ function applyPipeline(doc: Doc, pipeline: unknown[], ctx: UpdateCtx): Doc {
   const out: Doc = {};
   for (const k of Object.keys(outRaw)) {
     const v = outRaw[k];
-    if (k in doc && keyOf(toMingo(doc[k])) === keyOf(v) && bsonTypeName(doc[k]) !== undefined) out[k] = doc[k];
-    else out[k] = v;
+    const before = getField(doc, k);
+    if (before !== undefined && keyOf(toMingo(before)) === keyOf(v) && bsonTypeName(before) !== undefined) setField(out, k, before);
+    else setField(out, k, v);
   }
   if (!('_id' in out) && '_id' in doc) out._id = doc._id;
   checkIdUnchanged(doc, out);
@@ -492,14 +504,14 @@ export function upsertSeed(filter: Doc): Doc {
     const parts = path.split('.');
     let cur: Doc = seed;
     for (let i = 0; i < parts.length - 1; i++) {
-      const nxt = cur[parts[i]!];
+      const nxt = getField(cur, parts[i]!);
       if (!isPlainObject(nxt)) {
         if (nxt !== undefined) return;
-        cur[parts[i]!] = {};
+        setField(cur, parts[i]!, {});
       }
-      cur = cur[parts[i]!] as Doc;
+      cur = getField(cur, parts[i]!) as Doc;
     }
-    cur[parts[parts.length - 1]!] = clone(value);
+    setField(cur, parts[parts.length - 1]!, clone(value));
   };
   const visit = (f: Doc) => {
     for (const k of Object.keys(f)) {
@@ -510,7 +522,7 @@ export function upsertSeed(filter: Doc): Doc {
       }
       if (k.startsWith('$')) continue;
       if (v instanceof RegExp) continue;
-      if (isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v)[0]!.startsWith('$')) {
+      if (isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v)[0]!.startsWith('$') && !isDBRefDoc(v)) {
         if ('$eq' in v) add(k, v.$eq);
         else if (Array.isArray(v.$in) && v.$in.length === 1 && !(v.$in[0] instanceof RegExp)) add(k, v.$in[0]);
         continue;
@@ -526,7 +538,6 @@ export function upsertSeed(filter: Doc): Doc {
 export function buildUpsert(filter: Doc, update: unknown, ctx: Omit<UpdateCtx, 'isInsert'>): Doc {
   let doc: Doc;
   if (isPlainObject(update) && !isOperatorUpdate(update)) {
-    validateReplacement(update);
     doc = clone(update);
     const seed = upsertSeed(filter);
     if (!('_id' in doc) && '_id' in seed) doc._id = seed._id;

@@ -8,7 +8,7 @@
 //   int64                         → bson `Long`
 //   decimal128                    → bson `Decimal128`
 //   everything else               → what bson's deserializer produces (ObjectId, Date, Binary, RegExp …)
-import { Decimal128, Double, Long, ObjectId, Timestamp } from 'bson';
+import { type DBRef, Decimal128, Double, Long, ObjectId, Timestamp } from 'bson';
 
 export type Doc = Record<string, unknown>;
 
@@ -18,6 +18,36 @@ const INT32_MAX = 2147483647;
 export function bsonTypeName(v: unknown): string | undefined {
   if (v !== null && typeof v === 'object') return (v as { _bsontype?: string })._bsontype;
   return undefined;
+}
+
+/**
+ * Sets an own field. `__proto__` is an ordinary field name in BSON; a plain assignment would
+ * change the object's prototype instead of storing it.
+ */
+export function setField(o: Doc, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+/** An own field's value (never one inherited from Object.prototype). */
+export function getField(o: Doc, k: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+
+/**
+ * mongod's test for a DBRef written in a query: `{$ref, $id}` (in that order or not) is a value to
+ * compare, not an operator object; inside $elemMatch any of $ref/$id/$db is enough.
+ */
+export function isDBRefDoc(v: Doc, allowIncomplete = false): boolean {
+  let ref = false;
+  let id = false;
+  let db = false;
+  for (const k of Object.keys(v)) {
+    if (k === '$ref') ref = true;
+    else if (k === '$id') id = true;
+    else if (k === '$db') db = true;
+  }
+  return allowIncomplete ? ref || id || db : ref && id;
 }
 
 export function isPlainObject(v: unknown): v is Doc {
@@ -551,13 +581,22 @@ export function normalize(v: unknown): unknown {
   if (t !== undefined) {
     if (t === 'Int32') return (v as { value: number }).value;
     if (t === 'Double') return makeDouble((v as Double).value);
+    // mongod stores a DBRef as the ordinary sub-document {$ref, $id, $db?, …}: keep it one, so
+    // paths like 'ref.$id' and whole-DBRef equality work like on any embedded document
+    if (t === 'DBRef') {
+      const r = v as DBRef;
+      const out: Doc = { $ref: r.collection, $id: normalize(r.oid) };
+      if (r.db) out.$db = r.db;
+      for (const k of Object.keys(r.fields ?? {})) setField(out, k, normalize(r.fields[k]));
+      return out;
+    }
     return v;
   }
   if (v instanceof Date || v instanceof RegExp || v instanceof Uint8Array) return v;
   const out: Doc = {};
   for (const k of Object.keys(v)) {
     const x = (v as Doc)[k];
-    out[k] = x !== null && typeof x === 'object' ? normalize(x) : x;
+    setField(out, k, x !== null && typeof x === 'object' ? normalize(x) : x);
   }
   return out;
 }
@@ -571,7 +610,7 @@ export function clone<T>(v: T): T {
   const out: Doc = {};
   for (const k of Object.keys(v)) {
     const x = (v as Doc)[k];
-    out[k] = x !== null && typeof x === 'object' ? clone(x) : x;
+    setField(out, k, x !== null && typeof x === 'object' ? clone(x) : x);
   }
   return out as T;
 }
@@ -587,7 +626,7 @@ export function toMingo(v: unknown): unknown {
   }
   if (!isPlainObject(v)) return v;
   const out: Doc = {};
-  for (const k of Object.keys(v)) out[k] = toMingo((v as Doc)[k]);
+  for (const k of Object.keys(v)) setField(out, k, toMingo((v as Doc)[k]));
   return out;
 }
 
@@ -600,7 +639,7 @@ export function fromMingo(v: unknown): unknown {
   for (const k of Object.keys(v)) {
     const x = (v as Doc)[k];
     if (x === undefined) continue;
-    out[k] = fromMingo(x);
+    setField(out, k, fromMingo(x));
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // MongoDB wire protocol framing: OP_QUERY (handshake only), OP_REPLY, OP_MSG (sections kind 0
 // and 1, checksum flag, moreToCome), and refusal of OP_COMPRESSED (compression is never offered).
 import { deserialize, serialize } from 'bson';
-import { type Doc, normalize } from './values';
+import { ServerError } from './errors';
+import { type Doc, formatValue, normalize } from './values';
 
 export const OP_REPLY = 1;
 export const OP_QUERY = 2004;
@@ -22,11 +23,30 @@ export interface Request {
   ns?: string;
 }
 
+/** mongod's BSONObjMaxUserSize and BSONObjMaxInternalSize (a command may carry 16 KiB of envelope). */
+export const MAX_USER_BSON = 16 * 1024 * 1024;
+export const MAX_INTERNAL_BSON = MAX_USER_BSON + 16 * 1024;
+
+/** Commands that arrived in a message over 16 MiB: only these can hold an over-sized document. */
+const largeCommands = new WeakSet<object>();
+export function cameInLargeMessage(cmd: object): boolean {
+  return largeCommands.has(cmd);
+}
+
 const DESER = { promoteValues: false, promoteLongs: false, promoteBuffers: false, bsonRegExp: false } as const;
 
 function readDoc(buf: Buffer, offset: number): { doc: Doc; size: number } {
   const size = buf.readInt32LE(offset);
   if (size < 5 || offset + size > buf.length) throw new Error('invalid BSON document length');
+  if (size > MAX_INTERNAL_BSON) {
+    // mongod validates every section object against the internal limit and answers the command
+    const first = Object.entries(deserialize(buf.subarray(offset, offset + size), DESER))[0];
+    const shown = first ? `${first[0]}: ${formatValue(normalize(first[1]))}` : 'EOO';
+    throw new ServerError(
+      'BSONObjectTooLarge',
+      `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${MAX_INTERNAL_BSON}(16MB) First element: ${shown}`,
+    );
+  }
   const raw = deserialize(buf.subarray(offset, offset + size), DESER) as Doc;
   return { doc: normalize(raw) as Doc, size };
 }
@@ -69,6 +89,7 @@ export function parseMessage(msg: Buffer): Request {
       }
     }
     if (!body) throw new Error('OP_MSG without a body section');
+    if (msg.length > MAX_USER_BSON) largeCommands.add(body);
     for (const [id, docs] of seqs) {
       const existing = body[id];
       body[id] = Array.isArray(existing) ? [...existing, ...docs] : docs;

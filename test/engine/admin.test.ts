@@ -124,9 +124,9 @@ describe('engine: handshake, admin commands and cursors', () => {
     const db = client.db();
     const coll = db.collection('refuse');
     await coll.insertOne({ t: 'hello world' });
-    const stream = await db.command({ aggregate: 'refuse', pipeline: [{ $changeStream: {} }], cursor: {} }).catch((e) => e);
+    const stream = await db.command({ aggregate: 'refuse', pipeline: [{ $changeStream: { showExpandedEvents: true } }], cursor: {} }).catch((e) => e);
     expect(stream.code).to.equal(115);
-    expect(stream.message).to.match(/change streams/);
+    expect(stream.message).to.match(/showExpandedEvents/);
     const text = await coll.find({ $text: { $search: 'hello' } }).toArray().catch((e) => e);
     expect(text.code).to.equal(115);
     const geo = await coll.find({ loc: { $near: [0, 0] } }).toArray().catch((e) => e);
@@ -137,8 +137,8 @@ describe('engine: handshake, admin commands and cursors', () => {
     expect(where.code).to.equal(115);
     const auth = await db.command({ createUser: 'u', pwd: 'p', roles: [] }).catch((e) => e);
     expect(auth.code).to.equal(115);
-    const repl = await client.db('admin').command({ replSetGetStatus: 1 }).catch((e) => e);
-    expect(repl.code).to.equal(76);
+    const repl = await client.db('admin').command({ replSetReconfig: {} }).catch((e) => e);
+    expect(repl.code).to.equal(115);
     const unknown = await db.command({ frobnicate: 1 }).catch((e) => e);
     expect(unknown.code).to.equal(59);
     expect(unknown.codeName).to.equal('CommandNotFound');
@@ -148,9 +148,10 @@ describe('engine: handshake, admin commands and cursors', () => {
     expect(view.code).to.equal(115);
     const badOp = await coll.find({ a: { $foo: 1 } }).toArray().catch((e) => e);
     expect(badOp.code).to.equal(2);
-    const watch = coll.watch();
+    const watch = coll.watch([{ $group: { _id: null } }]);
     const watchErr = await watch.tryNext().catch((e) => e);
-    expect(watchErr.code).to.equal(115);
+    expect(watchErr.code).to.equal(20);
+    expect(watchErr.message).to.equal('$group is not permitted in a $changeStream pipeline');
     await watch.close();
   });
 });

@@ -1,0 +1,102 @@
+// Reads: find, count, distinct, and the shared read path (index plan, in-memory sort, skip, limit).
+import type { Engine, Handler } from './commands';
+import { cursorReply } from './cmd-cursors';
+import { OK, collName, intOpt } from './cmd-util';
+import { err, notSupported } from './errors';
+import { pathValues } from './matcher';
+import { compileProjection } from './projection';
+import { parseSort, sortDocs } from './sorting';
+import type { Collection, Hit, ReadStats, Txn } from './store';
+import { type Doc, compareValues, isPlainObject, keyOf } from './values';
+
+export function readDocs(eng: Engine, c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { sort?: unknown; skip?: number; limit?: number; hint?: unknown; stats?: ReadStats }): Hit[] {
+  const keys = parseSort(opts.sort);
+  const skip = opts.skip ?? 0;
+  const lim = opts.limit && opts.limit > 0 ? opts.limit : undefined;
+  if (keys.length && lim !== undefined && !txn && (opts.hint === undefined || opts.hint === null)) {
+    const ordered = eng.store.queryOrdered(c, filter, keys, skip + lim, opts.stats);
+    if (ordered) return ordered.slice(skip);
+  }
+  let hits = eng.store.query(c, filter, txn, {
+    hint: opts.hint,
+    stats: opts.stats,
+    limit: keys.length === 0 && lim !== undefined ? skip + lim : undefined,
+  });
+  if (keys.length) {
+    const decorated = hits.map((h) => ({ ...h, d: h.doc }));
+    sortDocs(decorated as unknown as Doc[], keys.map((k) => ({ parts: ['d', ...k.parts], dir: k.dir })));
+    hits = decorated;
+  }
+  if (skip) hits = hits.slice(skip);
+  if (lim !== undefined) hits = hits.slice(0, lim);
+  return hits;
+}
+
+export function checkCollation(c: unknown): void {
+  if (c && isPlainObject(c) && c.locale !== 'simple') throw notSupported('collation');
+}
+
+export function find(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
+  const name = collName(cmd, 'find');
+  checkCollation(cmd.collation);
+  if (cmd.tailable || cmd.awaitData) throw notSupported('tailable cursors');
+  if (cmd.min || cmd.max) throw notSupported('find min/max');
+  const filter = (cmd.filter as Doc) ?? {};
+  if (!isPlainObject(filter)) throw err('TypeMismatch', "BSON field 'FindCommandRequest.filter' is the wrong type, expected type 'object'");
+  let limit = intOpt(cmd.limit, 'limit', 0);
+  let single = cmd.singleBatch === true;
+  if (limit < 0) {
+    limit = -limit;
+    single = true;
+  }
+  const skip = intOpt(cmd.skip, 'skip', 0);
+  if (skip < 0) throw err('BadValue', 'skip value must be non-negative');
+  const c = eng.store.coll(db, name);
+  const hits = readDocs(eng, c, filter, txn, { sort: cmd.sort, skip, limit, hint: cmd.hint, stats });
+  const proj = compileProjection(cmd.projection, filter);
+  const docs = proj ? hits.map((h) => proj(h.doc)) : hits.map((h) => h.doc);
+  return cursorReply(eng, `${db}.${name}`, docs, cmd.batchSize, single);
+}
+
+export function count(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
+  const name = collName(cmd, 'count');
+  checkCollation(cmd.collation);
+  const c = eng.store.coll(db, name);
+  const query = (cmd.query as Doc) ?? {};
+  const skip = intOpt(cmd.skip, 'skip', 0);
+  const limit = Math.abs(intOpt(cmd.limit, 'limit', 0));
+  let n: number;
+  if (!isPlainObject(query)) throw err('TypeMismatch', "BSON field 'count.query' is the wrong type, expected type 'object'");
+  if (Object.keys(query).length === 0 && !txn && c) n = c.docs.size;
+  else n = eng.store.query(c, query, txn, { hint: cmd.hint, stats }).length;
+  n = Math.max(0, n - skip);
+  if (limit) n = Math.min(n, limit);
+  return { n, ok: OK() };
+}
+
+export function distinct(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Doc {
+  const name = collName(cmd, 'distinct');
+  checkCollation(cmd.collation);
+  if (typeof cmd.key !== 'string') throw err('TypeMismatch', "BSON field 'distinct.key' is missing but a required field");
+  const c = eng.store.coll(db, name);
+  const parts = cmd.key.split('.');
+  const seen = new Map<string, unknown>();
+  for (const h of eng.store.query(c, (cmd.query as Doc) ?? {}, txn, { hint: cmd.hint })) {
+    for (const v of pathValues(h.doc, parts)) {
+      if (v === undefined) continue;
+      const vals = Array.isArray(v) ? v : [v];
+      for (const x of vals) {
+        const k = keyOf(x);
+        if (!seen.has(k)) seen.set(k, x);
+      }
+    }
+  }
+  const values = [...seen.values()].sort(compareValues);
+  return { values, ok: OK() };
+}
+
+export const readCommands: Record<string, Handler> = {
+  find: (eng, cmd, ctx) => find(eng, cmd, ctx.db, ctx.txn),
+  count: (eng, cmd, ctx) => count(eng, cmd, ctx.db, ctx.txn),
+  distinct: (eng, cmd, ctx) => distinct(eng, cmd, ctx.db, ctx.txn),
+};

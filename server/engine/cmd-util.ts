@@ -1,0 +1,28 @@
+// Constants and small helpers shared by the command families.
+import { Double } from 'bson';
+import { err } from './errors';
+import { type Doc, isNumeric, toNumber } from './values';
+
+export const SERVER_VERSION = '7.0.0';
+export const MAX_WIRE_VERSION = 21;
+export const MAX_BSON = 16 * 1024 * 1024;
+export const MAX_MSG = 48_000_000;
+export const MAX_BATCH = 100_000;
+export const SESSION_TIMEOUT_MIN = 30;
+export const CURSOR_TIMEOUT_MS = 10 * 60 * 1000;
+
+export const OK = () => new Double(1);
+
+export function intOpt(v: unknown, name: string, dflt: number): number {
+  if (v === undefined || v === null) return dflt;
+  if (!isNumeric(v)) throw err('TypeMismatch', `Field '${name}' should be numeric`);
+  return Math.trunc(toNumber(v));
+}
+
+export function collName(cmd: Doc, field: string): string {
+  const v = cmd[field];
+  if (typeof v !== 'string') {
+    throw err('InvalidNamespace', `collection name has invalid type ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}`);
+  }
+  return v;
+}

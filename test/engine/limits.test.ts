@@ -1,0 +1,105 @@
+// mongod's refusals that do not depend on the data: the 16 MiB document limit, filters and
+// pipelines that are invalid even on an empty collection, and index order under a hint.
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { type Db, MongoClient, MongoServerError } from 'mongodb';
+import { getMongoUri } from '../support/mongo';
+
+const odm = new mongoose.Mongoose();
+const MiB = 1024 * 1024;
+
+async function failure(p: Promise<unknown>): Promise<MongoServerError> {
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
+  expect(e, 'expected the operation to fail').to.be.instanceOf(Error);
+  return e as MongoServerError;
+}
+
+describe('engine: document size limit and up-front validation', () => {
+  let client: MongoClient;
+  let db: Db;
+  before(async () => {
+    client = await MongoClient.connect(await getMongoUri('engine_limits'));
+    db = client.db();
+    await db.dropDatabase();
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  // (from 17 MiB on, the driver's own serializer refuses before anything is sent, as with mongod)
+  it('refuses to insert a document over 16 MiB with BSONObjectTooLarge (10334)', async () => {
+    const e = await failure(db.collection('big').insertOne({ blob: 'x'.repeat(16.5 * MiB) }));
+    expect(e.code).to.equal(10334);
+    expect(e.message).to.match(/^BSONObj size: \d+ \(0x[0-9A-F]+\) is invalid\. Size must be between 0 and 16793600\(16MB\) First element: insert: "big"$/);
+    expect(await db.collection('big').countDocuments()).to.equal(0);
+  });
+
+  it('refuses a document just over 16 MiB as "object to insert too large" (BadValue)', async () => {
+    const e = await failure(db.collection('big').insertOne({ blob: 'x'.repeat(16 * MiB) }));
+    expect(e.code).to.equal(2);
+    expect(e.message).to.match(/^object to insert too large\. size in bytes: \d+, max size: 16777216$/);
+  });
+
+  it('refuses an update whose result would pass 16 MiB, leaving the document as it was', async () => {
+    const coll = db.collection('grow');
+    await coll.insertOne({ _id: 1 as never, a: 'y'.repeat(9 * MiB) });
+    const e = await failure(coll.updateOne({ _id: 1 as never }, { $set: { b: 'z'.repeat(9 * MiB) } }));
+    expect(e.code).to.equal(10334);
+    expect(e.message).to.equal('Resulting document after update is larger than 16777216');
+    const doc = await coll.findOne({ _id: 1 as never });
+    expect(doc).to.not.have.property('b');
+  });
+
+  it('surfaces the size refusal through Mongoose as a MongoServerError with code 10334', async () => {
+    const conn = await odm.createConnection(await getMongoUri('engine_limits')).asPromise();
+    try {
+      const M = conn.model('Blob', new odm.Schema({ body: String }));
+      const e = (await M.create({ body: 'q'.repeat(16.5 * MiB) }).catch((x: unknown) => x)) as MongoServerError;
+      expect(e.name).to.equal('MongoServerError');
+      expect(e.code).to.equal(10334);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('refuses an unknown query operator with BadValue on a collection that does not exist', async () => {
+    const coll = db.collection('never_created');
+    const bad = { a: { $notAnOperator: 1 } };
+    const checks: [string, () => Promise<unknown>][] = [
+      ['find', () => coll.find(bad).toArray()],
+      ['count', () => coll.countDocuments(bad)],
+      ['update', () => coll.updateOne(bad, { $set: { b: 1 } })],
+      ['delete', () => coll.deleteMany(bad)],
+      ['aggregate', () => coll.aggregate([{ $match: bad }]).toArray()],
+      ['aggregate later $match', () => coll.aggregate([{ $project: { a: 1 } }, { $match: bad }]).toArray()],
+      ['findOneAndUpdate', () => coll.findOneAndUpdate(bad, { $set: { b: 1 } })],
+    ];
+    for (const [what, p] of checks) {
+      const e = await failure(p());
+      expect(e.code, what).to.equal(2);
+      expect(e.message, what).to.equal('unknown operator: $notAnOperator');
+    }
+    expect((await db.listCollections({ name: 'never_created' }).toArray()).length).to.equal(0);
+  });
+
+  it('refuses an unknown aggregation stage with 40324 naming it', async () => {
+    const e = await failure(db.collection('never_created').aggregate([{ $foo: {} }]).toArray());
+    expect(e.code).to.equal(40324);
+    expect(e.message).to.equal("Unrecognized pipeline stage name: '$foo'");
+  });
+
+  it('returns documents in index order when a hint is given with an empty filter', async () => {
+    const coll = db.collection('hinted');
+    await coll.createIndex({ rank: -1 }, { name: 'rank_desc' });
+    await coll.insertMany([3, 1, 4, 1.5, 9, 2].map((rank, i) => ({ _id: i as never, rank })));
+    const byName = await coll.find({}).hint('rank_desc').toArray();
+    expect(byName.map((d) => d.rank)).to.deep.equal([9, 4, 3, 2, 1.5, 1]);
+    const byKey = await coll.find({}, { projection: { _id: 0 } }).hint({ rank: -1 }).toArray();
+    expect(byKey.map((d) => d.rank)).to.deep.equal([9, 4, 3, 2, 1.5, 1]);
+    const agg = await coll.aggregate([{ $project: { rank: 1 } }], { hint: 'rank_desc' }).toArray();
+    expect(agg.map((d) => d.rank)).to.deep.equal([9, 4, 3, 2, 1.5, 1]);
+  });
+});
