@@ -6,6 +6,7 @@ import { Types } from 'mongoose';
 import { checkLedger, createInvoiceFromAcceptance, financeFaults } from '../../server/modules/finance';
 import { login } from '../../server/modules/identity';
 import { Invoice, type InvoiceDoc } from '../../server/modules/finance/finance.model';
+import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { addDays } from '../../server/platform/time';
 import { apiWithToken, buildOrg, buildUser, type TestUser } from './factories';
@@ -109,9 +110,20 @@ export async function until(fn: () => Promise<boolean>, ms = 8000): Promise<void
   throw new Error('condition not met in time');
 }
 
-/** Waits until the background job settled the invoice (and finished what follows), then returns it. */
+/** The outbox keys of the facts a due-date settlement of the invoice can commit. */
+export function settlementFactKeys(invoiceId: string): string[] {
+  return [`invoice-settled:${invoiceId}`, `invoice-overdue:${invoiceId}`, `advance-made:${invoiceId}`];
+}
+
+/** Whether the invoice's settlement committed and every fact it committed was handled by all subscribers. */
+export async function settlementDone(invoiceId: string): Promise<boolean> {
+  const facts = await OutboxEvent.find({ key: trusted({ $in: settlementFactKeys(invoiceId) }) }, { key: 1, dispatchedAt: 1 }).lean<{ key: string; dispatchedAt?: Date }[]>();
+  return facts.some((f) => f.key === `invoice-settled:${invoiceId}`) && facts.every((f) => f.dispatchedAt !== undefined);
+}
+
+/** Waits until the background job settled the invoice (and its subscribers did what follows), then returns it. */
 export async function settled(invoiceId: string): Promise<InvoiceDoc> {
-  await until(async () => Boolean(await Invoice.exists({ _id: new Types.ObjectId(invoiceId), settlementEffectsAt: trusted({ $exists: true }) })));
+  await until(() => settlementDone(invoiceId));
   return (await Invoice.findById(invoiceId).lean<InvoiceDoc>())!;
 }
 
