@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { accountSummary, dailyRun, financeFaults, financeModule, settleInvoice } from '../../server/modules/finance';
+import { accountSummary, dailyRun, financeFaults, settleInvoice } from '../../server/modules/finance';
 import { Advance, GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type AdvanceDoc, type InvoiceDoc } from '../../server/modules/finance/finance.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
 import { AuditEntry } from '../../server/platform/audit-log';
@@ -18,6 +18,7 @@ import {
   createInvoice,
   financeHooks,
   relogin,
+  runFinanceSweep,
   settled,
   settlementDone,
   until,
@@ -31,12 +32,6 @@ async function reload(id: Types.ObjectId | string): Promise<InvoiceDoc> {
 async function deliverAgain(keys: string[]): Promise<void> {
   await OutboxEvent.updateMany({ key: trusted({ $in: keys }) }, { $set: { handled: [] }, $unset: { dispatchedAt: 1 } });
   await redeliver();
-}
-
-/** Runs the finance sweep now, as the worker's sweeper does on its timer. */
-async function runFinanceSweep(): Promise<void> {
-  const sweep = financeModule.sweeps!.find((s) => s.name === 'finance.due-work')!;
-  await testApp().sweeper!.runOnce(sweep);
 }
 
 async function balance(key: string): Promise<number> {

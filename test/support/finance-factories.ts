@@ -3,14 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { checkLedger, createInvoiceFromAcceptance, financeFaults } from '../../server/modules/finance';
+import { checkLedger, createInvoiceFromAcceptance, financeFaults, financeModule } from '../../server/modules/finance';
 import { login } from '../../server/modules/identity';
 import { Invoice, type InvoiceDoc } from '../../server/modules/finance/finance.model';
 import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { addDays } from '../../server/platform/time';
 import { apiWithToken, buildOrg, buildUser, type TestUser } from './factories';
-import { testClock } from './global';
+import { testApp, testClock } from './global';
 
 const uniq = () => randomBytes(4).toString('hex');
 
@@ -125,6 +125,17 @@ export async function settlementDone(invoiceId: string): Promise<boolean> {
 export async function settled(invoiceId: string): Promise<InvoiceDoc> {
   await until(() => settlementDone(invoiceId));
   return (await Invoice.findById(invoiceId).lean<InvoiceDoc>())!;
+}
+
+/** Waits until the facts committed so far in this process were handed to their subscribers (notifications, pushes, jobs). */
+export async function factsHandled(): Promise<void> {
+  await testApp().relay.idle();
+}
+
+/** Runs the finance sweep now, as the worker's sweeper does on its timer. */
+export async function runFinanceSweep(): Promise<void> {
+  const sweep = financeModule.sweeps!.find((s) => s.name === 'finance.due-work')!;
+  await testApp().sweeper!.runOnce(sweep);
 }
 
 /** Moves the test clock by whole days. */
