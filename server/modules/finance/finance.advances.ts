@@ -13,7 +13,7 @@ import { accrueAdvanceJob, ensureDailyRun, jobIds, settleInvoiceJob, shiftDay } 
 import { dueOpenInvoiceIds } from './finance.invoices';
 import { accounts, ensureAccounts, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
 import { currentBankOf } from './finance.lines';
-import { Advance, Invoice, JournalEntry, Repayment, type AdvanceDoc, type AdvanceStatus, type InvoiceDoc, type RepaymentDoc } from './finance.model';
+import { Advance, JournalEntry, Repayment, type AdvanceDoc, type AdvanceStatus, type RepaymentDoc } from './finance.model';
 import type { RepayInput } from './finance.schemas';
 
 const OWING: AdvanceStatus[] = ['outstanding', 'overdue'];
