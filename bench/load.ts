@@ -380,7 +380,7 @@ async function main(): Promise<void> {
       else fail('invoice: due-date settlement', 'NO_JOB', String(d._id));
     }
     await waitFor(
-      async () => (await db.collection('finance_invoices').countDocuments({ _id: { $in: due.map((d) => d._id) }, settlementEffectsAt: { $exists: true } })) === due.length,
+      async () => (await db.collection('outbox_events').countDocuments({ key: { $in: due.map((d) => `invoice-settled:${String(d._id)}`) }, dispatchedAt: { $exists: true } })) === due.length,
       120_000,
       `${due.length} due-date settlements`,
       250,

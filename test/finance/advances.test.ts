@@ -5,10 +5,11 @@ import { lastCompleteDay } from '../../server/modules/finance/finance.advances';
 import { accrueInterest } from '../../server/modules/finance/finance.interest';
 import { Advance, JournalEntry, Repayment, type AdvanceDoc } from '../../server/modules/finance/finance.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
+import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { businessDay } from '../../server/platform/time';
-import { testClock } from '../support/global';
-import { advanceDays, buildDistributorOrg, buildGuaranteedHospital, createInvoice, financeHooks, relogin, settled, until } from '../support/finance-factories';
+import { testApp, testClock } from '../support/global';
+import { advanceDays, buildDistributorOrg, buildGuaranteedHospital, createInvoice, factsHandled, financeHooks, relogin, runFinanceSweep, settled, until } from '../support/finance-factories';
 
 async function advanceFor(invoiceId: Types.ObjectId): Promise<AdvanceDoc> {
   return (await Advance.findOne({ invoiceId }).lean<AdvanceDoc>())!;
@@ -54,6 +55,28 @@ describe('finance: advances, interest and repayments', function () {
     await until(async () => (await advanceFor(advance.invoiceId)).accruedThrough === yesterday);
     // 365,000 × 10% / 365 = 100 fen a day, two days.
     expect((await advanceFor(advance.invoiceId)).interestAccruedFen).to.equal(200);
+  });
+
+  it('the worker sweep catches up the interest of an advance whose accrual jobs were lost, posting each day once', async () => {
+    const { advance } = await withAdvance(365_000, { annualRateBp: 1000 });
+    const id = String(advance._id);
+    const queues = testApp().platform.queues;
+    const firstJob = `accrue:${id}:${businessDay(advance.advancedAt)}`;
+    await until(async () => Boolean(await queues.getJob(firstJob)));
+    await (await queues.getJob(firstJob))!.remove();
+    advanceDays(2);
+    await runFinanceSweep();
+    await runFinanceSweep();
+    const yesterday = lastCompleteDay(testClock.now());
+    await until(async () => (await advanceFor(advance.invoiceId)).accruedThrough === yesterday);
+    await runFinanceSweep();
+    await until(async () => (await queues.getJob(`accrue:${id}:${yesterday}`).then((j) => j?.getState())) === 'completed');
+    // 365,000 × 10% / 365 = 100 fen a day, two days, each posted once.
+    expect((await advanceFor(advance.invoiceId)).interestAccruedFen).to.equal(200);
+    expect(await JournalEntry.countDocuments({ advanceId: advance._id, kind: 'interest' })).to.equal(2);
+    expect(await OutboxEvent.countDocuments({ type: 'finance.interest_accrued', 'payload.advanceId': id })).to.equal(2);
+    // …and tomorrow's daily run is scheduled.
+    expect(await queues.getJob(`finance-daily:${businessDay(new Date(testClock.now().getTime() + 86_400_000))}`)).to.not.equal(undefined);
   });
 
   it('applies a repayment to interest first, then the oldest principal', async () => {
@@ -159,6 +182,7 @@ describe('finance: advances, interest and repayments', function () {
     await dailyRun(businessDay(testClock.now()));
     await dailyRun(businessDay(testClock.now()));
     expect((await advanceFor(setup.invoice._id)).status).to.equal('overdue');
+    await factsHandled();
     expect(await Notification.countDocuments({ kind: 'finance.advance_overdue', orgId: trusted({ $in: [new Types.ObjectId(setup.hospital.org.id), new Types.ObjectId(setup.bank.org.id)] }) })).to.equal(2);
     expect((await accountSummary(setup.hospital.org.id)).overduePrincipalFen).to.equal(10_000);
   });

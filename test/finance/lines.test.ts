@@ -4,7 +4,7 @@ import { GuaranteeLine, JournalEntry } from '../../server/modules/finance/financ
 import { Notification } from '../../server/modules/notifications/notifications.model';
 import { AuditEntry } from '../../server/platform/audit-log';
 import { buildOrg, buildUser } from '../support/factories';
-import { buildDistributorOrg, buildGuaranteedHospital, createInvoice, financeHooks, settled } from '../support/finance-factories';
+import { buildDistributorOrg, buildGuaranteedHospital, createInvoice, factsHandled, financeHooks, settled } from '../support/finance-factories';
 
 const future = '2099-06-30';
 
@@ -17,6 +17,7 @@ describe('finance: banks, guarantee lines and working-capital accounts', functio
     const applied = await hospital.api().post('/api/v1/finance/lines', { bankOrgId: bank.org.id, amountFen: 300_000_00, termMonths: 12, note: '年度药品采购' });
     expect(applied.status).to.equal(201);
     expect(applied.body).to.include({ status: 'pending', requestedAmountFen: 300_000_00, requestedTermMonths: 12, bankName: bank.org.name, hospitalName: hospital.org.name });
+    await factsHandled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(bank.id), kind: 'finance.line_applied' })).to.equal(1);
 
     const banks = await hospital.api().get('/api/v1/finance/banks');
@@ -27,6 +28,7 @@ describe('finance: banks, guarantee lines and working-capital accounts', functio
     expect(approved.body).to.include({ status: 'active', effectiveStatus: 'active', limitFen: 250_000_00, annualRateBp: 435, maxTenorDays: 90, agreementVersion: 1 });
     expect(approved.body.agreementNo).to.match(/^GA-\d{8}-[0-9A-F]{6}$/);
     expect(approved.body.expiresAt).to.equal(new Date(`${future}T23:59:59.999+08:00`).toISOString());
+    await factsHandled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.line_approved' })).to.equal(1);
     expect(await AuditEntry.countDocuments({ action: 'finance.line.approve', targetId: applied.body.id })).to.equal(1);
     const account = await hospital.api().get('/api/v1/finance/account');
@@ -88,6 +90,7 @@ describe('finance: banks, guarantee lines and working-capital accounts', functio
     expect(rejected.body).to.include({ status: 'rejected', rejectedReason: '近 12 个月欠款率过高' });
     const late = await bank.api().post(`/api/v1/finance/lines/${lineId}/approve`, { limitFen: 100, annualRateBp: 435, maxTenorDays: 90, expiresOn: future });
     expect(late.status).to.equal(409);
+    await factsHandled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.line_rejected' })).to.equal(1);
   });
 
@@ -141,6 +144,7 @@ describe('finance: banks, guarantee lines and working-capital accounts', functio
     expect((await hospital.api().post('/api/v1/finance/account/deposits', { amountFen: -20_000 })).status).to.equal(400);
     const entries = await JournalEntry.find({ hospitalOrgId: new Types.ObjectId(hospital.org.id) }).lean();
     expect(entries.map((e) => e.kind).sort()).to.deep.equal(['deposit', 'prepayment']);
+    await factsHandled();
     expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.prepayment' })).to.equal(1);
 
     const loner = await buildUser('hospital_finance');

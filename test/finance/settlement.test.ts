@@ -1,12 +1,15 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { accountSummary, dailyRun, financeFaults, settleInvoice } from '../../server/modules/finance';
-import { Advance, GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type InvoiceDoc } from '../../server/modules/finance/finance.model';
+import { Advance, GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type AdvanceDoc, type InvoiceDoc } from '../../server/modules/finance/finance.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
+import { AuditEntry } from '../../server/platform/audit-log';
 import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
+import { businessDay } from '../../server/platform/time';
+import { redeliver, withLostDispatch } from '../support/events';
 import { buildUser, connectSocket, nextEvent } from '../support/factories';
-import { testClock } from '../support/global';
+import { testApp, testClock } from '../support/global';
 import {
   advanceDays,
   assertLedgerConsistent,
@@ -15,12 +18,20 @@ import {
   createInvoice,
   financeHooks,
   relogin,
+  runFinanceSweep,
   settled,
+  settlementDone,
   until,
 } from '../support/finance-factories';
 
 async function reload(id: Types.ObjectId | string): Promise<InvoiceDoc> {
   return (await Invoice.findById(id).lean<InvoiceDoc>())!;
+}
+
+/** Hands facts already handled to their subscribers once more (a sweep that ran twice after a crash). */
+async function deliverAgain(keys: string[]): Promise<void> {
+  await OutboxEvent.updateMany({ key: trusted({ $in: keys }) }, { $set: { handled: [] }, $unset: { dispatchedAt: 1 } });
+  await redeliver();
 }
 
 async function balance(key: string): Promise<number> {
@@ -207,33 +218,144 @@ describe('finance: due-date settlement', function () {
     expect(await accountSummary(hospital.org.id)).to.include({ balanceFen: 0, principalFen: 15_000 });
   });
 
-  it('a crash after the commit, before what follows, leaves balances whole; the re-run finishes the follow-up without paying twice', async () => {
-    const hospital = await buildUser('hospital_finance');
-    const distributor = await buildDistributorOrg();
-    const invoice = await dueInvoice(hospital.org.id, distributor.id, 9_000);
-    financeFaults.set('settle:after-commit', () => {
-      throw new Error('simulated crash after the commit');
-    });
-    let crashed = false;
+  it('a crash after the commit, before what follows, leaves balances whole; redelivery sends the overdue fact, the notifications and the pushes exactly once without paying twice', async () => {
+    const { hospital, bank } = await buildGuaranteedHospital({ balanceFen: 1_000, limitFen: 3_000 });
+    const distributorUser = await buildUser('distributor');
+    const sockets = await Promise.all([hospital, distributorUser, bank].map((u) => connectSocket(u.token)));
+    const pushes = sockets.map(() => [] as { invoiceId: string; status: string }[]);
+    sockets.forEach((socket, i) => socket.on('invoice:settled', (p: { invoiceId: string; status: string }) => pushes[i]!.push(p)));
     try {
-      await settleInvoice(String(invoice._id));
-    } catch (err) {
-      crashed = /simulated crash/.test((err as Error).message);
+      const invoice = await dueInvoice(hospital.org.id, distributorUser.org.id, 9_000);
+      const id = String(invoice._id);
+      const mine = () => pushes.map((list) => list.filter((p) => p.invoiceId === id).length);
+      // The process dies right after the settlement commits: nothing that follows has happened yet.
+      expect((await withLostDispatch(() => settleInvoice(id))).state).to.equal('settled');
+      const half = await reload(id);
+      expect(half).to.include({ status: 'overdue', paidFen: 1_000 });
+      const overdue = await OutboxEvent.findOne({ key: `invoice-overdue:${id}` }).lean<{ dispatchedAt?: Date; payload: Record<string, unknown> }>();
+      expect(overdue, 'the overdue fact is committed with the settlement').to.not.equal(null);
+      expect(overdue!.dispatchedAt).to.equal(undefined);
+      expect(overdue!.payload).to.include({ invoiceId: id, unpaidFen: 8_000, bankOrgId: bank.org.id });
+      expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.invoice_overdue' })).to.equal(0);
+      expect(mine()).to.deep.equal([0, 0, 0]);
+      await assertLedgerConsistent();
+      // A repeated job pays nothing more.
+      expect((await settleInvoice(id)).state).to.equal('already');
+
+      // After the restart the outbox sweep hands the facts over (here twice over).
+      await redeliver();
+      await redeliver();
+      expect(await settlementDone(id)).to.equal(true);
+      for (const user of [hospital, distributorUser, bank]) {
+        expect(await Notification.countDocuments({ userId: new Types.ObjectId(user.id), kind: 'finance.invoice_overdue' }), user.role).to.equal(1);
+      }
+      await until(async () => mine().every((n) => n >= 1));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(mine(), 'one push to the hospital, the distributor and the bank').to.deep.equal([1, 1, 1]);
+      expect(pushes[0]!.find((p) => p.invoiceId === id)).to.include({ status: 'overdue' });
+      // Delivered once more, the facts notify nobody twice and the pushes say the same.
+      await deliverAgain([`invoice-settled:${id}`, `invoice-overdue:${id}`]);
+      for (const user of [hospital, distributorUser, bank]) {
+        expect(await Notification.countDocuments({ userId: new Types.ObjectId(user.id), kind: 'finance.invoice_overdue' }), user.role).to.equal(1);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pushes.flat().filter((p) => p.invoiceId === id).every((p) => p.status === 'overdue')).to.equal(true);
+      expect(await OutboxEvent.countDocuments({ key: trusted({ $in: [`invoice-settled:${id}`, `invoice-overdue:${id}`] }) })).to.equal(2);
+      expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(1);
+      expect((await reload(id)).payments).to.have.length(1);
+      expect(await accountSummary(hospital.org.id)).to.include({ balanceFen: 0, principalFen: 0 });
+    } finally {
+      for (const s of sockets) s.disconnect();
     }
-    expect(crashed).to.equal(true);
-    const half = await reload(invoice._id);
-    expect(half.status).to.equal('overdue');
-    expect(half.settlementEffectsAt).to.equal(undefined);
-    expect(await OutboxEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(0);
+  });
+
+  it('an advance whose follow-up was lost with a crash is announced, pushed and scheduled for interest exactly once on redelivery', async () => {
+    const { hospital, bank } = await buildGuaranteedHospital({ balanceFen: 2_000, limitFen: 100_000, annualRateBp: 365 });
+    const distributor = await buildDistributorOrg();
+    const socket = await connectSocket(bank.token);
+    const made: { invoiceId: string; principalFen: number }[] = [];
+    socket.on('advance:made', (p: { invoiceId: string; principalFen: number }) => made.push(p));
+    try {
+      const invoice = await dueInvoice(hospital.org.id, distributor.id, 12_000);
+      const id = String(invoice._id);
+      expect((await withLostDispatch(() => settleInvoice(id))).state).to.equal('settled');
+      const advance = await Advance.findOne({ invoiceId: invoice._id }).lean<AdvanceDoc>();
+      expect(advance).to.include({ principalFen: 10_000, status: 'outstanding' });
+      const jobId = `accrue:${String(advance!._id)}:${businessDay(advance!.advancedAt)}`;
+      const queues = testApp().platform.queues;
+      expect(await queues.getJob(jobId), 'no accrual scheduled before the facts are handled').to.equal(undefined);
+      expect(await Notification.countDocuments({ kind: 'finance.advance_made', orgId: trustedIn([hospital.org.id, bank.org.id]) })).to.equal(0);
+
+      await redeliver();
+      await redeliver();
+      const job = await queues.getJob(jobId);
+      expect(job?.data).to.deep.equal({ advanceId: String(advance!._id), day: businessDay(advance!.advancedAt) });
+      expect(await job!.getState()).to.equal('delayed');
+      const delayed = (await queues.queue.getDelayed()).filter((j) => j.name === 'finance.accrue-advance' && (j.data as { advanceId: string }).advanceId === String(advance!._id));
+      expect(delayed, 'one accrual job for the advance').to.have.length(1);
+      expect(await Notification.countDocuments({ kind: 'finance.advance_made', orgId: trustedIn([hospital.org.id, bank.org.id]) })).to.equal(2);
+      await until(async () => made.some((p) => p.invoiceId === id));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(made.filter((p) => p.invoiceId === id), 'one push to the bank').to.have.length(1);
+      // Delivered once more: still one accrual job and one notice each.
+      await deliverAgain([`advance-made:${id}`]);
+      expect((await queues.queue.getDelayed()).filter((j) => j.name === 'finance.accrue-advance' && (j.data as { advanceId: string }).advanceId === String(advance!._id))).to.have.length(1);
+      expect(await Notification.countDocuments({ kind: 'finance.advance_made', orgId: trustedIn([hospital.org.id, bank.org.id]) })).to.equal(2);
+      await until(async () => made.some((p) => p.invoiceId === id));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(made.filter((p) => p.invoiceId === id)[0]).to.deep.equal({ advanceId: String(advance!._id), invoiceId: id, invoiceNo: invoice.invoiceNo, principalFen: 10_000, hospitalOrgId: hospital.org.id });
+      expect(await accountSummary(hospital.org.id)).to.include({ balanceFen: 0, principalFen: 10_000 });
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('a new invoice whose settlement scheduling was lost with a crash gets exactly one settlement job on redelivery', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 5_000 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await withLostDispatch(() => createInvoice(hospital.org.id, distributor.id, 4_000, { dueInDays: 5 }));
+    const id = String(invoice._id);
+    const queues = testApp().platform.queues;
+    expect(await queues.getJob(`invoice-settle:${id}`)).to.equal(undefined);
+    await redeliver();
+    await redeliver();
+    const job = await queues.getJob(`invoice-settle:${id}`);
+    expect(job?.data).to.deep.equal({ invoiceId: id });
+    expect(await job!.getState()).to.equal('delayed');
+    const settleJobs = async () => (await queues.queue.getDelayed()).filter((j) => j.name === 'finance.settle-invoice' && (j.data as { invoiceId: string }).invoiceId === id);
+    expect(await settleJobs()).to.have.length(1);
+    const created = (await OutboxEvent.findOne({ type: 'finance.invoice_created', 'payload.invoiceId': id }).lean<{ key: string }>())!;
+    await deliverAgain([created.key]);
+    expect(await settleJobs(), 'still one settlement job').to.have.length(1);
+    expect(await OutboxEvent.findOne({ type: 'finance.invoice_created', 'payload.invoiceId': id }, { dispatchedAt: 1 }).lean<{ dispatchedAt?: Date }>()).to.have.property('dispatchedAt');
+  });
+
+  it('an invoice whose settlement job was lost (Redis emptied) is settled by the worker sweep after its due date, exactly once', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 40_000 });
+    const distributor = await buildDistributorOrg();
+    const invoice = await createInvoice(hospital.org.id, distributor.id, 15_000, { dueInDays: 2 });
+    const id = String(invoice._id);
+    const queues = testApp().platform.queues;
+    await until(async () => Boolean(await queues.getJob(`invoice-settle:${id}`)));
+    await (await queues.getJob(`invoice-settle:${id}`))!.remove();
+    // Not due yet: the sweep leaves it alone.
+    await runFinanceSweep();
+    expect(await queues.getJob(`invoice-settle:${id}`)).to.equal(undefined);
+    expect(await reload(id)).to.include({ status: 'open', paidFen: 0 });
+
+    advanceDays(3);
+    await runFinanceSweep();
+    await runFinanceSweep();
+    const done = await settled(id);
+    expect(done).to.include({ status: 'paid', paidFen: 15_000, paidOnTime: true });
+    expect(done.payments).to.have.length(1);
+    expect(done.payments[0]!.at.getTime()).to.equal(done.dueAt.getTime());
+    await runFinanceSweep();
+    expect(await JournalEntry.countDocuments({ invoiceId: invoice._id, kind: 'settlement' })).to.equal(1);
+    expect(await OutboxEvent.countDocuments({ key: `invoice-settled:${id}` })).to.equal(1);
+    expect(await AuditEntry.countDocuments({ action: 'finance.invoice.settle', targetId: id })).to.equal(1);
+    expect(await accountSummary(hospital.org.id)).to.include({ balanceFen: 25_000 });
     await assertLedgerConsistent();
-    financeFaults.clear();
-    // The daily run picks up interrupted follow-ups, and a repeated job is harmless too.
-    await dailyRun('2099-01-01');
-    expect((await settleInvoice(String(invoice._id))).state).to.equal('already');
-    const done = await reload(invoice._id);
-    expect(done.settlementEffectsAt).to.be.instanceOf(Date);
-    expect(await OutboxEvent.countDocuments({ key: `invoice-overdue:${String(invoice._id)}` })).to.equal(1);
-    expect(await Notification.countDocuments({ userId: new Types.ObjectId(hospital.id), kind: 'finance.invoice_overdue' })).to.equal(1);
   });
 
   it('the daily run sends a due invoice whose job is still waiting to the worker, which settles it', async () => {

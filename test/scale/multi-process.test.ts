@@ -337,7 +337,8 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     const settled = await waitFor(
       async () => {
         const inv = await db.db!.collection('finance_invoices').findOne({ _id: dueId });
-        return inv?.settlementEffectsAt ? inv : undefined;
+        const fact = await db.db!.collection('outbox_events').findOne({ key: `invoice-settled:${due}`, dispatchedAt: { $exists: true } });
+        return inv?.settledAt && fact ? inv : undefined;
       },
       30_000,
       'the due-date settlement and its effects',

@@ -3,13 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { checkLedger, createInvoiceFromAcceptance, financeFaults } from '../../server/modules/finance';
+import { checkLedger, createInvoiceFromAcceptance, financeFaults, financeModule } from '../../server/modules/finance';
 import { login } from '../../server/modules/identity';
 import { Invoice, type InvoiceDoc } from '../../server/modules/finance/finance.model';
+import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { addDays } from '../../server/platform/time';
 import { apiWithToken, buildOrg, buildUser, type TestUser } from './factories';
-import { testClock } from './global';
+import { testApp, testClock } from './global';
 
 const uniq = () => randomBytes(4).toString('hex');
 
@@ -109,10 +110,32 @@ export async function until(fn: () => Promise<boolean>, ms = 8000): Promise<void
   throw new Error('condition not met in time');
 }
 
-/** Waits until the background job settled the invoice (and finished what follows), then returns it. */
+/** The outbox keys of the facts a due-date settlement of the invoice can commit. */
+export function settlementFactKeys(invoiceId: string): string[] {
+  return [`invoice-settled:${invoiceId}`, `invoice-overdue:${invoiceId}`, `advance-made:${invoiceId}`];
+}
+
+/** Whether the invoice's settlement committed and every fact it committed was handled by all subscribers. */
+export async function settlementDone(invoiceId: string): Promise<boolean> {
+  const facts = await OutboxEvent.find({ key: trusted({ $in: settlementFactKeys(invoiceId) }) }, { key: 1, dispatchedAt: 1 }).lean<{ key: string; dispatchedAt?: Date }[]>();
+  return facts.some((f) => f.key === `invoice-settled:${invoiceId}`) && facts.every((f) => f.dispatchedAt !== undefined);
+}
+
+/** Waits until the background job settled the invoice (and its subscribers did what follows), then returns it. */
 export async function settled(invoiceId: string): Promise<InvoiceDoc> {
-  await until(async () => Boolean(await Invoice.exists({ _id: new Types.ObjectId(invoiceId), settlementEffectsAt: trusted({ $exists: true }) })));
+  await until(() => settlementDone(invoiceId));
   return (await Invoice.findById(invoiceId).lean<InvoiceDoc>())!;
+}
+
+/** Waits until the facts committed so far in this process were handed to their subscribers (notifications, pushes, jobs). */
+export async function factsHandled(): Promise<void> {
+  await testApp().relay.idle();
+}
+
+/** Runs the finance sweep now, as the worker's sweeper does on its timer. */
+export async function runFinanceSweep(): Promise<void> {
+  const sweep = financeModule.sweeps!.find((s) => s.name === 'finance.due-work')!;
+  await testApp().sweeper!.runOnce(sweep);
 }
 
 /** Moves the test clock by whole days. */

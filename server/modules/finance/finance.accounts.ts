@@ -1,15 +1,14 @@
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
+import { DepositMade, PrepaymentRecorded } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
-import { now, platform } from '../../platform/context';
+import { now } from '../../platform/context';
 import { RuleViolationError } from '../../platform/errors';
-import { t } from '../../platform/i18n';
+import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
-import { formatFen, sumFen } from '../../platform/money';
-import type { AccountCreditedPayload } from '../../platform/realtime.events';
+import { sumFen } from '../../platform/money';
 import { endOfBusinessDay, parseBusinessDay } from '../../platform/time';
-import { recordAudit } from '../audit';
+import { withCommand } from '../../platform/unit-of-work';
 import { getOrganisation } from '../identity';
-import { notifyOrganisation } from '../notifications';
 import { requireOrg } from './finance.access';
 import { debtOf } from './finance.advances';
 import { lineAvailableFen, securedStatus } from './finance.interest';
@@ -27,19 +26,24 @@ export interface MoneyInResult {
   replayed: boolean;
 }
 
-async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospitalOrgId: string, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
+/**
+ * Money into a hospital's working-capital account, in one unit of work: the journal entry
+ * `<kind>:<hospital>:<requestKey>` (Dr bank clearing, Cr working capital), the audit entry and
+ * `finance.prepayment_recorded` / `finance.deposit_made`. The same request key again changes nothing
+ * and answers the first movement (a different amount under it is refused).
+ */
+async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospital: { id: string; name: string }, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
+  const hospitalOrgId = hospital.id;
   const bank = await currentBankOf(hospitalOrgId);
   if (!bank) {
     throw new RuleViolationError({ code: 'NO_BANK', message: 'The hospital has not chosen a guarantee bank yet, so it has no working-capital account.' });
   }
   const key = `${kind}:${hospitalOrgId}:${requestKey}`;
   const wc = accounts.workingCapital(hospitalOrgId, bank);
-  let replayed = false;
-  let entryId: string;
   await ensureAccounts([accounts.bankClearing(hospitalOrgId, bank), wc]);
   try {
-    const entry = await mongoose.connection.transaction((s) =>
-      postEntry(
+    return await withCommand(actor, async (uow) => {
+      const entry = await postEntry(
         {
           idempotencyKey: key,
           kind,
@@ -49,46 +53,43 @@ async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospitalOrg
             { account: wc, amountFen: -input.amountFen },
           ],
           refs: { hospitalOrgId, bankOrgId: bank, reference: input.reference, actorId: actor.id },
+          postedAt: uow.at,
         },
-        s,
-      ),
-    );
-    entryId = String(entry._id);
+        uow.session,
+      );
+      const balanceFen = shownBalance((await readAccounts([wc], uow.session)).get(wc.key));
+      uow.audit({
+        action: `finance.${kind}`,
+        targetType: 'hospital',
+        targetId: hospitalOrgId,
+        summary: msg(`finance.audit.${kind}${input.reference ? 'WithReference' : ''}`, { hospital: hospital.name, amount: fen(input.amountFen), ...(input.reference ? { reference: input.reference } : {}) }),
+      });
+      uow.emit(
+        kind === 'prepayment' ? PrepaymentRecorded : DepositMade,
+        { entryId: String(entry._id), hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, ...(input.reference ? { reference: input.reference } : {}), at: uow.at.toISOString() },
+        { key },
+      );
+      return { entryId: String(entry._id), hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, replayed: false };
+    });
   } catch (err) {
     if (!isDuplicateEntry(err)) throw err;
     const existing = await JournalEntry.findOne({ idempotencyKey: key }).lean<JournalEntryDoc>();
     const same = existing?.postings.some((p) => p.accountKey === wc.key && p.amountFen === -input.amountFen);
     if (!existing || !same) throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This request key was already used for a different amount.' });
-    entryId = String(existing._id);
-    replayed = true;
+    const balanceFen = shownBalance((await readAccounts([wc])).get(wc.key));
+    return { entryId: String(existing._id), hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, replayed: true };
   }
-  const balanceFen = shownBalance((await readAccounts([wc])).get(wc.key));
-  if (!replayed) {
-    const org = await getOrganisation(hospitalOrgId);
-    await recordAudit(actor, { action: `finance.${kind}`, targetType: 'hospital', targetId: hospitalOrgId, summary: `${org?.name ?? hospitalOrgId}: ${formatFen(input.amountFen)}${input.reference ? ` (${input.reference})` : ''}` });
-    if (kind === 'prepayment') {
-      const vars = { amount: formatFen(input.amountFen), balance: formatFen(balanceFen) };
-      await notifyOrganisation(
-        hospitalOrgId,
-        { kind: 'finance.prepayment', title: t('zh', 'finance.notify.prepayment.title', vars), body: t('zh', 'finance.notify.prepayment.body', vars), link: '/finance/account', dedupeKey: `prepayment:${entryId}` },
-        ['hospital_finance'],
-      );
-    }
-    const payload: AccountCreditedPayload = { kind, amountFen: input.amountFen, balanceFen };
-    platform().broadcaster.toOrg(hospitalOrgId, 'account:credited', payload);
-  }
-  return { entryId, hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, replayed };
 }
 
 /** Operator: records a medical-insurance prepayment into a hospital's working-capital account. */
 export async function recordPrepayment(actor: Actor, hospitalOrgId: string, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
-  await requireOrg(hospitalOrgId, 'hospital', 'hospitalOrgId');
-  return moneyIn(actor, 'prepayment', hospitalOrgId, input, requestKey);
+  const hospital = await requireOrg(hospitalOrgId, 'hospital', 'hospitalOrgId');
+  return moneyIn(actor, 'prepayment', { id: hospitalOrgId, name: hospital.name }, input, requestKey);
 }
 
 /** Hospital finance: deposits the hospital's own money into its working-capital account. */
 export async function deposit(actor: Actor, input: MoneyInInput, requestKey: string): Promise<MoneyInResult> {
-  return moneyIn(actor, 'deposit', actor.orgId, input, requestKey);
+  return moneyIn(actor, 'deposit', { id: actor.orgId, name: actor.orgName }, input, requestKey);
 }
 
 /** Open (not yet due, unpaid) and overdue invoice amounts of a hospital. */

@@ -1,29 +1,24 @@
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import { Types } from 'mongoose';
+import { AdvanceOverdue, InterestAccrued, RepaymentMade } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { RuleViolationError } from '../../platform/errors';
-import { t } from '../../platform/i18n';
+import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { formatFen, sumFen } from '../../platform/money';
-import type { RepaymentRecordedPayload } from '../../platform/realtime.events';
-import { addDays, businessDay, parseBusinessDay } from '../../platform/time';
-import { recordAudit } from '../audit';
-import { getOrganisation } from '../identity';
-import { notifyOrganisation } from '../notifications';
+import { addDays, businessDay, parseBusinessDay, startOfBusinessDay } from '../../platform/time';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { accrueInterest, allocateRepayment } from './finance.interest';
-import { accrueAdvanceJob, ensureDailyRun, settleInvoiceJob } from './finance.jobs';
-import { completeSettlementEffects, dueUnsettledInvoiceIds, settledWithoutEffects, settleJobId } from './finance.invoices';
-import { accounts, ensureAccounts, financeFaults, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
+import { accrueAdvanceJob, ensureDailyRun, jobIds, settleInvoiceJob, shiftDay } from './finance.jobs';
+import { dueOpenInvoiceIds } from './finance.invoices';
+import { accounts, ensureAccounts, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
 import { currentBankOf } from './finance.lines';
 import { Advance, JournalEntry, Repayment, type AdvanceDoc, type AdvanceStatus, type RepaymentDoc } from './finance.model';
 import type { RepayInput } from './finance.schemas';
 
 const OWING: AdvanceStatus[] = ['outstanding', 'overdue'];
 
-/** 'YYYY-MM-DD' + n days. */
-export function shiftDay(day: string, n: number): string {
-  return businessDay(addDays(parseBusinessDay(day), n));
-}
+export { shiftDay };
 
 /** Interest still owed on an advance. */
 export function interestOutstandingFen(a: Pick<AdvanceDoc, 'interestAccruedFen' | 'interestPaidFen'>): number {
@@ -52,110 +47,127 @@ export function lastCompleteDay(at: Date = now()): string {
 
 class AdvanceChanged extends Error {}
 
-async function accrueOneDay(advanceId: string, through: string): Promise<'posted' | 'done'> {
-  const owner = await Advance.findById(advanceId, { hospitalOrgId: 1, bankOrgId: 1 }).lean<Pick<AdvanceDoc, 'hospitalOrgId' | 'bankOrgId'>>();
-  if (!owner) return 'done';
-  await ensureAccounts([accounts.interestReceivable(String(owner.hospitalOrgId), String(owner.bankOrgId)), accounts.interestIncome(String(owner.bankOrgId))]);
-  return mongoose.connection.transaction(async (s) => {
-    const advance = await Advance.findById(advanceId).session(s).lean<AdvanceDoc>();
-    if (!advance || advance.status === 'repaid') return 'done';
-    const next = advance.accruedThrough ? shiftDay(advance.accruedThrough, 1) : businessDay(advance.advancedAt);
-    if (next > through) return 'done';
-    const interest = interestForDay(advance, next);
-    const hospital = String(advance.hospitalOrgId);
-    const bank = String(advance.bankOrgId);
-    if (interest > 0) {
-      await postEntry(
-        {
-          idempotencyKey: `accrue:${advanceId}:${next}`,
-          kind: 'interest',
-          memo: `interest ${next} on advance for ${advance.invoiceNo}`,
-          postings: [
-            { account: accounts.interestReceivable(hospital, bank), amountFen: interest },
-            { account: accounts.interestIncome(bank), amountFen: -interest },
-          ],
-          refs: { hospitalOrgId: hospital, bankOrgId: bank, advanceId, invoiceId: String(advance.invoiceId), reference: next },
-          postedAt: now(),
-        },
-        s,
-      );
-    }
-    const res = await Advance.updateOne(
-      { _id: advance._id, accruedThrough: advance.accruedThrough ?? trusted({ $exists: false }) },
-      { $set: { accruedThrough: next }, $inc: { interestAccruedFen: interest } },
-      { session: s },
+/**
+ * Posts the interest of the advance's next day not yet accrued (if that day is at most `through`),
+ * in the caller's unit of work: the journal entry `accrue:<advanceId>:<day>`, the advance's running
+ * total, the audit entry and `finance.interest_accrued`. Returns the advance as it is after, or
+ * undefined when there was nothing to do.
+ */
+async function accrueNextDay(uow: UnitOfWork, advance: AdvanceDoc, through: string): Promise<AdvanceDoc | undefined> {
+  if (advance.status === 'repaid') return undefined;
+  const next = advance.accruedThrough ? shiftDay(advance.accruedThrough, 1) : businessDay(advance.advancedAt);
+  if (next > through) return undefined;
+  const advanceId = String(advance._id);
+  const interest = interestForDay(advance, next);
+  const hospital = String(advance.hospitalOrgId);
+  const bank = String(advance.bankOrgId);
+  if (interest > 0) {
+    await postEntry(
+      {
+        idempotencyKey: `accrue:${advanceId}:${next}`,
+        kind: 'interest',
+        memo: `interest ${next} on advance for ${advance.invoiceNo}`,
+        postings: [
+          { account: accounts.interestReceivable(hospital, bank), amountFen: interest },
+          { account: accounts.interestIncome(bank), amountFen: -interest },
+        ],
+        refs: { hospitalOrgId: hospital, bankOrgId: bank, advanceId, invoiceId: String(advance.invoiceId), reference: next },
+        postedAt: uow.at,
+      },
+      uow.session,
     );
-    if (res.matchedCount !== 1) throw new AdvanceChanged();
-    return 'posted';
-  });
+  }
+  const updated = await Advance.findOneAndUpdate(
+    { _id: advance._id, accruedThrough: advance.accruedThrough ?? trusted({ $exists: false }), interestAccruedFen: advance.interestAccruedFen },
+    { $set: { accruedThrough: next }, $inc: { interestAccruedFen: interest } },
+    { session: uow.session, returnDocument: 'after' },
+  ).lean<AdvanceDoc>();
+  if (!updated) throw new AdvanceChanged();
+  uow.audit({ action: 'finance.interest.accrue', targetType: 'advance', targetId: advanceId, summary: msg('finance.audit.interestAccrued', { invoiceNo: advance.invoiceNo, day: next, interest: fen(interest) }) });
+  uow.emit(
+    InterestAccrued,
+    { advanceId, hospitalOrgId: hospital, bankOrgId: bank, day: next, interestFen: interest, interestAccruedFen: updated.interestAccruedFen },
+    { key: `interest-accrued:${advanceId}:${next}` },
+  );
+  return updated;
 }
 
 /**
  * Posts the daily interest of an advance for every day not yet accrued up to `through` (never past
- * yesterday), one entry per day under `accrue:<advanceId>:<day>`. Safe to run twice or concurrently.
+ * yesterday), one unit of work and one entry per day under `accrue:<advanceId>:<day>`. Safe to run
+ * twice or concurrently.
  */
 export async function accrueAdvanceThrough(advanceId: string, through: string = lastCompleteDay()): Promise<void> {
   const limit = lastCompleteDay();
   const target = through < limit ? through : limit;
+  const owner = Types.ObjectId.isValid(advanceId) ? await Advance.findById(advanceId, { hospitalOrgId: 1, bankOrgId: 1 }).lean<Pick<AdvanceDoc, 'hospitalOrgId' | 'bankOrgId'>>() : null;
+  if (!owner) return;
+  await ensureAccounts([accounts.interestReceivable(String(owner.hospitalOrgId), String(owner.bankOrgId)), accounts.interestIncome(String(owner.bankOrgId))]);
   for (let guard = 0; guard < 5000; guard += 1) {
-    let step: 'posted' | 'done';
+    let step: AdvanceDoc | undefined;
     try {
-      step = await accrueOneDay(advanceId, target);
+      step = await withCommand(null, async (uow) => {
+        const advance = await Advance.findById(advanceId).session(uow.session).lean<AdvanceDoc>();
+        return advance ? accrueNextDay(uow, advance, target) : undefined;
+      });
     } catch (err) {
       if (isDuplicateEntry(err) || err instanceof AdvanceChanged) continue;
       throw err;
     }
-    if (step === 'done') return;
+    if (!step) return;
   }
 }
 
-/** Accrues every owing advance of a hospital up to yesterday (before a repayment or a statement). */
-export async function accrueHospital(hospitalOrgId: string): Promise<void> {
-  const owing = await Advance.find({ hospitalOrgId: new Types.ObjectId(hospitalOrgId), status: trusted({ $in: OWING }) }, { _id: 1 }).lean();
-  for (const a of owing) await accrueAdvanceThrough(String(a._id));
+/** Brings every owing advance of a hospital's bank up to `through`, in the caller's unit of work. */
+async function accrueOwingIn(uow: UnitOfWork, hospital: string, bank: string, through: string): Promise<AdvanceDoc[]> {
+  const owing = await Advance.find({ hospitalOrgId: new Types.ObjectId(hospital), bankOrgId: new Types.ObjectId(bank), status: trusted({ $in: OWING }) })
+    .session(uow.session)
+    .lean<AdvanceDoc[]>();
+  const current: AdvanceDoc[] = [];
+  for (const a of owing) {
+    let latest = a;
+    for (let next = await accrueNextDay(uow, latest, through); next; next = await accrueNextDay(uow, latest, through)) latest = next;
+    current.push(latest);
+  }
+  return current;
 }
-
-function accrualCurrent(advance: AdvanceDoc, yesterday: string): boolean {
-  const first = businessDay(advance.advancedAt);
-  return first > yesterday || (advance.accruedThrough !== undefined && advance.accruedThrough >= yesterday);
-}
-
-class AccrualBehind extends Error {}
 
 /**
  * Hospital finance: repays its bank — interest first, then the oldest principal — from the
- * working-capital account or by a transfer. Refuses more than the debt. Idempotent by `requestKey`.
+ * working-capital account or by a transfer. Interest not yet accrued up to yesterday is accrued first,
+ * in the same unit of work. Refuses more than the debt. Idempotent by `requestKey` (the journal key
+ * `repay:<hospital>:<requestKey>`); returns the repayment as the API shows it.
  */
-export async function repay(actor: Actor, input: RepayInput, requestKey: string): Promise<RepaymentDoc> {
+export async function repay(actor: Actor, input: RepayInput, requestKey: string): Promise<ReturnType<typeof repaymentView>> {
   const hospital = actor.orgId;
   const bank = await currentBankOf(hospital);
   if (!bank) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: 'The hospital owes its bank nothing.' });
   const key = `repay:${hospital}:${requestKey}`;
-  await ensureAccounts([accounts.workingCapital(hospital, bank), accounts.bankClearing(hospital, bank), accounts.interestReceivable(hospital, bank), accounts.advancePrincipal(hospital, bank)]);
+  await ensureAccounts([
+    accounts.workingCapital(hospital, bank),
+    accounts.bankClearing(hospital, bank),
+    accounts.interestReceivable(hospital, bank),
+    accounts.advancePrincipal(hospital, bank),
+    accounts.interestIncome(bank),
+  ]);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const posted = await JournalEntry.findOne({ idempotencyKey: key }, { _id: 1 }).lean();
     const replay = posted ? await Repayment.findOne({ entryId: posted._id }).lean<RepaymentDoc>() : null;
-    if (replay) return replay;
-    await accrueHospital(hospital);
+    if (replay) return repaymentView(replay);
     try {
-      const done = await mongoose.connection.transaction((s) => repayInTransaction(actor, hospital, bank, input, key, s));
-      await afterRepayment(actor, done);
-      return done;
+      return await withCommand(actor, async (uow) => repaymentView(await repayIn(uow, actor, hospital, bank, input, key, requestKey)));
     } catch (err) {
-      if (err instanceof AccrualBehind || err instanceof AdvanceChanged || isDuplicateEntry(err)) continue;
+      if (err instanceof AdvanceChanged || isDuplicateEntry(err)) continue;
       throw err;
     }
   }
   throw new RuleViolationError({ code: 'REPAYMENT_BUSY', message: 'The debt changed while repaying; try again.' });
 }
 
-async function repayInTransaction(actor: Actor, hospital: string, bank: string, input: RepayInput, key: string, s: ClientSession): Promise<RepaymentDoc> {
-  const at = now();
-  const owing = await Advance.find({ hospitalOrgId: new Types.ObjectId(hospital), bankOrgId: new Types.ObjectId(bank), status: trusted({ $in: OWING }) })
-    .session(s)
-    .lean<AdvanceDoc[]>();
-  const yesterday = lastCompleteDay(at);
-  if (owing.some((a) => !accrualCurrent(a, yesterday))) throw new AccrualBehind();
+async function repayIn(uow: UnitOfWork, actor: Actor, hospital: string, bank: string, input: RepayInput, key: string, requestKey: string): Promise<RepaymentDoc> {
+  const s = uow.session;
+  const at = uow.at;
+  const owing = await accrueOwingIn(uow, hospital, bank, lastCompleteDay(at));
   const debt = sumFen(owing.map((a) => a.principalOutstandingFen + interestOutstandingFen(a)));
   if (debt === 0) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: 'The hospital owes its bank nothing.' });
   if (input.amountFen > debt) {
@@ -196,22 +208,23 @@ async function repayInTransaction(actor: Actor, hospital: string, bank: string, 
     s,
   );
   const byId = new Map(owing.map((a) => [String(a._id), a]));
+  const repaid: string[] = [];
   for (const alloc of allocations) {
     const a = byId.get(alloc.id)!;
     const principalLeft = a.principalOutstandingFen - alloc.principalFen;
     const interestPaid = a.interestPaidFen + alloc.interestFen;
-    const repaid = principalLeft === 0 && interestPaid === a.interestAccruedFen;
+    const done = principalLeft === 0 && interestPaid === a.interestAccruedFen;
+    if (done) repaid.push(alloc.id);
     const res = await Advance.updateOne(
-      { _id: a._id, principalOutstandingFen: a.principalOutstandingFen, interestPaidFen: a.interestPaidFen },
+      { _id: a._id, principalOutstandingFen: a.principalOutstandingFen, interestPaidFen: a.interestPaidFen, interestAccruedFen: a.interestAccruedFen },
       {
-        $set: { principalOutstandingFen: principalLeft, interestPaidFen: interestPaid, ...(repaid ? { status: 'repaid', repaidAt: at } : {}) },
+        $set: { principalOutstandingFen: principalLeft, interestPaidFen: interestPaid, ...(done ? { status: 'repaid', repaidAt: at } : {}) },
         ...(alloc.principalFen > 0 ? { $push: { segments: { at, principalFen: principalLeft } } } : {}),
       },
       { session: s },
     );
     if (res.matchedCount !== 1) throw new AdvanceChanged();
   }
-  financeFaults.hit('repay:after-entry');
   const [repayment] = await Repayment.create(
     [
       {
@@ -230,41 +243,57 @@ async function repayInTransaction(actor: Actor, hospital: string, bank: string, 
     ],
     { session: s },
   );
-  return repayment!.toObject() as RepaymentDoc;
-}
-
-async function afterRepayment(actor: Actor, r: RepaymentDoc): Promise<void> {
-  await recordAudit(actor, {
+  const r = repayment!.toObject() as RepaymentDoc;
+  const repaymentId = String(r._id);
+  uow.audit({
     action: 'finance.repayment',
     targetType: 'repayment',
-    targetId: String(r._id),
-    summary: `${formatFen(r.amountFen)} (interest ${formatFen(r.interestFen)}, principal ${formatFen(r.principalFen)}) ${r.source}`,
+    targetId: repaymentId,
+    summary: msg(`finance.audit.repayment.${input.source}`, { amount: fen(input.amountFen), interest: fen(interest), principal: fen(principal) }),
   });
-  const vars = { hospital: actor.orgName, amount: formatFen(r.amountFen), interest: formatFen(r.interestFen), principal: formatFen(r.principalFen) };
-  await notifyOrganisation(
-    r.bankOrgId,
-    { kind: 'finance.repayment', title: t('zh', 'finance.notify.repayment.title', vars), body: t('zh', 'finance.notify.repayment.body', vars), link: `/finance/hospitals/${actor.orgId}`, dedupeKey: `repayment:${String(r._id)}` },
-    ['bank_officer'],
+  uow.emit(
+    RepaymentMade,
+    { repaymentId, hospitalOrgId: hospital, hospitalName: actor.orgName, bankOrgId: bank, amountFen: input.amountFen, interestFen: interest, principalFen: principal, source: input.source, at: at.toISOString(), advancesRepaid: repaid },
+    { key: `repayment:${hospital}:${requestKey}` },
   );
-  const payload: RepaymentRecordedPayload = { repaymentId: String(r._id), hospitalOrgId: actor.orgId, amountFen: r.amountFen, interestFen: r.interestFen, principalFen: r.principalFen };
-  platform().broadcaster.toOrg(String(r.bankOrgId), 'repayment:recorded', payload);
-  platform().broadcaster.toOrg(actor.orgId, 'repayment:recorded', payload);
+  return r;
 }
 
-/** Marks advances past their tenor as overdue and tells the hospital and the bank (once per advance). */
+/**
+ * Marks advances past their tenor as overdue, each in its own unit of work with its audit entry and
+ * `finance.advance_overdue` (once per advance: the move is guarded). Returns how many it marked.
+ */
 export async function markOverdueAdvances(at: Date = now()): Promise<number> {
   const late = await Advance.find({ status: 'outstanding', dueAt: trusted({ $lt: at }) }).lean<AdvanceDoc[]>();
   let marked = 0;
   for (const a of late) {
-    const res = await Advance.updateOne({ _id: a._id, status: 'outstanding' }, { $set: { status: 'overdue', overdueAt: at } });
-    if (res.modifiedCount !== 1) continue;
-    marked += 1;
-    const hospital = await getOrganisation(a.hospitalOrgId);
-    const vars = { invoiceNo: a.invoiceNo, hospital: hospital?.name ?? '', principal: formatFen(a.principalOutstandingFen), dueAt: businessDay(a.dueAt) };
-    const notice = { kind: 'finance.advance_overdue', title: t('zh', 'finance.notify.advanceOverdue.title', vars), body: t('zh', 'finance.notify.advanceOverdue.body', vars), dedupeKey: `advance-overdue:${String(a._id)}` };
-    await notifyOrganisation(a.hospitalOrgId, { ...notice, link: '/finance/account' }, ['hospital_finance']);
-    await notifyOrganisation(a.bankOrgId, { ...notice, link: `/finance/hospitals/${String(a.hospitalOrgId)}` }, ['bank_officer']);
-    await recordAudit(null, { action: 'finance.advance.overdue', targetType: 'advance', targetId: String(a._id), summary: `${a.invoiceNo}: ${formatFen(a.principalOutstandingFen)} past ${businessDay(a.dueAt)}` });
+    const moved = await withCommand(null, async (uow) => {
+      const res = await Advance.updateOne({ _id: a._id, status: 'outstanding' }, { $set: { status: 'overdue', overdueAt: uow.at } }, { session: uow.session });
+      if (res.modifiedCount !== 1) return false;
+      const advanceId = String(a._id);
+      uow.audit({
+        action: 'finance.advance.overdue',
+        targetType: 'advance',
+        targetId: advanceId,
+        summary: msg('finance.audit.advanceOverdue', { invoiceNo: a.invoiceNo, principal: fen(a.principalOutstandingFen), dueAt: { date: a.dueAt.toISOString() } }),
+      });
+      uow.emit(
+        AdvanceOverdue,
+        {
+          advanceId,
+          invoiceId: String(a.invoiceId),
+          invoiceNo: a.invoiceNo,
+          hospitalOrgId: String(a.hospitalOrgId),
+          bankOrgId: String(a.bankOrgId),
+          principalOutstandingFen: a.principalOutstandingFen,
+          dueAt: a.dueAt.toISOString(),
+          at: uow.at.toISOString(),
+        },
+        { key: `advance-overdue:${advanceId}` },
+      );
+      return true;
+    });
+    if (moved) marked += 1;
   }
   return marked;
 }
@@ -272,7 +301,7 @@ export async function markOverdueAdvances(at: Date = now()): Promise<number> {
 /** Sends a due invoice's settlement job now: promotes the delayed one, or queues it again if it is gone. */
 export async function runSettlementNow(invoiceId: string): Promise<void> {
   const { queues } = platform();
-  const jobId = settleJobId(invoiceId);
+  const jobId = jobIds.settle(invoiceId);
   const job = await queues.getJob(jobId);
   if (job) {
     const state = await job.getState();
@@ -280,31 +309,75 @@ export async function runSettlementNow(invoiceId: string): Promise<void> {
       await job.promote();
       return;
     }
-    if (state === 'waiting' || state === 'active' || state === 'prioritized') return;
+    if (state === 'waiting' || state === 'active' || state === 'prioritized' || state === 'waiting-children') return;
     await job.remove().catch(() => undefined);
   }
   await queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId });
 }
 
 /**
- * The daily run (job `finance-daily:<day>`): queues one accrual per owing advance for the day that
- * just ended, marks advances past their tenor overdue, re-sends settlements that were lost or
- * interrupted, and schedules tomorrow's run.
+ * Makes sure a due invoice has a settlement job that will run: a job still pending (delayed, waiting,
+ * running) is left alone; a lost job (Redis restarted empty) or a finished one (it ran before the due
+ * instant) is queued again to run now. Returns whether it queued one.
+ */
+async function ensureSettlementJob(invoiceId: string): Promise<boolean> {
+  const { queues } = platform();
+  const jobId = jobIds.settle(invoiceId);
+  const job = await queues.getJob(jobId);
+  if (job) {
+    const state = await job.getState();
+    if (state === 'delayed' || state === 'waiting' || state === 'active' || state === 'prioritized' || state === 'waiting-children') return false;
+    await job.remove().catch(() => undefined);
+  }
+  await queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId });
+  return true;
+}
+
+/** Queues the accrual, through `through`, of every owing advance that is behind (deterministic job ids). */
+async function queueAccrualsBehind(at: Date, through: string, limit = 5000): Promise<number> {
+  const behind = await Advance.find(
+    {
+      status: trusted({ $in: OWING }),
+      $or: [{ accruedThrough: trusted({ $lt: through }) }, { accruedThrough: trusted({ $exists: false }), advancedAt: trusted({ $lt: startOfBusinessDay(at) }) }],
+    },
+    { _id: 1 },
+  )
+    .limit(limit)
+    .lean();
+  for (const a of behind) await platform().queues.enqueue(accrueAdvanceJob, { advanceId: String(a._id), day: through }, { jobId: jobIds.accrue(String(a._id), through) });
+  return behind.length;
+}
+
+/**
+ * The daily run (job `finance-daily:<day>`, scheduled by subscribers and the sweep): queues the
+ * accrual of every owing advance for the day that just ended, marks advances past their tenor
+ * overdue and sends every due invoice's settlement to the worker now.
  */
 export async function dailyRun(day: string): Promise<{ day: string; accruals: number; overdue: number; settlements: number }> {
   const at = now();
-  const { queues } = platform();
   const through = lastCompleteDay(at);
   const owing = await Advance.find({ status: trusted({ $in: OWING }) }, { _id: 1 }).lean();
-  for (const a of owing) {
-    await queues.enqueue(accrueAdvanceJob, { advanceId: String(a._id), day: through }, { jobId: `accrue:${String(a._id)}:${through}` });
-  }
+  for (const a of owing) await platform().queues.enqueue(accrueAdvanceJob, { advanceId: String(a._id), day: through }, { jobId: jobIds.accrue(String(a._id), through) });
   const overdue = await markOverdueAdvances(at);
-  const due = await dueUnsettledInvoiceIds(at);
+  const due = await dueOpenInvoiceIds(at);
   for (const id of due) await runSettlementNow(id);
-  for (const id of await settledWithoutEffects()) await completeSettlementEffects(id);
   await ensureDailyRun();
   return { day, accruals: owing.length, overdue, settlements: due.length };
+}
+
+/**
+ * The module's sweep (every schedule interval, in the worker, whatever Redis lost): every due open
+ * invoice has a settlement job that will run, every owing advance behind yesterday has its accrual
+ * queued, advances past their tenor are overdue, and tomorrow's daily run is scheduled. Idempotent.
+ */
+export async function sweepFinance(): Promise<{ settlements: number; accruals: number; overdue: number }> {
+  const at = now();
+  let settlements = 0;
+  for (const id of await dueOpenInvoiceIds(at, 1000)) if (await ensureSettlementJob(id)) settlements += 1;
+  const accruals = await queueAccrualsBehind(at, lastCompleteDay(at));
+  const overdue = await markOverdueAdvances(at);
+  await ensureDailyRun();
+  return { settlements, accruals, overdue };
 }
 
 /** Advances of a hospital (or of every hospital of a bank), oldest first. */

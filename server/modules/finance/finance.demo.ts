@@ -25,7 +25,7 @@ export async function seedDemoFinance(logger: Logger): Promise<void> {
   if (await GuaranteeLine.exists({ hospitalOrgId: h3._id })) return;
 
   const line = await applyForLine(actorOf(h3, 'hospital_finance', '陈财务'), { bankOrgId: String(bank1._id), amountFen: 5_000_000_00, termMonths: 12, note: '年度药品采购周转' });
-  await approveLine(actorOf(bank1, 'bank_officer', '何行长'), String(line._id), {
+  await approveLine(actorOf(bank1, 'bank_officer', '何行长'), line.id, {
     limitFen: 3_000_000_00,
     annualRateBp: 435,
     maxTenorDays: 90,

@@ -1,32 +1,25 @@
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import { Types } from 'mongoose';
+import { AdvanceMade, InvoiceCreated, InvoiceOverdue, InvoicePaid, InvoiceSettled } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
-import { now, platform } from '../../platform/context';
+import { platform } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError } from '../../platform/errors';
-import { t } from '../../platform/i18n';
+import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
-import { decodeCursor, encodeCursor } from '../../platform/pagination';
 import { formatFen } from '../../platform/money';
+import { decodeCursor, encodeCursor } from '../../platform/pagination';
+import type { InvoiceSettledPayload } from '../../platform/realtime.events';
 import { businessDay, dueDate } from '../../platform/time';
-import type { AdvanceMadePayload, InvoiceSettledPayload } from '../../platform/realtime.events';
-import { currentUnitOfWork, withCommand } from '../../platform/unit-of-work';
+import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { parse } from '../../platform/validate';
-import { InvoiceCreated } from '../../events/finance';
-import { recordAudit } from '../audit';
-import { getOrganisation } from '../identity';
-import { notifyOrganisation } from '../notifications';
 import { getSettings } from '../settings';
 import { hospitalsOfBank, requireOrg } from './finance.access';
 import { advanceDueAt, lineAvailableFen, settlementPlan, type SettlementPlan } from './finance.interest';
-import { ensureDailyRun, settleInvoiceJob } from './finance.jobs';
-import { accounts, ensureAccounts, financeFaults, inTransaction, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
+import { ensureDailyRun, jobIds, settleInvoiceJob } from './finance.jobs';
+import { accounts, ensureAccounts, financeFaults, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
 import { bankingOf, currentBankOf } from './finance.lines';
 import { Advance, Invoice, type InvoiceDoc } from './finance.model';
 import { InvoiceFromAcceptance, type InvoiceFromAcceptanceInput } from './finance.schemas';
-
-/** Job id of an invoice's due-date settlement (deterministic: enqueueing twice keeps one job). */
-export function settleJobId(invoiceId: string): string {
-  return `invoice-settle:${invoiceId}`;
-}
+import { invoiceView, orgNames } from './finance.views';
 
 function invoiceNoFor(id: Types.ObjectId, at: Date): string {
   return `FP${businessDay(at).replaceAll('-', '')}${String(id).slice(-8).toUpperCase()}`;
@@ -108,9 +101,9 @@ export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceIn
   }
 }
 
-/** Subscriber: the due-date settlement of a new invoice, and the daily run that catches any it misses. */
+/** Subscriber: the due-date settlement of a new invoice, and the daily run. */
 export async function scheduleSettlement(invoiceId: string, dueAt: Date): Promise<void> {
-  await platform().queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId: settleJobId(invoiceId), runAt: dueAt });
+  await platform().queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId: jobIds.settle(invoiceId), runAt: dueAt });
   await ensureDailyRun();
 }
 
@@ -164,11 +157,25 @@ class InvoiceChanged extends Error {}
 
 const INSUFFICIENT = { code: 'INSUFFICIENT_FUNDS', message: 'The working-capital account does not hold enough money.' };
 
-/** Hospital finance: pays an open or overdue invoice in full from the working-capital account. */
-export async function payInvoice(actor: Actor, invoiceId: string): Promise<InvoiceDoc> {
+const invoiceRef = (invoice: InvoiceDoc) => ({
+  invoiceId: String(invoice._id),
+  invoiceNo: invoice.invoiceNo,
+  orderId: String(invoice.orderId),
+  orderNo: invoice.orderNo,
+  hospitalOrgId: String(invoice.hospitalOrgId),
+  distributorOrgId: String(invoice.distributorOrgId),
+});
+
+/**
+ * Hospital finance: pays an open or overdue invoice in full from the working-capital account. One
+ * unit of work: the journal entry `pay:<invoiceId>`, the invoice, the audit entry and
+ * `finance.invoice_paid`; returns the invoice as the API shows it (the stored reply of the request).
+ */
+export async function payInvoice(actor: Actor, invoiceId: string): Promise<ReturnType<typeof invoiceView>> {
   const hospital = actor.orgId;
   const attempt = () =>
-    mongoose.connection.transaction(async (s) => {
+    withCommand(actor, async (uow) => {
+      const s = uow.session;
       const invoice = Types.ObjectId.isValid(invoiceId) ? await Invoice.findOne({ _id: new Types.ObjectId(invoiceId), hospitalOrgId: new Types.ObjectId(hospital) }).session(s).lean<InvoiceDoc>() : null;
       if (!invoice) throw new NotFoundError({ code: 'INVOICE_NOT_FOUND', message: 'No such invoice.' });
       if (invoice.status === 'paid') throw new ConflictError({ code: 'INVOICE_ALREADY_PAID', message: `Invoice ${invoice.invoiceNo} is already paid.` });
@@ -180,7 +187,8 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Invoi
       if (balance < remaining) {
         throw new RuleViolationError({ ...INSUFFICIENT, message: `The working-capital account holds ${formatFen(balance)}; the invoice needs ${formatFen(remaining)}.` });
       }
-      const at = now();
+      const at = uow.at;
+      const onTime = at.getTime() <= invoice.dueAt.getTime();
       const entry = await postEntry(
         {
           idempotencyKey: `pay:${invoiceId}`,
@@ -193,33 +201,33 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Invoi
         },
         s,
       );
-      const res = await Invoice.updateOne(
+      const paid = await Invoice.findOneAndUpdate(
         { _id: invoice._id, status: invoice.status, paidFen: invoice.paidFen },
         {
-          $set: { status: 'paid', paidFen: invoice.amountFen, paidAt: at, paidOnTime: at.getTime() <= invoice.dueAt.getTime() },
+          $set: { status: 'paid', paidFen: invoice.amountFen, paidAt: at, paidOnTime: onTime },
           $push: { payments: { at, amountFen: remaining, fromAccountFen: remaining, advancedFen: 0, source: 'hospital', entryId: entry._id } },
         },
-        { session: s },
-      );
-      if (res.matchedCount !== 1) throw new InvoiceChanged();
-      return { invoice, remaining, at };
+        { session: s, returnDocument: 'after' },
+      ).lean<InvoiceDoc>();
+      if (!paid) throw new InvoiceChanged();
+      uow.audit({ action: 'finance.invoice.pay', targetType: 'invoice', targetId: invoiceId, summary: msg('finance.audit.invoicePaid', { invoiceNo: invoice.invoiceNo, amount: fen(remaining) }) });
+      uow.emit(InvoicePaid, { ...invoiceRef(invoice), bankOrgId: bank, amountFen: invoice.amountFen, paymentFen: remaining, paidAt: at.toISOString(), onTime }, { key: `invoice-paid:${invoiceId}` });
+      return invoiceView(paid, await orgNames([paid.hospitalOrgId, paid.distributorOrgId]));
     });
-  let done: Awaited<ReturnType<typeof attempt>> | undefined;
-  for (let tries = 0; !done; tries += 1) {
+  for (let tries = 0; ; tries += 1) {
     try {
-      done = await attempt();
+      return await attempt();
     } catch (err) {
       // A concurrent payment (or a first settlement creating the same account) committed first: look again.
       if (!(isDuplicateEntry(err) || err instanceof InvoiceChanged) || tries >= 3) throw err;
     }
   }
-  const paid = await Invoice.findById(done.invoice._id).lean<InvoiceDoc>();
-  await recordAudit(actor, { action: 'finance.invoice.pay', targetType: 'invoice', targetId: invoiceId, summary: `${done.invoice.invoiceNo}: ${formatFen(done.remaining)}` });
-  broadcastInvoice(paid!);
-  return paid!;
 }
 
-function broadcastInvoice(invoice: InvoiceDoc): void {
+/** Pushes an invoice's current state to its hospital, its distributor and the bank involved. */
+export async function pushInvoice(invoiceId: string, bankOrgId?: string): Promise<void> {
+  const invoice = await Invoice.findById(invoiceId).lean<InvoiceDoc>();
+  if (!invoice) return;
   const payload: InvoiceSettledPayload = {
     invoiceId: String(invoice._id),
     invoiceNo: invoice.invoiceNo,
@@ -229,9 +237,10 @@ function broadcastInvoice(invoice: InvoiceDoc): void {
     paidAt: invoice.paidAt?.toISOString(),
   };
   const { broadcaster } = platform();
-  broadcaster.toOrg(String(invoice.hospitalOrgId), 'invoice:settled', payload);
-  broadcaster.toOrg(String(invoice.distributorOrgId), 'invoice:settled', payload);
-  if (invoice.settlement?.bankOrgId) broadcaster.toOrg(String(invoice.settlement.bankOrgId), 'invoice:settled', payload);
+  const orgs = new Set([String(invoice.hospitalOrgId), String(invoice.distributorOrgId)]);
+  const bank = bankOrgId ?? (invoice.settlement?.bankOrgId ? String(invoice.settlement.bankOrgId) : undefined);
+  if (bank) orgs.add(bank);
+  for (const org of orgs) broadcaster.toOrg(org, 'invoice:settled', payload);
 }
 
 export type SettleOutcome =
@@ -240,11 +249,12 @@ export type SettleOutcome =
   | { state: 'already' }
   | { state: 'settled'; plan: SettlementPlan };
 
-async function settleInTransaction(invoiceId: string, s: ClientSession): Promise<SettleOutcome> {
-  const invoice = await Invoice.findById(invoiceId).session(s).lean<InvoiceDoc>();
+async function settleIn(uow: UnitOfWork, invoiceId: string): Promise<SettleOutcome> {
+  const s = uow.session;
+  const invoice = Types.ObjectId.isValid(invoiceId) ? await Invoice.findById(invoiceId).session(s).lean<InvoiceDoc>() : null;
   if (!invoice) return { state: 'missing' };
   if (invoice.settledAt || invoice.status !== 'open') return { state: 'already' };
-  const at = now();
+  const at = uow.at;
   if (at.getTime() < invoice.dueAt.getTime()) return { state: 'not_due', dueAt: invoice.dueAt };
 
   const hospital = String(invoice.hospitalOrgId);
@@ -308,8 +318,11 @@ async function settleInTransaction(invoiceId: string, s: ClientSession): Promise
   );
   if (res.matchedCount !== 1) throw new InvoiceChanged();
 
+  const ref = invoiceRef(invoice);
+  let advanceId: string | undefined;
+  const advanceDue = plan.advanceFen > 0 ? advanceDueAt(at, line!.maxTenorDays!) : undefined;
   if (plan.advanceFen > 0) {
-    await Advance.create(
+    const [advance] = await Advance.create(
       [
         {
           hospitalOrgId: invoice.hospitalOrgId,
@@ -324,87 +337,94 @@ async function settleInTransaction(invoiceId: string, s: ClientSession): Promise
           annualRateBp: line!.annualRateBp!,
           tenorDays: line!.maxTenorDays!,
           advancedAt: at,
-          dueAt: advanceDueAt(at, line!.maxTenorDays!),
+          dueAt: advanceDue!,
           status: 'outstanding',
           segments: [{ at, principalFen: plan.advanceFen }],
         },
       ],
       { session: s },
     );
+    advanceId = String(advance!._id);
+  }
+  uow.audit({
+    action: 'finance.invoice.settle',
+    targetType: 'invoice',
+    targetId: invoiceId,
+    summary: msg('finance.audit.invoiceSettled', {
+      invoiceNo: invoice.invoiceNo,
+      outcome: { msg: `finance.outcome.${plan.outcome}` },
+      fromAccount: fen(plan.fromAccountFen),
+      advance: fen(plan.advanceFen),
+      unpaid: fen(plan.unpaidFen),
+    }),
+  });
+  uow.emit(
+    InvoiceSettled,
+    {
+      ...ref,
+      ...(bank ? { bankOrgId: bank } : {}),
+      status,
+      outcome: plan.outcome,
+      amountFen: invoice.amountFen,
+      paidFen: invoice.paidFen + paid,
+      fromAccountFen: plan.fromAccountFen,
+      advancedFen: plan.advanceFen,
+      unpaidFen: plan.unpaidFen,
+      dueAt: invoice.dueAt.toISOString(),
+      settledAt: at.toISOString(),
+      ...(status === 'paid' ? { paidAt: valueAt.toISOString() } : {}),
+    },
+    { key: `invoice-settled:${invoiceId}` },
+  );
+  if (plan.unpaidFen > 0) {
+    uow.emit(
+      InvoiceOverdue,
+      { ...ref, ...(bank ? { bankOrgId: bank } : {}), amountFen: invoice.amountFen, unpaidFen: plan.unpaidFen, dueAt: invoice.dueAt.toISOString(), at: at.toISOString() },
+      { key: `invoice-overdue:${invoiceId}` },
+    );
+  }
+  if (advanceId) {
+    uow.emit(
+      AdvanceMade,
+      {
+        advanceId,
+        invoiceId,
+        invoiceNo: invoice.invoiceNo,
+        hospitalOrgId: hospital,
+        bankOrgId: bank!,
+        principalFen: plan.advanceFen,
+        annualRateBp: line!.annualRateBp!,
+        tenorDays: line!.maxTenorDays!,
+        advancedAt: at.toISOString(),
+        dueAt: advanceDue!.toISOString(),
+      },
+      { key: `advance-made:${invoiceId}` },
+    );
   }
   return { state: 'settled', plan };
 }
 
 /**
- * The due-date settlement of one invoice (the job's body): exactly once however often it runs.
- * The journal key `settle:<invoiceId>` and the guarded open → paid/overdue transition share one
- * transaction; what follows (events, notifications) is redone until it is marked done.
+ * The due-date settlement of one invoice (the job's body), exactly once however often it runs: the
+ * journal entry `settle:<invoiceId>`, the guarded open → paid/overdue transition, the advance, the
+ * audit entry and the facts (`finance.invoice_settled`, `finance.invoice_overdue`,
+ * `finance.advance_made`) commit in one unit of work; subscribers do what follows.
  */
 export async function settleInvoice(invoiceId: string): Promise<SettleOutcome> {
-  let outcome: SettleOutcome = { state: 'already' };
   for (let attempt = 0; ; attempt += 1) {
     try {
-      outcome = await mongoose.connection.transaction((s) => settleInTransaction(invoiceId, s));
-      break;
+      return await withCommand(null, (uow) => settleIn(uow, invoiceId));
     } catch (err) {
       // A twin run committed first (duplicate journal key, or the invoice moved on): re-read.
       if ((isDuplicateEntry(err) || err instanceof InvoiceChanged) && attempt < 3) continue;
       throw err;
     }
   }
-  if (outcome.state === 'settled' || outcome.state === 'already') await completeSettlementEffects(invoiceId);
-  return outcome;
 }
 
-/** Sends what follows a settlement (overdue event, notifications, live updates) once, then marks it done. */
-export async function completeSettlementEffects(invoiceId: string): Promise<void> {
-  const invoice = await Invoice.findById(invoiceId).lean<InvoiceDoc>();
-  if (!invoice?.settledAt || invoice.settlementEffectsAt) return;
-  financeFaults.hit('settle:after-commit');
-  const s = invoice.settlement!;
-  const hospital = String(invoice.hospitalOrgId);
-  const distributor = String(invoice.distributorOrgId);
-  const bank = s.bankOrgId ? String(s.bankOrgId) : undefined;
-  const quiet = s.unpaidFen === 0 && s.advanceFen === 0;
-  const [hospitalOrg, distributorOrg] = quiet ? [null, null] : await Promise.all([getOrganisation(hospital), getOrganisation(distributor)]);
-  const vars = { invoiceNo: invoice.invoiceNo, hospital: hospitalOrg?.name ?? '', distributor: distributorOrg?.name ?? '', unpaid: formatFen(s.unpaidFen), advance: formatFen(s.advanceFen), amount: formatFen(invoice.amountFen) };
-  const notice = (key: string) => ({ title: t('zh', `finance.notify.${key}.title`, vars), body: t('zh', `finance.notify.${key}.body`, vars) });
-
-  if (s.unpaidFen > 0) {
-    const overdue = { kind: 'finance.invoice_overdue', ...notice('invoiceOverdue'), link: `/finance/invoices/${invoiceId}`, dedupeKey: `invoice-overdue:${invoiceId}` };
-    await notifyOrganisation(hospital, overdue, ['hospital_finance']);
-    await notifyOrganisation(distributor, overdue, ['distributor']);
-    if (bank) await notifyOrganisation(bank, { ...overdue, link: `/finance/hospitals/${hospital}` }, ['bank_officer']);
-  }
-  if (s.advanceFen > 0 && bank) {
-    const made = { kind: 'finance.advance_made', ...notice('advanceMade'), dedupeKey: `advance-made:${invoiceId}` };
-    await notifyOrganisation(hospital, { ...made, link: '/finance/account' }, ['hospital_finance']);
-    await notifyOrganisation(bank, { ...made, link: `/finance/hospitals/${hospital}` }, ['bank_officer']);
-    const advance = await Advance.findOne({ invoiceId: invoice._id }, { _id: 1 }).lean();
-    const payload: AdvanceMadePayload = { advanceId: advance ? String(advance._id) : undefined, invoiceId, invoiceNo: invoice.invoiceNo, principalFen: s.advanceFen, hospitalOrgId: hospital };
-    platform().broadcaster.toOrg(hospital, 'advance:made', payload);
-    platform().broadcaster.toOrg(bank, 'advance:made', payload);
-    await ensureDailyRun();
-  }
-  broadcastInvoice(invoice);
-  await recordAudit(null, {
-    action: 'finance.invoice.settle',
-    targetType: 'invoice',
-    targetId: invoiceId,
-    summary: `${invoice.invoiceNo}: ${s.outcome}, account ${formatFen(s.fromAccountFen)}, advance ${formatFen(s.advanceFen)}, unpaid ${formatFen(s.unpaidFen)}`,
-  });
-  await Invoice.updateOne({ _id: invoice._id, settlementEffectsAt: trusted({ $exists: false }) }, { $set: { settlementEffectsAt: now() } });
-}
-
-/** Invoices due and not settled (for the daily sweep that catches a lost settlement job). */
-export async function dueUnsettledInvoiceIds(at: Date, limit = 5000): Promise<string[]> {
+/** Open invoices whose due instant has passed (to be settled), soonest first. */
+export async function dueOpenInvoiceIds(at: Date, limit = 5000): Promise<string[]> {
   const rows = await Invoice.find({ status: 'open', dueAt: trusted({ $lte: at }) }, { _id: 1 }).sort({ dueAt: 1 }).limit(limit).lean();
-  return rows.map((r) => String(r._id));
-}
-
-/** Invoices settled whose follow-up was interrupted (a crash after the commit). */
-export async function settledWithoutEffects(limit = 1000): Promise<string[]> {
-  const rows = await Invoice.find({ settledAt: trusted({ $exists: true }), settlementEffectsAt: trusted({ $exists: false }) }, { _id: 1 }).limit(limit).lean();
   return rows.map((r) => String(r._id));
 }
 

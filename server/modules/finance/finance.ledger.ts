@@ -166,7 +166,7 @@ export interface EntryInput {
   postedAt?: Date;
 }
 
-/** Test-only fault injection: a named point can throw to simulate a crash there. */
+/** Test-only fault injection: a named point inside a transaction can throw to simulate a crash there. */
 const faultPoints = new Map<string, () => void>();
 export const financeFaults = {
   set(point: string, fn: () => void): void {
@@ -262,12 +262,6 @@ export async function postEntry(input: EntryInput, session: ClientSession): Prom
     if (!net.has(key)) throw new Error(`guard on ${key}, which the entry does not touch`);
   }
   return entry;
-}
-
-/** Runs `fn` in a new transaction, or in the caller's when a session is given. */
-export async function inTransaction<T>(fn: (session: ClientSession) => Promise<T>, session?: ClientSession): Promise<T> {
-  if (session) return fn(session);
-  return mongoose.connection.transaction(fn);
 }
 
 /** True for a duplicate-key error on the journal's idempotency key (a concurrent twin committed first) or an account key. */

@@ -1,14 +1,14 @@
 import { Types, type ClientSession } from 'mongoose';
+import { LineApplied, LineChanged, LineDecided } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { t } from '../../platform/i18n';
+import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { formatFen } from '../../platform/money';
 import { businessDay, endOfBusinessDay, parseBusinessDay } from '../../platform/time';
-import { recordAudit } from '../audit';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { getOrganisation } from '../identity';
-import { notifyOrganisation } from '../notifications';
 import { requireOrg } from './finance.access';
 import { accounts, readAccounts, shownBalance } from './finance.ledger';
 import { GuaranteeLine, type AgreementVersionDoc, type GuaranteeLineDoc, type LineEventDoc, type LineStatus } from './finance.model';
@@ -66,16 +66,35 @@ export async function currentLineOf(hospitalOrgId: string): Promise<GuaranteeLin
     .lean<GuaranteeLineDoc>();
 }
 
-function event(actor: Actor, action: LineEventDoc['action'], summary: string): LineEventDoc {
-  return { at: now(), action, byUserId: new Types.ObjectId(actor.id), byName: actor.name, summary };
+function event(actor: Actor, action: LineEventDoc['action'], summary: string, at: Date): LineEventDoc {
+  return { at, action, byUserId: new Types.ObjectId(actor.id), byName: actor.name, summary };
 }
 
-function notice(key: string, vars: Record<string, unknown>): { title: string; body: string } {
-  return { title: t('zh', `finance.notify.${key}.title`, vars), body: t('zh', `finance.notify.${key}.body`, vars) };
+const lineRef = (line: GuaranteeLineDoc, names: { hospitalName: string; bankName: string }) => ({
+  lineId: String(line._id),
+  hospitalOrgId: String(line.hospitalOrgId),
+  hospitalName: names.hospitalName,
+  bankOrgId: String(line.bankOrgId),
+  bankName: names.bankName,
+});
+
+const termsOf = (l: Pick<GuaranteeLineDoc, 'limitFen' | 'annualRateBp' | 'maxTenorDays' | 'expiresAt'>) => ({
+  limitFen: l.limitFen!,
+  annualRateBp: l.annualRateBp!,
+  maxTenorDays: l.maxTenorDays!,
+  expiresAt: l.expiresAt!.toISOString(),
+});
+
+/** Terms as message parameters: limit, rate (percent), longest tenor (days), expiry (day). */
+export function termsParams(t: { limitFen: number; annualRateBp: number; maxTenorDays: number; expiresAt: string }) {
+  return { limit: fen(t.limitFen), rate: `${(t.annualRateBp / 100).toFixed(2)}%`, tenor: t.maxTenorDays, expires: { date: t.expiresAt } };
 }
 
-/** Hospital finance: applies to a bank for a guarantee line (amount, term). */
-export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise<GuaranteeLineDoc> {
+/**
+ * Hospital finance: applies to a bank for a guarantee line (amount, term). One unit of work: the
+ * pending line, the audit entry and `finance.line_applied`; returns the line as the API shows it.
+ */
+export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise<Awaited<ReturnType<typeof lineView>>> {
   const hospitalOrgId = actor.orgId;
   const bank = await requireOrg(input.bankOrgId, 'bank', 'bankOrgId');
   const open = await GuaranteeLine.find({ hospitalOrgId: new Types.ObjectId(hospitalOrgId), status: trusted({ $in: OPEN_STATUSES }) }).lean<GuaranteeLineDoc[]>();
@@ -101,28 +120,35 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
       });
     }
   }
-  const at = now();
-  const [line] = await GuaranteeLine.create([
-    {
-      hospitalOrgId: new Types.ObjectId(hospitalOrgId),
-      bankOrgId: new Types.ObjectId(input.bankOrgId),
-      requestedAmountFen: input.amountFen,
-      requestedTermMonths: input.termMonths,
-      note: input.note,
-      status: 'pending',
-      appliedAt: at,
-      agreementVersion: 0,
-      history: [event(actor, 'applied', `${formatFen(input.amountFen)} / ${input.termMonths}`)],
-    },
-  ]);
-  const lineId = String(line!._id);
-  await recordAudit(actor, { action: 'finance.line.apply', targetType: 'guarantee_line', targetId: lineId, summary: `${actor.orgName} → ${bank.name}: ${formatFen(input.amountFen)}, ${input.termMonths} months` });
-  await notifyOrganisation(
-    input.bankOrgId,
-    { kind: 'finance.line_applied', ...notice('lineApplied', { hospital: actor.orgName, amount: formatFen(input.amountFen), months: input.termMonths }), link: `/finance/lines/${lineId}`, dedupeKey: `line-applied:${lineId}` },
-    ['bank_officer'],
-  );
-  return line!.toObject();
+  return withCommand(actor, async (uow) => {
+    const at = uow.at;
+    const [line] = await GuaranteeLine.create(
+      [
+        {
+          hospitalOrgId: new Types.ObjectId(hospitalOrgId),
+          bankOrgId: new Types.ObjectId(input.bankOrgId),
+          requestedAmountFen: input.amountFen,
+          requestedTermMonths: input.termMonths,
+          note: input.note,
+          status: 'pending',
+          appliedAt: at,
+          agreementVersion: 0,
+          history: [event(actor, 'applied', `${formatFen(input.amountFen)} / ${input.termMonths}`, at)],
+        },
+      ],
+      { session: uow.session },
+    );
+    const doc = line!.toObject() as GuaranteeLineDoc;
+    const lineId = String(doc._id);
+    uow.audit({
+      action: 'finance.line.apply',
+      targetType: 'guarantee_line',
+      targetId: lineId,
+      summary: msg('finance.audit.lineApplied', { hospital: actor.orgName, bank: bank.name, amount: fen(input.amountFen), months: input.termMonths }),
+    });
+    uow.emit(LineApplied, { ...lineRef(doc, { hospitalName: actor.orgName, bankName: bank.name }), amountFen: input.amountFen, termMonths: input.termMonths, at: at.toISOString() }, { key: `line-applied:${lineId}` });
+    return lineView(doc);
+  });
 }
 
 /** A line the actor may see (operator: all; hospital: its own; bank: its own); 404 otherwise. */
@@ -163,9 +189,10 @@ function expiryFrom(day: string, field: string): Date {
 }
 
 async function transition(
+  uow: UnitOfWork,
   line: GuaranteeLineDoc,
   from: LineStatus[],
-  update: Record<string, unknown>,
+  change: { set: Record<string, unknown>; unset?: string[] },
   ev: LineEventDoc,
   conflict: string,
   agreement?: AgreementVersionDoc,
@@ -173,19 +200,38 @@ async function transition(
   const updated = await GuaranteeLine.findOneAndUpdate(
     // NOTE: the version guard makes two concurrent changes produce two versions, never one twice.
     { _id: line._id, status: trusted({ $in: from }), agreementVersion: line.agreementVersion },
-    { $set: update, $push: { history: ev, ...(agreement ? { agreements: agreement } : {}) } },
-    { returnDocument: 'after' },
+    {
+      $set: change.set,
+      ...(change.unset?.length ? { $unset: Object.fromEntries(change.unset.map((k) => [k, 1])) } : {}),
+      $push: { history: ev, ...(agreement ? { agreements: agreement } : {}) },
+    },
+    { session: uow.session, returnDocument: 'after' },
   ).lean<GuaranteeLineDoc>();
   if (!updated) throw new ConflictError({ code: 'LINE_STATE_CHANGED', message: conflict, details: [{ status: line.status }] });
   return updated;
 }
 
-async function tellHospital(line: GuaranteeLineDoc, key: string, vars: Record<string, unknown>): Promise<void> {
-  await notifyOrganisation(
-    line.hospitalOrgId,
-    { kind: `finance.line_${key}`, ...notice(`line${key[0]!.toUpperCase()}${key.slice(1)}`, vars), link: '/finance/lines', dedupeKey: `line-${key}:${String(line._id)}:${line.history.length}` },
-    ['hospital_finance'],
+/** Stages the audit entry and `finance.line_changed` of a suspension, reinstatement or change of terms. */
+function lineChanged(uow: UnitOfWork, names: { hospitalName: string; bankName: string }, updated: GuaranteeLineDoc, action: 'suspended' | 'reinstated' | 'changed', audit: { action: string; summary: Message }, reason?: string): void {
+  const lineId = String(updated._id);
+  uow.audit({ action: audit.action, targetType: 'guarantee_line', targetId: lineId, summary: audit.summary });
+  uow.emit(
+    LineChanged,
+    {
+      ...lineRef(updated, names),
+      action,
+      at: uow.at.toISOString(),
+      version: updated.history.length,
+      ...(action === 'changed' ? { terms: termsOf(updated) } : {}),
+      ...(reason ? { reason } : {}),
+    },
+    { key: `line-changed:${lineId}:${updated.history.length}` },
   );
+}
+
+/** The line's hospital and bank names (the bank is the acting officer's). */
+async function namesOf(actor: Actor, line: GuaranteeLineDoc): Promise<{ hospitalName: string; bankName: string }> {
+  return { hospitalName: (await getOrganisation(line.hospitalOrgId))?.name ?? '', bankName: actor.orgName };
 }
 
 /** Bank officer: approves a pending application, fixing the terms; this makes the agreement. */
@@ -193,51 +239,62 @@ export async function approveLine(actor: Actor, lineId: string, input: ApproveLi
   const line = await bankLine(actor, lineId);
   if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: 'Only a pending application can be approved.', details: [{ status: line.status }] });
   const expiresAt = expiryFrom(input.expiresOn, 'expiresOn');
-  const at = now();
-  const agreementNo = `GA-${businessDay(at).replaceAll('-', '')}-${String(line._id).slice(-6).toUpperCase()}`;
-  const summary = `${formatFen(input.limitFen)}, ${input.annualRateBp} bp, ${input.maxTenorDays} d, → ${input.expiresOn}`;
-  const updated = await transition(
-    line,
-    ['pending'],
-    { status: 'active', limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt, decidedAt: at, agreementNo, agreementVersion: 1, agreementAt: at },
-    event(actor, 'approved', summary),
-    'The application was decided meanwhile.',
-    { version: 1, at, byName: actor.name, limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt },
-  );
-  await recordAudit(actor, { action: 'finance.line.approve', targetType: 'guarantee_line', targetId: lineId, summary });
-  await tellHospital(updated, 'approved', { bank: actor.orgName, limit: formatFen(input.limitFen) });
-  return updated;
+  const names = await namesOf(actor, line);
+  return withCommand(actor, async (uow) => {
+    const at = uow.at;
+    const agreementNo = `GA-${businessDay(at).replaceAll('-', '')}-${String(line._id).slice(-6).toUpperCase()}`;
+    const summary = `${formatFen(input.limitFen)}, ${input.annualRateBp} bp, ${input.maxTenorDays} d, → ${input.expiresOn}`;
+    const updated = await transition(
+      uow,
+      line,
+      ['pending'],
+      { set: { status: 'active', limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt, decidedAt: at, agreementNo, agreementVersion: 1, agreementAt: at } },
+      event(actor, 'approved', summary, at),
+      'The application was decided meanwhile.',
+      { version: 1, at, byName: actor.name, limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt },
+    );
+    const terms = termsOf(updated);
+    uow.audit({ action: 'finance.line.approve', targetType: 'guarantee_line', targetId: lineId, summary: msg('finance.audit.lineApproved', { hospital: names.hospitalName, agreementNo, ...termsParams(terms) }) });
+    uow.emit(LineDecided, { ...lineRef(updated, names), decision: 'approved', at: at.toISOString(), terms, agreementNo }, { key: `line-decided:${lineId}` });
+    return updated;
+  });
 }
 
 /** Bank officer: rejects a pending application with a reason. */
 export async function rejectLine(actor: Actor, lineId: string, reason: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
   if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: 'Only a pending application can be rejected.', details: [{ status: line.status }] });
-  const updated = await transition(line, ['pending'], { status: 'rejected', rejectedReason: reason, decidedAt: now() }, event(actor, 'rejected', reason), 'The application was decided meanwhile.');
-  await recordAudit(actor, { action: 'finance.line.reject', targetType: 'guarantee_line', targetId: lineId, summary: reason });
-  await tellHospital(updated, 'rejected', { bank: actor.orgName, reason });
-  return updated;
+  const names = await namesOf(actor, line);
+  return withCommand(actor, async (uow) => {
+    const updated = await transition(uow, line, ['pending'], { set: { status: 'rejected', rejectedReason: reason, decidedAt: uow.at } }, event(actor, 'rejected', reason, uow.at), 'The application was decided meanwhile.');
+    uow.audit({ action: 'finance.line.reject', targetType: 'guarantee_line', targetId: lineId, summary: msg('finance.audit.lineRejected', { hospital: names.hospitalName, reason }) });
+    uow.emit(LineDecided, { ...lineRef(updated, names), decision: 'rejected', at: uow.at.toISOString(), reason }, { key: `line-decided:${lineId}` });
+    return updated;
+  });
 }
 
 /** Bank officer: suspends an active line; no new advances until it is reinstated. */
 export async function suspendLine(actor: Actor, lineId: string, reason: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
   if (line.status !== 'active') throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: 'Only an active line can be suspended.', details: [{ status: line.status }] });
-  const updated = await transition(line, ['active'], { status: 'suspended', suspendedReason: reason }, event(actor, 'suspended', reason), 'The line changed meanwhile.');
-  await recordAudit(actor, { action: 'finance.line.suspend', targetType: 'guarantee_line', targetId: lineId, summary: reason });
-  await tellHospital(updated, 'suspended', { bank: actor.orgName, reason });
-  return updated;
+  const names = await namesOf(actor, line);
+  return withCommand(actor, async (uow) => {
+    const updated = await transition(uow, line, ['active'], { set: { status: 'suspended', suspendedReason: reason } }, event(actor, 'suspended', reason, uow.at), 'The line changed meanwhile.');
+    lineChanged(uow, names, updated, 'suspended', { action: 'finance.line.suspend', summary: msg('finance.audit.lineSuspended', { hospital: names.hospitalName, reason }) }, reason);
+    return updated;
+  });
 }
 
 /** Bank officer: lifts a suspension. */
 export async function reinstateLine(actor: Actor, lineId: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
   if (line.status !== 'suspended') throw new ConflictError({ code: 'LINE_NOT_SUSPENDED', message: 'Only a suspended line can be reinstated.', details: [{ status: line.status }] });
-  const updated = await transition(line, ['suspended'], { status: 'active' }, event(actor, 'reinstated', ''), 'The line changed meanwhile.');
-  await GuaranteeLine.updateOne({ _id: line._id }, { $unset: { suspendedReason: 1 } });
-  await recordAudit(actor, { action: 'finance.line.reinstate', targetType: 'guarantee_line', targetId: lineId, summary: 'reinstated' });
-  await tellHospital(updated, 'reinstated', { bank: actor.orgName });
-  return updated;
+  const names = await namesOf(actor, line);
+  return withCommand(actor, async (uow) => {
+    const updated = await transition(uow, line, ['suspended'], { set: { status: 'active' }, unset: ['suspendedReason'] }, event(actor, 'reinstated', '', uow.at), 'The line changed meanwhile.');
+    lineChanged(uow, names, updated, 'reinstated', { action: 'finance.line.reinstate', summary: msg('finance.audit.lineReinstated', { hospital: names.hospitalName }) });
+    return updated;
+  });
 }
 
 /** Bank officer: changes the terms of an active or suspended line (a new agreement version). */
@@ -246,38 +303,40 @@ export async function changeLine(actor: Actor, lineId: string, input: ChangeLine
   if (line.status !== 'active' && line.status !== 'suspended') {
     throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: 'Only an approved line can be changed.', details: [{ status: line.status }] });
   }
-  const set: Record<string, unknown> = { agreementVersion: line.agreementVersion + 1, agreementAt: now() };
-  const parts: string[] = [];
-  if (input.limitFen !== undefined) {
-    set.limitFen = input.limitFen;
-    parts.push(`limit ${formatFen(input.limitFen)}`);
-  }
-  if (input.annualRateBp !== undefined) {
-    set.annualRateBp = input.annualRateBp;
-    parts.push(`rate ${input.annualRateBp} bp`);
-  }
-  if (input.maxTenorDays !== undefined) {
-    set.maxTenorDays = input.maxTenorDays;
-    parts.push(`tenor ${input.maxTenorDays} d`);
-  }
-  if (input.expiresOn !== undefined) {
-    set.expiresAt = expiryFrom(input.expiresOn, 'expiresOn');
-    parts.push(`expires ${input.expiresOn}`);
-  }
-  const summary = parts.join(', ');
-  const agreement: AgreementVersionDoc = {
-    version: line.agreementVersion + 1,
-    at: set.agreementAt as Date,
-    byName: actor.name,
-    limitFen: (set.limitFen as number | undefined) ?? line.limitFen!,
-    annualRateBp: (set.annualRateBp as number | undefined) ?? line.annualRateBp!,
-    maxTenorDays: (set.maxTenorDays as number | undefined) ?? line.maxTenorDays!,
-    expiresAt: (set.expiresAt as Date | undefined) ?? line.expiresAt!,
-  };
-  const updated = await transition(line, ['active', 'suspended'], set, event(actor, 'changed', summary), 'The line changed meanwhile.', agreement);
-  await recordAudit(actor, { action: 'finance.line.change', targetType: 'guarantee_line', targetId: lineId, summary });
-  await tellHospital(updated, 'changed', { bank: actor.orgName, summary });
-  return updated;
+  const expiresAt = input.expiresOn !== undefined ? expiryFrom(input.expiresOn, 'expiresOn') : undefined;
+  const names = await namesOf(actor, line);
+  return withCommand(actor, async (uow) => {
+    const set: Record<string, unknown> = { agreementVersion: line.agreementVersion + 1, agreementAt: uow.at };
+    const parts: string[] = [];
+    if (input.limitFen !== undefined) {
+      set.limitFen = input.limitFen;
+      parts.push(`limit ${formatFen(input.limitFen)}`);
+    }
+    if (input.annualRateBp !== undefined) {
+      set.annualRateBp = input.annualRateBp;
+      parts.push(`rate ${input.annualRateBp} bp`);
+    }
+    if (input.maxTenorDays !== undefined) {
+      set.maxTenorDays = input.maxTenorDays;
+      parts.push(`tenor ${input.maxTenorDays} d`);
+    }
+    if (expiresAt !== undefined) {
+      set.expiresAt = expiresAt;
+      parts.push(`expires ${input.expiresOn}`);
+    }
+    const agreement: AgreementVersionDoc = {
+      version: line.agreementVersion + 1,
+      at: uow.at,
+      byName: actor.name,
+      limitFen: (set.limitFen as number | undefined) ?? line.limitFen!,
+      annualRateBp: (set.annualRateBp as number | undefined) ?? line.annualRateBp!,
+      maxTenorDays: (set.maxTenorDays as number | undefined) ?? line.maxTenorDays!,
+      expiresAt: (set.expiresAt as Date | undefined) ?? line.expiresAt!,
+    };
+    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', parts.join(', '), uow.at), 'The line changed meanwhile.', agreement);
+    lineChanged(uow, names, updated, 'changed', { action: 'finance.line.change', summary: msg('finance.audit.lineChanged', { hospital: names.hospitalName, version: agreement.version, ...termsParams(termsOf(updated)) }) });
+    return updated;
+  });
 }
 
 /** The JSON shape of a line for the API, with names and its status as of now. */

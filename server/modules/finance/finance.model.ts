@@ -142,8 +142,6 @@ export interface InvoiceDoc {
   payments: InvoicePaymentDoc[];
   settledAt?: Date;
   settlement?: { outcome: string; fromAccountFen: number; advanceFen: number; unpaidFen: number; bankOrgId?: Types.ObjectId };
-  /** Set once the notifications and events that follow a settlement have all been sent. */
-  settlementEffectsAt?: Date;
   overdueAt?: Date;
   createdAt: Date;
 }
@@ -208,7 +206,6 @@ const InvoiceSchema = new Schema<InvoiceDoc>(
         { _id: false },
       ),
     },
-    settlementEffectsAt: Date,
     overdueAt: Date,
     createdAt: { type: Date, required: true },
   },

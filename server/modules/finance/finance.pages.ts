@@ -469,7 +469,7 @@ export function financePages(router: Router): void {
     }
     try {
       const line = await applyForLine(req.actor, body.data);
-      res.redirect(303, `/finance/lines/${String(line._id)}?done=applied`);
+      res.redirect(303, `/finance/lines/${line.id}?done=applied`);
     } catch (err) {
       if (!refusal(err)) throw err;
       await renderLines(req, res, { errors: errorsFrom(err, lang, 'bankOrgId'), values: form }, statusOf(err));

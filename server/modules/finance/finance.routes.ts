@@ -46,7 +46,7 @@ export function financeRoutes(api: ApiRouter): void {
 
   api.route(
     { method: 'post', path: '/finance/lines', summary: 'Apply to a bank for a guarantee line', tags: TAGS, auth: ['hospital_finance'], body: ApplyLineBody, status: 201, idempotent: true },
-    async ({ actor, body }) => lineView(await applyForLine(actor, body)),
+    async ({ actor, body }) => applyForLine(actor, body),
   );
 
   api.route({ method: 'get', path: '/finance/lines', summary: 'Guarantee lines the caller may see', tags: TAGS, auth: FINANCE_ROLES, query: LineQuery }, async ({ actor, query }) => {
@@ -133,10 +133,7 @@ export function financeRoutes(api: ApiRouter): void {
   });
   api.route(
     { method: 'post', path: '/finance/invoices/:id/pay', summary: 'Pay an invoice in full from the working-capital account', tags: TAGS, auth: ['hospital_finance'], params: IdParams, body: EmptyBody, idempotent: true },
-    async ({ actor, params }) => {
-      const inv = await payInvoice(actor, params.id);
-      return invoiceView(inv, await orgNames([inv.hospitalOrgId, inv.distributorOrgId]));
-    },
+    async ({ actor, params }) => payInvoice(actor, params.id),
   );
 
   api.route({ method: 'get', path: '/finance/advances', summary: 'Advances of a hospital', tags: TAGS, auth: FINANCE_ROLES, query: HospitalScopeQuery }, async ({ actor, query }) => {
@@ -155,7 +152,7 @@ export function financeRoutes(api: ApiRouter): void {
   });
   api.route(
     { method: 'post', path: '/finance/repayments', summary: 'Repay the bank: interest first, then the oldest principal', tags: TAGS, auth: ['hospital_finance'], body: RepayBody, status: 201, idempotent: true },
-    async ({ actor, body, req }) => repaymentView(await repay(actor, body, requestKey(req))),
+    async ({ actor, body, req }) => repay(actor, body, requestKey(req)),
   );
 
   api.route(
