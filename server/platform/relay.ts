@@ -53,6 +53,15 @@ export function checkSubscribers(subscribers: readonly Subscriber[]): Map<string
 class AlreadyHandled extends Error {}
 
 const CLAIM_MS = 30_000;
+const RELAY_CONCURRENCY = 8;
+const STREAM_FIELDS = ['orderId', 'roundId', 'invoiceId', 'advanceId', 'tenderId', 'contractId', 'declarationId', 'lineId', 'sanctionId', 'orgId', 'hospitalOrgId'];
+
+/** What an event is about (its first id field), so events about one thing keep their order. */
+function streamOf(e: DomainEvent): string {
+  const payload = e.payload as Record<string, unknown>;
+  for (const f of STREAM_FIELDS) if (typeof payload[f] === 'string') return `${f}:${payload[f] as string}`;
+  return e.type;
+}
 const MAX_BACKOFF_MS = 3_600_000;
 
 export interface RelayStats {
@@ -65,7 +74,9 @@ export interface RelayStats {
 export class Relay implements EventRelay {
   private readonly byEvent: Map<string, Subscriber[]>;
   private readonly inFlight = new Set<Promise<void>>();
-  private tail: Promise<void> = Promise.resolve();
+  private readonly streams = new Map<string, Promise<void>>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
   private closed = false;
   readonly stats: RelayStats = { dispatched: 0, failures: 0, lagMs: [] };
   /** Collect commit → done lag (a bench turns it on). */
@@ -100,15 +111,41 @@ export class Relay implements EventRelay {
     }
     if (this.closed || this.dropAfterCommit) return;
     const committedAt = performance.now();
-    // NOTE: one chain keeps a process's events in commit order, so a later status never overtakes an
-    // earlier one on its way to a watcher.
-    const run = this.tail.then(async () => {
-      for (const e of events) await this.dispatchOne(e);
-      if (this.measureLag) this.stats.lagMs.push(performance.now() - committedAt);
-    });
-    this.tail = run.catch(() => undefined);
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
+    // NOTE: events about one thing (an order, a round, an invoice …) are handed over in commit order,
+    // so a later status never overtakes an earlier one on its way to a watcher; different things go
+    // in parallel, a few at a time.
+    const byStream = new Map<string, DomainEvent[]>();
+    for (const e of events) {
+      const key = streamOf(e);
+      byStream.set(key, [...(byStream.get(key) ?? []), e]);
+    }
+    for (const [key, list] of byStream) {
+      const previous = this.streams.get(key) ?? Promise.resolve();
+      const run = previous.then(() =>
+        this.withSlot(async () => {
+          for (const e of list) await this.dispatchOne(e);
+          if (this.measureLag) this.stats.lagMs.push(performance.now() - committedAt);
+        }),
+      );
+      const tail = run.catch(() => undefined);
+      this.streams.set(key, tail);
+      void tail.then(() => {
+        if (this.streams.get(key) === tail) this.streams.delete(key);
+      });
+      this.inFlight.add(run);
+      void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
+    }
+  }
+
+  private async withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.active >= RELAY_CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await fn();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
   }
 
   /** Waits for the events handed over so far (tests, shutdown). */

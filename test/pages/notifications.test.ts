@@ -1,3 +1,4 @@
+import { msg } from '../../server/platform/messages';
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
 import type { Browser } from 'playwright-core';
@@ -27,12 +28,12 @@ describe('pages: live notifications', function () {
       await page.goto('/notifications');
       // NOTE: the page's socket connects after load; wait until the server has it in the user's room.
       for (let i = 0; i < 100 && (await testApp().realtime.socketsIn(`user:${u.id}`)).length === 0; i += 1) await new Promise((r) => setTimeout(r, 100));
-      await notifyUsers([owner!], { kind: 'listing.published', title: '短缺药品挂网结果已发布', body: '注射用尿激酶 已挂网', link: '/listings' });
-      await page.waitForSelector('.toast:has-text("短缺药品挂网结果已发布")', { timeout: 10_000 });
+      await notifyUsers([owner!], { kind: 'listing.published', title: msg('quotation.notice.published.title', { title: '短缺药品挂网结果' }), body: msg('orders.notice.rejected.body', { distributor: '注射用尿激酶', reason: '已挂网' }), link: '/listings', dedupeKey: `page-test:${u.id}` });
+      await page.waitForSelector('.toast:has-text("短缺药品挂网目录已发布：短缺药品挂网结果")', { timeout: 10_000 });
       await page.waitForFunction(() => document.querySelector('.bell [data-unread-count]')?.getAttribute('data-unread-count') === '1');
       await page.reload();
       const item = page.locator('[data-notification-id]').first();
-      expect(await item.textContent()).to.contain('注射用尿激酶 已挂网');
+      expect(await item.textContent()).to.contain('注射用尿激酶：已挂网');
       await item.locator('[data-action="notification-read"]').click();
       await page.waitForFunction(() => document.querySelector('.bell [data-unread-count]')?.getAttribute('data-unread-count') === '0');
       const stored = await Notification.findOne({ userId: owner!._id }).lean<{ readAt?: Date }>();

@@ -1,3 +1,4 @@
+import { msg } from '../../server/platform/messages';
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
 import { io as ioClient } from 'socket.io-client';
@@ -38,9 +39,9 @@ describe('realtime', () => {
       sb.on('notification:created', () => (bGot += 1));
       const owner = await User.findById(a.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
       const received = nextEvent<{ id: string; title: string }>(sa, 'notification:created');
-      await notifyUsers([owner!], { kind: 'test', title: '新挂网目录', body: '请查看' });
+      await notifyUsers([owner!], { kind: 'test', title: msg('orders.notice.shipped.title', { orderNo: 'PO-1' }), body: msg('orders.notice.delivered.body'), dedupeKey: `rt-test:${a.id}` });
       const n = await received;
-      expect(n.title).to.equal('新挂网目录');
+      expect(n.title).to.equal('订单 PO-1 已发货');
       const ack = await emitAck<{ unread: number }>(sa, 'notification:read', { id: n.id });
       expect(ack.data).to.deep.equal({ unread: 0 });
       const bad = await emitAck(sa, 'notification:read', { id: { $ne: null } });
@@ -56,7 +57,7 @@ describe('realtime', () => {
   it('tells a (re)connecting client its unread count at once', async () => {
     const a = await buildUser('distributor');
     const owner = await User.findById(a.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
-    await notifyUsers([owner!], { kind: 'test', title: 'while offline', body: 'stored' });
+    await notifyUsers([owner!], { kind: 'test', title: msg('orders.notice.shipped.title', { orderNo: 'PO-2' }), body: msg('orders.notice.delivered.body'), dedupeKey: `rt-offline:${a.id}` });
     const socket = (await import('socket.io-client')).io(testApp().url, { transports: ['websocket'], auth: { token: a.token }, reconnection: false, forceNew: true });
     try {
       const ready = await nextEvent<{ unreadNotifications: number; userId: string }>(socket, 'session:ready');

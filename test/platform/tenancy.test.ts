@@ -1,3 +1,4 @@
+import { msg } from '../../server/platform/messages';
 import { expect } from 'chai';
 import { notifyUsers } from '../../server/modules/notifications';
 import { Notification } from '../../server/modules/notifications/notifications.model';
@@ -10,7 +11,7 @@ describe('tenancy', () => {
     const a = await buildUser('pharmacist');
     const b = await buildUser('pharmacist');
     const owner = await User.findById(a.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
-    await notifyUsers([owner!], { kind: 'test', title: '测试', body: 'private to A' });
+    await notifyUsers([owner!], { kind: 'test', title: msg('orders.notice.shipped.title', { orderNo: 'PO-3' }), body: msg('orders.notice.delivered.body'), dedupeKey: `tenancy:${a.id}` });
     const note = await Notification.findOne({ userId: a.id }).lean<{ _id: Types.ObjectId }>();
     const res = await b.api().post(`/api/v1/notifications/${String(note!._id)}/read`).expect(404);
     expect(res.body.error.code).to.equal('NOTIFICATION_NOT_FOUND');

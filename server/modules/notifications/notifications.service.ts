@@ -13,15 +13,14 @@ import { Notification, type NotificationDoc } from './notifications.model';
 
 export interface NotificationInput {
   kind: string;
-  // TRANSITION: plain strings from modules not yet moved to messages; removed with them.
-  title: Message | string;
-  body: Message | string;
+  title: Message;
+  body: Message;
   link?: string;
   /**
    * The fact the notification is about (e.g. the event key): the same key for the same user is
    * stored once, so a fact delivered twice notifies once.
    */
-  dedupeKey?: string;
+  dedupeKey: string;
 }
 
 interface Recipient {
