@@ -19,6 +19,7 @@ import { hashPassword } from '../../server/platform/auth';
 import { createLogger } from '../../server/platform/logger';
 import { ensureRedis } from '../../server/platform/redis';
 import { spawnEngine, type SpawnedEngine } from '../../server/engine/spawn';
+import { testClock } from './global';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -278,6 +279,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ALLOWED_ORIGINS: origins,
     LOG_LEVEL: opts.logLevel ?? process.env.SCALE_LOG_LEVEL ?? 'warn',
     LOGIN_RATE_LIMIT: '1000',
+    // the children's business clock follows the suite's (TEST_NOW) unless a test sets its own
+    ...testClock.timelineEnv(),
     ...opts.env,
   };
 
@@ -428,7 +431,7 @@ export async function seedOperator(cluster: Cluster): Promise<ClusterUser> {
   const db = (await cluster.db()).db!;
   const orgId = new Types.ObjectId();
   const userId = new Types.ObjectId();
-  const at = new Date();
+  const at = testClock.now();
   const name = `示范市医疗保障局 ${uniq()}`;
   const email = `operator-${uniq()}@scale.gpo`;
   const password = `pw-${uniq()}-operator`;
@@ -543,7 +546,7 @@ export async function createDrug(operator: ClusterUser, opts: { referencePriceFe
     tracePrefix: String(3_000_000 + n),
     categories: opts.vbp ? { shortage: false, vbp: true, regular: false } : { shortage: true, vbp: false, regular: false },
     referencePriceFen: opts.referencePriceFen ?? 289_000,
-    effectiveFrom: new Date(Date.now() - 7 * 86_400_000).toISOString(),
+    effectiveFrom: new Date(testClock.now().getTime() - 7 * 86_400_000).toISOString(),
   });
   if (res.status !== 201) throw new Error(`creating a drug failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
@@ -568,7 +571,7 @@ export async function openClusterRound(
   operator: ClusterUser,
   opts: { drugIds: string[]; closesInMs: number; visibility?: 'rank' | 'best' | 'sealed'; minDecrementBp?: number; title?: string; via?: AppProcess },
 ): Promise<OpenedRound> {
-  const at = Date.now();
+  const at = testClock.now().getTime();
   const created = await operator
     .api(opts.via)
     .post('/api/v1/rounds', {

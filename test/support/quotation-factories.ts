@@ -72,7 +72,7 @@ export function drugBody(overrides: DrugOverrides = {}): Record<string, unknown>
   const price = overrides.referencePriceFen === undefined ? 289_000 : overrides.referencePriceFen;
   if (price !== null) {
     body.referencePriceFen = price;
-    body.effectiveFrom = (overrides.effectiveFrom ?? new Date(Date.now() - 7 * 86_400_000)).toISOString();
+    body.effectiveFrom = (overrides.effectiveFrom ?? new Date(testClock.now().getTime() - 7 * 86_400_000)).toISOString();
   }
   return body;
 }
