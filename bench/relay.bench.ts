@@ -56,7 +56,7 @@ export default async function relayBench(): Promise<BenchRow[]> {
     }
 
     // A bare BullMQ round trip: the producer adds a job and hears it completed.
-    const connection = new Redis(app.platform.redis.options as never, { maxRetriesPerRequest: null } as never);
+    const connection = new Redis({ ...(app.platform.redis.options as object), maxRetriesPerRequest: null } as never);
     const prefix = `${app.platform.config.queuePrefix}-bare`;
     const queue = new Queue('bare', { connection, prefix });
     const events = new QueueEvents('bare', { connection: connection.duplicate(), prefix });
@@ -76,9 +76,13 @@ export default async function relayBench(): Promise<BenchRow[]> {
     await queue.close();
     connection.disconnect();
 
+    // The relay's own measure: from the commit until the subscriber ran AND the event was marked
+    // dispatched in the database (the subscriber itself is called a few microtasks after the commit).
+    const settled = relay.stats.lagMs.slice(-N);
     return [
-      { name: 'relay: commit → subscriber done, p50', value: percentile(lag, 50), unit: 'ms', baselineName: 'BullMQ job round trip p50', baseline: percentile(bull, 50), ratio: percentile(lag, 50) / percentile(bull, 50), ratioNote: 'lower is better' },
-      { name: 'relay: commit → subscriber done, p99', value: percentile(lag, 99), unit: 'ms', baselineName: 'BullMQ job round trip p99', baseline: percentile(bull, 99), ratio: percentile(lag, 99) / percentile(bull, 99), ratioNote: 'lower is better' },
+      { name: 'relay: commit → subscriber called, p50', value: percentile(lag, 50), unit: 'ms', baselineName: 'BullMQ job round trip p50', baseline: percentile(bull, 50), ratio: percentile(lag, 50) / percentile(bull, 50), ratioNote: 'lower is better' },
+      { name: 'relay: commit → subscriber done + marked dispatched, p50', value: percentile(settled, 50), unit: 'ms', baselineName: 'BullMQ job round trip p50', baseline: percentile(bull, 50), ratio: percentile(settled, 50) / percentile(bull, 50), ratioNote: 'lower is better' },
+      { name: 'relay: commit → subscriber done + marked dispatched, p99', value: percentile(settled, 99), unit: 'ms', baselineName: 'BullMQ job round trip p99', baseline: percentile(bull, 99), ratio: percentile(settled, 99) / percentile(bull, 99), ratioNote: 'lower is better' },
       { name: 'unit of work (insert + audit + event), p50', value: percentile(command, 50), unit: 'ms', baselineName: 'the insert alone p50', baseline: percentile(bare, 50), ratio: percentile(command, 50) / percentile(bare, 50), ratioNote: 'cost of committing the consequences' },
     ];
   } finally {
