@@ -5,6 +5,7 @@ import { jobHandlers, sweepsOf } from '../jobs';
 import { createApp } from './app';
 import { SettableClock, systemClock } from './platform/clock';
 import { setPlatform, type Clock, type Platform } from './platform/context';
+import { startEvictions, stopEvictions } from './platform/evictions';
 import type { Config } from './platform/config';
 import { startLiveness, stopLiveness } from './platform/idempotency';
 import type { Logger } from './platform/logger';
@@ -66,6 +67,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   });
   const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay, db };
   setPlatform(platform);
+  await startEvictions(redis, config.queuePrefix, logger);
   startLiveness();
 
   let url: string | undefined;
@@ -108,6 +110,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       await realtime.close().catch(() => undefined);
       if (httpServer?.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       stopLiveness();
+      stopEvictions();
       redis.disconnect();
       await disconnectMongo().catch(() => undefined);
     },

@@ -24,7 +24,7 @@ interface BoardLine {
   minDecrementFen: number;
   quoteCount?: number;
   bestPriceFen?: number | null;
-  quotes?: { alias: string; priceFen: number; receivedAt: string; rank: number; distributorName?: string | null }[];
+  quotes?: { alias: string; priceFen: number; receivedAt: string; seq?: number; rank: number; distributorName?: string | null }[];
   own?: OwnQuote | null;
   nextMaxPriceFen?: number;
 }
@@ -193,11 +193,24 @@ function paintTiming(t: Pick<Timing, 'status' | 'opensAt' | 'closesAt' | 'extens
   tick();
 }
 
+/** The operator's copy of each line's ranking, re-ranked from each pushed quote (a delta). */
+const operatorLines = new Map<string, NonNullable<BoardLine['quotes']>>();
+
+type OperatorQuote = NonNullable<BoardLine['quotes']>[number];
+
+/** The same order as the server's ranking: price, then earlier receipt, then lower sequence number. */
+function rerank(quotes: OperatorQuote[]): OperatorQuote[] {
+  return [...quotes]
+    .sort((a, b) => a.priceFen - b.priceFen || Date.parse(a.receivedAt) - Date.parse(b.receivedAt) || (a.seq ?? 0) - (b.seq ?? 0))
+    .map((q, i) => ({ ...q, rank: i + 1 }));
+}
+
 function paintState(next: BoardState): void {
   state = next;
   paintTiming(next.round);
   for (const line of next.lines) {
     lineSeq.set(line.lineId, next.seq);
+    if (line.quotes) operatorLines.set(line.lineId, line.quotes);
     if (line.quotes) paintOperatorLine(line.lineId, line.quoteCount ?? line.quotes.length, line.bestPriceFen ?? null, line.quotes);
     if (line.own !== undefined) paintOwn(line.lineId, line.own, line.nextMaxPriceFen);
     if (line.bestPriceFen !== undefined && !line.quotes) paintBest(line.lineId, line.bestPriceFen);
@@ -331,10 +344,13 @@ function follow(): void {
   const watch = () => {
     socket
       .timeout(10_000)
-      .emitWithAck('round:watch', { roundId })
-      .then((reply: Ack<BoardState>) => {
+      .emitWithAck('round:watch', { roundId, sinceSeq: state?.seq ?? 0 })
+      .then((reply: Ack<BoardState & { missed?: { lineId: string; seq: number }[] }>) => {
         if (!reply.data) return;
+        const missed = reply.data.missed ?? [];
         paintState(reply.data);
+        for (const lineId of new Set(missed.map((m) => m.lineId))) flash(lineId);
+        if (missed.length > 0 && root?.dataset.live === 'true') showToast({ tone: 'info', body: msg('missedWhileAway', { n: missed.length }), timeoutMs: 5000 });
         if (root) root.dataset.live = 'true';
       })
       .catch(() => undefined);
@@ -342,9 +358,13 @@ function follow(): void {
   socket.on('connect', watch);
   if (socket.connected) watch();
 
-  socket.on('round:line', (p: { roundId: string; lineId: string; seq: number; quoteCount: number; bestPriceFen: number | null; quotes: NonNullable<BoardLine['quotes']> }) => {
+  socket.on('round:line', (p: { roundId: string; lineId: string; seq: number; quoteCount: number; bestPriceFen: number | null; quote: OperatorQuote & { status: 'active' | 'withdrawn' } }) => {
     if (p.roundId !== roundId || !fresh(p.lineId, p.seq)) return;
-    paintOperatorLine(p.lineId, p.quoteCount, p.bestPriceFen, p.quotes);
+    const { status, ...quote } = p.quote;
+    const others = (operatorLines.get(p.lineId) ?? []).filter((q) => q.alias !== quote.alias);
+    const next = rerank(status === 'active' ? [...others, quote] : others);
+    operatorLines.set(p.lineId, next);
+    paintOperatorLine(p.lineId, p.quoteCount, p.bestPriceFen, next);
     flash(p.lineId);
   });
   socket.on('round:own', (p: { roundId: string; lineId: string; seq: number; own: OwnQuote; nextMaxPriceFen: number }) => {

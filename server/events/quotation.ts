@@ -30,11 +30,14 @@ export const RoundPublished = defineEvent(
 /** A published round's listing validity ended. */
 export const RoundExpired = defineEvent('quotation.round_expired', z.object({ roundId: Id, no: z.string() }).strict());
 
-const Ranked = z.object({ quoteId: Id, distributorOrgId: Id, alias: z.string(), priceFen: z.number().int(), receivedAt: Instant, seq: z.number().int(), rank: z.number().int() }).strict();
+/** A distributor whose rank on the line moved because of another's quote. */
+const Moved = z.object({ distributorOrgId: Id, quoteId: Id, rank: z.number().int() }).strict();
 
 /**
  * Quote changes committed on a round (a batch of submissions, or one withdrawal before the close),
- * with what the live board needs to tell each viewer: per change the line's ranking before and after.
+ * as deltas: per change the quote itself, its rank, the line's new best price and count, and only
+ * the other distributors whose rank moved — never the whole ranking, so the fact stays small however
+ * many distributors quote.
  */
 export const QuotesCommitted = defineEvent(
   'quotation.quotes_committed',
@@ -51,9 +54,14 @@ export const QuotesCommitted = defineEvent(
             lineId: Id,
             seq: z.number().int(),
             distributorOrgId: Id,
+            alias: z.string(),
             own: z.object({ quoteId: Id, priceFen: z.number().int(), receivedAt: Instant, status: z.enum(['active', 'withdrawn']) }).strict(),
-            before: z.array(Ranked),
-            after: z.array(Ranked),
+            /** The quote's rank after the change (null when withdrawn). */
+            rank: z.number().int().nullable(),
+            quoteCount: z.number().int(),
+            bestPriceFen: z.number().int().nullable(),
+            bestChanged: z.boolean(),
+            moved: z.array(Moved),
           })
           .strict(),
       ),

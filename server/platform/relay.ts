@@ -20,6 +20,8 @@ export interface Subscriber {
   readonly name: string;
   readonly event: EventSpec;
   readonly transactional: boolean;
+  /** Runs synchronously in the committing process right after the commit (a cache eviction). */
+  readonly local?: (event: DomainEvent) => void;
   handle(event: DomainEvent, uow?: UnitOfWork): Promise<void>;
 }
 
@@ -35,6 +37,16 @@ export function onEventInTransaction<S extends z.ZodType>(
 /** A subscriber for idempotent work (pushes, deduplicated notifications, deterministic jobs): at least once. */
 export function onEvent<S extends z.ZodType>(spec: EventSpec<S>, name: string, handle: (event: DomainEvent<z.output<S>>) => Promise<void> | void): Subscriber {
   return { name, event: spec, transactional: false, handle: async (e) => handle(e as DomainEvent<z.output<S>>) };
+}
+
+/**
+ * A synchronous reaction in the committing process, before the command returns: dropping a cached
+ * answer the event made stale (the process's own and, through evictions, the others'). Runs again
+ * when the sweep redelivers an event a crash left behind, so it must be idempotent and cheap.
+ */
+export function onCommitted<S extends z.ZodType>(spec: EventSpec<S>, name: string, react: (event: DomainEvent<z.output<S>>) => void): Subscriber {
+  const local = (e: DomainEvent) => react(e as DomainEvent<z.output<S>>);
+  return { name, event: spec, transactional: false, local, handle: async (e) => local(e) };
 }
 
 /** Checks the subscribers at start-up: names unique, every event declared. */
@@ -109,6 +121,7 @@ export class Relay implements EventRelay {
       this.logger.fatal({ events: events.map((e) => e.type) }, 'fault drill: crashing after the commit, before the dispatch');
       process.kill(process.pid, 'SIGKILL');
     }
+    this.runLocal(events);
     if (this.closed || this.dropAfterCommit) return;
     const committedAt = performance.now();
     // NOTE: events about one thing (an order, a round, an invoice …) are handed over in commit order,
@@ -134,6 +147,19 @@ export class Relay implements EventRelay {
       });
       this.inFlight.add(run);
       void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
+    }
+  }
+
+  private runLocal(events: readonly DomainEvent[]): void {
+    for (const e of events) {
+      for (const s of this.byEvent.get(e.type) ?? []) {
+        if (!s.local) continue;
+        try {
+          s.local(e);
+        } catch (err) {
+          handleError(err, this.logger, { subscriber: s.name, event: e.type, key: e.key });
+        }
+      }
     }
   }
 

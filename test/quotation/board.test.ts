@@ -41,16 +41,21 @@ describe('live board', () => {
     try {
       for (const w of [wo, wa, wb, wc]) await watch(w.socket, round.id);
       const [line1, line2] = round.lines as [(typeof round.lines)[0], (typeof round.lines)[0]];
-      const opLine = nextEvent<{ quotes: { alias: string; priceFen: number; rank: number }[] }>(wo.socket, 'round:line');
+      const opLine = nextEvent<{ quoteCount: number; bestPriceFen: number; quote: { alias: string; priceFen: number; rank: number; status: string } }>(wo.socket, 'round:line');
       const aOwn = nextEvent<{ own: { priceFen: number; rank: number } }>(wa.socket, 'round:own');
       await quote(a, round.id, line1.lineId, 250_000);
       expect((await aOwn).own).to.include({ priceFen: 250_000, rank: 1 });
       const first = await opLine;
-      expect(first.quotes).to.have.length(1);
-      expect(first.quotes[0]!.alias).to.match(/^[A-Z]\d{3}$/);
+      // NOTE: the operator is pushed the quote as a delta (with the line's count and best), not the whole ranking.
+      expect(first).to.include({ quoteCount: 1, bestPriceFen: 250_000 });
+      expect(first.quote).to.include({ priceFen: 250_000, rank: 1, status: 'active' });
+      expect(first.quote.alias).to.match(/^[A-Z]\d{3}$/);
+      expect(first).to.not.have.property('quotes');
       const aDemoted = nextEvent<{ rank: number; lineId: string }>(wa.socket, 'round:rank');
+      const second = nextEvent<{ quoteCount: number; bestPriceFen: number; quote: { priceFen: number; rank: number } }>(wo.socket, 'round:line');
       await quote(b, round.id, line1.lineId, 240_000);
       expect(await aDemoted).to.include({ rank: 2, lineId: line1.lineId });
+      expect(await second).to.deep.include({ quoteCount: 2, bestPriceFen: 240_000 });
       await quote(c, round.id, line2.lineId, 280_000);
       await settle();
       const bState = await watch(wb.socket, round.id);
@@ -101,10 +106,10 @@ describe('live board', () => {
     try {
       for (const w of [wo, wa, wb]) await watch(w.socket, round.id);
       const { lineId } = round.lines[0]!;
-      const opLine = nextEvent<{ quotes: { priceFen: number }[] }>(wo.socket, 'round:line');
+      const opLine = nextEvent<{ quote: { priceFen: number } }>(wo.socket, 'round:line');
       const ack = await emitAck<{ rank: number | null; priceFen: number }>(wa.socket, 'quote:submit', { roundId: round.id, lineId, priceFen: 211_111, clientKey: `sealed-${round.id}-a` });
       expect(ack.data).to.include({ rank: null, priceFen: 211_111 });
-      expect((await opLine).quotes[0]!.priceFen).to.equal(211_111);
+      expect((await opLine).quote.priceFen).to.equal(211_111);
       await quote(b, round.id, lineId, 222_222);
       await settle();
       const stateB = await watch(wb.socket, round.id);

@@ -173,7 +173,8 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     const own1 = await waitEvent(g1, 'round:own', (p) => p.roundId === best.id, 'd1 (web 1) hears its own quote');
     expect(own1.own).to.include({ priceFen: 250_000, rank: 1 });
     const line1 = await waitEvent(gOp, 'round:line', (p) => p.roundId === best.id, 'the operator (web 2) hears the quote');
-    expect(line1.quotes).to.deep.equal([{ alias: q1.body.alias, priceFen: 250_000, receivedAt: q1.body.receivedAt, rank: 1 }]);
+    expect(line1.quote).to.deep.equal({ alias: q1.body.alias, priceFen: 250_000, receivedAt: q1.body.receivedAt, seq: q1.body.seq, rank: 1, status: 'active' });
+    expect(line1).to.include({ quoteCount: 1, bestPriceFen: 250_000 });
     for (const [g, who] of [[g2, 'd2 (web 2)'], [g3, 'd3 (web 3)']] as const) {
       const b = await waitEvent(g, 'round:best', (p) => p.roundId === best.id && p.bestPriceFen === 250_000, `${who} hears the anonymous best price`);
       expect(Object.keys(b).sort()).to.deep.equal(['bestPriceFen', 'lineId', 'quoteCount', 'roundId', 'seq']);
@@ -187,8 +188,9 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     expect(rank1).to.include({ rank: 2 });
     expect(Object.keys(rank1).sort()).to.deep.equal(['lineId', 'quoteId', 'rank', 'roundId', 'seq']);
     await waitEvent(g3, 'round:best', (p) => p.roundId === best.id && p.bestPriceFen === 240_000, 'd3 (web 3) hears the new best price');
-    const line2 = await waitEvent(gOp, 'round:line', (p) => p.roundId === best.id && (p.quotes as unknown[]).length === 2, 'the operator hears both quotes');
-    expect((line2.quotes as { alias: string }[]).map((q) => q.alias)).to.deep.equal([q2.data.alias, q1.body.alias]);
+    const line2 = await waitEvent(gOp, 'round:line', (p) => p.roundId === best.id && p.quoteCount === 2, 'the operator hears both quotes');
+    expect(line2.quote).to.include({ alias: q2.data.alias, rank: 1 });
+    expect(line2).to.include({ bestPriceFen: 240_000 });
 
     // sealed mode: d3 quotes through web 3, d1 through web 1; only the quoter and the operator hear a price
     const q3 = await d3.api(web3).post(`/api/v1/rounds/${sealed.id}/quotes`, { lineId: sealed.lineId, priceFen: 200_000 });
@@ -200,7 +202,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     const ownSealed = await waitEvent(g3, 'round:own', (p) => p.roundId === sealed.id, 'd3 (web 3) hears its own sealed quote');
     expect(ownSealed.own).to.include({ priceFen: 200_000, rank: null });
     await waitEvent(g1, 'round:own', (p) => p.roundId === sealed.id, 'd1 (web 1) hears its own sealed quote');
-    await waitEvent(gOp, 'round:line', (p) => p.roundId === sealed.id && (p.quotes as unknown[]).length === 2, 'the operator (web 2) sees sealed prices live');
+    await waitEvent(gOp, 'round:line', (p) => p.roundId === sealed.id && p.quoteCount === 2, 'the operator (web 2) sees sealed prices live');
 
     // both rounds close (on a worker) and publish; everyone watching hears it once
     for (const [g, who] of [[g1, 'd1'], [g2, 'd2'], [g3, 'd3'], [gOp, 'operator'], [gHosp, 'hospital']] as const) {
@@ -400,7 +402,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     expect(q3.error, JSON.stringify(q3.error)).to.equal(undefined);
     const q1 = await d1.api(web1).post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lineId, priceFen: 255_000 });
     expect(q1.status).to.equal(201);
-    await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && (p.quotes as unknown[]).length === 2, 'the operator sees both quotes');
+    await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && p.quoteCount === 2, 'the operator sees both quotes');
 
     // the crash: web 3 (with d3's socket) and the first worker die without any cleanup
     const disconnected = new Promise<string>((resolve) => s3.once('disconnect', (reason) => resolve(reason)));
@@ -416,7 +418,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     const q2 = await d2.api(web2).post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lineId, priceFen: 250_000 });
     expect(q2.status, JSON.stringify(q2.body)).to.equal(201);
     await waitEvent(g1, 'round:rank', (p) => p.roundId === round.id && p.rank === 2, 'd1 (web 1) hears it was overtaken after the crash');
-    await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && (p.quotes as unknown[]).length === 3, 'the operator (web 2) sees the third quote');
+    await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && p.quoteCount === 3, 'the operator (web 2) sees the third quote');
 
     // d3 reconnects (a load balancer would send it to a surviving process) and gets the current board
     const s3b = await connect(web1, d3);

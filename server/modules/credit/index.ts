@@ -5,6 +5,7 @@ import { defineSweep } from '../../platform/sweeps';
 import { ensureBreachCatalogue } from './credit.breaches';
 import { ensureDefaultCommitment } from './credit.commitment';
 import { automaticBreachSubscribers } from './credit.events';
+import { tradingGateEvictions } from './credit.gate';
 import { expireSanctionJob } from './credit.jobs';
 import { creditPages } from './credit.pages';
 import { creditRoutes } from './credit.routes';
@@ -12,6 +13,7 @@ import { expireSanction, sweepSanctionExpiries } from './credit.sanctions';
 import { creditFollowUps } from './credit.subscribers';
 
 export { assertMayTrade, ensureDefaultCommitment, defaultCommitmentBody, versionInForce, type TradingAction } from './credit.commitment';
+export { assertMayTradeCached } from './credit.gate';
 export { creditBadges, type CreditBadge } from './credit.standing';
 export { sweepSanctionExpiries } from './credit.sanctions';
 
@@ -20,7 +22,7 @@ export const creditModule = defineModule({
   api: creditRoutes,
   pages: creditPages,
   jobs: [handle(expireSanctionJob, ({ sanctionId }, job) => expireSanction(sanctionId, job.id))],
-  subscribers: [...automaticBreachSubscribers, ...creditFollowUps],
+  subscribers: [...automaticBreachSubscribers, ...creditFollowUps, ...tradingGateEvictions],
   // NOTE: a sanction whose expiry job Redis lost still ends (idempotent: each is expired once).
   sweeps: [defineSweep('credit.sanctions', 'schedule', () => sweepSanctionExpiries())],
   // NOTE: a commitment letter in force and the breach catalogue, so demo distributors can sign and trade.

@@ -1,6 +1,7 @@
 /** Shortage-drug quotation rounds with live bidding, publication (挂网), listings, audit trail and open data. */
 import { defineModule } from '../../platform/module';
 import { handle } from '../../platform/queues';
+import { bookEvictions } from './quotation.book';
 import { seedDemoRounds } from './quotation.demo';
 import { openRoundJob, closeRoundJob, expireRoundJob } from './quotation.jobs';
 import { quotationPages } from './quotation.pages';
@@ -26,7 +27,7 @@ export const quotationModule = defineModule({
     handle(closeRoundJob, ({ roundId }, job) => closeRound(roundId, job)),
     handle(expireRoundJob, ({ roundId }, job) => expireRound(roundId, job)),
   ],
-  subscribers: [...quotationSubscribers, ...quotationCreditSubscribers],
+  subscribers: [...quotationSubscribers, ...quotationCreditSubscribers, ...bookEvictions],
   sweeps: [defineSweep('quotation.rounds', 'schedule', () => sweepRounds())],
   demo: seedDemoRounds,
 });

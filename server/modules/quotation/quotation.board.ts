@@ -2,13 +2,15 @@
 // Distributors see their own quote and rank (plus the anonymous best price in `best` mode, nothing of
 // others in `sealed` mode) and competitors only as aliases; the operator sees every quote by alias.
 import { Types, type ClientSession } from 'mongoose';
+import type { z } from 'zod';
+import type { QuotesCommitted } from '../../events/quotation';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { NotFoundError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { rooms } from '../../platform/realtime';
 import { reductionBasisPoints } from '../../platform/money';
-import { Listing, Participant, Quote, Round, type ListingRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
+import { Listing, Participant, Quote, QuoteEvent, Round, type ListingRecord, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { rankQuotes } from './quotation.rules';
 
 export const roundRooms = {
@@ -137,7 +139,7 @@ export async function boardFor(actor: Actor, round: RoundRecord) {
           ...lineHead(line),
           quoteCount: quotes.length,
           bestPriceFen: quotes[0]?.priceFen ?? null,
-          quotes: quotes.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt.toISOString(), rank: q.rank, ...(final ? { distributorName: names.get(q.distributorOrgId) ?? null } : {}) })),
+          quotes: quotes.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt.toISOString(), seq: q.seq, rank: q.rank, ...(final ? { distributorName: names.get(q.distributorOrgId) ?? null } : {}) })),
         };
       }),
     };
@@ -203,23 +205,17 @@ export function roomsFor(actor: Actor, roundId: string): string[] {
 }
 
 /** One committed quote change as the event carries it (times as ISO strings). */
-export interface LineChange {
-  lineId: string;
-  seq: number;
-  distributorOrgId: string;
-  own: { quoteId: string; priceFen: number; receivedAt: string; status: 'active' | 'withdrawn' };
-  before: (Omit<RankedQuote, 'receivedAt'> & { receivedAt: string })[];
-  after: (Omit<RankedQuote, 'receivedAt'> & { receivedAt: string })[];
-}
+export type LineChange = z.output<typeof QuotesCommitted.schema>['changes'][number];
 
 /**
- * Pushes one line's committed change to everyone who may see it: the operator gets the whole ranking
- * by alias; each distributor whose rank moved gets its own quote and rank; in `best` mode every
- * distributor gets the new anonymous best price; in `sealed` mode only the quoting distributor hears
- * anything (its own quote, no rank).
+ * Pushes one line's committed change to everyone who may see it, as a delta: the operator gets the
+ * quote (by alias) with the line's new count and best price and re-ranks its copy of the line; the
+ * quoting distributor gets its own quote and rank; in `rank` and `best` mode each other distributor
+ * whose rank moved gets its new rank; in `best` mode every distributor gets the new anonymous best
+ * price; in `sealed` mode only the quoting distributor hears anything (its own quote, no rank).
  */
 export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' | 'lines'>, change: LineChange): void {
-  const { before, after, distributorOrgId: orgId, own, seq } = change;
+  const { distributorOrgId: orgId, own, seq } = change;
   const line = round.lines.find((l) => String(l._id) === change.lineId);
   if (!line) return;
   const b = platform().broadcaster;
@@ -229,30 +225,41 @@ export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' 
     roundId,
     lineId,
     seq,
-    quoteCount: after.length,
-    bestPriceFen: after[0]?.priceFen ?? null,
-    quotes: after.map((q) => ({ alias: q.alias, priceFen: q.priceFen, receivedAt: q.receivedAt, rank: q.rank })),
+    quoteCount: change.quoteCount,
+    bestPriceFen: change.bestPriceFen,
+    quote: { alias: change.alias, priceFen: own.priceFen, receivedAt: own.receivedAt, seq, rank: change.rank, status: own.status },
   });
   const sealed = round.visibility === 'sealed';
-  if (round.visibility === 'best' && (before[0]?.priceFen !== after[0]?.priceFen || before.length !== after.length)) {
-    b.toRoom(roundRooms.distributors(roundId), 'round:best', { roundId, lineId, seq, bestPriceFen: after[0]?.priceFen ?? null, quoteCount: after.length });
+  if (round.visibility === 'best' && (change.bestChanged || change.kind !== 'revised')) {
+    b.toRoom(roundRooms.distributors(roundId), 'round:best', { roundId, lineId, seq, bestPriceFen: change.bestPriceFen, quoteCount: change.quoteCount });
   }
-  const rankBefore = new Map(before.map((q) => [q.distributorOrgId, q.rank]));
-  const rankAfter = new Map(after.map((q) => [q.distributorOrgId, q]));
-  const ownAfter = rankAfter.get(orgId);
-  const ownRank: number | null = sealed || own.status === 'withdrawn' ? null : (ownAfter?.rank ?? null);
   b.toRoom(roundRooms.org(roundId, orgId), 'round:own', {
     roundId,
     lineId,
     seq,
-    own: { ...own, rank: ownRank },
+    own: { ...own, rank: sealed ? null : change.rank },
     nextMaxPriceFen: own.priceFen - line.minDecrementFen,
   });
   if (sealed) return;
-  for (const [other, q] of rankAfter) {
-    if (other === orgId || rankBefore.get(other) === q.rank) continue;
-    b.toRoom(roundRooms.org(roundId, other), 'round:rank', { roundId, lineId, seq, quoteId: q.quoteId, rank: q.rank });
-  }
+  for (const m of change.moved) b.toRoom(roundRooms.org(roundId, m.distributorOrgId), 'round:rank', { roundId, lineId, seq, quoteId: m.quoteId, rank: m.rank });
+}
+
+const MAX_MISSED = 2000;
+
+/**
+ * The quote changes after `sinceSeq` that the viewer would have been pushed, from the round's trail
+ * (a reconnecting client replays them; the board it gets with them is already current): the operator
+ * every change by alias; a distributor its own; a hospital none while quoting runs.
+ */
+export async function missedChanges(actor: Actor, round: RoundRecord, sinceSeq: number) {
+  if (sinceSeq >= round.seq || (actor.role !== 'operator' && actor.role !== 'distributor')) return { missed: [], missedTruncated: false };
+  const filter: Record<string, unknown> = { roundId: round._id, seq: trusted({ $gt: sinceSeq }), type: trusted({ $in: ['submitted', 'revised', 'withdrawn'] }) };
+  if (actor.role === 'distributor') filter.distributorOrgId = new Types.ObjectId(actor.orgId);
+  const rows = await QuoteEvent.find(filter, { lineId: 1, seq: 1, type: 1, alias: 1, priceFen: 1, at: 1 }).sort({ seq: 1 }).limit(MAX_MISSED + 1).lean<QuoteEventRecord[]>();
+  return {
+    missed: rows.slice(0, MAX_MISSED).map((r) => ({ lineId: String(r.lineId), seq: r.seq!, type: r.type, alias: r.alias ?? null, priceFen: r.priceFen ?? null, at: r.at.toISOString() })),
+    missedTruncated: rows.length > MAX_MISSED,
+  };
 }
 
 /** Pushes the round's timing (status, close, extensions) to everyone watching it. */

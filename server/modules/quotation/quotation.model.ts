@@ -240,6 +240,7 @@ const QuoteEventSchema = new Schema<QuoteEventRecord>(
 );
 QuoteEventSchema.index({ roundId: 1, at: 1, _id: 1 });
 QuoteEventSchema.index({ roundId: 1, type: 1 });
+QuoteEventSchema.index({ roundId: 1, seq: 1 });
 
 /** One published listing entry (挂网): a distributor's final price for a round line. */
 export interface ListingRecord {

@@ -39,7 +39,7 @@ function messages(lang: Lang, keys: string[]): Record<string, string> {
 
 const BOARD_MESSAGES = [
   'quoteAccepted', 'quoteFailed', 'withdrawn', 'extended', 'closed', 'published', 'opened', 'cancelled', 'rank', 'noQuote', 'sealed',
-  'priceRequired', 'invalidPrice', 'confirmWithdraw', 'ended', 'opensIn', 'closesIn', 'days', 'withdrawnStatus', 'maxAllowed',
+  'priceRequired', 'invalidPrice', 'confirmWithdraw', 'ended', 'opensIn', 'closesIn', 'days', 'withdrawnStatus', 'maxAllowed', 'missedWhileAway',
 ];
 
 async function roundFormData(req: Request, lang: Lang, form: Form) {

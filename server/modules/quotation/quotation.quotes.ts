@@ -11,9 +11,10 @@ import { trusted } from '../../platform/mongo';
 import { consumeRateLimit } from '../../platform/rate-limit';
 import { markStored, storeReplyIn } from '../../platform/idempotency';
 import { currentContext, runWithContext, type PendingIdempotency } from '../../platform/request-context';
-import { assertMayTrade } from '../credit';
+import { assertMayTrade, assertMayTradeCached } from '../credit';
 import { outsideUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { canView, rank, type RankedQuote } from './quotation.board';
+import { bookFor, dropBook, type RoundBook } from './quotation.book';
 import { withRoundLock } from './quotation.lock';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { anonymousAliasCode, antiSnipingDecision, checkQuote } from './quotation.rules';
@@ -49,34 +50,6 @@ function aliasSecret(): string {
 /** A distributor's alias code in a round (first attempt; the service retries on collisions). */
 export function aliasFor(roundId: string, distributorOrgId: string, attempt = 0): string {
   return anonymousAliasCode(roundId, distributorOrgId, aliasSecret(), attempt);
-}
-
-// NOTE: an alias never changes once committed, so each process remembers the committed ones it reads.
-const knownAliases = new Map<string, string>();
-
-/**
- * The distributor's alias in the round, created on its first quote (retrying on the rare collision).
- * `batch` holds the aliases created by the current transaction (not yet committed, never cached).
- */
-async function ensureParticipant(round: RoundRecord, orgId: Types.ObjectId, orgName: string, session: ClientSession, batch: Map<string, string>): Promise<string> {
-  const cacheKey = `${String(round._id)}:${String(orgId)}`;
-  const known = knownAliases.get(cacheKey) ?? batch.get(String(orgId));
-  if (known) return known;
-  const existing = await Participant.findOne({ roundId: round._id, distributorOrgId: orgId }, { alias: 1 }, { session }).lean<{ alias: string }>();
-  if (existing) {
-    if (knownAliases.size > 50_000) knownAliases.clear();
-    knownAliases.set(cacheKey, existing.alias);
-    return existing.alias;
-  }
-  const taken = new Set(batch.values());
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const alias = anonymousAliasCode(String(round._id), String(orgId), aliasSecret(), attempt);
-    if (taken.has(alias) || (await Participant.exists({ roundId: round._id, alias }).session(session))) continue;
-    await Participant.create([{ roundId: round._id, distributorOrgId: orgId, distributorName: orgName, alias, joinedAt: now() }], { session });
-    batch.set(String(orgId), alias);
-    return alias;
-  }
-  throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: 'Could not assign an anonymous alias; try again.' });
 }
 
 type WindowRefusal = 'ROUND_NOT_OPEN' | 'ROUND_CLOSED' | 'ROUND_CANCELLED';
@@ -183,12 +156,15 @@ function resultOf(round: RoundRecord, quote: QuoteRecord, ranked: RankedQuote[],
  * when anti-sniping applies. Then pushes the change.
  */
 export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'http' | 'socket'): Promise<QuoteResult> {
+  // NOTE: the receipt time is stamped before anything else, so a quote's place against the close and
+  // against other quotes is decided by when it reached the server, not by how long it queued.
+  const receivedAt = now();
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors quote.' });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     await roundLines(actor, input.roundId, input.lineId);
     try {
-      await assertMayTrade(actor.orgId, 'quote');
+      await assertMayTradeCached(actor.orgId, 'quote');
     } catch (gate) {
       // NOTE: the gate is asked as for a first quote (the common case); a refusal of a revision is worded as such.
       const orgId = new Types.ObjectId(actor.orgId);
@@ -198,7 +174,7 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
       throw gate;
     }
     const idempotency = currentContext()?.idempotency;
-    const outcome = await enqueueQuote({ actor, input, channel, receivedAt: now(), idempotency });
+    const outcome = await enqueueQuote({ actor, input, channel, receivedAt, idempotency });
     if (outcome.kind === 'replay') return (await replayByClientKey(actor, input))!;
     if (outcome.kind === 'refused') throw outcome.error;
     if (idempotency && outcome.storedReply !== undefined) markStored(idempotency, outcome.storedReply);
@@ -232,7 +208,7 @@ interface PendingQuote {
   actor: Actor;
   input: QuoteInput;
   channel: 'http' | 'socket';
-  /** Stamped when the quote joins its round's queue, after the checks that need no lock. */
+  /** Stamped when the quote reached the server, before any check or queue. */
   receivedAt: Date;
   /** The HTTP request's Idempotency-Key, completed in the batch's transaction with the quote. */
   idempotency?: PendingIdempotency;
@@ -271,7 +247,7 @@ async function drain(roundId: string): Promise<void> {
       try {
         // NOTE: a batch holds quotes of many requests; it runs in its own context, so no request's
         // Idempotency-Key is completed by a transaction that is not that request's alone.
-        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () => withRoundLock(roundId, () => quoteBatchTransaction(roundId, batch)));
+        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () => withRoundLock(roundId, () => quoteBatch(roundId, batch)));
         batch.forEach((item, i) => item.resolve(outcomes[i]!));
       } catch (err) {
         for (const item of batch) item.reject(err);
@@ -283,17 +259,22 @@ async function drain(roundId: string): Promise<void> {
   }
 }
 
-/** A quote change as the live board needs it (the event's JSON). */
-function changeOf(kind: 'submitted' | 'revised' | 'withdrawn', lineId: string, orgId: string, own: QuoteRecord, before: RankedQuote[], after: RankedQuote[], seq: number) {
-  const ranked = (list: RankedQuote[]) => list.map((q) => ({ ...q, receivedAt: q.receivedAt.toISOString() }));
+/** A quote change as the live board needs it (the event's JSON): the quote and what it moved. */
+function changeOf(kind: 'submitted' | 'revised' | 'withdrawn', lineId: string, orgId: string, own: Pick<QuoteRecord, '_id' | 'alias' | 'priceFen' | 'receivedAt' | 'status'>, before: RankedQuote[], after: RankedQuote[], seq: number) {
+  const rankBefore = new Map(before.map((q) => [q.distributorOrgId, q.rank]));
+  const mine = after.find((q) => q.distributorOrgId === orgId);
   return {
     kind,
     lineId,
     seq,
     distributorOrgId: orgId,
+    alias: own.alias,
     own: { quoteId: String(own._id), priceFen: own.priceFen, receivedAt: own.receivedAt.toISOString(), status: own.status === 'withdrawn' ? ('withdrawn' as const) : ('active' as const) },
-    before: ranked(before),
-    after: ranked(after),
+    rank: own.status === 'withdrawn' ? null : (mine?.rank ?? null),
+    quoteCount: after.length,
+    bestPriceFen: after[0]?.priceFen ?? null,
+    bestChanged: before[0]?.priceFen !== after[0]?.priceFen,
+    moved: after.filter((q) => q.distributorOrgId !== orgId && rankBefore.get(q.distributorOrgId) !== q.rank).map((q) => ({ distributorOrgId: q.distributorOrgId, quoteId: q.quoteId, rank: q.rank })),
   };
 }
 
@@ -302,151 +283,169 @@ function emitChanges(uow: UnitOfWork, round: Pick<RoundRecord, '_id'>, seq: numb
   uow.emit(QuotesCommitted, { roundId, seq, closesAt: closesAt.toISOString(), ...(extendedTo ? { extendedTo: extendedTo.toISOString() } : {}), changes }, { key: `round-quotes:${roundId}:${seq}` });
 }
 
-async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
-  return withCommand(null, async (uow): Promise<ItemOutcome[]> => {
-    const session = uow.session;
-    const round = await Round.findById(roundId, null, { session }).lean<RoundRecord>();
-    if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
-    const lineIds = [...new Set(batch.map((b) => b.input.lineId))].map((id) => new Types.ObjectId(id));
-    const orgIds = [...new Set(batch.map((b) => b.actor.orgId))].map((id) => new Types.ObjectId(id));
-    const keys = batch.flatMap((b) => (b.input.clientKey ? [b.input.clientKey] : []));
-    // One read for the lines' rankings, each quoting distributor's latest own quotes (even withdrawn)
-    // and earlier quotes with the same clientKeys (retried emits that raced the first one).
-    const related = await Quote.find(
-      {
-        roundId: round._id,
-        $or: [
-          { lineId: trusted({ $in: lineIds }), status: 'active' },
-          { lineId: trusted({ $in: lineIds }), distributorOrgId: trusted({ $in: orgIds }), status: 'withdrawn' },
-          ...(keys.length ? [{ distributorOrgId: trusted({ $in: orgIds }), clientKey: trusted({ $in: keys }) }] : []),
-        ],
-      },
-      null,
-      { session },
-    ).lean<QuoteRecord[]>();
-    const usedKeys = new Set(related.filter((q) => q.clientKey).map((q) => `${String(q.distributorOrgId)}:${q.clientKey}`));
-    const active = new Map<string, QuoteRecord[]>();
-    const latestOwn = new Map<string, QuoteRecord>();
-    for (const q of related) {
-      if (!lineIds.some((id) => id.equals(q.lineId))) continue;
-      if (q.status === 'active') active.set(String(q.lineId), [...(active.get(String(q.lineId)) ?? []), q]);
-      const own = `${String(q.lineId)}:${String(q.distributorOrgId)}`;
-      if (q.status !== 'superseded' && (latestOwn.get(own)?.seq ?? -1) < q.seq) latestOwn.set(own, q);
-    }
+/** A write conflict or a stale book: the batch is decided again on a freshly read book. */
+function isRetryable(err: unknown): boolean {
+  const e = err as { code?: unknown; hasErrorLabel?: (l: string) => boolean };
+  return err instanceof StaleBook || e.code === 11000 || e.code === 112 || Boolean(e.hasErrorLabel?.('TransientTransactionError'));
+}
 
-    let seq = round.seq;
-    let closesAt = round.closesAt;
-    let extensions = round.extensions;
-    const newAliases = new Map<string, string>();
-    const superseded: Types.ObjectId[] = [];
-    const inserts: QuoteRecord[] = [];
-    const events: Partial<QuoteEventRecord>[] = [];
-    const outcomes: ItemOutcome[] = [];
-    for (const { actor, input, channel, receivedAt } of batch) {
-      const orgId = new Types.ObjectId(actor.orgId);
-      if (input.clientKey && usedKeys.has(`${actor.orgId}:${input.clientKey}`)) {
-        outcomes.push({ kind: 'replay' });
-        continue;
-      }
-      const current = { ...round, seq, closesAt, extensions };
-      const closed = windowRefusal(current, receivedAt);
-      if (closed) {
-        outcomes.push({ kind: 'refused', error: new RuleViolationError(closed) });
-        continue;
-      }
-      const line = findLine(round, input.lineId);
-      const lineKey = String(line._id);
-      const lineQuotes = active.get(lineKey) ?? [];
-      const previous = latestOwn.get(`${lineKey}:${actor.orgId}`);
-      const verdict = checkQuote({ priceFen: input.priceFen, referenceFen: line.referenceFen, previousPriceFen: previous?.priceFen ?? null, minDecrementFen: line.minDecrementFen });
-      if (!verdict.ok) {
-        outcomes.push({ kind: 'refused', error: refusalToError(verdict) });
-        continue;
-      }
-      const alias = await ensureParticipant(round, orgId, actor.orgName, session, newAliases);
-      seq += 1;
-      const quote: QuoteRecord = {
-        _id: new Types.ObjectId(),
-        roundId: round._id,
-        lineId: line._id,
-        distributorOrgId: orgId,
-        distributorName: actor.orgName,
-        alias,
-        userId: new Types.ObjectId(actor.id),
-        priceFen: input.priceFen,
-        receivedAt,
-        seq,
-        status: 'active',
-        channel,
-        ...(input.clientKey ? { clientKey: input.clientKey } : {}),
-        ...(previous ? { previousQuoteId: previous._id, previousPriceFen: previous.priceFen } : {}),
-      };
-      if (previous?.status === 'active') {
-        const fresh = inserts.findIndex((q) => q._id.equals(previous._id));
-        if (fresh >= 0) inserts[fresh] = { ...inserts[fresh]!, status: 'superseded' };
-        else superseded.push(previous._id);
-      }
-      inserts.push(quote);
-      if (input.clientKey) usedKeys.add(`${actor.orgId}:${input.clientKey}`);
-      const before = rank(lineQuotes);
-      const nextLine = [...lineQuotes.filter((q) => !q._id.equals(previous?._id ?? new Types.ObjectId('000000000000000000000000'))), quote];
-      active.set(lineKey, nextLine);
-      latestOwn.set(`${lineKey}:${actor.orgId}`, quote);
-      const after = rank(nextLine);
-      const decision = antiSnipingDecision({
-        receivedAt,
-        closesAt,
-        bestChanged: before[0]?.priceFen !== after[0]?.priceFen,
-        windowSec: round.antiSniping.windowSec,
-        extendSec: round.antiSniping.extendSec,
-        extensionsSoFar: extensions,
-        maxExtensions: round.antiSniping.maxExtensions,
-      });
-      events.push({
-        roundId: round._id,
-        at: receivedAt,
-        type: previous ? 'revised' : 'submitted',
-        seq,
-        lineId: line._id,
-        lineNo: line.no,
-        distributorOrgId: orgId,
-        distributorName: actor.orgName,
-        alias,
-        userId: new Types.ObjectId(actor.id),
-        quoteId: quote._id,
-        priceFen: input.priceFen,
-        previousPriceFen: previous?.priceFen,
-        channel,
-      });
-      if (decision.extend) {
-        closesAt = decision.newClosesAt;
-        extensions = decision.extensionNumber;
-        events.push({ roundId: round._id, at: receivedAt, type: 'extended', seq, lineId: line._id, lineNo: line.no, alias, quoteId: quote._id, closesAt, extensionNumber: extensions });
-      }
-      outcomes.push({ kind: 'accepted', round: { ...round, seq, closesAt, extensions }, line, quote, before, after, ...(decision.extend ? { extendedTo: closesAt } : {}) });
+class StaleBook extends Error {}
+
+/**
+ * Decides a batch against the round's book and persists it; a stale book (another process quoted, a
+ * quote was withdrawn, the round was cancelled or closed) is dropped and the batch decided again on
+ * the database's state, once; a second conflict answers ROUND_BUSY.
+ */
+async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
+  for (let attempt = 0; ; attempt += 1) {
+    const book = await bookFor(roundId);
+    if (!book) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    try {
+      return await commitBatch(book, batch);
+    } catch (err) {
+      // NOTE: the batch's decisions were applied to the book before the commit; it cannot be trusted now.
+      dropBook(roundId);
+      if (attempt === 0 && isRetryable(err)) continue;
+      if (isRetryable(err)) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
+      throw err;
     }
-    if (inserts.length === 0) return outcomes;
+  }
+}
+
+/**
+ * One batch: every quote decided in arrival order against the book under every rule (no database
+ * read), then ONE transaction writes them all — new aliases, superseded quotes, new quotes, the
+ * round's sequence and close (compare-and-set on the sequence), the quote trail, the stored replies
+ * of idempotent requests and the committed fact. A refused quote does not fail its batch.
+ */
+async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<ItemOutcome[]> {
+  const round = book.round;
+  const startSeq = round.seq;
+  let seq = round.seq;
+  let closesAt = round.closesAt;
+  let extensions = round.extensions;
+  const participants: { roundId: Types.ObjectId; distributorOrgId: Types.ObjectId; distributorName: string; alias: string; joinedAt: Date }[] = [];
+  const superseded: Types.ObjectId[] = [];
+  const inserts: QuoteRecord[] = [];
+  const events: Partial<QuoteEventRecord>[] = [];
+  const outcomes: ItemOutcome[] = [];
+  const changes: ReturnType<typeof changeOf>[] = [];
+  for (const { actor, input, channel, receivedAt } of batch) {
+    const orgId = new Types.ObjectId(actor.orgId);
+    if (input.clientKey && book.keyUsed(actor.orgId, input.clientKey)) {
+      outcomes.push({ kind: 'replay' });
+      continue;
+    }
+    const current = { ...round, seq, closesAt, extensions };
+    const closed = windowRefusal(current, receivedAt);
+    if (closed) {
+      outcomes.push({ kind: 'refused', error: new RuleViolationError(closed) });
+      continue;
+    }
+    const line = book.line(input.lineId);
+    if (!line) {
+      outcomes.push({ kind: 'refused', error: new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' }) });
+      continue;
+    }
+    const lineKey = String(line._id);
+    const previous = book.own(lineKey, actor.orgId);
+    const verdict = checkQuote({ priceFen: input.priceFen, referenceFen: line.referenceFen, previousPriceFen: previous?.priceFen ?? null, minDecrementFen: line.minDecrementFen });
+    if (!verdict.ok) {
+      outcomes.push({ kind: 'refused', error: refusalToError(verdict) });
+      continue;
+    }
+    let alias = book.alias(actor.orgId);
+    if (!alias) {
+      alias = newAlias(book, actor.orgId);
+      book.addAlias(actor.orgId, alias);
+      participants.push({ roundId: round._id, distributorOrgId: orgId, distributorName: actor.orgName, alias, joinedAt: receivedAt });
+    }
+    seq += 1;
+    const quote: QuoteRecord = {
+      _id: new Types.ObjectId(),
+      roundId: round._id,
+      lineId: line._id,
+      distributorOrgId: orgId,
+      distributorName: actor.orgName,
+      alias,
+      userId: new Types.ObjectId(actor.id),
+      priceFen: input.priceFen,
+      receivedAt,
+      seq,
+      status: 'active',
+      channel,
+      ...(input.clientKey ? { clientKey: input.clientKey } : {}),
+      ...(previous ? { previousQuoteId: previous._id, previousPriceFen: previous.priceFen } : {}),
+    };
+    if (previous?.status === 'active') {
+      const fresh = inserts.findIndex((q) => q._id.equals(previous._id));
+      if (fresh >= 0) inserts[fresh] = { ...inserts[fresh]!, status: 'superseded' };
+      else superseded.push(previous._id);
+    }
+    inserts.push(quote);
+    const before = book.ranked(lineKey);
+    book.accept(quote, input.clientKey);
+    const after = book.ranked(lineKey);
+    const decision = antiSnipingDecision({
+      receivedAt,
+      closesAt,
+      bestChanged: before[0]?.priceFen !== after[0]?.priceFen,
+      windowSec: round.antiSniping.windowSec,
+      extendSec: round.antiSniping.extendSec,
+      extensionsSoFar: extensions,
+      maxExtensions: round.antiSniping.maxExtensions,
+    });
+    events.push({
+      roundId: round._id,
+      at: receivedAt,
+      type: previous ? 'revised' : 'submitted',
+      seq,
+      lineId: line._id,
+      lineNo: line.no,
+      distributorOrgId: orgId,
+      distributorName: actor.orgName,
+      alias,
+      userId: new Types.ObjectId(actor.id),
+      quoteId: quote._id,
+      priceFen: input.priceFen,
+      previousPriceFen: previous?.priceFen,
+      channel,
+    });
+    if (decision.extend) {
+      closesAt = decision.newClosesAt;
+      extensions = decision.extensionNumber;
+      events.push({ roundId: round._id, at: receivedAt, type: 'extended', seq, lineId: line._id, lineNo: line.no, alias, quoteId: quote._id, closesAt, extensionNumber: extensions });
+    }
+    changes.push(changeOf(previous ? 'revised' : 'submitted', lineKey, actor.orgId, quote, before, after, seq));
+    outcomes.push({ kind: 'accepted', round: { ...round, seq, closesAt, extensions }, line, quote, before, after, ...(decision.extend ? { extendedTo: closesAt } : {}) });
+  }
+  if (inserts.length === 0) return outcomes;
+  await withCommand(null, async (uow) => {
+    const session = uow.session;
+    if (participants.length) await Participant.insertMany(participants, { session });
     if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
     await Quote.insertMany(inserts, { session });
-    const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq, closesAt, extensions } }, { session });
-    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
+    const res = await Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session });
+    if (res.modifiedCount !== 1) throw new StaleBook();
     await QuoteEvent.insertMany(events, { session });
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
       if (o.kind === 'accepted' && pending) o.storedReply = await storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at);
     }
-    const accepted = outcomes.flatMap((o) => (o.kind === 'accepted' ? [o] : []));
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
-    emitChanges(
-      uow,
-      round,
-      seq,
-      closesAt,
-      extendedTo,
-      accepted.map((o) => changeOf(o.quote.previousQuoteId ? 'revised' : 'submitted', String(o.line._id), String(o.quote.distributorOrgId), o.quote, o.before, o.after, o.quote.seq)),
-    );
-    return outcomes;
+    emitChanges(uow, round, seq, closesAt, extendedTo, changes);
   });
+  book.round = { ...round, seq, closesAt, extensions };
+  return outcomes;
+}
+
+/** The distributor's alias in the round: derived from the round and the distributor, unique in the round. */
+function newAlias(book: RoundBook, orgId: string): string {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const alias = anonymousAliasCode(book.roundId, orgId, aliasSecret(), attempt);
+    if (!book.aliasInUse(alias)) return alias;
+  }
+  throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: 'Could not assign an anonymous alias; try again.' });
 }
 
 /** A distributor withdraws its active quote on a line before the close (after publication see withdrawListing). */
@@ -454,8 +453,8 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors withdraw quotes.' });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
-    const outcome = await withRoundLock(input.roundId, () =>
-      withCommand(actor, async (uow) => {
+    const outcome = await withRoundLock(input.roundId, async () => {
+      const done = await withCommand(actor, async (uow) => {
         const session = uow.session;
         const at = uow.at;
         const round = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, null, { session }).lean<RoundRecord>() : null;
@@ -485,8 +484,11 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
         const after = rank(lineQuotes.filter((q) => q !== mine));
         emitChanges(uow, round, seq, round.closesAt, undefined, [changeOf('withdrawn', String(line._id), actor.orgId, withdrawn, before, after, seq)]);
         return { round: { ...round, seq }, line, before, after, quote: withdrawn };
-      }),
-    );
+      });
+      // NOTE: the book of this process no longer matches the round; the next batch reads it afresh.
+      dropBook(input.roundId);
+      return done;
+    });
     return { quoteId: String(outcome.quote._id), roundId: input.roundId, lineId: input.lineId, status: 'withdrawn' as const, withdrawnAt: outcome.quote.withdrawnAt!.toISOString(), seq: outcome.round.seq };
   } catch (err) {
     if (err instanceof AppError && err.status === 422) await recordRefusal(actor, input, err, channel).catch(() => undefined);

@@ -90,7 +90,7 @@ export function rankQuotes<Q extends RankableQuote>(quotes: readonly Q[]): (Q & 
   return [...quotes].sort(compareQuotes).map((quote, index) => ({ ...quote, rank: index + 1 }));
 }
 
-function compareQuotes(a: RankableQuote, b: RankableQuote): number {
+export function compareQuotes(a: RankableQuote, b: RankableQuote): number {
   return (
     a.priceFen - b.priceFen ||
     a.receivedAt.getTime() - b.receivedAt.getTime() ||

@@ -62,6 +62,9 @@ export type QuoteSubmitInput = z.infer<typeof QuoteSubmitPayload>;
 export const QuoteWithdrawPayload = z.object({ roundId: ObjectIdString, lineId: ObjectIdString }).strict();
 export const RoundWatchPayload = z.object({ roundId: ObjectIdString }).strict();
 
+/** `round:watch`: the round, and the last sequence number the client saw (to replay what it missed). */
+export const RoundFollowPayload = z.object({ roundId: ObjectIdString, sinceSeq: z.number().int().min(0).optional() }).strict();
+
 export const RoundLineParams = z.object({ id: ObjectIdString, lineId: ObjectIdString }).strict();
 
 export const ListingQuery = PageQuery.extend({

@@ -19,6 +19,19 @@ async function pushTiming(roundId: string, event: 'round:timing' | 'round:extend
   return round;
 }
 
+// NOTE: a round's visibility and lines never change once it takes quotes, so the pushes read them once.
+const shapes = new Map<string, Pick<RoundRecord, '_id' | 'visibility' | 'lines'>>();
+async function shapeOf(roundId: string): Promise<Pick<RoundRecord, '_id' | 'visibility' | 'lines'> | null> {
+  const known = shapes.get(roundId);
+  if (known) return known;
+  const round = await Round.findById(roundId, { visibility: 1, lines: 1, status: 1 }).lean<RoundRecord>();
+  if (round && round.status !== 'draft') {
+    if (shapes.size > 500) shapes.clear();
+    shapes.set(roundId, round);
+  }
+  return round;
+}
+
 export const quotationSubscribers = [
   onEvent(RoundScheduled, 'quotation.schedule-open-and-close', async (e) => {
     const { queues } = platform();
@@ -96,7 +109,7 @@ export const quotationSubscribers = [
     await platform().queues.reschedule(closeRoundJob, { roundId: e.payload.roundId }, jobIds.close(e.payload.roundId), new Date(e.payload.extendedTo));
   }),
   onEvent(QuotesCommitted, 'quotation.push-board', async (e) => {
-    const round = await Round.findById(e.payload.roundId, { visibility: 1, lines: 1 }).lean<RoundRecord>();
+    const round = await shapeOf(e.payload.roundId);
     if (!round) return;
     if (e.payload.extendedTo) await pushTiming(e.payload.roundId, 'round:extended');
     for (const change of e.payload.changes) publishLineChange(round, change);

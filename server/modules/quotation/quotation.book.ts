@@ -1,0 +1,134 @@
+// A round's live book, held in memory by the process that takes its quotes: the round's sequence,
+// close and extensions, each line's active quotes, each distributor's latest own quote and alias, and
+// the client keys already used. Quotes are decided against the book with no database read; the batch
+// that persists them checks the round's sequence in its transaction (compare-and-set), so a book that
+// another process or a withdrawal made stale is noticed, dropped and read again — never trusted.
+import { Types } from 'mongoose';
+import { RoundCancelled, RoundClosed, RoundExpired, RoundPublished } from '../../events/quotation';
+import { evict, onEviction } from '../../platform/evictions';
+import { onCommitted } from '../../platform/relay';
+import { rank, type RankedQuote } from './quotation.board';
+import { Participant, Quote, Round, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
+
+const TOPIC = 'quotation.book';
+const MAX_BOOKS = 200;
+
+/** A quote as the book keeps it (active, or the withdrawn latest own quote of a distributor). */
+export type BookQuote = Pick<QuoteRecord, '_id' | 'lineId' | 'distributorOrgId' | 'alias' | 'priceFen' | 'receivedAt' | 'seq' | 'status'>;
+
+export class RoundBook {
+  private readonly lines: Map<string, RoundLineRecord>;
+  private readonly active = new Map<string, BookQuote[]>();
+  private readonly latest = new Map<string, BookQuote>();
+  private readonly aliasOf = new Map<string, string>();
+  private readonly aliasTaken = new Set<string>();
+  private readonly keys = new Set<string>();
+
+  constructor(
+    public round: RoundRecord,
+    quotes: readonly (BookQuote & { clientKey?: string })[],
+    participants: readonly { distributorOrgId: Types.ObjectId; alias: string }[],
+  ) {
+    this.lines = new Map(round.lines.map((l) => [String(l._id), l]));
+    for (const p of participants) this.addAlias(String(p.distributorOrgId), p.alias);
+    for (const q of [...quotes].sort((a, b) => a.seq - b.seq)) {
+      if (q.clientKey) this.keys.add(`${String(q.distributorOrgId)}:${q.clientKey}`);
+      if (q.status === 'superseded') continue;
+      const lineId = String(q.lineId);
+      if (q.status === 'active') this.active.set(lineId, [...(this.active.get(lineId) ?? []), q]);
+      this.latest.set(`${lineId}:${String(q.distributorOrgId)}`, q);
+    }
+  }
+
+  get roundId(): string {
+    return String(this.round._id);
+  }
+
+  line(lineId: string): RoundLineRecord | undefined {
+    return this.lines.get(lineId);
+  }
+
+  /** The line's active quotes ranked. */
+  ranked(lineId: string): RankedQuote[] {
+    return rank(this.active.get(lineId) ?? []);
+  }
+
+  /** The distributor's latest quote on the line (active or withdrawn), if any. */
+  own(lineId: string, orgId: string): BookQuote | undefined {
+    return this.latest.get(`${lineId}:${orgId}`);
+  }
+
+  alias(orgId: string): string | undefined {
+    return this.aliasOf.get(orgId);
+  }
+
+  aliasInUse(alias: string): boolean {
+    return this.aliasTaken.has(alias);
+  }
+
+  addAlias(orgId: string, alias: string): void {
+    this.aliasOf.set(orgId, alias);
+    this.aliasTaken.add(alias);
+  }
+
+  keyUsed(orgId: string, clientKey: string): boolean {
+    return this.keys.has(`${orgId}:${clientKey}`);
+  }
+
+  /** Records an accepted quote: it replaces the distributor's previous quote on its line. */
+  accept(quote: BookQuote, clientKey?: string): void {
+    const lineId = String(quote.lineId);
+    const orgId = String(quote.distributorOrgId);
+    const others = (this.active.get(lineId) ?? []).filter((q) => String(q.distributorOrgId) !== orgId);
+    this.active.set(lineId, [...others, quote]);
+    this.latest.set(`${lineId}:${orgId}`, quote);
+    if (clientKey) this.keys.add(`${orgId}:${clientKey}`);
+  }
+}
+
+const books = new Map<string, RoundBook>();
+const loading = new Map<string, Promise<RoundBook | null>>();
+
+onEviction(TOPIC, (key) => {
+  if (key === '*') books.clear();
+  else books.delete(key);
+});
+
+async function load(roundId: string): Promise<RoundBook | null> {
+  if (!Types.ObjectId.isValid(roundId)) return null;
+  const id = new Types.ObjectId(roundId);
+  const [round, quotes, participants] = await Promise.all([
+    Round.findById(id).lean<RoundRecord>(),
+    Quote.find({ roundId: id }, { lineId: 1, distributorOrgId: 1, alias: 1, priceFen: 1, receivedAt: 1, seq: 1, status: 1, clientKey: 1 }).lean<(BookQuote & { clientKey?: string })[]>(),
+    Participant.find({ roundId: id }, { distributorOrgId: 1, alias: 1 }).lean<{ distributorOrgId: Types.ObjectId; alias: string }[]>(),
+  ]);
+  if (!round) return null;
+  return new RoundBook(round, quotes, participants);
+}
+
+/** The round's book, read from the database once and then kept (drafts are never kept: their lines change). */
+export async function bookFor(roundId: string): Promise<RoundBook | null> {
+  const known = books.get(roundId);
+  if (known) return known;
+  let pending = loading.get(roundId);
+  if (!pending) {
+    pending = load(roundId).finally(() => loading.delete(roundId));
+    loading.set(roundId, pending);
+  }
+  const book = await pending;
+  if (book && book.round.status !== 'draft') {
+    if (books.size >= MAX_BOOKS) books.delete(books.keys().next().value!);
+    books.set(roundId, book);
+  }
+  return book;
+}
+
+/** Forgets the book here only (a failed batch left it half-applied, or a withdrawal changed it). */
+export function dropBook(roundId: string): void {
+  books.delete(roundId);
+}
+
+/** A round that stopped taking quotes frees its book everywhere. */
+export const bookEvictions = [RoundCancelled, RoundClosed, RoundPublished, RoundExpired].map((spec) =>
+  onCommitted(spec, `quotation.book.forget-on-${spec.name.split('.')[1]}`, (e) => evict(TOPIC, (e.payload as { roundId: string }).roundId)),
+);
