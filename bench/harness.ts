@@ -1,7 +1,8 @@
-// One in-process app for a benchmark: an in-memory engine, Redis, and the `all` role on a random
-// port, with a database and Redis prefix of its own; `close()` also removes its Redis keys.
+// One in-process app for a benchmark: an in-memory engine in its own process (as a database server
+// is in production, so its CPU is not charged to the app's event loop), Redis, and the `all` role on a
+// random port, with a database and Redis prefix of its own; `close()` also removes its Redis keys.
 import { randomBytes } from 'node:crypto';
-import { startEngine } from '../server/engine/index';
+import { spawnEngine } from '../server/engine/spawn';
 import { startRole, type Running } from '../server/boot';
 import { loadConfig } from '../server/platform/config';
 import type { Clock } from '../server/platform/context';
@@ -16,7 +17,7 @@ export interface BenchApp {
 
 export async function startBenchApp(name: string, opts: { env?: Record<string, string>; clock?: Clock; workerConcurrency?: number } = {}): Promise<BenchApp> {
   const runId = randomBytes(4).toString('hex');
-  const engine = await startEngine({ memory: true, port: 0 });
+  const engine = await spawnEngine({ memory: true, port: 0, host: '127.0.0.1' });
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -40,7 +41,7 @@ export async function startBenchApp(name: string, opts: { env?: Record<string, s
         .eval("for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end return 1", 0, `${config.queuePrefix}*`)
         .catch(() => undefined);
       await app.close().catch(() => undefined);
-      await engine.close().catch(() => undefined);
+      await engine.stop().catch(() => undefined);
     },
   };
 }
