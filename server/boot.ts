@@ -10,6 +10,7 @@ import { startLiveness, stopLiveness } from './platform/idempotency';
 import type { Logger } from './platform/logger';
 import { DbHealth } from './platform/db-health';
 import { connectMongo, disconnectMongo, syncIndexes } from './platform/mongo';
+import { closePdfRendering, configurePdfRendering } from './platform/pdf-pool';
 import { Queues } from './platform/queues';
 import { createRealtime, type Realtime } from './platform/realtime';
 import { Relay } from './platform/relay';
@@ -66,6 +67,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   });
   const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay, db };
   setPlatform(platform);
+  await configurePdfRendering(config.pdfWorkers);
   startLiveness();
 
   let url: string | undefined;
@@ -106,6 +108,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       await queues.close().catch(() => undefined);
       await relay.close().catch(() => undefined);
       await realtime.close().catch(() => undefined);
+      await closePdfRendering().catch(() => undefined);
       if (httpServer?.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       stopLiveness();
       redis.disconnect();

@@ -1,0 +1,16 @@
+// A PDF worker thread (piscina): renders one document per task with the pure document layouts only
+// (no database, no Express), the fonts read once when the worker starts.
+import { Piscina } from 'piscina';
+import './modules/documents';
+import { preloadFonts } from './platform/pdf';
+import { documentKind, renderInline } from './platform/pdf-documents';
+import type { PdfTask } from './platform/pdf-pool';
+
+preloadFonts();
+
+export default async function renderTask({ kind, data, lang }: PdfTask): Promise<Uint8Array> {
+  const buffer = await renderInline(documentKind(kind), data, lang);
+  // NOTE: a PDF is always larger than Buffer's shared pool slabs, so it owns its ArrayBuffer and can be moved, not copied.
+  const owned = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer : Buffer.from(buffer);
+  return Piscina.move(new Uint8Array(owned.buffer, owned.byteOffset, owned.byteLength)) as unknown as Uint8Array;
+}
