@@ -104,14 +104,15 @@ export function unbreakableTokens(text: string): string[] {
 
 /**
  * Column widths (points) for a table `available` points wide, from measured text: each column gets
- * at least its header on one line and its longest unbreakable token (a code, an amount), plus
+ * at least its header's longest word (a CJK header whole) and its longest unbreakable token (a code, an amount), plus
  * `padding` on both sides; what is left is shared out in proportion to how much wider each
  * column's content is than that minimum. Only when the minimums alone do not fit are they scaled down.
  */
 export function columnWidths(columns: readonly PdfTableColumn[], rows: readonly (readonly string[])[], measure: MeasureText, available: number, padding = CELL_PAD): number[] {
   const lines = (text: string) => text.split('\n');
   const minimum = columns.map((column, i) => {
-    let widest = Math.max(...lines(column.header).map((l) => measure(l, true)));
+    // NOTE: a header may wrap between words ("Working capital after"), never inside one or inside a CJK header (序号).
+    let widest = Math.max(...column.header.split(/\s+/u).map((word) => measure(word, true)));
     for (const row of rows) {
       for (const token of unbreakableTokens(row[i] ?? '')) widest = Math.max(widest, measure(token, false));
     }
@@ -119,7 +120,7 @@ export function columnWidths(columns: readonly PdfTableColumn[], rows: readonly 
     return widest + 2 * padding + 1;
   });
   const preferred = columns.map((column, i) => {
-    let widest = 0;
+    let widest = Math.max(...lines(column.header).map((line) => measure(line, true)));
     for (const row of rows) for (const line of lines(row[i] ?? '')) widest = Math.max(widest, measure(line, false));
     return Math.max(widest + 2 * padding + 1, minimum[i]!);
   });
