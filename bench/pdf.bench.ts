@@ -15,9 +15,9 @@ interface Delay {
   max: number;
 }
 
-/** Event-loop delay (ms) while `work` runs, sampled every 10 ms. */
+/** Event-loop delay (ms) while `work` runs: the interval between 1 ms timer ticks (so ≥ 1 ms even when idle). */
 async function delayDuring(work: () => Promise<unknown>): Promise<Delay> {
-  const h = monitorEventLoopDelay({ resolution: 10 });
+  const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   await work();
   h.disable();
@@ -40,6 +40,13 @@ async function renderAll(render: () => Promise<Buffer>, total: number, inFlight:
   );
   return total / ((performance.now() - started) / 1000);
 }
+
+// NOTE: from `node --import tsx --cpu-prof` over 30 inline renders of the same signed commitment
+// (self time, start-up and idle left out), after the fonts were parsed once per thread instead of
+// once per document (that parsing alone was a third of a render before).
+const WHERE_THE_TIME_GOES =
+  'where a render goes (node --cpu-prof, self time): fontkit reading glyphs for shaping and the subset (with restructure, tiny-inflate) ~31%, ' +
+  'pdfkit line wrapping and PDF objects ~19%, GC ~15%, zlib deflating page streams and the font subset ~14%; nothing else above 3%.';
 
 const pdfBench: Bench = async () => {
   const total = Number(process.env.PDF_BENCH_RENDERS ?? 16);
@@ -64,11 +71,7 @@ const pdfBench: Bench = async () => {
 
     const what = `${total} signed commitments, ${inFlight} in flight`;
     const lower = 'pool / idle, lower is better; goal ≤ 2';
-    process.stderr.write(
-      'pdf: where a render\'s time goes (node --cpu-prof of 20 inline signed-commitment renders, self time): ' +
-        'font work dominates — restructure decoding the Noto Sans SC tables (~19%) and fontkit shaping/subsetting (~19%), ' +
-        'then pdfkit line wrapping and output (~14%), GC (~11%), zlib (~3%); pdfkit parses the font again for every document.\n',
-    );
+    process.stderr.write(`pdf: ${WHERE_THE_TIME_GOES}\n`);
     return [
       { name: `pdf: event-loop delay p99 while ${what} in the pool (${workers} workers)`, value: pooled.p99, unit: 'ms', baselineName: 'idle event loop, same process', baseline: idle.p99, ratio: pooled.p99 / idle.p99, ratioNote: lower },
       { name: `pdf: event-loop delay p50 while ${what} in the pool`, value: pooled.p50, unit: 'ms', baselineName: 'idle event loop', baseline: idle.p50, ratio: pooled.p50 / idle.p50, ratioNote: 'pool / idle, lower is better' },
