@@ -3,12 +3,13 @@
 import { Types } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { ConflictError, NotFoundError } from '../../platform/errors';
+import type { Lang } from '../../platform/i18n';
 import { renderDocument } from '../../platform/pdf-pool';
 import { AnnouncementDocument, type AnnouncementData } from './quotation.documents';
 import { Listing, Round, type ListingRecord, type RoundRecord } from './quotation.model';
 
 /** The announcement PDF of a published round (operator and hospitals). */
-export async function announcementPdf(actor: Actor, roundId: string): Promise<{ filename: string; body: Buffer }> {
+export async function announcementPdf(actor: Actor, roundId: string, lang: Lang = 'zh'): Promise<{ filename: string; body: Buffer }> {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
   if (!round || round.status === 'draft' || !['operator', 'pharmacist', 'hospital_finance'].includes(actor.role)) {
     throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
@@ -50,5 +51,5 @@ export async function announcementPdf(actor: Actor, roundId: string): Promise<{ 
     clearlyBelowNames: round.lines.filter((l) => report.overall.linesClearlyBelowReference.includes(String(l._id))).map((l) => l.drug.genericNameZh),
     withoutQuotesNames: round.lines.filter((l) => report.overall.linesWithoutQuotes.includes(String(l._id))).map((l) => l.drug.genericNameZh),
   };
-  return { filename: `${round.no}-announcement.pdf`, body: await renderDocument(AnnouncementDocument, data, 'zh') };
+  return { filename: `${round.no}-announcement.pdf`, body: await renderDocument(AnnouncementDocument, data, lang) };
 }
