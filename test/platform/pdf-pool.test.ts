@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { loadConfig } from '../../server/platform/config';
 import { columnWidths, CONTENT_WIDTH, tableTextMeasure, unbreakableTokens } from '../../server/platform/pdf';
@@ -45,6 +46,17 @@ describe('PDF rendering in worker threads', function () {
     expect(loadConfig({ PDF_WORKERS: '3' }).pdfWorkers).to.equal(3);
     expect(loadConfig({}).pdfWorkers).to.be.within(1, 2);
     expect(() => loadConfig({ PDF_WORKERS: '-1' })).to.throw(/PDF_WORKERS/);
+  });
+
+  it('starts its workers without the database, web or queue libraries (only the pure document layouts)', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(new URL('../../server/pdf-worker.ts', import.meta.url).href)});
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('node_modules'));
+      console.log(JSON.stringify(loaded.map((k) => k.replace(/.*node_modules[\\/]/, '').split(/[\\/]/)[0])));`;
+    const packages = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    expect(packages).to.include('piscina');
+    for (const heavy of ['mongoose', 'mongodb', 'express', 'socket.io', 'bullmq', 'ioredis']) expect(packages, heavy).not.to.include(heavy);
   });
 
   it('rejects a task for an unknown document kind with the worker error', async () => {
