@@ -114,9 +114,10 @@ export function unbreakableTokens(text: string): string[] {
 
 /**
  * Column widths (points) for a table `available` points wide, from measured text: each column gets
- * at least its header's longest word (a CJK header whole) and its longest unbreakable token (a code, an amount), plus
- * `padding` on both sides; what is left is shared out in proportion to how much wider each
- * column's content is than that minimum. Only when the minimums alone do not fit are they scaled down.
+ * at least its header's longest word (a CJK header whole) and its longest unbreakable token (a code,
+ * an amount), plus `padding` on both sides; what is left is shared out in proportion to how much
+ * wider each column's content is than that minimum. Only when the minimums alone do not fit are
+ * they scaled down.
  */
 export function columnWidths(columns: readonly PdfTableColumn[], rows: readonly (readonly string[])[], measure: MeasureText, available: number, padding = CELL_PAD): number[] {
   const lines = (text: string) => text.split('\n');
