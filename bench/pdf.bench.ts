@@ -1,6 +1,6 @@
 // Event-loop delay while PDFs render: idle, then with signed-commitment PDFs rendering in the worker
 // pool (server/platform/pdf-pool.ts), then the same renders on the main thread as before the pool.
-// Knobs: PDF_BENCH_RENDERS (renders per phase, default 16), PDF_BENCH_IN_FLIGHT (2), PDF_WORKERS.
+// Knobs: PDF_BENCH_RENDERS (renders per phase, default 48), PDF_BENCH_IN_FLIGHT (2), PDF_WORKERS.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { renderInline, type PdfDocumentKind } from '../server/platform/pdf-documents';
@@ -48,16 +48,21 @@ const WHERE_THE_TIME_GOES =
   'where a render goes (node --cpu-prof, self time): fontkit reading glyphs for shaping and the subset (with restructure, tiny-inflate) ~31%, ' +
   'pdfkit line wrapping and PDF objects ~19%, GC ~15%, zlib deflating page streams and the font subset ~14%; nothing else above 3%.';
 
+const WARM_UP_RENDERS = 5;
+
 const pdfBench: Bench = async () => {
-  const total = Number(process.env.PDF_BENCH_RENDERS ?? 16);
+  const total = Number(process.env.PDF_BENCH_RENDERS ?? 48);
   const inFlight = Number(process.env.PDF_BENCH_IN_FLIGHT ?? 2);
   const workers = Number(process.env.PDF_WORKERS ?? defaultPdfWorkers()) || defaultPdfWorkers();
   const kind = SignedLetterDocument as PdfDocumentKind<typeof signedLetter>;
   const pool = createPdfRenderer({ workers });
   try {
-    // Warm-up: the workers start (tsx, fonts) and the main thread reads the fonts, outside the measures.
-    await Promise.all(Array.from({ length: workers }, () => pool.render(kind, signedLetter, 'zh')));
-    await renderInline(kind, signedLetter, 'zh');
+    // Warm-up outside the measures: the workers start (tsx, fonts), and every thread renders a few
+    // documents so that both sides run optimised code.
+    for (let round = 0; round < WARM_UP_RENDERS; round += 1) {
+      await Promise.all(Array.from({ length: workers }, () => pool.render(kind, signedLetter, 'zh')));
+      await renderInline(kind, signedLetter, 'zh');
+    }
 
     const idle = await delayDuring(() => sleep(2000));
     let pooledRate = 0;
