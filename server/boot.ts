@@ -108,8 +108,9 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       await queues.close().catch(() => undefined);
       await relay.close().catch(() => undefined);
       await realtime.close().catch(() => undefined);
-      await closePdfRendering().catch(() => undefined);
       if (httpServer?.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // NOTE: after the HTTP server, so a PDF request still in flight gets its document.
+      await closePdfRendering().catch(() => undefined);
       stopLiveness();
       redis.disconnect();
       await disconnectMongo().catch(() => undefined);
