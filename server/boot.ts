@@ -11,6 +11,7 @@ import { startLiveness, stopLiveness } from './platform/idempotency';
 import type { Logger } from './platform/logger';
 import { DbHealth } from './platform/db-health';
 import { connectMongo, disconnectMongo, syncIndexes } from './platform/mongo';
+import { closePdfRendering, configurePdfRendering } from './platform/pdf-pool';
 import { Queues } from './platform/queues';
 import { createRealtime, type Realtime } from './platform/realtime';
 import { Relay } from './platform/relay';
@@ -68,6 +69,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay, db };
   setPlatform(platform);
   await startEvictions(redis, config.queuePrefix, logger);
+  await configurePdfRendering(config.pdfWorkers);
   startLiveness();
 
   let url: string | undefined;
@@ -109,6 +111,8 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       await relay.close().catch(() => undefined);
       await realtime.close().catch(() => undefined);
       if (httpServer?.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // NOTE: after the HTTP server, so a PDF request still in flight gets its document.
+      await closePdfRendering().catch(() => undefined);
       stopLiveness();
       stopEvictions();
       redis.disconnect();

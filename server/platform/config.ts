@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseInstant } from './clock';
 
@@ -40,6 +41,7 @@ export const EnvSchema = z
     FAULT_CRASH_AFTER_COMMIT: z.string().regex(/^[a-z_.,]+$/).optional(),
     OUTBOX_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
     SCHEDULE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    PDF_WORKERS: z.coerce.number().int().min(0).max(32).optional(),
   })
   .strict();
 
@@ -80,6 +82,8 @@ export interface Config {
   outboxSweepMs: number;
   /** How often a worker reschedules due work whose job is missing (e.g. Redis restarted empty). */
   scheduleSweepMs: number;
+  /** Worker threads rendering PDFs (0: render on the event loop, for debugging). */
+  pdfWorkers: number;
 }
 
 export class ConfigError extends Error {}
@@ -131,5 +135,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     faultCrashAfterCommit: (e.FAULT_CRASH_AFTER_COMMIT ?? '').split(',').filter(Boolean),
     outboxSweepMs: e.OUTBOX_SWEEP_MS,
     scheduleSweepMs: e.SCHEDULE_SWEEP_MS,
+    pdfWorkers: e.PDF_WORKERS ?? Math.min(2, availableParallelism()),
   });
 }

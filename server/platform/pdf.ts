@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { create as createFont } from 'fontkit';
 import PDFDocument from 'pdfkit';
 import { t, type Lang } from './i18n';
 import { formatDate, formatDateTime, formatMoney } from './view-helpers/formatters';
@@ -17,8 +18,6 @@ export type PdfAlign = 'left' | 'center' | 'right';
 
 export interface PdfTableColumn {
   header: string;
-  /** Points; columns without a width share what is left of the content width. */
-  width?: number;
   align?: PdfAlign;
 }
 
@@ -65,17 +64,108 @@ const MARGINS = { top: 56, bottom: 64, left: 56, right: 56 };
 const CELL_PAD = 5;
 
 const require = createRequire(import.meta.url);
-let fontData: { regular: Buffer; bold: Buffer } | undefined;
+let fontData: { regular: ParsedFont; bold: ParsedFont } | undefined;
 
 // NOTE: Noto Sans SC (OFL) ships as static TTFs in an npm package, so `npm ci` alone gives every
 // machine the same CJK font; pdfkit embeds only the glyphs a document uses.
-function fonts(): { regular: Buffer; bold: Buffer } {
+// NOTE: pdfkit parses a font given as bytes again for every document (a large share of a render);
+// given the parsed font it only makes the document's subset, so each thread parses them once.
+function fonts(): { regular: ParsedFont; bold: ParsedFont } {
   fontData ??= {
-    regular: readFileSync(require.resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf')),
-    bold: readFileSync(require.resolve('@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf')),
+    regular: parseFont(readFileSync(require.resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf'))),
+    bold: parseFont(readFileSync(require.resolve('@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf'))),
   };
   return fontData;
 }
+
+/** A font parsed by fontkit: pdfkit takes it in place of the font file (its types only name the file forms). */
+type ParsedFont = PDFKit.Mixins.PDFFontSource;
+
+function parseFont(bytes: Buffer): ParsedFont {
+  return createFont(bytes) as unknown as ParsedFont;
+}
+
+/** Reads the embedded fonts now (a PDF worker does it once when it starts) instead of on the first render. */
+export function preloadFonts(): void {
+  fonts();
+}
+
+/** Width in points of `text` on one line, in the table font (bold for headers). */
+export type MeasureText = (text: string, bold: boolean) => number;
+
+// NOTE: pdfkit (through the Unicode line-breaking rules) may break between any two CJK characters
+// but not inside a run of Latin letters, digits and punctuation such as a code or an amount.
+const BREAKABLE_CHAR = /[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F]/u;
+
+/** The pieces a line of text can never be broken inside: runs without spaces or CJK characters, and single CJK characters. */
+export function unbreakableTokens(text: string): string[] {
+  const tokens: string[] = [];
+  let run = '';
+  for (const ch of text) {
+    if (/\s/u.test(ch) || BREAKABLE_CHAR.test(ch)) {
+      if (run) tokens.push(run);
+      run = '';
+      if (!/\s/u.test(ch)) tokens.push(ch);
+    } else run += ch;
+  }
+  if (run) tokens.push(run);
+  return tokens;
+}
+
+/**
+ * Column widths (points) for a table `available` points wide, from measured text: each column gets
+ * at least its header's longest word (a CJK header whole) and its longest unbreakable token (a code,
+ * an amount), plus `padding` on both sides; what is left is shared out in proportion to how much
+ * wider each column's content is than that minimum. Only when the minimums alone do not fit are
+ * they scaled down.
+ */
+export function columnWidths(columns: readonly PdfTableColumn[], rows: readonly (readonly string[])[], measure: MeasureText, available: number, padding = CELL_PAD): number[] {
+  const lines = (text: string) => text.split('\n');
+  const minimum = columns.map((column, i) => {
+    // NOTE: a header may wrap between words ("Working capital after"), never inside one or inside a CJK header (序号).
+    let widest = Math.max(...column.header.split(/\s+/u).map((word) => measure(word, true)));
+    for (const row of rows) {
+      for (const token of unbreakableTokens(row[i] ?? '')) widest = Math.max(widest, measure(token, false));
+    }
+    // NOTE: the extra point keeps a token that fills the cell exactly from wrapping on rounding.
+    return widest + 2 * padding + 1;
+  });
+  const preferred = columns.map((column, i) => {
+    let widest = Math.max(...lines(column.header).map((line) => measure(line, true)));
+    for (const row of rows) for (const line of lines(row[i] ?? '')) widest = Math.max(widest, measure(line, false));
+    return Math.max(widest + 2 * padding + 1, minimum[i]!);
+  });
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const minTotal = sum(minimum);
+  if (minTotal >= available) return minimum.map((w) => (w * available) / minTotal);
+  const prefTotal = sum(preferred);
+  if (prefTotal <= available) {
+    // NOTE: everything fits on one line; the spare width goes to the columns with the most text.
+    return preferred.map((w) => w + ((available - prefTotal) * w) / prefTotal);
+  }
+  const wants = preferred.map((w, i) => w - minimum[i]!);
+  const wantTotal = sum(wants);
+  return minimum.map((w, i) => w + ((available - minTotal) * wants[i]!) / wantTotal);
+}
+
+/** Measures table text with the embedded fonts, as the table in a rendered document does. */
+export function tableTextMeasure(): MeasureText {
+  const doc = new PDFDocument({ size: 'A4', margins: MARGINS, autoFirstPage: true });
+  const { regular, bold } = fonts();
+  doc.registerFont(FONT.regular, regular);
+  doc.registerFont(FONT.bold, bold);
+  return measureIn(doc);
+}
+
+function measureIn(doc: PDFKit.PDFDocument): MeasureText {
+  return (text, bold) => {
+    doc.font(bold ? FONT.bold : FONT.regular).fontSize(SIZE.table);
+    return doc.widthOfString(text);
+  };
+}
+
+/** The content width of every document's page (A4 between the margins), in points. */
+export const CONTENT_WIDTH = 595.28 - MARGINS.left - MARGINS.right;
 
 function createKit(doc: PDFKit.PDFDocument, lang: Lang): PdfKit {
   const left = () => doc.page.margins.left;
@@ -142,10 +232,7 @@ function createKit(doc: PDFKit.PDFDocument, lang: Lang): PdfKit {
     },
 
     table({ columns, rows }) {
-      const fixed = columns.reduce((sum, c) => sum + (c.width ?? 0), 0);
-      const flexible = columns.filter((c) => c.width === undefined).length;
-      const share = flexible ? Math.max((contentWidth - fixed) / flexible, 30) : 0;
-      const widths = columns.map((c) => c.width ?? share);
+      const widths = columnWidths(columns, rows, measureIn(doc), contentWidth);
       const rowHeight = (cells: string[], font: string) =>
         Math.max(...widths.map((w, i) => textHeight(cells[i] ?? '', w - 2 * CELL_PAD, font, SIZE.table))) + 2 * CELL_PAD;
       const drawRow = (cells: string[], y: number, height: number, font: string, fill?: string) => {
@@ -238,6 +325,19 @@ function createKit(doc: PDFKit.PDFDocument, lang: Lang): PdfKit {
   return kit;
 }
 
+const FOOTER_MIN_SIZE = 6.5;
+
+/** The text and font size that keep `text` on one line `width` wide: smaller type first, then an ellipsis. */
+function fitOneLine(doc: PDFKit.PDFDocument, text: string, width: number): { text: string; size: number } {
+  let size: number = SIZE.small;
+  const fits = (candidate: string) => doc.fontSize(size).widthOfString(candidate) <= width;
+  while (!fits(text) && size > FOOTER_MIN_SIZE) size = Math.max(FOOTER_MIN_SIZE, size - 0.5);
+  if (fits(text)) return { text, size };
+  const chars = [...text];
+  while (chars.length > 0 && !fits(`${chars.join('')}…`)) chars.pop();
+  return { text: `${chars.join('')}…`, size };
+}
+
 function drawFooters(doc: PDFKit.PDFDocument, title: string, lang: Lang): void {
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i += 1) {
@@ -249,13 +349,12 @@ function drawFooters(doc: PDFKit.PDFDocument, title: string, lang: Lang): void {
     const y = doc.page.height - 40;
     const width = doc.page.width - margins.left - margins.right;
     doc.moveTo(margins.left, y - 6).lineTo(margins.left + width, y - 6).lineWidth(0.4).strokeColor(COLOR.border).stroke();
+    const pageLabel = t(lang, 'pdf.page', { page: i - range.start + 1, pages: range.count });
     doc.font(FONT.regular).fontSize(SIZE.small).fillColor(COLOR.muted);
-    doc.text(title, margins.left, y, { width: width / 2, lineBreak: false, ellipsis: true });
-    doc.text(t(lang, 'pdf.page', { page: i - range.start + 1, pages: range.count }), margins.left + width / 2, y, {
-      width: width / 2,
-      align: 'right',
-      lineBreak: false,
-    });
+    const labelWidth = doc.widthOfString(pageLabel);
+    const fitted = fitOneLine(doc, title, width - labelWidth - 16);
+    doc.fontSize(fitted.size).text(fitted.text, margins.left, y, { width: width - labelWidth - 16, lineBreak: false });
+    doc.fontSize(SIZE.small).text(pageLabel, margins.left + width - labelWidth - 1, y, { width: labelWidth + 1, align: 'right', lineBreak: false });
     margins.bottom = bottomMargin;
   }
 }

@@ -13,7 +13,7 @@ function drawAnnouncement(doc: PDFKit.PDFDocument, kit: PdfKit, lineCount = 3): 
   ]);
   const rows = Array.from({ length: lineCount }, (_, i) => [String(i + 1), i === 0 ? '注射用尿激酶' : `药品 ${i + 1}`, kit.money(289000), kit.money(195000)]);
   kit.table({
-    columns: [{ header: '序号', width: 40, align: 'center' }, { header: '通用名' }, { header: '参考价', width: 90, align: 'right' }, { header: '挂网价', width: 90, align: 'right' }],
+    columns: [{ header: '序号', align: 'center' }, { header: '通用名' }, { header: '参考价', align: 'right' }, { header: '挂网价', align: 'right' }],
     rows,
   });
   kit.signatureBlock([{ title: '甲方（医院）', name: '清远市人民医院' }, { title: '丙方（平台）', name: '清远市医疗保障局' }]);

@@ -1,6 +1,7 @@
 import { assertRole } from '../../platform/auth';
 import { AppError } from '../../platform/errors';
 import type { ApiRouter } from '../../platform/http';
+import { isLang } from '../../platform/i18n';
 import { IdParams, ObjectIdString, z } from '../../platform/schemas';
 import { parse } from '../../platform/validate';
 import { awardBonus, decideAppeal, decideRepair, listAppeals, listRepairs, submitAppeal, submitRepair } from './credit.appeals';
@@ -89,7 +90,7 @@ function commitmentRoutes(api: ApiRouter): void {
     assertRole(req.actor, ['distributor', 'operator']);
     const { id } = parse(IdParams, req.params, 'path');
     const signature = await getSignature(req.actor, id);
-    const pdf = await signedLetterPdf(signature);
+    const pdf = await signedLetterPdf(signature, isLang(res.locals.lang) ? res.locals.lang : 'zh');
     res.setHeader('Content-Type', 'application/pdf');
     res.setHeader('Content-Disposition', `inline; filename="commitment-v${signature.version}-${id}.pdf"`);
     res.send(pdf);

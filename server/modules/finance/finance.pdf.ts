@@ -1,8 +1,10 @@
-import { t, type Lang } from '../../platform/i18n';
-import { formatPercentBp } from '../../platform/view-helpers/formatters';
-import { renderPdf } from '../../platform/pdf';
+// Builds the plain data of the finance PDFs from the database and renders them in the PDF workers
+// (layouts in finance.documents.ts). Callers have already checked who may see the line or statement.
+import type { Lang } from '../../platform/i18n';
+import { renderDocument } from '../../platform/pdf-pool';
 import { getOrganisation } from '../identity';
 import type { statement } from './finance.accounts';
+import { AgreementDocument, StatementDocument, type AgreementPdfData, type StatementPdfData } from './finance.documents';
 import type { AgreementVersionDoc, GuaranteeLineDoc } from './finance.model';
 
 type Statement = Awaited<ReturnType<typeof statement>>;
@@ -19,105 +21,60 @@ export function agreementTerms(line: GuaranteeLineDoc, version?: number): Agreem
   return (version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version)) ?? null;
 }
 
+/** The plain data of one version of a line's agreement (reads the parties' names). */
+export async function agreementPdfData(line: GuaranteeLineDoc, terms: AgreementVersionDoc): Promise<AgreementPdfData> {
+  const [hospital, bank] = await Promise.all([getOrganisation(line.hospitalOrgId), getOrganisation(line.bankOrgId)]);
+  return {
+    agreementNo: line.agreementNo ?? '',
+    version: terms.version,
+    at: terms.at.toISOString(),
+    byName: terms.byName,
+    limitFen: terms.limitFen,
+    annualRateBp: terms.annualRateBp,
+    maxTenorDays: terms.maxTenorDays,
+    expiresAt: terms.expiresAt.toISOString(),
+    ...(hospital?.name ? { hospitalName: hospital.name } : {}),
+    ...(hospital?.address ? { hospitalAddress: hospital.address } : {}),
+    ...(bank?.name ? { bankName: bank.name } : {}),
+  };
+}
+
 /**
  * The three-party guaranteed-payment agreement (hospital – bank – platform) of an approved line, in
  * the terms of one version as they were approved or changed. Deterministic: the same version gives
  * the same bytes, however the line changes later.
  */
 export async function agreementPdf(line: GuaranteeLineDoc, terms: AgreementVersionDoc, lang: Lang): Promise<Buffer> {
-  const tr = (key: string, vars?: Record<string, unknown>) => t(lang, `finance.pdf.agreement.${key}`, vars);
-  const [hospital, bank] = await Promise.all([getOrganisation(line.hospitalOrgId), getOrganisation(line.bankOrgId)]);
-  const platformName = t(lang, 'app.name');
-  const at = terms.at;
-  return renderPdf({ title: `${tr('title')} ${line.agreementNo ?? ''} v${terms.version}`, date: at, lang }, (_doc, kit) => {
-    kit.heading(tr('title'));
-    kit.keyValues(
-      [
-        [tr('number'), `${line.agreementNo ?? ''}`],
-        [tr('version'), `v${terms.version}`],
-        [tr('date'), kit.date(at)],
-        [tr('approvedBy'), terms.byName],
-      ],
-      { columns: 2 },
-    );
-    kit.heading(tr('parties'), 2);
-    kit.keyValues([
-      [tr('partyA'), `${hospital?.name ?? ''}${hospital?.address ? `（${hospital.address}）` : ''}`],
-      [tr('partyB'), bank?.name ?? ''],
-      [tr('partyC'), platformName],
-    ]);
-    kit.heading(tr('terms'), 2);
-    kit.keyValues(
-      [
-        [tr('limit'), kit.money(terms.limitFen)],
-        [tr('rate'), formatPercentBp(terms.annualRateBp)],
-        [tr('tenor'), tr('days', { days: terms.maxTenorDays })],
-        [tr('expires'), kit.date(terms.expiresAt)],
-      ],
-      { columns: 2 },
-    );
-    kit.heading(tr('clausesTitle'), 2);
-    const clauses = ['account', 'settlement', 'advance', 'interest', 'repayment', 'overdue', 'platform', 'changes'];
-    clauses.forEach((c, i) => kit.paragraph(`${i + 1}. ${tr(`clauses.${c}`, { rate: formatPercentBp(terms.annualRateBp), tenor: terms.maxTenorDays, limit: kit.money(terms.limitFen) })}`));
-    kit.space();
-    kit.signatureBlock([
-      { title: tr('signA'), name: hospital?.name },
-      { title: tr('signB'), name: bank?.name, signedBy: terms.byName || undefined, signedAt: terms.at },
-      { title: tr('signC'), name: platformName },
-    ]);
-  });
+  return renderDocument(AgreementDocument, await agreementPdfData(line, terms), lang);
+}
+
+/** The plain data of a financing statement. */
+export function statementPdfData(s: Statement): StatementPdfData {
+  return {
+    from: s.from,
+    to: s.to,
+    generatedAt: s.generatedAt.toISOString(),
+    hospitalName: s.summary.hospitalName,
+    ...(s.summary.bankName ? { bankName: s.summary.bankName } : {}),
+    ...(s.summary.line?.limitFen !== undefined ? { lineLimitFen: s.summary.line.limitFen } : {}),
+    headroomFen: s.summary.headroomFen,
+    overdueInvoicesFen: s.summary.overdueInvoicesFen,
+    overduePrincipalFen: s.summary.overduePrincipalFen,
+    opening: { ...s.opening },
+    closing: { ...s.closing },
+    rows: s.rows.map((r) => ({
+      at: r.at.toISOString(),
+      kind: r.kind,
+      ...(r.reference ? { reference: r.reference } : {}),
+      workingCapitalFen: r.workingCapitalFen,
+      principalFen: r.principalFen,
+      interestFen: r.interestFen,
+      balanceAfterFen: r.balanceAfterFen,
+    })),
+  };
 }
 
 /** The hospital financing statement for a period: balances, movements, debt to the bank. */
-export async function statementPdf(s: Statement, lang: Lang): Promise<Buffer> {
-  const tr = (key: string, vars?: Record<string, unknown>) => t(lang, `finance.pdf.statement.${key}`, vars);
-  const signed = (kit: { money(v: unknown): string }, fen: number) => (fen === 0 ? '' : `${fen > 0 ? '+' : '−'}${kit.money(Math.abs(fen))}`);
-  return renderPdf({ title: `${tr('title')} ${s.from} – ${s.to}`, date: s.generatedAt, lang }, (_doc, kit) => {
-    kit.heading(tr('title'));
-    kit.keyValues(
-      [
-        [tr('hospital'), s.summary.hospitalName],
-        [tr('bank'), s.summary.bankName ?? '—'],
-        [tr('period'), `${s.from} – ${s.to}`],
-        [tr('generatedAt'), kit.datetime(s.generatedAt)],
-      ],
-      { columns: 2 },
-    );
-    kit.heading(tr('balances'), 2);
-    kit.table({
-      columns: [{ header: tr('item') }, { header: tr('opening'), align: 'right', width: 120 }, { header: tr('closing'), align: 'right', width: 120 }],
-      rows: [
-        [tr('workingCapital'), kit.money(s.opening.wc), kit.money(s.closing.wc)],
-        [tr('principal'), kit.money(s.opening.principal), kit.money(s.closing.principal)],
-        [tr('interest'), kit.money(s.opening.interest), kit.money(s.closing.interest)],
-        [tr('invoices'), kit.money(s.opening.invoices), kit.money(s.closing.invoices)],
-      ],
-    });
-    kit.keyValues(
-      [
-        [tr('lineLimit'), s.summary.line?.limitFen !== undefined ? kit.money(s.summary.line.limitFen) : '—'],
-        [tr('headroom'), kit.money(s.summary.headroomFen)],
-        [tr('overdueInvoices'), kit.money(s.summary.overdueInvoicesFen)],
-        [tr('overduePrincipal'), kit.money(s.summary.overduePrincipalFen)],
-      ],
-      { columns: 2 },
-    );
-    kit.heading(tr('movements'), 2);
-    if (s.rows.length === 0) kit.paragraph(tr('none'), { muted: true });
-    else {
-      kit.table({
-        columns: [
-          { header: tr('date'), width: 70 },
-          { header: tr('kind'), width: 70 },
-          { header: tr('reference') },
-          { header: tr('workingCapital'), align: 'right', width: 78 },
-          { header: tr('principal'), align: 'right', width: 72 },
-          { header: tr('interest'), align: 'right', width: 60 },
-          { header: tr('balanceAfter'), align: 'right', width: 78 },
-        ],
-        rows: s.rows.map((r) => [kit.date(r.at), t(lang, `finance.entryKind.${r.kind}`), r.reference ?? '', signed(kit, r.workingCapitalFen), signed(kit, r.principalFen), signed(kit, r.interestFen), kit.money(r.balanceAfterFen)]),
-      });
-    }
-    kit.paragraph(tr('footnote'), { muted: true, size: 8.5 });
-  });
+export function statementPdf(s: Statement, lang: Lang): Promise<Buffer> {
+  return renderDocument(StatementDocument, statementPdfData(s), lang);
 }

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { assertRole } from '../../platform/auth';
 import type { ApiRouter } from '../../platform/http';
+import { isLang } from '../../platform/i18n';
 import { ErrorResponse, IdParams, z } from '../../platform/schemas';
 import { parse } from '../../platform/validate';
 import { replayRound, roundEvents, roundEventsCsv } from './quotation.audit';
@@ -130,7 +131,7 @@ export function quotationRoutes(api: ApiRouter): void {
   api.router.get('/rounds/:id/announcement.pdf', async (req, res) => {
     assertRole(req.actor, 'any');
     const { id } = parse(IdParams, req.params, 'path');
-    sendFile(res, await announcementPdf(req.actor, id), 'application/pdf', true);
+    sendFile(res, await announcementPdf(req.actor, id, isLang(res.locals.lang) ? res.locals.lang : 'zh'), 'application/pdf', true);
   });
 
   api.route(

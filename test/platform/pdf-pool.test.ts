@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { expect } from 'chai';
+import { loadConfig } from '../../server/platform/config';
+import { columnWidths, CONTENT_WIDTH, tableTextMeasure, unbreakableTokens } from '../../server/platform/pdf';
+import { documentKinds, renderInline } from '../../server/platform/pdf-documents';
+import { createPdfRenderer, type PdfRenderer } from '../../server/platform/pdf-pool';
+import { purchaseOrderTable } from '../../server/modules/orders/orders.documents';
+import { statementMovementsTable } from '../../server/modules/finance/finance.documents';
+import { formatMoney } from '../../server/platform/view-helpers/formatters';
+import { extractPdfText } from '../support/pdf-text';
+import { pdfSamples, purchaseOrder, signedLetter, statement } from '../support/pdf-fixtures';
+import { SignedLetterDocument } from '../../server/modules/credit/credit.documents';
+import '../../server/modules/documents';
+
+describe('PDF rendering in worker threads', function () {
+  this.timeout(120_000);
+  let pool: PdfRenderer;
+
+  before(() => {
+    pool = createPdfRenderer({ workers: 2 });
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  it('has sample data for every registered document kind', () => {
+    expect(pdfSamples.map((s) => s.kind.name).sort()).to.deep.equal(documentKinds());
+  });
+
+  for (const lang of ['zh', 'en'] as const) {
+    it(`renders every document kind in a worker to the same bytes as on the main thread (${lang})`, async () => {
+      for (const { kind, data } of pdfSamples) {
+        const [inWorker, inline] = await Promise.all([pool.render(kind, data, lang), renderInline(kind, data, lang)]);
+        expect(inWorker.subarray(0, 5).toString('latin1'), kind.name).to.equal('%PDF-');
+        expect(inWorker.equals(inline), `${kind.name} differs between worker and main thread`).to.equal(true);
+      }
+    });
+  }
+
+  it('renders inline with no workers (PDF_WORKERS=0), and PDF_WORKERS sets the pool size', async () => {
+    const inline = createPdfRenderer({ workers: 0 });
+    const bytes = await inline.render(SignedLetterDocument, signedLetter, 'zh');
+    expect(bytes.equals(await pool.render(SignedLetterDocument, signedLetter, 'zh'))).to.equal(true);
+    await inline.close();
+    expect(loadConfig({ PDF_WORKERS: '0' }).pdfWorkers).to.equal(0);
+    expect(loadConfig({ PDF_WORKERS: '3' }).pdfWorkers).to.equal(3);
+    expect(loadConfig({}).pdfWorkers).to.be.within(1, 2);
+    expect(() => loadConfig({ PDF_WORKERS: '-1' })).to.throw(/PDF_WORKERS/);
+  });
+
+  it('starts its workers without the database, web or queue libraries (only the pure document layouts)', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      await import(${JSON.stringify(new URL('../../server/pdf-worker.ts', import.meta.url).href)});
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('node_modules'));
+      console.log(JSON.stringify(loaded.map((k) => k.replace(/.*node_modules[\\/]/, '').split(/[\\/]/)[0])));`;
+    const packages = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+    expect(packages).to.include('piscina');
+    for (const heavy of ['mongoose', 'mongodb', 'express', 'socket.io', 'bullmq', 'ioredis']) expect(packages, heavy).not.to.include(heavy);
+  });
+
+  it('rejects a task for an unknown document kind with the worker error', async () => {
+    let caught: unknown;
+    try {
+      await pool.render({ name: 'nope.unknown', layout: () => { throw new Error('not used'); } }, {}, 'zh');
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error)?.message).to.match(/no document kind "nope.unknown"/);
+  });
+
+  it('keeps the event loop answering while four documents render in the pool', async () => {
+    await pool.render(SignedLetterDocument, signedLetter, 'zh');
+    const started = performance.now();
+    await renderInline(SignedLetterDocument, signedLetter, 'zh');
+    const inlineMs = performance.now() - started;
+
+    let last = performance.now();
+    let maxGap = 0;
+    let ticks = 0;
+    const timer = setInterval(() => {
+      const at = performance.now();
+      maxGap = Math.max(maxGap, at - last);
+      last = at;
+      ticks += 1;
+    }, 1);
+    try {
+      await Promise.all(Array.from({ length: 4 }, () => pool.render(SignedLetterDocument, signedLetter, 'zh')));
+    } finally {
+      clearInterval(timer);
+    }
+    // NOTE: no timing figure is asserted (the bench measures the delay): only that the main thread was
+    // never blocked for as long as one render on it takes, and kept ticking meanwhile.
+    expect(ticks).to.be.greaterThan(4);
+    expect(maxGap).to.be.below(inlineMs);
+  });
+
+  it('reads the Chinese text back from a document rendered in a worker, with the title on one footer line', async () => {
+    const bytes = await pool.render(SignedLetterDocument, signedLetter, 'zh');
+    const text = await extractPdfText(bytes);
+    expect(text).to.include('电子签署记录');
+    expect(text).to.include(signedLetter.textSha256.slice(0, 16));
+    // NOTE: the long title is shortened with an ellipsis rather than wrapped under the footer line.
+    // NOTE: the long title and the page number share one footer line (smaller type, not wrapped).
+    expect(text).to.match(/（第 3 版）— 华南医药配送有限公司（示范市分公司，统一社会信用代码 91440000MA5XXXXXXX） 第 1 页 \/ 共 \d+ 页/);
+    const longer = await pool.render(SignedLetterDocument, { ...signedLetter, orgName: signedLetter.orgName.repeat(3) }, 'zh');
+    expect(await extractPdfText(longer)).to.match(/… 第 1 页 \/ 共 \d+ 页/);
+  });
+});
+
+describe('PDF table columns laid out from measured text', () => {
+  const measure = tableTextMeasure();
+  const padding = 5;
+
+  it('splits text into the pieces a line cannot break inside: codes and amounts whole, CJK one character each', () => {
+    expect(unbreakableTokens('INV-20260201-000005')).to.deep.equal(['INV-20260201-000005']);
+    expect(unbreakableTokens('¥1,950.00')).to.deep.equal(['¥1,950.00']);
+    expect(unbreakableTokens('尿激酶 10万单位')).to.deep.equal(['尿', '激', '酶', '10', '万', '单', '位']);
+  });
+
+  for (const lang of ['zh', 'en'] as const) {
+    it(`gives the purchase order's generic name more room than the line number, and no header or amount breaks (${lang})`, () => {
+      const table = purchaseOrderTable({ ...purchaseOrder, lines: [{ ...purchaseOrder.lines[0]!, drugName: '注射用头孢哌酮钠舒巴坦钠（规格二）' }, ...purchaseOrder.lines] }, lang, { money: (fen) => formatMoney(fen, lang) });
+      const widths = columnWidths(table.columns, table.rows, measure, CONTENT_WIDTH);
+      expect(widths.reduce((a, b) => a + b, 0)).to.be.closeTo(CONTENT_WIDTH, 0.01);
+      const [no, generic] = widths;
+      expect(generic!).to.be.greaterThan(2 * no!);
+      // NOTE: wide enough for several characters of a generic name, not two.
+      expect(generic! - 2 * padding).to.be.greaterThan(6 * measure('注', false));
+      table.columns.forEach((column, i) => {
+        for (const word of column.header.split(' ')) expect(widths[i]! - 2 * padding, `header ${column.header}`).to.be.at.least(measure(word, true));
+        for (const row of table.rows) {
+          for (const token of unbreakableTokens(row[i]!)) expect(widths[i]! - 2 * padding, token).to.be.at.least(measure(token, false));
+        }
+      });
+    });
+
+    it(`keeps every voucher and invoice code of the financing statement on one line (${lang})`, () => {
+      const table = statementMovementsTable(statement, lang);
+      const widths = columnWidths(table.columns, table.rows, measure, CONTENT_WIDTH);
+      const reference = table.columns.findIndex((c) => c.header === table.columns[2]!.header);
+      const longest = Math.max(...statement.rows.map((r) => measure(r.reference ?? '', false)));
+      expect(widths[reference]! - 2 * padding).to.be.at.least(longest);
+      expect(widths.reduce((a, b) => a + b, 0)).to.be.closeTo(CONTENT_WIDTH, 0.01);
+    });
+  }
+
+  it('shares the spare width in proportion to content and only scales the minimums down when they cannot fit', () => {
+    const fixed = (text: string) => text.length * 10;
+    const columns = [{ header: 'a' }, { header: 'b' }];
+    // everything fits: 21 and 61 points wanted, 118 spare shared 21:61
+    const roomy = columnWidths(columns, [['xx', 'xxxxxx']], fixed, 164, 0);
+    expect(roomy[0]).to.be.closeTo(42, 1e-9);
+    expect(roomy[1]).to.be.closeTo(122, 1e-9);
+    // too narrow for one line each: the unbreakable 'xxxxxxxxxx' keeps its 101, 'x y z' wraps into what is left
+    const tight = columnWidths(columns, [['xxxxxxxxxx', 'x y z']], fixed, 130, 0);
+    expect(tight[0]).to.be.closeTo(101, 1e-9);
+    expect(tight[1]).to.be.closeTo(29, 1e-9);
+    // even the minimums do not fit: they are scaled down alike
+    const tooNarrow = columnWidths(columns, [['xxxxxxxxxx', 'yyyyyyyyyy']], fixed, 100, 0);
+    expect(tooNarrow[0]).to.be.closeTo(50, 1e-9);
+    expect(tooNarrow[1]).to.be.closeTo(50, 1e-9);
+  });
+});
