@@ -28,7 +28,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   setPlatform(deps);
   const { config, logger } = deps;
   const app = express();
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 

@@ -1,9 +1,17 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseInstant } from './clock';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+function isProxyAddress(p: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(p)) return true;
+  const [ip, bits, ...rest] = p.split('/');
+  if (rest.length > 0 || !ip || isIP(ip) === 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
+}
 
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 
@@ -28,6 +36,10 @@ export const EnvSchema = z
     DEMO_MODE: bool.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+    TRUST_PROXY: z
+      .string()
+      .refine((v) => v === 'none' || v.split(',').every((p) => isProxyAddress(p.trim())), "must be 'none' or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal")
+      .optional(),
     QUOTE_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
     BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('1mb'),
     CLOCK_START: z
@@ -64,6 +76,8 @@ export interface Config {
   demoMode: boolean;
   logLevel: Env['LOG_LEVEL'];
   loginRateLimit: number;
+  /** Proxies whose X-Forwarded-For is believed (Express `trust proxy`); false: none, the peer is the client. */
+  trustProxy: false | string[];
   quoteRateLimit: number;
   bodyLimit: string;
   /** Where the business clock starts (tests, simulations, demos of a future date); unset: the wall clock. */
@@ -122,6 +136,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     demoMode: e.DEMO_MODE ?? !production,
     logLevel: e.LOG_LEVEL,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    trustProxy: !e.TRUST_PROXY || e.TRUST_PROXY === 'none' ? false : e.TRUST_PROXY.split(',').map((p) => p.trim()),
     quoteRateLimit: e.QUOTE_RATE_LIMIT,
     bodyLimit: e.BODY_LIMIT,
     clockStart: e.CLOCK_START ? parseInstant(e.CLOCK_START, 'CLOCK_START') : undefined,

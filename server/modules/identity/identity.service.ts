@@ -4,14 +4,34 @@ import { hashPassword, signSessionToken, verifyPassword, type Actor } from '../.
 import { now, platform } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
 import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../platform/errors';
-import { consumeRateLimit, resetRateLimit } from '../../platform/rate-limit';
+import { beginAttempt, clearFailures, recordFailure } from '../../platform/rate-limit';
 import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schemas';
 import { msg } from '../../platform/messages';
 import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
 import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
 
-const LOGIN_WINDOW_SEC = 15 * 60;
+const LOGIN_WINDOW_MS = 15 * 60_000;
+// NOTE: only failed sign-ins count (OWASP ASVS 2.2.1). An account's delay stays short so that nobody
+// can keep its owner out with wrong passwords; an address's grows longer (a guesser from one place).
+const ACCOUNT_DELAY_CAP_MS = 5_000;
+const ADDRESS_DELAY_CAP_MS = 5 * 60_000;
+
+function loginSubjects(email: string, ip: string | undefined) {
+  const { config } = platform();
+  const account = {
+    name: 'login-account',
+    subject: email.toLowerCase(),
+    policy: { freeFailures: config.loginRateLimit, baseMs: 2_000, capMs: ACCOUNT_DELAY_CAP_MS, windowMs: LOGIN_WINDOW_MS },
+  };
+  const address = {
+    name: 'login-address',
+    subject: ip ?? 'unknown',
+    policy: { freeFailures: config.loginRateLimit * 5, baseMs: 2_000, capMs: ADDRESS_DELAY_CAP_MS, windowMs: LOGIN_WINDOW_MS },
+  };
+  return { account, address, both: [account, address] };
+}
+
 let dummyHash: Promise<string> | undefined;
 
 /** scrypt cost: production strength, cheaper only under NODE_ENV=test to keep the suite fast. */
@@ -19,22 +39,25 @@ export function passwordCost(): number {
   return platform().config.env === 'test' ? 1 << 12 : 1 << 15;
 }
 
-/** Verifies email and password (rate-limited per address and per account) and opens a session. */
+/**
+ * Verifies email and password and opens a session. Failed attempts slow down further attempts on the
+ * account (a few seconds at most) and from the address (longer); successful ones are never limited.
+ */
 export async function login(email: string, password: string, meta: { ip?: string; userAgent?: string }) {
   const { config } = platform();
-  const ipKey = meta.ip ?? 'unknown';
-  await consumeRateLimit('login-ip', ipKey, config.loginRateLimit * 5, LOGIN_WINDOW_SEC);
-  await consumeRateLimit('login-account', email, config.loginRateLimit, LOGIN_WINDOW_SEC);
+  const subjects = loginSubjects(email, meta.ip);
+  await beginAttempt(subjects.both, now());
   const user = await User.findOne({ email }).lean<UserDoc>();
   // NOTE: hash against a dummy when the account is unknown so timing does not reveal which emails exist.
   dummyHash ??= hashPassword('not-a-real-password-0', passwordCost());
   const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
   if (!user || !ok || user.disabled) {
+    await recordFailure(subjects.both, now());
     throw new UnauthenticatedError({ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct.' });
   }
   const org = await Organisation.findById(user.orgId).lean<OrganisationDoc>();
   if (!org || !org.active) throw new UnauthenticatedError({ code: 'ORGANISATION_INACTIVE', message: 'Your organisation is not active on the platform.' });
-  await resetRateLimit('login-account', email, config.loginRateLimit, LOGIN_WINDOW_SEC);
+  await clearFailures(subjects.account);
   const sessionId = randomBytes(24).toString('base64url');
   const createdAt = now();
   const expiresAt = new Date(createdAt.getTime() + config.sessionTtlSeconds * 1000);
