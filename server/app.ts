@@ -12,6 +12,7 @@ import { ApiRouter, openApiDocument } from './platform/http';
 import { LANG_COOKIE, resolveLang } from './platform/i18n';
 import { pingMongo } from './platform/mongo';
 import { currentRequestId, runWithContext } from './platform/request-context';
+import { cleanTextMiddleware } from './platform/validate';
 import { setupViews } from './platform/views';
 import { featureModules } from './modules/registry';
 import { unreadCount } from './modules/notifications';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
 
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 200 }));
+  app.use(cleanTextMiddleware());
   app.use(cookieParser());
   app.use(authMiddleware(config, deps.resolveSession, deps.clock));
   app.use(async (req, res, next) => {
