@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import cookieParser from 'cookie-parser';
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import { authMiddleware, type SessionResolver } from './platform/auth';
@@ -41,12 +42,19 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
       next();
     });
   });
+  // NOTE: scripts come from /static only; an inline <script> must carry this response's nonce, and
+  // inline event handlers (onclick=…) never run (script-src-attr 'none').
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString('hex');
+    next();
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
         directives: {
           defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
+          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
+          scriptSrcAttr: ["'none'"],
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:'],
           connectSrc: ["'self'", 'ws:', 'wss:'],
