@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseInstant } from './clock';
 
@@ -13,7 +17,27 @@ function isProxyAddress(p: string): boolean {
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
 }
 
-const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const LOCAL_SECRET_FILE = 'jwt-secret';
+
+/**
+ * Outside production without JWT_SECRET: a random secret made on the first start and kept in the data
+ * directory (mode 0600), so every later start and every process on this machine signs alike.
+ */
+function localSecret(dataDir: string): string {
+  const file = path.join(dataDir, LOCAL_SECRET_FILE);
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  // NOTE: a copy restored with looser permissions is tightened rather than trusted as it is.
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32) throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: unset, and ${file} does not hold a secret of at least 32 characters (delete it to make a new one)`);
+  return secret;
+}
 
 /** Every environment variable the app reads, with its default. `.env.example` documents each one. */
 export const EnvSchema = z
@@ -31,6 +55,7 @@ export const EnvSchema = z
     REDIS_AUTOSTART: bool.default(true),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('gpo'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
     COOKIE_SECURE: bool.optional(),
     DEMO_MODE: bool.optional(),
@@ -70,7 +95,10 @@ export interface Config {
   redisUrl?: string;
   redisAutostart: boolean;
   queuePrefix: string;
+  /** Signs session tokens and CSRF tokens: JWT_SECRET, or outside production a random one kept in `dataDir`. */
   jwtSecret: string;
+  /** Local state of this installation (the generated development secret). */
+  dataDir: string;
   sessionTtlSeconds: number;
   cookieSecure: boolean;
   demoMode: boolean;
@@ -130,7 +158,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     redisUrl: e.REDIS_URL,
     redisAutostart: e.REDIS_AUTOSTART,
     queuePrefix: e.QUEUE_PREFIX,
-    jwtSecret: e.JWT_SECRET ?? DEV_SECRET,
+    jwtSecret: e.JWT_SECRET ?? localSecret(path.resolve(ROOT, e.DATA_DIR)),
+    dataDir: path.resolve(ROOT, e.DATA_DIR),
     sessionTtlSeconds: e.SESSION_TTL_HOURS * 3600,
     cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
     demoMode: e.DEMO_MODE ?? !production,
