@@ -26,7 +26,8 @@ describe("no route or socket event a distributor can reach returns another organ
   this.timeout(120_000);
 
   it('walks every GET route as a distributor with and without dealings with a funded hospital, and watches its socket', async () => {
-    const { hospital, operator } = await buildGuaranteedHospital({ balanceFen: 1_234_567, limitFen: 7_654_321 });
+    const { hospital, operator, bank } = await buildGuaranteedHospital({ balanceFen: 1_234_567, limitFen: 7_654_321 });
+    const bankName = bank.org.name;
     const parties = await buildOrderParties();
     const pharmacist = await buildUser('pharmacist', { org: hospital.org });
     const order = await placeCatalogueOrder({ ...parties, pharmacist });
@@ -69,6 +70,15 @@ describe("no route or socket event a distributor can reach returns another organ
           }
           if (!path.includes('{')) break;
         }
+      }
+    }
+
+    // The pages a distributor opens about this hospital and order show no amount of its funds either.
+    for (const distributor of [parties.distributor, stranger]) {
+      for (const path of [`/orders/${order.id}`, '/orders', '/finance/invoices', `/finance/security?hospitalOrgId=${hospital.org.id}&amount=1000000000.00`, `/finance/hospitals/${hospital.org.id}`, '/finance/account']) {
+        const res = await request(testApp().url).get(path).set('Cookie', `gpo_session=${distributor.token}; lang=zh`);
+        if (/12,345\.67|76,543\.21|1234567|7654321/.test(res.text ?? '')) failures.push(`page ${path}: the hospital's balance or limit appears`);
+        if (bankName && (res.text ?? '').includes(bankName)) failures.push(`page ${path}: the hospital's bank appears`);
       }
     }
 
