@@ -67,6 +67,19 @@ describe('sign-in throttling: failed attempts slow down, the right password is n
     expect(Math.max(...waits)).to.equal(5);
   });
 
+  it('the sign-in page tells a throttled user how long to wait, in the page language', async () => {
+    const u = await buildUser('pharmacist');
+    const agent = request.agent(testApp().url);
+    const form = await agent.get('/login').set('Cookie', 'lang=zh');
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(form.text)![1]!;
+    let last: request.Response | undefined;
+    for (let i = 0; i < 11; i += 1) {
+      last = await agent.post('/login').set('X-Forwarded-For', uniqueIp()).set('Cookie', 'lang=zh').type('form').send({ _csrf: csrf, email: u.email, password: `wrong-${i}-pass` });
+    }
+    expect(last!.status).to.equal(429);
+    expect(last!.text).to.match(/登录失败次数过多，请 \d 秒后再试。/);
+  });
+
   it('60 successful sign-ins from one address are not limited', async () => {
     const users = await Promise.all([buildUser('pharmacist'), buildUser('distributor'), buildUser('operator')]);
     const ip = uniqueIp();

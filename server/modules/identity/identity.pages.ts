@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { assertRole, SESSION_COOKIE } from '../../platform/auth';
 import { platform } from '../../platform/context';
-import { AppError } from '../../platform/errors';
+import { AppError, RateLimitedError } from '../../platform/errors';
 import { t } from '../../platform/i18n';
 import { navigationFor } from '../../platform/navigation';
 import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
@@ -69,7 +69,8 @@ export function identityPages(router: Router): void {
       res.redirect(303, safeNext(form.data.next));
     } catch (err) {
       if (err instanceof AppError && (err.status === 401 || err.status === 429)) {
-        renderLogin(res, { error: err.status === 429 ? err.message : t(lang, 'login.failed'), email: form.data.email, next: form.data.next }, err.status);
+        const error = err instanceof RateLimitedError ? t(lang, 'login.throttled', { seconds: err.retryAfterSeconds }) : t(lang, 'login.failed');
+        renderLogin(res, { error, email: form.data.email, next: form.data.next }, err.status);
         return;
       }
       throw err;
