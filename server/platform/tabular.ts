@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { ValidationError } from './errors';
 import { businessDay } from './time';
+import { hasBadText } from './validate';
 
 /** One bad row (or cell) of an import, reported back to the user; row numbers are the file's. */
 export interface ImportRowError {
@@ -49,6 +50,13 @@ export function cellText(value: ExcelJS.CellValue): string {
  * text, the header row first; refuses other or unreadable files with a clear 400.
  */
 export async function readTable(file: { buffer: Buffer; originalname: string }, minColumns = 0): Promise<string[][]> {
+  const table = await readCells(file, minColumns);
+  const bad = table.flatMap((row, r) => row.flatMap((cell, c) => (hasBadText(cell) ? [{ in: 'file', path: `row ${r + 1}, column ${c + 1}`, message: 'contains a NUL character or a broken Unicode character', code: 'invalid_characters' }] : [])));
+  if (bad.length > 0) throw new ValidationError({ details: bad.slice(0, 50) });
+  return table;
+}
+
+async function readCells(file: { buffer: Buffer; originalname: string }, minColumns: number): Promise<string[][]> {
   const name = file.originalname.toLowerCase();
   if (name.endsWith('.xlsx')) {
     const workbook = new ExcelJS.Workbook();

@@ -6,6 +6,11 @@ import { ValidationError } from './errors';
 // storage, logs, PDFs and exports downstream.
 const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether a string holds a NUL or a lone surrogate. */
+export function hasBadText(s: string): boolean {
+  return BAD_TEXT.test(s);
+}
+
 interface TextIssue {
   in: string;
   path: string;

@@ -34,6 +34,16 @@ describe('text with NUL bytes or lone UTF-16 surrogates is refused everywhere, n
     expect(search.body.error.details[0]).to.include({ in: 'query', path: 'q', code: 'invalid_characters' });
   });
 
+  it('refuses an uploaded table with a NUL in a cell, naming the row and column, and imports nothing', async () => {
+    const op = await catalogueOperator();
+    const tag = `NUL${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    const csv = Buffer.from(`通用名,英文名\n${tag}维生素\u0000C片,Vitamin C\n`, 'utf8');
+    const res = await op.api().post('/api/v1/catalogue/import').attach('file', csv, 'bad.csv');
+    expect(res.status, JSON.stringify(res.body)).to.equal(400);
+    expect(res.body.error.details[0]).to.include({ in: 'file', path: 'row 2, column 1', code: 'invalid_characters' });
+    expect(await Drug.countDocuments({ genericNameZh: new RegExp(tag) })).to.equal(0);
+  });
+
   it('refuses the same in a socket payload', async () => {
     const u = await buildUser('pharmacist');
     const socket = await connectSocket(u.token);
