@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,10 +27,16 @@ const LOCAL_SECRET_FILE = 'jwt-secret';
 function localSecret(dataDir: string): string {
   const file = path.join(dataDir, LOCAL_SECRET_FILE);
   mkdirSync(dataDir, { recursive: true });
+  // NOTE: written aside and linked into place, so a process starting at the same moment never reads
+  // a half-written file, and the first one to link wins.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
   try {
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+    linkSync(draft, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(draft);
   }
   // NOTE: a copy restored with looser permissions is tightened rather than trusted as it is.
   if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);

@@ -33,18 +33,12 @@ export async function consumeRateLimit(name: string, subject: string, points: nu
 export interface BackoffPolicy {
   /** failures allowed without any delay */
   freeFailures: number;
-  /** the delay after the first failure beyond the free ones; it doubles with each further failure */
+  /** the wait after the first failure beyond the free ones; it doubles with each further failure (min(cap, base·2^(failures−free))) */
   baseMs: number;
   /** the longest delay */
   capMs: number;
   /** failures older than this (since the last one) are forgotten */
   windowMs: number;
-}
-
-/** The wait before the next attempt of a subject that failed `failures` times in a row. */
-export function backoffDelayMs(policy: BackoffPolicy, failures: number): number {
-  if (failures < policy.freeFailures) return 0;
-  return Math.min(policy.capMs, policy.baseMs * 2 ** Math.min(30, failures - policy.freeFailures));
 }
 
 // NOTE: one round trip checks every subject and, when all may try, reserves the attempt (the last
