@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { expect } from 'chai';
 import request from 'supertest';
-import { loadConfig } from '../../server/platform/config';
+import { loadConfig as load } from '../../server/platform/config';
 import { buildUser } from '../support/factories';
 import { testApp, testClock } from '../support/global';
 
@@ -106,6 +106,7 @@ describe('sign-in throttling: failed attempts slow down, the right password is n
   });
 
   it('trusts no proxy unless TRUST_PROXY names one, and refuses a malformed setting', () => {
+    const loadConfig = (env: Record<string, string>) => load({ JWT_SECRET: 'x'.repeat(40), ...env });
     expect(loadConfig({}).trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: 'none' }).trustProxy).to.equal(false);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 192.168.0.0/16,loopback' }).trustProxy).to.deep.equal(['10.0.0.5', '192.168.0.0/16', 'loopback']);
