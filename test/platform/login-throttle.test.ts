@@ -9,6 +9,20 @@ let ipSeq = 0;
 const uniqueIp = () => `10.77.${Math.floor(ipSeq / 250) % 250}.${(ipSeq++ % 250) + 1}`;
 const uniqueEmail = () => `nobody-${process.pid}-${ipSeq++}@test.gpo`;
 
+/**
+ * Lets the business clock run only while a request is in flight (it stands still between requests),
+ * so the delays measured on it do not depend on how fast the machine runs the test.
+ */
+function steadyClock(): <T>(step: () => PromiseLike<T>) => Promise<T> {
+  let at = testClock.now();
+  return async (step) => {
+    testClock.set(at);
+    const result = await step();
+    at = testClock.now();
+    return result;
+  };
+}
+
 function signIn(email: string, password: string, ip: string) {
   return request(testApp().url).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email, password });
 }
@@ -52,14 +66,41 @@ describe('sign-in throttling: failed attempts slow down, the right password is n
     expect(res.body.token).to.be.a('string');
   });
 
+  it('a browser that signed in to the account before gets in at once while others hammer it (device cookie)', async () => {
+    const deviceOf = (res: request.Response) => String(res.headers['set-cookie']).match(/gpo_device=([^;]+)/)![1]!;
+    const withDevice = (email: string, password: string, device: string) => signIn(email, password, uniqueIp()).set('Cookie', `gpo_device=${device}`);
+    const victim = await buildUser('distributor');
+    const other = await buildUser('distributor');
+    const step = steadyClock();
+    const first = await step(() => signIn(victim.email, victim.password, uniqueIp()));
+    expect(first.status).to.equal(200);
+    const device = deviceOf(first);
+    const otherDevice = deviceOf(await step(() => signIn(other.email, other.password, uniqueIp())));
+    let throttled = 0;
+    for (let i = 0; i < 14; i += 1) if ((await step(() => signIn(victim.email, `wrong-${i}-pass`, uniqueIp()))).status === 429) throttled += 1;
+    expect(throttled).to.equal(4);
+    // The right password without the device cookie waits out the (short) delay …
+    expect((await step(() => signIn(victim.email, victim.password, uniqueIp()))).status).to.equal(429);
+    // … the owner's browser does not, and a device cookie of another account (or a forged one) does not help.
+    const back = await step(() => withDevice(victim.email, victim.password, device));
+    expect(back.status, JSON.stringify(back.body)).to.equal(200);
+    for (let i = 0; i < 14; i += 1) await step(() => signIn(victim.email, `wrong-again-${i}`, uniqueIp()));
+    expect((await step(() => withDevice(victim.email, victim.password, otherDevice))).status).to.equal(429);
+    const [id, who] = device.split('.');
+    expect((await step(() => withDevice(victim.email, victim.password, `${id}.${who}.${'A'.repeat(43)}`))).status).to.equal(429);
+    expect((await step(() => withDevice(victim.email, victim.password, device))).status).to.equal(200);
+  });
+
   it('the account delay grows with the failures and is capped at five seconds', async () => {
     const u = await buildUser('pharmacist');
     const waits: number[] = [];
+    let step = steadyClock();
     for (let i = 0; i < 16; i += 1) {
-      const res = await signIn(u.email, `wrong-${i}-pass`, uniqueIp());
+      const res = await step(() => signIn(u.email, `wrong-${i}-pass`, uniqueIp()));
       if (res.status === 429) {
         waits.push(Number(res.headers['retry-after']));
         testClock.advance(Number(res.headers['retry-after']) * 1000);
+        step = steadyClock();
       }
     }
     expect(waits.length).to.be.greaterThan(2);
@@ -73,8 +114,9 @@ describe('sign-in throttling: failed attempts slow down, the right password is n
     const form = await agent.get('/login').set('Cookie', 'lang=zh');
     const csrf = /name="csrf-token" content="([^"]+)"/.exec(form.text)![1]!;
     let last: request.Response | undefined;
+    const step = steadyClock();
     for (let i = 0; i < 11; i += 1) {
-      last = await agent.post('/login').set('X-Forwarded-For', uniqueIp()).set('Cookie', 'lang=zh').type('form').send({ _csrf: csrf, email: u.email, password: `wrong-${i}-pass` });
+      last = await step(() => agent.post('/login').set('X-Forwarded-For', uniqueIp()).set('Cookie', 'lang=zh').type('form').send({ _csrf: csrf, email: u.email, password: `wrong-${i}-pass` }));
     }
     expect(last!.status).to.equal(429);
     expect(last!.text).to.match(/登录失败次数过多，请 \d 秒后再试。/);
