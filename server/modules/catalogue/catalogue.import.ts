@@ -176,7 +176,7 @@ export async function importCatalogue(actor: Actor, file: { buffer: Buffer; orig
     return await withCommand(actor, async (uow) => {
       const imported = await insertDrugs(uow, drugs);
       // NOTE: multipart file names arrive as latin1-decoded UTF-8 bytes; the entry shows the name as typed.
-      const fileName = Buffer.from(file.originalname, 'latin1').toString('utf8');
+      const fileName = Buffer.from(file.originalname, 'latin1').toString('utf8').replace(/[\u0000-\u001f]/g, '_');
       uow.audit({ action: 'catalogue.import', targetType: 'drug', summary: msg('catalogue.audit.imported', { count: imported, file: fileName }) });
       return { rows: rows.length, imported, dryRun: false, errors: [] };
     });
