@@ -49,6 +49,10 @@ describe("no route or socket event a distributor can reach returns another organ
         ['order:watch', { orderId: order.id }],
         ['notification:read', { id: hospital.org.id }],
         ['round:watch', { roundId: hospital.org.id }],
+        ['round:unwatch', { roundId: hospital.org.id }],
+        ['order:unwatch', { orderId: order.id }],
+        ['quote:submit', { roundId: hospital.org.id, lineId: hospital.org.id, priceFen: 1 }],
+        ['quote:withdraw', { roundId: hospital.org.id, lineId: hospital.org.id }],
       ] as const) {
         const ack = await emitAck(socket, event, payload);
         failures.push(...foreignMoney(ack, distributor.org.id, `${event} ack to ${distributor === stranger ? 'stranger' : 'supplier'}`));
