@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import cookieParser from 'cookie-parser';
-import express, { type Express } from 'express';
+import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
 import swaggerUi from 'swagger-ui-express';
 import { authMiddleware, type SessionResolver } from './platform/auth';
@@ -12,6 +13,7 @@ import { ApiRouter, openApiDocument } from './platform/http';
 import { LANG_COOKIE, resolveLang } from './platform/i18n';
 import { pingMongo } from './platform/mongo';
 import { currentRequestId, runWithContext } from './platform/request-context';
+import { cleanTextMiddleware } from './platform/validate';
 import { setupViews } from './platform/views';
 import { featureModules } from './modules/registry';
 import { unreadCount } from './modules/notifications';
@@ -28,7 +30,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   setPlatform(deps);
   const { config, logger } = deps;
   const app = express();
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
@@ -40,12 +42,19 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
       next();
     });
   });
+  // NOTE: scripts come from /static only; an inline <script> must carry this response's nonce, and
+  // inline event handlers (onclick=…) never run (script-src-attr 'none').
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString('hex');
+    next();
+  });
   app.use(
     helmet({
       contentSecurityPolicy: {
         directives: {
           defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
+          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
+          scriptSrcAttr: ["'none'"],
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:'],
           connectSrc: ["'self'", 'ws:', 'wss:'],
@@ -74,6 +83,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
 
   app.use(express.json({ limit: config.bodyLimit, strict: true }));
   app.use(express.urlencoded({ extended: false, limit: config.bodyLimit, parameterLimit: 200 }));
+  app.use(cleanTextMiddleware());
   app.use(cookieParser());
   app.use(authMiddleware(config, deps.resolveSession, deps.clock));
   app.use(async (req, res, next) => {

@@ -76,7 +76,12 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   let port: number | undefined;
   if (httpServer) {
     const { app } = createApp({ ...platform, resolveSession });
-    httpServer.on('request', app);
+    // NOTE: socket.io answers its own path itself (engine.io wrapped the request listeners present when
+    // it attached: none); Express must not answer the same request a second time (that was a 404).
+    const socketPath = `${realtime.io.path()}/`;
+    httpServer.on('request', (req, res) => {
+      if (!req.url?.startsWith(socketPath)) app(req, res);
+    });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => resolve());

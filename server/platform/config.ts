@@ -1,4 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseInstant } from './clock';
 
@@ -6,7 +11,40 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+function isProxyAddress(p: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(p)) return true;
+  const [ip, bits, ...rest] = p.split('/');
+  if (rest.length > 0 || !ip || isIP(ip) === 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const LOCAL_SECRET_FILE = 'jwt-secret';
+
+/**
+ * Outside production without JWT_SECRET: a random secret made on the first start and kept in the data
+ * directory (mode 0600), so every later start and every process on this machine signs alike.
+ */
+function localSecret(dataDir: string): string {
+  const file = path.join(dataDir, LOCAL_SECRET_FILE);
+  mkdirSync(dataDir, { recursive: true });
+  // NOTE: written aside and linked into place, so a process starting at the same moment never reads
+  // a half-written file, and the first one to link wins.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(draft);
+  }
+  // NOTE: a copy restored with looser permissions is tightened rather than trusted as it is.
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32) throw new ConfigError(`Invalid configuration:\n  JWT_SECRET: unset, and ${file} does not hold a secret of at least 32 characters (delete it to make a new one)`);
+  return secret;
+}
 
 /** Every environment variable the app reads, with its default. `.env.example` documents each one. */
 export const EnvSchema = z
@@ -24,11 +62,16 @@ export const EnvSchema = z
     REDIS_AUTOSTART: bool.default(true),
     QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('gpo'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
     COOKIE_SECURE: bool.optional(),
     DEMO_MODE: bool.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+    TRUST_PROXY: z
+      .string()
+      .refine((v) => v === 'none' || v.split(',').every((p) => isProxyAddress(p.trim())), "must be 'none' or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal")
+      .optional(),
     QUOTE_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
     BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('1mb'),
     CLOCK_START: z
@@ -60,12 +103,17 @@ export interface Config {
   redisUrl?: string;
   redisAutostart: boolean;
   queuePrefix: string;
+  /** Signs session tokens and CSRF tokens: JWT_SECRET, or outside production a random one kept in `dataDir`. */
   jwtSecret: string;
+  /** Local state of this installation (the generated development secret). */
+  dataDir: string;
   sessionTtlSeconds: number;
   cookieSecure: boolean;
   demoMode: boolean;
   logLevel: Env['LOG_LEVEL'];
   loginRateLimit: number;
+  /** Proxies whose X-Forwarded-For is believed (Express `trust proxy`); false: none, the peer is the client. */
+  trustProxy: false | string[];
   quoteRateLimit: number;
   bodyLimit: string;
   /** Where the business clock starts (tests, simulations, demos of a future date); unset: the wall clock. */
@@ -120,12 +168,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     redisUrl: e.REDIS_URL,
     redisAutostart: e.REDIS_AUTOSTART,
     queuePrefix: e.QUEUE_PREFIX,
-    jwtSecret: e.JWT_SECRET ?? DEV_SECRET,
+    jwtSecret: e.JWT_SECRET ?? localSecret(path.resolve(ROOT, e.DATA_DIR)),
+    dataDir: path.resolve(ROOT, e.DATA_DIR),
     sessionTtlSeconds: e.SESSION_TTL_HOURS * 3600,
     cookieSecure: e.COOKIE_SECURE ?? publicUrl.startsWith('https://'),
     demoMode: e.DEMO_MODE ?? !production,
     logLevel: e.LOG_LEVEL,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    trustProxy: !e.TRUST_PROXY || e.TRUST_PROXY === 'none' ? false : e.TRUST_PROXY.split(',').map((p) => p.trim()),
     quoteRateLimit: e.QUOTE_RATE_LIMIT,
     bodyLimit: e.BODY_LIMIT,
     clockStart: e.CLOCK_START ? parseInstant(e.CLOCK_START, 'CLOCK_START') : undefined,

@@ -100,7 +100,7 @@ export class ApiRouter {
 /** The OpenAPI 3 document generated from every registered route's schemas. */
 export function openApiDocument(registry: OpenAPIRegistry, serverUrl: string): ReturnType<OpenApiGeneratorV3['generateDocument']> {
   registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
     info: {
       title: 'Drug group-purchasing marketplace API',
@@ -109,4 +109,27 @@ export function openApiDocument(registry: OpenAPIRegistry, serverUrl: string): R
     },
     servers: [{ url: serverUrl }],
   });
+  assertPortablePatterns(doc);
+  return doc;
+}
+
+/**
+ * Every `pattern` must be a flagless ECMA-262 regular expression, as OpenAPI clients compile it; a
+ * schema regex with flags (the generator writes them as a trailing "/i") fails the start-up instead.
+ */
+function assertPortablePatterns(node: unknown, where = '#'): void {
+  if (Array.isArray(node)) node.forEach((n, i) => assertPortablePatterns(n, `${where}/${i}`));
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'pattern' && typeof v === 'string') {
+        let ok = !/\/[dgimsuvy]+$/.test(v);
+        try {
+          new RegExp(v);
+        } catch {
+          ok = false;
+        }
+        if (!ok) throw new Error(`OpenAPI: the pattern at ${where} is not a flagless regular expression: ${v} (drop the regex flags in its zod schema)`);
+      } else assertPortablePatterns(v, `${where}/${k}`);
+    }
+  }
 }

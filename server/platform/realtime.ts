@@ -89,7 +89,9 @@ export function createRealtime(
   adapterClient.on('error', (err) => deps.logger.warn({ err: err.message }, 'socket adapter redis error'));
   const io: AppServer = new Server({
     adapter: createAdapter(adapterClient, { streamName: `${deps.config.queuePrefix}:socket.io`, channelPrefix: `${deps.config.queuePrefix}:socket.io` }),
-    transports: ['websocket', 'polling'],
+    // NOTE: websocket only, like the browser client (client/lib/socket.ts): long-polling would need
+    // sticky sessions across web processes, and no client of ours falls back to it.
+    transports: ['websocket'],
     serveClient: false,
     cors: { origin: deps.config.allowedOrigins, credentials: true },
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },

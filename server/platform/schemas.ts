@@ -5,9 +5,10 @@ import { z } from 'zod';
 extendZodWithOpenApi(z);
 
 /** A 24-hex MongoDB id as a string; rejects anything else (including operator objects). */
+// NOTE: no regex flags in schemas: OpenAPI patterns are flagless ECMA-262 (openApiDocument checks).
 export const ObjectIdString = z
   .string()
-  .regex(/^[a-f0-9]{24}$/i, 'must be a 24-character hex id')
+  .regex(/^[a-fA-F0-9]{24}$/, 'must be a 24-character hex id')
   .refine((s) => Types.ObjectId.isValid(s), 'must be a valid id')
   .openapi({ example: '665f1c2e8b3f4a0012ab34cd' });
 

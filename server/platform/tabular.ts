@@ -1,9 +1,12 @@
 // Reading uploaded CSV/XLSX tables for imports (catalogue, demand declarations, order lines …):
 // the file becomes rows of trimmed cell text; each importer maps headers and checks the rows.
+// Writing exports: every CSV and XLSX the app hands out is built here, so no cell becomes a formula.
 import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { ValidationError } from './errors';
 import { businessDay } from './time';
+import { hasBadText } from './validate';
 
 /** One bad row (or cell) of an import, reported back to the user; row numbers are the file's. */
 export interface ImportRowError {
@@ -47,6 +50,13 @@ export function cellText(value: ExcelJS.CellValue): string {
  * text, the header row first; refuses other or unreadable files with a clear 400.
  */
 export async function readTable(file: { buffer: Buffer; originalname: string }, minColumns = 0): Promise<string[][]> {
+  const table = await readCells(file, minColumns);
+  const bad = table.flatMap((row, r) => row.flatMap((cell, c) => (hasBadText(cell) ? [{ in: 'file', path: `row ${r + 1}, column ${c + 1}`, message: 'contains a NUL character or a broken Unicode character', code: 'invalid_characters' }] : [])));
+  if (bad.length > 0) throw new ValidationError({ details: bad.slice(0, 50) });
+  return table;
+}
+
+async function readCells(file: { buffer: Buffer; originalname: string }, minColumns: number): Promise<string[][]> {
   const name = file.originalname.toLowerCase();
   if (name.endsWith('.xlsx')) {
     const workbook = new ExcelJS.Workbook();
@@ -73,4 +83,43 @@ export async function readTable(file: { buffer: Buffer; originalname: string }, 
     }
   }
   throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: 'Upload a .csv (UTF-8) or .xlsx file.' });
+}
+
+/** A cell of an export: text, a number, or empty. */
+export type ExportCell = string | number | null | undefined;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?$/;
+
+/**
+ * A cell as it may be written: text that a spreadsheet would run as a formula (it starts with =, +,
+ * -, @, tab or CR; OWASP "CSV injection") gets a leading apostrophe; numbers, and text that is just a
+ * number such as "-12.50", stay as they are.
+ */
+export function safeCell(value: ExportCell): string | number {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return value;
+  return FORMULA_START.test(value) && !PLAIN_NUMBER.test(value) ? `'${value}` : value;
+}
+
+/** A CSV download: UTF-8 with a BOM (spreadsheet programs then read the Chinese), every cell made safe. */
+export function csvExport(header: readonly string[], rows: readonly (readonly ExportCell[])[]): Buffer {
+  const text = stringify([header.map(safeCell), ...rows.map((r) => r.map(safeCell))]);
+  return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(text, 'utf8')]);
+}
+
+/** An XLSX download of one sheet, bold header, every cell made safe; `textKeys` columns are text cells (leading zeros survive). */
+export async function xlsxExport(
+  sheetName: string,
+  columns: readonly { key: string; header: string; width?: number; text?: boolean }[],
+  rows: readonly (readonly ExportCell[])[],
+): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  workbook.created = new Date(0);
+  workbook.modified = new Date(0);
+  const sheet = workbook.addWorksheet(sheetName);
+  sheet.columns = columns.map((c) => ({ header: String(safeCell(c.header)), key: c.key, width: c.width ?? 18, ...(c.text ? { style: { numFmt: '@' } } : {}) }));
+  for (const r of rows) sheet.addRow(r.map(safeCell));
+  sheet.getRow(1).font = { bold: true };
+  return Buffer.from(await workbook.xlsx.writeBuffer());
 }

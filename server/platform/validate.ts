@@ -1,11 +1,60 @@
+import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 import { ValidationError } from './errors';
 
+// NUL, or a UTF-16 surrogate without its partner: no legitimate text has them, and they break
+// storage, logs, PDFs and exports downstream.
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string holds a NUL or a lone surrogate. */
+export function hasBadText(s: string): boolean {
+  return BAD_TEXT.test(s);
+}
+
+interface TextIssue {
+  in: string;
+  path: string;
+  message: string;
+  code: 'invalid_characters';
+}
+
+function findBadText(value: unknown, path: (string | number)[], where: string, out: TextIssue[], depth = 0): void {
+  if (out.length >= 20 || depth > 64) return;
+  const issue = (p: (string | number)[]) => out.push({ in: where, path: p.join('.'), message: 'contains a NUL character or a broken (lone surrogate) Unicode character', code: 'invalid_characters' });
+  if (typeof value === 'string') {
+    if (BAD_TEXT.test(value)) issue(path);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => findBadText(v, [...path, i], where, out, depth + 1));
+  } else if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (BAD_TEXT.test(k)) issue([...path, k]);
+      findBadText(v, [...path, k], where, out, depth + 1);
+    }
+  }
+}
+
+/** Refuses input with a NUL or a lone surrogate anywhere in a string (or a key), naming each field. */
+export function assertCleanText(data: unknown, where: string): void {
+  const issues: TextIssue[] = [];
+  findBadText(data, [], where, issues);
+  if (issues.length > 0) throw new ValidationError({ details: issues });
+}
+
 /** Parses `data` with `schema`, throwing the app's ValidationError with one detail per issue. */
 export function parse<S extends z.ZodType>(schema: S, data: unknown, where = 'body'): z.output<S> {
+  assertCleanText(data, where);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   throw new ValidationError({
     details: result.error.issues.map((i) => ({ in: where, path: i.path.join('.'), message: i.message, code: i.code })),
   });
+}
+
+/** Applies the same text check to every request's query and parsed body (pages parse their forms themselves). */
+export function cleanTextMiddleware(): RequestHandler {
+  return (req, _res, next) => {
+    assertCleanText(req.query, 'query');
+    assertCleanText(req.body, 'body');
+    next();
+  };
 }

@@ -33,7 +33,7 @@ describe('finance: pages render for every role, in Chinese and English', functio
       [hospital, '/finance/account', '¥300.00'],
       [pharmacist, '/finance/account', '¥0.00'],
       [distributorUser, '/finance/invoices', paid.invoiceNo],
-      [distributorUser, `/finance/security?hospitalOrgId=${hospital.org.id}&amount=100.00`, '付款有保障'],
+      [distributorUser, '/finance/invoices', '查看待确认订单'],
       [bank, '/finance/lines', hospital.org.name],
       [bank, `/finance/lines/${lineId}`, '近 12 个月采购额'],
       [bank, '/finance/hospitals', hospital.org.name],
@@ -90,19 +90,24 @@ describe('finance: pages render for every role, in Chinese and English', functio
     expect(twice.text).to.contain('该发票已支付，不能重复支付。');
   });
 
-  it('the distributor sees whether payment is secured, not the hospital\'s balances', async () => {
-    const { hospital } = await buildGuaranteedHospital({ balanceFen: 10_000, limitFen: 20_000 });
+  it("refuses a distributor the hospital-wide payment security (like a missing hospital) and keeps it for the operator", async () => {
+    const { hospital, operator } = await buildGuaranteedHospital({ balanceFen: 10_000, limitFen: 20_000 });
     const distributorUser = await buildUser('distributor');
     const d = await buildDistributorOrg();
     await createInvoice(hospital.org.id, d.id, 25_000);
-    const res = await distributorUser.api().get(`/api/v1/finance/payment-security/${hospital.org.id}?amountFen=5000`);
-    expect(res.status).to.equal(200);
-    expect(res.body).to.include({ secured: true, level: 'secured', shortfallFen: 0 });
-    expect(res.body).not.to.have.property('balanceFen');
-    const more = await distributorUser.api().get(`/api/v1/finance/payment-security/${hospital.org.id}?amountFen=6000`);
-    expect(more.body).to.include({ secured: false, level: 'partially_secured', shortfallFen: 1_000 });
-    const pageRes = await page(distributorUser, `/finance/security?hospitalOrgId=${hospital.org.id}&amount=60.00`);
-    expect(pageRes.text).to.contain('data-security-result="partially_secured"');
-    expect((await distributorUser.api().get('/api/v1/finance/payment-security/000000000000000000000000')).status).to.equal(404);
+    const probe = await distributorUser.api().get(`/api/v1/finance/payment-security/${hospital.org.id}?amountFen=100000000000`);
+    const missing = await distributorUser.api().get('/api/v1/finance/payment-security/000000000000000000000000?amountFen=100000000000');
+    expect(probe.status).to.equal(403);
+    expect(missing.status).to.equal(probe.status);
+    expect(probe.body.error.code).to.equal(missing.body.error.code);
+    expect(JSON.stringify(probe.body)).not.to.match(/shortfallFen|bankName|balanceFen/);
+    const full = await operator.api().get(`/api/v1/finance/payment-security/${hospital.org.id}?amountFen=6000`);
+    expect(full.status).to.equal(200);
+    expect(full.body).to.include({ secured: false, level: 'partially_secured', shortfallFen: 1_000, balanceFen: 10_000, headroomFen: 20_000 });
+    const invoicesPage = await page(distributorUser, '/finance/invoices');
+    expect(invoicesPage.text).to.contain('data-security-per-order');
+    expect(invoicesPage.text).not.to.contain(hospital.org.name);
+    expect((await page(distributorUser, `/finance/security?hospitalOrgId=${hospital.org.id}&amount=60.00`)).status).to.equal(404);
   });
+
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { acceptAllLines, buildOrderParties, confirm, deliveredOrder, placeCatalogueOrder, shipAll, track } from '../support/order-factories';
+import { buildUser } from '../support/factories';
 
 describe('orders: the life of an order', () => {
   it('goes placed → confirmed → shipped → in transit → delivered → accepted, storing every move with time, actor and reason', async () => {
@@ -50,8 +51,14 @@ describe('orders: the life of an order', () => {
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body).to.include({ hospitalOrgId: p.pharmacist.org.id });
     expect(res.body.secured).to.be.a('boolean');
-    // A distributor learns whether payment is secured, never the hospital's balances.
-    expect(res.body).not.to.have.any.keys('balanceFen', 'headroomFen', 'openInvoicesFen', 'capacityFen');
+    expect(res.body.level).to.be.oneOf(['secured', 'partially_secured', 'unsecured']);
+    // A distributor learns a coarse level for its own order, never an amount or the hospital's bank.
+    expect(Object.keys(res.body).sort()).to.deep.equal(['hospitalName', 'hospitalOrgId', 'level', 'secured']);
+    const stranger = await buildUser('distributor');
+    const foreign = await stranger.api().get(`/api/v1/orders/${order.id}/payment-security`);
+    const missing = await stranger.api().get('/api/v1/orders/000000000000000000000000/payment-security');
+    expect(foreign.status).to.equal(404);
+    expect(foreign.body.error.code).to.equal(missing.body.error.code);
     expect((await p.pharmacist.api().get(`/api/v1/orders/${order.id}/payment-security`)).status).to.equal(403);
     const page = await p.distributor.api().get(`/orders/${order.id}`);
     expect(page.status).to.equal(200);

@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../server/platform/config';
 
 describe('config', () => {
   it('parses defaults into a frozen, typed object', () => {
-    const c = loadConfig({});
+    // NOTE: without JWT_SECRET the config makes a secret in DATA_DIR; keep it out of the repository's data/.
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gpo-config-'));
+    const c = loadConfig({ DATA_DIR: dataDir });
+    rmSync(dataDir, { recursive: true, force: true });
     expect(c.port).to.equal(3000);
     expect(c.mongodbDb).to.equal('gpo');
     expect(c.demoMode).to.equal(true);

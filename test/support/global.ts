@@ -31,6 +31,9 @@ async function startTestApp(): Promise<void> {
     JWT_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
     DEMO_MODE: 'false',
     LOGIN_RATE_LIMIT: '10',
+    // NOTE: the suite's client stands in for a proxy at 127.0.0.1 (tests give each sign-in its own
+    // X-Forwarded-For); a peer at any other loopback address is an untrusted client.
+    TRUST_PROXY: '127.0.0.1',
     ALLOWED_ORIGINS: 'http://localhost,http://127.0.0.1',
   });
   if (process.env.TEST_NOW) console.log(`  (test clock starts at ${testClock.now().toISOString()})`);

@@ -1,12 +1,10 @@
 // CSV/XLSX import and export of the catalogue. An import is checked whole first (formats, codes,
 // duplicates inside the file and against the catalogue) and then stored in one unit of work with one
 // audit entry, so a file with any bad row imports nothing and the report names every bad row.
-import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
 import type { Actor } from '../../platform/auth';
 import { RuleViolationError, ValidationError } from '../../platform/errors';
 import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
-import { headerMatcher, readTable, type ImportRowError } from '../../platform/tabular';
+import { csvExport, headerMatcher, readTable, xlsxExport, type ImportRowError } from '../../platform/tabular';
 import { msg } from '../../platform/messages';
 import { businessDay, parseBusinessDay } from '../../platform/time';
 import { withCommand } from '../../platform/unit-of-work';
@@ -178,7 +176,7 @@ export async function importCatalogue(actor: Actor, file: { buffer: Buffer; orig
     return await withCommand(actor, async (uow) => {
       const imported = await insertDrugs(uow, drugs);
       // NOTE: multipart file names arrive as latin1-decoded UTF-8 bytes; the entry shows the name as typed.
-      const fileName = Buffer.from(file.originalname, 'latin1').toString('utf8');
+      const fileName = Buffer.from(file.originalname, 'latin1').toString('utf8').replace(/[\u0000-\u001f]/g, '_');
       uow.audit({ action: 'catalogue.import', targetType: 'drug', summary: msg('catalogue.audit.imported', { count: imported, file: fileName }) });
       return { rows: rows.length, imported, dryRun: false, errors: [] };
     });
@@ -209,18 +207,11 @@ function exportRow(d: DrugView): string[] {
 
 /** The catalogue as CSV (UTF-8 with BOM so spreadsheet programs read the Chinese) with Chinese headers. */
 export function catalogueCsv(drugs: DrugView[]): Buffer {
-  const text = stringify([COLUMNS.map(([, zh]) => zh), ...drugs.map(exportRow)]);
-  return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(text, 'utf8')]);
+  return csvExport(COLUMNS.map(([, zh]) => zh), drugs.map(exportRow));
 }
 
 /** The catalogue as an XLSX workbook; codes are text cells so leading zeros survive. */
-export async function catalogueXlsx(drugs: DrugView[]): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  workbook.created = new Date(0);
-  workbook.modified = new Date(0);
-  const sheet = workbook.addWorksheet('药品目录');
-  sheet.columns = COLUMNS.map(([key, zh]) => ({ header: zh, key, width: key === 'genericNameZh' || key === 'manufacturer' ? 28 : 18, style: { numFmt: '@' } }));
-  for (const d of drugs) sheet.addRow(exportRow(d));
-  sheet.getRow(1).font = { bold: true };
-  return Buffer.from(await workbook.xlsx.writeBuffer());
+export function catalogueXlsx(drugs: DrugView[]): Promise<Buffer> {
+  const columns = COLUMNS.map(([key, zh]) => ({ key, header: zh, width: key === 'genericNameZh' || key === 'manufacturer' ? 28 : 18, text: true }));
+  return xlsxExport('药品目录', columns, drugs.map(exportRow));
 }

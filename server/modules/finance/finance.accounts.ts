@@ -11,7 +11,7 @@ import { withCommand } from '../../platform/unit-of-work';
 import { getOrganisation } from '../identity';
 import { requireOrg } from './finance.access';
 import { debtOf } from './finance.advances';
-import { lineAvailableFen, securedStatus } from './finance.interest';
+import { lineAvailableFen, securedStatus, type SecuredLevel } from './finance.interest';
 import { accounts, ensureAccounts, isDuplicateEntry, postEntry, readAccounts, shownBalance, type AccountRef } from './finance.ledger';
 import { currentBankOf, currentLineOf, effectiveLineStatus, lineView, usableLine } from './finance.lines';
 import { Invoice, JournalEntry, type EntryKind, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
@@ -161,14 +161,24 @@ export async function paymentSecurity(hospitalOrgId: string, orderAmountFen?: nu
   };
 }
 
+/** The coarse answer a distributor gets about one order of its own: a level, never an amount. */
+export interface OrderPaymentSecurity {
+  hospitalOrgId: string;
+  hospitalName: string;
+  secured: boolean;
+  level: SecuredLevel;
+}
+
 /**
- * What a distributor may learn before confirming an order: whether the hospital's payment is secured
- * (and by how much it falls short), never the hospital's balances. The operator sees everything.
+ * Whether the hospital's payment for one order is secured. A distributor learns only the level for
+ * that order's own amount (it cannot choose the amount, so it cannot bisect the hospital's funds);
+ * no balance, headroom, shortfall or bank. The operator sees everything.
  */
-export async function paymentSecurityFor(actor: Pick<Actor, 'role'>, hospitalOrgId: string, orderAmountFen?: number) {
-  const s = await paymentSecurity(hospitalOrgId, orderAmountFen);
+export async function paymentSecurityFor(actor: Pick<Actor, 'role'>, order: { hospitalOrgId: string; totalFen: number }) {
+  const s = await paymentSecurity(order.hospitalOrgId, order.totalFen);
   if (actor.role === 'operator') return s;
-  return { hospitalOrgId: s.hospitalOrgId, hospitalName: s.hospitalName, secured: s.secured, level: s.level, bankName: s.bankName, orderAmountFen, shortfallFen: s.shortfallFen };
+  const coarse: OrderPaymentSecurity = { hospitalOrgId: s.hospitalOrgId, hospitalName: s.hospitalName, secured: s.secured, level: s.level };
+  return coarse;
 }
 
 export interface StatementRow {

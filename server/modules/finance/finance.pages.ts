@@ -10,7 +10,7 @@ import type { Role } from '../../platform/schemas';
 import { addDays, addMonths, businessDay } from '../../platform/time';
 import { organisationsByType } from '../identity';
 import { assertHospitalVisible } from './finance.access';
-import { accountSummary, deposit, paymentSecurity, recordPrepayment, statement } from './finance.accounts';
+import { accountSummary, deposit, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
 import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
 import { checkLedger, shownBalance } from './finance.ledger';
@@ -178,7 +178,7 @@ function chartOf(series: { day: string; principalFen: number; interestFen: numbe
   };
 }
 
-async function renderInvoices(req: Request, res: Response, extra: { errors?: Errors; values?: Form; securityResult?: unknown } = {}, status = 200) {
+async function renderInvoices(req: Request, res: Response, extra: { errors?: Errors; values?: Form } = {}, status = 200) {
   const actor = req.actor!;
   const lang = langOf(res);
   const statusFilter = ['open', 'paid', 'overdue'].includes(String(req.query.status)) ? String(req.query.status) : undefined;
@@ -188,7 +188,6 @@ async function renderInvoices(req: Request, res: Response, extra: { errors?: Err
   const at = now().getTime();
   const invoices = page.rows.map((r) => ({ ...invoiceView(r, names), dueSoon: r.status === 'open' && r.dueAt.getTime() - at < 7 * 86_400_000 }));
   const summary = actor.orgType === 'hospital' ? await accountSummary(actor.orgId) : undefined;
-  const hospitals = actor.role === 'distributor' ? (await organisationsByType('hospital')).map((h) => ({ id: String(h._id), name: h.name })) : [];
   res.status(status).render('finance/invoices', {
     title: title(lang, 'invoices'),
     subtitleKey: actor.role === 'distributor' ? 'finance.invoices.subtitleDistributor' : actor.role === 'bank_officer' ? 'finance.invoices.subtitleBank' : 'finance.invoices.subtitle',
@@ -202,7 +201,6 @@ async function renderInvoices(req: Request, res: Response, extra: { errors?: Err
     isDistributor: actor.role === 'distributor',
     showHospital: actor.orgType !== 'hospital',
     showDistributor: actor.role !== 'distributor',
-    hospitals,
     flash: flash(req, lang),
     ...extra,
   });
@@ -400,26 +398,6 @@ export function financePages(router: Router): void {
   router.get('/finance/invoices', async (req, res) => {
     assertRole(req.actor, 'any');
     await renderInvoices(req, res);
-  });
-
-  router.get('/finance/security', async (req, res) => {
-    assertRole(req.actor, ['distributor']);
-    const lang = langOf(res);
-    const form: Form = { hospitalOrgId: String(req.query.hospitalOrgId ?? ''), amount: String(req.query.amount ?? '') };
-    const errors: Errors = {};
-    if (!Types.ObjectId.isValid(form.hospitalOrgId!)) errors.hospitalOrgId = t(lang, 'finance.errors.chooseHospital');
-    const amountFen = moneyField(form, 'amount', errors, lang, false);
-    if (Object.keys(errors).length > 0) {
-      await renderInvoices(req, res, { errors, values: form }, 400);
-      return;
-    }
-    try {
-      const s = await paymentSecurity(form.hospitalOrgId!, amountFen);
-      await renderInvoices(req, res, { values: form, securityResult: { hospitalName: s.hospitalName, level: s.level, secured: s.secured, bankName: s.bankName, amountFen, shortfallFen: s.shortfallFen } });
-    } catch (err) {
-      if (!refusal(err)) throw err;
-      await renderInvoices(req, res, { errors: errorsFrom(err, lang, 'hospitalOrgId'), values: form }, statusOf(err));
-    }
   });
 
   router.get('/finance/invoices/:id', async (req, res) => {

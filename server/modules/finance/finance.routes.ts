@@ -4,7 +4,7 @@ import type { ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
 import { organisationsByType } from '../identity';
 import { assertHospitalVisible, requireOrg, resolveHospital } from './finance.access';
-import { accountSummary, deposit, paymentSecurityFor, recordPrepayment, statement } from './finance.accounts';
+import { accountSummary, deposit, paymentSecurity, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
 import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
 import { checkLedger } from './finance.ledger';
@@ -159,15 +159,15 @@ export function financeRoutes(api: ApiRouter): void {
     {
       method: 'get',
       path: '/finance/payment-security/:hospitalOrgId',
-      summary: "Whether a hospital's payment is secured (balance plus line headroom covers its open invoices)",
+      summary: "Whether a hospital's payment is secured, with its balance, headroom and shortfall (operator; a distributor asks per order: /orders/{id}/payment-security)",
       tags: TAGS,
-      auth: ['distributor', 'operator'],
+      auth: ['operator'],
       params: HospitalParams,
       query: z.object({ amountFen: z.coerce.number().pipe(Fen).optional() }).strict(),
     },
-    async ({ actor, params, query }) => {
+    async ({ params, query }) => {
       await requireOrg(params.hospitalOrgId, 'hospital', 'hospitalOrgId');
-      return paymentSecurityFor(actor, params.hospitalOrgId, query.amountFen);
+      return paymentSecurity(params.hospitalOrgId, query.amountFen);
     },
   );
 

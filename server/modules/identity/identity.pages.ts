@@ -1,13 +1,13 @@
 import type { Request, Response, Router } from 'express';
-import { assertRole, SESSION_COOKIE } from '../../platform/auth';
+import { assertRole, readCookie, SESSION_COOKIE } from '../../platform/auth';
 import { platform } from '../../platform/context';
-import { AppError } from '../../platform/errors';
+import { AppError, RateLimitedError } from '../../platform/errors';
 import { t } from '../../platform/i18n';
 import { navigationFor } from '../../platform/navigation';
 import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
 import { CreateOrganisationBody, CreateUserBody } from './identity.schemas';
-import { createOrganisation, createUser, listOrganisations, listUsers, login, logout } from './identity.service';
-import { setSessionCookie } from './identity.routes';
+import { createOrganisation, createUser, DEVICE_COOKIE, listOrganisations, listUsers, login, logout } from './identity.service';
+import { setDeviceCookie, setSessionCookie } from './identity.routes';
 import { demoLogins } from '../demo';
 
 /** Demo logins shown on the login page in demo mode (filled in by the demo-data module). */
@@ -64,12 +64,14 @@ export function identityPages(router: Router): void {
       return;
     }
     try {
-      const session = await login(form.data.email, form.data.password, { ip: req.ip, userAgent: req.get('user-agent') });
+      const session = await login(form.data.email, form.data.password, { ip: req.ip, userAgent: req.get('user-agent'), deviceToken: readCookie(req.headers.cookie, DEVICE_COOKIE) });
       setSessionCookie(res, session.token, session.expiresAt);
+      setDeviceCookie(res, session.deviceToken);
       res.redirect(303, safeNext(form.data.next));
     } catch (err) {
       if (err instanceof AppError && (err.status === 401 || err.status === 429)) {
-        renderLogin(res, { error: err.status === 429 ? err.message : t(lang, 'login.failed'), email: form.data.email, next: form.data.next }, err.status);
+        const error = err instanceof RateLimitedError ? t(lang, 'login.throttled', { seconds: err.retryAfterSeconds }) : t(lang, 'login.failed');
+        renderLogin(res, { error, email: form.data.email, next: form.data.next }, err.status);
         return;
       }
       throw err;

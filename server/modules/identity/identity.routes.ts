@@ -1,10 +1,15 @@
 import type { Response } from 'express';
-import { SESSION_COOKIE } from '../../platform/auth';
+import { readCookie, SESSION_COOKIE } from '../../platform/auth';
 import { platform } from '../../platform/context';
 import type { ApiRouter } from '../../platform/http';
 import { z } from '../../platform/schemas';
 import { CreateOrganisationBody, CreateUserBody, LoginBody, LoginResponse, OrganisationView, OrgListQuery, UserView } from './identity.schemas';
-import { createOrganisation, createUser, listOrganisations, listUsers, login, logout } from './identity.service';
+import { createOrganisation, createUser, DEVICE_COOKIE, DEVICE_COOKIE_TTL_MS, listOrganisations, listUsers, login, logout } from './identity.service';
+
+/** Sets the device cookie that lets this browser sign in to the account while others are throttled. */
+export function setDeviceCookie(res: Response, token: string): void {
+  res.cookie(DEVICE_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: platform().config.cookieSecure, maxAge: DEVICE_COOKIE_TTL_MS, path: '/' });
+}
 
 /** Sets the page session cookie: httpOnly, SameSite=Lax, Secure behind https. */
 export function setSessionCookie(res: Response, token: string, expiresAt: Date): void {
@@ -15,8 +20,9 @@ export function identityRoutes(api: ApiRouter): void {
   api.route(
     { method: 'post', path: '/auth/login', summary: 'Sign in with email and password; returns a bearer token and sets the session cookie', tags: ['auth'], auth: 'public', body: LoginBody, response: LoginResponse },
     async ({ req, res, body }) => {
-      const session = await login(body.email, body.password, { ip: req.ip, userAgent: req.get('user-agent') });
+      const session = await login(body.email, body.password, { ip: req.ip, userAgent: req.get('user-agent'), deviceToken: readCookie(req.headers.cookie, DEVICE_COOKIE) });
       setSessionCookie(res, session.token, session.expiresAt);
+      setDeviceCookie(res, session.deviceToken);
       const a = session.actor;
       return { token: session.token, expiresAt: session.expiresAt.toISOString(), user: { id: a.id, name: a.name, email: a.email, role: a.role, orgId: a.orgId, orgName: a.orgName, orgType: a.orgType } };
     },

@@ -1,4 +1,4 @@
-import { OrgTypeSchema, RoleSchema, z } from '../../platform/schemas';
+import { ObjectIdString, OrgTypeSchema, RoleSchema, z } from '../../platform/schemas';
 
 export const LoginBody = z
   .object({
@@ -45,7 +45,7 @@ export const Password = z
 
 export const CreateUserBody = z
   .object({
-    orgId: z.string().regex(/^[a-f0-9]{24}$/, 'must be an organisation id'),
+    orgId: ObjectIdString,
     name: z.string().trim().min(1).max(100),
     email: z.string().trim().toLowerCase().email().max(200),
     role: RoleSchema,

@@ -1,17 +1,64 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Types } from 'mongoose';
 import { hashPassword, signSessionToken, verifyPassword, type Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
 import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../platform/errors';
-import { consumeRateLimit, resetRateLimit } from '../../platform/rate-limit';
+import { beginAttempt, clearFailures, recordFailure } from '../../platform/rate-limit';
 import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schemas';
 import { msg } from '../../platform/messages';
 import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
 import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
 
-const LOGIN_WINDOW_SEC = 15 * 60;
+const LOGIN_WINDOW_MS = 15 * 60_000;
+// NOTE: only failed sign-ins count (OWASP ASVS 2.2.1). An account's delay stays short so that nobody
+// can keep its owner out with wrong passwords; an address's grows longer (a guesser from one place).
+const ACCOUNT_DELAY_CAP_MS = 5_000;
+const ADDRESS_DELAY_CAP_MS = 5 * 60_000;
+
+/** The cookie that marks a browser which signed in to an account before (OWASP "device cookies"). */
+export const DEVICE_COOKIE = 'gpo_device';
+export const DEVICE_COOKIE_TTL_MS = 180 * 24 * 3600_000;
+
+function accountHash(email: string): string {
+  return createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 22);
+}
+
+function deviceMac(secret: string, id: string, who: string): string {
+  return createHmac('sha256', secret).update(`device:${id}.${who}`).digest('base64url');
+}
+
+/** The device id a valid device cookie for this account carries, else undefined. */
+function deviceOf(token: string | undefined, email: string): string | undefined {
+  const m = token ? /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token) : null;
+  if (!m || m[2] !== accountHash(email)) return undefined;
+  const expected = Buffer.from(deviceMac(platform().config.jwtSecret, m[1]!, m[2]!));
+  const given = Buffer.from(m[3]!);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? m[1] : undefined;
+}
+
+function newDeviceToken(email: string): string {
+  const id = randomBytes(12).toString('base64url');
+  const who = accountHash(email);
+  return `${id}.${who}.${deviceMac(platform().config.jwtSecret, id, who)}`;
+}
+
+function loginSubjects(email: string, ip: string | undefined, device: string | undefined) {
+  const { config } = platform();
+  // NOTE: a browser that signed in to this account before answers to its own device's failures, not
+  // to the account's: whoever hammers the account cannot hold its owner out even for the short delay.
+  const account = device
+    ? { name: 'login-device', subject: device, policy: { freeFailures: config.loginRateLimit, baseMs: 2_000, capMs: ADDRESS_DELAY_CAP_MS, windowMs: LOGIN_WINDOW_MS } }
+    : { name: 'login-account', subject: email.toLowerCase(), policy: { freeFailures: config.loginRateLimit, baseMs: 2_000, capMs: ACCOUNT_DELAY_CAP_MS, windowMs: LOGIN_WINDOW_MS } };
+  const address = {
+    name: 'login-address',
+    subject: ip ?? 'unknown',
+    policy: { freeFailures: config.loginRateLimit * 5, baseMs: 2_000, capMs: ADDRESS_DELAY_CAP_MS, windowMs: LOGIN_WINDOW_MS },
+  };
+  return { account, address, both: [account, address] };
+}
+
 let dummyHash: Promise<string> | undefined;
 
 /** scrypt cost: production strength, cheaper only under NODE_ENV=test to keep the suite fast. */
@@ -19,22 +66,27 @@ export function passwordCost(): number {
   return platform().config.env === 'test' ? 1 << 12 : 1 << 15;
 }
 
-/** Verifies email and password (rate-limited per address and per account) and opens a session. */
-export async function login(email: string, password: string, meta: { ip?: string; userAgent?: string }) {
+/**
+ * Verifies email and password and opens a session. Failed attempts slow down further attempts on the
+ * account (a few seconds at most) and from the address (longer); successful ones are never limited.
+ */
+export async function login(email: string, password: string, meta: { ip?: string; userAgent?: string; deviceToken?: string }) {
   const { config } = platform();
-  const ipKey = meta.ip ?? 'unknown';
-  await consumeRateLimit('login-ip', ipKey, config.loginRateLimit * 5, LOGIN_WINDOW_SEC);
-  await consumeRateLimit('login-account', email, config.loginRateLimit, LOGIN_WINDOW_SEC);
+  const device = deviceOf(meta.deviceToken, email);
+  const subjects = loginSubjects(email, meta.ip, device);
+  await beginAttempt(subjects.both, now());
   const user = await User.findOne({ email }).lean<UserDoc>();
   // NOTE: hash against a dummy when the account is unknown so timing does not reveal which emails exist.
   dummyHash ??= hashPassword('not-a-real-password-0', passwordCost());
   const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
   if (!user || !ok || user.disabled) {
+    await recordFailure(subjects.both, now());
     throw new UnauthenticatedError({ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct.' });
   }
   const org = await Organisation.findById(user.orgId).lean<OrganisationDoc>();
   if (!org || !org.active) throw new UnauthenticatedError({ code: 'ORGANISATION_INACTIVE', message: 'Your organisation is not active on the platform.' });
-  await resetRateLimit('login-account', email, config.loginRateLimit, LOGIN_WINDOW_SEC);
+  await clearFailures(subjects.account);
+  if (device) await clearFailures(loginSubjects(email, meta.ip, undefined).account);
   const sessionId = randomBytes(24).toString('base64url');
   const createdAt = now();
   const expiresAt = new Date(createdAt.getTime() + config.sessionTtlSeconds * 1000);
@@ -45,7 +97,7 @@ export async function login(email: string, password: string, meta: { ip?: string
     uow.audit({ action: 'auth.login', targetType: 'user', targetId: actor.id, summary: msg('admin.summaries.login', { email: actor.email }) });
   });
   const token = await signSessionToken(config, { userId: String(user._id), sessionId, issuedAt: createdAt, expiresAt });
-  return { token, expiresAt, actor };
+  return { token, expiresAt, actor, deviceToken: device ? meta.deviceToken! : newDeviceToken(email) };
 }
 
 /** Revokes a session: its token stops working everywhere at once. */

@@ -143,7 +143,7 @@ export function orderPages(router: Router): void {
     let securityFailed = false;
     if (actor.role === 'distributor' && order.status === 'placed') {
       try {
-        security = await paymentSecurityFor(actor, String(order.hospitalOrgId), order.totalFen);
+        security = await paymentSecurityFor(actor, { hospitalOrgId: String(order.hospitalOrgId), totalFen: order.totalFen });
       } catch (err) {
         securityFailed = true;
         platform().logger.warn({ err: (err as Error).message, orderId: view.id }, 'orders: payment security unavailable');

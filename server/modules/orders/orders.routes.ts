@@ -80,7 +80,7 @@ export function orderRoutes(api: ApiRouter): void {
     { method: 'get', path: '/orders/:id/payment-security', summary: "Whether the hospital's payment for this order is secured (distributor, before confirming)", tags: TAGS, auth: ['distributor', 'operator'], params: IdParams },
     async ({ actor, params }) => {
       const o = await loadOrder(actor, params.id);
-      return paymentSecurityFor(actor, String(o.hospitalOrgId), o.totalFen);
+      return paymentSecurityFor(actor, { hospitalOrgId: String(o.hospitalOrgId), totalFen: o.totalFen });
     },
   );
   api.route(

@@ -1,9 +1,9 @@
 // The round's audit trail (every quote event with server time), its CSV export, and the operator's
 // replay of the ranking history rebuilt from the stored events alone.
-import { stringify } from 'csv-stringify/sync';
 import { Types } from 'mongoose';
 import { NotFoundError } from '../../platform/errors';
 import { fenToYuanString } from '../../platform/money';
+import { csvExport } from '../../platform/tabular';
 import { QuoteEvent, Round, type QuoteEventRecord, type RoundRecord } from './quotation.model';
 import { rankQuotes } from './quotation.rules';
 
@@ -71,8 +71,7 @@ export async function roundEventsCsv(roundId: string): Promise<{ filename: strin
     ];
   });
   const header = ['服务器时间', '序号', '事件', '行号', '药品', '代号', '配送企业', '报价（元）', '原报价（元）', '拒绝代码', '说明', '截止时间', '渠道'];
-  const text = stringify([header, ...rows]);
-  return { filename: `${round.no}-events.csv`, body: Buffer.concat([Buffer.from('\uFEFF'), Buffer.from(text, 'utf8')]) };
+  return { filename: `${round.no}-events.csv`, body: csvExport(header, rows) };
 }
 
 export interface ReplayStep {

@@ -1,10 +1,9 @@
 // CSV/XLSX import of a hospital's demand declaration, and the pre-filled template to start from.
 // The whole file is checked first; any bad row rejects the file (422) with a per-row report and
 // nothing is stored.
-import { stringify } from 'csv-stringify/sync';
 import type { Actor } from '../../platform/auth';
 import { ForbiddenError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { headerMatcher, readTable, type ImportRowError } from '../../platform/tabular';
+import { csvExport, headerMatcher, readTable, type ImportRowError } from '../../platform/tabular';
 import { assertDeclarationOpen, checkEntries, loadDeclaration, myEntries, storeImportedEntries } from './vbp.declarations';
 import type { DeclarationDoc } from './vbp.model';
 import type { EntryInputValue } from './vbp.schemas';
@@ -114,8 +113,7 @@ export async function declarationTemplateCsv(actor: Actor, d: DeclarationDoc): P
   const mine = await myEntries(actor, d);
   const rows = d.drugs.map((drug, i) => {
     const e = mine[i]!;
-    return [drug.nhsaCode, drug.genericNameZh, drug.specification, e.quantity === null ? '' : String(e.quantity), e.lastYearQty === null ? '' : String(e.lastYearQty), e.reason ?? ''];
+    return [drug.nhsaCode, drug.genericNameZh, drug.specification, e.quantity, e.lastYearQty, e.reason ?? ''];
   });
-  const text = stringify([DECLARATION_COLUMNS.map(([, zh]) => zh), ...rows]);
-  return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(text, 'utf8')]);
+  return csvExport(DECLARATION_COLUMNS.map(([, zh]) => zh), rows);
 }
