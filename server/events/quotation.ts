@@ -30,14 +30,14 @@ export const RoundPublished = defineEvent(
 /** A published round's listing validity ended. */
 export const RoundExpired = defineEvent('quotation.round_expired', z.object({ roundId: Id, no: z.string() }).strict());
 
-/** A distributor whose rank on the line moved because of another's quote. */
-const Moved = z.object({ distributorOrgId: Id, quoteId: Id, rank: z.number().int() }).strict();
+/** A distributor whose rank on a line moved because of others' quotes: its rank after the whole commit. */
+const Moved = z.object({ lineId: Id, distributorOrgId: Id, quoteId: Id, rank: z.number().int() }).strict();
 
 /**
  * Quote changes committed on a round (a batch of submissions, or one withdrawal before the close),
- * as deltas: per change the quote itself, its rank, the line's new best price and count, and only
- * the other distributors whose rank moved — never the whole ranking, so the fact stays small however
- * many distributors quote.
+ * as deltas: per change the quote itself, its rank, the line's new best price and count; and once for
+ * the whole commit, each distributor whose rank ended up other than it was last told (its final rank
+ * only) — never the whole ranking, so the fact stays small however many distributors quote.
  */
 export const QuotesCommitted = defineEvent(
   'quotation.quotes_committed',
@@ -61,10 +61,10 @@ export const QuotesCommitted = defineEvent(
             quoteCount: z.number().int(),
             bestPriceFen: z.number().int().nullable(),
             bestChanged: z.boolean(),
-            moved: z.array(Moved),
           })
           .strict(),
       ),
+      moved: z.array(Moved),
     })
     .strict(),
 );

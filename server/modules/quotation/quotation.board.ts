@@ -210,9 +210,9 @@ export type LineChange = z.output<typeof QuotesCommitted.schema>['changes'][numb
 /**
  * Pushes one line's committed change to everyone who may see it, as a delta: the operator gets the
  * quote (by alias) with the line's new count and best price and re-ranks its copy of the line; the
- * quoting distributor gets its own quote and rank; in `rank` and `best` mode each other distributor
- * whose rank moved gets its new rank; in `best` mode every distributor gets the new anonymous best
- * price; in `sealed` mode only the quoting distributor hears anything (its own quote, no rank).
+ * quoting distributor gets its own quote and rank; in `best` mode every distributor gets the new
+ * anonymous best price; in `sealed` mode only the quoting distributor hears anything (its own quote,
+ * no rank). Others whose rank moved hear it once per commit (publishMoved).
  */
 export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' | 'lines'>, change: LineChange): void {
   const { distributorOrgId: orgId, own, seq } = change;
@@ -240,8 +240,14 @@ export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' 
     own: { ...own, rank: sealed ? null : change.rank },
     nextMaxPriceFen: own.priceFen - line.minDecrementFen,
   });
-  if (sealed) return;
-  for (const m of change.moved) b.toRoom(roundRooms.org(roundId, m.distributorOrgId), 'round:rank', { roundId, lineId, seq, quoteId: m.quoteId, rank: m.rank });
+}
+
+/** After a commit's changes: each distributor whose rank moved hears its final rank (not in `sealed` mode). */
+export function publishMoved(round: Pick<RoundRecord, '_id' | 'visibility'>, seq: number, moved: { lineId: string; distributorOrgId: string; quoteId: string; rank: number }[]): void {
+  if (round.visibility === 'sealed') return;
+  const roundId = String(round._id);
+  const b = platform().broadcaster;
+  for (const m of moved) b.toRoom(roundRooms.org(roundId, m.distributorOrgId), 'round:rank', { roundId, lineId: m.lineId, seq, quoteId: m.quoteId, rank: m.rank });
 }
 
 const MAX_MISSED = 2000;

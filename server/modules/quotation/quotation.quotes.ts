@@ -216,7 +216,7 @@ interface PendingQuote {
   reject: (err: unknown) => void;
 }
 
-const MAX_BATCH = 100;
+const MAX_BATCH = 500;
 const waiting = new Map<string, PendingQuote[]>();
 const draining = new Set<string>();
 
@@ -259,9 +259,8 @@ async function drain(roundId: string): Promise<void> {
   }
 }
 
-/** A quote change as the live board needs it (the event's JSON): the quote and what it moved. */
+/** A quote change as the live board needs it (the event's JSON): the quote, its rank, the line's best and count. */
 function changeOf(kind: 'submitted' | 'revised' | 'withdrawn', lineId: string, orgId: string, own: Pick<QuoteRecord, '_id' | 'alias' | 'priceFen' | 'receivedAt' | 'status'>, before: RankedQuote[], after: RankedQuote[], seq: number) {
-  const rankBefore = new Map(before.map((q) => [q.distributorOrgId, q.rank]));
   const mine = after.find((q) => q.distributorOrgId === orgId);
   return {
     kind,
@@ -274,13 +273,39 @@ function changeOf(kind: 'submitted' | 'revised' | 'withdrawn', lineId: string, o
     quoteCount: after.length,
     bestPriceFen: after[0]?.priceFen ?? null,
     bestChanged: before[0]?.priceFen !== after[0]?.priceFen,
-    moved: after.filter((q) => q.distributorOrgId !== orgId && rankBefore.get(q.distributorOrgId) !== q.rank).map((q) => ({ distributorOrgId: q.distributorOrgId, quoteId: q.quoteId, rank: q.rank })),
   };
 }
 
-function emitChanges(uow: UnitOfWork, round: Pick<RoundRecord, '_id'>, seq: number, closesAt: Date, extendedTo: Date | undefined, changes: ReturnType<typeof changeOf>[]): void {
+/**
+ * What each distributor was last told of its rank per line, so one commit of many quotes tells each
+ * other distributor its final rank once, not every step in between.
+ */
+class RankNews {
+  private readonly told = new Map<string, Map<string, number | null>>();
+
+  /** Before a line's first change in the commit: the ranks everyone on it knows. */
+  start(lineId: string, ranked: RankedQuote[]): void {
+    if (!this.told.has(lineId)) this.told.set(lineId, new Map(ranked.map((q) => [q.distributorOrgId, q.rank])));
+  }
+
+  /** The quoting distributor was told its rank with its own quote. */
+  tell(lineId: string, orgId: string, rank: number | null): void {
+    this.told.get(lineId)?.set(orgId, rank);
+  }
+
+  /** Everyone whose final rank differs from what it was last told. */
+  moved(finalOf: (lineId: string) => RankedQuote[]): { lineId: string; distributorOrgId: string; quoteId: string; rank: number }[] {
+    return [...this.told].flatMap(([lineId, told]) =>
+      finalOf(lineId)
+        .filter((q) => told.get(q.distributorOrgId) !== q.rank)
+        .map((q) => ({ lineId, distributorOrgId: q.distributorOrgId, quoteId: q.quoteId, rank: q.rank })),
+    );
+  }
+}
+
+function emitChanges(uow: UnitOfWork, round: Pick<RoundRecord, '_id'>, seq: number, closesAt: Date, extendedTo: Date | undefined, changes: ReturnType<typeof changeOf>[], moved: ReturnType<RankNews['moved']>): void {
   const roundId = String(round._id);
-  uow.emit(QuotesCommitted, { roundId, seq, closesAt: closesAt.toISOString(), ...(extendedTo ? { extendedTo: extendedTo.toISOString() } : {}), changes }, { key: `round-quotes:${roundId}:${seq}` });
+  uow.emit(QuotesCommitted, { roundId, seq, closesAt: closesAt.toISOString(), ...(extendedTo ? { extendedTo: extendedTo.toISOString() } : {}), changes, moved }, { key: `round-quotes:${roundId}:${seq}` });
 }
 
 /** A write conflict or a stale book: the batch is decided again on a freshly read book. */
@@ -330,6 +355,7 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   const events: Partial<QuoteEventRecord>[] = [];
   const outcomes: ItemOutcome[] = [];
   const changes: ReturnType<typeof changeOf>[] = [];
+  const news = new RankNews();
   for (const { actor, input, channel, receivedAt } of batch) {
     const orgId = new Types.ObjectId(actor.orgId);
     if (input.clientKey && book.keyUsed(actor.orgId, input.clientKey)) {
@@ -384,6 +410,7 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
     }
     inserts.push(quote);
     const before = book.ranked(lineKey);
+    news.start(lineKey, before);
     book.accept(quote, input.clientKey);
     const after = book.ranked(lineKey);
     const decision = antiSnipingDecision({
@@ -416,7 +443,9 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
       extensions = decision.extensionNumber;
       events.push({ roundId: round._id, at: receivedAt, type: 'extended', seq, lineId: line._id, lineNo: line.no, alias, quoteId: quote._id, closesAt, extensionNumber: extensions });
     }
-    changes.push(changeOf(previous ? 'revised' : 'submitted', lineKey, actor.orgId, quote, before, after, seq));
+    const change = changeOf(previous ? 'revised' : 'submitted', lineKey, actor.orgId, quote, before, after, seq);
+    news.tell(lineKey, actor.orgId, change.rank);
+    changes.push(change);
     outcomes.push({ kind: 'accepted', round: { ...round, seq, closesAt, extensions }, line, quote, before, after, ...(decision.extend ? { extendedTo: closesAt } : {}) });
   }
   if (inserts.length === 0) return outcomes;
@@ -424,16 +453,16 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
     const session = uow.session;
     if (participants.length) await Participant.insertMany(participants, { session });
     if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
-    await Quote.insertMany(inserts, { session });
+    await Quote.insertMany(inserts, { session, lean: true });
     const res = await Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session });
     if (res.modifiedCount !== 1) throw new StaleBook();
-    await QuoteEvent.insertMany(events, { session });
+    await QuoteEvent.insertMany(events, { session, lean: true });
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
       if (o.kind === 'accepted' && pending) o.storedReply = await storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at);
     }
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
-    emitChanges(uow, round, seq, closesAt, extendedTo, changes);
+    emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
   });
   book.round = { ...round, seq, closesAt, extensions };
   return outcomes;
@@ -482,7 +511,10 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
         const withdrawn: QuoteRecord = { ...mine, status: 'withdrawn', withdrawnAt: at, seq: mine.seq };
         const before = rank(lineQuotes);
         const after = rank(lineQuotes.filter((q) => q !== mine));
-        emitChanges(uow, round, seq, round.closesAt, undefined, [changeOf('withdrawn', String(line._id), actor.orgId, withdrawn, before, after, seq)]);
+        const news = new RankNews();
+        news.start(String(line._id), before);
+        news.tell(String(line._id), actor.orgId, null);
+        emitChanges(uow, round, seq, round.closesAt, undefined, [changeOf('withdrawn', String(line._id), actor.orgId, withdrawn, before, after, seq)], news.moved(() => after));
         return { round: { ...round, seq }, line, before, after, quote: withdrawn };
       });
       // NOTE: the book of this process no longer matches the round; the next batch reads it afresh.
