@@ -17,7 +17,8 @@ export interface BenchApp {
 
 export async function startBenchApp(name: string, opts: { env?: Record<string, string>; clock?: Clock; workerConcurrency?: number } = {}): Promise<BenchApp> {
   const runId = randomBytes(4).toString('hex');
-  const engine = await spawnEngine({ memory: true, port: 0, host: '127.0.0.1' });
+  // NOTE: BENCH_ENGINE_ARGS passes node options to the engine process (e.g. --cpu-prof to see where its time goes).
+  const engine = await spawnEngine({ memory: true, port: 0, host: '127.0.0.1', ...(process.env.BENCH_ENGINE_ARGS ? { nodeArgs: process.env.BENCH_ENGINE_ARGS.split(' ') } : {}) });
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',

@@ -301,8 +301,9 @@ export default async function quotationBench(): Promise<BenchRow[]> {
   rows.push({ name: 'quotation: acknowledgement p99, one quote at a time', value: percentile(app.idle.acks, 99), unit: 'ms', baselineName: `bare echo p99 ${bare.echoP99.toFixed(2)} + one engine write p99 ${write.toFixed(2)} + 5 ms`, baseline: budget, ratio: percentile(app.idle.acks, 99) / budget, ratioNote: 'goal ≤ 1' });
   rows.push({ name: 'quotation: heap per watcher socket (after GC)', value: app.perSocket, unit: 'KiB', baselineName: 'bare socket.io server, same clients', baseline: bare.perSocket, ratio: app.perSocket / bare.perSocket, ratioNote: 'lower is better' });
   process.stderr.write(
-    'quotation bench: where the time goes (node --cpu-prof of the burst, this machine): socket.io frame writes and parsing, BSON encoding of the batch writes, ' +
-      'garbage collection, and the embedded engine\'s transaction commit; the quote rules and the ranking are under 2 % of the CPU.\n',
+    'quotation bench: where the time goes (node --cpu-prof, 2026-12-05, BENCH_ENGINE_ARGS=--cpu-prof for the engine): the engine process is ~75 % idle during the burst, so the ' +
+      'database is not the limit; the app process (which also hosts the 250 bench clients) is ~23 % idle, with socket writes (writev/writeBuffer) ~12 %, the MongoDB driver, Mongoose and ' +
+      'BSON ~17 %, garbage collection ~9 %, socket.io/engine.io parsing ~5 %, and the quote rules, book and ranking ~2 %. A 199-quote batch spends most of its ~200 ms waiting for this busy event loop.\n',
   );
   return rows;
 }
