@@ -16,6 +16,7 @@ import { setupViews } from './platform/views';
 import { featureModules } from './modules/registry';
 import { unreadCount } from './modules/notifications';
 import { rememberLanguage } from './modules/identity';
+import { msg } from './platform/messages';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -68,7 +69,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   app.use((req, _res, next) => {
     // NOTE: fail fast while the database is down, rather than hold every request for the driver's
     // server-selection timeout; the driver finds the database again within a heartbeat.
-    if (!deps.db.up) next(new UnavailableError(2, { code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' }));
+    if (!deps.db.up) next(new UnavailableError(2, { code: 'DATABASE_UNAVAILABLE', message: msg('errorCodes.DATABASE_UNAVAILABLE') }));
     else next();
   });
 
@@ -108,9 +109,9 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   });
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'GPO marketplace API' }));
   app.use('/api/v1', api.router);
-  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: `No API route ${req.method} ${req.originalUrl}.` })));
+  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: msg('errorCodes.ROUTE_NOT_FOUND', { method: req.method, path: req.path }) })));
   app.use(pages);
-  app.use((req, _res, next) => next(new NotFoundError({ message: `No page at ${req.path}.` })));
+  app.use((req, _res, next) => next(new NotFoundError({ message: msg('errorCodes.PAGE_NOT_FOUND') })));
   app.use(errorMiddleware(logger));
   return { app, openapi };
 }

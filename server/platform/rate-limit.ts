@@ -1,6 +1,7 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { platform } from './context';
 import { RateLimitedError } from './errors';
+import { msg } from './messages';
 
 const limiters = new Map<string, RateLimiterRedis>();
 
@@ -22,7 +23,7 @@ export async function consumeRateLimit(name: string, subject: string, points: nu
   } catch (err) {
     if (err instanceof RateLimiterRes) {
       throw new RateLimitedError(Math.max(1, Math.ceil(err.msBeforeNext / 1000)), {
-        message: `Too many attempts; try again in ${Math.ceil(err.msBeforeNext / 1000)} seconds.`,
+        message: msg('errorCodes.RATE_LIMITED_RETRY', { seconds: Math.ceil(err.msBeforeNext / 1000) }),
       });
     }
     throw err;

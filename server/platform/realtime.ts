@@ -7,6 +7,7 @@ import { authenticate, extractToken, type Actor, type SessionResolver } from './
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { handleError } from './error-handler';
+import { resolveLang, type Lang } from './i18n';
 import type { Logger } from './logger';
 import { runWithContext } from './request-context';
 import type { Ack, ClientToServerEvents, InterServerEvents, ServerToClientEvents } from './realtime.events';
@@ -56,10 +57,16 @@ export function onCommand<S extends z.ZodType, T>(
         const data = await handler(parse(schema, payload, `event ${event}`), socket.data.actor);
         reply({ data });
       } catch (err) {
-        reply(handleError(err, logger, { event, socket: socket.id }).body);
+        reply(handleError(err, logger, { event, socket: socket.id }, socketLang(socket)).body);
       }
     });
   });
+}
+
+/** The language a socket's acknowledgements are written in: the user's, else the handshake's cookie or Accept-Language. */
+export function socketLang(socket: AppSocket): Lang {
+  const headers = socket.handshake.headers;
+  return socket.data.actor?.lang ?? resolveLang({ headers: { cookie: headers.cookie, 'accept-language': headers['accept-language'] } });
 }
 
 /** A page served by this very host (e.g. a test app on a random port) may always connect. */

@@ -44,6 +44,7 @@ import { RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { sumFen } from '../../platform/money';
 import { JournalEntry, LedgerAccount, type AccountType, type EntryKind, type JournalEntryDoc, type LedgerAccountDoc } from './finance.model';
+import type { Message } from '../../platform/messages';
 
 const NORMAL_SIDE: Record<AccountType, 'debit' | 'credit'> = {
   supervised: 'debit',
@@ -153,7 +154,7 @@ export interface BalanceGuard {
   /** The shown balance must stay at or below this (e.g. a guarantee line's limit). */
   maxShownFen?: number;
   code: string;
-  message: string;
+  message: Message;
 }
 
 export interface EntryInput {

@@ -102,7 +102,7 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
   if (blocking) {
     throw new ConflictError({
       code: 'LINE_EXISTS',
-      message: blocking.status === 'pending' ? 'An application is already waiting for a decision.' : 'The hospital already has a guarantee line; ask the bank to change it instead.',
+      message: msg(blocking.status === 'pending' ? 'errorCodes.LINE_PENDING' : 'errorCodes.LINE_EXISTS'),
       details: [{ lineId: String(blocking._id), status: blocking.status }],
     });
   }
@@ -116,7 +116,7 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
     if ([...held.values()].some((a) => shownBalance(a) !== 0)) {
       throw new RuleViolationError({
         code: 'BANK_SWITCH_BLOCKED',
-        message: 'The hospital still holds working capital or owes advances at its current bank; settle them before choosing another bank.',
+        message: msg('errorCodes.BANK_SWITCH_BLOCKED'),
       });
     }
   }
@@ -159,7 +159,7 @@ export async function getLine(actor: Actor, lineId: string): Promise<GuaranteeLi
     (actor.role === 'operator' ||
       (actor.orgType === 'hospital' && String(line.hospitalOrgId) === actor.orgId) ||
       (actor.role === 'bank_officer' && String(line.bankOrgId) === actor.orgId));
-  if (!visible) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'No such guarantee line.' });
+  if (!visible) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND') });
   return line;
 }
 
@@ -176,14 +176,14 @@ export async function listLines(actor: Actor, filter: { status?: LineStatus; hos
 
 async function bankLine(actor: Actor, lineId: string): Promise<GuaranteeLineDoc> {
   const line = await getLine(actor, lineId);
-  if (actor.role !== 'bank_officer' || String(line.bankOrgId) !== actor.orgId) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'No such guarantee line.' });
+  if (actor.role !== 'bank_officer' || String(line.bankOrgId) !== actor.orgId) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND') });
   return line;
 }
 
 function expiryFrom(day: string, field: string): Date {
   const expiresAt = endOfBusinessDay(parseBusinessDay(day));
   if (expiresAt.getTime() <= now().getTime()) {
-    throw new ValidationError({ code: 'EXPIRY_IN_PAST', message: 'The expiry date must be after today.', details: [{ path: field, message: 'must be after today' }] });
+    throw new ValidationError({ code: 'EXPIRY_IN_PAST', message: msg('errorCodes.EXPIRY_IN_PAST'), details: [{ path: field, message: 'must be after today' }] });
   }
   return expiresAt;
 }
@@ -194,7 +194,7 @@ async function transition(
   from: LineStatus[],
   change: { set: Record<string, unknown>; unset?: string[] },
   ev: LineEventDoc,
-  conflict: string,
+  conflict: Message,
   agreement?: AgreementVersionDoc,
 ): Promise<GuaranteeLineDoc> {
   const updated = await GuaranteeLine.findOneAndUpdate(
@@ -237,7 +237,7 @@ async function namesOf(actor: Actor, line: GuaranteeLineDoc): Promise<{ hospital
 /** Bank officer: approves a pending application, fixing the terms; this makes the agreement. */
 export async function approveLine(actor: Actor, lineId: string, input: ApproveLineInput): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: 'Only a pending application can be approved.', details: [{ status: line.status }] });
+  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: msg('errorCodes.LINE_NOT_PENDING'), details: [{ status: line.status }] });
   const expiresAt = expiryFrom(input.expiresOn, 'expiresOn');
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
@@ -250,7 +250,7 @@ export async function approveLine(actor: Actor, lineId: string, input: ApproveLi
       ['pending'],
       { set: { status: 'active', limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt, decidedAt: at, agreementNo, agreementVersion: 1, agreementAt: at } },
       event(actor, 'approved', summary, at),
-      'The application was decided meanwhile.',
+      msg('errorCodes.LINE_DECIDED_MEANWHILE'),
       { version: 1, at, byName: actor.name, limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt },
     );
     const terms = termsOf(updated);
@@ -263,10 +263,10 @@ export async function approveLine(actor: Actor, lineId: string, input: ApproveLi
 /** Bank officer: rejects a pending application with a reason. */
 export async function rejectLine(actor: Actor, lineId: string, reason: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: 'Only a pending application can be rejected.', details: [{ status: line.status }] });
+  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: msg('errorCodes.LINE_NOT_PENDING_2'), details: [{ status: line.status }] });
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
-    const updated = await transition(uow, line, ['pending'], { set: { status: 'rejected', rejectedReason: reason, decidedAt: uow.at } }, event(actor, 'rejected', reason, uow.at), 'The application was decided meanwhile.');
+    const updated = await transition(uow, line, ['pending'], { set: { status: 'rejected', rejectedReason: reason, decidedAt: uow.at } }, event(actor, 'rejected', reason, uow.at), msg('errorCodes.LINE_DECIDED_MEANWHILE'));
     uow.audit({ action: 'finance.line.reject', targetType: 'guarantee_line', targetId: lineId, summary: msg('finance.audit.lineRejected', { hospital: names.hospitalName, reason }) });
     uow.emit(LineDecided, { ...lineRef(updated, names), decision: 'rejected', at: uow.at.toISOString(), reason }, { key: `line-decided:${lineId}` });
     return updated;
@@ -276,10 +276,10 @@ export async function rejectLine(actor: Actor, lineId: string, reason: string): 
 /** Bank officer: suspends an active line; no new advances until it is reinstated. */
 export async function suspendLine(actor: Actor, lineId: string, reason: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'active') throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: 'Only an active line can be suspended.', details: [{ status: line.status }] });
+  if (line.status !== 'active') throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: msg('errorCodes.LINE_NOT_ACTIVE'), details: [{ status: line.status }] });
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
-    const updated = await transition(uow, line, ['active'], { set: { status: 'suspended', suspendedReason: reason } }, event(actor, 'suspended', reason, uow.at), 'The line changed meanwhile.');
+    const updated = await transition(uow, line, ['active'], { set: { status: 'suspended', suspendedReason: reason } }, event(actor, 'suspended', reason, uow.at), msg('errorCodes.LINE_STATE_CHANGED'));
     lineChanged(uow, names, updated, 'suspended', { action: 'finance.line.suspend', summary: msg('finance.audit.lineSuspended', { hospital: names.hospitalName, reason }) }, reason);
     return updated;
   });
@@ -288,10 +288,10 @@ export async function suspendLine(actor: Actor, lineId: string, reason: string):
 /** Bank officer: lifts a suspension. */
 export async function reinstateLine(actor: Actor, lineId: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'suspended') throw new ConflictError({ code: 'LINE_NOT_SUSPENDED', message: 'Only a suspended line can be reinstated.', details: [{ status: line.status }] });
+  if (line.status !== 'suspended') throw new ConflictError({ code: 'LINE_NOT_SUSPENDED', message: msg('errorCodes.LINE_NOT_SUSPENDED'), details: [{ status: line.status }] });
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
-    const updated = await transition(uow, line, ['suspended'], { set: { status: 'active' }, unset: ['suspendedReason'] }, event(actor, 'reinstated', '', uow.at), 'The line changed meanwhile.');
+    const updated = await transition(uow, line, ['suspended'], { set: { status: 'active' }, unset: ['suspendedReason'] }, event(actor, 'reinstated', '', uow.at), msg('errorCodes.LINE_STATE_CHANGED'));
     lineChanged(uow, names, updated, 'reinstated', { action: 'finance.line.reinstate', summary: msg('finance.audit.lineReinstated', { hospital: names.hospitalName }) });
     return updated;
   });
@@ -301,7 +301,7 @@ export async function reinstateLine(actor: Actor, lineId: string): Promise<Guara
 export async function changeLine(actor: Actor, lineId: string, input: ChangeLineInput): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
   if (line.status !== 'active' && line.status !== 'suspended') {
-    throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: 'Only an approved line can be changed.', details: [{ status: line.status }] });
+    throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: msg('errorCodes.LINE_NOT_ACTIVE_2'), details: [{ status: line.status }] });
   }
   const expiresAt = input.expiresOn !== undefined ? expiryFrom(input.expiresOn, 'expiresOn') : undefined;
   const names = await namesOf(actor, line);
@@ -333,7 +333,7 @@ export async function changeLine(actor: Actor, lineId: string, input: ChangeLine
       maxTenorDays: (set.maxTenorDays as number | undefined) ?? line.maxTenorDays!,
       expiresAt: (set.expiresAt as Date | undefined) ?? line.expiresAt!,
     };
-    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', parts.join(', '), uow.at), 'The line changed meanwhile.', agreement);
+    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', parts.join(', '), uow.at), msg('errorCodes.LINE_STATE_CHANGED'), agreement);
     lineChanged(uow, names, updated, 'changed', { action: 'finance.line.change', summary: msg('finance.audit.lineChanged', { hospital: names.hospitalName, version: agreement.version, ...termsParams(termsOf(updated)) }) });
     return updated;
   });

@@ -20,6 +20,7 @@ import { agreementPdf, agreementTerms, statementPdf } from './finance.pdf';
 import { bankSummary, hospitalPaymentRecords, hospitalReview, monthBounds, monthlyArrears } from './finance.reports';
 import { ApplyLineBody, ApproveLineBody, BusinessDay, ChangeLineBody, Month, ReasonBody, RepayBody, MoneyInBody } from './finance.schemas';
 import { invoiceView, orgNames } from './finance.views';
+import { msg } from '../../platform/messages';
 
 type Errors = Record<string, string>;
 type Form = Record<string, string>;
@@ -533,7 +534,7 @@ export function financePages(router: Router): void {
     const line = await getLine(req.actor, String(req.params.id));
     const asked = typeof req.query.version === 'string' && /^\d{1,4}$/.test(req.query.version) ? Number(req.query.version) : undefined;
     const terms = line.agreementNo ? agreementTerms(line, asked) : null;
-    if (!terms) throw new NotFoundError({ code: 'AGREEMENT_NOT_FOUND', message: 'No such agreement: the line was not approved, or has no such version.' });
+    if (!terms) throw new NotFoundError({ code: 'AGREEMENT_NOT_FOUND', message: msg('errorCodes.AGREEMENT_NOT_FOUND') });
     sendPdf(res, await agreementPdf(line, terms, langOf(res)), `${line.agreementNo}-v${terms.version}.pdf`);
   });
 
@@ -590,7 +591,7 @@ export function financePages(router: Router): void {
     const from = BusinessDay.safeParse(req.query.from);
     const to = BusinessDay.safeParse(req.query.to);
     if (!from.success || !to.success || from.data > to.data) {
-      throw new ValidationError({ code: 'PERIOD_INVALID', message: t(lang, 'finance.errors.periodInvalid'), details: [{ path: 'from', message: 'YYYY-MM-DD, not after `to`' }] });
+      throw new ValidationError({ code: 'PERIOD_INVALID', message: msg('finance.errors.periodInvalid'), details: [{ path: 'from', message: 'YYYY-MM-DD, not after `to`' }] });
     }
     let hospital = req.actor.orgId;
     if (req.actor.orgType !== 'hospital') {

@@ -18,6 +18,7 @@ import { OrderListQuery, PeriodQuery, RecallQuery } from './orders.schemas';
 import { listOrders } from './orders.service';
 import { ORDER_STATES } from './orders.state';
 import { orderView, shipmentView } from './orders.views';
+import { msg } from '../../platform/messages';
 
 const SEES_ORDERS = ['operator', 'pharmacist', 'hospital_finance', 'distributor'] as const;
 
@@ -192,7 +193,7 @@ export function orderPages(router: Router): void {
     assertRole(req.actor, SEES_ORDERS);
     const order = await loadOrder(req.actor, String(req.params.id));
     const shipment = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
-    if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+    if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: msg('errorCodes.SHIPMENT_NOT_FOUND') });
     sendPdf(res, `${shipment.shipmentNo}.pdf`, await deliveryNotePdf(order, shipment, res.locals.lang as Lang));
   });
 }

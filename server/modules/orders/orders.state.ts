@@ -14,6 +14,7 @@ export const ORDER_STATES = [
   'refused',
   'cancelled',
 ] as const;
+import { msg, type Message } from '../../platform/messages';
 export type OrderState = (typeof ORDER_STATES)[number];
 
 export type UserRole = 'operator' | 'pharmacist' | 'hospital_finance' | 'distributor' | 'bank_officer';
@@ -70,7 +71,7 @@ export type TransitionCheck =
   | {
       ok: false;
       code: 'ILLEGAL_TRANSITION' | 'ROLE_NOT_ALLOWED';
-      message: string;
+      message: Message;
       details: { from: OrderState; to: OrderState; role: string; allowedMoves: OrderState[]; rolesAllowed: UserRole[] };
     };
 
@@ -81,16 +82,15 @@ export function assertTransition(from: OrderState, to: OrderState, role: string)
   const details = { from, to, role, allowedMoves: allowedMoves(from, role), rolesAllowed };
   if (!transition) {
     const message = isTerminal(from)
-      ? `The order is ${from}; it cannot change any more.`
-      : `An order that is ${from} cannot become ${to}.`;
+      ? msg('errorCodes.ORDER_FINAL', { from: { msg: `orderStatus.${from}` } })
+      : msg('errorCodes.ILLEGAL_TRANSITION', { from: { msg: `orderStatus.${from}` }, to: { msg: `orderStatus.${to}` } });
     return { ok: false, code: 'ILLEGAL_TRANSITION', message, details };
   }
   if (!(transition.roles as readonly string[]).includes(role)) {
-    const article = /^[aeiou]/i.test(role) ? 'An' : 'A';
     return {
       ok: false,
       code: 'ROLE_NOT_ALLOWED',
-      message: `${article} ${role.replace(/_/g, ' ')} cannot move an order from ${from} to ${to}; only ${transition.roles.join(' or ')} can.`,
+      message: msg('errorCodes.ROLE_NOT_ALLOWED', { role: { msg: `roles.${role}` }, from: { msg: `orderStatus.${from}` }, to: { msg: `orderStatus.${to}` }, roles: { list: transition.roles.map(String) } }),
       details,
     };
   }

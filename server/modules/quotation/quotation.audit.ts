@@ -6,10 +6,11 @@ import { NotFoundError } from '../../platform/errors';
 import { fenToYuanString } from '../../platform/money';
 import { QuoteEvent, Round, type QuoteEventRecord, type RoundRecord } from './quotation.model';
 import { rankQuotes } from './quotation.rules';
+import { msg } from '../../platform/messages';
 
 async function roundOrThrow(roundId: string): Promise<RoundRecord> {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId, { report: 0 }).lean<RoundRecord>() : null;
-  if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+  if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   return round;
 }
 

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../../platform/errors';
 import { renderPdf } from '../../platform/pdf';
 import { formatPercentBp } from '../../platform/view-helpers/formatters';
 import { Listing, Round, type ListingRecord, type RoundRecord } from './quotation.model';
+import { msg } from '../../platform/messages';
 
 const VISIBILITY_ZH = { rank: '显示排名', best: '显示最低价', sealed: '密封报价' } as const;
 
@@ -13,10 +14,10 @@ const VISIBILITY_ZH = { rank: '显示排名', best: '显示最低价', sealed: '
 export async function announcementPdf(actor: Actor, roundId: string): Promise<{ filename: string; body: Buffer }> {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
   if (!round || round.status === 'draft' || !['operator', 'pharmacist', 'hospital_finance'].includes(actor.role)) {
-    throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   }
   if (round.status !== 'published' && round.status !== 'expired') {
-    throw new ConflictError({ code: 'ROUND_NOT_PUBLISHED', message: 'The announcement is available once the listing is published.' });
+    throw new ConflictError({ code: 'ROUND_NOT_PUBLISHED', message: msg('errorCodes.ROUND_NOT_PUBLISHED_2') });
   }
   const listing = await Listing.find({ roundId: round._id }).sort({ lineId: 1, rank: 1 }).lean<ListingRecord[]>();
   const report = round.report!;

@@ -17,6 +17,7 @@ import { canView, rank, type RankedQuote } from './quotation.board';
 import { withRoundLock } from './quotation.lock';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { anonymousAliasCode, antiSnipingDecision, checkQuote } from './quotation.rules';
+import { dateTime, msg, type Message } from '../../platform/messages';
 
 export interface QuoteInput {
   roundId: string;
@@ -76,19 +77,19 @@ async function ensureParticipant(round: RoundRecord, orgId: Types.ObjectId, orgN
     batch.set(String(orgId), alias);
     return alias;
   }
-  throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: 'Could not assign an anonymous alias; try again.' });
+  throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: msg('errorCodes.ALIAS_EXHAUSTED') });
 }
 
 type WindowRefusal = 'ROUND_NOT_OPEN' | 'ROUND_CLOSED' | 'ROUND_CANCELLED';
 
 /** Whether the round accepts quote changes at `at`, by its stored times and status (not by any timer). */
-export function windowRefusal(round: RoundRecord, at: Date): { code: WindowRefusal; message: string } | null {
-  if (round.status === 'cancelled') return { code: 'ROUND_CANCELLED', message: 'This round was cancelled.' };
-  if (round.status === 'draft') return { code: 'ROUND_NOT_OPEN', message: 'This round has not been scheduled.' };
+export function windowRefusal(round: RoundRecord, at: Date): { code: WindowRefusal; message: Message } | null {
+  if (round.status === 'cancelled') return { code: 'ROUND_CANCELLED', message: msg('errorCodes.ROUND_CANCELLED') };
+  if (round.status === 'draft') return { code: 'ROUND_NOT_OPEN', message: msg('errorCodes.ROUND_NOT_OPEN') };
   if (round.status === 'closed' || round.status === 'published' || round.status === 'expired' || at.getTime() >= round.closesAt.getTime()) {
-    return { code: 'ROUND_CLOSED', message: `Quoting closed at ${round.closesAt.toISOString()}.` };
+    return { code: 'ROUND_CLOSED', message: msg('errorCodes.ROUND_CLOSED', { value: dateTime(round.closesAt) }) };
   }
-  if (at.getTime() < round.opensAt.getTime()) return { code: 'ROUND_NOT_OPEN', message: `Quoting opens at ${round.opensAt.toISOString()}.` };
+  if (at.getTime() < round.opensAt.getTime()) return { code: 'ROUND_NOT_OPEN', message: msg('errorCodes.ROUND_NOT_OPEN_2', { value: dateTime(round.opensAt) }) };
   return null;
 }
 
@@ -101,19 +102,19 @@ async function roundLines(actor: Actor, roundId: string, lineId: string): Promis
   let lines = roundLineIds.get(roundId);
   if (!lines) {
     const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId, { status: 1, lines: 1 }).lean<RoundRecord>() : null;
-    if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
     lines = new Set(round.lines.map((l) => String(l._id)));
     if (round.status !== 'draft') {
       if (roundLineIds.size > 1000) roundLineIds.clear();
       roundLineIds.set(roundId, lines);
     }
   }
-  if (!lines.has(lineId)) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' });
+  if (!lines.has(lineId)) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND_2') });
 }
 
 function findLine(round: RoundRecord, lineId: string): RoundLineRecord {
   const line = round.lines.find((l) => String(l._id) === lineId);
-  if (!line) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' });
+  if (!line) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND_2') });
   return line;
 }
 
@@ -149,7 +150,7 @@ async function replayByClientKey(actor: Actor, input: QuoteInput): Promise<Quote
   const earlier = await Quote.findOne({ roundId: new Types.ObjectId(input.roundId), distributorOrgId: new Types.ObjectId(actor.orgId), clientKey: input.clientKey }).lean<QuoteRecord>();
   if (!earlier) return null;
   if (String(earlier.lineId) !== input.lineId || earlier.priceFen !== input.priceFen) {
-    throw new RuleViolationError({ code: 'CLIENT_KEY_REUSED', message: 'This clientKey was already used for a different quote.' });
+    throw new RuleViolationError({ code: 'CLIENT_KEY_REUSED', message: msg('errorCodes.CLIENT_KEY_REUSED') });
   }
   const round = await Round.findById(earlier.roundId).lean<RoundRecord>();
   const line = await Quote.find({ roundId: earlier.roundId, lineId: earlier.lineId, status: 'active' }).lean<QuoteRecord[]>();
@@ -183,7 +184,7 @@ function resultOf(round: RoundRecord, quote: QuoteRecord, ranked: RankedQuote[],
  * when anti-sniping applies. Then pushes the change.
  */
 export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'http' | 'socket'): Promise<QuoteResult> {
-  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors quote.' });
+  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED') });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     await roundLines(actor, input.roundId, input.lineId);
@@ -306,7 +307,7 @@ async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Pr
   return withCommand(null, async (uow): Promise<ItemOutcome[]> => {
     const session = uow.session;
     const round = await Round.findById(roundId, null, { session }).lean<RoundRecord>();
-    if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
     const lineIds = [...new Set(batch.map((b) => b.input.lineId))].map((id) => new Types.ObjectId(id));
     const orgIds = [...new Set(batch.map((b) => b.actor.orgId))].map((id) => new Types.ObjectId(id));
     const keys = batch.flatMap((b) => (b.input.clientKey ? [b.input.clientKey] : []));
@@ -429,7 +430,7 @@ async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Pr
     if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
     await Quote.insertMany(inserts, { session });
     const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq, closesAt, extensions } }, { session });
-    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
+    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY') });
     await QuoteEvent.insertMany(events, { session });
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
@@ -451,7 +452,7 @@ async function quoteBatchTransaction(roundId: string, batch: PendingQuote[]): Pr
 
 /** A distributor withdraws its active quote on a line before the close (after publication see withdrawListing). */
 export async function withdrawQuote(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
-  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors withdraw quotes.' });
+  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED_2') });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     const outcome = await withRoundLock(input.roundId, () =>
@@ -459,23 +460,23 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
         const session = uow.session;
         const at = uow.at;
         const round = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, null, { session }).lean<RoundRecord>() : null;
-        if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+        if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
         const line = findLine(round, input.lineId);
         const closed = windowRefusal(round, at);
         if (closed) {
           throw new RuleViolationError({
             code: closed.code === 'ROUND_CLOSED' ? 'WITHDRAW_AFTER_CLOSE' : closed.code,
-            message: closed.code === 'ROUND_CLOSED' ? 'Quotes can only be withdrawn before the close; a published listing is withdrawn from the listings page (a credit breach).' : closed.message,
+            message: closed.code === 'ROUND_CLOSED' ? msg('errorCodes.WITHDRAW_AFTER_CLOSE') : closed.message,
           });
         }
         const orgId = new Types.ObjectId(actor.orgId);
         const lineQuotes = await Quote.find({ roundId: round._id, lineId: line._id, status: 'active' }, null, { session }).lean<QuoteRecord[]>();
         const mine = lineQuotes.find((q) => String(q.distributorOrgId) === actor.orgId);
-        if (!mine) throw new NotFoundError({ code: 'NO_ACTIVE_QUOTE', message: 'You have no active quote on this line.' });
+        if (!mine) throw new NotFoundError({ code: 'NO_ACTIVE_QUOTE', message: msg('errorCodes.NO_ACTIVE_QUOTE') });
         const seq = round.seq + 1;
         await Quote.updateOne({ _id: mine._id }, { $set: { status: 'withdrawn', withdrawnAt: at } }, { session });
         const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq } }, { session });
-        if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; try again.' });
+        if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY_2') });
         await QuoteEvent.create(
           [{ roundId: round._id, at, type: 'withdrawn', seq, lineId: line._id, lineNo: line.no, distributorOrgId: orgId, distributorName: mine.distributorName, alias: mine.alias, userId: new Types.ObjectId(actor.id), quoteId: mine._id, priceFen: mine.priceFen, channel }],
           { session },

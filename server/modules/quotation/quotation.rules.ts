@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { BASIS_POINTS, isFen, mulDiv, reductionBasisPoints } from '../../platform/money';
 import { addSeconds } from '../../platform/time';
+import { msg, type Message } from '../../platform/messages';
 
 /** Platform defaults for a round; every one can be overridden per round. */
 export const QUOTATION_DEFAULTS = {
@@ -19,7 +20,7 @@ export const QUOTATION_DEFAULTS = {
 export type RuleRefusal<C extends string> = {
   ok: false;
   code: C;
-  message: string;
+  message: Message;
   details: Record<string, unknown>;
 };
 
@@ -55,20 +56,20 @@ export function checkQuote(input: QuoteCheckInput): { ok: true } | RuleRefusal<Q
   }
   const details = { priceFen, referenceFen, previousPriceFen, minDecrementFen };
   if (!isFen(priceFen) || priceFen < 1) {
-    return refuse('INVALID_PRICE', 'A quote must be a whole number of fen, at least 0.01 CNY.', details);
+    return refuse('INVALID_PRICE', msg('errorCodes.INVALID_QUOTE_PRICE'), details);
   }
   if (priceFen > referenceFen) {
-    return refuse('ABOVE_REFERENCE', 'A quote may not exceed the reference price.', { ...details, maxAllowedFen: referenceFen });
+    return refuse('ABOVE_REFERENCE', msg('errorCodes.ABOVE_REFERENCE', { reference: { fen: referenceFen } }), { ...details, maxAllowedFen: referenceFen });
   }
   if (previousPriceFen !== null) {
     const maxAllowedFen = previousPriceFen - minDecrementFen;
     if (priceFen >= previousPriceFen) {
-      return refuse('NOT_BELOW_PREVIOUS', 'A revised quote must be lower than your previous quote.', { ...details, maxAllowedFen });
+      return refuse('NOT_BELOW_PREVIOUS', msg('errorCodes.NOT_BELOW_PREVIOUS', { previous: { fen: previousPriceFen } }), { ...details, maxAllowedFen });
     }
     if (priceFen > maxAllowedFen) {
       return refuse(
         'INSUFFICIENT_DECREMENT',
-        'A revised quote must undercut your previous quote by at least the minimum decrement.',
+        msg('errorCodes.INSUFFICIENT_DECREMENT', { step: { fen: minDecrementFen }, max: { fen: maxAllowedFen } }),
         { ...details, maxAllowedFen },
       );
     }
@@ -247,6 +248,6 @@ export function roundReport(
   };
 }
 
-function refuse<C extends string>(code: C, message: string, details: Record<string, unknown>): RuleRefusal<C> {
+function refuse<C extends string>(code: C, message: Message, details: Record<string, unknown>): RuleRefusal<C> {
   return { ok: false, code, message, details };
 }
