@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
     res.locals.user = a ? { id: a.id, name: a.name, email: a.email, role: a.role, orgId: a.orgId, orgName: a.orgName, orgType: a.orgType } : undefined;
     res.locals.requestId = res.get('x-request-id');
     if (a && req.method === 'GET' && !req.path.startsWith('/api/')) res.locals.unreadCount = await unreadCount(a.id);
-    if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId }, next);
+    if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId, lang }, next);
     else next();
   });
 
@@ -109,7 +109,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   });
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'GPO marketplace API' }));
   app.use('/api/v1', api.router);
-  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: msg('errorCodes.ROUTE_NOT_FOUND', { method: req.method, path: req.path }) })));
+  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: msg('errorCodes.ROUTE_NOT_FOUND', { method: req.method, path: req.baseUrl + req.path }) })));
   app.use(pages);
   app.use((req, _res, next) => next(new NotFoundError({ message: msg('errorCodes.PAGE_NOT_FOUND') })));
   app.use(errorMiddleware(logger));

@@ -1,4 +1,5 @@
 import { msg, renderMessage, type Message } from './messages';
+import { currentContext } from './request-context';
 
 /**
  * Options every application error accepts. `message` is a catalogue key with parameters (under
@@ -122,7 +123,12 @@ export function renderDetails(details: readonly unknown[], lang: 'zh' | 'en'): u
   });
 }
 
-/** The error's text in the reader's language. */
-export function errorText(err: AppError, lang: 'zh' | 'en'): string {
+/** The error's text in the reader's language (by default the language of the page being served). */
+export function errorText(err: AppError, lang: 'zh' | 'en' = currentContext()?.lang ?? 'zh'): string {
   return renderMessage(lang, err.text);
+}
+
+/** The error's details with their messages in the reader's language (for form field errors). */
+export function pageDetails(err: AppError, lang: 'zh' | 'en' = currentContext()?.lang ?? 'zh'): unknown[] {
+  return renderDetails(err.details, lang);
 }

@@ -123,7 +123,7 @@ function isDuplicateKey(err: unknown): boolean {
 
 function duplicateKeyError(err: unknown): ConflictError {
   const field = Object.keys((err as { keyPattern?: Record<string, unknown> }).keyPattern ?? {})[0] ?? 'code';
-  return new ConflictError({ code: 'DUPLICATE_CODE', message: msg('errorCodes.DUPLICATE_CODE_2', { field: field }), details: [{ path: field, code: 'DUPLICATE_CODE', message: `Another drug already has this ${field}.` }] });
+  return new ConflictError({ code: 'DUPLICATE_CODE', message: msg('errorCodes.DUPLICATE_CODE_2', { field: field }), details: [{ path: field, code: 'DUPLICATE_CODE', message: msg('errorCodes.DUPLICATE_CODE_2', { field: field }) }] });
 }
 
 /** Operator: adds a drug (every code checked, duplicates refused), optionally with its first reference price. */

@@ -1,5 +1,5 @@
 import { assertRole } from '../../platform/auth';
-import { AppError } from '../../platform/errors';
+import { AppError, errorText } from '../../platform/errors';
 import type { ApiRouter } from '../../platform/http';
 import { IdParams, ObjectIdString, z } from '../../platform/schemas';
 import { parse } from '../../platform/validate';
@@ -103,7 +103,7 @@ function commitmentRoutes(api: ApiRouter): void {
         await assertMayTrade(actor.orgId, 'quote');
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        refusal = { code: err.code, message: err.message };
+        refusal = { code: err.code, message: errorText(err) };
       }
       return {
         orgId: actor.orgId,

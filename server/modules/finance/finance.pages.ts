@@ -3,7 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { Types } from 'mongoose';
 import { assertRole, type Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { AppError, NotFoundError, ValidationError } from '../../platform/errors';
+import { AppError, NotFoundError, ValidationError, errorText, pageDetails } from '../../platform/errors';
 import { catalogues, hasMessage, lookup, t, type Catalogue, type Lang } from '../../platform/i18n';
 import { formatFen, safeParseYuanToFen } from '../../platform/money';
 import type { Role } from '../../platform/schemas';
@@ -104,7 +104,7 @@ function formField(path: unknown): string {
 /** A refusal in the reader's language (by its code), else the service's own message. */
 function refusalMessage(err: AppError, lang: Lang): string {
   const key = `finance.refusals.${err.code}`;
-  if (!hasMessage(lang, key)) return err.message;
+  if (!hasMessage(lang, key)) return errorText(err, lang);
   const detail = (err.details[0] ?? {}) as { debtFen?: number };
   return t(lang, key, { debt: detail.debtFen === undefined ? '' : formatFen(detail.debtFen, lang) });
 }
@@ -128,7 +128,7 @@ function errorsFrom(err: unknown, lang: Lang, field = '_form'): Errors {
   if (!(err instanceof AppError)) throw err;
   const errors: Errors = {};
   if (err.code === 'VALIDATION_FAILED') {
-    for (const d of err.details as { path?: string }[]) if (d && typeof d.path === 'string' && d.path) errors[formField(d.path.split('.')[0])] ??= fieldMessage(formField(d.path.split('.')[0]), lang);
+    for (const d of pageDetails(err) as { path?: string }[]) if (d && typeof d.path === 'string' && d.path) errors[formField(d.path.split('.')[0])] ??= fieldMessage(formField(d.path.split('.')[0]), lang);
   }
   if (Object.keys(errors).length === 0) errors[field] = refusalMessage(err, lang);
   return errors;

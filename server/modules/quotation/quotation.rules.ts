@@ -56,7 +56,7 @@ export function checkQuote(input: QuoteCheckInput): { ok: true } | RuleRefusal<Q
   }
   const details = { priceFen, referenceFen, previousPriceFen, minDecrementFen };
   if (!isFen(priceFen) || priceFen < 1) {
-    return refuse('INVALID_PRICE', msg('errorCodes.INVALID_QUOTE_PRICE'), details);
+    return refuse('INVALID_PRICE', msg('errorCodes.INVALID_PRICE'), details);
   }
   if (priceFen > referenceFen) {
     return refuse('ABOVE_REFERENCE', msg('errorCodes.ABOVE_REFERENCE', { reference: { fen: referenceFen } }), { ...details, maxAllowedFen: referenceFen });

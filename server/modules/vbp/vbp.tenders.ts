@@ -156,7 +156,7 @@ export async function placeBid(actor: Actor, tenderId: string, input: BidInput):
     throw new RuleViolationError({
       code: 'ABOVE_CEILING',
       message: msg('errorCodes.ABOVE_CEILING', { priceFen: fen(input.priceFen), ceilingFen: fen(line.ceilingFen) }),
-      details: [{ path: 'priceFen', code: 'ABOVE_CEILING', message: `at most ${line.ceilingFen} fen`, ceilingFen: line.ceilingFen }],
+      details: [{ path: 'priceFen', code: 'ABOVE_CEILING', message: msg('errorCodes.AT_MOST_CEILING', { ceiling: fen(line.ceilingFen) }), ceilingFen: line.ceilingFen }],
     });
   }
   const key = { tenderId: t._id, lineId: line._id, distributorOrgId: oid(actor.orgId) };
