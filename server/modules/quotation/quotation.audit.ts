@@ -1,6 +1,7 @@
 // The round's audit trail (every quote event with server time), its CSV export, and the operator's
 // replay of the ranking history rebuilt from the stored events alone.
 import { stringify } from 'csv-stringify/sync';
+import { hasMessage, t, type Lang } from '../../platform/i18n';
 import { Types } from 'mongoose';
 import { NotFoundError } from '../../platform/errors';
 import { fenToYuanString } from '../../platform/money';
@@ -50,7 +51,7 @@ function shanghaiIso(d: Date): string {
 }
 
 /** Operator: the audit trail as CSV (UTF-8 with BOM, Chinese headers). */
-export async function roundEventsCsv(roundId: string): Promise<{ filename: string; body: Buffer }> {
+export async function roundEventsCsv(roundId: string, lang: Lang = 'zh'): Promise<{ filename: string; body: Buffer }> {
   const round = await roundOrThrow(roundId);
   const lines = new Map(round.lines.map((l) => [String(l._id), l]));
   const rows = (await eventsOf(round._id)).map((e) => {
@@ -58,7 +59,7 @@ export async function roundEventsCsv(roundId: string): Promise<{ filename: strin
     return [
       shanghaiIso(e.at),
       e.seq ?? '',
-      e.type,
+      hasMessage(lang, `quotation.events.${e.type}`) ? t(lang, `quotation.events.${e.type}`) : e.type,
       line?.no ?? '',
       line?.drug.genericNameZh ?? '',
       e.alias ?? '',
@@ -66,12 +67,14 @@ export async function roundEventsCsv(roundId: string): Promise<{ filename: strin
       e.priceFen === undefined ? '' : fenToYuanString(e.priceFen),
       e.previousPriceFen === undefined ? '' : fenToYuanString(e.previousPriceFen),
       e.code ?? '',
-      e.message ?? '',
+      e.code && hasMessage(lang, `errorCodes.${e.code}`) ? t(lang, `errorCodes.${e.code}`, {}).replace(/\s*[(（]?\{\w+\}[)）]?/g, '') : (e.message ?? ''),
       e.closesAt ? shanghaiIso(e.closesAt) : '',
       e.channel ?? '',
     ];
   });
-  const header = ['服务器时间', '序号', '事件', '行号', '药品', '代号', '配送企业', '报价（元）', '原报价（元）', '拒绝代码', '说明', '截止时间', '渠道'];
+  const header = lang === 'zh'
+    ? ['服务器时间', '序号', '事件', '行号', '药品', '代号', '配送企业', '报价（元）', '原报价（元）', '拒绝代码', '说明', '截止时间', '渠道']
+    : ['Server time', 'Seq', 'Event', 'Line', 'Drug', 'Alias', 'Distributor', 'Price (CNY)', 'Previous price (CNY)', 'Refusal code', 'Note', 'Closes at', 'Channel'];
   const text = stringify([header, ...rows]);
   return { filename: `${round.no}-events.csv`, body: Buffer.concat([Buffer.from('\uFEFF'), Buffer.from(text, 'utf8')]) };
 }
