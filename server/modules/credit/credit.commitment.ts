@@ -342,7 +342,7 @@ export async function commitmentStatus(orgId: string, at: Date = now()): Promise
 }
 
 /**
- * The trading gate (DESIGN §3.5): quoting, bidding, revising quotes, being chosen for a new order and
+ * The trading gate: quoting, bidding, revising quotes, being chosen for a new order and
  * confirming orders need a signature of the commitment version in force and no active suspension.
  * Throws a 422 that says exactly why.
  */

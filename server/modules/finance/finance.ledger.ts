@@ -1,4 +1,4 @@
-// The double-entry ledger of the bank-guarantee scheme (DESIGN §3.6).
+// The double-entry ledger of the bank-guarantee scheme.
 //
 // Sign convention: a posting's amountFen is positive for a debit and negative for a credit; the
 // postings of every journal entry sum to zero. An account's stored balanceFen is the sum of all its

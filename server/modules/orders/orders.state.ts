@@ -1,4 +1,5 @@
-// The order state machine of DESIGN §3.4, its deadlines and the delivery KPIs, as pure functions.
+// The order state machine (placed → confirmed → shipped → in transit → delivered → accepted, with
+// rejection, refusal and cancellation), its deadlines and the delivery KPIs, as pure functions.
 // The service enforces these on the server; the pages use `allowedMoves` to offer only legal actions.
 
 export const ORDER_STATES = [
@@ -105,7 +106,7 @@ export interface DeadlineHours {
   regularHours: number;
 }
 
-/** DESIGN §3.4 defaults: confirm within 24 h; deliver within 24 h (urgent) or 72 h (regular) of confirmation. */
+/** Default deadlines: confirm within 24 h; deliver within 24 h (urgent) or 72 h (regular) of confirmation. */
 export const DEFAULT_DEADLINE_HOURS: DeadlineHours = { confirmHours: 24, urgentHours: 24, regularHours: 72 };
 
 function plusHours(at: Date, hours: number): Date {

@@ -1,4 +1,5 @@
-// Quotes: the rules of DESIGN §3.2 applied in one transaction on the round, so the database (not a
+// Quotes: the round's rules (price ≤ reference, each revision lower by the minimum decrement, ties by
+// receipt time, anti-sniping extensions) applied in one transaction on the round, so the database (not a
 // timer) decides whether a quote arrived before the close. Every refusal says why, stores no quote,
 // and is kept in the round's audit trail.
 import { createHash } from 'node:crypto';

@@ -274,7 +274,7 @@ export function listingEntry(round: RoundRecord, line: RoundLineRecord, quote: Q
   };
 }
 
-/** The round report (DESIGN §3.2) from its listing: per line and overall. */
+/** The round report from its listing: per line and overall. */
 export async function computeReport(round: RoundRecord, uow?: UnitOfWork): Promise<RoundReport> {
   const entries = await Listing.find({ roundId: round._id }, { lineId: 1, distributorOrgId: 1, unitPriceFen: 1, quotedAt: 1 }, { session: uow?.session }).lean<ListingRecord[]>();
   return roundReport(

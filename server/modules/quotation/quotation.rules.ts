@@ -1,4 +1,4 @@
-// Pure rules of shortage-drug quotation rounds (DESIGN §3.2): quote validity, ranking, anti-sniping,
+// Pure rules of shortage-drug quotation rounds: quote validity, ranking, anti-sniping,
 // anonymous aliases and the round report. No I/O; times are parameters.
 
 import { createHmac } from 'node:crypto';
@@ -119,7 +119,7 @@ export type AntiSnipingDecision =
 /**
  * Whether a quote extends the round. It does when it changed the best price, arrived before the
  * close and at most windowSec before it (inclusive), and fewer than maxExtensions have happened.
- * The new close is the CURRENT close + extendSec (DESIGN: "extends the close by extendSec"), so
+ * The new close is the CURRENT close + extendSec ("extends the close by extendSec"), so
  * with the defaults (window = extension = 120 s) rivals always get at least 120 s to answer.
  */
 export function antiSnipingDecision(input: AntiSnipingInput): AntiSnipingDecision {
