@@ -56,6 +56,11 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
       hsts: config.publicUrl.startsWith('https://'),
     }),
   );
+  // NOTE: browsers ask for /favicon.ico on every page whatever the <link> says; both get the SVG icon.
+  const favicon = path.join(ROOT, 'client/assets/favicon.svg');
+  app.get(['/favicon.ico', '/favicon.svg'], (_req, res) => {
+    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').sendFile(favicon);
+  });
   app.use('/static', express.static(path.join(ROOT, 'public/build'), { maxAge: config.env === 'production' ? '1h' : 0 }));
 
   app.get('/healthz', (_req, res) => {

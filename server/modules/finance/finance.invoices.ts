@@ -448,3 +448,10 @@ export async function listInvoices(actor: Actor, q: { status?: string; hospitalO
   const last = page[page.length - 1];
   return { rows: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last.dueAt, last._id) : null };
 }
+
+/** The invoice number (FP…) of an invoice, for pages that link to it by id. */
+export async function invoiceNoOf(invoiceId: string): Promise<string | undefined> {
+  if (!Types.ObjectId.isValid(invoiceId)) return undefined;
+  const row = await Invoice.findById(invoiceId, { invoiceNo: 1 }).lean<{ invoiceNo: string }>();
+  return row?.invoiceNo;
+}

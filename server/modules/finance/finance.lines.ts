@@ -3,7 +3,8 @@ import { LineApplied, LineChanged, LineDecided } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { fen, msg, type Message } from '../../platform/messages';
+import { fen, msg, renderMessage, type Message } from '../../platform/messages';
+import { currentContext } from '../../platform/request-context';
 import { trusted } from '../../platform/mongo';
 import { formatFen } from '../../platform/money';
 import { businessDay, endOfBusinessDay, parseBusinessDay } from '../../platform/time';
@@ -66,7 +67,18 @@ export async function currentLineOf(hospitalOrgId: string): Promise<GuaranteeLin
     .lean<GuaranteeLineDoc>();
 }
 
-function event(actor: Actor, action: LineEventDoc['action'], summary: string, at: Date): LineEventDoc {
+/** An annual rate in basis points as a percentage, e.g. 435 → "4.35%" (the same in both languages). */
+function ratePercent(bp: number): string {
+  return `${(bp / 100).toFixed(2)}%`;
+}
+
+/** Several messages as one, separated as each language separates list items. */
+function joinMessages(parts: Message[]): Message {
+  const param = (m: Message) => ({ msg: m.key, params: m.params });
+  return parts.slice(1).reduce((acc, m) => msg('finance.lineTerms.join', { a: param(acc), b: param(m) }), parts[0] ?? msg('finance.lineTerms.none'));
+}
+
+function event(actor: Actor, action: LineEventDoc['action'], summary: string | Message, at: Date): LineEventDoc {
   return { at, action, byUserId: new Types.ObjectId(actor.id), byName: actor.name, summary };
 }
 
@@ -133,7 +145,7 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
           status: 'pending',
           appliedAt: at,
           agreementVersion: 0,
-          history: [event(actor, 'applied', `${formatFen(input.amountFen)} / ${input.termMonths}`, at)],
+          history: [event(actor, 'applied', msg('finance.lineTerms.applied', { amount: fen(input.amountFen), months: input.termMonths }), at)],
         },
       ],
       { session: uow.session },
@@ -243,7 +255,7 @@ export async function approveLine(actor: Actor, lineId: string, input: ApproveLi
   return withCommand(actor, async (uow) => {
     const at = uow.at;
     const agreementNo = `GA-${businessDay(at).replaceAll('-', '')}-${String(line._id).slice(-6).toUpperCase()}`;
-    const summary = `${formatFen(input.limitFen)}, ${input.annualRateBp} bp, ${input.maxTenorDays} d, → ${input.expiresOn}`;
+    const summary = msg('finance.lineTerms.approved', { limit: fen(input.limitFen), rate: ratePercent(input.annualRateBp), tenor: input.maxTenorDays, expires: input.expiresOn });
     const updated = await transition(
       uow,
       line,
@@ -307,22 +319,22 @@ export async function changeLine(actor: Actor, lineId: string, input: ChangeLine
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
     const set: Record<string, unknown> = { agreementVersion: line.agreementVersion + 1, agreementAt: uow.at };
-    const parts: string[] = [];
+    const parts: Message[] = [];
     if (input.limitFen !== undefined) {
       set.limitFen = input.limitFen;
-      parts.push(`limit ${formatFen(input.limitFen)}`);
+      parts.push(msg('finance.lineTerms.limit', { limit: fen(input.limitFen) }));
     }
     if (input.annualRateBp !== undefined) {
       set.annualRateBp = input.annualRateBp;
-      parts.push(`rate ${input.annualRateBp} bp`);
+      parts.push(msg('finance.lineTerms.rate', { rate: ratePercent(input.annualRateBp) }));
     }
     if (input.maxTenorDays !== undefined) {
       set.maxTenorDays = input.maxTenorDays;
-      parts.push(`tenor ${input.maxTenorDays} d`);
+      parts.push(msg('finance.lineTerms.tenor', { tenor: input.maxTenorDays }));
     }
     if (expiresAt !== undefined) {
       set.expiresAt = expiresAt;
-      parts.push(`expires ${input.expiresOn}`);
+      parts.push(msg('finance.lineTerms.expires', { expires: input.expiresOn ?? '' }));
     }
     const agreement: AgreementVersionDoc = {
       version: line.agreementVersion + 1,
@@ -333,7 +345,7 @@ export async function changeLine(actor: Actor, lineId: string, input: ChangeLine
       maxTenorDays: (set.maxTenorDays as number | undefined) ?? line.maxTenorDays!,
       expiresAt: (set.expiresAt as Date | undefined) ?? line.expiresAt!,
     };
-    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', parts.join(', '), uow.at), msg('errorCodes.LINE_STATE_CHANGED'), agreement);
+    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', joinMessages(parts), uow.at), msg('errorCodes.LINE_STATE_CHANGED'), agreement);
     lineChanged(uow, names, updated, 'changed', { action: 'finance.line.change', summary: msg('finance.audit.lineChanged', { hospital: names.hospitalName, version: agreement.version, ...termsParams(termsOf(updated)) }) });
     return updated;
   });
@@ -366,6 +378,6 @@ export async function lineView(line: GuaranteeLineDoc, extra: { usedFen?: number
     agreementVersion: line.agreementVersion,
     agreementVersions: (line.agreements ?? []).map((a) => ({ version: a.version, at: a.at.toISOString(), byName: a.byName })),
     usedFen: extra.usedFen,
-    history: line.history.map((h) => ({ at: h.at.toISOString(), action: h.action, byName: h.byName, summary: h.summary })),
+    history: line.history.map((h) => ({ at: h.at.toISOString(), action: h.action, byName: h.byName, summary: typeof h.summary === 'string' ? h.summary : renderMessage(currentContext()?.lang ?? 'zh', h.summary) })),
   };
 }

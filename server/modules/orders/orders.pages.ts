@@ -7,7 +7,7 @@ import { businessDay } from '../../platform/time';
 import { parse } from '../../platform/validate';
 import { Drug } from '../catalogue';
 import { creditBadges } from '../credit';
-import { paymentSecurityFor } from '../finance';
+import { invoiceNoOf, paymentSecurityFor } from '../finance';
 import { organisationsByType } from '../identity';
 import { getAcceptance } from './orders.acceptance';
 import { loadOrder } from './orders.core';
@@ -152,7 +152,9 @@ export function orderPages(router: Router): void {
     }
     const moves = new Set(view.allowedMoves);
     const sView = shipment ? shipmentView(shipment) : null;
+    const invoiceNo = view.invoiceId ? await invoiceNoOf(view.invoiceId) : undefined;
     res.render('orders/show', {
+      invoiceNo,
       title: `${t(lang, 'orders.title')} ${order.orderNo}`,
       order: view,
       shipment: sView,

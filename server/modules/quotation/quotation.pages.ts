@@ -121,7 +121,7 @@ async function renderBoard(req: Request, res: Response, actor: Actor, id: string
     canCancel: actor.role === 'operator' && ['draft', 'scheduled', 'open'].includes(round.status),
     showBest: round.visibility === 'best' || final,
     sealed: round.visibility === 'sealed' && !final,
-    visibilityLabel: t(lang, `quotation.visibility.${round.visibility}`),
+    visibilityLabel: t(lang, `quotation.${actor.role === 'operator' ? 'visibilityOperator' : 'visibility'}.${round.visibility}`),
     boardMessages: messages(lang, BOARD_MESSAGES),
     errors: extra.errors,
     flash: extra.flash,
