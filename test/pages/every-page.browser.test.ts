@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { navigationFor, type Role } from '../../server/platform/navigation';
-import { launchBrowser, newPage, signIn } from '../support/browser';
+import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { testApp } from '../support/global';
 
@@ -37,29 +37,6 @@ async function visibleText(page: Page): Promise<PageText> {
     }
     return { text: parts.join('\n'), chrome: chrome.join('\n') };
   });
-}
-
-/** Elements that stick out past the right edge of the viewport, outside any horizontally scrolling box. */
-async function overflowing(page: Page): Promise<string[]> {
-  // NOTE: a string, so the test transpiler adds no helpers (__name) the page does not have.
-  return page.evaluate(`(() => {
-    const width = document.documentElement.clientWidth;
-    const out = [];
-    for (const el of Array.from(document.body.querySelectorAll('*'))) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 || r.right <= width + 1) continue;
-      let clipped = false;
-      for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
-        const x = getComputedStyle(e).overflowX;
-        if (x === 'auto' || x === 'scroll' || x === 'hidden') { clipped = true; break; }
-      }
-      if (clipped) continue;
-      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.classList.length ? '.' + Array.from(el.classList).join('.') : '') + ' (right ' + Math.round(r.right) + ' > ' + width + ')');
-      if (out.length >= 5) break;
-    }
-    if (document.documentElement.scrollWidth > width + 1) out.unshift('page scrolls sideways (' + document.documentElement.scrollWidth + ' > ' + width + ')');
-    return out;
-  })()`);
 }
 
 const ENGLISH_RUN = /(?<![\w@./-])[a-z]{2,}(?: [a-z]{2,}){2,}(?![\w@./-])/;
