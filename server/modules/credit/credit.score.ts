@@ -239,7 +239,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 2,
     automatic: true,
-    basis: 'Confirm ≤ 24 h; order-response rate 订单响应率.',
+    basis: '24 小时内确认订单；计入订单响应率。',
   },
   LATE_DELIVERY: {
     code: 'LATE_DELIVERY',
@@ -248,7 +248,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 3,
     automatic: true,
-    basis: 'Deliver ≤ 72 h; on-time delivery rate 配送及时率.',
+    basis: '72 小时内配送到位；计入配送及时率。',
   },
   CONFIRMED_NOT_DELIVERED: {
     code: 'CONFIRMED_NOT_DELIVERED',
@@ -257,7 +257,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 10,
     automatic: true,
-    basis: 'Transaction-completion rate 交易完成率; stopped supply costs credit points.',
+    basis: '计入交易完成率；停止供货扣减信用分。',
   },
   REFUSED_LISTED_HOSPITAL: {
     code: 'REFUSED_LISTED_HOSPITAL',
@@ -266,7 +266,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 15,
     automatic: true,
-    basis: 'Breaks the written undifferentiated-delivery commitment 无差别配送.',
+    basis: '违反书面的无差别配送承诺。',
   },
   QUOTE_WITHDRAWN_AFTER_PUBLICATION: {
     code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION',
@@ -275,7 +275,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 10,
     automatic: true,
-    basis: 'Disrupting centralised procurement 扰乱集中采购秩序 / 违规竞标.',
+    basis: '扰乱集中采购秩序、违规竞标。',
   },
   VBP_SUPPLY_FAILURE: {
     code: 'VBP_SUPPLY_FAILURE',
@@ -284,7 +284,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'serious',
     points: 30,
     automatic: false,
-    basis: 'Failure to supply → violation list and a 9-month bar (North China Pharmaceutical 2021), credit evaluation.',
+    basis: '供应失败：列入违规名单，可禁止参与采购（先例为 9 个月），并纳入信用评价。',
   },
   QUALITY_REFUSAL: {
     code: 'QUALITY_REFUSAL',
@@ -293,7 +293,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 5,
     automatic: true,
-    basis: 'GSP acceptance checks.',
+    basis: '按 GSP 验收要求检查。',
   },
   MANUAL: {
     code: 'MANUAL',
@@ -302,7 +302,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 5,
     automatic: false,
-    basis: 'Verified hospital complaints; operator sets severity and points per case.',
+    basis: '经核实的医院投诉；由运营方逐案确定严重程度和扣分。',
   },
 });
 
