@@ -18,6 +18,7 @@ import { setupViews } from './platform/views';
 import { featureModules } from './modules/registry';
 import { unreadCount } from './modules/notifications';
 import { rememberLanguage } from './modules/identity';
+import { msg } from './platform/messages';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -64,6 +65,11 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
       hsts: config.publicUrl.startsWith('https://'),
     }),
   );
+  // NOTE: browsers ask for /favicon.ico on every page whatever the <link> says; both get the SVG icon.
+  const favicon = path.join(ROOT, 'client/assets/favicon.svg');
+  app.get(['/favicon.ico', '/favicon.svg'], (_req, res) => {
+    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').sendFile(favicon);
+  });
   app.use('/static', express.static(path.join(ROOT, 'public/build'), { maxAge: config.env === 'production' ? '1h' : 0 }));
 
   app.get('/healthz', (_req, res) => {
@@ -77,7 +83,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   app.use((req, _res, next) => {
     // NOTE: fail fast while the database is down, rather than hold every request for the driver's
     // server-selection timeout; the driver finds the database again within a heartbeat.
-    if (!deps.db.up) next(new UnavailableError(2, { code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; try again shortly.' }));
+    if (!deps.db.up) next(new UnavailableError(2, { code: 'DATABASE_UNAVAILABLE', message: msg('errorCodes.DATABASE_UNAVAILABLE') }));
     else next();
   });
 
@@ -99,7 +105,7 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
     res.locals.user = a ? { id: a.id, name: a.name, email: a.email, role: a.role, orgId: a.orgId, orgName: a.orgName, orgType: a.orgType } : undefined;
     res.locals.requestId = res.get('x-request-id');
     if (a && req.method === 'GET' && !req.path.startsWith('/api/')) res.locals.unreadCount = await unreadCount(a.id);
-    if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId }, next);
+    if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId, lang }, next);
     else next();
   });
 
@@ -118,9 +124,9 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   });
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'GPO marketplace API' }));
   app.use('/api/v1', api.router);
-  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: `No API route ${req.method} ${req.originalUrl}.` })));
+  app.use('/api', (req, _res, next) => next(new NotFoundError({ code: 'ROUTE_NOT_FOUND', message: msg('errorCodes.ROUTE_NOT_FOUND', { method: req.method, path: req.baseUrl + req.path }) })));
   app.use(pages);
-  app.use((req, _res, next) => next(new NotFoundError({ message: `No page at ${req.path}.` })));
+  app.use((req, _res, next) => next(new NotFoundError({ message: msg('errorCodes.PAGE_NOT_FOUND') })));
   app.use(errorMiddleware(logger));
   return { app, openapi };
 }

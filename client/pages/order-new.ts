@@ -238,3 +238,8 @@ csvForm.addEventListener('submit', async (event) => {
 
 renderCart();
 void search('');
+// NOTE: a listing's order button opens this page with ?drugId= so the drug is already chosen.
+const preselected = new URLSearchParams(location.search).get('drugId');
+if (preselected && /^[a-f0-9]{24}$/.test(preselected)) {
+  void api<Drug>('GET', `/api/v1/catalogue/drugs/${preselected}`).then((d) => choose(d)).catch(() => undefined);
+}

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { ForbiddenError, UnauthenticatedError } from './errors';
 import type { OrgType, Role } from './schemas';
+import { msg } from './messages';
 
 /** The signed-in user as every route, socket handler and service sees it. */
 export interface Actor {
@@ -17,6 +18,8 @@ export interface Actor {
   orgType: OrgType;
   orgName: string;
   hospitalLevel?: number;
+  /** The language the user last chose (error texts and live messages are rendered in it). */
+  lang?: 'zh' | 'en';
 }
 
 /** Resolves a verified session id to the signed-in user (the identity module implements it). */
@@ -147,13 +150,13 @@ export function authMiddleware(config: Config, resolve: SessionResolver, clock: 
     if (credential) {
       req.credentialSource = credential.source;
       if (credential.source === 'bearer' && !credential.token) {
-        next(new UnauthenticatedError({ code: 'INVALID_TOKEN', message: 'The Authorization header must be "Bearer <token>".' }));
+        next(new UnauthenticatedError({ code: 'INVALID_TOKEN', message: msg('errorCodes.INVALID_TOKEN') }));
         return;
       }
       const actor = await authenticate(config, resolve, credential.token, clock.now());
       if (actor) req.actor = actor;
       else if (credential.source === 'bearer') {
-        next(new UnauthenticatedError({ code: 'INVALID_TOKEN', message: 'The token is invalid or has expired.' }));
+        next(new UnauthenticatedError({ code: 'INVALID_TOKEN', message: msg('errorCodes.INVALID_TOKEN_2') }));
         return;
       }
     }
@@ -162,7 +165,7 @@ export function authMiddleware(config: Config, resolve: SessionResolver, clock: 
     if (unsafe && (credential?.source === 'cookie' || formPost) && credential?.source !== 'bearer') {
       const provided = req.get('x-csrf-token') ?? (req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>)._csrf : undefined);
       if (!csrfMatches(config.jwtSecret, seed, provided)) {
-        next(new ForbiddenError({ code: 'CSRF_FAILED', message: 'The form expired or came from another site; reload the page and try again.' }));
+        next(new ForbiddenError({ code: 'CSRF_FAILED', message: msg('errorCodes.CSRF_FAILED') }));
         return;
       }
     }
@@ -174,6 +177,6 @@ export function authMiddleware(config: Config, resolve: SessionResolver, clock: 
 export function assertRole(actor: Actor | undefined, roles: readonly Role[] | 'any'): asserts actor is Actor {
   if (!actor) throw new UnauthenticatedError();
   if (roles !== 'any' && !roles.includes(actor.role)) {
-    throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: `This needs one of the roles: ${roles.join(', ')}.`, details: [{ roles }] });
+    throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED_3', { roles: { list: roles.map(String) } }), details: [{ roles }] });
   }
 }

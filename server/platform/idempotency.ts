@@ -9,6 +9,7 @@ import mongoose, { Schema, type ClientSession } from 'mongoose';
 import { now, platform } from './context';
 import { ConflictError, RuleViolationError, ValidationError } from './errors';
 import { currentContext, type PendingIdempotency } from './request-context';
+import { msg } from './messages';
 
 interface IdempotencyRecord {
   _id: string;
@@ -122,7 +123,7 @@ async function acquireLease(key: string, holder: string): Promise<boolean> {
 }
 
 function inProgress(): ConflictError {
-  return new ConflictError({ code: 'IDEMPOTENCY_IN_PROGRESS', message: 'A request with this Idempotency-Key is still being processed.' });
+  return new ConflictError({ code: 'IDEMPOTENCY_IN_PROGRESS', message: msg('errorCodes.IDEMPOTENCY_IN_PROGRESS') });
 }
 
 async function storedReply(scopeKey: string, requestHash: string): Promise<Reply | undefined> {
@@ -133,7 +134,7 @@ async function storedReply(scopeKey: string, requestHash: string): Promise<Reply
     return undefined;
   }
   if (existing.requestHash !== requestHash) {
-    throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This Idempotency-Key was already used with a different request.' });
+    throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: msg('errorCodes.IDEMPOTENCY_KEY_REUSED_2') });
   }
   return { status: existing.status ?? 200, body: existing.body };
 }
@@ -179,7 +180,7 @@ export async function withIdempotency(req: Request, status: number, run: () => P
   const key = req.get('idempotency-key');
   if (key === undefined) return run();
   if (!KEY_PATTERN.test(key)) {
-    throw new ValidationError({ code: 'INVALID_IDEMPOTENCY_KEY', message: 'Idempotency-Key must be 8–128 letters, digits or ._:-' });
+    throw new ValidationError({ code: 'INVALID_IDEMPOTENCY_KEY', message: msg('errorCodes.INVALID_IDEMPOTENCY_KEY') });
   }
   const scope = `${req.actor?.id ?? 'anonymous'}:${req.method}:${req.baseUrl}${req.route?.path ?? req.path}`;
   const reply = await runIdempotent(`${scope}:${key}`, hashRequest(`${req.method} ${req.originalUrl}`, req.body), status, run);

@@ -69,7 +69,7 @@ export function fenToYuanString(fen: number): string {
 
 const FORMATTERS = {
   zh: new Intl.NumberFormat('zh-CN', { style: 'currency', currency: 'CNY' }),
-  // NOTE: 'en' uses the narrow symbol so both languages show "¥1,950.00" (DESIGN §6), not "CN¥".
+  // NOTE: 'en' uses the narrow symbol so both languages show "¥1,950.00", not "CN¥".
   en: new Intl.NumberFormat('en-US', { style: 'currency', currency: 'CNY', currencyDisplay: 'narrowSymbol' }),
 } as const;
 

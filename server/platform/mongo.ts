@@ -4,7 +4,7 @@ import type { Logger } from './logger';
 
 let configured = false;
 
-/** Global Mongoose settings (DESIGN §6): sanitised filters, strict queries, `id` instead of `_id` in JSON. */
+/** Global Mongoose settings: sanitised filters, strict queries, `id` instead of `_id` in JSON. */
 export function configureMongoose(): void {
   if (configured) return;
   configured = true;

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { ValidationError } from './errors';
 import { trusted } from './mongo';
+import { msg } from './messages';
 
 /** Opaque cursor over (sortValue, _id) for stable pagination in descending order. */
 export function encodeCursor(at: Date, id: Types.ObjectId | string): string {
@@ -10,7 +11,7 @@ export function encodeCursor(at: Date, id: Types.ObjectId | string): string {
 export function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
   const m = /^(\d{1,15}):([a-f0-9]{24})$/.exec(raw);
-  if (!m) throw new ValidationError({ code: 'INVALID_CURSOR', message: 'The page cursor is not valid.' });
+  if (!m) throw new ValidationError({ code: 'INVALID_CURSOR', message: msg('errorCodes.INVALID_CURSOR') });
   return { at: new Date(Number(m[1])), id: new Types.ObjectId(m[2]) };
 }
 

@@ -1,6 +1,7 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { platform } from './context';
 import { RateLimitedError } from './errors';
+import { msg } from './messages';
 
 const limiters = new Map<string, RateLimiterRedis>();
 
@@ -22,7 +23,7 @@ export async function consumeRateLimit(name: string, subject: string, points: nu
   } catch (err) {
     if (err instanceof RateLimiterRes) {
       throw new RateLimitedError(Math.max(1, Math.ceil(err.msBeforeNext / 1000)), {
-        message: `Too many attempts; try again in ${Math.ceil(err.msBeforeNext / 1000)} seconds.`,
+        message: msg('errorCodes.RATE_LIMITED_RETRY', { seconds: Math.ceil(err.msBeforeNext / 1000) }),
       });
     }
     throw err;
@@ -99,7 +100,7 @@ export async function beginAttempt(subjects: BackoffSubject[], at: Date): Promis
   const waitMs = Number(await platform().redis.eval(BACKOFF_BEGIN, subjects.length, ...subjects.map(backoffKey), at.getTime(), ...args));
   if (waitMs > 0) {
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new RateLimitedError(seconds, { message: `Too many failed attempts; try again in ${seconds} seconds.` });
+    throw new RateLimitedError(seconds, { message: msg('errorCodes.RATE_LIMITED_RETRY', { seconds }) });
   }
 }
 

@@ -7,6 +7,8 @@ import { authenticate, extractToken, type Actor, type SessionResolver } from './
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { handleError } from './error-handler';
+import { resolveLang, type Lang } from './i18n';
+import { msg, renderMessage } from './messages';
 import type { Logger } from './logger';
 import { runWithContext } from './request-context';
 import type { Ack, ClientToServerEvents, InterServerEvents, ServerToClientEvents } from './realtime.events';
@@ -56,10 +58,16 @@ export function onCommand<S extends z.ZodType, T>(
         const data = await handler(parse(schema, payload, `event ${event}`), socket.data.actor);
         reply({ data });
       } catch (err) {
-        reply(handleError(err, logger, { event, socket: socket.id }).body);
+        reply(handleError(err, logger, { event, socket: socket.id }, socketLang(socket)).body);
       }
     });
   });
+}
+
+/** The language a socket's acknowledgements are written in: the user's, else the handshake's cookie or Accept-Language. */
+export function socketLang(socket: AppSocket): Lang {
+  const headers = socket.handshake.headers;
+  return socket.data.actor?.lang ?? resolveLang({ headers: { cookie: headers.cookie, 'accept-language': headers['accept-language'] } });
 }
 
 /** A page served by this very host (e.g. a test app on a random port) may always connect. */
@@ -114,14 +122,14 @@ export function createRealtime(
     io.use(async (socket, next) => {
       const origin = socket.handshake.headers.origin;
       if (origin && !deps.config.allowedOrigins.includes(origin) && !sameOrigin(origin, socket.handshake.headers.host)) {
-        next(Object.assign(new Error('ORIGIN_REFUSED'), { data: { code: 'ORIGIN_REFUSED', message: 'This origin may not connect.' } }));
+        next(Object.assign(new Error('ORIGIN_REFUSED'), { data: { code: 'ORIGIN_REFUSED', message: renderMessage('en', msg('errorCodes.ORIGIN_REFUSED')) } }));
         return;
       }
       const authToken = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
       const credential = authToken ? { token: authToken } : extractToken(socket.handshake.headers.authorization, socket.handshake.headers.cookie);
       const actor = credential ? await authenticate(deps.config, deps.resolveSession, credential.token, (deps.clock ?? systemClock).now()).catch(() => null) : null;
       if (!actor) {
-        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: 'Sign in to connect.' } }));
+        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: renderMessage('en', msg('errorCodes.UNAUTHENTICATED')) } }));
         return;
       }
       socket.data.actor = actor;

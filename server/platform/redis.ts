@@ -22,7 +22,7 @@ async function answers(url: string): Promise<boolean> {
 export class RedisUnavailableError extends Error {}
 
 /**
- * Finds Redis (DESIGN §4): REDIS_URL if set; else 127.0.0.1:6379; else starts a local redis-server
+ * Finds Redis: REDIS_URL if set; else 127.0.0.1:6379; else starts a local redis-server
  * if one is installed (stopped with the app); else fails with how to install one.
  */
 export async function ensureRedis(opts: { url?: string; autostart: boolean; dataDir: string; logger: Logger }): Promise<{ url: string; child?: ChildProcess }> {

@@ -15,6 +15,8 @@ export interface RequestContext {
   requestId: string;
   userId?: string;
   orgId?: string;
+  /** The language of the page being served, for texts built deep in a request (form errors). */
+  lang?: 'zh' | 'en';
   idempotency?: PendingIdempotency;
 }
 

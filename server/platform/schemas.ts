@@ -33,7 +33,7 @@ export const OrgTypes = ['operator', 'hospital', 'distributor', 'bank'] as const
 export const OrgTypeSchema = z.enum(OrgTypes);
 export type OrgType = z.infer<typeof OrgTypeSchema>;
 
-/** Which roles belong to which organisation type (DESIGN §2). */
+/** Which roles belong to which organisation type. */
 export const ROLES_BY_ORG_TYPE: Record<OrgType, readonly Role[]> = {
   operator: ['operator'],
   hospital: ['pharmacist', 'hospital_finance'],
@@ -51,7 +51,7 @@ export const PageQuery = z
 
 export const IdParams = z.object({ id: ObjectIdString }).strict();
 
-/** The error body every 4xx/5xx carries (DESIGN §6). */
+/** The error body every 4xx/5xx carries. */
 export const ErrorResponse = z
   .object({
     error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()), requestId: z.string().optional() }),

@@ -7,13 +7,14 @@ import ExcelJS from 'exceljs';
 import { ValidationError } from './errors';
 import { businessDay } from './time';
 import { hasBadText } from './validate';
+import { msg, type Message } from './messages';
 
 /** One bad row (or cell) of an import, reported back to the user; row numbers are the file's. */
 export interface ImportRowError {
   row: number;
   field?: string;
   code: string;
-  message: string;
+  message: Message;
 }
 
 /** An importer's columns: key, Chinese header, English header. */
@@ -63,10 +64,10 @@ async function readCells(file: { buffer: Buffer; originalname: string }, minColu
     try {
       await workbook.xlsx.load(file.buffer as unknown as ArrayBuffer);
     } catch {
-      throw new ValidationError({ code: 'UNREADABLE_FILE', message: 'The file is not a readable XLSX workbook.' });
+      throw new ValidationError({ code: 'UNREADABLE_FILE', message: msg('errorCodes.UNREADABLE_FILE') });
     }
     const sheet = workbook.worksheets[0];
-    if (!sheet) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The workbook has no sheet.' });
+    if (!sheet) throw new ValidationError({ code: 'EMPTY_FILE', message: msg('errorCodes.EMPTY_FILE_4') });
     const table: string[][] = [];
     sheet.eachRow({ includeEmpty: true }, (row, rowNumber) => {
       const cells: string[] = [];
@@ -79,10 +80,10 @@ async function readCells(file: { buffer: Buffer; originalname: string }, minColu
     try {
       return parseCsv(file.buffer.toString('utf8').replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: false, trim: true }) as string[][];
     } catch (err) {
-      throw new ValidationError({ code: 'UNREADABLE_FILE', message: `The CSV file cannot be read: ${(err as Error).message.slice(0, 160)}` });
+      throw new ValidationError({ code: 'UNREADABLE_FILE', message: msg('errorCodes.UNREADABLE_FILE_2', { value: '' }) });
     }
   }
-  throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: 'Upload a .csv (UTF-8) or .xlsx file.' });
+  throw new ValidationError({ code: 'UNSUPPORTED_FILE', message: msg('errorCodes.UNSUPPORTED_FILE') });
 }
 
 /** A cell of an export: text, a number, or empty. */

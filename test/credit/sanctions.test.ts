@@ -67,7 +67,7 @@ describe('credit: grades and sanctions', () => {
     const refusal = await d.api().get('/api/v1/credit/gate').expect(200);
     expect(refusal.body.mayTrade).to.equal(false);
     expect(refusal.body.refusal.code).to.equal('DISTRIBUTOR_SUSPENDED');
-    expect(refusal.body.refusal.message).to.contain('suspended until');
+    expect(refusal.body.refusal.message).to.contain('暂停至');
 
     testClock.advance(suspension.endsAt.getTime() - testClock.now().getTime() - 1000);
     expect(await gateCode(d.org.id)).to.equal('DISTRIBUTOR_SUSPENDED');

@@ -80,7 +80,7 @@ describe('orders: acceptance (验收)', () => {
     await p.pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: acceptAllLines(shipment) }).expect(201);
     const again = await p.pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: acceptAllLines(shipment) });
     expect(again.status).to.equal(409);
-    expect(again.body.error.message).to.match(/cannot change any more/);
+    expect(again.body.error.message).to.match(/不能再更改/);
   });
 
   describe('refusals store nothing', () => {

@@ -80,7 +80,7 @@ describe('orders: placing', () => {
     const res = await pharmacist.api().post('/api/v1/orders', { lines: [{ drugId: drug.id, distributorOrgId: suspended.org.id, source: 'catalogue', quantity: 1 }] });
     expect(res.status).to.equal(422);
     expect(res.body.error.code).to.equal('DISTRIBUTOR_SUSPENDED');
-    expect(res.body.error.message).to.contain('suspended until');
+    expect(res.body.error.message).to.contain('暂停至');
     expect(await countOrders(pharmacist.org.id)).to.equal(0);
   });
 

@@ -49,3 +49,27 @@ export async function signIn(page: Page, user: { email: string; password: string
   await page.fill('#login-password', user.password);
   await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.click('button[type=submit]')]);
 }
+
+/** Elements that stick out past the right edge of the viewport, outside any horizontally scrolling box. */
+export async function overflowing(page: Page): Promise<string[]> {
+  // NOTE: a string, so the test transpiler adds no helpers (__name) the page does not have.
+  return page.evaluate(`(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    for (const el of Array.from(document.body.querySelectorAll('*'))) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.right <= width + 1) continue;
+      let clipped = false;
+      for (let e = el.parentElement; e && e !== document.body; e = e.parentElement) {
+        const x = getComputedStyle(e).overflowX;
+        if (x === 'auto' || x === 'scroll' || x === 'hidden') { clipped = true; break; }
+      }
+      if (clipped) continue;
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.classList.length ? '.' + Array.from(el.classList).join('.') : '') + ' (right ' + Math.round(r.right) + ' > ' + width + ')');
+      if (out.length >= 5) break;
+    }
+    if (document.documentElement.scrollWidth > width + 1) out.unshift('page scrolls sideways (' + document.documentElement.scrollWidth + ' > ' + width + ')');
+    return out;
+  })()`);
+}
+

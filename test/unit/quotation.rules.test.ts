@@ -114,7 +114,7 @@ describe('quotation rules', () => {
         expect(result.ok).to.equal(false);
         if (result.ok) return;
         expect(result.code).to.equal(c.code);
-        expect(result.message).to.be.a('string').and.not.be.empty;
+        expect(result.message.key).to.equal(`errorCodes.${c.code}`);
         expect(result.details).to.include({ referenceFen: 289000, minDecrementFen: 1445 });
         if (c.maxAllowedFen !== undefined) expect(result.details['maxAllowedFen']).to.equal(c.maxAllowedFen);
       });

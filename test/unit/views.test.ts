@@ -145,7 +145,7 @@ describe('views and i18n', () => {
       expect(res.text).to.include('<meta name="csrf-token" content="csrf-123">');
       expect(res.text).to.include('<html lang="zh-CN">');
       expect(res.text).to.include('清远市人民医院');
-      expect(res.text).to.include('药剂师');
+      expect(res.text).to.include('药师');
       expect(res.text).to.include('href="/listings"');
       expect(res.text).not.to.include('href="/admin/audit"');
       expect(res.text).to.match(/class="app-nav__link is-active" href="\/" aria-current="page">首页</);

@@ -1,5 +1,5 @@
 import { AuditEntry, type AuditEntryDoc } from '../../platform/audit-log';
-import type { Lang } from '../../platform/i18n';
+import { hasMessage, t, type Lang } from '../../platform/i18n';
 import { renderMessage } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
@@ -34,6 +34,7 @@ export async function listAudit(q: AuditQueryInput, lang: Lang) {
       actorName: r.actorName ?? undefined,
       orgName: r.orgName ?? undefined,
       action: r.action,
+      actionName: hasMessage(lang, `auditActions.${r.action.replace(/\./g, '_')}`) ? t(lang, `auditActions.${r.action.replace(/\./g, '_')}`) : r.action,
       targetType: r.targetType,
       targetId: r.targetId ?? undefined,
       summary: typeof r.summary === 'string' ? r.summary : renderMessage(lang, r.summary),

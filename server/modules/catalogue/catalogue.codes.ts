@@ -1,5 +1,6 @@
-// Format validators for the drug identifiers of DESIGN §3.1 and §3.4. Sources and confidence are in
-// shared/research/china-procurement-rules.md §5. Callers normalise input (trim) before checking.
+// Format validators for the drug identifiers: the 23-character NHSA drug code, the 14-digit national
+// drug standard code (本位码, starting 86), GTIN, the 7-digit traceability product prefix and the
+// 20-digit traceability code. Callers normalise input (trim) before checking.
 
 export type CodeCheck = { ok: true } | { ok: false; code: CodeErrorCode; reason: string };
 
@@ -21,7 +22,7 @@ export const NHSA_DRUG_CATEGORIES = { X: '西药', Z: '中成药' } as const;
 
 /**
  * Validates a 国家医保药品代码 (23 characters), e.g. XA01ABD075A002010100483.
- * Layout inferred from published examples (research §5, reliability D):
+ * Layout inferred from published examples:
  *   1      category X | Z
  *   2–6    classification; for X the ATC level-4 code (letter, 2 digits, 2 letters: A01AB)
  *   7–10   generic-name code            (D075)
@@ -59,8 +60,8 @@ export function nhsaEnterpriseCode(nhsaCode: string): string {
 
 /**
  * Validates a 药品本位码 (national drug standard code): 14 digits = 86 (country) + 9 (drug) +
- * 5-digit enterprise + 5-digit product + 1 check digit (research §5, 国食药监办[2009]315号).
- * NOTE: the research does not give the check-digit algorithm; the GS1 mod-10 check used here
+ * 5-digit enterprise + 5-digit product + 1 check digit.
+ * NOTE: no published source gives the check-digit algorithm; the GS1 mod-10 check used here
  * reproduces the check digit of every public example found (86900483000019, 86900594000342,
  * 86900594000335, 86900144005704, 86901110000020).
  */
@@ -136,8 +137,7 @@ export function checkTraceProductPrefix(prefix: string): CodeCheck {
 
 /**
  * Validates a 20-digit drug traceability code (药品追溯码): 7-digit product prefix + 9-digit serial
- * + 4 check digits. NOTE: the 4 check digits come from an undisclosed encrypted algorithm (research
- * §5), so only the format is checked.
+ * + 4 check digits. NOTE: the 4 check digits come from an undisclosed encrypted algorithm, so only the format is checked.
  */
 export function checkTraceCode(code: string): CodeCheck {
   if (typeof code !== 'string' || code.length !== 20 || !DIGITS.test(code)) {

@@ -5,7 +5,7 @@ import type { Actor } from '../../platform/auth';
 import { RuleViolationError, ValidationError } from '../../platform/errors';
 import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
 import { csvExport, headerMatcher, readTable, xlsxExport, type ImportRowError } from '../../platform/tabular';
-import { msg } from '../../platform/messages';
+import { msg, type Message } from '../../platform/messages';
 import { businessDay, parseBusinessDay } from '../../platform/time';
 import { withCommand } from '../../platform/unit-of-work';
 import { FORM_CLASSES, type FormClass } from './catalogue.model';
@@ -55,14 +55,14 @@ export interface ImportReport {
 export async function readImportFile(file: { buffer: Buffer; originalname: string; mimetype?: string }): Promise<{ rows: Record<string, string>[]; firstRow: number }> {
   const table = await readTable(file, COLUMNS.length);
   const header = table[0];
-  if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has no header row.' });
+  if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: msg('errorCodes.EMPTY_FILE') });
   const keys = header.map((h) => columnOf(String(h ?? '')));
   const unknown = header.filter((h, i) => h && !keys[i]);
   if (unknown.length) {
-    throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: `Unknown columns: ${unknown.join(', ')}. Use the columns of the export file.`, details: unknown.map((h) => ({ column: h })) });
+    throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: msg('errorCodes.UNKNOWN_COLUMNS', { unknown: unknown.join(', ') }), details: unknown.map((h) => ({ column: h })) });
   }
   const missing = COLUMNS.filter(([k]) => !['gtin', 'referencePrice', 'effectiveFrom'].includes(k) && !keys.includes(k)).map(([, zh]) => zh);
-  if (missing.length) throw new ValidationError({ code: 'MISSING_COLUMNS', message: `Missing columns: ${missing.join('、')}.`, details: missing.map((c) => ({ column: c })) });
+  if (missing.length) throw new ValidationError({ code: 'MISSING_COLUMNS', message: msg('errorCodes.MISSING_COLUMNS', { missing: missing.join('、') }), details: missing.map((c) => ({ column: c })) });
   const rows: Record<string, string>[] = [];
   for (let i = 1; i < table.length; i += 1) {
     const cells = table[i] ?? [];
@@ -73,8 +73,8 @@ export async function readImportFile(file: { buffer: Buffer; originalname: strin
     if (COLUMNS.every(([k]) => !record[k])) continue;
     rows.push(record);
   }
-  if (rows.length === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has a header but no drug rows.' });
-  if (rows.length > MAX_IMPORT_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: `At most ${MAX_IMPORT_ROWS} rows per import.` });
+  if (rows.length === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: msg('errorCodes.EMPTY_FILE_2') });
+  if (rows.length > MAX_IMPORT_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: msg('errorCodes.TOO_MANY_ROWS', { MAX_IMPORT_ROWS: MAX_IMPORT_ROWS }) });
   return { rows, firstRow: 2 };
 }
 
@@ -83,12 +83,12 @@ function parseFormClass(v: string): FormClass | undefined {
   return (Object.entries(FORM_CLASS_ZH).find(([, zh]) => zh === v)?.[0] as FormClass | undefined) ?? undefined;
 }
 
-function parseCategories(v: string): { shortage: boolean; vbp: boolean; regular: boolean } | string {
+function parseCategories(v: string): { shortage: boolean; vbp: boolean; regular: boolean } | Message {
   const parts = v.split(/[;,，、；\s|]+/).map((p) => p.trim()).filter(Boolean);
   const out = { shortage: false, vbp: false, regular: false };
   for (const p of parts) {
     const key = (Object.keys(CATEGORY_ZH) as (keyof typeof CATEGORY_ZH)[]).find((k) => k === p.toLowerCase() || CATEGORY_ZH[k] === p);
-    if (!key) return `unknown category "${p}" (use 短缺/集采/常规 or shortage/vbp/regular)`;
+    if (!key) return msg('errorCodes.INVALID_CATEGORY', { value: p });
     out[key] = true;
   }
   return out;
@@ -103,9 +103,9 @@ export async function validateImportRows(rows: Record<string, string>[]): Promis
     const row = Number(r.__row);
     const rowErrors: ImportRowError[] = [];
     const formClass = parseFormClass(r.formClass ?? '');
-    if (!formClass) rowErrors.push({ row, field: 'formClass', code: 'INVALID_FORM_CLASS', message: `Form class "${r.formClass ?? ''}" must be one of 口服固体/小容量注射剂/大容量注射剂/其他 (or ${FORM_CLASSES.join(', ')}).` });
+    if (!formClass) rowErrors.push({ row, field: 'formClass', code: 'INVALID_FORM_CLASS', message: msg('errorCodes.INVALID_FORM_CLASS', { value: r.formClass ?? '', FORM_CLASSES: FORM_CLASSES.join(', ') }) });
     const categories = parseCategories(r.categories ?? '');
-    if (typeof categories === 'string') rowErrors.push({ row, field: 'categories', code: 'INVALID_CATEGORY', message: categories });
+    if ('key' in categories) rowErrors.push({ row, field: 'categories', code: 'INVALID_CATEGORY', message: categories });
     const parsed = DrugFields.safeParse({
       genericNameZh: r.genericNameZh ?? '',
       genericNameEn: r.genericNameEn ?? '',
@@ -121,13 +121,13 @@ export async function validateImportRows(rows: Record<string, string>[]): Promis
       categories: typeof categories === 'string' ? { regular: true } : categories,
     });
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) rowErrors.push({ row, field: issue.path.join('.') || undefined, code: 'INVALID_FIELD', message: `${issue.path.join('.')}: ${issue.message}` });
+      for (const issue of parsed.error.issues) rowErrors.push({ row, field: issue.path.join('.') || undefined, code: 'INVALID_FIELD', message: msg('errorCodes.INVALID_FIELD', { path: issue.path.join('.'), message: issue.message }) });
     }
     let referencePriceFen: number | undefined;
     if (r.referencePrice) {
       const price = safeParseYuanToFen(r.referencePrice);
-      if (!price.ok) rowErrors.push({ row, field: 'referencePrice', code: 'INVALID_AMOUNT', message: price.message });
-      else if (price.fen < 1) rowErrors.push({ row, field: 'referencePrice', code: 'INVALID_AMOUNT', message: 'The reference price must be at least ¥0.01.' });
+      if (!price.ok) rowErrors.push({ row, field: 'referencePrice', code: 'INVALID_AMOUNT', message: msg('errorCodes.INVALID_AMOUNT_TEXT', { value: r.referencePrice }) });
+      else if (price.fen < 1) rowErrors.push({ row, field: 'referencePrice', code: 'INVALID_AMOUNT', message: msg('errorCodes.INVALID_AMOUNT') });
       else referencePriceFen = price.fen;
     }
     let effectiveFrom: Date | undefined;
@@ -135,9 +135,9 @@ export async function validateImportRows(rows: Record<string, string>[]): Promis
       try {
         effectiveFrom = parseBusinessDay(r.effectiveFrom);
       } catch {
-        rowErrors.push({ row, field: 'effectiveFrom', code: 'INVALID_DATE', message: `Effective date "${r.effectiveFrom}" must be YYYY-MM-DD.` });
+        rowErrors.push({ row, field: 'effectiveFrom', code: 'INVALID_DATE', message: msg('errorCodes.INVALID_DATE', { effectiveFrom: r.effectiveFrom }) });
       }
-      if (!r.referencePrice) rowErrors.push({ row, field: 'effectiveFrom', code: 'INVALID_FIELD', message: 'An effective date needs a reference price.' });
+      if (!r.referencePrice) rowErrors.push({ row, field: 'effectiveFrom', code: 'INVALID_FIELD', message: msg('errorCodes.INVALID_FIELD_2') });
     }
     if (parsed.success) {
       const fields = parsed.data;
@@ -146,7 +146,7 @@ export async function validateImportRows(rows: Record<string, string>[]): Promis
         const value = fields[field];
         if (!value) continue;
         const earlier = seen.get(`${field}:${value}`);
-        if (earlier !== undefined) rowErrors.push({ row, field, code: 'DUPLICATE_IN_FILE', message: `${value} also appears on row ${earlier}.` });
+        if (earlier !== undefined) rowErrors.push({ row, field, code: 'DUPLICATE_IN_FILE', message: msg('errorCodes.DUPLICATE_IN_FILE', { value: value, earlier: earlier }) });
         else seen.set(`${field}:${value}`, row);
       }
       if (rowErrors.length === 0) {
@@ -167,7 +167,7 @@ export async function importCatalogue(actor: Actor, file: { buffer: Buffer; orig
   if (errors.length) {
     throw new RuleViolationError({
       code: 'IMPORT_REJECTED',
-      message: `${new Set(errors.map((e) => e.row)).size} of ${rows.length} rows have errors; nothing was imported.`,
+      message: msg('errorCodes.IMPORT_REJECTED', { count: new Set(errors.map((e) => e.row)).size, count2: rows.length }),
       details: errors,
     });
   }

@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { assertRole } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { AppError } from '../../platform/errors';
+import { AppError, errorText, pageDetails } from '../../platform/errors';
 import { t, type Lang } from '../../platform/i18n';
 import { safeParseYuanToFen } from '../../platform/money';
 import { businessDay, parseBusinessDay } from '../../platform/time';
@@ -21,8 +21,8 @@ function str(v: unknown): string {
 function errorsFrom(err: unknown, lang: Lang): Record<string, string> {
   const out: Record<string, string> = {};
   if (err instanceof AppError) {
-    for (const d of err.details as { path?: string; message?: string }[]) if (d && typeof d.path === 'string' && d.path) out[d.path] ??= d.message ?? err.message;
-    if (Object.keys(out).length === 0) out._form = err.message;
+    for (const d of pageDetails(err) as { path?: string; message?: string }[]) if (d && typeof d.path === 'string' && d.path) out[d.path] ??= d.message ?? errorText(err);
+    if (Object.keys(out).length === 0) out._form = errorText(err);
     return out;
   }
   out._form = t(lang, 'catalogue.errors.generic');

@@ -9,6 +9,7 @@ import { parse } from '../../platform/validate';
 import { catalogueCsv, catalogueXlsx, importCatalogue } from './catalogue.import';
 import { CreateDrugBody, DrugList, DrugListQuery, DrugView, ExportQuery, ImportQuery, ImportReport, ReferencePriceBody, ReferencePriceView, UpdateDrugBody } from './catalogue.schemas';
 import { addReferencePrice, allDrugs, createDrug, getDrugView, listDrugs, listReferencePrices, updateDrug } from './catalogue.service';
+import { msg } from '../../platform/messages';
 
 const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
@@ -90,7 +91,7 @@ export function catalogueRoutes(api: ApiRouter): void {
   }, upload.single('file'), async (req, res) => {
     assertRole(req.actor, ['operator']);
     const query = parse(ImportQuery, req.query, 'query');
-    if (!req.file) throw new ValidationError({ code: 'FILE_REQUIRED', message: 'Attach the CSV or XLSX file in the "file" field.' });
+    if (!req.file) throw new ValidationError({ code: 'FILE_REQUIRED', message: msg('errorCodes.FILE_REQUIRED') });
     res.json(await importCatalogue(req.actor, req.file, query.dryRun === 'true'));
   });
 }

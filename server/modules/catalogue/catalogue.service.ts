@@ -1,8 +1,8 @@
 import { Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { dateTime, fen, msg } from '../../platform/messages';
+import { ConflictError, NotFoundError, RuleViolationError, ValidationError, problemsMessage } from '../../platform/errors';
+import { dateTime, fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { checkDrugStandardCode, checkGtin, checkNhsaDrugCode, checkSameEnterprise, checkTraceProductPrefix } from './catalogue.codes';
@@ -48,7 +48,7 @@ const CONTRACT_FIELDS = {
 export interface FieldProblem {
   field: string;
   code: string;
-  message: string;
+  message: Message;
 }
 
 export interface CodeFields {
@@ -58,23 +58,28 @@ export interface CodeFields {
   tracePrefix: string;
 }
 
+/** A code-format problem as a message (the check's own reason is a developer's explanation). */
+function codeMessage(code: string): Message {
+  return msg(`errorCodes.${code}`);
+}
+
 /** Every format problem of a drug's codes (NHSA code, 本位码, GTIN, traceability prefix), one per field. */
 export function codeProblems(fields: CodeFields): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const nhsa = checkNhsaDrugCode(fields.nhsaCode);
-  if (!nhsa.ok) problems.push({ field: 'nhsaCode', code: nhsa.code, message: nhsa.reason });
+  if (!nhsa.ok) problems.push({ field: 'nhsaCode', code: nhsa.code, message: codeMessage(nhsa.code) });
   const standard = checkDrugStandardCode(fields.standardCode);
-  if (!standard.ok) problems.push({ field: 'standardCode', code: standard.code, message: standard.reason });
+  if (!standard.ok) problems.push({ field: 'standardCode', code: standard.code, message: codeMessage(standard.code) });
   if (nhsa.ok && standard.ok) {
     const same = checkSameEnterprise(fields.nhsaCode, fields.standardCode);
-    if (!same.ok) problems.push({ field: 'standardCode', code: same.code, message: same.reason });
+    if (!same.ok) problems.push({ field: 'standardCode', code: same.code, message: codeMessage(same.code) });
   }
   if (fields.gtin) {
     const gtin = checkGtin(fields.gtin);
-    if (!gtin.ok) problems.push({ field: 'gtin', code: gtin.code, message: gtin.reason });
+    if (!gtin.ok) problems.push({ field: 'gtin', code: gtin.code, message: codeMessage(gtin.code) });
   }
   const prefix = checkTraceProductPrefix(fields.tracePrefix);
-  if (!prefix.ok) problems.push({ field: 'tracePrefix', code: prefix.code, message: prefix.reason });
+  if (!prefix.ok) problems.push({ field: 'tracePrefix', code: prefix.code, message: codeMessage(prefix.code) });
   return problems;
 }
 
@@ -91,7 +96,7 @@ export async function duplicateProblems(fields: Partial<CodeFields>, exceptId?: 
   for (const field of UNIQUE_CODES) {
     const value = fields[field];
     const clash = value ? clashes.find((d) => d[field] === value) : undefined;
-    if (clash) problems.push({ field, code: 'DUPLICATE_CODE', message: `${value} is already used by ${clash.genericNameZh} in the catalogue.` });
+    if (clash) problems.push({ field, code: 'DUPLICATE_CODE', message: msg('errorCodes.DUPLICATE_CODE', { value: value ?? '', genericNameZh: clash.genericNameZh }) });
   }
   return problems;
 }
@@ -105,7 +110,7 @@ function rejectProblems(problems: FieldProblem[]): void {
   const duplicate = problems.every((p) => p.code === 'DUPLICATE_CODE');
   const options = {
     code: duplicate ? 'DUPLICATE_CODE' : problems[0]!.code,
-    message: problems.map((p) => p.message).join(' '),
+    message: problemsMessage(problems.map((p) => p.message)),
     details: problems.map((p) => ({ path: p.field, code: p.code, message: p.message })),
   };
   if (duplicate) throw new ConflictError(options);
@@ -118,7 +123,7 @@ function isDuplicateKey(err: unknown): boolean {
 
 function duplicateKeyError(err: unknown): ConflictError {
   const field = Object.keys((err as { keyPattern?: Record<string, unknown> }).keyPattern ?? {})[0] ?? 'code';
-  return new ConflictError({ code: 'DUPLICATE_CODE', message: `Another drug already has this ${field}.`, details: [{ path: field, code: 'DUPLICATE_CODE', message: `Another drug already has this ${field}.` }] });
+  return new ConflictError({ code: 'DUPLICATE_CODE', message: msg('errorCodes.DUPLICATE_CODE_2', { field: field }), details: [{ path: field, code: 'DUPLICATE_CODE', message: msg('errorCodes.DUPLICATE_CODE_2', { field: field }) }] });
 }
 
 /** Operator: adds a drug (every code checked, duplicates refused), optionally with its first reference price. */
@@ -152,7 +157,7 @@ export async function createDrug(actor: Actor, input: CreateDrugInput): Promise<
 /** Operator: changes a drug's fields; codes are re-checked and must stay unique. */
 export async function updateDrug(actor: Actor, id: string, patch: UpdateDrugInput): Promise<DrugView> {
   const current = await Drug.findById(id).lean<DrugDoc>();
-  if (!current) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  if (!current) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: msg('errorCodes.DRUG_NOT_FOUND') });
   const merged = {
     nhsaCode: patch.nhsaCode ?? current.nhsaCode,
     standardCode: patch.standardCode ?? current.standardCode,
@@ -186,7 +191,7 @@ export async function updateDrug(actor: Actor, id: string, patch: UpdateDrugInpu
 /** Operator: adds an effective-dated reference price; one price per drug and start time. */
 export async function addReferencePrice(actor: Actor, drugId: string, input: ReferencePriceInput) {
   const drug = await Drug.findById(drugId, { genericNameZh: 1, genericNameEn: 1 }).lean<DrugDoc>();
-  if (!drug) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  if (!drug) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: msg('errorCodes.DRUG_NOT_FOUND') });
   const effectiveFrom = new Date(input.effectiveFrom);
   try {
     return await withCommand(actor, async (uow) => {
@@ -201,7 +206,7 @@ export async function addReferencePrice(actor: Actor, drugId: string, input: Ref
     });
   } catch (err) {
     if (isDuplicateKey(err)) {
-      throw new ConflictError({ code: 'DUPLICATE_REFERENCE_PRICE', message: 'This drug already has a reference price starting at that time.' });
+      throw new ConflictError({ code: 'DUPLICATE_REFERENCE_PRICE', message: msg('errorCodes.DUPLICATE_REFERENCE_PRICE') });
     }
     throw err;
   }
@@ -209,7 +214,7 @@ export async function addReferencePrice(actor: Actor, drugId: string, input: Ref
 
 /** A drug's reference prices, newest start first, each with the end of its validity. */
 export async function listReferencePrices(drugId: string, session?: ClientSession) {
-  if (!(await Drug.exists({ _id: new Types.ObjectId(drugId) }).session(session ?? null))) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  if (!(await Drug.exists({ _id: new Types.ObjectId(drugId) }).session(session ?? null))) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: msg('errorCodes.DRUG_NOT_FOUND') });
   const rows = await ReferencePrice.find({ drugId: new Types.ObjectId(drugId) }, null, { session }).sort({ effectiveFrom: -1 }).lean<ReferencePriceDoc[]>();
   return {
     data: rows.map((r, i) => ({
@@ -286,7 +291,7 @@ function toView(d: DrugDoc, ref?: { priceFen: number; effectiveFrom: Date }): Dr
 
 export async function getDrugView(id: string, session?: ClientSession): Promise<DrugView> {
   const d = Types.ObjectId.isValid(id) ? await Drug.findById(id, null, { session }).lean<DrugDoc>() : null;
-  if (!d) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: 'No such drug in the catalogue.' });
+  if (!d) throw new NotFoundError({ code: 'DRUG_NOT_FOUND', message: msg('errorCodes.DRUG_NOT_FOUND') });
   const refs = await currentReferencePrices([d._id], now(), session);
   return toView(d, refs.get(String(d._id)));
 }
@@ -331,7 +336,7 @@ export async function listDrugs(q: DrugListQueryInput): Promise<{ data: DrugView
 
 function decodeNameCursor(cursor: string): { name: string; id: Types.ObjectId } {
   const [name, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('\u0000');
-  if (!name || !id || !/^[a-f0-9]{24}$/.test(id)) throw new ValidationError({ code: 'INVALID_CURSOR', message: 'The page cursor is not valid.' });
+  if (!name || !id || !/^[a-f0-9]{24}$/.test(id)) throw new ValidationError({ code: 'INVALID_CURSOR', message: msg('errorCodes.INVALID_CURSOR') });
   return { name, id: new Types.ObjectId(id) };
 }
 
@@ -384,5 +389,5 @@ export async function insertDrugs(uow: UnitOfWork, drugs: ImportableDrug[], extr
 
 /** A duplicate code that another import added meanwhile: nothing of this import was stored. */
 export function importRaceError(err: unknown): unknown {
-  return isDuplicateKey(err) ? new RuleViolationError({ code: 'IMPORT_REJECTED', message: 'Another import added one of these codes meanwhile; nothing was imported. Try again.' }) : err;
+  return isDuplicateKey(err) ? new RuleViolationError({ code: 'IMPORT_REJECTED', message: msg('errorCodes.IMPORT_REJECTED_2') }) : err;
 }

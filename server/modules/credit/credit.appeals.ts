@@ -43,10 +43,10 @@ export async function submitAppeal(actor: Actor, breachId: string, input: Appeal
   const breach = await getBreach(actor, breachId);
   const at = now();
   if (breach.status !== 'active') {
-    throw new ConflictError({ code: 'BREACH_NOT_APPEALABLE', message: breach.status === 'voided' ? 'This breach was voided already.' : 'This breach has been appealed already.' });
+    throw new ConflictError({ code: 'BREACH_NOT_APPEALABLE', message: msg(breach.status === 'voided' ? 'errorCodes.BREACH_ALREADY_VOIDED' : 'errorCodes.BREACH_NOT_APPEALABLE') });
   }
   if (at.getTime() > breach.appealDeadline.getTime()) {
-    throw new RuleViolationError({ code: 'APPEAL_DEADLINE_PASSED', message: `The appeal period ended at ${formatDateTime(breach.appealDeadline)} (Asia/Shanghai).`, details: [{ deadline: breach.appealDeadline.toISOString() }] });
+    throw new RuleViolationError({ code: 'APPEAL_DEADLINE_PASSED', message: msg('errorCodes.APPEAL_DEADLINE_PASSED', { appealDeadline: dateTime(breach.appealDeadline) }), details: [{ deadline: breach.appealDeadline.toISOString() }] });
   }
   const files = await claimFiles(actor, input.fileIds, 'appeal');
   try {
@@ -63,7 +63,7 @@ export async function submitAppeal(actor: Actor, breachId: string, input: Appeal
       return toAppealView(appeal, breach);
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'BREACH_NOT_APPEALABLE', message: 'This breach has been appealed already.' });
+    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'BREACH_NOT_APPEALABLE', message: msg('errorCodes.BREACH_NOT_APPEALABLE') });
     throw err;
   }
 }
@@ -80,12 +80,12 @@ export async function decideAppeal(actor: Actor, appealId: string, input: Appeal
     ).lean<AppealDoc>();
     if (!appeal) {
       const exists = await Appeal.exists({ _id: new Types.ObjectId(appealId) }).session(session);
-      if (!exists) throw new NotFoundError({ code: 'APPEAL_NOT_FOUND', message: 'No such appeal.' });
-      throw new ConflictError({ code: 'APPEAL_ALREADY_DECIDED', message: 'This appeal has been decided already.' });
+      if (!exists) throw new NotFoundError({ code: 'APPEAL_NOT_FOUND', message: msg('errorCodes.APPEAL_NOT_FOUND') });
+      throw new ConflictError({ code: 'APPEAL_ALREADY_DECIDED', message: msg('errorCodes.APPEAL_ALREADY_DECIDED') });
     }
     const breachSet = input.decision === 'void' ? { status: 'voided' as const, voidedAt: at, voidReason: input.reason } : { status: 'upheld' as const };
     const breach = await Breach.findOneAndUpdate({ _id: appeal.breachId }, { $set: breachSet }, { returnDocument: 'after', session }).lean<BreachDoc>();
-    if (!breach) throw new NotFoundError({ code: 'BREACH_NOT_FOUND', message: 'The appealed breach no longer exists.' });
+    if (!breach) throw new NotFoundError({ code: 'BREACH_NOT_FOUND', message: msg('errorCodes.BREACH_NOT_FOUND') });
     uow.audit({
       action: `credit.appeal.${input.decision}`,
       targetType: 'appeal',
@@ -141,7 +141,7 @@ export async function submitRepair(actor: Actor, input: RepairInput): Promise<Re
   const rules = await getCreditRules();
   const standing = await standingOf(actor.orgId, at);
   if (standing.deductedPoints - standing.restoredPoints <= 0) {
-    throw new RuleViolationError({ code: 'NOTHING_TO_REPAIR', message: 'There are no deducted points in the credit window to restore.' });
+    throw new RuleViolationError({ code: 'NOTHING_TO_REPAIR', message: msg('errorCodes.NOTHING_TO_REPAIR') });
   }
   const files = await claimFiles(actor, input.fileIds, 'repair');
   const { eligibleFrom } = repairEligible({ lastBreachAt: standing.lastBreachAt, quietDays: rules.repairQuietDays, at });
@@ -172,7 +172,7 @@ export async function submitRepair(actor: Actor, input: RepairInput): Promise<Re
       return toRepairView(repair);
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'REPAIR_ALREADY_PENDING', message: 'A repair application is already waiting for a decision.' });
+    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'REPAIR_ALREADY_PENDING', message: msg('errorCodes.REPAIR_ALREADY_PENDING') });
     throw err;
   }
 }
@@ -186,8 +186,8 @@ export async function decideRepair(actor: Actor, repairId: string, input: Repair
     const session = uow.session;
     const at = uow.at;
     const repair = await Repair.findById(repairId, null, { session }).lean<RepairDoc>();
-    if (!repair) throw new NotFoundError({ code: 'REPAIR_NOT_FOUND', message: 'No such repair application.' });
-    if (repair.status !== 'pending') throw new ConflictError({ code: 'REPAIR_ALREADY_DECIDED', message: 'This repair application has been decided already.' });
+    if (!repair) throw new NotFoundError({ code: 'REPAIR_NOT_FOUND', message: msg('errorCodes.REPAIR_NOT_FOUND') });
+    if (repair.status !== 'pending') throw new ConflictError({ code: 'REPAIR_ALREADY_DECIDED', message: msg('errorCodes.REPAIR_ALREADY_DECIDED') });
     const orgId = String(repair.orgId);
     let points: number | undefined;
     if (input.decision === 'approve') {
@@ -197,15 +197,15 @@ export async function decideRepair(actor: Actor, repairId: string, input: Repair
       if (!quiet.eligible) {
         throw new RuleViolationError({
           code: 'REPAIR_QUIET_PERIOD_NOT_OVER',
-          message: `The quiet period without new breaches ends at ${formatDateTime(quiet.eligibleFrom)} (Asia/Shanghai).`,
+          message: msg('errorCodes.REPAIR_QUIET_PERIOD_NOT_OVER', { eligibleFrom: dateTime(quiet.eligibleFrom ?? at) }),
           details: [{ eligibleFrom: quiet.eligibleFrom?.toISOString() }],
         });
       }
       const restorable = standing.deductedPoints - standing.restoredPoints;
-      if (restorable <= 0) throw new RuleViolationError({ code: 'NOTHING_TO_REPAIR', message: 'There are no deducted points in the credit window to restore.' });
+      if (restorable <= 0) throw new RuleViolationError({ code: 'NOTHING_TO_REPAIR', message: msg('errorCodes.NOTHING_TO_REPAIR') });
       points = input.pointsRestored ?? restorable;
       if (points > restorable) {
-        throw new RuleViolationError({ code: 'TOO_MANY_POINTS', message: `At most ${restorable} points can be restored.`, details: [{ path: 'pointsRestored', max: restorable }] });
+        throw new RuleViolationError({ code: 'TOO_MANY_POINTS', message: msg('errorCodes.TOO_MANY_POINTS', { restorable: restorable }), details: [{ path: 'pointsRestored', max: restorable }] });
       }
     }
     const updated = await Repair.findOneAndUpdate(
@@ -222,7 +222,7 @@ export async function decideRepair(actor: Actor, repairId: string, input: Repair
       },
       { returnDocument: 'after', session },
     ).lean<RepairDoc>();
-    if (!updated) throw new ConflictError({ code: 'REPAIR_ALREADY_DECIDED', message: 'This repair application has been decided already.' });
+    if (!updated) throw new ConflictError({ code: 'REPAIR_ALREADY_DECIDED', message: msg('errorCodes.REPAIR_ALREADY_DECIDED') });
     uow.audit({
       action: `credit.repair.${input.decision}`,
       targetType: 'repair',
@@ -249,7 +249,7 @@ export async function listRepairs(actor: Actor, q: RepairListQueryInput): Promis
 /** Operator: awards bonus points (守信激励) that count in the window up to the cap. */
 export async function awardBonus(actor: Actor, input: BonusInput) {
   const org = await getOrganisation(input.orgId);
-  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.', details: [{ path: 'orgId' }] });
+  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: msg('errorCodes.DISTRIBUTOR_NOT_FOUND'), details: [{ path: 'orgId' }] });
   return withCommand(actor, async (uow) => {
     const [created] = await Bonus.create([{ orgId: org._id, points: input.points, reason: input.reason, at: uow.at, byName: actor.name }], { session: uow.session });
     const doc = created!.toObject();

@@ -58,7 +58,7 @@ export async function createBreachType(actor: Actor, input: CreateBreachTypeInpu
       return view;
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'BREACH_CODE_TAKEN', message: `A breach type with code ${input.code} exists already.`, details: [{ path: 'code' }] });
+    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'BREACH_CODE_TAKEN', message: msg('errorCodes.BREACH_CODE_TAKEN', { code: input.code }), details: [{ path: 'code' }] });
     throw err;
   }
 }
@@ -68,7 +68,7 @@ export async function updateBreachType(actor: Actor, code: string, patch: Update
   await ensureBreachCatalogue();
   return withCommand(actor, async (uow) => {
     const doc = await BreachType.findOneAndUpdate({ code }, { $set: { ...patch, updatedAt: uow.at, updatedByName: actor.name } }, { returnDocument: 'after', session: uow.session }).lean<BreachTypeDoc>();
-    if (!doc) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${code}.` });
+    if (!doc) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: msg('errorCodes.BREACH_TYPE_NOT_FOUND', { code: code }) });
     uow.audit({ action: 'credit.catalogue.update', targetType: 'breach_type', targetId: String(doc._id), summary: msg('credit.audit.breachTypeUpdated', { code, fields: { list: Object.keys(patch) } }) });
     return toTypeView(doc);
   });
@@ -128,9 +128,9 @@ export async function recordBreachIn(uow: UnitOfWork, input: BreachInput): Promi
   // NOTE: the catalogue entry and the organisation are reference data this command does not change;
   // they are read as committed (the catalogue may have been seeded after this transaction began).
   const type = await BreachType.findOne({ code: input.code }).lean<BreachTypeDoc>();
-  if (!type) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${input.code}.`, details: [{ path: 'code' }] });
+  if (!type) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: msg('errorCodes.BREACH_TYPE_NOT_FOUND', { code: input.code }), details: [{ path: 'code' }] });
   const org = await getOrganisation(input.orgId);
-  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.', details: [{ path: 'orgId' }] });
+  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: msg('errorCodes.DISTRIBUTOR_NOT_FOUND'), details: [{ path: 'orgId' }] });
   const existing = await Breach.findOne({ sourceKey: input.sourceKey }, null, { session }).lean<BreachDoc>();
   if (existing) return { breach: toBreachView(existing), created: false };
   if (!type.active && input.source === 'automatic') return { breach: null, created: false };
@@ -193,16 +193,16 @@ export async function recordBreachIn(uow: UnitOfWork, input: BreachInput): Promi
 export async function recordManualBreach(actor: Actor, input: ManualBreachInput, idempotencyKey?: string) {
   await ensureBreachCatalogue();
   const type = await BreachType.findOne({ code: input.code }).lean<BreachTypeDoc>();
-  if (!type) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: `No breach type ${input.code}.`, details: [{ path: 'code' }] });
-  if (type.automatic) throw new RuleViolationError({ code: 'BREACH_TYPE_AUTOMATIC', message: `${input.code} is raised automatically from order and round data; use MANUAL for other verified breaches.`, details: [{ path: 'code' }] });
-  if (!type.active) throw new RuleViolationError({ code: 'BREACH_TYPE_INACTIVE', message: `Breach type ${input.code} is switched off.`, details: [{ path: 'code' }] });
+  if (!type) throw new NotFoundError({ code: 'BREACH_TYPE_NOT_FOUND', message: msg('errorCodes.BREACH_TYPE_NOT_FOUND', { code: input.code }), details: [{ path: 'code' }] });
+  if (type.automatic) throw new RuleViolationError({ code: 'BREACH_TYPE_AUTOMATIC', message: msg('errorCodes.BREACH_TYPE_AUTOMATIC', { code: input.code }), details: [{ path: 'code' }] });
+  if (!type.active) throw new RuleViolationError({ code: 'BREACH_TYPE_INACTIVE', message: msg('errorCodes.BREACH_TYPE_INACTIVE', { code: input.code }), details: [{ path: 'code' }] });
   const at = now();
   const occurredAt = input.occurredAt ? new Date(input.occurredAt) : at;
-  if (occurredAt.getTime() > at.getTime()) throw new RuleViolationError({ code: 'OCCURRED_IN_FUTURE', message: 'A breach cannot have happened in the future.', details: [{ path: 'occurredAt' }] });
+  if (occurredAt.getTime() > at.getTime()) throw new RuleViolationError({ code: 'OCCURRED_IN_FUTURE', message: msg('errorCodes.OCCURRED_IN_FUTURE'), details: [{ path: 'occurredAt' }] });
   const org = await getOrganisation(input.orgId);
-  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.', details: [{ path: 'orgId' }] });
+  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: msg('errorCodes.DISTRIBUTOR_NOT_FOUND'), details: [{ path: 'orgId' }] });
   const evidence = await claimFiles(actor, input.fileIds, 'breach_evidence');
-  if (evidence.length === 0) throw new RuleViolationError({ code: 'EVIDENCE_REQUIRED', message: 'A manual breach needs at least one evidence file.', details: [{ path: 'fileIds' }] });
+  if (evidence.length === 0) throw new RuleViolationError({ code: 'EVIDENCE_REQUIRED', message: msg('errorCodes.EVIDENCE_REQUIRED'), details: [{ path: 'fileIds' }] });
   const sourceKey = `manual:${actor.orgId}:${idempotencyKey ?? randomUUID()}`;
   return withCommand(actor, async (uow) => {
     const result = await recordBreachIn(uow, {
@@ -237,7 +237,7 @@ export async function getBreach(actor: Actor, id: string): Promise<BreachDoc> {
   const filter: Record<string, unknown> = { _id: new Types.ObjectId(id) };
   if (actor.role !== 'operator') filter.orgId = new Types.ObjectId(actor.orgId);
   const b = await Breach.findOne(filter).lean<BreachDoc>();
-  if (!b) throw new NotFoundError({ code: 'BREACH_NOT_FOUND', message: 'No such breach.' });
+  if (!b) throw new NotFoundError({ code: 'BREACH_NOT_FOUND', message: msg('errorCodes.BREACH_NOT_FOUND_2') });
   return b;
 }
 

@@ -19,21 +19,8 @@ import type { PublishCommitmentInput, SignCommitmentInput } from './credit.schem
 
 export type TradingAction = 'quote' | 'bid' | 'revise_quote' | 'be_chosen' | 'confirm_order';
 
-const ACTION_LABEL: Record<TradingAction, string> = {
-  quote: 'quote',
-  bid: 'bid',
-  revise_quote: 'revise a quote',
-  be_chosen: 'be chosen for a new order',
-  confirm_order: 'confirm an order',
-};
-
-const ACTION_ZH: Record<TradingAction, string> = {
-  quote: '报价',
-  bid: '投标',
-  revise_quote: '修改报价',
-  be_chosen: '被选为新订单的配送企业',
-  confirm_order: '确认订单',
-};
+/** What a distributor was trying to do, as a message parameter (errorCodes.actions.<action>). */
+const actionParam = (action: TradingAction) => ({ msg: `errorCodes.actions.${action}` });
 
 export const PLATFORM_NAME = '药品集团采购平台';
 export const DEFAULT_COMMITMENT_TITLE = '药品集团采购配送企业违约惩戒承诺书';
@@ -95,7 +82,7 @@ export async function assertRenderableBody(body: string): Promise<void> {
   } catch (err) {
     throw new ValidationError({
       code: 'COMMITMENT_TEMPLATE_INVALID',
-      message: 'The commitment text is not a valid template.',
+      message: msg('errorCodes.COMMITMENT_TEMPLATE_INVALID'),
       details: [{ path: 'body', message: (err as Error).message.split('\n')[0] }],
     });
   }
@@ -151,7 +138,7 @@ export async function publishCommitmentVersion(actor: Actor, input: PublishCommi
   const requested = input.effectiveAt ? new Date(input.effectiveAt) : at;
   // NOTE: a minute of slack for a form filled in "now"; anything earlier would rewrite history.
   if (requested.getTime() < at.getTime() - 60_000) {
-    throw new RuleViolationError({ code: 'EFFECTIVE_DATE_IN_PAST', message: 'A commitment version cannot take effect in the past.', details: [{ path: 'effectiveAt', message: 'must be now or later' }] });
+    throw new RuleViolationError({ code: 'EFFECTIVE_DATE_IN_PAST', message: msg('errorCodes.EFFECTIVE_DATE_IN_PAST'), details: [{ path: 'effectiveAt', message: 'must be now or later' }] });
   }
   await assertRenderableBody(input.body);
   // NOTE: two versions published at once may pick the same number; the unique index refuses the
@@ -177,7 +164,7 @@ export async function publishCommitmentVersion(actor: Actor, input: PublishCommi
       if ((err as { code?: number }).code !== 11000) throw err;
     }
   }
-  throw new ConflictError({ code: 'COMMITMENT_VERSION_CONFLICT', message: 'Another version was published at the same time; try again.' });
+  throw new ConflictError({ code: 'COMMITMENT_VERSION_CONFLICT', message: msg('errorCodes.COMMITMENT_VERSION_CONFLICT') });
 }
 
 /** Operator: withdraws a scheduled version before it takes effect. */
@@ -192,8 +179,8 @@ export async function withdrawCommitmentVersion(actor: Actor, id: string): Promi
     ).lean<CommitmentVersionDoc>();
     if (!doc) {
       const exists = await CommitmentVersion.findById(id, null, { session }).lean<CommitmentVersionDoc>();
-      if (!exists) throw new NotFoundError({ code: 'COMMITMENT_VERSION_NOT_FOUND', message: 'No such commitment version.' });
-      throw new RuleViolationError({ code: 'COMMITMENT_VERSION_NOT_SCHEDULED', message: 'Only a version that has not yet taken effect can be withdrawn.' });
+      if (!exists) throw new NotFoundError({ code: 'COMMITMENT_VERSION_NOT_FOUND', message: msg('errorCodes.COMMITMENT_VERSION_NOT_FOUND') });
+      throw new RuleViolationError({ code: 'COMMITMENT_VERSION_NOT_SCHEDULED', message: msg('errorCodes.COMMITMENT_VERSION_NOT_SCHEDULED') });
     }
     uow.audit({ action: 'credit.commitment.withdraw', targetType: 'commitment_version', targetId: id, summary: msg('credit.audit.commitmentWithdrawn', { version: doc.version }) });
     const current = await versionInForce(at, session);
@@ -234,15 +221,15 @@ export type CommitmentSignatureView = ReturnType<typeof toSignatureView>;
 async function loadSignable(versionId: string | undefined, at: Date): Promise<CommitmentVersionDoc> {
   if (!versionId) {
     const current = await versionInForce(at);
-    if (!current) throw new NotFoundError({ code: 'NO_COMMITMENT_IN_FORCE', message: 'No commitment letter has been published yet.' });
+    if (!current) throw new NotFoundError({ code: 'NO_COMMITMENT_IN_FORCE', message: msg('errorCodes.NO_COMMITMENT_IN_FORCE') });
     return current;
   }
   const v = await CommitmentVersion.findById(versionId).lean<CommitmentVersionDoc>();
-  if (!v) throw new NotFoundError({ code: 'COMMITMENT_VERSION_NOT_FOUND', message: 'No such commitment version.' });
-  if (v.withdrawnAt) throw new RuleViolationError({ code: 'COMMITMENT_VERSION_WITHDRAWN', message: 'This version was withdrawn and cannot be signed.' });
+  if (!v) throw new NotFoundError({ code: 'COMMITMENT_VERSION_NOT_FOUND', message: msg('errorCodes.COMMITMENT_VERSION_NOT_FOUND') });
+  if (v.withdrawnAt) throw new RuleViolationError({ code: 'COMMITMENT_VERSION_WITHDRAWN', message: msg('errorCodes.COMMITMENT_VERSION_WITHDRAWN') });
   const current = await versionInForce(at);
   if (v.effectiveAt.getTime() <= at.getTime() && current && String(current._id) !== String(v._id)) {
-    throw new RuleViolationError({ code: 'COMMITMENT_VERSION_SUPERSEDED', message: `Version ${v.version} has been superseded by version ${current.version}; sign the version in force.` });
+    throw new RuleViolationError({ code: 'COMMITMENT_VERSION_SUPERSEDED', message: msg('errorCodes.COMMITMENT_VERSION_SUPERSEDED', { version: v.version, version2: current.version }) });
   }
   return v;
 }
@@ -277,7 +264,7 @@ export async function signCommitment(actor: Actor, input: SignCommitmentInput, f
   const text = renderBody(v.body, await contextFor(v, org ?? { name: actor.orgName }, { name: actor.name, email: actor.email }, at));
   const textSha256 = sha256Hex(text);
   if (textSha256 !== input.textSha256.toLowerCase()) {
-    throw new ConflictError({ code: 'COMMITMENT_TEXT_CHANGED', message: 'The letter text has changed since it was shown; read it again and sign.', details: [{ expected: textSha256 }] });
+    throw new ConflictError({ code: 'COMMITMENT_TEXT_CHANGED', message: msg('errorCodes.COMMITMENT_TEXT_CHANGED'), details: [{ expected: textSha256 }] });
   }
   try {
     const signature = await withCommand(actor, async (uow) => {
@@ -328,7 +315,7 @@ export async function getSignature(actor: Actor, id: string): Promise<Commitment
   const filter: Record<string, unknown> = { _id: new Types.ObjectId(id) };
   if (actor.role !== 'operator') filter.orgId = new Types.ObjectId(actor.orgId);
   const s = await CommitmentSignature.findOne(filter).lean<CommitmentSignatureDoc>();
-  if (!s) throw new NotFoundError({ code: 'SIGNATURE_NOT_FOUND', message: 'No such signature.' });
+  if (!s) throw new NotFoundError({ code: 'SIGNATURE_NOT_FOUND', message: msg('errorCodes.SIGNATURE_NOT_FOUND') });
   const v = await CommitmentVersion.findById(s.versionId, { title: 1 }).lean<{ title: string }>();
   return { ...toSignatureView(s), text: s.text, versionTitle: v?.title ?? DEFAULT_COMMITMENT_TITLE };
 }
@@ -355,25 +342,25 @@ export async function commitmentStatus(orgId: string, at: Date = now()): Promise
 }
 
 /**
- * The trading gate (DESIGN §3.5): quoting, bidding, revising quotes, being chosen for a new order and
+ * The trading gate: quoting, bidding, revising quotes, being chosen for a new order and
  * confirming orders need a signature of the commitment version in force and no active suspension.
  * Throws a 422 that says exactly why.
  */
 export async function assertMayTrade(distributorOrgId: string, action: TradingAction): Promise<void> {
-  if (!Types.ObjectId.isValid(distributorOrgId)) throw new ValidationError({ code: 'INVALID_ORG_ID', message: 'Not a valid organisation id.' });
+  if (!Types.ObjectId.isValid(distributorOrgId)) throw new ValidationError({ code: 'INVALID_ORG_ID', message: msg('errorCodes.INVALID_ORG_ID') });
   const at = now();
   const { version, signed } = await commitmentStatus(distributorOrgId, at);
   if (!version) {
     throw new RuleViolationError({
       code: 'COMMITMENT_NOT_SIGNED',
-      message: `平台尚未发布施行中的承诺书，暂不能${ACTION_ZH[action]}。Cannot ${ACTION_LABEL[action]}: no commitment letter is in force yet, so none can have been signed.`,
+      message: msg('errorCodes.COMMITMENT_NONE_IN_FORCE', { action: actionParam(action) }),
       details: [{ action }],
     });
   }
   if (!signed) {
     throw new RuleViolationError({
       code: 'COMMITMENT_NOT_SIGNED',
-      message: `未签署第 ${version.version} 版违约惩戒承诺书（${formatDateTime(version.effectiveAt)} 起施行），不能${ACTION_ZH[action]}，请先在「信用 › 承诺书」签署。Cannot ${ACTION_LABEL[action]}: the distributor has not signed version ${version.version} of the commitment letter, in force since ${formatDateTime(version.effectiveAt)} (Asia/Shanghai). Sign it at /credit/commitment.`,
+      message: msg('errorCodes.COMMITMENT_NOT_SIGNED', { version: version.version, effectiveAt: dateTime(version.effectiveAt), action: actionParam(action) }),
       details: [{ action, version: version.version, versionId: String(version._id), effectiveAt: version.effectiveAt.toISOString() }],
     });
   }
@@ -381,7 +368,7 @@ export async function assertMayTrade(distributorOrgId: string, action: TradingAc
   if (suspension) {
     throw new RuleViolationError({
       code: 'DISTRIBUTOR_SUSPENDED',
-      message: `因信用惩戒被暂停至 ${formatDateTime(suspension.endsAt)}（北京时间），不能${ACTION_ZH[action]}。Cannot ${ACTION_LABEL[action]}: the distributor is suspended until ${formatDateTime(suspension.endsAt)} (Asia/Shanghai), reason ${suspension.reason}.`,
+      message: msg('errorCodes.DISTRIBUTOR_SUSPENDED', { endsAt: dateTime(suspension.endsAt), action: actionParam(action), reason: suspension.reason }),
       details: [{ action, until: suspension.endsAt.toISOString(), reason: suspension.reason, sanctionId: String(suspension._id) }],
     });
   }

@@ -6,7 +6,7 @@ import multer from 'multer';
 import mongoose, { Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { NotFoundError, ValidationError } from '../../platform/errors';
-import { msg } from '../../platform/messages';
+import { msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { withCommand } from '../../platform/unit-of-work';
 import { CreditFile, type CreditFileDoc, type EvidenceDoc } from './credit.model';
@@ -26,7 +26,7 @@ const ALLOWED: Record<string, (b: Buffer) => boolean> = {
   'text/plain': (b) => !b.includes(0) && Buffer.from(b.toString('utf8'), 'utf8').equals(b),
 };
 
-function fileError(message: string, code = 'FILE_REJECTED'): ValidationError {
+function fileError(message: Message, code = 'FILE_REJECTED'): ValidationError {
   return new ValidationError({ code, message, details: [{ path: 'file', message }] });
 }
 
@@ -36,9 +36,9 @@ function receive(req: Request, res: Response, maxBytes: number): Promise<void> {
     upload(req, res, (err: unknown) => {
       if (!err) return resolve();
       const code = (err as { code?: string }).code;
-      if (code === 'LIMIT_FILE_SIZE') return reject(fileError(`The file is larger than ${Math.floor(maxBytes / 1024)} KB.`, 'FILE_TOO_LARGE'));
-      if (code && code.startsWith('LIMIT_')) return reject(fileError('Send exactly one file in the field "file".'));
-      return reject(fileError('The upload could not be read.'));
+      if (code === 'LIMIT_FILE_SIZE') return reject(fileError(msg('errorCodes.FILE_TOO_LARGE', { kb: Math.floor(maxBytes / 1024) }), 'FILE_TOO_LARGE'));
+      if (code && code.startsWith('LIMIT_')) return reject(fileError(msg('errorCodes.FILE_ONE_ONLY')));
+      return reject(fileError(msg('errorCodes.FILE_UNREADABLE')));
     });
   });
 }
@@ -53,20 +53,20 @@ export function evidenceView(e: EvidenceDoc) {
 
 /** Receives one multipart file (field `file`, plus `purpose`), checks it and stores it for the actor's organisation. */
 export async function uploadFile(actor: Actor, req: Request, res: Response) {
-  if (!req.is('multipart/form-data')) throw fileError('Upload the file as multipart/form-data.');
+  if (!req.is('multipart/form-data')) throw fileError(msg('errorCodes.FILE_NOT_MULTIPART'));
   const limits = await getCreditUploadLimits();
   await receive(req, res, limits.maxFileBytes);
   const purpose = (req.body as Record<string, unknown> | undefined)?.purpose;
   if (!isFilePurpose(purpose)) {
-    throw new ValidationError({ code: 'VALIDATION_FAILED', message: 'purpose must be one of breach_evidence, appeal, repair.', details: [{ path: 'purpose', message: 'invalid' }] });
+    throw new ValidationError({ code: 'VALIDATION_FAILED', message: msg('errorCodes.FILE_PURPOSE_INVALID'), details: [{ path: 'purpose', message: 'invalid' }] });
   }
-  if (purpose === 'breach_evidence' && actor.role !== 'operator') throw fileError('Only the operator uploads breach evidence.');
+  if (purpose === 'breach_evidence' && actor.role !== 'operator') throw fileError(msg('errorCodes.FILE_EVIDENCE_OPERATOR_ONLY'));
   const file = req.file;
-  if (!file || file.size === 0) throw fileError('Choose a non-empty file.');
+  if (!file || file.size === 0) throw fileError(msg('errorCodes.FILE_EMPTY'));
   const type = file.mimetype.toLowerCase();
   const check = ALLOWED[type];
-  if (!check) throw fileError('Only PDF, PNG, JPEG or plain-text files are accepted.', 'FILE_TYPE_NOT_ALLOWED');
-  if (!check(file.buffer)) throw fileError(`The file content is not a valid ${type} file.`, 'FILE_TYPE_NOT_ALLOWED');
+  if (!check) throw fileError(msg('errorCodes.FILE_TYPE_NOT_ALLOWED'), 'FILE_TYPE_NOT_ALLOWED');
+  if (!check(file.buffer)) throw fileError(msg('errorCodes.FILE_CONTENT_MISMATCH', { type }), 'FILE_TYPE_NOT_ALLOWED');
   const name = Buffer.from(file.originalname, 'latin1').toString('utf8').replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200) || 'file';
   const sha256 = createHash('sha256').update(file.buffer).digest('hex');
   const id = new Types.ObjectId();
@@ -84,12 +84,12 @@ export async function uploadFile(actor: Actor, req: Request, res: Response) {
 export async function claimFiles(actor: Actor, fileIds: readonly string[] | undefined, purpose: FilePurpose): Promise<EvidenceDoc[]> {
   if (!fileIds || fileIds.length === 0) return [];
   const limits = await getCreditUploadLimits();
-  if (fileIds.length > limits.maxFiles) throw new ValidationError({ code: 'TOO_MANY_FILES', message: `Attach at most ${limits.maxFiles} files.`, details: [{ path: 'fileIds' }] });
+  if (fileIds.length > limits.maxFiles) throw new ValidationError({ code: 'TOO_MANY_FILES', message: msg('errorCodes.TOO_MANY_FILES', { maxFiles: limits.maxFiles }), details: [{ path: 'fileIds' }] });
   const ids = [...new Set(fileIds)].map((id) => new Types.ObjectId(id));
   const rows = await CreditFile.find({ _id: trusted({ $in: ids }), orgId: new Types.ObjectId(actor.orgId), purpose }, { data: 0 }).lean<CreditFileDoc[]>();
   const missing = ids.filter((id) => !rows.some((r) => r._id.equals(id)));
   if (missing.length) {
-    throw new ValidationError({ code: 'FILE_NOT_FOUND', message: 'An attached file does not exist or was not uploaded by you for this purpose.', details: missing.map((id) => ({ path: 'fileIds', fileId: String(id) })) });
+    throw new ValidationError({ code: 'FILE_NOT_FOUND', message: msg('errorCodes.FILE_NOT_FOUND'), details: missing.map((id) => ({ path: 'fileIds', fileId: String(id) })) });
   }
   return rows.map(toEvidence);
 }
@@ -113,6 +113,6 @@ export async function readFile(actor: Actor, id: string): Promise<CreditFileDoc>
     filter.$or = [{ orgId: org }, { subjectOrgId: org }];
   }
   const f = await CreditFile.findOne(filter).lean<CreditFileDoc>();
-  if (!f) throw new NotFoundError({ code: 'FILE_NOT_FOUND', message: 'No such file.' });
+  if (!f) throw new NotFoundError({ code: 'FILE_NOT_FOUND', message: msg('errorCodes.FILE_NOT_FOUND_2') });
   return f;
 }

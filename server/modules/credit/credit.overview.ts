@@ -78,7 +78,7 @@ async function standingViews(orgs: { _id: Types.ObjectId; name: string }[], at: 
 /** One distributor's standing now (404 for an unknown or non-distributor organisation). */
 export async function standingView(orgId: string, lang: Lang = DEFAULT_LANG): Promise<StandingView> {
   const org = await getOrganisation(orgId);
-  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: 'No such distributor.' });
+  if (!org || org.type !== 'distributor') throw new NotFoundError({ code: 'DISTRIBUTOR_NOT_FOUND', message: msg('errorCodes.DISTRIBUTOR_NOT_FOUND') });
   return (await standingViews([org], now(), lang))[0]!;
 }
 

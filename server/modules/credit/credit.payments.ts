@@ -1,4 +1,4 @@
-// Hospital payment record (DESIGN §3.5): on-time payment rate and the monthly arrears ranking by
+// Hospital payment record: on-time payment rate and the monthly arrears ranking by
 // hospital level (top 3 by amount and by ratio), from the finance module's invoices.
 import { Types } from 'mongoose';
 import { now } from '../../platform/context';

@@ -1,5 +1,5 @@
 import { assertRole } from '../../platform/auth';
-import { AppError } from '../../platform/errors';
+import { AppError, errorText } from '../../platform/errors';
 import type { ApiRouter } from '../../platform/http';
 import { isLang } from '../../platform/i18n';
 import { IdParams, ObjectIdString, z } from '../../platform/schemas';
@@ -104,7 +104,7 @@ function commitmentRoutes(api: ApiRouter): void {
         await assertMayTrade(actor.orgId, 'quote');
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
-        refusal = { code: err.code, message: err.message };
+        refusal = { code: err.code, message: errorText(err) };
       }
       return {
         orgId: actor.orgId,

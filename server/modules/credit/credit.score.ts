@@ -1,5 +1,6 @@
-// Distributor credit (DESIGN §3.5): score and grade, sanctions, appeal deadline, repair eligibility
-// and the default breach catalogue. Sources: shared/research/china-procurement-rules.md §1.5, §3, §6.
+// Distributor credit: score and grade, sanctions, appeal deadline, repair eligibility
+// and the default breach catalogue. Grades: A ≥ 90, B ≥ 75, C ≥ 60, D below; score = 100 − points of
+// the last 12 months + a capped bonus.
 
 import { addDays, addMonths, addYears, dueDate } from '../../platform/time';
 
@@ -37,15 +38,15 @@ export const DEFAULT_CREDIT_RULES: CreditRules = Object.freeze({
   windowMonths: 12,
   bonusCap: 10,
   gradeThresholds: Object.freeze({ A: 90, B: 75, C: 60 }),
-  // NOTE: platform choices where the research is silent: national ratings are updated quarterly
-  // (research §3.4), so a risk warning runs 3 months; the one national failure-to-supply bar found was
-  // 9 months (research §1.5), and DESIGN asks for "a period": 6 months is the default suspension.
+  // NOTE: platform choices, all configurable: national ratings are updated quarterly, so a risk
+  // warning runs 3 months; a suspension is "for a period" and the one national failure-to-supply bar
+  // on record was 9 months, so 6 months is the default suspension.
   riskWarningMonths: 3,
   suspensionMonths: 6,
-  // Distributors lose distribution qualification for 1, 3 or 5 years by level (research §3.4, 2025).
+  // Distributors lose distribution qualification for 1, 3 or 5 years by level.
   especiallySeriousYears: Object.freeze({ 1: 1, 2: 3, 3: 5 }),
   appealDays: 15,
-  // NOTE: repair periods are UNCONFIRMED nationally (research §3.5, §8 item 5); 90 days is a choice.
+  // NOTE: repair periods are UNCONFIRMED nationally; 90 days is a choice.
   repairQuietDays: 90,
 });
 
@@ -222,13 +223,12 @@ export interface BreachDefinition {
   points: number;
   /** Raised by the system from order and round data (else recorded by the operator). */
   automatic: boolean;
-  /** Where the rule comes from (research section) or why the number was chosen. */
+  /** Where the rule comes from (the national or local rule) or why the number was chosen. */
   basis: string;
 }
 
 /**
- * Seed breach catalogue. National point tables for distributors are UNCONFIRMED (research §3.6,
- * §8 item 6), so the points are platform choices scaled to the grades: three late deliveries keep
+ * Seed breach catalogue. National point tables for distributors are UNCONFIRMED, so the points are platform choices scaled to the grades: three late deliveries keep
  * grade A, a failure to deliver a confirmed order costs a full grade band.
  */
 export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinition>> = Object.freeze({
@@ -239,7 +239,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 2,
     automatic: true,
-    basis: 'Confirm ≤ 24 h (research §4.2, §6); order-response rate 订单响应率 (§3.6).',
+    basis: '24 小时内确认订单；计入订单响应率。',
   },
   LATE_DELIVERY: {
     code: 'LATE_DELIVERY',
@@ -248,7 +248,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 3,
     automatic: true,
-    basis: 'Deliver ≤ 72 h (research §4.2, §6); on-time delivery rate 配送及时率 (§3.6).',
+    basis: '72 小时内配送到位；计入配送及时率。',
   },
   CONFIRMED_NOT_DELIVERED: {
     code: 'CONFIRMED_NOT_DELIVERED',
@@ -257,7 +257,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 10,
     automatic: true,
-    basis: 'Transaction-completion rate 交易完成率 (research §3.6); stopped supply costs credit points (§1.5).',
+    basis: '计入交易完成率；停止供货扣减信用分。',
   },
   REFUSED_LISTED_HOSPITAL: {
     code: 'REFUSED_LISTED_HOSPITAL',
@@ -266,7 +266,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 15,
     automatic: true,
-    basis: 'Breaks the written undifferentiated-delivery commitment 无差别配送 (DESIGN §1; 违反承诺, research §3.3).',
+    basis: '违反书面的无差别配送承诺。',
   },
   QUOTE_WITHDRAWN_AFTER_PUBLICATION: {
     code: 'QUOTE_WITHDRAWN_AFTER_PUBLICATION',
@@ -275,7 +275,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 10,
     automatic: true,
-    basis: 'Disrupting centralised procurement 扰乱集中采购秩序 / 违规竞标 (research §3.3).',
+    basis: '扰乱集中采购秩序、违规竞标。',
   },
   VBP_SUPPLY_FAILURE: {
     code: 'VBP_SUPPLY_FAILURE',
@@ -284,7 +284,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'serious',
     points: 30,
     automatic: false,
-    basis: 'Failure to supply → violation list and a 9-month bar (North China Pharmaceutical 2021), credit evaluation (research §1.5).',
+    basis: '供应失败：列入违规名单，可禁止参与采购（先例为 9 个月），并纳入信用评价。',
   },
   QUALITY_REFUSAL: {
     code: 'QUALITY_REFUSAL',
@@ -293,7 +293,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 5,
     automatic: true,
-    basis: 'GSP acceptance checks (research §5, §6).',
+    basis: '按 GSP 验收要求检查。',
   },
   MANUAL: {
     code: 'MANUAL',
@@ -302,7 +302,7 @@ export const DEFAULT_BREACH_CATALOGUE: Readonly<Record<BreachCode, BreachDefinit
     severity: 'shixin',
     points: 5,
     automatic: false,
-    basis: 'Verified hospital complaints (research §1.5); operator sets severity and points per case.',
+    basis: '经核实的医院投诉；由运营方逐案确定严重程度和扣分。',
   },
 });
 

@@ -3,8 +3,9 @@ import type { Actor } from '../../platform/auth';
 import { NotFoundError, ValidationError } from '../../platform/errors';
 import { getOrganisation } from '../identity';
 import { GuaranteeLine } from './finance.model';
+import { msg } from '../../platform/messages';
 
-const HOSPITAL_NOT_FOUND = () => new NotFoundError({ code: 'HOSPITAL_NOT_FOUND', message: 'No such hospital.' });
+const HOSPITAL_NOT_FOUND = () => new NotFoundError({ code: 'HOSPITAL_NOT_FOUND', message: msg('errorCodes.HOSPITAL_NOT_FOUND') });
 
 /** Hospitals a bank may see: those with a line application (any status) at that bank. */
 export async function hospitalsOfBank(bankOrgId: string): Promise<string[]> {
@@ -41,7 +42,7 @@ export async function resolveHospital(actor: Actor, hospitalOrgId: string | unde
     if (hospitalOrgId && hospitalOrgId !== actor.orgId) throw HOSPITAL_NOT_FOUND();
     return actor.orgId;
   }
-  if (!hospitalOrgId) throw new ValidationError({ code: 'HOSPITAL_REQUIRED', message: 'Name the hospital (hospitalOrgId).', details: [{ path: 'hospitalOrgId', message: 'required' }] });
+  if (!hospitalOrgId) throw new ValidationError({ code: 'HOSPITAL_REQUIRED', message: msg('errorCodes.HOSPITAL_REQUIRED'), details: [{ path: 'hospitalOrgId', message: 'required' }] });
   await assertHospitalVisible(actor, hospitalOrgId);
   return hospitalOrgId;
 }
@@ -49,9 +50,9 @@ export async function resolveHospital(actor: Actor, hospitalOrgId: string | unde
 /** An active organisation of the given type, or a 404/400 that says what is wrong. */
 export async function requireOrg(orgId: string, type: 'hospital' | 'bank' | 'distributor', path: string) {
   const org = await getOrganisation(orgId);
-  if (!org || !org.active) throw new NotFoundError({ code: `${type.toUpperCase()}_NOT_FOUND`, message: `No such ${type}.`, details: [{ path, message: 'not found' }] });
+  if (!org || !org.active) throw new NotFoundError({ code: `${type.toUpperCase()}_NOT_FOUND`, message: msg(`errorCodes.${type.toUpperCase()}_NOT_FOUND`), details: [{ path, message: 'not found' }] });
   if (org.type !== type) {
-    throw new ValidationError({ code: `NOT_A_${type.toUpperCase()}`, message: `The organisation is not a ${type}.`, details: [{ path, message: `must be a ${type}` }] });
+    throw new ValidationError({ code: `NOT_A_${type.toUpperCase()}`, message: msg(`errorCodes.ORG_NOT_${type.toUpperCase()}`), details: [{ path, message: `must be a ${type}` }] });
   }
   return org;
 }

@@ -36,7 +36,7 @@ async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospital: {
   const hospitalOrgId = hospital.id;
   const bank = await currentBankOf(hospitalOrgId);
   if (!bank) {
-    throw new RuleViolationError({ code: 'NO_BANK', message: 'The hospital has not chosen a guarantee bank yet, so it has no working-capital account.' });
+    throw new RuleViolationError({ code: 'NO_BANK', message: msg('errorCodes.NO_BANK') });
   }
   const key = `${kind}:${hospitalOrgId}:${requestKey}`;
   const wc = accounts.workingCapital(hospitalOrgId, bank);
@@ -75,7 +75,7 @@ async function moneyIn(actor: Actor, kind: 'prepayment' | 'deposit', hospital: {
     if (!isDuplicateEntry(err)) throw err;
     const existing = await JournalEntry.findOne({ idempotencyKey: key }).lean<JournalEntryDoc>();
     const same = existing?.postings.some((p) => p.accountKey === wc.key && p.amountFen === -input.amountFen);
-    if (!existing || !same) throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: 'This request key was already used for a different amount.' });
+    if (!existing || !same) throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: msg('errorCodes.IDEMPOTENCY_KEY_REUSED') });
     const balanceFen = shownBalance((await readAccounts([wc])).get(wc.key));
     return { entryId: String(existing._id), hospitalOrgId, bankOrgId: bank, amountFen: input.amountFen, balanceFen, replayed: true };
   }

@@ -141,7 +141,7 @@ async function accrueOwingIn(uow: UnitOfWork, hospital: string, bank: string, th
 export async function repay(actor: Actor, input: RepayInput, requestKey: string): Promise<ReturnType<typeof repaymentView>> {
   const hospital = actor.orgId;
   const bank = await currentBankOf(hospital);
-  if (!bank) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: 'The hospital owes its bank nothing.' });
+  if (!bank) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: msg('errorCodes.NOTHING_TO_REPAY') });
   const key = `repay:${hospital}:${requestKey}`;
   await ensureAccounts([
     accounts.workingCapital(hospital, bank),
@@ -161,7 +161,7 @@ export async function repay(actor: Actor, input: RepayInput, requestKey: string)
       throw err;
     }
   }
-  throw new RuleViolationError({ code: 'REPAYMENT_BUSY', message: 'The debt changed while repaying; try again.' });
+  throw new RuleViolationError({ code: 'REPAYMENT_BUSY', message: msg('errorCodes.REPAYMENT_BUSY') });
 }
 
 async function repayIn(uow: UnitOfWork, actor: Actor, hospital: string, bank: string, input: RepayInput, key: string, requestKey: string): Promise<RepaymentDoc> {
@@ -169,11 +169,11 @@ async function repayIn(uow: UnitOfWork, actor: Actor, hospital: string, bank: st
   const at = uow.at;
   const owing = await accrueOwingIn(uow, hospital, bank, lastCompleteDay(at));
   const debt = sumFen(owing.map((a) => a.principalOutstandingFen + interestOutstandingFen(a)));
-  if (debt === 0) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: 'The hospital owes its bank nothing.' });
+  if (debt === 0) throw new RuleViolationError({ code: 'NOTHING_TO_REPAY', message: msg('errorCodes.NOTHING_TO_REPAY') });
   if (input.amountFen > debt) {
     throw new RuleViolationError({
       code: 'REPAYMENT_EXCEEDS_DEBT',
-      message: `The repayment is more than the debt of ${formatFen(debt)}.`,
+      message: msg('errorCodes.REPAYMENT_EXCEEDS_DEBT', { debt: fen(debt) }),
       details: [{ path: 'amountFen', message: `at most ${debt}`, debtFen: debt }],
     });
   }
@@ -187,7 +187,7 @@ async function repayIn(uow: UnitOfWork, actor: Actor, hospital: string, bank: st
   if (input.source === 'account') {
     const balance = shownBalance((await readAccounts([wc], s)).get(wc.key));
     if (balance < input.amountFen) {
-      throw new RuleViolationError({ code: 'INSUFFICIENT_FUNDS', message: `The working-capital account holds ${formatFen(balance)}; the repayment needs ${formatFen(input.amountFen)}.` });
+      throw new RuleViolationError({ code: 'INSUFFICIENT_FUNDS', message: msg('errorCodes.INSUFFICIENT_FUNDS', { balance: fen(balance), amountFen: fen(input.amountFen) }) });
     }
   }
   const postings: PostingInput[] = [
@@ -201,7 +201,7 @@ async function repayIn(uow: UnitOfWork, actor: Actor, hospital: string, bank: st
       kind: 'repayment',
       memo: `repayment ${input.source === 'account' ? 'from the working-capital account' : 'by transfer'}`,
       postings,
-      guards: input.source === 'account' ? [{ account: wc, minShownFen: 0, code: 'INSUFFICIENT_FUNDS', message: 'The working-capital account does not hold enough money.' }] : [],
+      guards: input.source === 'account' ? [{ account: wc, minShownFen: 0, code: 'INSUFFICIENT_FUNDS', message: msg('errorCodes.INSUFFICIENT_FUNDS_2') }] : [],
       refs: { hospitalOrgId: hospital, bankOrgId: bank, reference: input.reference, actorId: actor.id },
       postedAt: at,
     },

@@ -1,4 +1,4 @@
-// Bank-guaranteed payment arithmetic (DESIGN §3.6): interest on advances, repayment allocation,
+// Bank-guaranteed payment arithmetic: interest on advances, repayment allocation,
 // settlement at the due date, line availability and payment security. Integer fen; exact BigInt.
 
 import { BASIS_POINTS, divide, isFen, toSafeNumber } from '../../platform/money';

@@ -123,7 +123,7 @@ export async function invoiceScope(actor: Actor): Promise<Record<string, unknown
 export async function getInvoice(actor: Actor, invoiceId: string): Promise<InvoiceDoc> {
   const scope = Types.ObjectId.isValid(invoiceId) ? await invoiceScope(actor) : null;
   const invoice = scope ? await Invoice.findOne({ ...scope, _id: new Types.ObjectId(invoiceId) }).lean<InvoiceDoc>() : null;
-  if (!invoice) throw new NotFoundError({ code: 'INVOICE_NOT_FOUND', message: 'No such invoice.' });
+  if (!invoice) throw new NotFoundError({ code: 'INVOICE_NOT_FOUND', message: msg('errorCodes.INVOICE_NOT_FOUND') });
   return invoice;
 }
 
@@ -155,7 +155,7 @@ function settlementPostings(hospital: string, bank: string | undefined, distribu
 /** The invoice moved on between reading and writing it (a concurrent payment or settlement). */
 class InvoiceChanged extends Error {}
 
-const INSUFFICIENT = { code: 'INSUFFICIENT_FUNDS', message: 'The working-capital account does not hold enough money.' };
+const INSUFFICIENT = { code: 'INSUFFICIENT_FUNDS', message: msg('errorCodes.INSUFFICIENT_FUNDS_2') };
 
 const invoiceRef = (invoice: InvoiceDoc) => ({
   invoiceId: String(invoice._id),
@@ -177,15 +177,15 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Retur
     withCommand(actor, async (uow) => {
       const s = uow.session;
       const invoice = Types.ObjectId.isValid(invoiceId) ? await Invoice.findOne({ _id: new Types.ObjectId(invoiceId), hospitalOrgId: new Types.ObjectId(hospital) }).session(s).lean<InvoiceDoc>() : null;
-      if (!invoice) throw new NotFoundError({ code: 'INVOICE_NOT_FOUND', message: 'No such invoice.' });
-      if (invoice.status === 'paid') throw new ConflictError({ code: 'INVOICE_ALREADY_PAID', message: `Invoice ${invoice.invoiceNo} is already paid.` });
+      if (!invoice) throw new NotFoundError({ code: 'INVOICE_NOT_FOUND', message: msg('errorCodes.INVOICE_NOT_FOUND') });
+      if (invoice.status === 'paid') throw new ConflictError({ code: 'INVOICE_ALREADY_PAID', message: msg('errorCodes.INVOICE_ALREADY_PAID', { invoiceNo: invoice.invoiceNo }) });
       const remaining = unpaidFen(invoice);
       const bank = await currentBankOf(hospital, s);
-      if (!bank) throw new RuleViolationError({ code: 'NO_ACCOUNT', message: 'The hospital has no working-capital account yet: apply for a guarantee line at a bank first.' });
+      if (!bank) throw new RuleViolationError({ code: 'NO_ACCOUNT', message: msg('errorCodes.NO_ACCOUNT') });
       const wc = (await readAccounts([accounts.workingCapital(hospital, bank)], s)).get(accounts.workingCapital(hospital, bank).key);
       const balance = shownBalance(wc);
       if (balance < remaining) {
-        throw new RuleViolationError({ ...INSUFFICIENT, message: `The working-capital account holds ${formatFen(balance)}; the invoice needs ${formatFen(remaining)}.` });
+        throw new RuleViolationError({ ...INSUFFICIENT, message: msg('errorCodes.INSUFFICIENT_FUNDS_INVOICE', { balance: fen(balance), remaining: fen(remaining) }) });
       }
       const at = uow.at;
       const onTime = at.getTime() <= invoice.dueAt.getTime();
@@ -282,7 +282,7 @@ async function settleIn(uow: UnitOfWork, invoiceId: string): Promise<SettleOutco
         guards: [
           ...(plan.fromAccountFen > 0 ? [{ account: accounts.workingCapital(hospital, bank!), minShownFen: 0, ...INSUFFICIENT }] : []),
           ...(plan.advanceFen > 0
-            ? [{ account: accounts.advancePrincipal(hospital, bank!), maxShownFen: line!.limitFen!, code: 'LINE_EXCEEDED', message: 'The advance would exceed the guarantee line.' }]
+            ? [{ account: accounts.advancePrincipal(hospital, bank!), maxShownFen: line!.limitFen!, code: 'LINE_EXCEEDED', message: msg('errorCodes.LINE_EXCEEDED') }]
             : []),
         ],
         refs: { hospitalOrgId: hospital, bankOrgId: bank, distributorOrgId: distributor, invoiceId, reference: invoice.invoiceNo },
@@ -447,4 +447,11 @@ export async function listInvoices(actor: Actor, q: { status?: string; hospitalO
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return { rows: page, nextCursor: rows.length > q.limit && last ? encodeCursor(last.dueAt, last._id) : null };
+}
+
+/** The invoice number (FP…) of an invoice, for pages that link to it by id. */
+export async function invoiceNoOf(invoiceId: string): Promise<string | undefined> {
+  if (!Types.ObjectId.isValid(invoiceId)) return undefined;
+  const row = await Invoice.findById(invoiceId, { invoiceNo: 1 }).lean<{ invoiceNo: string }>();
+  return row?.invoiceNo;
 }

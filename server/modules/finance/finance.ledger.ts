@@ -1,4 +1,4 @@
-// The double-entry ledger of the bank-guarantee scheme (DESIGN §3.6).
+// The double-entry ledger of the bank-guarantee scheme.
 //
 // Sign convention: a posting's amountFen is positive for a debit and negative for a credit; the
 // postings of every journal entry sum to zero. An account's stored balanceFen is the sum of all its
@@ -44,6 +44,7 @@ import { RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { sumFen } from '../../platform/money';
 import { JournalEntry, LedgerAccount, type AccountType, type EntryKind, type JournalEntryDoc, type LedgerAccountDoc } from './finance.model';
+import type { Message } from '../../platform/messages';
 
 const NORMAL_SIDE: Record<AccountType, 'debit' | 'credit'> = {
   supervised: 'debit',
@@ -153,7 +154,7 @@ export interface BalanceGuard {
   /** The shown balance must stay at or below this (e.g. a guarantee line's limit). */
   maxShownFen?: number;
   code: string;
-  message: string;
+  message: Message;
 }
 
 export interface EntryInput {

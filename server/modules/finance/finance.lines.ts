@@ -3,7 +3,8 @@ import { LineApplied, LineChanged, LineDecided } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { fen, msg, type Message } from '../../platform/messages';
+import { fen, msg, renderMessage, type Message } from '../../platform/messages';
+import { currentContext } from '../../platform/request-context';
 import { trusted } from '../../platform/mongo';
 import { formatFen } from '../../platform/money';
 import { businessDay, endOfBusinessDay, parseBusinessDay } from '../../platform/time';
@@ -66,7 +67,18 @@ export async function currentLineOf(hospitalOrgId: string): Promise<GuaranteeLin
     .lean<GuaranteeLineDoc>();
 }
 
-function event(actor: Actor, action: LineEventDoc['action'], summary: string, at: Date): LineEventDoc {
+/** An annual rate in basis points as a percentage, e.g. 435 → "4.35%" (the same in both languages). */
+function ratePercent(bp: number): string {
+  return `${(bp / 100).toFixed(2)}%`;
+}
+
+/** Several messages as one, separated as each language separates list items. */
+function joinMessages(parts: Message[]): Message {
+  const param = (m: Message) => ({ msg: m.key, params: m.params });
+  return parts.slice(1).reduce((acc, m) => msg('finance.lineTerms.join', { a: param(acc), b: param(m) }), parts[0] ?? msg('finance.lineTerms.none'));
+}
+
+function event(actor: Actor, action: LineEventDoc['action'], summary: string | Message, at: Date): LineEventDoc {
   return { at, action, byUserId: new Types.ObjectId(actor.id), byName: actor.name, summary };
 }
 
@@ -102,7 +114,7 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
   if (blocking) {
     throw new ConflictError({
       code: 'LINE_EXISTS',
-      message: blocking.status === 'pending' ? 'An application is already waiting for a decision.' : 'The hospital already has a guarantee line; ask the bank to change it instead.',
+      message: msg(blocking.status === 'pending' ? 'errorCodes.LINE_PENDING' : 'errorCodes.LINE_EXISTS'),
       details: [{ lineId: String(blocking._id), status: blocking.status }],
     });
   }
@@ -116,7 +128,7 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
     if ([...held.values()].some((a) => shownBalance(a) !== 0)) {
       throw new RuleViolationError({
         code: 'BANK_SWITCH_BLOCKED',
-        message: 'The hospital still holds working capital or owes advances at its current bank; settle them before choosing another bank.',
+        message: msg('errorCodes.BANK_SWITCH_BLOCKED'),
       });
     }
   }
@@ -133,7 +145,7 @@ export async function applyForLine(actor: Actor, input: ApplyLineInput): Promise
           status: 'pending',
           appliedAt: at,
           agreementVersion: 0,
-          history: [event(actor, 'applied', `${formatFen(input.amountFen)} / ${input.termMonths}`, at)],
+          history: [event(actor, 'applied', msg('finance.lineTerms.applied', { amount: fen(input.amountFen), months: input.termMonths }), at)],
         },
       ],
       { session: uow.session },
@@ -159,7 +171,7 @@ export async function getLine(actor: Actor, lineId: string): Promise<GuaranteeLi
     (actor.role === 'operator' ||
       (actor.orgType === 'hospital' && String(line.hospitalOrgId) === actor.orgId) ||
       (actor.role === 'bank_officer' && String(line.bankOrgId) === actor.orgId));
-  if (!visible) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'No such guarantee line.' });
+  if (!visible) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND') });
   return line;
 }
 
@@ -176,14 +188,14 @@ export async function listLines(actor: Actor, filter: { status?: LineStatus; hos
 
 async function bankLine(actor: Actor, lineId: string): Promise<GuaranteeLineDoc> {
   const line = await getLine(actor, lineId);
-  if (actor.role !== 'bank_officer' || String(line.bankOrgId) !== actor.orgId) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'No such guarantee line.' });
+  if (actor.role !== 'bank_officer' || String(line.bankOrgId) !== actor.orgId) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND') });
   return line;
 }
 
 function expiryFrom(day: string, field: string): Date {
   const expiresAt = endOfBusinessDay(parseBusinessDay(day));
   if (expiresAt.getTime() <= now().getTime()) {
-    throw new ValidationError({ code: 'EXPIRY_IN_PAST', message: 'The expiry date must be after today.', details: [{ path: field, message: 'must be after today' }] });
+    throw new ValidationError({ code: 'EXPIRY_IN_PAST', message: msg('errorCodes.EXPIRY_IN_PAST'), details: [{ path: field, message: 'must be after today' }] });
   }
   return expiresAt;
 }
@@ -194,7 +206,7 @@ async function transition(
   from: LineStatus[],
   change: { set: Record<string, unknown>; unset?: string[] },
   ev: LineEventDoc,
-  conflict: string,
+  conflict: Message,
   agreement?: AgreementVersionDoc,
 ): Promise<GuaranteeLineDoc> {
   const updated = await GuaranteeLine.findOneAndUpdate(
@@ -237,20 +249,20 @@ async function namesOf(actor: Actor, line: GuaranteeLineDoc): Promise<{ hospital
 /** Bank officer: approves a pending application, fixing the terms; this makes the agreement. */
 export async function approveLine(actor: Actor, lineId: string, input: ApproveLineInput): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: 'Only a pending application can be approved.', details: [{ status: line.status }] });
+  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: msg('errorCodes.LINE_NOT_PENDING'), details: [{ status: line.status }] });
   const expiresAt = expiryFrom(input.expiresOn, 'expiresOn');
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
     const at = uow.at;
     const agreementNo = `GA-${businessDay(at).replaceAll('-', '')}-${String(line._id).slice(-6).toUpperCase()}`;
-    const summary = `${formatFen(input.limitFen)}, ${input.annualRateBp} bp, ${input.maxTenorDays} d, → ${input.expiresOn}`;
+    const summary = msg('finance.lineTerms.approved', { limit: fen(input.limitFen), rate: ratePercent(input.annualRateBp), tenor: input.maxTenorDays, expires: input.expiresOn });
     const updated = await transition(
       uow,
       line,
       ['pending'],
       { set: { status: 'active', limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt, decidedAt: at, agreementNo, agreementVersion: 1, agreementAt: at } },
       event(actor, 'approved', summary, at),
-      'The application was decided meanwhile.',
+      msg('errorCodes.LINE_DECIDED_MEANWHILE'),
       { version: 1, at, byName: actor.name, limitFen: input.limitFen, annualRateBp: input.annualRateBp, maxTenorDays: input.maxTenorDays, expiresAt },
     );
     const terms = termsOf(updated);
@@ -263,10 +275,10 @@ export async function approveLine(actor: Actor, lineId: string, input: ApproveLi
 /** Bank officer: rejects a pending application with a reason. */
 export async function rejectLine(actor: Actor, lineId: string, reason: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: 'Only a pending application can be rejected.', details: [{ status: line.status }] });
+  if (line.status !== 'pending') throw new ConflictError({ code: 'LINE_NOT_PENDING', message: msg('errorCodes.LINE_NOT_PENDING_2'), details: [{ status: line.status }] });
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
-    const updated = await transition(uow, line, ['pending'], { set: { status: 'rejected', rejectedReason: reason, decidedAt: uow.at } }, event(actor, 'rejected', reason, uow.at), 'The application was decided meanwhile.');
+    const updated = await transition(uow, line, ['pending'], { set: { status: 'rejected', rejectedReason: reason, decidedAt: uow.at } }, event(actor, 'rejected', reason, uow.at), msg('errorCodes.LINE_DECIDED_MEANWHILE'));
     uow.audit({ action: 'finance.line.reject', targetType: 'guarantee_line', targetId: lineId, summary: msg('finance.audit.lineRejected', { hospital: names.hospitalName, reason }) });
     uow.emit(LineDecided, { ...lineRef(updated, names), decision: 'rejected', at: uow.at.toISOString(), reason }, { key: `line-decided:${lineId}` });
     return updated;
@@ -276,10 +288,10 @@ export async function rejectLine(actor: Actor, lineId: string, reason: string): 
 /** Bank officer: suspends an active line; no new advances until it is reinstated. */
 export async function suspendLine(actor: Actor, lineId: string, reason: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'active') throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: 'Only an active line can be suspended.', details: [{ status: line.status }] });
+  if (line.status !== 'active') throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: msg('errorCodes.LINE_NOT_ACTIVE'), details: [{ status: line.status }] });
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
-    const updated = await transition(uow, line, ['active'], { set: { status: 'suspended', suspendedReason: reason } }, event(actor, 'suspended', reason, uow.at), 'The line changed meanwhile.');
+    const updated = await transition(uow, line, ['active'], { set: { status: 'suspended', suspendedReason: reason } }, event(actor, 'suspended', reason, uow.at), msg('errorCodes.LINE_STATE_CHANGED'));
     lineChanged(uow, names, updated, 'suspended', { action: 'finance.line.suspend', summary: msg('finance.audit.lineSuspended', { hospital: names.hospitalName, reason }) }, reason);
     return updated;
   });
@@ -288,10 +300,10 @@ export async function suspendLine(actor: Actor, lineId: string, reason: string):
 /** Bank officer: lifts a suspension. */
 export async function reinstateLine(actor: Actor, lineId: string): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
-  if (line.status !== 'suspended') throw new ConflictError({ code: 'LINE_NOT_SUSPENDED', message: 'Only a suspended line can be reinstated.', details: [{ status: line.status }] });
+  if (line.status !== 'suspended') throw new ConflictError({ code: 'LINE_NOT_SUSPENDED', message: msg('errorCodes.LINE_NOT_SUSPENDED'), details: [{ status: line.status }] });
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
-    const updated = await transition(uow, line, ['suspended'], { set: { status: 'active' }, unset: ['suspendedReason'] }, event(actor, 'reinstated', '', uow.at), 'The line changed meanwhile.');
+    const updated = await transition(uow, line, ['suspended'], { set: { status: 'active' }, unset: ['suspendedReason'] }, event(actor, 'reinstated', '', uow.at), msg('errorCodes.LINE_STATE_CHANGED'));
     lineChanged(uow, names, updated, 'reinstated', { action: 'finance.line.reinstate', summary: msg('finance.audit.lineReinstated', { hospital: names.hospitalName }) });
     return updated;
   });
@@ -301,28 +313,28 @@ export async function reinstateLine(actor: Actor, lineId: string): Promise<Guara
 export async function changeLine(actor: Actor, lineId: string, input: ChangeLineInput): Promise<GuaranteeLineDoc> {
   const line = await bankLine(actor, lineId);
   if (line.status !== 'active' && line.status !== 'suspended') {
-    throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: 'Only an approved line can be changed.', details: [{ status: line.status }] });
+    throw new ConflictError({ code: 'LINE_NOT_ACTIVE', message: msg('errorCodes.LINE_NOT_ACTIVE_2'), details: [{ status: line.status }] });
   }
   const expiresAt = input.expiresOn !== undefined ? expiryFrom(input.expiresOn, 'expiresOn') : undefined;
   const names = await namesOf(actor, line);
   return withCommand(actor, async (uow) => {
     const set: Record<string, unknown> = { agreementVersion: line.agreementVersion + 1, agreementAt: uow.at };
-    const parts: string[] = [];
+    const parts: Message[] = [];
     if (input.limitFen !== undefined) {
       set.limitFen = input.limitFen;
-      parts.push(`limit ${formatFen(input.limitFen)}`);
+      parts.push(msg('finance.lineTerms.limit', { limit: fen(input.limitFen) }));
     }
     if (input.annualRateBp !== undefined) {
       set.annualRateBp = input.annualRateBp;
-      parts.push(`rate ${input.annualRateBp} bp`);
+      parts.push(msg('finance.lineTerms.rate', { rate: ratePercent(input.annualRateBp) }));
     }
     if (input.maxTenorDays !== undefined) {
       set.maxTenorDays = input.maxTenorDays;
-      parts.push(`tenor ${input.maxTenorDays} d`);
+      parts.push(msg('finance.lineTerms.tenor', { tenor: input.maxTenorDays }));
     }
     if (expiresAt !== undefined) {
       set.expiresAt = expiresAt;
-      parts.push(`expires ${input.expiresOn}`);
+      parts.push(msg('finance.lineTerms.expires', { expires: input.expiresOn ?? '' }));
     }
     const agreement: AgreementVersionDoc = {
       version: line.agreementVersion + 1,
@@ -333,7 +345,7 @@ export async function changeLine(actor: Actor, lineId: string, input: ChangeLine
       maxTenorDays: (set.maxTenorDays as number | undefined) ?? line.maxTenorDays!,
       expiresAt: (set.expiresAt as Date | undefined) ?? line.expiresAt!,
     };
-    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', parts.join(', '), uow.at), 'The line changed meanwhile.', agreement);
+    const updated = await transition(uow, line, ['active', 'suspended'], { set }, event(actor, 'changed', joinMessages(parts), uow.at), msg('errorCodes.LINE_STATE_CHANGED'), agreement);
     lineChanged(uow, names, updated, 'changed', { action: 'finance.line.change', summary: msg('finance.audit.lineChanged', { hospital: names.hospitalName, version: agreement.version, ...termsParams(termsOf(updated)) }) });
     return updated;
   });
@@ -366,6 +378,6 @@ export async function lineView(line: GuaranteeLineDoc, extra: { usedFen?: number
     agreementVersion: line.agreementVersion,
     agreementVersions: (line.agreements ?? []).map((a) => ({ version: a.version, at: a.at.toISOString(), byName: a.byName })),
     usedFen: extra.usedFen,
-    history: line.history.map((h) => ({ at: h.at.toISOString(), action: h.action, byName: h.byName, summary: h.summary })),
+    history: line.history.map((h) => ({ at: h.at.toISOString(), action: h.action, byName: h.byName, summary: typeof h.summary === 'string' ? h.summary : renderMessage(currentContext()?.lang ?? 'zh', h.summary) })),
   };
 }

@@ -1,4 +1,5 @@
 import mongoose, { Schema, Types } from 'mongoose';
+import type { Message } from '../../platform/messages';
 
 // Ledger, invoices, guarantee lines, advances and repayments. The chart of accounts and the sign
 // convention are documented in finance.ledger.ts.
@@ -225,7 +226,8 @@ export interface LineEventDoc {
   action: 'applied' | 'approved' | 'rejected' | 'suspended' | 'reinstated' | 'changed';
   byUserId: Types.ObjectId;
   byName: string;
-  summary: string;
+  /** What changed: a message (rendered per reader), or text stored by earlier versions. */
+  summary: string | Message;
 }
 
 /** The terms of one version of the three-party agreement, frozen when the bank approved or changed them. */
@@ -306,7 +308,7 @@ const GuaranteeLineSchema = new Schema<GuaranteeLineDoc>(
             action: { type: String, required: true },
             byUserId: { type: Schema.Types.ObjectId, required: true },
             byName: { type: String, required: true },
-            summary: { type: String, required: true },
+            summary: { type: Schema.Types.Mixed, required: true },
           },
           { _id: false },
         ),

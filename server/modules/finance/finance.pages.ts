@@ -3,7 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { Types } from 'mongoose';
 import { assertRole, type Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { AppError, NotFoundError, ValidationError } from '../../platform/errors';
+import { AppError, NotFoundError, ValidationError, errorText, pageDetails } from '../../platform/errors';
 import { catalogues, hasMessage, lookup, t, type Catalogue, type Lang } from '../../platform/i18n';
 import { formatFen, safeParseYuanToFen } from '../../platform/money';
 import type { Role } from '../../platform/schemas';
@@ -20,6 +20,7 @@ import { agreementPdf, agreementTerms, statementPdf } from './finance.pdf';
 import { bankSummary, hospitalPaymentRecords, hospitalReview, monthBounds, monthlyArrears } from './finance.reports';
 import { ApplyLineBody, ApproveLineBody, BusinessDay, ChangeLineBody, Month, ReasonBody, RepayBody, MoneyInBody } from './finance.schemas';
 import { invoiceView, orgNames } from './finance.views';
+import { msg } from '../../platform/messages';
 
 type Errors = Record<string, string>;
 type Form = Record<string, string>;
@@ -103,7 +104,7 @@ function formField(path: unknown): string {
 /** A refusal in the reader's language (by its code), else the service's own message. */
 function refusalMessage(err: AppError, lang: Lang): string {
   const key = `finance.refusals.${err.code}`;
-  if (!hasMessage(lang, key)) return err.message;
+  if (!hasMessage(lang, key)) return errorText(err, lang);
   const detail = (err.details[0] ?? {}) as { debtFen?: number };
   return t(lang, key, { debt: detail.debtFen === undefined ? '' : formatFen(detail.debtFen, lang) });
 }
@@ -127,7 +128,7 @@ function errorsFrom(err: unknown, lang: Lang, field = '_form'): Errors {
   if (!(err instanceof AppError)) throw err;
   const errors: Errors = {};
   if (err.code === 'VALIDATION_FAILED') {
-    for (const d of err.details as { path?: string }[]) if (d && typeof d.path === 'string' && d.path) errors[formField(d.path.split('.')[0])] ??= fieldMessage(formField(d.path.split('.')[0]), lang);
+    for (const d of pageDetails(err) as { path?: string }[]) if (d && typeof d.path === 'string' && d.path) errors[formField(d.path.split('.')[0])] ??= fieldMessage(formField(d.path.split('.')[0]), lang);
   }
   if (Object.keys(errors).length === 0) errors[field] = refusalMessage(err, lang);
   return errors;
@@ -511,7 +512,7 @@ export function financePages(router: Router): void {
     const line = await getLine(req.actor, String(req.params.id));
     const asked = typeof req.query.version === 'string' && /^\d{1,4}$/.test(req.query.version) ? Number(req.query.version) : undefined;
     const terms = line.agreementNo ? agreementTerms(line, asked) : null;
-    if (!terms) throw new NotFoundError({ code: 'AGREEMENT_NOT_FOUND', message: 'No such agreement: the line was not approved, or has no such version.' });
+    if (!terms) throw new NotFoundError({ code: 'AGREEMENT_NOT_FOUND', message: msg('errorCodes.AGREEMENT_NOT_FOUND') });
     sendPdf(res, await agreementPdf(line, terms, langOf(res)), `${line.agreementNo}-v${terms.version}.pdf`);
   });
 
@@ -568,7 +569,7 @@ export function financePages(router: Router): void {
     const from = BusinessDay.safeParse(req.query.from);
     const to = BusinessDay.safeParse(req.query.to);
     if (!from.success || !to.success || from.data > to.data) {
-      throw new ValidationError({ code: 'PERIOD_INVALID', message: t(lang, 'finance.errors.periodInvalid'), details: [{ path: 'from', message: 'YYYY-MM-DD, not after `to`' }] });
+      throw new ValidationError({ code: 'PERIOD_INVALID', message: msg('finance.errors.periodInvalid'), details: [{ path: 'from', message: 'YYYY-MM-DD, not after `to`' }] });
     }
     let hospital = req.actor.orgId;
     if (req.actor.orgType !== 'hospital') {

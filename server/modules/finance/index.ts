@@ -11,7 +11,7 @@ import { financePages } from './finance.pages';
 import { financeRoutes } from './finance.routes';
 import { financeSubscribers } from './finance.subscribers';
 
-export { createInvoiceFromAcceptance, settleInvoice, payInvoice } from './finance.invoices';
+export { createInvoiceFromAcceptance, settleInvoice, payInvoice, invoiceNoOf } from './finance.invoices';
 export { paymentSecurity, paymentSecurityFor, accountSummary, statement } from './finance.accounts';
 export { hospitalPaymentRecords, monthlyArrears, type PaymentRecord, type MonthlyArrears } from './finance.reports';
 export { checkLedger, financeFaults, type LedgerCheck } from './finance.ledger';

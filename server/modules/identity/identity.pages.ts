@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { assertRole, readCookie, SESSION_COOKIE } from '../../platform/auth';
 import { platform } from '../../platform/context';
-import { AppError, RateLimitedError } from '../../platform/errors';
+import { AppError, errorText, pageDetails, RateLimitedError } from '../../platform/errors';
 import { t } from '../../platform/i18n';
 import { navigationFor } from '../../platform/navigation';
 import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
@@ -26,8 +26,8 @@ function renderLogin(res: Response, data: { error?: string; email?: string; next
 function fieldErrors(err: unknown, lang: 'zh' | 'en'): Record<string, string> {
   if (err instanceof AppError) {
     const out: Record<string, string> = {};
-    for (const d of err.details as { path?: string; message?: string }[]) if (d?.path) out[d.path] = d.message ?? err.message;
-    if (Object.keys(out).length === 0) out._form = err.message;
+    for (const d of pageDetails(err) as { path?: string; message?: string }[]) if (d?.path) out[d.path] = d.message ?? errorText(err);
+    if (Object.keys(out).length === 0) out._form = errorText(err);
     return out;
   }
   return { _form: t(lang, 'errors.generic') };
@@ -117,7 +117,7 @@ export function identityPages(router: Router): void {
       res.redirect(303, '/admin/organisations?flash=orgCreated');
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      await renderAdmin(req, res, { errors: { name: err.message }, values: fields }, err.status);
+      await renderAdmin(req, res, { errors: { name: errorText(err) }, values: fields }, err.status);
     }
   });
 

@@ -81,10 +81,10 @@ export async function login(email: string, password: string, meta: { ip?: string
   const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
   if (!user || !ok || user.disabled) {
     await recordFailure(subjects.both, now());
-    throw new UnauthenticatedError({ code: 'INVALID_CREDENTIALS', message: 'The email or password is not correct.' });
+    throw new UnauthenticatedError({ code: 'INVALID_CREDENTIALS', message: msg('errorCodes.INVALID_CREDENTIALS') });
   }
   const org = await Organisation.findById(user.orgId).lean<OrganisationDoc>();
-  if (!org || !org.active) throw new UnauthenticatedError({ code: 'ORGANISATION_INACTIVE', message: 'Your organisation is not active on the platform.' });
+  if (!org || !org.active) throw new UnauthenticatedError({ code: 'ORGANISATION_INACTIVE', message: msg('errorCodes.ORGANISATION_INACTIVE') });
   await clearFailures(subjects.account);
   if (device) await clearFailures(loginSubjects(email, meta.ip, undefined).account);
   const sessionId = randomBytes(24).toString('base64url');
@@ -119,6 +119,7 @@ function toActor(user: UserDoc, org: OrganisationDoc, sessionId: string): Actor 
     orgType: org.type as OrgType,
     orgName: org.name,
     hospitalLevel: org.hospitalLevel ?? undefined,
+    lang: user.lang === 'zh' || user.lang === 'en' ? user.lang : undefined,
   };
 }
 
@@ -136,7 +137,7 @@ export async function resolveSession(sessionId: string): Promise<Actor | null> {
 /** Operator: admits an organisation (hospital, distributor, bank or another operator org). */
 export async function createOrganisation(actor: Actor, input: CreateOrganisationInput) {
   const existing = await Organisation.exists({ name: input.name });
-  if (existing) throw new ConflictError({ code: 'ORGANISATION_EXISTS', message: `An organisation named "${input.name}" already exists.` });
+  if (existing) throw new ConflictError({ code: 'ORGANISATION_EXISTS', message: msg('errorCodes.ORGANISATION_EXISTS', { name: input.name }) });
   return withCommand(actor, async (uow) => {
     const [org] = await Organisation.create([{ ...input, active: true }], { session: uow.session });
     uow.audit({ action: 'organisation.create', targetType: 'organisation', targetId: String(org!._id), summary: msg('admin.summaries.organisationCreated', { name: input.name, type: { msg: `orgTypes.${input.type}` } }) });
@@ -147,16 +148,16 @@ export async function createOrganisation(actor: Actor, input: CreateOrganisation
 /** Operator: creates a user in an organisation with a role that fits the organisation's type. */
 export async function createUser(actor: Actor, input: CreateUserInput) {
   const org = await Organisation.findById(input.orgId).lean<OrganisationDoc>();
-  if (!org) throw new NotFoundError({ code: 'ORGANISATION_NOT_FOUND', message: 'The organisation does not exist.' });
+  if (!org) throw new NotFoundError({ code: 'ORGANISATION_NOT_FOUND', message: msg('errorCodes.ORGANISATION_NOT_FOUND') });
   const allowed = ROLES_BY_ORG_TYPE[org.type as OrgType];
   if (!allowed.includes(input.role)) {
     throw new ValidationError({
       code: 'ROLE_NOT_FOR_ORGANISATION',
-      message: `A ${org.type} organisation can only have the roles: ${allowed.join(', ')}.`,
+      message: msg('errorCodes.ROLE_NOT_FOR_ORGANISATION', { type: { msg: `orgTypes.${org.type}` }, allowed: { list: allowed.map(String) } }),
       details: [{ path: 'role', allowed }],
     });
   }
-  if (await User.exists({ email: input.email })) throw new ConflictError({ code: 'EMAIL_TAKEN', message: 'A user with this email already exists.' });
+  if (await User.exists({ email: input.email })) throw new ConflictError({ code: 'EMAIL_TAKEN', message: msg('errorCodes.EMAIL_TAKEN') });
   const passwordHash = await hashPassword(input.password, passwordCost());
   return withCommand(actor, async (uow) => {
     const [user] = await User.create([{ orgId: org._id, name: input.name, email: input.email, role: input.role, passwordHash }], { session: uow.session });

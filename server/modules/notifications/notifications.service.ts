@@ -3,7 +3,7 @@ import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { NotFoundError } from '../../platform/errors';
 import { isLang, type Lang } from '../../platform/i18n';
-import { renderMessage, type Message } from '../../platform/messages';
+import { msg, renderMessage, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import type { NotificationPayload } from '../../platform/realtime.events';
@@ -92,7 +92,7 @@ export async function unreadCount(userId: string): Promise<number> {
 /** Marks one of the caller's notifications read; another user's id is simply not found. */
 export async function markRead(actor: Actor, id: string): Promise<{ unread: number }> {
   const mine = { _id: new Types.ObjectId(id), userId: new Types.ObjectId(actor.id) };
-  if (!(await Notification.exists(mine))) throw new NotFoundError({ code: 'NOTIFICATION_NOT_FOUND', message: 'No such notification.' });
+  if (!(await Notification.exists(mine))) throw new NotFoundError({ code: 'NOTIFICATION_NOT_FOUND', message: msg('errorCodes.NOTIFICATION_NOT_FOUND') });
   await Notification.updateOne({ ...mine, readAt: trusted({ $exists: false }) }, { $set: { readAt: now() } });
   return { unread: await unreadCount(actor.id) };
 }

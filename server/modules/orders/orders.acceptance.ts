@@ -6,7 +6,7 @@ import { OrderAccepted, OrderQualityRefusal } from '../../events/orders';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
-import { fen, msg } from '../../platform/messages';
+import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { businessDay } from '../../platform/time';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
@@ -18,7 +18,7 @@ import { acceptanceOutcome } from './orders.state';
 import { statusChanged } from './orders.service';
 import { orderView } from './orders.views';
 
-type Problem = { code: string; message: string; lineNo?: number; codes?: string[] };
+type Problem = { code: string; message: Message; lineNo?: number; codes?: string[] };
 
 export const acceptanceKeyOf = (orderId: string) => `order-acceptance:${orderId}`;
 
@@ -27,28 +27,28 @@ function acceptanceProblems(shipment: ShipmentDoc, input: AcceptInput, at: Date)
   const today = businessDay(at);
   const given = new Map<number, AcceptInput['lines'][number]>();
   for (const l of input.lines) {
-    if (given.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${l.lineNo} is given twice.`, lineNo: l.lineNo });
+    if (given.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: msg('errorCodes.DUPLICATE_LINE', { lineNo: l.lineNo }), lineNo: l.lineNo });
     given.set(l.lineNo, l);
-    if (!shipment.lines.some((s) => s.lineNo === l.lineNo)) problems.push({ code: 'UNKNOWN_LINE', message: `Line ${l.lineNo} was not shipped.`, lineNo: l.lineNo });
+    if (!shipment.lines.some((s) => s.lineNo === l.lineNo)) problems.push({ code: 'UNKNOWN_LINE', message: msg('errorCodes.UNKNOWN_LINE', { lineNo: l.lineNo }), lineNo: l.lineNo });
   }
   for (const s of shipment.lines) {
     const l = given.get(s.lineNo);
     if (!l) {
-      problems.push({ code: 'LINE_MISSING', message: `Line ${s.lineNo} (${s.drugName}) needs accepted and refused quantities.`, lineNo: s.lineNo });
+      problems.push({ code: 'LINE_MISSING', message: msg('errorCodes.LINE_MISSING', { lineNo: s.lineNo, drugName: s.drugName }), lineNo: s.lineNo });
       continue;
     }
     if (l.acceptedQty + l.refusedQty !== s.quantity) {
-      problems.push({ code: 'QUANTITY_MISMATCH', message: `Line ${s.lineNo}: accepted ${l.acceptedQty} + refused ${l.refusedQty} must equal the ${s.quantity} shipped.`, lineNo: s.lineNo });
+      problems.push({ code: 'QUANTITY_MISMATCH', message: msg('errorCodes.QUANTITY_MISMATCH', { lineNo: s.lineNo, acceptedQty: l.acceptedQty, refusedQty: l.refusedQty, quantity: s.quantity }), lineNo: s.lineNo });
     }
-    if (l.refusedQty > 0 && !l.refusalReason) problems.push({ code: 'REFUSAL_REASON_REQUIRED', message: `Line ${s.lineNo}: give a reason for refusing ${l.refusedQty}.`, lineNo: s.lineNo });
+    if (l.refusedQty > 0 && !l.refusalReason) problems.push({ code: 'REFUSAL_REASON_REQUIRED', message: msg('errorCodes.REFUSAL_REASON_REQUIRED', { lineNo: s.lineNo, refusedQty: l.refusedQty }), lineNo: s.lineNo });
     if (l.acceptedQty > 0) {
       if (l.batchNo !== s.batchNo) {
-        problems.push({ code: 'BATCH_MISMATCH', message: `Line ${s.lineNo}: batch ${l.batchNo} on the goods differs from ${s.batchNo} on the delivery note; refuse those packs instead.`, lineNo: s.lineNo });
+        problems.push({ code: 'BATCH_MISMATCH', message: msg('errorCodes.BATCH_MISMATCH', { lineNo: s.lineNo, batchNo: l.batchNo, batchNo2: s.batchNo }), lineNo: s.lineNo });
       }
       if (l.expiryDate !== s.expiryDate) {
-        problems.push({ code: 'EXPIRY_MISMATCH', message: `Line ${s.lineNo}: expiry ${l.expiryDate} on the goods differs from ${s.expiryDate} on the delivery note; refuse those packs instead.`, lineNo: s.lineNo });
+        problems.push({ code: 'EXPIRY_MISMATCH', message: msg('errorCodes.EXPIRY_MISMATCH', { lineNo: s.lineNo, expiryDate: l.expiryDate, expiryDate2: s.expiryDate }), lineNo: s.lineNo });
       }
-      if (l.expiryDate <= today) problems.push({ code: 'EXPIRED_GOODS', message: `Line ${s.lineNo}: the goods expired on ${l.expiryDate}; they cannot be accepted.`, lineNo: s.lineNo });
+      if (l.expiryDate <= today) problems.push({ code: 'EXPIRED_GOODS', message: msg('errorCodes.EXPIRED_GOODS', { lineNo: s.lineNo, expiryDate: l.expiryDate }), lineNo: s.lineNo });
     }
     const shipped = new Set(s.codes);
     const seen = new Set<string>();
@@ -59,10 +59,10 @@ function acceptanceProblems(shipment: ShipmentDoc, input: AcceptInput, at: Date)
       seen.add(code);
       if (!shipped.has(code)) foreign.push(code);
     }
-    if (foreign.length) problems.push({ code: 'TRACE_CODE_NOT_IN_SHIPMENT', message: `Line ${s.lineNo}: these codes are not on this shipment's line: ${foreign.join(', ')}.`, lineNo: s.lineNo, codes: foreign });
-    if (twice.length) problems.push({ code: 'TRACE_CODE_DUPLICATED', message: `Line ${s.lineNo}: these codes were scanned twice: ${twice.join(', ')}.`, lineNo: s.lineNo, codes: twice });
+    if (foreign.length) problems.push({ code: 'TRACE_CODE_NOT_IN_SHIPMENT', message: msg('errorCodes.TRACE_CODE_NOT_IN_SHIPMENT', { lineNo: s.lineNo, foreign: foreign.join(', ') }), lineNo: s.lineNo, codes: foreign });
+    if (twice.length) problems.push({ code: 'TRACE_CODE_DUPLICATED', message: msg('errorCodes.TRACE_CODE_DUPLICATED', { lineNo: s.lineNo, twice: twice.join(', ') }), lineNo: s.lineNo, codes: twice });
     if (seen.size !== l.acceptedQty) {
-      problems.push({ code: 'TRACE_CODE_COUNT_MISMATCH', message: `Line ${s.lineNo}: scan one code per accepted pack (${l.acceptedQty} accepted, ${seen.size} scanned).`, lineNo: s.lineNo });
+      problems.push({ code: 'TRACE_CODE_COUNT_MISMATCH', message: msg('errorCodes.TRACE_CODE_COUNT_MISMATCH', { lineNo: s.lineNo, acceptedQty: l.acceptedQty, count: seen.size }), lineNo: s.lineNo });
     }
   }
   return problems;
@@ -81,7 +81,7 @@ export async function acceptDelivery(actor: Actor, id: string, input: AcceptInpu
   const outcome = acceptanceOutcome(acceptedTotal, refusedTotal);
   assertMove(order, outcome, actor);
   const shipment = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
-  if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+  if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: msg('errorCodes.SHIPMENT_NOT_FOUND') });
   const problems = acceptanceProblems(shipment, input, at);
   if (problems.length) throw refuse(problems);
 
@@ -158,7 +158,7 @@ export async function acceptDelivery(actor: Actor, id: string, input: AcceptInpu
       return { order: orderView(updated, actor.role), acceptance: { id: String(acceptanceId), outcome, amountFen, invoiceId: invoice?.invoiceId, invoiceDueAt: invoice?.dueAt.toISOString() } };
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'ORDER_ALREADY_ACCEPTED', message: 'This delivery has already been accepted; acceptance is final.' });
+    if ((err as { code?: number }).code === 11000) throw new ConflictError({ code: 'ORDER_ALREADY_ACCEPTED', message: msg('errorCodes.ORDER_ALREADY_ACCEPTED') });
     throw err;
   }
 }

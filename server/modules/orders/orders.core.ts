@@ -2,9 +2,10 @@
 import { Types, type ClientSession } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, RuleViolationError } from '../../platform/errors';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, RuleViolationError, problemsMessage } from '../../platform/errors';
 import { Order, type OrderDoc, type OrderEvent } from './orders.model';
 import { assertTransition, type OrderState } from './orders.state';
+import { msg, type Message } from '../../platform/messages';
 
 export const oid = (id: string | Types.ObjectId) => new Types.ObjectId(String(id));
 
@@ -13,20 +14,20 @@ export function scopeFilter(actor: Actor): Record<string, unknown> {
   if (actor.orgType === 'hospital') return { hospitalOrgId: oid(actor.orgId) };
   if (actor.orgType === 'distributor') return { distributorOrgId: oid(actor.orgId) };
   if (actor.role === 'operator') return {};
-  throw new ForbiddenError({ code: 'ORDERS_NOT_VISIBLE', message: 'Orders are visible to hospitals, distributors and the operator only.' });
+  throw new ForbiddenError({ code: 'ORDERS_NOT_VISIBLE', message: msg('errorCodes.ORDERS_NOT_VISIBLE') });
 }
 
 /** One order the actor may see; anything else (another hospital's, a bad id) is simply not found. */
 export async function loadOrder(actor: Actor, id: string, session?: ClientSession): Promise<OrderDoc> {
   const order = Types.ObjectId.isValid(id) ? await Order.findOne({ _id: oid(id), ...scopeFilter(actor) }, undefined, { session }).lean<OrderDoc>() : null;
-  if (!order) throw new NotFoundError({ code: 'ORDER_NOT_FOUND', message: 'No such order.' });
+  if (!order) throw new NotFoundError({ code: 'ORDER_NOT_FOUND', message: msg('errorCodes.ORDER_NOT_FOUND') });
   return order;
 }
 
 /** A refused move: 409 with the moves this role may make now (403 when only another role may make it). */
 export function moveError(from: OrderState, to: OrderState, role: string): AppError {
   const check = assertTransition(from, to, role);
-  if (check.ok) return new ConflictError({ code: 'ORDER_CHANGED', message: 'The order changed meanwhile; reload it and try again.', details: [{ status: from }] });
+  if (check.ok) return new ConflictError({ code: 'ORDER_CHANGED', message: msg('errorCodes.ORDER_CHANGED'), details: [{ status: from }] });
   const details = [{ status: from, requested: to, allowedMoves: check.details.allowedMoves, rolesAllowed: check.details.rolesAllowed }];
   if (check.code === 'ROLE_NOT_ALLOWED') return new ForbiddenError({ code: check.code, message: check.message, details });
   return new ConflictError({ code: check.code, message: check.message, details });
@@ -73,8 +74,8 @@ export async function applyMove(
 }
 
 /** A business-rule refusal carrying every problem found, so a form can show them all at once. */
-export function refuse(problems: { code: string; message: string; [k: string]: unknown }[]): RuleViolationError {
+export function refuse(problems: { code: string; message: Message; [k: string]: unknown }[]): RuleViolationError {
   const first = problems[0]!;
-  const message = problems.length === 1 ? first.message : `${first.message} (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`;
+  const message = problemsMessage(problems.map((p) => p.message));
   return new RuleViolationError({ code: first.code, message, details: problems });
 }

@@ -9,6 +9,7 @@ import { Organisation } from '../identity';
 import { SOURCE_KINDS, type SourceKind } from './orders.model';
 import type { PlaceOrdersInput } from './orders.schemas';
 import { placeOrders } from './orders.service';
+import { msg, type Message } from '../../platform/messages';
 
 const COLUMNS = ['drug', 'distributor', 'quantity', 'source', 'refId', 'expectedUnitPriceFen'] as const;
 const REQUIRED = ['drug', 'distributor', 'quantity'] as const;
@@ -39,17 +40,17 @@ export async function cartFromCsv(csv: string): Promise<PlaceOrdersInput['lines'
       relax_column_count: false,
     }) as Row[];
   } catch (err) {
-    throw new ValidationError({ code: 'CSV_UNREADABLE', message: `The CSV could not be read: ${(err as Error).message.split('\n')[0]}` });
+    throw new ValidationError({ code: 'CSV_UNREADABLE', message: msg('errorCodes.CSV_UNREADABLE', { value: '' }) });
   }
-  if (records.length === 0) throw new ValidationError({ code: 'CSV_EMPTY', message: 'The CSV has no lines below its header.' });
-  if (records.length > MAX_ROWS) throw new ValidationError({ code: 'CSV_TOO_LONG', message: `At most ${MAX_ROWS} lines per import.` });
+  if (records.length === 0) throw new ValidationError({ code: 'CSV_EMPTY', message: msg('errorCodes.CSV_EMPTY') });
+  if (records.length > MAX_ROWS) throw new ValidationError({ code: 'CSV_TOO_LONG', message: msg('errorCodes.CSV_TOO_LONG', { MAX_ROWS: MAX_ROWS }) });
   const header = Object.keys(records[0]!);
   const missing = REQUIRED.filter((c) => !header.includes(c));
   const unknown = header.filter((h) => !(COLUMNS as readonly string[]).includes(h));
   if (missing.length || unknown.length) {
     throw new ValidationError({
       code: 'CSV_COLUMNS',
-      message: `The header must have the columns ${REQUIRED.join(', ')} (and optionally source, refId, expectedUnitPriceFen)${missing.length ? `; missing: ${missing.join(', ')}` : ''}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}.`,
+      message: msg('errorCodes.CSV_COLUMNS', { REQUIRED: REQUIRED.join(', '), missing: missing.join(', ') || '-', unknown: unknown.join(', ') || '-' }),
     });
   }
 
@@ -74,29 +75,29 @@ export async function cartFromCsv(csv: string): Promise<PlaceOrdersInput['lines'
     distByKey.set(String(d._id), String(d._id));
   }
 
-  const problems: { row: number; field: string; code: string; message: string }[] = [];
+  const problems: { row: number; field: string; code: string; message: Message }[] = [];
   const lines: PlaceOrdersInput['lines'] = [];
   records.forEach((r, i) => {
     const row = i + 2;
-    const bad = (field: string, code: string, message: string) => problems.push({ row, field, code, message: `Row ${row}: ${message}` });
+    const bad = (field: string, code: string, message: Message) => problems.push({ row, field, code, message: msg('errorCodes.ROW_PROBLEM', { row, problem: { msg: message.key, params: message.params } }) });
     const drugId = drugByKey.get(r.drug ?? '');
-    if (!drugId) bad('drug', 'UNKNOWN_DRUG', `no drug with NHSA code or id "${r.drug ?? ''}".`);
+    if (!drugId) bad('drug', 'UNKNOWN_DRUG', msg('errorCodes.CSV_UNKNOWN_DRUG', { value: r.drug ?? '' }));
     const distributorOrgId = distByKey.get(r.distributor ?? '');
-    if (!distributorOrgId) bad('distributor', 'UNKNOWN_DISTRIBUTOR', `no distributor named "${r.distributor ?? ''}".`);
+    if (!distributorOrgId) bad('distributor', 'UNKNOWN_DISTRIBUTOR', msg('errorCodes.CSV_UNKNOWN_DISTRIBUTOR', { value: r.distributor ?? '' }));
     const quantity = /^\d{1,7}$/.test(r.quantity ?? '') ? Number(r.quantity) : NaN;
-    if (!(quantity >= 1 && quantity <= 1_000_000)) bad('quantity', 'INVALID_QUANTITY', `quantity must be a whole number from 1 to 1000000, got "${r.quantity ?? ''}".`);
+    if (!(quantity >= 1 && quantity <= 1_000_000)) bad('quantity', 'INVALID_QUANTITY', msg('errorCodes.CSV_INVALID_QUANTITY', { value: r.quantity ?? '' }));
     const source = (r.source || 'listing') as SourceKind;
-    if (!SOURCE_KINDS.includes(source)) bad('source', 'INVALID_SOURCE', `source must be one of ${SOURCE_KINDS.join(', ')}.`);
+    if (!SOURCE_KINDS.includes(source)) bad('source', 'INVALID_SOURCE', msg('errorCodes.CSV_INVALID_SOURCE', { sources: SOURCE_KINDS.join(', ') }));
     let expected: number | undefined;
     if (r.expectedUnitPriceFen) {
       expected = /^\d{1,12}$/.test(r.expectedUnitPriceFen) ? Number(r.expectedUnitPriceFen) : NaN;
-      if (!(expected! > 0)) bad('expectedUnitPriceFen', 'INVALID_PRICE', 'expectedUnitPriceFen must be a positive whole number of fen.');
+      if (!(expected! > 0)) bad('expectedUnitPriceFen', 'INVALID_PRICE', msg('errorCodes.CSV_INVALID_PRICE'));
     }
     if (drugId && distributorOrgId && quantity >= 1 && SOURCE_KINDS.includes(source)) {
       lines.push({ drugId, distributorOrgId, source, quantity, ...(r.refId ? { refId: r.refId } : {}), ...(expected && expected > 0 ? { expectedUnitPriceFen: expected } : {}) });
     }
   });
-  if (problems.length) throw new RuleViolationError({ code: 'CSV_INVALID', message: problems.length === 1 ? problems[0]!.message : `${problems.length} problems in the CSV; nothing was ordered.`, details: problems });
+  if (problems.length) throw new RuleViolationError({ code: 'CSV_INVALID', message: problems.length === 1 ? problems[0]!.message : msg('errorCodes.CSV_INVALID', { count: problems.length }), details: problems });
   return lines;
 }
 

@@ -7,7 +7,7 @@ import { businessDay } from '../../platform/time';
 import { parse } from '../../platform/validate';
 import { Drug } from '../catalogue';
 import { creditBadges } from '../credit';
-import { paymentSecurityFor } from '../finance';
+import { invoiceNoOf, paymentSecurityFor } from '../finance';
 import { organisationsByType } from '../identity';
 import { getAcceptance } from './orders.acceptance';
 import { loadOrder } from './orders.core';
@@ -18,6 +18,7 @@ import { OrderListQuery, PeriodQuery, RecallQuery } from './orders.schemas';
 import { listOrders } from './orders.service';
 import { ORDER_STATES } from './orders.state';
 import { orderView, shipmentView } from './orders.views';
+import { msg } from '../../platform/messages';
 
 const SEES_ORDERS = ['operator', 'pharmacist', 'hospital_finance', 'distributor'] as const;
 
@@ -151,7 +152,9 @@ export function orderPages(router: Router): void {
     }
     const moves = new Set(view.allowedMoves);
     const sView = shipment ? shipmentView(shipment) : null;
+    const invoiceNo = view.invoiceId ? await invoiceNoOf(view.invoiceId) : undefined;
     res.render('orders/show', {
+      invoiceNo,
       title: `${t(lang, 'orders.title')} ${order.orderNo}`,
       order: view,
       shipment: sView,
@@ -192,7 +195,7 @@ export function orderPages(router: Router): void {
     assertRole(req.actor, SEES_ORDERS);
     const order = await loadOrder(req.actor, String(req.params.id));
     const shipment = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
-    if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+    if (!shipment) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: msg('errorCodes.SHIPMENT_NOT_FOUND') });
     sendPdf(res, `${shipment.shipmentNo}.pdf`, await deliveryNotePdf(order, shipment, res.locals.lang as Lang));
   });
 }

@@ -13,6 +13,7 @@ import { oid, scopeFilter } from './orders.core';
 import { Order, Shipment, type OrderDoc, type ShipmentDoc } from './orders.model';
 import type { PeriodQueryInput } from './orders.schemas';
 import { TERMINAL_ORDER_STATES, deadlineHoursFrom, deliveryKpis, kpiBand } from './orders.state';
+import { msg } from '../../platform/messages';
 
 const DAY_MS = 86_400_000;
 
@@ -26,10 +27,10 @@ export function periodOf(q: { from?: string; to?: string }): { from: string; to:
     end = new Date(parseBusinessDay(to).getTime() + DAY_MS);
     start = q.from ? parseBusinessDay(q.from) : new Date(end.getTime() - 30 * DAY_MS);
   } catch (err) {
-    throw new ValidationError({ code: 'INVALID_PERIOD', message: (err as Error).message });
+    throw new ValidationError({ code: 'INVALID_PERIOD', message: msg('errorCodes.INVALID_PERIOD_DAY') });
   }
-  if (start.getTime() >= end.getTime()) throw new ValidationError({ code: 'INVALID_PERIOD', message: 'The period must start on or before its last day.' });
-  if (end.getTime() - start.getTime() > 3 * 366 * DAY_MS) throw new ValidationError({ code: 'INVALID_PERIOD', message: 'Choose a period of at most three years.' });
+  if (start.getTime() >= end.getTime()) throw new ValidationError({ code: 'INVALID_PERIOD', message: msg('errorCodes.INVALID_PERIOD') });
+  if (end.getTime() - start.getTime() > 3 * 366 * DAY_MS) throw new ValidationError({ code: 'INVALID_PERIOD', message: msg('errorCodes.INVALID_PERIOD_2') });
   return { from: q.from ?? businessDay(start), to, start, end };
 }
 
@@ -53,7 +54,7 @@ export interface KpiRow {
  */
 export async function distributorKpis(actor: Actor, q: PeriodQueryInput) {
   const period = periodOf(q);
-  if (actor.orgType === 'bank') throw new ForbiddenError({ code: 'ORDERS_NOT_VISIBLE', message: 'Delivery KPIs are for hospitals, distributors and the operator.' });
+  if (actor.orgType === 'bank') throw new ForbiddenError({ code: 'ORDERS_NOT_VISIBLE', message: msg('errorCodes.ORDERS_NOT_VISIBLE_2') });
   const filter: Record<string, unknown> = { placedAt: trusted({ $gte: period.start, $lt: period.end }) };
   if (actor.orgType === 'distributor') filter.distributorOrgId = oid(actor.orgId);
   else if (q.distributorOrgId) filter.distributorOrgId = oid(q.distributorOrgId);
@@ -88,7 +89,7 @@ export async function distributorKpis(actor: Actor, q: PeriodQueryInput) {
 /** Per hospital: open orders now, and orders of the period that were (or still are) late. */
 export async function hospitalOrderStats(actor: Actor, q: PeriodQueryInput) {
   const period = periodOf(q);
-  if (actor.orgType !== 'hospital' && actor.role !== 'operator') throw new ForbiddenError({ code: 'ORDERS_NOT_VISIBLE', message: 'Hospital order statistics are for the hospital and the operator.' });
+  if (actor.orgType !== 'hospital' && actor.role !== 'operator') throw new ForbiddenError({ code: 'ORDERS_NOT_VISIBLE', message: msg('errorCodes.ORDERS_NOT_VISIBLE_3') });
   const scope: Record<string, unknown> = actor.orgType === 'hospital' ? { hospitalOrgId: oid(actor.orgId) } : q.hospitalOrgId ? { hospitalOrgId: oid(q.hospitalOrgId) } : {};
   const at = now();
   const open = await Order.find({ ...scope, status: trusted({ $nin: TERMINAL_ORDER_STATES }) }, { hospitalOrgId: 1, hospitalName: 1 }).lean<OrderDoc[]>();

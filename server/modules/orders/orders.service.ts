@@ -3,7 +3,7 @@ import { OrderPlaced, OrderRefusedListedHospital, OrderStatusChanged } from '../
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, RuleViolationError } from '../../platform/errors';
-import { fen, msg } from '../../platform/messages';
+import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { businessDay } from '../../platform/time';
@@ -102,24 +102,24 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
     getDrugs([...new Set(input.lines.map((l) => l.drugId))]),
     Organisation.find({ _id: trusted({ $in: distributorIds.map(oid) }), type: 'distributor', active: true }, { name: 1 }).lean<OrganisationDoc[]>(),
   ]);
-  if (!hospital || hospital.type !== 'hospital') throw new RuleViolationError({ code: 'NOT_A_HOSPITAL', message: 'Only a hospital pharmacist can place orders.' });
+  if (!hospital || hospital.type !== 'hospital') throw new RuleViolationError({ code: 'NOT_A_HOSPITAL', message: msg('errorCodes.NOT_A_HOSPITAL') });
   if (!hospital.address) {
-    throw new RuleViolationError({ code: 'HOSPITAL_ADDRESS_MISSING', message: 'Your hospital has no delivery address on file; ask the operator to add one before ordering.' });
+    throw new RuleViolationError({ code: 'HOSPITAL_ADDRESS_MISSING', message: msg('errorCodes.HOSPITAL_ADDRESS_MISSING') });
   }
 
-  const problems: { code: string; message: string; line: number }[] = [];
+  const problems: { code: string; message: Message; line: number }[] = [];
   const seen = new Set<string>();
   input.lines.forEach((l, i) => {
     const key = `${l.drugId}:${l.distributorOrgId}`;
-    if (seen.has(key)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${i + 1}: the same drug from the same distributor is already in the cart; change the quantity instead.`, line: i + 1 });
+    if (seen.has(key)) problems.push({ code: 'DUPLICATE_LINE', message: msg('errorCodes.DUPLICATE_LINE_2', { value: i + 1 }), line: i + 1 });
     seen.add(key);
   });
 
   const drugs = new Map(drugRows.map((d) => [String(d._id), d]));
   const distributors = new Map(distributorRows.map((o) => [String(o._id), o]));
   input.lines.forEach((l, i) => {
-    if (!drugs.has(l.drugId)) problems.push({ code: 'UNKNOWN_DRUG', message: `Line ${i + 1}: no such drug in the catalogue.`, line: i + 1 });
-    if (!distributors.has(l.distributorOrgId)) problems.push({ code: 'UNKNOWN_DISTRIBUTOR', message: `Line ${i + 1}: no such active distributor.`, line: i + 1 });
+    if (!drugs.has(l.drugId)) problems.push({ code: 'UNKNOWN_DRUG', message: msg('errorCodes.UNKNOWN_DRUG', { value: i + 1 }), line: i + 1 });
+    if (!distributors.has(l.distributorOrgId)) problems.push({ code: 'UNKNOWN_DISTRIBUTOR', message: msg('errorCodes.UNKNOWN_DISTRIBUTOR', { value: i + 1 }), line: i + 1 });
   });
   if (problems.length) throw refuse(problems);
 
@@ -130,13 +130,13 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
     input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
     at,
   );
-  const changed: { code: string; message: string; line: number; expectedUnitPriceFen: number; unitPriceFen: number }[] = [];
+  const changed: { code: string; message: Message; line: number; expectedUnitPriceFen: number; unitPriceFen: number }[] = [];
   prices.forEach((p, i) => {
     if (!p.ok) problems.push({ code: p.code, message: p.message, line: i + 1 });
     else {
       const expected = input.lines[i]!.expectedUnitPriceFen;
       if (expected !== undefined && expected !== p.unitPriceFen) {
-        changed.push({ code: 'PRICE_CHANGED', message: `Line ${i + 1}: the price is now ${formatMoney(p.unitPriceFen)} (you saw ${formatMoney(expected)}); review the cart.`, line: i + 1, expectedUnitPriceFen: expected, unitPriceFen: p.unitPriceFen });
+        changed.push({ code: 'PRICE_CHANGED', message: msg('errorCodes.PRICE_CHANGED', { value: i + 1, unitPriceFen: fen(p.unitPriceFen), expected: fen(expected) }), line: i + 1, expectedUnitPriceFen: expected, unitPriceFen: p.unitPriceFen });
       }
     }
   });
@@ -156,7 +156,7 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   const docs: OrderDoc[] = [];
   for (const [distributorOrgId, lines] of byDistributor) {
     const totalFen = lines.reduce((s, l) => s + l.amountFen, 0);
-    if (!Number.isSafeInteger(totalFen)) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: 'The order total is too large.' });
+    if (!Number.isSafeInteger(totalFen)) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: msg('errorCodes.ORDER_TOO_LARGE') });
     docs.push({
       _id: new Types.ObjectId(),
       orderNo: await nextOrderNo(at),
@@ -209,24 +209,24 @@ export async function confirmOrder(actor: Actor, id: string, input: ConfirmInput
   assertMove(order, partial ? 'partially_confirmed' : 'confirmed', actor);
   await assertMayTrade(actor.orgId, 'confirm_order');
 
-  const problems: { code: string; message: string; lineNo: number }[] = [];
+  const problems: { code: string; message: Message; lineNo: number }[] = [];
   const byLine = new Map<number, NonNullable<ConfirmInput['lines']>[number]>();
   for (const l of input.lines ?? []) {
-    if (byLine.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${l.lineNo} is given twice.`, lineNo: l.lineNo });
+    if (byLine.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: msg('errorCodes.DUPLICATE_LINE', { lineNo: l.lineNo }), lineNo: l.lineNo });
     byLine.set(l.lineNo, l);
-    if (!order.lines.some((x) => x.lineNo === l.lineNo)) problems.push({ code: 'UNKNOWN_LINE', message: `The order has no line ${l.lineNo}.`, lineNo: l.lineNo });
+    if (!order.lines.some((x) => x.lineNo === l.lineNo)) problems.push({ code: 'UNKNOWN_LINE', message: msg('errorCodes.UNKNOWN_LINE_2', { lineNo: l.lineNo }), lineNo: l.lineNo });
   }
   const lines = order.lines.map((l) => {
     const c = byLine.get(l.lineNo);
     const confirmedQty = c ? c.confirmedQty : l.quantity;
     const backorderedQty = c ? c.backorderQty : 0;
-    if (confirmedQty > l.quantity) problems.push({ code: 'QUANTITY_EXCEEDS_ORDERED', message: `Line ${l.lineNo}: ${confirmedQty} confirmed but only ${l.quantity} ordered.`, lineNo: l.lineNo });
-    else if (confirmedQty + backorderedQty > l.quantity) problems.push({ code: 'QUANTITY_EXCEEDS_ORDERED', message: `Line ${l.lineNo}: confirmed plus backordered (${confirmedQty + backorderedQty}) exceeds the ${l.quantity} ordered.`, lineNo: l.lineNo });
-    else if (confirmedQty < l.quantity && !c?.reason) problems.push({ code: 'REASON_REQUIRED', message: `Line ${l.lineNo}: give a reason for confirming less than ordered.`, lineNo: l.lineNo });
+    if (confirmedQty > l.quantity) problems.push({ code: 'QUANTITY_EXCEEDS_ORDERED', message: msg('errorCodes.QUANTITY_EXCEEDS_ORDERED', { lineNo: l.lineNo, confirmedQty: confirmedQty, quantity: l.quantity }), lineNo: l.lineNo });
+    else if (confirmedQty + backorderedQty > l.quantity) problems.push({ code: 'QUANTITY_EXCEEDS_ORDERED', message: msg('errorCodes.QUANTITY_EXCEEDS_ORDERED_2', { lineNo: l.lineNo, value: confirmedQty + backorderedQty, quantity: l.quantity }), lineNo: l.lineNo });
+    else if (confirmedQty < l.quantity && !c?.reason) problems.push({ code: 'REASON_REQUIRED', message: msg('errorCodes.REASON_REQUIRED', { lineNo: l.lineNo }), lineNo: l.lineNo });
     return { ...l, confirmedQty, backorderedQty, ...(c?.reason && confirmedQty < l.quantity ? { shortfallReason: c.reason } : {}) };
   });
   if (problems.length === 0 && lines.every((l) => l.confirmedQty === 0)) {
-    problems.push({ code: 'NOTHING_CONFIRMED', message: 'No quantity is confirmed; reject the order with a reason instead.', lineNo: 0 });
+    problems.push({ code: 'NOTHING_CONFIRMED', message: msg('errorCodes.NOTHING_CONFIRMED'), lineNo: 0 });
   }
   if (problems.length) throw refuse(problems);
 

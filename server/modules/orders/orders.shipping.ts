@@ -5,7 +5,7 @@ import { OrderTracked } from '../../events/orders';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
-import { msg } from '../../platform/messages';
+import { msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { businessDay } from '../../platform/time';
 import { withCommand } from '../../platform/unit-of-work';
@@ -18,7 +18,7 @@ import type { ShipInput, TrackingInput } from './orders.schemas';
 import type { OrderState } from './orders.state';
 import { orderView, shipmentView } from './orders.views';
 
-type Problem = { code: string; message: string; lineNo?: number; codes?: string[] };
+type Problem = { code: string; message: Message; lineNo?: number; codes?: string[] };
 
 /** Codes (already normalised) that some shipment on the platform has used before. */
 async function codesInUse(codes: string[]): Promise<Set<string>> {
@@ -39,20 +39,20 @@ async function shipmentProblems(order: OrderDoc, input: ShipInput, at: Date): Pr
   const duplicated = new Set<string>();
   for (const l of input.lines) {
     const line = order.lines.find((x) => x.lineNo === l.lineNo);
-    if (seenLines.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: `Line ${l.lineNo} is given twice; one batch per line.`, lineNo: l.lineNo });
+    if (seenLines.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: msg('errorCodes.DUPLICATE_LINE_3', { lineNo: l.lineNo }), lineNo: l.lineNo });
     seenLines.add(l.lineNo);
     if (!line) {
-      problems.push({ code: 'UNKNOWN_LINE', message: `The order has no line ${l.lineNo}.`, lineNo: l.lineNo });
+      problems.push({ code: 'UNKNOWN_LINE', message: msg('errorCodes.UNKNOWN_LINE_2', { lineNo: l.lineNo }), lineNo: l.lineNo });
       continue;
     }
     if (l.quantity > line.confirmedQty) {
-      problems.push({ code: 'QUANTITY_EXCEEDS_CONFIRMED', message: `Line ${l.lineNo}: ${l.quantity} shipped but only ${line.confirmedQty} confirmed.`, lineNo: l.lineNo });
+      problems.push({ code: 'QUANTITY_EXCEEDS_CONFIRMED', message: msg('errorCodes.QUANTITY_EXCEEDS_CONFIRMED', { lineNo: l.lineNo, quantity: l.quantity, confirmedQty: line.confirmedQty }), lineNo: l.lineNo });
     }
     if (l.expiryDate <= today) {
-      problems.push({ code: 'EXPIRY_NOT_IN_FUTURE', message: `Line ${l.lineNo}: expiry ${l.expiryDate} is not in the future.`, lineNo: l.lineNo });
+      problems.push({ code: 'EXPIRY_NOT_IN_FUTURE', message: msg('errorCodes.EXPIRY_NOT_IN_FUTURE', { lineNo: l.lineNo, expiryDate: l.expiryDate }), lineNo: l.lineNo });
     }
     if (l.codes.length !== l.quantity) {
-      problems.push({ code: 'TRACE_CODE_COUNT_MISMATCH', message: `Line ${l.lineNo}: ${l.quantity} packs need ${l.quantity} traceability codes, ${l.codes.length} given.`, lineNo: l.lineNo });
+      problems.push({ code: 'TRACE_CODE_COUNT_MISMATCH', message: msg('errorCodes.TRACE_CODE_COUNT_MISMATCH_2', { lineNo: l.lineNo, quantity: l.quantity, quantity2: l.quantity, count: l.codes.length }), lineNo: l.lineNo });
     }
     const malformed: string[] = [];
     const wrongPrefix: string[] = [];
@@ -62,18 +62,18 @@ async function shipmentProblems(order: OrderDoc, input: ShipInput, at: Date): Pr
       if (seenCodes.has(code)) duplicated.add(code);
       seenCodes.set(code, l.lineNo);
     }
-    if (malformed.length) problems.push({ code: 'INVALID_TRACE_CODE', message: `Line ${l.lineNo}: a traceability code must be exactly 20 digits: ${malformed.join(', ')}.`, lineNo: l.lineNo, codes: malformed });
+    if (malformed.length) problems.push({ code: 'INVALID_TRACE_CODE', message: msg('errorCodes.INVALID_TRACE_CODE', { lineNo: l.lineNo, malformed: malformed.join(', ') }), lineNo: l.lineNo, codes: malformed });
     if (wrongPrefix.length) {
-      problems.push({ code: 'TRACE_PREFIX_MISMATCH', message: `Line ${l.lineNo}: these codes do not start with the drug's product prefix ${line.tracePrefix}: ${wrongPrefix.join(', ')}.`, lineNo: l.lineNo, codes: wrongPrefix });
+      problems.push({ code: 'TRACE_PREFIX_MISMATCH', message: msg('errorCodes.TRACE_PREFIX_MISMATCH', { lineNo: l.lineNo, tracePrefix: line.tracePrefix, wrongPrefix: wrongPrefix.join(', ') }), lineNo: l.lineNo, codes: wrongPrefix });
     }
   }
-  if (duplicated.size) problems.push({ code: 'TRACE_CODE_DUPLICATED', message: `These codes appear more than once in the shipment: ${[...duplicated].join(', ')}.`, codes: [...duplicated] });
+  if (duplicated.size) problems.push({ code: 'TRACE_CODE_DUPLICATED', message: msg('errorCodes.TRACE_CODE_DUPLICATED_2', { value: [...duplicated].join(', ') }), codes: [...duplicated] });
   const used = await codesInUse([...seenCodes.keys()]);
   if (used.size) {
     const codes = [...used];
-    problems.push({ code: 'TRACE_CODE_REUSED', message: `These codes were already used on the platform (one box, one sale): ${codes.join(', ')}.`, codes });
+    problems.push({ code: 'TRACE_CODE_REUSED', message: msg('errorCodes.TRACE_CODE_REUSED', { codes: codes.join(', ') }), codes });
   }
-  if (input.eta && new Date(input.eta).getTime() <= at.getTime()) problems.push({ code: 'ETA_IN_PAST', message: 'The estimated arrival must be in the future.' });
+  if (input.eta && new Date(input.eta).getTime() <= at.getTime()) problems.push({ code: 'ETA_IN_PAST', message: msg('errorCodes.ETA_IN_PAST') });
   return problems;
 }
 
@@ -143,11 +143,11 @@ export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
     });
   } catch (err) {
     const key = duplicateKeyOf(err);
-    if (key && 'orderId' in key) throw new ConflictError({ code: 'ALREADY_SHIPPED', message: 'This order has already been shipped.' });
+    if (key && 'orderId' in key) throw new ConflictError({ code: 'ALREADY_SHIPPED', message: msg('errorCodes.ALREADY_SHIPPED') });
     if (key) {
       // NOTE: another shipment took some of these codes between the check and the insert.
       const used = [...(await codesInUse(lines.flatMap((l) => l.codes)))];
-      throw refuse([{ code: 'TRACE_CODE_REUSED', message: `These codes were already used on the platform (one box, one sale): ${used.join(', ')}.`, codes: used }]);
+      throw refuse([{ code: 'TRACE_CODE_REUSED', message: msg('errorCodes.TRACE_CODE_REUSED_2', { used: used.join(', ') }), codes: used }]);
     }
     throw err;
   }
@@ -157,7 +157,7 @@ export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
 export async function getShipment(actor: Actor, orderId: string) {
   const order = await loadOrder(actor, orderId);
   const s = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
-  if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+  if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: msg('errorCodes.SHIPMENT_NOT_FOUND') });
   return shipmentView(s);
 }
 
@@ -176,7 +176,7 @@ export async function addTracking(actor: Actor, id: string, input: TrackingInput
   if (!rule.from.includes(order.status)) {
     throw new ConflictError({
       code: 'TRACKING_NOT_ALLOWED',
-      message: `A "${input.kind}" tracking event cannot be added to an order that is ${order.status}.`,
+      message: msg('errorCodes.TRACKING_NOT_ALLOWED', { kind: input.kind, status: { msg: `orderStatus.${order.status}` } }),
       details: [{ status: order.status, kind: input.kind, allowedFrom: rule.from }],
     });
   }
@@ -185,7 +185,7 @@ export async function addTracking(actor: Actor, id: string, input: TrackingInput
   let updated = order;
   const moveTo = rule.to && rule.to !== order.status ? rule.to : undefined;
   if (moveTo) assertMove(order, moveTo, actor);
-  if (input.eta && new Date(input.eta).getTime() <= at.getTime()) throw refuse([{ code: 'ETA_IN_PAST', message: 'The estimated arrival must be in the future.' }]);
+  if (input.eta && new Date(input.eta).getTime() <= at.getTime()) throw refuse([{ code: 'ETA_IN_PAST', message: msg('errorCodes.ETA_IN_PAST') }]);
 
   return withCommand(actor, async (uow) => {
     const session = uow.session;
@@ -194,7 +194,7 @@ export async function addTracking(actor: Actor, id: string, input: TrackingInput
       { $push: { tracking: event }, ...(input.eta ? { $set: { eta: new Date(input.eta) } } : {}) },
       { returnDocument: 'after', session },
     ).lean<ShipmentDoc>();
-    if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: 'This order has not been shipped yet.' });
+    if (!s) throw new NotFoundError({ code: 'SHIPMENT_NOT_FOUND', message: msg('errorCodes.SHIPMENT_NOT_FOUND') });
     if (moveTo) updated = await applyMove(actor, order, moveTo, { at, session, set: moveTo === 'delivered' ? { deliveredAt: at } : {} });
     if (moveTo === 'delivered' && updated.deliverBy && at.getTime() > updated.deliverBy.getTime()) await markMissed(uow, updated, 'delivery');
     uow.audit({

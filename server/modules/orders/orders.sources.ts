@@ -4,6 +4,7 @@ import { currentReferencePrices } from '../catalogue';
 import { findListingEntry } from '../quotation';
 import { resolveContractPrice } from '../vbp';
 import type { SourceKind } from './orders.model';
+import { msg, type Message } from '../../platform/messages';
 
 export interface PriceQuery {
   index: number;
@@ -15,7 +16,7 @@ export interface PriceQuery {
   hospitalOrgId: string;
 }
 
-export type PriceResult = { ok: true; unitPriceFen: number; refId?: string } | { ok: false; code: string; message: string };
+export type PriceResult = { ok: true; unitPriceFen: number; refId?: string } | { ok: false; code: string; message: Message };
 
 /** Locks the unit price of each line from its source, at `at`; refusals say which line and why. */
 export async function resolvePrices(lines: PriceQuery[], at: Date): Promise<PriceResult[]> {
@@ -26,21 +27,21 @@ export async function resolvePrices(lines: PriceQuery[], at: Date): Promise<Pric
       if (l.source === 'listing') {
         const entry = await findListingEntry(l.drugId, l.distributorOrgId, at);
         if (!entry) {
-          return { ok: false, code: 'DISTRIBUTOR_NOT_LISTED', message: `Line ${l.index + 1}: this distributor has no current listing for the drug, so it cannot be chosen.` };
+          return { ok: false, code: 'DISTRIBUTOR_NOT_LISTED', message: msg('errorCodes.DISTRIBUTOR_NOT_LISTED', { value: l.index + 1 }) };
         }
         if (l.refId && l.refId !== String(entry.listingId)) {
-          return { ok: false, code: 'LISTING_CHANGED', message: `Line ${l.index + 1}: the listing you chose is no longer current; reload the listings.` };
+          return { ok: false, code: 'LISTING_CHANGED', message: msg('errorCodes.LISTING_CHANGED', { value: l.index + 1 }) };
         }
         return { ok: true, unitPriceFen: entry.unitPriceFen, refId: String(entry.listingId) };
       }
       if (l.source === 'catalogue') {
         const ref = refPrices.get(l.drugId);
-        if (!ref) return { ok: false, code: 'NO_REFERENCE_PRICE', message: `Line ${l.index + 1}: the drug has no reference price in force, so it cannot be ordered from the catalogue.` };
+        if (!ref) return { ok: false, code: 'NO_REFERENCE_PRICE', message: msg('errorCodes.NO_REFERENCE_PRICE', { value: l.index + 1 }) };
         return { ok: true, unitPriceFen: ref.priceFen };
       }
-      if (!l.refId) return { ok: false, code: 'CONTRACT_REQUIRED', message: `Line ${l.index + 1}: name the VBP contract (refId) to order against.` };
+      if (!l.refId) return { ok: false, code: 'CONTRACT_REQUIRED', message: msg('errorCodes.CONTRACT_REQUIRED', { value: l.index + 1 }) };
       const r = await resolveContractPrice({ contractId: l.refId, drugId: l.drugId, hospitalOrgId: l.hospitalOrgId, distributorOrgId: l.distributorOrgId, quantity: l.quantity, at });
-      return r.ok ? { ok: true, unitPriceFen: r.unitPriceFen, refId: l.refId } : { ok: false, code: r.code, message: `Line ${l.index + 1}: ${r.message}` };
+      return r.ok ? { ok: true, unitPriceFen: r.unitPriceFen, refId: l.refId } : { ok: false, code: r.code, message: msg('errorCodes.LINE_PROBLEM', { line: l.index + 1, problem: { msg: r.message.key, params: r.message.params } }) };
     }),
   );
 }

@@ -1,4 +1,5 @@
-// The order state machine of DESIGN §3.4, its deadlines and the delivery KPIs, as pure functions.
+// The order state machine (placed → confirmed → shipped → in transit → delivered → accepted, with
+// rejection, refusal and cancellation), its deadlines and the delivery KPIs, as pure functions.
 // The service enforces these on the server; the pages use `allowedMoves` to offer only legal actions.
 
 export const ORDER_STATES = [
@@ -14,6 +15,7 @@ export const ORDER_STATES = [
   'refused',
   'cancelled',
 ] as const;
+import { msg, type Message } from '../../platform/messages';
 export type OrderState = (typeof ORDER_STATES)[number];
 
 export type UserRole = 'operator' | 'pharmacist' | 'hospital_finance' | 'distributor' | 'bank_officer';
@@ -70,7 +72,7 @@ export type TransitionCheck =
   | {
       ok: false;
       code: 'ILLEGAL_TRANSITION' | 'ROLE_NOT_ALLOWED';
-      message: string;
+      message: Message;
       details: { from: OrderState; to: OrderState; role: string; allowedMoves: OrderState[]; rolesAllowed: UserRole[] };
     };
 
@@ -81,16 +83,15 @@ export function assertTransition(from: OrderState, to: OrderState, role: string)
   const details = { from, to, role, allowedMoves: allowedMoves(from, role), rolesAllowed };
   if (!transition) {
     const message = isTerminal(from)
-      ? `The order is ${from}; it cannot change any more.`
-      : `An order that is ${from} cannot become ${to}.`;
+      ? msg('errorCodes.ORDER_FINAL', { from: { msg: `orderStatus.${from}` } })
+      : msg('errorCodes.ILLEGAL_TRANSITION', { from: { msg: `orderStatus.${from}` }, to: { msg: `orderStatus.${to}` } });
     return { ok: false, code: 'ILLEGAL_TRANSITION', message, details };
   }
   if (!(transition.roles as readonly string[]).includes(role)) {
-    const article = /^[aeiou]/i.test(role) ? 'An' : 'A';
     return {
       ok: false,
       code: 'ROLE_NOT_ALLOWED',
-      message: `${article} ${role.replace(/_/g, ' ')} cannot move an order from ${from} to ${to}; only ${transition.roles.join(' or ')} can.`,
+      message: msg('errorCodes.ROLE_NOT_ALLOWED', { role: { msg: `roles.${role}` }, from: { msg: `orderStatus.${from}` }, to: { msg: `orderStatus.${to}` }, roles: { list: transition.roles.map(String) } }),
       details,
     };
   }
@@ -105,7 +106,7 @@ export interface DeadlineHours {
   regularHours: number;
 }
 
-/** DESIGN §3.4 defaults: confirm within 24 h; deliver within 24 h (urgent) or 72 h (regular) of confirmation. */
+/** Default deadlines: confirm within 24 h; deliver within 24 h (urgent) or 72 h (regular) of confirmation. */
 export const DEFAULT_DEADLINE_HOURS: DeadlineHours = { confirmHours: 24, urgentHours: 24, regularHours: 72 };
 
 function plusHours(at: Date, hours: number): Date {

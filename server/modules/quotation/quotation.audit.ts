@@ -1,15 +1,17 @@
 // The round's audit trail (every quote event with server time), its CSV export, and the operator's
 // replay of the ranking history rebuilt from the stored events alone.
+import { hasMessage, t, type Lang } from '../../platform/i18n';
 import { Types } from 'mongoose';
 import { NotFoundError } from '../../platform/errors';
 import { fenToYuanString } from '../../platform/money';
 import { csvExport } from '../../platform/tabular';
 import { QuoteEvent, Round, type QuoteEventRecord, type RoundRecord } from './quotation.model';
 import { rankQuotes } from './quotation.rules';
+import { msg } from '../../platform/messages';
 
 async function roundOrThrow(roundId: string): Promise<RoundRecord> {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId, { report: 0 }).lean<RoundRecord>() : null;
-  if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+  if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   return round;
 }
 
@@ -49,7 +51,7 @@ function shanghaiIso(d: Date): string {
 }
 
 /** Operator: the audit trail as CSV (UTF-8 with BOM, Chinese headers). */
-export async function roundEventsCsv(roundId: string): Promise<{ filename: string; body: Buffer }> {
+export async function roundEventsCsv(roundId: string, lang: Lang = 'zh'): Promise<{ filename: string; body: Buffer }> {
   const round = await roundOrThrow(roundId);
   const lines = new Map(round.lines.map((l) => [String(l._id), l]));
   const rows = (await eventsOf(round._id)).map((e) => {
@@ -57,7 +59,7 @@ export async function roundEventsCsv(roundId: string): Promise<{ filename: strin
     return [
       shanghaiIso(e.at),
       e.seq ?? '',
-      e.type,
+      hasMessage(lang, `quotation.events.${e.type}`) ? t(lang, `quotation.events.${e.type}`) : e.type,
       line?.no ?? '',
       line?.drug.genericNameZh ?? '',
       e.alias ?? '',
@@ -65,12 +67,14 @@ export async function roundEventsCsv(roundId: string): Promise<{ filename: strin
       e.priceFen === undefined ? '' : fenToYuanString(e.priceFen),
       e.previousPriceFen === undefined ? '' : fenToYuanString(e.previousPriceFen),
       e.code ?? '',
-      e.message ?? '',
+      e.code && hasMessage(lang, `errorCodes.${e.code}`) ? t(lang, `errorCodes.${e.code}`, {}).replace(/\s*[(（]?\{\w+\}[)）]?/g, '') : (e.message ?? ''),
       e.closesAt ? shanghaiIso(e.closesAt) : '',
       e.channel ?? '',
     ];
   });
-  const header = ['服务器时间', '序号', '事件', '行号', '药品', '代号', '配送企业', '报价（元）', '原报价（元）', '拒绝代码', '说明', '截止时间', '渠道'];
+  const header = lang === 'zh'
+    ? ['服务器时间', '序号', '事件', '行号', '药品', '代号', '配送企业', '报价（元）', '原报价（元）', '拒绝代码', '说明', '截止时间', '渠道']
+    : ['Server time', 'Seq', 'Event', 'Line', 'Drug', 'Alias', 'Distributor', 'Price (CNY)', 'Previous price (CNY)', 'Refusal code', 'Note', 'Closes at', 'Channel'];
   return { filename: `${round.no}-events.csv`, body: csvExport(header, rows) };
 }
 

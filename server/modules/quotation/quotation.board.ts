@@ -12,6 +12,7 @@ import { rooms } from '../../platform/realtime';
 import { reductionBasisPoints } from '../../platform/money';
 import { Listing, Participant, Quote, QuoteEvent, Round, type ListingRecord, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { rankQuotes } from './quotation.rules';
+import { msg } from '../../platform/messages';
 
 export const roundRooms = {
   all: (roundId: string) => rooms.entity('round', roundId),
@@ -87,7 +88,7 @@ export function canView(actor: Actor, round: Pick<RoundRecord, 'status'>): boole
 
 export async function loadVisibleRound(actor: Actor, roundId: string): Promise<RoundRecord> {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
-  if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+  if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   return round;
 }
 

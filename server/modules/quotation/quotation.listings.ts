@@ -144,14 +144,14 @@ export async function myListings(actor: Actor) {
 export async function withdrawListing(actor: Actor, listingId: string, reason: string) {
   const at = now();
   const row = Types.ObjectId.isValid(listingId) ? await Listing.findOne({ _id: new Types.ObjectId(listingId), distributorOrgId: new Types.ObjectId(actor.orgId) }).lean<ListingRecord>() : null;
-  if (!row) throw new NotFoundError({ code: 'LISTING_NOT_FOUND', message: 'No such listing entry of yours.' });
+  if (!row) throw new NotFoundError({ code: 'LISTING_NOT_FOUND', message: msg('errorCodes.LISTING_NOT_FOUND') });
   if (row.status !== 'listed' || row.expiresAt.getTime() <= at.getTime()) {
-    throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: `This listing entry is ${row.status === 'listed' ? 'expired' : row.status}.` });
+    throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: msg(row.status === 'listed' ? 'errorCodes.LISTING_EXPIRED' : 'errorCodes.LISTING_NOT_ACTIVE') });
   }
   await withCommand(actor, async (uow) => {
     const session = uow.session;
     const res = await Listing.updateOne({ _id: row._id, status: 'listed' }, { $set: { status: 'withdrawn', withdrawnAt: at, withdrawReason: reason } }, { session });
-    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: 'This listing entry was withdrawn meanwhile.' });
+    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'LISTING_NOT_ACTIVE', message: msg('errorCodes.LISTING_NOT_ACTIVE_2') });
     uow.audit({ action: 'listing.withdraw', targetType: 'listing', targetId: listingId, summary: msg('quotation.audit.listingWithdrawn', { drug: row.drug.genericNameZh, no: row.roundNo, reason }) });
     await QuoteEvent.create([{ roundId: row.roundId, at, type: 'listing_withdrawn', lineId: row.lineId, distributorOrgId: row.distributorOrgId, distributorName: row.distributorName, alias: row.alias, userId: new Types.ObjectId(actor.id), quoteId: row.quoteId, priceFen: row.unitPriceFen, message: reason }], { session });
     uow.emit(

@@ -5,6 +5,7 @@ import { platform } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { fenToYuanString } from '../../platform/money';
 import { Listing, Round, type ListingRecord, type RoundRecord } from './quotation.model';
+import { msg } from '../../platform/messages';
 
 const OCID_PREFIX = 'ocds-gpo';
 
@@ -15,9 +16,9 @@ function cny(fen: number) {
 /** The OCDS release package of a published (or expired) round. */
 export async function ocdsReleasePackage(roundId: string) {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
-  if (!round || round.status === 'draft') throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+  if (!round || round.status === 'draft') throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   if (round.status !== 'published' && round.status !== 'expired') {
-    throw new ConflictError({ code: 'ROUND_NOT_PUBLISHED', message: 'A round is exported as open data once its listing is published.' });
+    throw new ConflictError({ code: 'ROUND_NOT_PUBLISHED', message: msg('errorCodes.ROUND_NOT_PUBLISHED') });
   }
   const listing = await Listing.find({ roundId: round._id }).sort({ lineId: 1, rank: 1 }).lean<ListingRecord[]>();
   const publishedAt = round.publishedAt!.toISOString();

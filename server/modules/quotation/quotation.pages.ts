@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { assertRole, type Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { AppError } from '../../platform/errors';
+import { AppError, errorText, pageDetails } from '../../platform/errors';
 import { t, type Lang } from '../../platform/i18n';
 import { safeParseYuanToFen } from '../../platform/money';
 import { z } from '../../platform/schemas';
@@ -95,10 +95,10 @@ function roundBodyFrom(form: Form): { body: Record<string, unknown>; errors: Rec
 
 function fieldErrors(err: AppError): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const d of err.details as { path?: string; message?: string }[]) {
-    if (d && typeof d.path === 'string' && d.path) out[d.path.split('.')[0]!] ??= err.status === 400 && d.message ? d.message : err.message;
+  for (const d of pageDetails(err) as { path?: string; message?: string }[]) {
+    if (d && typeof d.path === 'string' && d.path) out[d.path.split('.')[0]!] ??= err.status === 400 && d.message ? d.message : errorText(err);
   }
-  if (Object.keys(out).length === 0) out._form = err.message;
+  if (Object.keys(out).length === 0) out._form = errorText(err);
   return out;
 }
 
@@ -121,7 +121,7 @@ async function renderBoard(req: Request, res: Response, actor: Actor, id: string
     canCancel: actor.role === 'operator' && ['draft', 'scheduled', 'open'].includes(round.status),
     showBest: round.visibility === 'best' || final,
     sealed: round.visibility === 'sealed' && !final,
-    visibilityLabel: t(lang, `quotation.visibility.${round.visibility}`),
+    visibilityLabel: t(lang, `quotation.${actor.role === 'operator' ? 'visibilityOperator' : 'visibility'}.${round.visibility}`),
     boardMessages: messages(lang, BOARD_MESSAGES),
     errors: extra.errors,
     flash: extra.flash,
@@ -203,7 +203,7 @@ export function quotationPages(router: Router): void {
       await scheduleRound(req.actor, id);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      await renderBoard(req, res, req.actor, id, { errors: { schedule: err.message } }, err.status);
+      await renderBoard(req, res, req.actor, id, { errors: { schedule: errorText(err) } }, err.status);
       return;
     }
     res.redirect(303, `/rounds/${id}?flash=scheduled`);
@@ -221,7 +221,7 @@ export function quotationPages(router: Router): void {
       await cancelRound(req.actor, id, parsed.data.reason);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      await renderBoard(req, res, req.actor, id, { errors: { reason: err.message } }, err.status);
+      await renderBoard(req, res, req.actor, id, { errors: { reason: errorText(err) } }, err.status);
       return;
     }
     res.redirect(303, `/rounds/${id}?flash=cancelled`);
@@ -293,7 +293,7 @@ export function quotationPages(router: Router): void {
       await withdrawListing(req.actor, id, parsed.data.reason);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      await fail(err.message, err.status);
+      await fail(errorText(err), err.status);
       return;
     }
     res.redirect(303, '/listings/mine?flash=withdrawn');

@@ -7,15 +7,16 @@ import type { Lang } from '../../platform/i18n';
 import { renderDocument } from '../../platform/pdf-pool';
 import { AnnouncementDocument, type AnnouncementData } from './quotation.documents';
 import { Listing, Round, type ListingRecord, type RoundRecord } from './quotation.model';
+import { msg } from '../../platform/messages';
 
 /** The announcement PDF of a published round (operator and hospitals). */
 export async function announcementPdf(actor: Actor, roundId: string, lang: Lang = 'zh'): Promise<{ filename: string; body: Buffer }> {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
   if (!round || round.status === 'draft' || !['operator', 'pharmacist', 'hospital_finance'].includes(actor.role)) {
-    throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   }
   if (round.status !== 'published' && round.status !== 'expired') {
-    throw new ConflictError({ code: 'ROUND_NOT_PUBLISHED', message: 'The announcement is available once the listing is published.' });
+    throw new ConflictError({ code: 'ROUND_NOT_PUBLISHED', message: msg('errorCodes.ROUND_NOT_PUBLISHED_2') });
   }
   const listing = await Listing.find({ roundId: round._id }).sort({ lineId: 1, rank: 1 }).lean<ListingRecord[]>();
   const report = round.report!;

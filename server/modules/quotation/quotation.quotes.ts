@@ -1,4 +1,5 @@
-// Quotes: the rules of DESIGN §3.2 applied in one transaction on the round, so the database (not a
+// Quotes: the round's rules (price ≤ reference, each revision lower by the minimum decrement, ties by
+// receipt time, anti-sniping extensions) applied in one transaction on the round, so the database (not a
 // timer) decides whether a quote arrived before the close. Every refusal says why, stores no quote,
 // and is kept in the round's audit trail.
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import { bookFor, dropBook, type RoundBook } from './quotation.book';
 import { withRoundLock } from './quotation.lock';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { anonymousAliasCode, antiSnipingDecision, checkQuote } from './quotation.rules';
+import { dateTime, msg, type Message } from '../../platform/messages';
 
 export interface QuoteInput {
   roundId: string;
@@ -55,13 +57,13 @@ export function aliasFor(roundId: string, distributorOrgId: string, attempt = 0)
 type WindowRefusal = 'ROUND_NOT_OPEN' | 'ROUND_CLOSED' | 'ROUND_CANCELLED';
 
 /** Whether the round accepts quote changes at `at`, by its stored times and status (not by any timer). */
-export function windowRefusal(round: RoundRecord, at: Date): { code: WindowRefusal; message: string } | null {
-  if (round.status === 'cancelled') return { code: 'ROUND_CANCELLED', message: 'This round was cancelled.' };
-  if (round.status === 'draft') return { code: 'ROUND_NOT_OPEN', message: 'This round has not been scheduled.' };
+export function windowRefusal(round: RoundRecord, at: Date): { code: WindowRefusal; message: Message } | null {
+  if (round.status === 'cancelled') return { code: 'ROUND_CANCELLED', message: msg('errorCodes.ROUND_CANCELLED') };
+  if (round.status === 'draft') return { code: 'ROUND_NOT_OPEN', message: msg('errorCodes.ROUND_NOT_OPEN') };
   if (round.status === 'closed' || round.status === 'published' || round.status === 'expired' || at.getTime() >= round.closesAt.getTime()) {
-    return { code: 'ROUND_CLOSED', message: `Quoting closed at ${round.closesAt.toISOString()}.` };
+    return { code: 'ROUND_CLOSED', message: msg('errorCodes.ROUND_CLOSED', { value: dateTime(round.closesAt) }) };
   }
-  if (at.getTime() < round.opensAt.getTime()) return { code: 'ROUND_NOT_OPEN', message: `Quoting opens at ${round.opensAt.toISOString()}.` };
+  if (at.getTime() < round.opensAt.getTime()) return { code: 'ROUND_NOT_OPEN', message: msg('errorCodes.ROUND_NOT_OPEN_2', { value: dateTime(round.opensAt) }) };
   return null;
 }
 
@@ -74,19 +76,19 @@ async function roundLines(actor: Actor, roundId: string, lineId: string): Promis
   let lines = roundLineIds.get(roundId);
   if (!lines) {
     const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId, { status: 1, lines: 1 }).lean<RoundRecord>() : null;
-    if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
     lines = new Set(round.lines.map((l) => String(l._id)));
     if (round.status !== 'draft') {
       if (roundLineIds.size > 1000) roundLineIds.clear();
       roundLineIds.set(roundId, lines);
     }
   }
-  if (!lines.has(lineId)) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' });
+  if (!lines.has(lineId)) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND_2') });
 }
 
 function findLine(round: RoundRecord, lineId: string): RoundLineRecord {
   const line = round.lines.find((l) => String(l._id) === lineId);
-  if (!line) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' });
+  if (!line) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND_2') });
   return line;
 }
 
@@ -122,7 +124,7 @@ async function replayByClientKey(actor: Actor, input: QuoteInput): Promise<Quote
   const earlier = await Quote.findOne({ roundId: new Types.ObjectId(input.roundId), distributorOrgId: new Types.ObjectId(actor.orgId), clientKey: input.clientKey }).lean<QuoteRecord>();
   if (!earlier) return null;
   if (String(earlier.lineId) !== input.lineId || earlier.priceFen !== input.priceFen) {
-    throw new RuleViolationError({ code: 'CLIENT_KEY_REUSED', message: 'This clientKey was already used for a different quote.' });
+    throw new RuleViolationError({ code: 'CLIENT_KEY_REUSED', message: msg('errorCodes.CLIENT_KEY_REUSED') });
   }
   const round = await Round.findById(earlier.roundId).lean<RoundRecord>();
   const line = await Quote.find({ roundId: earlier.roundId, lineId: earlier.lineId, status: 'active' }).lean<QuoteRecord[]>();
@@ -159,7 +161,7 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
   // NOTE: the receipt time is stamped before anything else, so a quote's place against the close and
   // against other quotes is decided by when it reached the server, not by how long it queued.
   const receivedAt = now();
-  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors quote.' });
+  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED') });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     await roundLines(actor, input.roundId, input.lineId);
@@ -324,14 +326,14 @@ class StaleBook extends Error {}
 async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
   for (let attempt = 0; ; attempt += 1) {
     const book = await bookFor(roundId);
-    if (!book) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+    if (!book) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
     try {
       return await commitBatch(book, batch);
     } catch (err) {
       // NOTE: the batch's decisions were applied to the book before the commit; it cannot be trusted now.
       dropBook(roundId);
       if (attempt === 0 && isRetryable(err)) continue;
-      if (isRetryable(err)) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; send the quote again.' });
+      if (isRetryable(err)) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY') });
       throw err;
     }
   }
@@ -370,7 +372,7 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
     }
     const line = book.line(input.lineId);
     if (!line) {
-      outcomes.push({ kind: 'refused', error: new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'This round has no such line.' }) });
+      outcomes.push({ kind: 'refused', error: new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND_2') }) });
       continue;
     }
     const lineKey = String(line._id);
@@ -474,12 +476,12 @@ function newAlias(book: RoundBook, orgId: string): string {
     const alias = anonymousAliasCode(book.roundId, orgId, aliasSecret(), attempt);
     if (!book.aliasInUse(alias)) return alias;
   }
-  throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: 'Could not assign an anonymous alias; try again.' });
+  throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: msg('errorCodes.ALIAS_EXHAUSTED') });
 }
 
 /** A distributor withdraws its active quote on a line before the close (after publication see withdrawListing). */
 export async function withdrawQuote(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
-  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: 'Only distributors withdraw quotes.' });
+  if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED_2') });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     const outcome = await withRoundLock(input.roundId, async () => {
@@ -487,23 +489,23 @@ export async function withdrawQuote(actor: Actor, input: { roundId: string; line
         const session = uow.session;
         const at = uow.at;
         const round = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, null, { session }).lean<RoundRecord>() : null;
-        if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+        if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
         const line = findLine(round, input.lineId);
         const closed = windowRefusal(round, at);
         if (closed) {
           throw new RuleViolationError({
             code: closed.code === 'ROUND_CLOSED' ? 'WITHDRAW_AFTER_CLOSE' : closed.code,
-            message: closed.code === 'ROUND_CLOSED' ? 'Quotes can only be withdrawn before the close; a published listing is withdrawn from the listings page (a credit breach).' : closed.message,
+            message: closed.code === 'ROUND_CLOSED' ? msg('errorCodes.WITHDRAW_AFTER_CLOSE') : closed.message,
           });
         }
         const orgId = new Types.ObjectId(actor.orgId);
         const lineQuotes = await Quote.find({ roundId: round._id, lineId: line._id, status: 'active' }, null, { session }).lean<QuoteRecord[]>();
         const mine = lineQuotes.find((q) => String(q.distributorOrgId) === actor.orgId);
-        if (!mine) throw new NotFoundError({ code: 'NO_ACTIVE_QUOTE', message: 'You have no active quote on this line.' });
+        if (!mine) throw new NotFoundError({ code: 'NO_ACTIVE_QUOTE', message: msg('errorCodes.NO_ACTIVE_QUOTE') });
         const seq = round.seq + 1;
         await Quote.updateOne({ _id: mine._id }, { $set: { status: 'withdrawn', withdrawnAt: at } }, { session });
         const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq } }, { session });
-        if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; try again.' });
+        if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY_2') });
         await QuoteEvent.create(
           [{ roundId: round._id, at, type: 'withdrawn', seq, lineId: line._id, lineNo: line.no, distributorOrgId: orgId, distributorName: mine.distributorName, alias: mine.alias, userId: new Types.ObjectId(actor.id), quoteId: mine._id, priceFen: mine.priceFen, channel }],
           { session },

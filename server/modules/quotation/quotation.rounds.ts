@@ -33,24 +33,24 @@ async function buildRoundFields(input: CreateRoundInput) {
   const opensAt = new Date(input.opensAt);
   const closesAt = new Date(input.closesAt);
   if (closesAt.getTime() <= opensAt.getTime()) {
-    throw new ValidationError({ code: 'INVALID_WINDOW', message: 'The close must be after the opening.', details: [{ path: 'closesAt', message: 'must be after opensAt' }] });
+    throw new ValidationError({ code: 'INVALID_WINDOW', message: msg('errorCodes.INVALID_WINDOW'), details: [{ path: 'closesAt', message: 'must be after opensAt' }] });
   }
   const ids = input.lines.map((l) => l.drugId);
   const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
   if (dupes.length) {
-    throw new ValidationError({ code: 'DUPLICATE_LINE', message: 'Each drug may appear only once in a round.', details: dupes.map((drugId) => ({ path: 'lines', drugId, message: 'listed twice' })) });
+    throw new ValidationError({ code: 'DUPLICATE_LINE', message: msg('errorCodes.DUPLICATE_LINE_4'), details: dupes.map((drugId) => ({ path: 'lines', drugId, message: 'listed twice' })) });
   }
   const drugs = new Map((await getDrugs(ids)).map((d) => [String(d._id), d]));
   const missing = ids.filter((id) => !drugs.has(id));
   if (missing.length) {
-    throw new RuleViolationError({ code: 'DRUG_NOT_FOUND', message: 'Some drugs are not in the catalogue.', details: missing.map((drugId) => ({ path: 'lines', drugId })) });
+    throw new RuleViolationError({ code: 'DRUG_NOT_FOUND', message: msg('errorCodes.DRUG_NOT_FOUND_2'), details: missing.map((drugId) => ({ path: 'lines', drugId })) });
   }
   const prices = await currentReferencePrices(ids, opensAt);
   const noPrice = input.lines.filter((l) => l.referenceFen === undefined && !prices.has(l.drugId));
   if (noPrice.length) {
     throw new RuleViolationError({
       code: 'NO_REFERENCE_PRICE',
-      message: `No reference price is in force at the opening for: ${noPrice.map((l) => drugs.get(l.drugId)!.genericNameZh).join('、')}. Add one in the catalogue or give the line a reference price.`,
+      message: msg('errorCodes.NO_REFERENCE_PRICE_2', { value: noPrice.map((l) => drugs.get(l.drugId)!.genericNameZh).join('、') }),
       details: noPrice.map((l) => ({ path: 'lines', drugId: l.drugId })),
     });
   }
@@ -113,18 +113,18 @@ function asInput(round: RoundRecord): CreateRoundInput {
 
 async function loadRound(id: string): Promise<RoundRecord> {
   const round = Types.ObjectId.isValid(id) ? await Round.findById(id).lean<RoundRecord>() : null;
-  if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
+  if (!round) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
   return round;
 }
 
 /** Operator: edits a draft (lines given anew take the reference price in force unless given). */
 export async function updateRound(actor: Actor, id: string, patch: UpdateRoundInput): Promise<RoundRecord> {
   const round = await loadRound(id);
-  if (round.status !== 'draft') throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: 'Only a draft round can be edited.' });
+  if (round.status !== 'draft') throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: msg('errorCodes.ROUND_NOT_EDITABLE') });
   const fields = await buildRoundFields({ ...asInput(round), ...patch, antiSniping: { ...round.antiSniping, ...patch.antiSniping } });
   await withCommand(actor, async (uow) => {
     const res = await Round.updateOne({ _id: round._id, status: 'draft' }, { $set: fields }, { session: uow.session });
-    if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: 'Only a draft round can be edited.' });
+    if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_EDITABLE', message: msg('errorCodes.ROUND_NOT_EDITABLE') });
     uow.audit({ action: 'round.update', targetType: 'round', targetId: id, summary: msg('quotation.audit.updated', { no: round.no, fields: { list: Object.keys(patch) } }) });
   });
   return loadRound(id);
@@ -133,17 +133,17 @@ export async function updateRound(actor: Actor, id: string, patch: UpdateRoundIn
 /** Operator: schedules a draft; the open and close jobs are queued under deterministic ids. */
 export async function scheduleRound(actor: Actor, id: string): Promise<RoundRecord> {
   const round = await loadRound(id);
-  if (round.status !== 'draft') throw new ConflictError({ code: 'ROUND_NOT_DRAFT', message: `The round is ${round.status}, not a draft.` });
+  if (round.status !== 'draft') throw new ConflictError({ code: 'ROUND_NOT_DRAFT', message: msg('errorCodes.ROUND_NOT_DRAFT') });
   const at = now();
   if (round.closesAt.getTime() <= at.getTime()) {
-    throw new RuleViolationError({ code: 'CLOSE_IN_PAST', message: 'The close time has passed; change it before scheduling.', details: [{ path: 'closesAt' }] });
+    throw new RuleViolationError({ code: 'CLOSE_IN_PAST', message: msg('errorCodes.CLOSE_IN_PAST'), details: [{ path: 'closesAt' }] });
   }
   // NOTE: the open and close jobs follow from the fact (a subscriber); should Redis lose them, the
   // schedule sweep finds the round by its times.
   await withCommand(actor, async (uow) => {
     const session = uow.session;
     const res = await Round.updateOne({ _id: round._id, status: 'draft' }, { $set: { status: 'scheduled', scheduledAt: at } }, { session });
-    if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_DRAFT', message: 'The round is no longer a draft.' });
+    if (res.matchedCount !== 1) throw new ConflictError({ code: 'ROUND_NOT_DRAFT', message: msg('errorCodes.ROUND_NOT_DRAFT') });
     await QuoteEvent.create([{ roundId: round._id, at, type: 'scheduled', closesAt: round.closesAt, message: `opens ${round.opensAt.toISOString()}` }], { session });
     uow.audit({ action: 'round.schedule', targetType: 'round', targetId: id, summary: msg('quotation.audit.scheduled', { no: round.no, opensAt: dateTime(round.opensAt), closesAt: dateTime(round.closesAt) }) });
     uow.emit(RoundScheduled, { roundId: id, no: round.no, opensAt: round.opensAt.toISOString(), closesAt: round.closesAt.toISOString() }, { key: `round-scheduled:${id}` });
@@ -157,11 +157,11 @@ export async function cancelRound(actor: Actor, id: string, reason: string): Pro
   return withCommand(actor, async (uow) => {
     const session = uow.session;
     const r = Types.ObjectId.isValid(id) ? await Round.findById(id, null, { session }).lean<RoundRecord>() : null;
-    if (!r) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
-    if (!['draft', 'scheduled', 'open'].includes(r.status)) throw new ConflictError({ code: 'ROUND_NOT_CANCELLABLE', message: `A ${r.status} round cannot be cancelled.` });
-    if (r.status === 'open' && r.closesAt.getTime() <= at.getTime()) throw new ConflictError({ code: 'ROUND_NOT_CANCELLABLE', message: 'The round has already closed; it is being published.' });
+    if (!r) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
+    if (!['draft', 'scheduled', 'open'].includes(r.status)) throw new ConflictError({ code: 'ROUND_NOT_CANCELLABLE', message: msg('errorCodes.ROUND_NOT_CANCELLABLE') });
+    if (r.status === 'open' && r.closesAt.getTime() <= at.getTime()) throw new ConflictError({ code: 'ROUND_NOT_CANCELLABLE', message: msg('errorCodes.ROUND_NOT_CANCELLABLE_2') });
     const res = await Round.updateOne({ _id: r._id, seq: r.seq, status: r.status }, { $set: { status: 'cancelled', cancelledAt: at, cancelReason: reason }, $inc: { seq: 1 } }, { session });
-    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile; try again.' });
+    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY_2') });
     await QuoteEvent.create([{ roundId: r._id, at, type: 'cancelled', seq: r.seq + 1, message: reason }], { session });
     uow.audit({ action: 'round.cancel', targetType: 'round', targetId: id, summary: msg('quotation.audit.cancelled', { no: r.no, reason }) });
     uow.emit(RoundCancelled, { roundId: id, no: r.no, title: r.title, reason }, { key: `round-cancelled:${id}` });
@@ -231,7 +231,7 @@ async function closeTransaction(roundId: string): Promise<'closed' | 'moved' | '
     if (round.closesAt.getTime() > at.getTime()) return 'moved' as const;
     const seq = round.seq + 1;
     const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { status: 'closed', closedAt: at, seq } }, { session });
-    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: 'The round changed meanwhile.' });
+    if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY_3') });
     const quotes = await Quote.find({ roundId: round._id, status: 'active' }, null, { session }).lean<QuoteRecord[]>();
     const expiresAt = addDays(at, round.listingValidityDays);
     const entries: Omit<ListingRecord, '_id'>[] = [];
@@ -274,7 +274,7 @@ export function listingEntry(round: RoundRecord, line: RoundLineRecord, quote: Q
   };
 }
 
-/** The round report (DESIGN §3.2) from its listing: per line and overall. */
+/** The round report from its listing: per line and overall. */
 export async function computeReport(round: RoundRecord, uow?: UnitOfWork): Promise<RoundReport> {
   const entries = await Listing.find({ roundId: round._id }, { lineId: 1, distributorOrgId: 1, unitPriceFen: 1, quotedAt: 1 }, { session: uow?.session }).lean<ListingRecord[]>();
   return roundReport(
@@ -383,8 +383,8 @@ export function summaryOf(r: RoundRecord) {
 /** The stored report of a published round (operator; hospitals once published). */
 export async function reportOf(actor: Actor, roundId: string) {
   const round = Types.ObjectId.isValid(roundId) ? await Round.findById(roundId).lean<RoundRecord>() : null;
-  if (!round || !canView(actor, round) || actor.role === 'distributor') throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: 'No such quotation round.' });
-  if (!round.report) throw new ConflictError({ code: 'REPORT_NOT_READY', message: 'The report is produced when the round is published.' });
+  if (!round || !canView(actor, round) || actor.role === 'distributor') throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
+  if (!round.report) throw new ConflictError({ code: 'REPORT_NOT_READY', message: msg('errorCodes.REPORT_NOT_READY') });
   const report = round.report;
   return {
     round: summaryOf(round),

@@ -5,6 +5,7 @@ import { isLang } from '../../platform/i18n';
 import { ErrorResponse, IdParams, z } from '../../platform/schemas';
 import { parse } from '../../platform/validate';
 import { replayRound, roundEvents, roundEventsCsv } from './quotation.audit';
+import { replyLang } from '../../platform/error-handler';
 import { boardFor, loadVisibleRound } from './quotation.board';
 import { browseListings, myListings, withdrawListing } from './quotation.listings';
 import { ocdsReleasePackage } from './quotation.ocds';
@@ -125,7 +126,7 @@ export function quotationRoutes(api: ApiRouter): void {
   api.router.get('/rounds/:id/events.csv', async (req, res) => {
     assertRole(req.actor, ['operator']);
     const { id } = parse(IdParams, req.params, 'path');
-    sendFile(res, await roundEventsCsv(id), 'text/csv; charset=utf-8');
+    sendFile(res, await roundEventsCsv(id, replyLang(req, undefined)), 'text/csv; charset=utf-8');
   });
   registerDownload(api, '/rounds/:id/announcement.pdf', 'The announcement PDF of a published round (operator, hospitals)', 'application/pdf');
   api.router.get('/rounds/:id/announcement.pdf', async (req, res) => {

@@ -1,9 +1,10 @@
-// Pure rules of shortage-drug quotation rounds (DESIGN §3.2): quote validity, ranking, anti-sniping,
+// Pure rules of shortage-drug quotation rounds: quote validity, ranking, anti-sniping,
 // anonymous aliases and the round report. No I/O; times are parameters.
 
 import { createHmac } from 'node:crypto';
 import { BASIS_POINTS, isFen, mulDiv, reductionBasisPoints } from '../../platform/money';
 import { addSeconds } from '../../platform/time';
+import { msg, type Message } from '../../platform/messages';
 
 /** Platform defaults for a round; every one can be overridden per round. */
 export const QUOTATION_DEFAULTS = {
@@ -19,7 +20,7 @@ export const QUOTATION_DEFAULTS = {
 export type RuleRefusal<C extends string> = {
   ok: false;
   code: C;
-  message: string;
+  message: Message;
   details: Record<string, unknown>;
 };
 
@@ -55,20 +56,20 @@ export function checkQuote(input: QuoteCheckInput): { ok: true } | RuleRefusal<Q
   }
   const details = { priceFen, referenceFen, previousPriceFen, minDecrementFen };
   if (!isFen(priceFen) || priceFen < 1) {
-    return refuse('INVALID_PRICE', 'A quote must be a whole number of fen, at least 0.01 CNY.', details);
+    return refuse('INVALID_PRICE', msg('errorCodes.INVALID_PRICE'), details);
   }
   if (priceFen > referenceFen) {
-    return refuse('ABOVE_REFERENCE', 'A quote may not exceed the reference price.', { ...details, maxAllowedFen: referenceFen });
+    return refuse('ABOVE_REFERENCE', msg('errorCodes.ABOVE_REFERENCE', { reference: { fen: referenceFen } }), { ...details, maxAllowedFen: referenceFen });
   }
   if (previousPriceFen !== null) {
     const maxAllowedFen = previousPriceFen - minDecrementFen;
     if (priceFen >= previousPriceFen) {
-      return refuse('NOT_BELOW_PREVIOUS', 'A revised quote must be lower than your previous quote.', { ...details, maxAllowedFen });
+      return refuse('NOT_BELOW_PREVIOUS', msg('errorCodes.NOT_BELOW_PREVIOUS', { previous: { fen: previousPriceFen } }), { ...details, maxAllowedFen });
     }
     if (priceFen > maxAllowedFen) {
       return refuse(
         'INSUFFICIENT_DECREMENT',
-        'A revised quote must undercut your previous quote by at least the minimum decrement.',
+        msg('errorCodes.INSUFFICIENT_DECREMENT', { step: { fen: minDecrementFen }, max: { fen: maxAllowedFen } }),
         { ...details, maxAllowedFen },
       );
     }
@@ -118,7 +119,7 @@ export type AntiSnipingDecision =
 /**
  * Whether a quote extends the round. It does when it changed the best price, arrived before the
  * close and at most windowSec before it (inclusive), and fewer than maxExtensions have happened.
- * The new close is the CURRENT close + extendSec (DESIGN: "extends the close by extendSec"), so
+ * The new close is the CURRENT close + extendSec ("extends the close by extendSec"), so
  * with the defaults (window = extension = 120 s) rivals always get at least 120 s to answer.
  */
 export function antiSnipingDecision(input: AntiSnipingInput): AntiSnipingDecision {
@@ -247,6 +248,6 @@ export function roundReport(
   };
 }
 
-function refuse<C extends string>(code: C, message: string, details: Record<string, unknown>): RuleRefusal<C> {
+function refuse<C extends string>(code: C, message: Message, details: Record<string, unknown>): RuleRefusal<C> {
   return { ok: false, code, message, details };
 }

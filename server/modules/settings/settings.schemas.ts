@@ -5,7 +5,7 @@ const HOUR = 3600;
 const DAY = 86_400;
 
 /**
- * Platform-wide defaults (DESIGN: every number is a configurable default). Per-round and per-tender
+ * Platform-wide defaults (every number is a configurable default). Per-round and per-tender
  * settings start from these. Durations are in seconds or days, as the name says.
  */
 export const PlatformSettings = z

@@ -10,7 +10,7 @@ import { TenderAwarded, TenderOpened, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, RuleViolationError } from '../../platform/errors';
-import { fen, msg } from '../../platform/messages';
+import { dateTime, fen, msg } from '../../platform/messages';
 import { BASIS_POINTS, divide, toSafeNumber } from '../../platform/money';
 import { trusted } from '../../platform/mongo';
 import { addSeconds, addYears } from '../../platform/time';
@@ -100,7 +100,7 @@ async function openIn(uow: UnitOfWork, tenderId: string): Promise<Outcome> {
   const set: Record<string, unknown> = { status: 'awaiting_acceptance', openedAt: at, acceptanceDeadline };
   stages.forEach((sel, i) => (set[`lines.${i}.selection`] = sel));
   const res = await Tender.updateOne({ _id: t._id, status: 'bidding', bidSeq: t.bidSeq }, { $set: set, $inc: { bidSeq: 1 } }, { session });
-  if (res.matchedCount === 0) throw new ConflictError({ code: 'TENDER_CHANGED', message: 'The tender changed while it was being opened; try again.' });
+  if (res.matchedCount === 0) throw new ConflictError({ code: 'TENDER_CHANGED', message: msg('errorCodes.TENDER_CHANGED') });
   const id = String(t._id);
   uow.audit({ action: 'vbp.tender.open', targetType: 'vbp_tender', targetId: id, summary: msg('vbp.audit.tenderOpened', { tenderNo: t.tenderNo, title: t.title, bids: bids.length }) });
   const bidders = [...new Set(bids.map((b) => String(b.distributorOrgId)))];
@@ -131,7 +131,7 @@ export async function openTender(tenderId: string, actor: Actor | null = null): 
   const outcome = await withCommand(actor, (uow) => openIn(uow, tenderId));
   if (outcome === 'early' && actor) {
     const t = await loadTender(tenderId);
-    throw new RuleViolationError({ code: 'TENDER_NOT_CLOSED', message: `Bids are open until ${formatDateTime(t.closesAt)} (Asia/Shanghai); the tender cannot be opened yet.` });
+    throw new RuleViolationError({ code: 'TENDER_NOT_CLOSED', message: msg('errorCodes.TENDER_NOT_CLOSED', { closesAt: dateTime(t.closesAt) }) });
   }
   return outcome;
 }
@@ -154,16 +154,16 @@ export async function respondFollowPrice(actor: Actor, tenderId: string, lineId:
   const line = findLine(t, lineId);
   const at = now();
   const sel = line.selection;
-  const closed = () => new RuleViolationError({ code: 'ACCEPTANCE_CLOSED', message: 'The tender is not waiting for acceptances of the follow price.' });
+  const closed = () => new RuleViolationError({ code: 'ACCEPTANCE_CLOSED', message: msg('errorCodes.ACCEPTANCE_CLOSED') });
   if (t.status !== 'awaiting_acceptance' || !t.acceptanceDeadline || at.getTime() >= t.acceptanceDeadline.getTime() || !sel || sel.result.followPriceFen === null) throw closed();
   const followPriceFen = sel.result.followPriceFen;
   if (!sel.eligibleFollowers.includes(actor.orgId)) {
-    throw new RuleViolationError({ code: 'NOT_ELIGIBLE', message: 'Only a shortlisted bidder that missed the price test on this line may accept the follow price.' });
+    throw new RuleViolationError({ code: 'NOT_ELIGIBLE', message: msg('errorCodes.NOT_ELIGIBLE') });
   }
   if (accept) await assertMayTrade(actor.orgId, 'bid');
   const key = { tenderId: t._id, lineId: line._id, distributorOrgId: oid(actor.orgId) };
   const answer = (r: FollowResponseDoc) => {
-    if (r.accept !== accept) throw new ConflictError({ code: 'ALREADY_RESPONDED', message: `You already ${r.accept ? 'accepted' : 'declined'} the follow price on this line.` });
+    if (r.accept !== accept) throw new ConflictError({ code: 'ALREADY_RESPONDED', message: msg(r.accept ? 'errorCodes.ALREADY_ACCEPTED_FOLLOW' : 'errorCodes.ALREADY_DECLINED_FOLLOW') });
     return { accept: r.accept, at: r.at.toISOString(), followPriceFen };
   };
   try {
@@ -270,7 +270,7 @@ async function finaliseIn(uow: UnitOfWork, tenderId: string): Promise<Outcome> {
     }
   });
   const res = await Tender.updateOne({ _id: t._id, status: 'awaiting_acceptance' }, { $set: set }, { session });
-  if (res.matchedCount === 0) throw new ConflictError({ code: 'TENDER_CHANGED', message: 'The tender changed while it was being finalised; try again.' });
+  if (res.matchedCount === 0) throw new ConflictError({ code: 'TENDER_CHANGED', message: msg('errorCodes.TENDER_CHANGED_2') });
   const contracts: ContractDoc[] = [];
   if (drafts.length) {
     const settings = await getVbpSettings();
@@ -296,7 +296,7 @@ async function finaliseIn(uow: UnitOfWork, tenderId: string): Promise<Outcome> {
 export async function finaliseTender(tenderId: string, actor: Actor | null): Promise<Outcome> {
   const outcome = await withCommand(actor, (uow) => finaliseIn(uow, tenderId));
   if (outcome === 'early' && actor) {
-    throw new RuleViolationError({ code: 'ACCEPTANCE_WINDOW_OPEN', message: 'Some shortlisted bidders may still accept the follow price; the tender is finalised when the window ends or all have answered.' });
+    throw new RuleViolationError({ code: 'ACCEPTANCE_WINDOW_OPEN', message: msg('errorCodes.ACCEPTANCE_WINDOW_OPEN') });
   }
   return outcome;
 }

@@ -7,7 +7,7 @@ import { BackupPromoted, SupplyFailureDeclared, vbpEventKeys } from '../../event
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, RuleViolationError } from '../../platform/errors';
-import { fen, msg } from '../../platform/messages';
+import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
@@ -105,12 +105,12 @@ export function contractScope(actor: Actor): Record<string, unknown> {
   if (actor.role === 'operator') return {};
   if (actor.orgType === 'hospital') return { hospitalOrgId: oid(actor.orgId) };
   if (actor.orgType === 'distributor') return { distributorOrgId: oid(actor.orgId) };
-  throw new ForbiddenError({ code: 'CONTRACTS_NOT_VISIBLE', message: 'VBP contracts are for the operator, the hospitals and the winners.' });
+  throw new ForbiddenError({ code: 'CONTRACTS_NOT_VISIBLE', message: msg('errorCodes.CONTRACTS_NOT_VISIBLE') });
 }
 
 export async function loadContractFor(actor: Actor, id: string, session?: ClientSession): Promise<ContractDoc> {
   const c = Types.ObjectId.isValid(id) ? await Contract.findOne({ _id: oid(id), ...contractScope(actor) }, null, { session }).lean<ContractDoc>() : null;
-  if (!c) throw new NotFoundError({ code: 'CONTRACT_NOT_FOUND', message: 'No such contract.' });
+  if (!c) throw new NotFoundError({ code: 'CONTRACT_NOT_FOUND', message: msg('errorCodes.CONTRACT_NOT_FOUND') });
   return c;
 }
 
@@ -163,7 +163,7 @@ export interface PromotionResult {
  * promotion and their audit entries commit together or not at all.
  */
 export async function declareSupplyFailure(actor: Actor, contractId: string, reason: string): Promise<{ contract: ContractView; promotion: PromotionResult }> {
-  const alreadyFailed = (c: ContractDoc) => new ConflictError({ code: 'ALREADY_FAILED', message: `A supply failure was already declared on ${c.contractNo}.` });
+  const alreadyFailed = (c: ContractDoc) => new ConflictError({ code: 'ALREADY_FAILED', message: msg('errorCodes.ALREADY_FAILED', { contractNo: c.contractNo }) });
   const before = await loadContractFor(actor, contractId);
   if (before.status !== 'active') throw alreadyFailed(before);
   const id = String(before._id);
@@ -208,7 +208,7 @@ export async function declareSupplyFailure(actor: Actor, contractId: string, rea
 async function rankedBids(c: ContractDoc, session: ClientSession): Promise<{ t: TenderDoc; ranked: { distributorId: string; rank: number; priceFen: number; finalPriceFen: number | null }[]; names: Map<string, string> }> {
   const t = await Tender.findById(c.tenderId, null, { session }).lean<TenderDoc>();
   const line = t?.lines.find((l) => sameId(l._id, c.lineId));
-  if (!t || !line) throw new NotFoundError({ code: 'TENDER_NOT_FOUND', message: `The tender of ${c.contractNo} is missing.` });
+  if (!t || !line) throw new NotFoundError({ code: 'TENDER_NOT_FOUND', message: msg('errorCodes.TENDER_NOT_FOUND', { contractNo: c.contractNo }) });
   const bids = await Bid.find({ tenderId: t._id, lineId: line._id }, { distributorOrgId: 1, distributorName: 1 }, { session }).lean<BidDoc[]>();
   const ranked = (line.selection?.result.bids ?? [])
     .flatMap((b) => (b.rank === null ? [] : [{ distributorId: b.distributorId, rank: b.rank, priceFen: b.priceFen, finalPriceFen: b.finalPriceFen }]))
@@ -229,7 +229,7 @@ function promotionOf(p: ContractDoc, skipped: PromotionResult['skipped'] = []): 
 async function promoteIn(uow: UnitOfWork, actor: Actor, contractId: string): Promise<PromotionResult> {
   const { session, at } = uow;
   const c = await loadContractFor(actor, contractId, session);
-  if (c.status !== 'supply_failed' || !c.supplyFailure) throw new RuleViolationError({ code: 'NOT_FAILED', message: 'A backup is promoted only after a supply failure is declared.' });
+  if (c.status !== 'supply_failed' || !c.supplyFailure) throw new RuleViolationError({ code: 'NOT_FAILED', message: msg('errorCodes.NOT_FAILED') });
   const f = c.supplyFailure;
   if (f.promotedContractId) {
     const p = await Contract.findById(f.promotedContractId, null, { session }).lean<ContractDoc>();
@@ -341,13 +341,13 @@ export async function promoteBackup(actor: Actor, contractId: string): Promise<P
 }
 
 /** For the orders module: the locked price of an active contract for this hospital, drug and distributor. */
-export async function resolveContractPrice(q: { contractId: string; drugId: string; hospitalOrgId: string; distributorOrgId: string; quantity: number; at: Date }): Promise<{ ok: true; unitPriceFen: number } | { ok: false; code: string; message: string }> {
+export async function resolveContractPrice(q: { contractId: string; drugId: string; hospitalOrgId: string; distributorOrgId: string; quantity: number; at: Date }): Promise<{ ok: true; unitPriceFen: number } | { ok: false; code: string; message: Message }> {
   const c = Types.ObjectId.isValid(q.contractId) ? await Contract.findById(q.contractId).lean<ContractDoc>() : null;
-  if (!c || !sameId(c.hospitalOrgId, q.hospitalOrgId)) return { ok: false, code: 'CONTRACT_NOT_FOUND', message: 'No such VBP contract of your hospital.' };
-  if (!sameId(c.drugId, q.drugId)) return { ok: false, code: 'CONTRACT_DRUG_MISMATCH', message: `Contract ${c.contractNo} is for ${c.genericNameZh}, not this drug.` };
-  if (!sameId(c.distributorOrgId, q.distributorOrgId)) return { ok: false, code: 'CONTRACT_DISTRIBUTOR_MISMATCH', message: `Contract ${c.contractNo} is supplied by ${c.distributorName}; order from that distributor.` };
-  if (c.status !== 'active') return { ok: false, code: 'CONTRACT_NOT_ACTIVE', message: `Contract ${c.contractNo} ended with a supply failure${c.supplyFailure?.promotedContractId ? '; order against the replacement contract' : ''}.` };
-  if (q.at.getTime() < c.termStart.getTime() || q.at.getTime() >= c.termEnd.getTime()) return { ok: false, code: 'CONTRACT_OUT_OF_TERM', message: `Contract ${c.contractNo} is not in its term now.` };
+  if (!c || !sameId(c.hospitalOrgId, q.hospitalOrgId)) return { ok: false, code: 'CONTRACT_NOT_FOUND', message: msg('errorCodes.CONTRACT_NOT_FOUND_2') };
+  if (!sameId(c.drugId, q.drugId)) return { ok: false, code: 'CONTRACT_DRUG_MISMATCH', message: msg('errorCodes.CONTRACT_DRUG_MISMATCH', { contractNo: c.contractNo, genericNameZh: c.genericNameZh }) };
+  if (!sameId(c.distributorOrgId, q.distributorOrgId)) return { ok: false, code: 'CONTRACT_DISTRIBUTOR_MISMATCH', message: msg('errorCodes.CONTRACT_DISTRIBUTOR_MISMATCH', { contractNo: c.contractNo, distributorName: c.distributorName }) };
+  if (c.status !== 'active') return { ok: false, code: 'CONTRACT_NOT_ACTIVE', message: msg(c.supplyFailure?.promotedContractId ? 'errorCodes.CONTRACT_REPLACED' : 'errorCodes.CONTRACT_NOT_ACTIVE', { contractNo: c.contractNo }) };
+  if (q.at.getTime() < c.termStart.getTime() || q.at.getTime() >= c.termEnd.getTime()) return { ok: false, code: 'CONTRACT_OUT_OF_TERM', message: msg('errorCodes.CONTRACT_OUT_OF_TERM', { contractNo: c.contractNo }) };
   return { ok: true, unitPriceFen: c.priceFen };
 }
 

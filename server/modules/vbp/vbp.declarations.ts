@@ -7,8 +7,8 @@ import { Types } from 'mongoose';
 import { DeclarationOpened, DeclarationReminderSent, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { ForbiddenError, NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { dateTime, msg } from '../../platform/messages';
+import { ForbiddenError, NotFoundError, RuleViolationError, ValidationError, problemsMessage } from '../../platform/errors';
+import { dateTime, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { addSeconds, addYears, startOfBusinessDay, businessDay } from '../../platform/time';
@@ -60,7 +60,7 @@ export interface EntryProblem {
   index: number;
   field: string;
   code: string;
-  message: string;
+  message: Message;
   drugId?: string;
 }
 
@@ -105,35 +105,35 @@ export function belowFloor(quantity: number, lastYearQty: number | null, shareBp
 
 export async function loadDeclaration(id: string): Promise<DeclarationDoc> {
   const d = Types.ObjectId.isValid(id) ? await Declaration.findById(id).lean<DeclarationDoc>() : null;
-  if (!d) throw new NotFoundError({ code: 'DECLARATION_NOT_FOUND', message: 'No such demand declaration.' });
+  if (!d) throw new NotFoundError({ code: 'DECLARATION_NOT_FOUND', message: msg('errorCodes.DECLARATION_NOT_FOUND') });
   return d;
 }
 
 function assertHospital(actor: Actor): void {
-  if (actor.orgType !== 'hospital') throw new ForbiddenError({ code: 'HOSPITALS_ONLY', message: 'Only a hospital can declare demand.' });
+  if (actor.orgType !== 'hospital') throw new ForbiddenError({ code: 'HOSPITALS_ONLY', message: msg('errorCodes.HOSPITALS_ONLY') });
 }
 
 /** Operator: opens a declaration for a list of catalogue drugs with a deadline. */
 export async function createDeclaration(actor: Actor, input: CreateDeclarationInput): Promise<DeclarationView> {
   const at = now();
   const settings = await getVbpSettings();
-  const details: { path: string; code: string; message: string }[] = [];
+  const details: { path: string; code: string; message: Message }[] = [];
   const deadline = new Date(input.deadline);
-  if (deadline.getTime() <= at.getTime()) details.push({ path: 'deadline', code: 'DEADLINE_IN_PAST', message: 'The deadline must be in the future.' });
+  if (deadline.getTime() <= at.getTime()) details.push({ path: 'deadline', code: 'DEADLINE_IN_PAST', message: msg('errorCodes.DEADLINE_IN_PAST') });
   const seen = new Set<string>();
   input.drugIds.forEach((id, i) => {
-    if (seen.has(id.toLowerCase())) details.push({ path: `drugIds.${i}`, code: 'DUPLICATE_DRUG', message: 'This drug is listed twice.' });
+    if (seen.has(id.toLowerCase())) details.push({ path: `drugIds.${i}`, code: 'DUPLICATE_DRUG', message: msg('errorCodes.DUPLICATE_DRUG') });
     seen.add(id.toLowerCase());
   });
   const drugs = await getDrugs(input.drugIds);
   const byId = new Map(drugs.map((d) => [String(d._id), d]));
   input.drugIds.forEach((id, i) => {
-    if (!byId.has(id.toLowerCase())) details.push({ path: `drugIds.${i}`, code: 'DRUG_NOT_FOUND', message: `No drug ${id} in the catalogue.` });
+    if (!byId.has(id.toLowerCase())) details.push({ path: `drugIds.${i}`, code: 'DRUG_NOT_FOUND', message: msg('errorCodes.DRUG_NOT_FOUND_3', { id: id }) });
   });
   const lastYearTo = input.lastYearTo ? new Date(input.lastYearTo) : startOfBusinessDay(at);
   const lastYearFrom = input.lastYearFrom ? new Date(input.lastYearFrom) : addYears(lastYearTo, -1);
-  if (lastYearFrom.getTime() >= lastYearTo.getTime()) details.push({ path: 'lastYearFrom', code: 'INVALID_PERIOD', message: 'The last-year period must start before it ends.' });
-  if (details.length) throw new ValidationError({ code: details[0]!.code, message: details.map((d) => d.message).join(' '), details });
+  if (lastYearFrom.getTime() >= lastYearTo.getTime()) details.push({ path: 'lastYearFrom', code: 'INVALID_PERIOD', message: msg('errorCodes.INVALID_PERIOD_3') });
+  if (details.length) throw new ValidationError({ code: details[0]!.code, message: problemsMessage(details.map((d) => d.message)), details });
 
   const remindBeforeDeadlineSec = input.remindBeforeDeadlineSec ?? settings.declaration.remindBeforeDeadlineSec;
   const remindAt = remindBeforeDeadlineSec > 0 ? addSeconds(deadline, -remindBeforeDeadlineSec) : null;
@@ -227,25 +227,25 @@ export async function checkEntries(d: DeclarationDoc, hospitalOrgId: string, ent
   for (const id of distributorIds) distributors.set(id.toLowerCase(), (await getOrganisation(id))?.type === 'distributor');
   entries.forEach((e, index) => {
     const drugId = e.drugId.toLowerCase();
-    const at = (field: string, code: string, message: string) => problems.push({ index, field, code, message, drugId });
+    const at = (field: string, code: string, message: Message) => problems.push({ index, field, code, message, drugId });
     if (!drugIds.has(drugId)) {
-      at('drugId', 'DRUG_NOT_IN_DECLARATION', 'This drug is not part of the declaration.');
+      at('drugId', 'DRUG_NOT_IN_DECLARATION', msg('errorCodes.DRUG_NOT_IN_DECLARATION_2'));
       return;
     }
     const earlier = seen.get(drugId);
-    if (earlier !== undefined) at('drugId', 'DUPLICATE_DRUG', `This drug is declared twice (also entry ${earlier + 1}).`);
+    if (earlier !== undefined) at('drugId', 'DUPLICATE_DRUG', msg('errorCodes.DUPLICATE_DECLARED', { entry: earlier + 1 }));
     else seen.set(drugId, index);
     const platformQty = history.get(drugId);
     if (platformQty !== undefined && e.lastYearQty !== undefined && e.lastYearQty !== null && e.lastYearQty !== platformQty) {
-      at('lastYearQty', 'LAST_YEAR_FROM_PLATFORM', `Last year's volume comes from the platform's purchase records (${platformQty}); it cannot be changed.`);
+      at('lastYearQty', 'LAST_YEAR_FROM_PLATFORM', msg('errorCodes.LAST_YEAR_FROM_PLATFORM', { quantity: platformQty }));
     }
     const lastYear = platformQty ?? e.lastYearQty ?? null;
     if (belowFloor(e.quantity, lastYear, d.minShareOfLastYearBp) && !e.reason) {
       const floorQty = floorQuantity(lastYear, d.minShareOfLastYearBp)!;
-      at('reason', 'REASON_REQUIRED', `Declaring ${e.quantity}, under ${d.minShareOfLastYearBp / 100}% of last year's ${lastYear} (at least ${floorQty}), needs a reason.`);
+      at('reason', 'REASON_REQUIRED', msg('errorCodes.DECLARATION_REASON_REQUIRED', { quantity: e.quantity, percent: d.minShareOfLastYearBp / 100, lastYear: lastYear ?? 0, floor: floorQty }));
     }
     if (e.preferredDistributorOrgId && !distributors.get(e.preferredDistributorOrgId.toLowerCase())) {
-      at('preferredDistributorOrgId', 'NOT_A_DISTRIBUTOR', 'The preferred supplier must be a distributor on the platform.');
+      at('preferredDistributorOrgId', 'NOT_A_DISTRIBUTOR', msg('errorCodes.PREFERRED_NOT_DISTRIBUTOR'));
     }
   });
   return problems;
@@ -298,14 +298,14 @@ async function storeEntries(actor: Actor, d: DeclarationDoc, entries: EntryInput
 export function entriesRefusal(problems: EntryProblem[], where = 'entries'): RuleViolationError {
   return new RuleViolationError({
     code: problems[0]!.code,
-    message: problems.map((p) => p.message).join(' '),
+    message: problemsMessage(problems.map((p) => p.message)),
     details: problems.map((p) => ({ path: `${where}.${p.index}.${p.field}`, index: p.index, field: p.field, code: p.code, message: p.message, drugId: p.drugId })),
   });
 }
 
 export function assertDeclarationOpen(d: DeclarationDoc): void {
   if (!isOpen(d)) {
-    throw new RuleViolationError({ code: 'DECLARATION_CLOSED', message: `The declaration closed at ${formatDateTime(d.deadline)} (Asia/Shanghai); nothing was changed.` });
+    throw new RuleViolationError({ code: 'DECLARATION_CLOSED', message: msg('errorCodes.DECLARATION_CLOSED', { deadline: dateTime(d.deadline) }) });
   }
 }
 

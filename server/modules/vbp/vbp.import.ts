@@ -7,6 +7,7 @@ import { csvExport, headerMatcher, readTable, type ImportRowError } from '../../
 import { assertDeclarationOpen, checkEntries, loadDeclaration, myEntries, storeImportedEntries } from './vbp.declarations';
 import type { DeclarationDoc } from './vbp.model';
 import type { EntryInputValue } from './vbp.schemas';
+import { msg, type Message } from '../../platform/messages';
 
 /** Columns: key, Chinese header (used in the template), English header. */
 export const DECLARATION_COLUMNS = [
@@ -31,34 +32,34 @@ export interface DeclarationImportReport {
 }
 
 /** Parses a whole-number cell ("1,200" allowed); undefined for an empty cell, a message when invalid. */
-function wholeNumber(raw: string | undefined): number | undefined | string {
+function wholeNumber(raw: string | undefined): number | undefined | Message {
   const text = (raw ?? '').replace(/[,，\s]/g, '');
   if (text === '') return undefined;
-  if (!/^\d{1,10}$/.test(text)) return `"${raw}" is not a whole number of units.`;
+  if (!/^\d{1,10}$/.test(text)) return msg('errorCodes.NOT_WHOLE_NUMBER', { value: raw ?? '' });
   const n = Number(text);
-  return n > 1_000_000_000 ? `"${raw}" is absurdly large.` : n;
+  return n > 1_000_000_000 ? msg('errorCodes.NUMBER_TOO_LARGE', { value: raw ?? '' }) : n;
 }
 
 /** Reads, checks and (unless a dry run) stores a hospital's declaration file: all rows or none. */
 export async function importDeclaration(actor: Actor, declarationId: string, file: { buffer: Buffer; originalname: string }, dryRun: boolean): Promise<DeclarationImportReport> {
-  if (actor.orgType !== 'hospital') throw new ForbiddenError({ code: 'HOSPITALS_ONLY', message: 'Only a hospital can declare demand.' });
+  if (actor.orgType !== 'hospital') throw new ForbiddenError({ code: 'HOSPITALS_ONLY', message: msg('errorCodes.HOSPITALS_ONLY') });
   const d = await loadDeclaration(declarationId);
   assertDeclarationOpen(d);
   const table = await readTable(file, DECLARATION_COLUMNS.length);
   const header = table[0];
-  if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has no header row.' });
+  if (!header || header.every((h) => !h)) throw new ValidationError({ code: 'EMPTY_FILE', message: msg('errorCodes.EMPTY_FILE') });
   const keys = header.map((h) => columnOf(String(h ?? '')));
   const unknown = header.filter((h, i) => h && !keys[i]);
   if (unknown.length) {
-    throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: `Unknown columns: ${unknown.join(', ')}. Use the columns of the template.`, details: unknown.map((h) => ({ column: h })) });
+    throw new ValidationError({ code: 'UNKNOWN_COLUMNS', message: msg('errorCodes.UNKNOWN_COLUMNS_2', { unknown: unknown.join(', ') }), details: unknown.map((h) => ({ column: h })) });
   }
   const missing = (['nhsaCode', 'quantity'] as const).filter((k) => !keys.includes(k));
   if (missing.length) {
     const names = missing.map((k) => DECLARATION_COLUMNS.find(([key]) => key === k)![1]);
-    throw new ValidationError({ code: 'MISSING_COLUMNS', message: `Missing columns: ${names.join('、')}.`, details: names.map((c) => ({ column: c })) });
+    throw new ValidationError({ code: 'MISSING_COLUMNS', message: msg('errorCodes.MISSING_COLUMNS_2', { names: names.join('、') }), details: names.map((c) => ({ column: c })) });
   }
 
-  if (table.length - 1 > MAX_DECLARATION_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: `At most ${MAX_DECLARATION_ROWS} rows per file.` });
+  if (table.length - 1 > MAX_DECLARATION_ROWS) throw new ValidationError({ code: 'TOO_MANY_ROWS', message: msg('errorCodes.TOO_MANY_ROWS_2', { MAX_DECLARATION_ROWS: MAX_DECLARATION_ROWS }) });
   const byCode = new Map(d.drugs.map((x) => [x.nhsaCode.toUpperCase(), String(x.drugId)]));
   const errors: ImportRowError[] = [];
   const entries: EntryInputValue[] = [];
@@ -74,14 +75,14 @@ export async function importDeclaration(actor: Actor, declarationId: string, fil
     const before = errors.length;
     const code = (r.nhsaCode ?? '').toUpperCase();
     const drugId = byCode.get(code);
-    if (!code) errors.push({ row, field: 'nhsaCode', code: 'REQUIRED', message: 'The NHSA drug code is required.' });
-    else if (!drugId) errors.push({ row, field: 'nhsaCode', code: 'DRUG_NOT_IN_DECLARATION', message: `${code} is not one of the drugs of this declaration.` });
+    if (!code) errors.push({ row, field: 'nhsaCode', code: 'REQUIRED', message: msg('errorCodes.REQUIRED') });
+    else if (!drugId) errors.push({ row, field: 'nhsaCode', code: 'DRUG_NOT_IN_DECLARATION', message: msg('errorCodes.DRUG_NOT_IN_DECLARATION', { code: code }) });
     const quantity = wholeNumber(r.quantity);
-    if (quantity === undefined) errors.push({ row, field: 'quantity', code: 'REQUIRED', message: 'The annual demand is required.' });
-    else if (typeof quantity === 'string') errors.push({ row, field: 'quantity', code: 'INVALID_QUANTITY', message: quantity });
+    if (quantity === undefined) errors.push({ row, field: 'quantity', code: 'REQUIRED', message: msg('errorCodes.REQUIRED_2') });
+    else if (typeof quantity === 'object') errors.push({ row, field: 'quantity', code: 'INVALID_QUANTITY', message: quantity });
     const lastYear = wholeNumber(r.lastYearQty);
-    if (typeof lastYear === 'string') errors.push({ row, field: 'lastYearQty', code: 'INVALID_QUANTITY', message: lastYear });
-    if ((r.reason ?? '').length > 500) errors.push({ row, field: 'reason', code: 'TOO_LONG', message: 'The reason is longer than 500 characters.' });
+    if (typeof lastYear === 'object') errors.push({ row, field: 'lastYearQty', code: 'INVALID_QUANTITY', message: lastYear });
+    if ((r.reason ?? '').length > 500) errors.push({ row, field: 'reason', code: 'TOO_LONG', message: msg('errorCodes.TOO_LONG') });
     if (errors.length > before) continue;
     entries.push({
       drugId: drugId!,
@@ -92,7 +93,7 @@ export async function importDeclaration(actor: Actor, declarationId: string, fil
     rowOf.push(row);
   }
   const rowCount = rowOf.length + new Set(errors.map((e) => e.row)).size;
-  if (rowCount === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: 'The file has a header but no rows.' });
+  if (rowCount === 0) throw new ValidationError({ code: 'EMPTY_FILE', message: msg('errorCodes.EMPTY_FILE_3') });
   for (const p of await checkEntries(d, actor.orgId, entries)) {
     errors.push({ row: rowOf[p.index]!, field: p.field === 'drugId' ? 'nhsaCode' : p.field, code: p.code, message: p.message });
   }
@@ -100,7 +101,7 @@ export async function importDeclaration(actor: Actor, declarationId: string, fil
     errors.sort((a, b) => a.row - b.row);
     throw new RuleViolationError({
       code: 'IMPORT_REJECTED',
-      message: `${new Set(errors.map((e) => e.row)).size} of ${rowCount} rows have errors; nothing was imported.`,
+      message: msg('errorCodes.IMPORT_REJECTED_3', { count: new Set(errors.map((e) => e.row)).size, rowCount: rowCount }),
       details: errors,
     });
   }

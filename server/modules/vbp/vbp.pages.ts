@@ -5,7 +5,7 @@
 import type { Request, Response, Router } from 'express';
 import { assertRole, type Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
-import { AppError } from '../../platform/errors';
+import { AppError, errorText, pageDetails } from '../../platform/errors';
 import { t, type Lang } from '../../platform/i18n';
 import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
 import { ObjectIdString } from '../../platform/schemas';
@@ -46,10 +46,10 @@ function fromLocalInput(v: string): Date | null {
 /** Field errors from an app error's details (`path` → message), else one form-level message. */
 function errorsFrom(err: AppError, map: (path: string) => string = (p) => p): Errors {
   const out: Errors = {};
-  for (const d of err.details as { path?: string; message?: string }[]) {
-    if (d && typeof d.path === 'string' && d.path) out[map(d.path)] ??= d.message ?? err.message;
+  for (const d of pageDetails(err) as { path?: string; message?: string }[]) {
+    if (d && typeof d.path === 'string' && d.path) out[map(d.path)] ??= d.message ?? errorText(err);
   }
-  if (Object.keys(out).length === 0) out._form = err.message;
+  if (Object.keys(out).length === 0) out._form = errorText(err);
   return out;
 }
 
@@ -382,11 +382,11 @@ export function vbpPages(router: Router): void {
     } catch (err) {
       if (!isUserError(err)) throw err;
       const mapped: Errors = {};
-      for (const det of err.details as { index?: number; field?: string; message?: string }[]) {
+      for (const det of pageDetails(err) as { index?: number; field?: string; message?: string }[]) {
         const entry = typeof det.index === 'number' ? entries[det.index] : undefined;
-        if (entry && det.field) mapped[`${entry.drugId}.${det.field}`] ??= det.message ?? err.message;
+        if (entry && det.field) mapped[`${entry.drugId}.${det.field}`] ??= det.message ?? errorText(err);
       }
-      if (Object.keys(mapped).length === 0) mapped._form = err.message;
+      if (Object.keys(mapped).length === 0) mapped._form = errorText(err);
       await renderDeclaration(req, res, id, { errors: mapped, values: form }, err.status);
     }
   });
@@ -399,7 +399,7 @@ export function vbpPages(router: Router): void {
       res.redirect(303, `/vbp/declarations/${id}?flash=reminded`);
     } catch (err) {
       if (!isUserError(err)) throw err;
-      await renderDeclaration(req, res, id, { errors: { _form: err.message } }, err.status);
+      await renderDeclaration(req, res, id, { errors: { _form: errorText(err) } }, err.status);
     }
   });
 
@@ -469,7 +469,7 @@ export function vbpPages(router: Router): void {
       res.redirect(303, `/vbp/tenders/${id}?flash=bidSaved`);
     } catch (err) {
       if (!isUserError(err)) throw err;
-      await renderTender(req, res, id, { errors: { price: err.message }, values: { ...form, lineId } }, err.status);
+      await renderTender(req, res, id, { errors: { price: errorText(err) }, values: { ...form, lineId } }, err.status);
     }
   });
 
@@ -483,7 +483,7 @@ export function vbpPages(router: Router): void {
       res.redirect(303, `/vbp/tenders/${id}?flash=${str(form.accept) === 'true' ? 'followAccepted' : 'followDeclined'}`);
     } catch (err) {
       if (!isUserError(err)) throw err;
-      await renderTender(req, res, id, { errors: { follow: err.message }, values: { lineId } }, err.status);
+      await renderTender(req, res, id, { errors: { follow: errorText(err) }, values: { lineId } }, err.status);
     }
   });
 
@@ -499,7 +499,7 @@ export function vbpPages(router: Router): void {
         res.redirect(303, `/vbp/tenders/${id}?flash=${flash}`);
       } catch (err) {
         if (!isUserError(err)) throw err;
-        await renderTender(req, res, id, { errors: { _form: err.message } }, err.status);
+        await renderTender(req, res, id, { errors: { _form: errorText(err) } }, err.status);
       }
     });
   }
@@ -564,7 +564,7 @@ export function vbpPages(router: Router): void {
       res.redirect(303, result.promotion.promotedContractId ? `/vbp/contracts/${result.promotion.promotedContractId}?flash=promoted` : `/vbp/contracts/${id}?flash=failedNoBackup`);
     } catch (err) {
       if (!isUserError(err)) throw err;
-      await renderContract(req, res, id, { errors: { reason: err.message } }, err.status);
+      await renderContract(req, res, id, { errors: { reason: errorText(err) } }, err.status);
     }
   });
 }

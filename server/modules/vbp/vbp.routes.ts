@@ -30,6 +30,7 @@ import {
 } from './vbp.schemas';
 import { VbpSettings, VbpSettingsPatch, getVbpSettings, updateVbpSettings } from './vbp.settings';
 import { createTender, listTenders, loadTender, placeBid, tenderView, withdrawBid } from './vbp.tenders';
+import { msg } from '../../platform/messages';
 
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 } });
@@ -120,7 +121,7 @@ export function vbpRoutes(api: ApiRouter): void {
       assertRole(req.actor, [...HOSPITAL]);
       const { id } = parse(IdParams, req.params, 'path');
       const query = parse(ImportQuery, req.query, 'query');
-      if (!req.file) throw new ValidationError({ code: 'FILE_REQUIRED', message: 'Attach the CSV or XLSX file in the "file" field.' });
+      if (!req.file) throw new ValidationError({ code: 'FILE_REQUIRED', message: msg('errorCodes.FILE_REQUIRED') });
       res.json(await importDeclaration(req.actor, id, req.file, query.dryRun === 'true'));
     },
   );

@@ -1,5 +1,6 @@
-// National VBP winner selection (DESIGN §3.3) with the 11th-batch defaults, agreed volume, hospital
-// allocation and completion monitoring. Sources: shared/research/china-procurement-rules.md §1.3–1.4.
+// National VBP winner selection with the 11th-batch defaults, agreed volume, hospital
+// allocation and completion monitoring (shortlist by bidder count, the 1.8 × anchor price test, the
+// low-price floors by dosage form, agreed-volume shares 50/60/70/80%).
 // All prices are integer fen per unit comparable price (单位可比价: per tablet/capsule for oral solids,
 // per ampoule/vial/bag for injections), the same unit as the ceiling and the low-price floors.
 
@@ -40,7 +41,7 @@ export interface SelectionRules {
   termYearsByWinnerCount: readonly number[];
 }
 
-/** 11th national batch defaults (research §1.3, §1.4; volume and term from the 7th batch table). */
+/** 11th national batch defaults. */
 export const DEFAULT_SELECTION_RULES: SelectionRules = Object.freeze({
   shortlistByBidderCount: Object.freeze([1, 2, 2, 3, 3, 3, 4, 5, 6, 6, 7, 8, 8, 9, 9, 10]),
   spreadMultiple: Object.freeze({ numerator: 18, denominator: 10 }),

@@ -1,4 +1,4 @@
-// The VBP module's platform-wide defaults (DESIGN §3.3: every number configurable). Declarations and
+// The VBP module's platform-wide defaults. Declarations and
 // tenders copy the values they use when they are created, so a later change never rewrites a running
 // tender; the completion check cadence is read when each next check is scheduled.
 import type { AuditActor } from '../../platform/audit-log';
@@ -15,7 +15,7 @@ const ratio = z
   .strict();
 const floor = z.number().int().min(1).max(100_000_000).nullable();
 
-/** The selection rules of one tender (DESIGN §3.3; defaults from the 11th national batch). */
+/** The selection rules of one tender. */
 export const SelectionRulesSchema = z
   .object({
     shortlistByBidderCount: z.array(z.number().int().min(1).max(1000)).min(1).max(200),

@@ -6,8 +6,8 @@ import { Types, type ClientSession } from 'mongoose';
 import { BidChanged, TenderCreated, vbpEventKeys } from '../../events/vbp';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
-import { NotFoundError, RuleViolationError, ValidationError } from '../../platform/errors';
-import { dateTime, fen, msg } from '../../platform/messages';
+import { NotFoundError, RuleViolationError, ValidationError, problemsMessage } from '../../platform/errors';
+import { dateTime, fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { withCommand } from '../../platform/unit-of-work';
@@ -22,13 +22,13 @@ import type { BidOutcome, SelectionReason, SelectionResult } from './vbp.selecti
 
 export async function loadTender(id: string): Promise<TenderDoc> {
   const t = Types.ObjectId.isValid(id) ? await Tender.findById(id).lean<TenderDoc>() : null;
-  if (!t) throw new NotFoundError({ code: 'TENDER_NOT_FOUND', message: 'No such tender.' });
+  if (!t) throw new NotFoundError({ code: 'TENDER_NOT_FOUND', message: msg('errorCodes.TENDER_NOT_FOUND_2') });
   return t;
 }
 
 export function findLine(t: TenderDoc, lineId: string): TenderLine {
   const line = t.lines.find((l) => sameId(l._id, lineId.toLowerCase()));
-  if (!line) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: 'No such line in this tender.' });
+  if (!line) throw new NotFoundError({ code: 'LINE_NOT_FOUND', message: msg('errorCodes.LINE_NOT_FOUND_3') });
   return line;
 }
 
@@ -38,29 +38,29 @@ export async function createTender(actor: Actor, input: CreateTenderInput, lang:
   const settings = await getVbpSettings();
   const declaration = await loadDeclaration(input.declarationId);
   if (isOpen(declaration, at)) {
-    throw new RuleViolationError({ code: 'DECLARATION_STILL_OPEN', message: `The declaration is open until ${formatDateTime(declaration.deadline)}; a tender pools the demand after it closes.` });
+    throw new RuleViolationError({ code: 'DECLARATION_STILL_OPEN', message: msg('errorCodes.DECLARATION_STILL_OPEN', { deadline: dateTime(declaration.deadline) }) });
   }
-  const details: { path: string; code: string; message: string }[] = [];
+  const details: { path: string; code: string; message: Message }[] = [];
   const closesAt = new Date(input.closesAt);
-  if (closesAt.getTime() <= at.getTime()) details.push({ path: 'closesAt', code: 'CLOSES_IN_PAST', message: 'The bid opening time must be in the future.' });
+  if (closesAt.getTime() <= at.getTime()) details.push({ path: 'closesAt', code: 'CLOSES_IN_PAST', message: msg('errorCodes.CLOSES_IN_PAST') });
   const seen = new Set<string>();
   const lines: TenderLine[] = [];
   for (const [i, l] of input.lines.entries()) {
     const drugId = l.drugId.toLowerCase();
     const drug = declaration.drugs.find((d) => sameId(d.drugId, drugId));
     if (seen.has(drugId)) {
-      details.push({ path: `lines.${i}.drugId`, code: 'DUPLICATE_DRUG', message: 'This drug has two lines.' });
+      details.push({ path: `lines.${i}.drugId`, code: 'DUPLICATE_DRUG', message: msg('errorCodes.DUPLICATE_DRUG_2') });
       continue;
     }
     seen.add(drugId);
     if (!drug) {
-      details.push({ path: `lines.${i}.drugId`, code: 'DRUG_NOT_IN_DECLARATION', message: 'This drug is not part of the declaration.' });
+      details.push({ path: `lines.${i}.drugId`, code: 'DRUG_NOT_IN_DECLARATION', message: msg('errorCodes.DRUG_NOT_IN_DECLARATION_2') });
       continue;
     }
     const demands = await demandsFor(declaration._id, drug.drugId);
     const pooledQty = demands.reduce((s, e) => s + e.quantity, 0);
     if (pooledQty === 0) {
-      details.push({ path: `lines.${i}.drugId`, code: 'NO_DEMAND', message: `No hospital declared demand for ${drug.genericNameZh}.` });
+      details.push({ path: `lines.${i}.drugId`, code: 'NO_DEMAND', message: msg('errorCodes.NO_DEMAND', { genericNameZh: drug.genericNameZh }) });
       continue;
     }
     lines.push({
@@ -78,11 +78,11 @@ export async function createTender(actor: Actor, input: CreateTenderInput, lang:
     });
   }
   const rules = SelectionRulesSchema.safeParse({ ...settings.tender.selection, ...input.rules });
-  if (!rules.success) for (const issue of rules.error.issues) details.push({ path: `rules.${issue.path.join('.')}`, code: 'INVALID_RULES', message: issue.message });
+  if (!rules.success) for (const issue of rules.error.issues) details.push({ path: `rules.${issue.path.join('.')}`, code: 'INVALID_RULES', message: msg('errorCodes.INVALID_RULES', { path: issue.path.join('.') }) });
   if (details.length || !rules.success) {
     const ruleCodes = new Set(['NO_DEMAND', 'DRUG_NOT_IN_DECLARATION']);
     const Err = details.every((d) => ruleCodes.has(d.code)) ? RuleViolationError : ValidationError;
-    throw new Err({ code: details[0]!.code, message: details.map((d) => d.message).join(' '), details });
+    throw new Err({ code: details[0]?.code ?? 'INVALID_RULES', message: problemsMessage(details.map((d) => d.message)), details });
   }
   const selectionRules = rules.data;
   return withCommand(actor, async (uow) => {
@@ -126,7 +126,7 @@ export async function listTenders(q: { cursor?: string; limit: number }) {
 }
 
 function closedError(t: TenderDoc): RuleViolationError {
-  return new RuleViolationError({ code: 'TENDER_CLOSED', message: `Bids closed at ${formatDateTime(t.closesAt)} (Asia/Shanghai); nothing was changed.` });
+  return new RuleViolationError({ code: 'TENDER_CLOSED', message: msg('errorCodes.TENDER_CLOSED', { closesAt: dateTime(t.closesAt) }) });
 }
 
 export interface OwnBidView {
@@ -155,8 +155,8 @@ export async function placeBid(actor: Actor, tenderId: string, input: BidInput):
   if (input.priceFen > line.ceilingFen) {
     throw new RuleViolationError({
       code: 'ABOVE_CEILING',
-      message: `The price ${formatMoney(input.priceFen)} is above the ceiling ${formatMoney(line.ceilingFen)} (最高有效申报价); the bid was not accepted.`,
-      details: [{ path: 'priceFen', code: 'ABOVE_CEILING', message: `at most ${line.ceilingFen} fen`, ceilingFen: line.ceilingFen }],
+      message: msg('errorCodes.ABOVE_CEILING', { priceFen: fen(input.priceFen), ceilingFen: fen(line.ceilingFen) }),
+      details: [{ path: 'priceFen', code: 'ABOVE_CEILING', message: msg('errorCodes.AT_MOST_CEILING', { ceiling: fen(line.ceilingFen) }), ceilingFen: line.ceilingFen }],
     });
   }
   const key = { tenderId: t._id, lineId: line._id, distributorOrgId: oid(actor.orgId) };
@@ -211,7 +211,7 @@ export async function withdrawBid(actor: Actor, tenderId: string, bidId: string)
   const t = await loadTender(tenderId);
   const at = now();
   const bid = await Bid.findOne({ _id: oid(bidId), tenderId: t._id, distributorOrgId: oid(actor.orgId) }).lean<BidDoc>();
-  if (!bid) throw new NotFoundError({ code: 'BID_NOT_FOUND', message: 'No such bid of yours.' });
+  if (!bid) throw new NotFoundError({ code: 'BID_NOT_FOUND', message: msg('errorCodes.BID_NOT_FOUND') });
   if (t.status !== 'bidding' || at.getTime() >= t.closesAt.getTime()) throw closedError(t);
   const line = t.lines.find((l) => sameId(l._id, bid.lineId));
   await withCommand(actor, async (uow) => {
