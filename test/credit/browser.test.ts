@@ -37,7 +37,7 @@ describe('credit: in the browser', function () {
       await page.fill(`${form} [data-price-input]`, '2500');
       await page.click(`${form} [data-quote-submit]`);
       await page.waitForSelector(`${form} [data-quote-error]:not([hidden])`);
-      expect(await page.textContent(`${form} [data-quote-error]`)).to.match(/has not signed version \d+ of the commitment letter/);
+      expect(await page.textContent(`${form} [data-quote-error]`)).to.match(/未签署第 \d+ 版违约惩戒承诺书/);
 
       await page.goto('/credit/commitment');
       expect(await page.getAttribute('[data-gate]', 'data-gate')).to.equal('closed');

@@ -1,3 +1,4 @@
+import { getVbpSettings } from '../../server/modules/vbp';
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { OutboxEvent } from '../../server/platform/events';
@@ -122,9 +123,10 @@ describe('publication (挂网)', () => {
     const text = (csv.body as Buffer).toString('utf8');
     expect(text.startsWith('\uFEFF服务器时间')).to.equal(true);
     const rows = text.trim().split('\n');
-    expect(rows.filter((r) => r.includes(',submitted,'))).to.have.length(4);
-    expect(rows.some((r) => r.includes(',closed,'))).to.equal(true);
-    expect(rows.some((r) => r.includes(',opened,') || r.includes(',scheduled,'))).to.equal(true);
+    // the event column is in the reader's language (Chinese by default)
+    expect(rows.filter((r) => r.includes(',报价,'))).to.have.length(4);
+    expect(rows.some((r) => r.includes(',截止,'))).to.equal(true);
+    expect(rows.some((r) => r.includes(',开始报价,') || r.includes(',排期,'))).to.equal(true);
     expect(text).to.match(/\+08:00/);
     const replay = await op.api().get(`/api/v1/rounds/${published.id}/replay?lineId=${published.lines[0]!.lineId}`);
     expect(replay.status).to.equal(200);
@@ -139,7 +141,11 @@ describe('publication (挂网)', () => {
     expect(res.status).to.equal(200);
     expect(res.body.version).to.equal('1.1');
     const release = res.body.releases[0];
-    expect(release.ocid).to.equal(`ocds-gpo-${published.no}`);
+    // one publisher, one prefix: the operator's OCDS setting, the same as the VBP tenders use
+    const { ocds } = await getVbpSettings();
+    expect(ocds.ocidPrefix).to.match(/^ocds-[a-z0-9]{6}$/);
+    expect(release.ocid).to.equal(`${ocds.ocidPrefix}-${published.no}`);
+    expect(release.tender.items[0].classification.scheme).to.equal('CN-NHSA');
     expect(release.tag).to.deep.equal(['tender', 'award']);
     expect(release.tender.items).to.have.length(3);
     expect(release.tender.items[0].unit.value).to.deep.equal({ amount: 2890, currency: 'CNY' });
@@ -147,7 +153,9 @@ describe('publication (挂网)', () => {
     expect(release.bids.details).to.have.length(4);
     expect(release.awards).to.have.length(4);
     expect(release.awards[0]).to.include({ status: 'active' });
-    expect(release.awards[0].value).to.deep.equal({ amount: 1800, currency: 'CNY' });
+    // an award's value is its total; a listing fixes a unit price and no quantity, so only the item carries the price
+    expect(release.awards[0]).to.not.have.property('value');
+    expect(release.awards[0].items[0].unit.value).to.deep.equal({ amount: 1800, currency: 'CNY' });
   });
 
   it('a distributor withdrawing a published listing is recorded once as a breach fact; sanctions withdraw all listings', async () => {

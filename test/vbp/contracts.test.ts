@@ -285,6 +285,11 @@ describe('vbp: contracts, completion and supply failure', function () {
     expect(tenderRelease.tag).to.deep.equal(['tender']);
     expect(tenderRelease.tender).to.include({ id: tenderNo, status: 'complete', awardCriteria: 'priceOnly', numberOfTenderers: 4 });
     expect(tenderRelease.tender.items[0]).to.include({ quantity: 1400 });
+    expect(tenderRelease.tender.items[0].classification.scheme).to.equal('CN-NHSA');
+    expect(tenderRelease.tender.items[0].classification.id, 'the NHSA drug code, not a database id').to.match(/^X[A-Z0-9]+$/);
+    const again = (await op.api().get(`/api/v1/vbp/tenders/${s.tenderId}/ocds`)).body;
+    expect(again.publishedDate, 'the same state publishes the same document').to.equal(pkg.publishedDate);
+    expect(pkg.publishedDate).to.equal(pkg.releases[pkg.releases.length - 1].date);
     expect(tenderRelease.tender.items[0].unit.value).to.deep.equal({ amount: 5, currency: 'CNY' });
     expect(awardRelease.tag).to.deep.equal(['award']);
     expect(awardRelease.awards.map((a: { suppliers: { id: string }[] }) => a.suppliers[0]!.id)).to.deep.equal([s.distributors[0]!.org.id, s.distributors[1]!.org.id]);

@@ -145,7 +145,7 @@ describe('vbp pages', function () {
         await page.fill(`#qty-${drugA.id}`, '700');
         await page.fill(`#qty-${drugB.id}`, '400');
         await Promise.all([page.waitForLoadState('load'), page.click('[data-save-entries]')]);
-        expect(await page.textContent(`#reason-${drugA.id}-error`)).to.contain('needs a reason');
+        expect(await page.textContent(`#reason-${drugA.id}-error`)).to.contain('须说明');
         expect(await page.inputValue(`#qty-${drugA.id}`)).to.equal('700');
         await page.fill(`#reason-${drugA.id}`, '部分患者转用其他剂型');
         await Promise.all([page.waitForURL((u) => u.searchParams.get('flash') === 'declarationSaved'), page.click('[data-save-entries]')]);

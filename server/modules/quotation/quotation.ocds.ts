@@ -6,8 +6,8 @@ import { ConflictError, NotFoundError } from '../../platform/errors';
 import { fenToYuanString } from '../../platform/money';
 import { Listing, Round, type ListingRecord, type RoundRecord } from './quotation.model';
 import { msg } from '../../platform/messages';
+import { getVbpSettings } from '../vbp';
 
-const OCID_PREFIX = 'ocds-gpo';
 
 function cny(fen: number) {
   return { amount: Number(fenToYuanString(fen)), currency: 'CNY' };
@@ -25,7 +25,9 @@ export async function ocdsReleasePackage(roundId: string) {
   const base = platform().config.publicUrl;
   const suppliers = new Map<string, string>();
   for (const l of listing) suppliers.set(String(l.distributorOrgId), l.distributorName);
-  const ocid = `${OCID_PREFIX}-${round.no}`;
+  // NOTE: one publisher, one prefix: the operator's OCDS setting, shared with the VBP tenders.
+  const { ocds } = await getVbpSettings();
+  const ocid = `${ocds.ocidPrefix}-${round.no}`;
   const release = {
     ocid,
     id: `${round.no}-award-${round.publishedAt!.getTime()}`,
@@ -80,7 +82,8 @@ export async function ocdsReleasePackage(roundId: string) {
       title: `${e.drug.genericNameZh} 挂网（第 ${e.rank} 名）`,
       status: e.status === 'listed' ? 'active' : e.status === 'withdrawn' ? 'cancelled' : 'unsuccessful',
       date: publishedAt,
-      value: cny(e.unitPriceFen),
+      // NOTE: an award's value is its total; a listing fixes a unit price, not a quantity, so the
+      // price is the item's unit value and the award carries no value.
       suppliers: [{ id: String(e.distributorOrgId), name: e.distributorName }],
       items: [{ id: String(e.lineId), description: e.drug.genericNameZh, unit: { name: e.drug.packUnit, value: cny(e.unitPriceFen) } }],
       contractPeriod: { startDate: e.publishedAt.toISOString(), endDate: e.expiresAt.toISOString() },

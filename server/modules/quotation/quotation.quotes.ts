@@ -437,7 +437,8 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
       userId: new Types.ObjectId(actor.id),
       quoteId: quote._id,
       priceFen: input.priceFen,
-      previousPriceFen: previous?.priceFen,
+      // NOTE: lean inserts store an undefined field as null; a first quote has no previous price at all.
+      ...(previous ? { previousPriceFen: previous.priceFen } : {}),
       channel,
     });
     if (decision.extend) {

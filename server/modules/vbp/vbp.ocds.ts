@@ -3,6 +3,8 @@
 // contracts). Sealed prices never appear: before the opening only the tender is released, and only
 // winning prices are published, as the award results are.
 import { now } from '../../platform/context';
+import { trusted } from '../../platform/mongo';
+import { Drug } from '../catalogue';
 import { fenToYuanString } from '../../platform/money';
 import { sameId } from './vbp.common';
 import { Contract, type ContractDoc, type TenderDoc } from './vbp.model';
@@ -37,10 +39,12 @@ export async function ocdsPackage(tenderId: string, baseUrl: string) {
   for (const line of t.lines) for (const d of line.demands) addRole(String(d.hospitalOrgId), d.hospitalName, 'payer');
   for (const c of contracts) addRole(String(c.distributorOrgId), c.distributorName, 'supplier');
 
+  const codes = new Map((await Drug.find({ _id: trusted({ $in: t.lines.map((l) => l.drugId) }) }, { nhsaCode: 1 }).lean<{ _id: unknown; nhsaCode: string }[]>()).map((d) => [String(d._id), d.nhsaCode]));
   const items = t.lines.map((l) => ({
     id: String(l._id),
     description: `${l.genericNameZh} ${l.specification}`,
-    classification: { scheme: 'x_NHSA', id: String(l.drugId), description: l.genericNameZh },
+    // the national medical-insurance drug code, under the same scheme as the quotation rounds use
+    classification: { scheme: 'CN-NHSA', id: codes.get(String(l.drugId)) ?? String(l.drugId), description: l.genericNameZh },
     quantity: l.pooledQty,
     unit: { name: l.packUnit, value: amount(l.ceilingFen) },
   }));
@@ -119,10 +123,12 @@ export async function ocdsPackage(tenderId: string, baseUrl: string) {
       releases.push({ ...base, id: `${ocid}-contract-${latest}`, date: new Date(latest).toISOString(), tag: ['contract'], tender, awards, contracts: contractReleases });
     }
   }
+  // NOTE: the package is as new as its newest release, so the same state always gives the same document.
+  const publishedDate = releases.map((r) => String(r.date)).reduce((a, b) => (a > b ? a : b));
   return {
     uri: `${baseUrl}/api/v1/vbp/tenders/${String(t._id)}/ocds`,
     version: '1.1',
-    publishedDate: now().toISOString(),
+    publishedDate,
     publisher: { name: PLATFORM_PARTY.name },
     license: 'https://creativecommons.org/licenses/by/4.0/',
     releases,
