@@ -118,7 +118,8 @@ describe('publication (挂网)', () => {
 
   it('exports the audit trail as CSV and replays the ranking history from it', async () => {
     const op = await catalogueOperator();
-    const csv = await binary(op.api().get(`/api/v1/rounds/${published.id}/events.csv`));
+    // NOTE: the operator's saved language may have been switched by another test; ask for Chinese.
+    const csv = await binary(op.api().get(`/api/v1/rounds/${published.id}/events.csv?lang=zh`));
     expect(csv.status).to.equal(200);
     const text = (csv.body as Buffer).toString('utf8');
     expect(text.startsWith('\uFEFF服务器时间')).to.equal(true);
