@@ -6,6 +6,7 @@ import { Types } from 'mongoose';
 import { Quote, Round } from '../../server/modules/quotation';
 import { recordManualBreach } from '../support/credit-factories';
 import { buildUser, connectSocket, emitAck, type TestUser } from '../support/factories';
+import { testClock } from '../support/global';
 import { buildOpenRound, catalogueOperator, quote, tradingDistributors } from '../support/quotation-factories';
 
 interface Missed {
@@ -119,7 +120,7 @@ describe('live bidding: book, deltas, replay and the cached gate', () => {
     // Another process accepted b's quote: written to the database, not through this process's book.
     const stored = await Round.findById(round.id).lean<{ seq: number }>();
     const seq = stored!.seq + 1;
-    await Quote.create({ roundId: new Types.ObjectId(round.id), lineId: new Types.ObjectId(lineId), distributorOrgId: new Types.ObjectId(b.org.id), distributorName: b.org.name, alias: 'Z999', userId: new Types.ObjectId(b.id), priceFen: 250_000, receivedAt: new Date(), seq, status: 'active', channel: 'http' });
+    await Quote.create({ roundId: new Types.ObjectId(round.id), lineId: new Types.ObjectId(lineId), distributorOrgId: new Types.ObjectId(b.org.id), distributorName: b.org.name, alias: 'Z999', userId: new Types.ObjectId(b.id), priceFen: 250_000, receivedAt: testClock.now(), seq, status: 'active', channel: 'http' });
     await Round.updateOne({ _id: new Types.ObjectId(round.id) }, { $set: { seq } });
     const next = await quote(a, round.id, lineId, 280_000);
     expect(next.seq, 'the sequence continues after the other process').to.equal(seq + 1);
