@@ -208,13 +208,13 @@ export class Relay implements EventRelay {
         { $set: { claimedUntil: new Date(at.getTime() + CLAIM_MS) } },
       );
       if (claimed.modifiedCount === 0) continue;
-      await this.dispatchOne(toDomainEvent(record), record.handled, record.attempts ?? 0);
+      await this.dispatchOne(toDomainEvent(record), record.handled, record.attempts ?? 0, true);
       handled += 1;
     }
     return handled;
   }
 
-  private async dispatchOne(event: DomainEvent, alreadyHandled: readonly string[] = [], attempts = 0): Promise<void> {
+  private async dispatchOne(event: DomainEvent, alreadyHandled: readonly string[] = [], attempts = 0, redelivery = false): Promise<void> {
     const subscribers = this.byEvent.get(event.type) ?? [];
     const done = new Set(alreadyHandled);
     const newlyDone: string[] = [];
@@ -224,6 +224,12 @@ export class Relay implements EventRelay {
       const typed = spec ? { ...event, payload: spec.schema.parse(event.payload) } : event;
       for (const s of subscribers) {
         if (done.has(s.name)) continue;
+        // NOTE: a local reaction already ran right after the commit in this process; only a
+        // redelivery by the sweep (the committing process may have died) runs it again.
+        if (s.local && !redelivery) {
+          done.add(s.name);
+          continue;
+        }
         try {
           if (s.transactional) await this.runTransactional(s, typed);
           else {
