@@ -1,19 +1,48 @@
-// Orders placed per second through the API (POST /api/v1/orders, 10 catalogue lines each, one
-// pharmacist, sequential) against a baseline that inserts the same order documents directly with
-// Mongoose — no HTTP, no validation, no credit gate, no price lookup, no jobs, audit or
-// notifications — measured in the same run against the same embedded engine and Redis.
+// Orders through the API against bare Express routes that authenticate the same way (the app's own
+// auth middleware and session resolver) and do only the database work, measured in the same run
+// against the same engine process and Redis:
+// - placing: POST /api/v1/orders (10 catalogue lines, one pharmacist, sequential) against a bare
+//   route that inserts the same order document with Mongoose (no validation, credit gate, price
+//   lookup, idempotency, transaction, outbox, audit or notifications);
+// - the orders list under 50 concurrent clients: GET /api/v1/orders?limit=20 and the HTML page
+//   /orders against bare routes that run the same query (and, for the page, write a plain table).
+// The bench's clients run in the app's process, so their cost is charged to both sides alike.
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { Types } from 'mongoose';
+import { authMiddleware } from '../server/platform/auth';
 import type { Actor } from '../server/platform/auth';
 import { createDrug } from '../server/modules/catalogue/catalogue.service';
 import { generateValidGtin13, gs1CheckDigit } from '../server/modules/catalogue/catalogue.codes';
 import { ensureDefaultCommitment } from '../server/modules/credit';
-import { createOrganisation, createUser, login } from '../server/modules/identity';
+import { createOrganisation, createUser, login, resolveSession } from '../server/modules/identity';
 import { Order } from '../server/modules/orders';
-import { type BenchRow, opsPerSecond } from './lib';
+import { type BenchRow, opsPerSecond, percentile } from './lib';
 import { startBenchApp } from './harness';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
 const LINES = 10;
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
+const LOAD_MS = Number(process.env.BENCH_LOAD_MS ?? 10_000);
+
+/** `clients` loops each sending `request` back to back for `ms`: requests/s and p99 latency (ms). */
+async function underLoad(request: () => Promise<Response>, clients: number, ms: number): Promise<{ rps: number; p99: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() - start < ms) {
+        const t = performance.now();
+        const res = await request();
+        await res.arrayBuffer();
+        if (res.status !== 200) errors += 1;
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { rps: latencies.length / ((performance.now() - start) / 1000), p99: percentile(latencies, 99), errors };
+}
 
 const SYSTEM: Actor = { id: '000000000000000000000000', sessionId: 'bench', email: 'bench@local', name: 'bench', role: 'operator', orgId: '000000000000000000000000', orgType: 'operator', orgName: 'bench' };
 
@@ -77,21 +106,66 @@ export default async function ordersBench(): Promise<BenchRow[]> {
     const template = await placeOne();
     const stored = await Order.findById(template.id).lean();
     const baselineDoc = () => ({ ...stored!, _id: new Types.ObjectId(), orderNo: `BENCH-${runId}-${(n += 1)}` });
-    for (let i = 0; i < 20; i += 1) await Order.create(baselineDoc());
 
-    const api = await opsPerSecond(placeOne, MS, 30);
-    const direct = await opsPerSecond(() => Order.create(baselineDoc()), MS, 30);
-    return [
-      {
-        name: `orders: placed through the API (${LINES} lines each)`,
-        value: api,
-        unit: 'orders/s',
-        baselineName: 'direct Mongoose insert of the same order document (no rules)',
-        baseline: direct,
-        ratio: api / direct,
-        ratioNote: 'API / baseline, higher is better',
-      },
-    ];
+
+    // The bare routes: the same authentication, then only the database work.
+    const hospitalId = new Types.ObjectId(hospital.id);
+    const bare = express();
+    bare.use(express.json({ limit: '1mb' }));
+    bare.use(authMiddleware(app.platform.config, resolveSession, app.platform.clock));
+    bare.post('/bare/orders', async (req, res) => {
+      if (!req.actor) return void res.status(401).end();
+      const doc = await Order.create(baselineDoc());
+      res.status(201).json({ id: String(doc._id) });
+    });
+    const sameQuery = () => Order.find({ hospitalOrgId: hospitalId }).sort({ placedAt: -1, _id: -1 }).limit(21).lean<{ orderNo: string; status: string; totalFen: number }[]>();
+    bare.get('/bare/orders', async (req, res) => {
+      if (!req.actor) return void res.status(401).end();
+      res.json({ data: (await sameQuery()).slice(0, 20) });
+    });
+    bare.get('/bare/orders-page', async (req, res) => {
+      if (!req.actor) return void res.status(401).end();
+      const rows = (await sameQuery()).slice(0, 20);
+      res.type('html').send(`<!doctype html><table>${rows.map((r) => `<tr><td>${r.orderNo}</td><td>${r.status}</td><td>${r.totalFen}</td></tr>`).join('')}</table>`);
+    });
+    const server = bare.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const bareUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const bareOne = async () => {
+        const res = await fetch(`${bareUrl}/bare/orders`, { method: 'POST', headers: { Authorization: `Bearer ${pharmacist}`, 'Content-Type': 'application/json' }, body: JSON.stringify(cart) });
+        if (res.status !== 201) throw new Error(`bare insert failed: ${res.status}`);
+        await res.arrayBuffer();
+      };
+      for (let i = 0; i < 20; i += 1) await bareOne();
+      const api = await opsPerSecond(placeOne, MS, 30);
+      const plain = await opsPerSecond(bareOne, MS, 30);
+
+      const get = (url: string, accept = 'application/json') => () => fetch(url, { headers: { Authorization: `Bearer ${pharmacist}`, Accept: accept } });
+      const apiList = await underLoad(get(`${base}/orders?limit=20`), CLIENTS, LOAD_MS);
+      const bareList = await underLoad(get(`${bareUrl}/bare/orders`), CLIENTS, LOAD_MS);
+      const pageList = await underLoad(get(`${app.url}/orders`, 'text/html'), CLIENTS, LOAD_MS);
+      const barePage = await underLoad(get(`${bareUrl}/bare/orders-page`, 'text/html'), CLIENTS, LOAD_MS);
+      for (const [name, r] of Object.entries({ apiList, bareList, pageList, barePage })) if (r.errors > 0) throw new Error(`${name}: ${r.errors} requests failed`);
+      const load = `${CLIENTS} clients, ${(LOAD_MS / 1000).toFixed(0)} s`;
+      return [
+        {
+          name: `orders: placed through the API (${LINES} lines each)`,
+          value: api,
+          unit: 'orders/s',
+          baselineName: 'bare Express route, same auth, inserts the same order document',
+          baseline: plain,
+          ratio: api / plain,
+          ratioNote: 'API / baseline, higher is better; goal ≥ 0.5',
+        },
+        { name: `orders list API, throughput (${load})`, value: apiList.rps, unit: 'req/s', baselineName: 'bare route, same auth and query', baseline: bareList.rps, ratio: apiList.rps / bareList.rps, ratioNote: 'higher is better; goal ≥ 0.5' },
+        { name: `orders list API, p99 (${load})`, value: apiList.p99, unit: 'ms', baselineName: 'bare route, same auth and query', baseline: bareList.p99, ratio: apiList.p99 / bareList.p99, ratioNote: 'lower is better; goal ≤ 2' },
+        { name: `orders list page (HTML), throughput (${load})`, value: pageList.rps, unit: 'req/s', baselineName: 'bare route, same auth and query, plain table', baseline: barePage.rps, ratio: pageList.rps / barePage.rps, ratioNote: 'higher is better; goal ≥ 0.5' },
+        { name: `orders list page (HTML), p99 (${load})`, value: pageList.p99, unit: 'ms', baselineName: 'bare route, same auth and query, plain table', baseline: barePage.p99, ratio: pageList.p99 / barePage.p99, ratioNote: 'lower is better; goal ≤ 2' },
+      ];
+    } finally {
+      server.close();
+    }
   } finally {
     await bench.close();
   }

@@ -145,15 +145,18 @@ async function storedReply(scopeKey: string, requestHash: string): Promise<Reply
  * duplicate while the first still runs is a 409.
  */
 export async function runIdempotent(scopeKey: string, requestHash: string, status: number, run: () => Promise<Reply>): Promise<Reply & { replayed: boolean }> {
-  const before = await storedReply(scopeKey, requestHash);
-  if (before) return { ...before, replayed: true };
   const key = leaseKey(scopeKey);
   const holder = `${INSTANCE}/${randomBytes(6).toString('hex')}`;
-  if (!(await acquireLease(key, holder))) throw inProgress();
+  if (!(await acquireLease(key, holder))) {
+    // NOTE: the holder may have committed and not yet released its lease: then this is a replay.
+    const done = await storedReply(scopeKey, requestHash);
+    if (done) return { ...done, replayed: true };
+    throw inProgress();
+  }
   try {
-    // NOTE: the first request may have committed between the lookup and the lease.
-    const raced = await storedReply(scopeKey, requestHash);
-    if (raced) return { ...raced, replayed: true };
+    // NOTE: looked up under the lease, so a first request cannot commit between the lookup and the run.
+    const before = await storedReply(scopeKey, requestHash);
+    if (before) return { ...before, replayed: true };
     const pending: PendingIdempotency = { scopeKey, requestHash, status, stored: false };
     const ctx = currentContext();
     if (ctx) ctx.idempotency = pending;

@@ -9,6 +9,7 @@ import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schem
 import { msg } from '../../platform/messages';
 import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
+import { cachedSession, forgetSession, forgetUser } from './identity.session-cache';
 import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
 
 const LOGIN_WINDOW_MS = 15 * 60_000;
@@ -106,6 +107,7 @@ export async function logout(actor: Actor): Promise<void> {
     await Session.updateOne({ _id: actor.sessionId, revokedAt: trusted({ $exists: false }) }, { $set: { revokedAt: uow.at } }, { session: uow.session });
     uow.audit({ action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: msg('admin.summaries.logout', { email: actor.email }) });
   });
+  forgetSession(actor.sessionId);
 }
 
 function toActor(user: UserDoc, org: OrganisationDoc, sessionId: string): Actor {
@@ -123,15 +125,22 @@ function toActor(user: UserDoc, org: OrganisationDoc, sessionId: string): Actor 
   };
 }
 
-/** The session resolver the platform's auth uses: a live, unexpired, unrevoked session of an enabled user. */
-export async function resolveSession(sessionId: string): Promise<Actor | null> {
+async function readSession(sessionId: string): Promise<{ actor: Actor; expiresAt: Date } | null> {
   const session = await Session.findById(sessionId).lean<{ userId: Types.ObjectId; expiresAt: Date; revokedAt?: Date }>();
   if (!session || session.revokedAt || session.expiresAt <= now()) return null;
   const user = await User.findById(session.userId).lean<UserDoc>();
   if (!user || user.disabled) return null;
   const org = await Organisation.findById(user.orgId).lean<OrganisationDoc>();
   if (!org || !org.active) return null;
-  return toActor(user, org, sessionId);
+  return { actor: toActor(user, org, sessionId), expiresAt: session.expiresAt };
+}
+
+/**
+ * The session resolver the platform's auth uses: a live, unexpired, unrevoked session of an enabled
+ * user, remembered briefly (identity.session-cache.ts); a sign-out drops it everywhere at once.
+ */
+export async function resolveSession(sessionId: string): Promise<Actor | null> {
+  return cachedSession(sessionId, readSession);
 }
 
 /** Operator: admits an organisation (hospital, distributor, bank or another operator org). */
@@ -216,5 +225,6 @@ export async function usersWithRole(roles: Role[]) {
 
 /** Remembers the language a user chose (live notifications are rendered in it). */
 export async function rememberLanguage(userId: string, lang: 'zh' | 'en'): Promise<void> {
-  await User.updateOne({ _id: new Types.ObjectId(userId), lang: trusted({ $ne: lang }) }, { $set: { lang } });
+  const res = await User.updateOne({ _id: new Types.ObjectId(userId), lang: trusted({ $ne: lang }) }, { $set: { lang } });
+  if (res.modifiedCount > 0) forgetUser(userId);
 }

@@ -10,7 +10,7 @@ import { businessDay } from '../../platform/time';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { formatMoney } from '../../platform/view-helpers/formatters';
 import { getDrugs, type DrugInfo } from '../catalogue';
-import { assertMayTrade, creditBadges } from '../credit';
+import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
 import { Organisation, getOrganisation, type OrganisationDoc } from '../identity';
 import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
@@ -124,7 +124,8 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   if (problems.length) throw refuse(problems);
 
   // NOTE: the credit gate — a distributor without a signed commitment, or suspended, cannot be chosen.
-  await Promise.all(distributorIds.map((d) => assertMayTrade(d, 'be_chosen')));
+  // A known pass is answered from memory; credit facts that could end it evict it (credit.gate.ts).
+  await Promise.all(distributorIds.map((d) => assertMayTradeCached(d, 'be_chosen')));
 
   const prices = await resolvePrices(
     input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
