@@ -61,26 +61,37 @@ class Work implements UnitOfWork {
     this.audits.push(entry);
   }
 
-  /** Writes the staged records in the transaction; returns the events that are new. */
+  /**
+   * Writes the staged records in the transaction (events, audit entries and the stored reply go to
+   * three collections at once: the transaction was begun by its opening read); returns the events that are new.
+   */
   async flush(result: unknown): Promise<DomainEvent[]> {
     const requestId = currentRequestId();
     const fresh: DomainEvent[] = [];
+    const writes: Promise<unknown>[] = [];
     if (this.events.length > 0) {
       const records = this.events.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
-      const res = await OutboxEvent.bulkWrite(
-        records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
-        { session: this.session, ordered: true },
+      writes.push(
+        OutboxEvent.bulkWrite(
+          records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
+          { session: this.session, ordered: true },
+        ).then((res) => {
+          for (const index of Object.keys(res.upsertedIds ?? {})) {
+            const r = records[Number(index)]!;
+            fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
+          }
+        }),
       );
-      for (const index of Object.keys(res.upsertedIds ?? {})) {
-        const r = records[Number(index)]!;
-        fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
-      }
     }
     if (this.audits.length > 0) {
-      await AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), { session: this.session });
+      writes.push(AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), { session: this.session }));
     }
     const pending = currentContext()?.idempotency;
-    if (pending && !pending.stored) this.storedReply = await storeReplyIn(this.session, pending, result, this.at);
+    if (pending && !pending.stored) writes.push(storeReplyIn(this.session, pending, result, this.at).then((body) => (this.storedReply = body)));
+    // NOTE: every write has finished (or failed) before the transaction commits or aborts.
+    const settled = await Promise.allSettled(writes);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return fresh;
   }
 }

@@ -97,10 +97,11 @@ function lineFrom(index: number, drug: DrugInfo, source: OrderLine['source'], qu
 export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const at = now();
   const distributorIds = [...new Set(input.lines.map((l) => l.distributorOrgId))];
-  const [hospital, drugRows, distributorRows] = await Promise.all([
+  const [hospital, drugRows, distributorRows, settings] = await Promise.all([
     getOrganisation(actor.orgId),
     getDrugs([...new Set(input.lines.map((l) => l.drugId))]),
     Organisation.find({ _id: trusted({ $in: distributorIds.map(oid) }), type: 'distributor', active: true }, { name: 1 }).lean<OrganisationDoc[]>(),
+    getSettings(),
   ]);
   if (!hospital || hospital.type !== 'hospital') throw new RuleViolationError({ code: 'NOT_A_HOSPITAL', message: msg('errorCodes.NOT_A_HOSPITAL') });
   if (!hospital.address) {
@@ -125,12 +126,14 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
 
   // NOTE: the credit gate — a distributor without a signed commitment, or suspended, cannot be chosen.
   // A known pass is answered from memory; credit facts that could end it evict it (credit.gate.ts).
-  await Promise.all(distributorIds.map((d) => assertMayTradeCached(d, 'be_chosen')));
-
-  const prices = await resolvePrices(
+  // The prices are looked up meanwhile; a refusal by the gate still comes first.
+  const pricing = resolvePrices(
     input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
     at,
   );
+  pricing.catch(() => undefined);
+  await Promise.all(distributorIds.map((d) => assertMayTradeCached(d, 'be_chosen')));
+  const prices = await pricing;
   const changed: { code: string; message: Message; line: number; expectedUnitPriceFen: number; unitPriceFen: number }[] = [];
   prices.forEach((p, i) => {
     if (!p.ok) problems.push({ code: p.code, message: p.message, line: i + 1 });
@@ -144,7 +147,6 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   if (problems.length) throw refuse(problems);
   if (changed.length) throw new ConflictError({ code: 'PRICE_CHANGED', message: changed[0]!.message, details: changed });
 
-  const settings = await getSettings();
   const confirmBy = confirmDeadline(at, settings.orders.confirmWithinSec / 3600);
   const byDistributor = new Map<string, OrderLine[]>();
   input.lines.forEach((l, i) => {
