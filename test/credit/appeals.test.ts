@@ -201,6 +201,7 @@ describe('credit: repair (信用修复)', () => {
     // Past both the warning's end and the 90-day quiet period.
     const quietEnds = new Date(breach.occurredAt).getTime() + 90 * DAY;
     testClock.advance(Math.max(warning!.endsAt.getTime(), quietEnds) + 60_000 - testClock.now().getTime());
+    await testApp().relay.idle();
     const job = await testApp().platform.queues.getJob(expireSanctionJobId(String(warning!._id), warning!.endsAt));
     expect(job, 'the expiry job scheduled with the warning').to.not.equal(undefined);
     await job!.promote();

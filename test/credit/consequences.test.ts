@@ -195,6 +195,7 @@ describe('credit: the sanction sweep', () => {
     const d = await buildTradingDistributor();
     await recordManualBreach(d.org.id, { points: 45 });
     const suspension = (await sanctionsOf(d.org.id)).find((s) => s.kind === 'suspension')!;
+    await testApp().relay.idle();
     const job = await testApp().platform.queues.getJob(expireSanctionJobId(String(suspension._id), suspension.endsAt));
     await job!.remove();
 

@@ -88,6 +88,7 @@ describe('credit: grades and sanctions', () => {
     await recordManualBreach(d.org.id, { points: 45 });
     const suspension = (await sanctionsOf(d)).find((s) => s.kind === 'suspension')!;
     const queue = testApp().platform.queues.queue;
+    await testApp().relay.idle();
     const job = await queue.getJob(`credit-sanction-expire-${String(suspension._id)}-${suspension.endsAt.getTime()}`);
     await job!.promote();
     await eventually(async () => (await job!.getState()) === 'completed', 8000, 'early job done');

@@ -22,6 +22,7 @@ describe('finance: invoices from accepted deliveries', function () {
       [`invoice_receivable:${hospital.org.id}`, 195_000],
       [`distributor_payable:${distributor.id}:${hospital.org.id}`, -195_000],
     ]);
+    await testApp().relay.idle();
     const job = await testApp().platform.queues.getJob(`invoice-settle:${invoiceId}`);
     expect(job?.data).to.deep.equal({ invoiceId });
   });

@@ -64,6 +64,7 @@ describe('orders: deadlines', () => {
     const p = await buildOrderParties();
     const order = await placeCatalogueOrder(p);
     const queues = testApp().platform.queues;
+    await testApp().relay.idle();
     // The one-off deadline job is lost (e.g. Redis data gone) …
     await (await queues.getJob(orderJobIds.confirm(order.id)))!.remove();
     testClock.advance(60_000);

@@ -7,15 +7,8 @@ import { checkJobRegistry, handle, jobSpec } from '../../server/platform/queues'
 import { jobHandlers } from '../../jobs';
 import { trusted } from '../../server/platform/mongo';
 import { testApp } from '../support/global';
+import { until } from '../support/wait';
 
-async function until(fn: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('jobs and domain events', () => {
   it('the job registry has exactly one handler per declared job', () => {

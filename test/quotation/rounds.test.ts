@@ -72,6 +72,7 @@ describe('quotation rounds', () => {
     expect(scheduled.status).to.equal(200);
     expect(scheduled.body.status).to.equal('scheduled');
     const queues = testApp().platform.queues;
+    await testApp().relay.idle(); // the jobs are scheduled by the subscribers of the commit
     const openJob = await queues.getJob(`round-open:${round.id}`);
     const closeJob = await queues.getJob(`round-close:${round.id}`);
     expect(openJob?.name).to.equal('quotation.round.open');

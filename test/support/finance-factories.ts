@@ -11,6 +11,7 @@ import { trusted } from '../../server/platform/mongo';
 import { addDays } from '../../server/platform/time';
 import { apiWithToken, buildOrg, buildUser, type TestUser } from './factories';
 import { testApp, testClock } from './global';
+import { until } from './wait';
 
 const uniq = () => randomBytes(4).toString('hex');
 
@@ -100,15 +101,7 @@ export async function createInvoice(hospitalOrgId: string, distributorOrgId: str
   return (await Invoice.findById(invoiceId).lean<InvoiceDoc>())!;
 }
 
-/** Polls until `fn` is true (jobs run in the background worker). */
-export async function until(fn: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not met in time');
-}
+export { until };
 
 /** The outbox keys of the facts a due-date settlement of the invoice can commit. */
 export function settlementFactKeys(invoiceId: string): string[] {

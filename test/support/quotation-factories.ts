@@ -5,6 +5,7 @@ import { gs1CheckDigit, generateValidGtin13 } from '../../server/modules/catalog
 import { buildTradingDistributor } from './credit-factories';
 import { buildUser, type TestUser } from './factories';
 import { testClock } from './global';
+import { until } from './wait';
 
 let counter = randomInt(0, 40_000);
 let operator: TestUser | undefined;
@@ -121,15 +122,6 @@ export interface RoundOptions {
   draft?: boolean;
 }
 
-async function until<T>(fn: () => Promise<T | undefined | null | false>, ms: number, what: string): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 /** Creates (and unless `draft`, schedules) a round over new or given drugs; resolves once it is open. */
 export async function buildOpenRound(opts: RoundOptions = {}): Promise<BuiltRound> {

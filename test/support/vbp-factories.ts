@@ -24,16 +24,7 @@ export function buildVbpDrug(overrides: DrugOverrides = {}): Promise<BuiltDrug> 
   return buildDrug({ formClass: 'oral_solid', dosageForm: '片剂', specification: '10mg', packUnit: '片', categories: { shortage: false, vbp: true }, ...overrides });
 }
 
-/** Polls until `fn` is truthy (jobs, events). */
-export async function until<T>(fn: () => Promise<T>, ms = 8000, what = 'condition'): Promise<NonNullable<T>> {
-  const start = Date.now();
-  for (;;) {
-    const value = await fn();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() - start > ms) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
+export { until } from './wait';
 
 /**
  * Waits until the consequences committed so far have been handed to their subscribers in this
