@@ -1,6 +1,6 @@
 // aggregate (with change streams handed to ./changes) and explain.
 import { Aggregator } from 'mingo/aggregator';
-import type { Engine, Handler } from './commands';
+import type { EngineState, Handler } from './engine-context';
 import { cursorReply } from './cmd-cursors';
 import { count, find, checkCollation } from './cmd-read';
 import { OK, SERVER_VERSION } from './cmd-util';
@@ -36,7 +36,7 @@ function countOnly(stages: Doc[], total: number): Doc[] | null {
   return null;
 }
 
-export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
+export function aggregate(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
   const pipeline = cmd.pipeline;
   if (!Array.isArray(pipeline)) throw err('TypeMismatch', "'pipeline' option must be specified as an array");
   checkCollation(cmd.collation);
@@ -86,7 +86,7 @@ export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, st
   return cursorReply(eng, ns, out, (cmd.cursor as Doc | undefined)?.batchSize, false);
 }
 
-export function explain(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Doc {
+export function explain(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Doc {
   const inner = cmd.explain as Doc;
   if (!isPlainObject(inner)) throw err('BadValue', 'explain must be an object');
   const name = Object.keys(inner)[0]!;

@@ -1,5 +1,5 @@
 // Reads: find, count, distinct, and the shared read path (index plan, in-memory sort, skip, limit).
-import type { Engine, Handler } from './commands';
+import type { EngineState, Handler } from './engine-context';
 import { cursorReply } from './cmd-cursors';
 import { OK, collName, intOpt } from './cmd-util';
 import { err, notSupported } from './errors';
@@ -9,7 +9,7 @@ import { parseSort, sortDocs } from './sorting';
 import type { Collection, Hit, ReadStats, Txn } from './store';
 import { type Doc, compareValues, isPlainObject, keyOf } from './values';
 
-export function readDocs(eng: Engine, c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { sort?: unknown; skip?: number; limit?: number; hint?: unknown; stats?: ReadStats }): Hit[] {
+export function readDocs(eng: EngineState, c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { sort?: unknown; skip?: number; limit?: number; hint?: unknown; stats?: ReadStats }): Hit[] {
   const keys = parseSort(opts.sort);
   const skip = opts.skip ?? 0;
   const lim = opts.limit && opts.limit > 0 ? opts.limit : undefined;
@@ -36,7 +36,7 @@ export function checkCollation(c: unknown): void {
   if (c && isPlainObject(c) && c.locale !== 'simple') throw notSupported('collation');
 }
 
-export function find(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
+export function find(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
   const name = collName(cmd, 'find');
   checkCollation(cmd.collation);
   if (cmd.tailable || cmd.awaitData) throw notSupported('tailable cursors');
@@ -58,7 +58,7 @@ export function find(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?:
   return cursorReply(eng, `${db}.${name}`, docs, cmd.batchSize, single);
 }
 
-export function count(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
+export function count(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
   const name = collName(cmd, 'count');
   checkCollation(cmd.collation);
   const c = eng.store.coll(db, name);
@@ -74,7 +74,7 @@ export function count(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?
   return { n, ok: OK() };
 }
 
-export function distinct(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Doc {
+export function distinct(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Doc {
   const name = collName(cmd, 'distinct');
   checkCollation(cmd.collation);
   if (typeof cmd.key !== 'string') throw err('TypeMismatch', "BSON field 'distinct.key' is missing but a required field");

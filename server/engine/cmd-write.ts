@@ -1,7 +1,7 @@
 // Writes: insert, update (operators, replacement, pipeline, upsert), delete, findAndModify.
 // Each statement is atomic; a non-transactional statement that meets a transaction's lock waits.
 import { ObjectId, calculateObjectSize } from 'bson';
-import type { Engine, Handler } from './commands';
+import type { EngineState, Handler } from './engine-context';
 import { checkCollation, readDocs } from './cmd-read';
 import { MAX_BATCH, MAX_BSON, OK, collName, intOpt } from './cmd-util';
 import { CODES, ServerError, err, toServerError } from './errors';
@@ -41,7 +41,7 @@ async function statement<T>(fn: () => T): Promise<T> {
   }
 }
 
-function writeErrorOf(eng: Engine, e: unknown, index: number): Doc {
+function writeErrorOf(eng: EngineState, e: unknown, index: number): Doc {
   const se = toServerError(e);
   if (!(e instanceof ServerError)) eng.log(`write failed: ${(e as Error)?.stack ?? String(e)}`);
   return se.toWriteError(index);
@@ -67,7 +67,7 @@ function prepareInsert(doc: unknown): Doc {
   return d;
 }
 
-async function insert(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
+async function insert(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
   const name = collName(cmd, 'insert');
   const docs = cmd.documents;
   if (!Array.isArray(docs)) throw err('TypeMismatch', "BSON field 'insert.documents' is missing but a required field");
@@ -99,7 +99,7 @@ async function insert(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
   return r;
 }
 
-async function update(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
+async function update(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
   const name = collName(cmd, 'update');
   const updates = cmd.updates;
   if (!Array.isArray(updates)) throw err('TypeMismatch', "BSON field 'update.updates' is missing but a required field");
@@ -128,7 +128,7 @@ async function update(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
   return r;
 }
 
-function updateOne(eng: Engine, db: string, name: string, u: Doc, txn: Txn | null, _let: unknown): { n: number; modified: number; upsertedId?: unknown } {
+function updateOne(eng: EngineState, db: string, name: string, u: Doc, txn: Txn | null, _let: unknown): { n: number; modified: number; upsertedId?: unknown } {
   if (!isPlainObject(u)) throw err('TypeMismatch', 'update statement must be an object');
   checkCollation(u.collation);
   const q = (u.q as Doc) ?? {};
@@ -160,7 +160,7 @@ function updateOne(eng: Engine, db: string, name: string, u: Doc, txn: Txn | nul
   return { n: hits.length, modified };
 }
 
-async function remove(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
+async function remove(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
   const name = collName(cmd, 'delete');
   const deletes = cmd.deletes;
   if (!Array.isArray(deletes)) throw err('TypeMismatch', "BSON field 'delete.deletes' is missing but a required field");
@@ -196,7 +196,7 @@ async function remove(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
   return r;
 }
 
-async function findAndModify(eng: Engine, cmd: Doc, db: string, txn: Txn | null, field: string): Promise<Doc> {
+async function findAndModify(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, field: string): Promise<Doc> {
   const name = collName(cmd, field);
   checkCollation(cmd.collation);
   const q = (cmd.query as Doc) ?? {};
