@@ -5,6 +5,7 @@ import type { ConnInfo, EngineState, Handler } from './engine-context';
 import { closeCursorsFor } from './cmd-cursors';
 import { cursorReply } from './cmd-cursors';
 import { MAX_BATCH, MAX_BSON, MAX_MSG, MAX_WIRE_VERSION, OK, SERVER_VERSION, SESSION_TIMEOUT_MIN, collName } from './cmd-util';
+import { parseCollation } from './collation';
 import { err, notSupported } from './errors';
 import { compileFilter } from './matcher';
 import type { Collection, Txn } from './store';
@@ -145,7 +146,7 @@ async function create(eng: EngineState, cmd: Doc, db: string): Promise<Doc> {
   if (cmd.timeseries) throw notSupported('time-series collections');
   if (cmd.clusteredIndex) throw notSupported('clustered collections');
   if (cmd.validator && Object.keys(cmd.validator as Doc).length) throw notSupported('collection validators');
-  if (cmd.collation && (cmd.collation as Doc).locale !== 'simple') throw notSupported('collations');
+  const collation = parseCollation(cmd.collation);
   if (cmd.encryptedFields) throw notSupported('queryable encryption');
   if (cmd.changeStreamPreAndPostImages) throw notSupported('change streams');
   const options: Doc = {};
@@ -153,6 +154,9 @@ async function create(eng: EngineState, cmd: Doc, db: string): Promise<Doc> {
     if (['create', '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', 'writeConcern', '$clusterTime', '$readPreference', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'readConcern', 'validator', 'validationLevel', 'validationAction'].includes(k)) continue;
     options[k] = cmd[k];
   }
+  // as mongod: the stored default collation is the full spec, and {locale: 'simple'} is no default at all
+  if (collation) options.collation = collation.spec;
+  else delete options.collation;
   eng.store.createCollection(db, name, options);
   await eng.hooks.durable();
   return { ok: OK() };

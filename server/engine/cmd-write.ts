@@ -2,7 +2,7 @@
 // Each statement is atomic; a non-transactional statement that meets a transaction's lock waits.
 import { ObjectId, calculateObjectSize } from 'bson';
 import type { EngineState, Handler } from './engine-context';
-import { checkCollation, readDocs } from './cmd-read';
+import { commandCollation, readDocs } from './cmd-read';
 import { MAX_BATCH, MAX_BSON, OK, collName, intOpt } from './cmd-util';
 import { CODES, ServerError, err, toServerError } from './errors';
 import { compileFilter } from './matcher';
@@ -130,7 +130,6 @@ async function update(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): 
 
 function updateOne(eng: EngineState, db: string, name: string, u: Doc, txn: Txn | null, _let: unknown): { n: number; modified: number; upsertedId?: unknown } {
   if (!isPlainObject(u)) throw err('TypeMismatch', 'update statement must be an object');
-  checkCollation(u.collation);
   const q = (u.q as Doc) ?? {};
   if (!isPlainObject(q)) throw err('TypeMismatch', 'q must be an object');
   const upd = u.u;
@@ -140,7 +139,8 @@ function updateOne(eng: EngineState, db: string, name: string, u: Doc, txn: Txn 
   }
   const arrayFilters = u.arrayFilters as Doc[] | undefined;
   const c = eng.store.coll(db, name);
-  const hits = eng.store.query(c, q, txn, { hint: u.hint, limit: multi ? undefined : 1 });
+  const collation = commandCollation(u.collation, c);
+  const hits = eng.store.query(c, q, txn, { hint: u.hint, limit: multi ? undefined : 1, collation });
   if (hits.length === 0) {
     if (!u.upsert) return { n: 0, modified: 0 };
     const doc = checkUpsertSize(buildUpsert(q, upd, { filter: q, arrayFilters }));
@@ -171,15 +171,15 @@ async function remove(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): 
     const d = deletes[i] as Doc;
     try {
       n += await statement(() => {
-        checkCollation(d.collation);
         const q = (d.q as Doc) ?? {};
         const limit = intOpt(d.limit, 'limit', 0);
         const c = eng.store.coll(db, name);
+        const collation = commandCollation(d.collation, c);
         if (!c) {
           compileFilter(q);
           return 0;
         }
-        const hits = eng.store.query(c, q, txn, { hint: d.hint, limit: limit === 1 ? 1 : undefined });
+        const hits = eng.store.query(c, q, txn, { hint: d.hint, limit: limit === 1 ? 1 : undefined, collation });
         eng.store.assertUnlocked(c, hits.map((h) => h.key), txn);
         for (const h of hits) eng.store.write(c, h.key, null, txn);
         return hits.length;
@@ -198,7 +198,6 @@ async function remove(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): 
 
 async function findAndModify(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, field: string): Promise<Doc> {
   const name = collName(cmd, field);
-  checkCollation(cmd.collation);
   const q = (cmd.query as Doc) ?? {};
   const remove = cmd.remove === true;
   const upd = cmd.update;
@@ -209,7 +208,7 @@ async function findAndModify(eng: EngineState, cmd: Doc, db: string, txn: Txn | 
   const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
   const result = await statement(() => {
     const c = eng.store.coll(db, name);
-    const hits = readDocs(eng, c, q, txn, { sort: cmd.sort, limit: 1, hint: cmd.hint });
+    const hits = readDocs(eng, c, q, txn, { sort: cmd.sort, limit: 1, hint: cmd.hint, collation: commandCollation(cmd.collation, c) });
     const hit = hits[0];
     if (remove) {
       if (!hit) return { value: null, leo: { n: 0 } };

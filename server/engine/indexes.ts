@@ -1,5 +1,6 @@
 // Secondary indexes: ordered (key, record) entries in a SortedList; multikey, compound, sparse,
 // partial and unique; plus the planner that turns a filter into index scans.
+import { type Collation, parseCollation, containsString, sameCollation } from './collation';
 import { err, notSupported } from './errors';
 import { compileFilter, pathValues, type Pred } from './matcher';
 import { SortedList } from './sorted-list';
@@ -63,8 +64,11 @@ export function defaultIndexName(key: Doc): string {
     .join('_');
 }
 
-/** Validates a createIndexes spec and returns it in stored form. */
-export function normalizeIndexSpec(raw: Doc): IndexSpec {
+/**
+ * Validates a createIndexes spec and returns it in stored form; an index without a collation of
+ * its own takes the collection's default (stored in full, as listIndexes shows it).
+ */
+export function normalizeIndexSpec(raw: Doc, collectionDefault: Collation | null = null): IndexSpec {
   if (!isPlainObject(raw.key) || Object.keys(raw.key).length === 0) throw err('CannotCreateIndex', 'Index keys cannot be empty.');
   const key: Doc = {};
   for (const f of Object.keys(raw.key)) {
@@ -78,11 +82,7 @@ export function normalizeIndexSpec(raw: Doc): IndexSpec {
     else throw err('CannotCreateIndex', `Values in v:2 index key pattern cannot be of type ${typeof d}`);
   }
   for (const o of Object.keys(raw)) {
-    if (o === 'collation') {
-      const c = raw.collation as Doc | undefined;
-      if (c && c.locale !== 'simple') throw notSupported('index collation');
-      continue;
-    }
+    if (o === 'collation') continue;
     if (!ALLOWED_OPTIONS.has(o)) {
       if (['weights', 'default_language', 'language_override', 'textIndexVersion', '2dsphereIndexVersion', 'bits', 'min', 'max', 'wildcardProjection'].includes(o)) throw notSupported(`index option '${o}'`);
       if (o === 'storageEngine' || o === 'clustered') throw notSupported(`index option '${o}'`);
@@ -99,6 +99,10 @@ export function normalizeIndexSpec(raw: Doc): IndexSpec {
   }
   if (raw.expireAfterSeconds !== undefined) spec.expireAfterSeconds = toNumber(raw.expireAfterSeconds);
   if (raw.hidden) spec.hidden = true;
+  const collation = raw.collation === undefined ? collectionDefault : parseCollation(raw.collation);
+  if (collation && !(Object.keys(key).join() === '_id' && spec.name === '_id_')) spec.collation = collation.spec;
+  // NOTE: kept so that a rebuild from the journal does not take the collection's default instead
+  else if (!collation && collectionDefault && raw.collation !== undefined) spec.collation = { locale: 'simple' };
   if (spec.name === '_id_' && (spec.unique === false || Object.keys(key).join() !== '_id')) {
     throw err('BadValue', 'The _id index name is reserved');
   }
@@ -111,7 +115,8 @@ export function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {
     !!a.unique === !!b.unique &&
     !!a.sparse === !!b.sparse &&
     keyOf(a.partialFilterExpression ?? null) === keyOf(b.partialFilterExpression ?? null) &&
-    (a.expireAfterSeconds ?? null) === (b.expireAfterSeconds ?? null)
+    (a.expireAfterSeconds ?? null) === (b.expireAfterSeconds ?? null) &&
+    keyOf(a.collation ?? null) === keyOf(b.collation ?? null)
   );
 }
 
@@ -121,6 +126,8 @@ export class Index {
   readonly partial: Pred | null;
   readonly isId: boolean;
   readonly unique: boolean;
+  /** the index's collation: its string keys are ordered (and unique) under it; null for binary */
+  readonly collation: Collation | null;
   multikey = false;
 
   constructor(readonly spec: IndexSpec) {
@@ -128,10 +135,12 @@ export class Index {
     this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : null;
     this.isId = spec.name === '_id_';
     this.unique = this.isId || !!spec.unique;
+    this.collation = parseCollation(spec.collation);
     const fields = this.fields;
+    const strings = this.collation?.compare;
     this.list = new SortedList<Entry>((a, b) => {
       for (let i = 0; i < fields.length; i++) {
-        const c = compareValues(a.k[i], b.k[i]);
+        const c = compareValues(a.k[i], b.k[i], strings);
         if (c !== 0) return fields[i]!.dir === 1 ? c : -c;
       }
       return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -216,7 +225,7 @@ export class Index {
   /** Record ids (other than `selfId`) holding exactly this key. */
   *holders(k: unknown[], selfId?: string): Generator<string> {
     for (const e of this.list.from({ k, id: ID_MIN })) {
-      for (let i = 0; i < k.length; i++) if (compareValues(e.k[i], k[i]) !== 0) return;
+      for (let i = 0; i < k.length; i++) if (compareValues(e.k[i], k[i], this.collation?.compare) !== 0) return;
       if (e.id !== selfId) yield e.id;
     }
   }
@@ -255,8 +264,8 @@ export class Index {
       if (reverse ? cmp(e, loEntry) < 0 : cmp(e, hiEntry) > 0) return;
       if (stats) stats.keys++;
       if (r && (r.loExcl || r.hiExcl)) {
-        if (r.loExcl && compareValues(e.k[p], r.lo) === 0) continue;
-        if (r.hiExcl && compareValues(e.k[p], r.hi) === 0) continue;
+        if (r.loExcl && compareValues(e.k[p], r.lo, this.collation?.compare) === 0) continue;
+        if (r.hiExcl && compareValues(e.k[p], r.hi, this.collation?.compare) === 0) continue;
       }
       yield e.id;
     }
@@ -395,8 +404,16 @@ function partialImplied(pfe: Doc, conds: Map<string, unknown[]>, bounds: Map<str
   return true;
 }
 
-/** Picks the best index for a filter, or null for a collection scan. */
-export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan | null {
+/** True when an index's bounds for one field compare strings (so the index's collation must be the query's). */
+function boundsCompareStrings(b: FieldBounds): boolean {
+  return (b.points?.some(containsString) ?? false) || containsString(b.lo) || containsString(b.hi);
+}
+
+/**
+ * Picks the best index for a filter under the query's collation, or null for a collection scan. An
+ * index of another collation gives bounds only on fields whose bounds hold no strings.
+ */
+export function planQuery(filter: Doc, indexes: Index[], hint?: unknown, collation: Collation | null = null): Plan | null {
   const { bounds, conds } = extractBounds(filter);
   let hinted: Index | undefined;
   if (hint !== undefined && hint !== null) {
@@ -419,9 +436,11 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown): Plan |
     let score = 0;
     let range: Scan["range"];
     let usesNull = false;
+    const otherCollation = !sameCollation(ix.collation, collation);
     for (let i = 0; i < ix.fields.length; i++) {
       const b = bounds.get(ix.fields[i]!.path);
       if (!b) break;
+      if (otherCollation && boundsCompareStrings(b)) break;
       if (b.points) {
         if (b.nullPoint) usesNull = true;
         const next: unknown[][] = [];
@@ -502,13 +521,15 @@ export interface OrderedPlan {
  * fields in index order (all in the index direction or all reversed). Multikey, sparse, partial and
  * hidden indexes are never used for ordering.
  */
-export function planOrdered(filter: Doc, sort: { path: string; dir: 1 | -1 }[], indexes: Index[]): OrderedPlan | null {
+export function planOrdered(filter: Doc, sort: { path: string; dir: 1 | -1 }[], indexes: Index[], collation: Collation | null = null): OrderedPlan | null {
   if (sort.length === 0) return null;
   const { bounds } = extractBounds(filter);
   let best: OrderedPlan | null = null;
   let bestPrefix = -1;
   for (const ix of indexes) {
     if (ix.multikey || ix.spec.sparse || ix.partial || ix.spec.hidden) continue;
+    // an index orders strings by its own collation: it gives the order only when that is the query's
+    if (!sameCollation(ix.collation, collation)) continue;
     const prefix: unknown[] = [];
     const prefixPaths = new Set<string>();
     let p = 0;

@@ -1,6 +1,7 @@
 // Query matcher: MongoDB query semantics over stored BSON values (type bracketing, array
 // traversal, null-matches-missing, numeric comparison across int/long/double/decimal).
 import { evalExpr } from 'mingo/core';
+import type { Collation } from './collation';
 import { err, notSupported } from './errors';
 import { bsonTypeNumber } from './bson-types';
 import { exprOptions } from './mingo-ops';
@@ -28,6 +29,8 @@ export interface MatchOptions {
   dbrefFields?: boolean;
   /** mingo options (variables for $$var in $expr inside $lookup pipelines) */
   exprOptions?: unknown;
+  /** the query's collation: string equality and ranges compare under it (null or absent: binary) */
+  collation?: Collation | null;
 }
 
 /** Values plus the elements of array values (one level): what most operators test. */
@@ -95,7 +98,7 @@ function regexTest(re: RegExp, v: unknown): boolean {
 const isNullish = (v: unknown) => v === null || v === undefined;
 
 /** Equality test on a set of path values (incl. array elements and whole arrays). */
-function eqTest(target: unknown): (values: unknown[]) => boolean {
+function eqTest(target: unknown, collation?: Collation | null): (values: unknown[]) => boolean {
   if (target === null || target === undefined) {
     return (values) => {
       for (const v of values) {
@@ -109,6 +112,17 @@ function eqTest(target: unknown): (values: unknown[]) => boolean {
     const re = toRegExp(target);
     return (values) => expand(values).some((v) => regexTest(re, v));
   }
+  const strings = collation?.compare;
+  if (typeof target === 'string' && strings) {
+    const same = (v: unknown) => typeof v === 'string' && strings(v, target) === 0;
+    return (values) => {
+      for (const v of values) {
+        if (same(v)) return true;
+        if (Array.isArray(v)) for (const e of v) if (same(e)) return true;
+      }
+      return false;
+    };
+  }
   if (typeof target === 'string') {
     return (values) => {
       for (const v of values) {
@@ -121,14 +135,15 @@ function eqTest(target: unknown): (values: unknown[]) => boolean {
   const rank = typeRank(target);
   return (values) => {
     for (const v of values) {
-      if (typeRank(v) === rank && compareValues(v, target) === 0) return true;
-      if (Array.isArray(v)) for (const e of v) if (typeRank(e) === rank && compareValues(e, target) === 0) return true;
+      if (typeRank(v) === rank && compareValues(v, target, strings) === 0) return true;
+      if (Array.isArray(v)) for (const e of v) if (typeRank(e) === rank && compareValues(e, target, strings) === 0) return true;
     }
     return false;
   };
 }
 
-function cmpTest(op: '$gt' | '$gte' | '$lt' | '$lte', target: unknown): (values: unknown[]) => boolean {
+function cmpTest(op: '$gt' | '$gte' | '$lt' | '$lte', target: unknown, collation?: Collation | null): (values: unknown[]) => boolean {
+  const strings = collation?.compare;
   if (isNullish(target)) {
     if (op === '$gte' || op === '$lte') return eqTest(null);
     return () => false;
@@ -143,7 +158,7 @@ function cmpTest(op: '$gt' | '$gte' | '$lt' | '$lte', target: unknown): (values:
       if (v === undefined) continue;
       const rv = typeRank(v);
       if (allTypes) {
-        if (ok(compareValues(v, target))) return true;
+        if (ok(compareValues(v, target, strings))) return true;
         continue;
       }
       if (rv !== rank) continue;
@@ -152,7 +167,7 @@ function cmpTest(op: '$gt' | '$gte' | '$lt' | '$lte', target: unknown): (values:
         if ((op === '$gte' || op === '$lte') && Number.isNaN(toNumber(v)) && Number.isNaN(toNumber(target))) return true;
         continue;
       }
-      if (ok(compareValues(v, target))) return true;
+      if (ok(compareValues(v, target, strings))) return true;
     }
     return false;
   };
@@ -219,8 +234,9 @@ const UNSUPPORTED_QUERY_OPS = new Set([
 
 /** Compiles the operator object (or plain value) of one field into a test on its path values. */
 export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: unknown[]) => boolean {
+  const coll = opts.collation;
   if (isRegexValue(cond)) return eqTest(cond);
-  if (!isOperatorObject(cond)) return eqTest(cond);
+  if (!isOperatorObject(cond)) return eqTest(cond, coll);
   const tests: ((values: unknown[]) => boolean)[] = [];
   const c = cond as Doc;
   let regexOpts: string | undefined;
@@ -232,10 +248,10 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
     const arg = c[op];
     switch (op) {
       case '$eq':
-        tests.push(eqTest(arg));
+        tests.push(eqTest(arg, coll));
         break;
       case '$ne': {
-        const t = eqTest(arg);
+        const t = eqTest(arg, coll);
         tests.push((vs) => !t(vs));
         break;
       }
@@ -243,20 +259,20 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
       case '$gte':
       case '$lt':
       case '$lte':
-        tests.push(cmpTest(op, arg));
+        tests.push(cmpTest(op, arg, coll));
         break;
       case '$in': {
         if (!Array.isArray(arg)) throw err('BadValue', '$in needs an array');
         const ts = arg.map((a) => {
           if (isOperatorObject(a)) throw err('BadValue', 'cannot nest $ under $in');
-          return eqTest(a);
+          return eqTest(a, coll);
         });
         tests.push((vs) => ts.some((t) => t(vs)));
         break;
       }
       case '$nin': {
         if (!Array.isArray(arg)) throw err('BadValue', '$nin needs an array');
-        const ts = arg.map((a) => eqTest(a));
+        const ts = arg.map((a) => eqTest(a, coll));
         tests.push((vs) => !ts.some((t) => t(vs)));
         break;
       }
@@ -282,7 +298,7 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
         }
         const ts = arg.map((a) => {
           if (isPlainObject(a) && '$elemMatch' in a) return compileFieldTest(a, opts);
-          return eqTest(a);
+          return eqTest(a, coll);
         });
         tests.push((vs) => ts.every((t) => t(vs)));
         break;
