@@ -12,7 +12,9 @@
 import { UUID } from 'bson';
 import { type Collation, parseCollation } from './collation';
 import { ServerError, err, writeConflict } from './errors';
-import { Index, type IndexSpec, normalizeIndexSpec, planOrdered, planQuery, sameIndexOptions } from './indexes';
+import { type IndexSpec, normalizeIndexSpec, sameIndexOptions } from './index-spec';
+import { Index } from './indexes';
+import { planOrdered, planQuery } from './planner';
 import { compileFilter } from './matcher';
 import { type Doc, formatValue, keyOf } from './values';
 
