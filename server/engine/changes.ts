@@ -4,13 +4,11 @@
 // still in the log (the last MAX_EVENTS changes; the log starts empty at each start of the engine).
 import { Long, Timestamp } from 'bson';
 import { Aggregator } from 'mingo/aggregator';
-import type { Engine } from './commands';
-import { newCursorId } from './cmd-cursors';
-import { OK, intOpt } from './cmd-util';
+import { OK, intOpt, newCursorId } from './cmd-util';
 import { err, notSupported } from './errors';
 import { mingoOptions } from './mingo-ctx';
 import type { ReplSet } from './replset';
-import type { Change, Txn } from './store';
+import type { Change, Store, Txn } from './store';
 import { type Doc, fromMingo, identical, isPlainObject, setField, toMingo } from './values';
 
 const MAX_EVENTS = 100_000;
@@ -138,13 +136,25 @@ const ALLOWED_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$un
 const FULL_DOC = new Set(['default', 'updateLookup', 'whenAvailable', 'required']);
 const BEFORE_DOC = new Set(['off', 'whenAvailable', 'required']);
 
+/** What a change stream reads: the current documents (updateLookup), the log and the set's clock. */
+export interface StreamSources {
+  readonly store: Store;
+  readonly changes: ChangeLog;
+  readonly repl: ReplSet;
+}
+
+/** Where an opened stream is registered as a cursor (the engine's cursor table). */
+export interface StreamHost extends StreamSources {
+  readonly cursors: Map<string, { id: Long; ns: string; docs: Doc[]; pos: number; lastUse: number; stream?: ChangeStream }>;
+}
+
 type Scope = { kind: 'coll'; db: string; coll: string } | { kind: 'db'; db: string } | { kind: 'cluster' };
 
 export class ChangeStream {
   closed = false;
 
   constructor(
-    private readonly eng: Engine,
+    private readonly eng: StreamSources,
     private readonly scope: Scope,
     private pos: number,
     private readonly fullDocument: string,
@@ -241,7 +251,7 @@ export class ChangeStream {
 }
 
 /** aggregate with a leading $changeStream stage. */
-export function openChangeStream(eng: Engine, cmd: Doc, db: string, stages: Doc[], inTxn: boolean): Doc {
+export function openChangeStream(eng: StreamHost, cmd: Doc, db: string, stages: Doc[], inTxn: boolean): Doc {
   if (inTxn) throw err('OperationNotSupportedInTransaction', 'Operation not permitted in transaction :: caused by :: $changeStream');
   const spec = stages[0]!.$changeStream;
   if (!isPlainObject(spec)) throw err(50808, '$changeStream stage expects a document as argument');

@@ -1,18 +1,18 @@
 // Handshake, server information, the catalog (databases and collections) and the replica-set
 // commands of a one-node set.
 import { Long } from 'bson';
-import type { Engine, Handler } from './commands';
+import type { ConnInfo, EngineState, Handler } from './engine-context';
 import { closeCursorsFor } from './cmd-cursors';
 import { cursorReply } from './cmd-cursors';
 import { MAX_BATCH, MAX_BSON, MAX_MSG, MAX_WIRE_VERSION, OK, SERVER_VERSION, SESSION_TIMEOUT_MIN, collName } from './cmd-util';
-import type { ConnInfo } from './commands';
+import { parseCollation } from './collation';
 import { err, notSupported } from './errors';
 import { compileFilter } from './matcher';
 import type { Collection, Txn } from './store';
 import { type Doc } from './values';
 import { calculateObjectSize } from 'bson';
 
-function hello(eng: Engine, name: string, conn: ConnInfo): Doc {
+function hello(eng: EngineState, name: string, conn: ConnInfo): Doc {
   const r: Doc = {
     helloOk: true,
     ismaster: true,
@@ -35,14 +35,14 @@ function hello(eng: Engine, name: string, conn: ConnInfo): Doc {
   return r;
 }
 
-function getParameter(eng: Engine, cmd: Doc): Doc {
+function getParameter(eng: EngineState, cmd: Doc): Doc {
   const r: Doc = { ok: OK() };
   if (cmd.featureCompatibilityVersion || cmd.getParameter === '*') r.featureCompatibilityVersion = { version: '7.0' };
   if (cmd.transactionLifetimeLimitSeconds || cmd.getParameter === '*') r.transactionLifetimeLimitSeconds = Math.round(eng.store.txnLifetimeMs / 1000);
   return r;
 }
 
-function serverStatus(eng: Engine): Doc {
+function serverStatus(eng: EngineState): Doc {
   return {
     host: `127.0.0.1:${eng.hooks.port()}`,
     version: SERVER_VERSION,
@@ -62,7 +62,7 @@ export function collSize(c: Collection): number {
   return n;
 }
 
-function listDatabases(eng: Engine, cmd: Doc): Doc {
+function listDatabases(eng: EngineState, cmd: Doc): Doc {
   const filter = compileFilter(cmd.filter ?? {});
   const dbs: Doc[] = [];
   let total = 0;
@@ -78,7 +78,7 @@ function listDatabases(eng: Engine, cmd: Doc): Doc {
   return { databases: dbs, totalSize: total, totalSizeMb: Math.round(total / 1024 / 1024), ok: OK() };
 }
 
-function listCollections(eng: Engine, cmd: Doc, db: string, _txn: Txn | null): Doc {
+function listCollections(eng: EngineState, cmd: Doc, db: string, _txn: Txn | null): Doc {
   const filter = compileFilter(cmd.filter ?? {});
   const out: Doc[] = [];
   for (const c of eng.store.dbs.get(db)?.values() ?? []) {
@@ -90,7 +90,7 @@ function listCollections(eng: Engine, cmd: Doc, db: string, _txn: Txn | null): D
   return cursorReply(eng, `${db}.$cmd.listCollections`, out, (cmd.cursor as Doc | undefined)?.batchSize, false);
 }
 
-function dbStats(eng: Engine, db: string): Doc {
+function dbStats(eng: EngineState, db: string): Doc {
   let objects = 0;
   let size = 0;
   let indexes = 0;
@@ -119,7 +119,7 @@ function dbStats(eng: Engine, db: string): Doc {
   };
 }
 
-function collStats(eng: Engine, db: string, name: string): Doc {
+function collStats(eng: EngineState, db: string, name: string): Doc {
   const c = eng.store.coll(db, name);
   if (!c) throw err('NamespaceNotFound', `Collection [${db}.${name}] not found.`);
   const size = collSize(c);
@@ -139,14 +139,14 @@ function collStats(eng: Engine, db: string, name: string): Doc {
   };
 }
 
-async function create(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
+async function create(eng: EngineState, cmd: Doc, db: string): Promise<Doc> {
   const name = collName(cmd, 'create');
   for (const opt of ['viewOn', 'pipeline']) if (cmd[opt] !== undefined) throw notSupported('views');
   if (cmd.capped) throw notSupported('capped collections');
   if (cmd.timeseries) throw notSupported('time-series collections');
   if (cmd.clusteredIndex) throw notSupported('clustered collections');
   if (cmd.validator && Object.keys(cmd.validator as Doc).length) throw notSupported('collection validators');
-  if (cmd.collation && (cmd.collation as Doc).locale !== 'simple') throw notSupported('collations');
+  const collation = parseCollation(cmd.collation);
   if (cmd.encryptedFields) throw notSupported('queryable encryption');
   if (cmd.changeStreamPreAndPostImages) throw notSupported('change streams');
   const options: Doc = {};
@@ -154,12 +154,15 @@ async function create(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
     if (['create', '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', 'writeConcern', '$clusterTime', '$readPreference', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'readConcern', 'validator', 'validationLevel', 'validationAction'].includes(k)) continue;
     options[k] = cmd[k];
   }
+  // as mongod: the stored default collation is the full spec, and {locale: 'simple'} is no default at all
+  if (collation) options.collation = collation.spec;
+  else delete options.collation;
   eng.store.createCollection(db, name, options);
   await eng.hooks.durable();
   return { ok: OK() };
 }
 
-async function drop(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
+async function drop(eng: EngineState, cmd: Doc, db: string): Promise<Doc> {
   const name = collName(cmd, 'drop');
   const c = eng.store.coll(db, name);
   if (!c) return { ok: OK() };
@@ -171,7 +174,7 @@ async function drop(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
   return { nIndexesWas: n, ns: c.ns, ok: OK() };
 }
 
-async function renameCollection(eng: Engine, cmd: Doc): Promise<Doc> {
+async function renameCollection(eng: EngineState, cmd: Doc): Promise<Doc> {
   const from = String(cmd.renameCollection);
   const to = String(cmd.to);
   const [fdb, ...fr] = from.split('.');

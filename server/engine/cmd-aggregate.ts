@@ -1,9 +1,10 @@
 // aggregate (with change streams handed to ./changes) and explain.
 import { Aggregator } from 'mingo/aggregator';
-import type { Engine, Handler } from './commands';
+import type { EngineState, Handler } from './engine-context';
 import { cursorReply } from './cmd-cursors';
-import { count, find, checkCollation } from './cmd-read';
+import { commandCollation, count, find } from './cmd-read';
 import { OK, SERVER_VERSION } from './cmd-util';
+import { type Collation, parseCollation } from './collation';
 import { err, notSupported } from './errors';
 import { mingoOptions } from './mingo-ctx';
 import { openChangeStream } from './changes';
@@ -36,10 +37,9 @@ function countOnly(stages: Doc[], total: number): Doc[] | null {
   return null;
 }
 
-export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
+export function aggregate(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
   const pipeline = cmd.pipeline;
   if (!Array.isArray(pipeline)) throw err('TypeMismatch', "'pipeline' option must be specified as an array");
-  checkCollation(cmd.collation);
   if (!cmd.cursor && !cmd.explain) throw err('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
   const stages = pipeline as Doc[];
   checkPipeline(stages);
@@ -48,9 +48,11 @@ export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, st
   let input: Hit[] = [];
   let rest = stages;
   let ns: string;
+  let collation: Collation | null = null;
   if (typeof collField === 'string') {
     ns = `${db}.${collField}`;
     const c = eng.store.coll(db, collField);
+    collation = commandCollation(cmd.collation, c);
     const leading: Doc[] = [];
     let i = 0;
     while (i < stages.length && '$match' in stages[i]! && !JSON.stringify(stages[i]).includes('$$')) {
@@ -59,10 +61,11 @@ export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, st
     }
     rest = stages.slice(i);
     const filter = leading.length === 0 ? {} : leading.length === 1 ? leading[0]! : { $and: leading };
-    input = eng.store.query(c, filter, txn, { hint: cmd.hint, stats });
+    input = eng.store.query(c, filter, txn, { hint: cmd.hint, stats, collation });
   } else {
     if (!(isNumeric(collField) && toNumber(collField) === 1)) throw err('FailedToParse', 'Invalid aggregate namespace');
     ns = `${db}.$cmd.aggregate`;
+    collation = parseCollation(cmd.collation);
     if (!stages[0] || !('$documents' in stages[0])) {
       throw notSupported('collection-less aggregate other than $documents');
     }
@@ -78,7 +81,7 @@ export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, st
       for (const h of eng.store.scanAll(c, txn)) docs.push(toMingo(h.doc) as Doc);
       return docs;
     };
-    const agg = new Aggregator(rest, mingoOptions({ collectionResolver: resolver, variables: (cmd.let as Record<string, unknown>) ?? undefined }));
+    const agg = new Aggregator(rest, mingoOptions({ collectionResolver: resolver, variables: (cmd.let as Record<string, unknown>) ?? undefined, collation }));
     const res = agg.run(input.map((h) => toMingo(h.doc) as Doc)) as Doc[];
     out = res.map((d) => fromMingo(d) as Doc);
   }
@@ -86,7 +89,7 @@ export function aggregate(eng: Engine, cmd: Doc, db: string, txn: Txn | null, st
   return cursorReply(eng, ns, out, (cmd.cursor as Doc | undefined)?.batchSize, false);
 }
 
-export function explain(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Doc {
+export function explain(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Doc {
   const inner = cmd.explain as Doc;
   if (!isPlainObject(inner)) throw err('BadValue', 'explain must be an object');
   const name = Object.keys(inner)[0]!;

@@ -2,20 +2,10 @@
 // result (taken when the query ran); a change-stream cursor holds a position in the change log
 // and waits (awaitData) for new events on getMore.
 import { Long, calculateObjectSize } from 'bson';
-import type { ChangeStream } from './changes';
-import type { Engine, Handler } from './commands';
-import { MAX_BSON, OK, intOpt } from './cmd-util';
+import type { EngineState, Handler } from './engine-context';
+import { MAX_BSON, OK, intOpt, newCursorId } from './cmd-util';
 import { err } from './errors';
 import { type Doc, toNumber } from './values';
-
-export interface Cursor {
-  id: Long;
-  ns: string;
-  docs: Doc[];
-  pos: number;
-  lastUse: number;
-  stream?: ChangeStream;
-}
 
 export function batch(docs: Doc[], from: number, max: number): Doc[] {
   const out: Doc[] = [];
@@ -29,12 +19,7 @@ export function batch(docs: Doc[], from: number, max: number): Doc[] {
   return out;
 }
 
-export function newCursorId(): Long {
-  const id = Long.fromBigInt((BigInt(Math.floor(Math.random() * 2 ** 31)) << 31n) | BigInt(Math.floor(Math.random() * 2 ** 31)));
-  return id.isZero() ? Long.ONE : id;
-}
-
-export function cursorReply(eng: Engine, ns: string, docs: Doc[], batchSize: unknown, singleBatch: boolean): Doc {
+export function cursorReply(eng: EngineState, ns: string, docs: Doc[], batchSize: unknown, singleBatch: boolean): Doc {
   const bs = batchSize === undefined || batchSize === null ? 101 : intOpt(batchSize, 'batchSize', 101);
   if (bs < 0) throw err('BadValue', 'Batch size for cursor must be non-negative');
   const first = batch(docs, 0, singleBatch ? docs.length : bs === 0 ? 0 : bs);
@@ -46,7 +31,7 @@ export function cursorReply(eng: Engine, ns: string, docs: Doc[], batchSize: unk
   return { cursor: { firstBatch: first, id, ns }, ok: OK() };
 }
 
-async function getMore(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
+async function getMore(eng: EngineState, cmd: Doc, db: string): Promise<Doc> {
   const idv = cmd.getMore;
   const id = idv instanceof Long ? idv : Long.fromNumber(toNumber(idv));
   const c = eng.cursors.get(id.toString());
@@ -73,7 +58,7 @@ async function getMore(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
   return { cursor: { nextBatch: next, id: outId, ns: c.ns }, ok: OK() };
 }
 
-function killCursors(eng: Engine, cmd: Doc): Doc {
+function killCursors(eng: EngineState, cmd: Doc): Doc {
   const killed: Long[] = [];
   const notFound: Long[] = [];
   for (const idv of (cmd.cursors as unknown[]) ?? []) {
@@ -89,7 +74,7 @@ function killCursors(eng: Engine, cmd: Doc): Doc {
 }
 
 /** Drops the query cursors of a namespace (or every namespace under a `db.` prefix); change streams see the drop as events. */
-export function closeCursorsFor(eng: Engine, prefix: string): void {
+export function closeCursorsFor(eng: EngineState, prefix: string): void {
   for (const [k, c] of eng.cursors) if (!c.stream && (c.ns === prefix || c.ns.startsWith(prefix))) eng.cursors.delete(k);
 }
 

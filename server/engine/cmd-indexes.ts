@@ -1,11 +1,11 @@
 // createIndexes, listIndexes, dropIndexes.
-import type { Engine, Handler } from './commands';
+import type { EngineState, Handler } from './engine-context';
 import { cursorReply } from './cmd-cursors';
 import { OK, collName } from './cmd-util';
 import { err } from './errors';
 import { type Doc, isPlainObject, keyOf } from './values';
 
-async function createIndexes(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
+async function createIndexes(eng: EngineState, cmd: Doc, db: string): Promise<Doc> {
   const name = collName(cmd, 'createIndexes');
   if (!Array.isArray(cmd.indexes) || cmd.indexes.length === 0) throw err('BadValue', 'Must specify at least one index to create');
   const existed = !!eng.store.coll(db, name);
@@ -22,7 +22,7 @@ async function createIndexes(eng: Engine, cmd: Doc, db: string): Promise<Doc> {
   return r;
 }
 
-function listIndexes(eng: Engine, cmd: Doc, db: string): Doc {
+function listIndexes(eng: EngineState, cmd: Doc, db: string): Doc {
   const name = collName(cmd, 'listIndexes');
   const c = eng.store.coll(db, name);
   if (!c) throw err('NamespaceNotFound', `ns does not exist: ${db}.${name}`);
@@ -30,7 +30,7 @@ function listIndexes(eng: Engine, cmd: Doc, db: string): Doc {
   return cursorReply(eng, `${db}.${name}`, specs, (cmd.cursor as Doc | undefined)?.batchSize, false);
 }
 
-async function dropIndexes(eng: Engine, cmd: Doc, db: string, field: string): Promise<Doc> {
+async function dropIndexes(eng: EngineState, cmd: Doc, db: string, field: string): Promise<Doc> {
   const name = collName(cmd, field);
   const c = eng.store.coll(db, name);
   if (!c) throw err('NamespaceNotFound', `ns not found ${db}.${name}`);

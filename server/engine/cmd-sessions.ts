@@ -3,21 +3,11 @@
 // retried write (same lsid and txnNumber) returns the first attempt's reply instead of applying
 // twice (what mongod keeps in config.transactions; here in memory only).
 import { Binary, Long, ObjectId } from 'bson';
-import type { Ctx, Engine, Handler } from './commands';
+import type { Ctx, EngineState, Handler, Session } from './engine-context';
 import { OK, SESSION_TIMEOUT_MIN } from './cmd-util';
 import { err } from './errors';
 import { type Txn, noSuchTransaction } from './store';
 import { type Doc, keyOf, toNumber } from './values';
-
-export interface Session {
-  key: string;
-  lsid: Doc;
-  txnNumber: bigint | null;
-  txn: Txn | null;
-  lastUse: number;
-  /** the last retryable write: its number and its reply (pending while the first attempt runs) */
-  retry: { txnNumber: bigint; reply: Promise<Doc>; settle: (d: Doc) => void } | null;
-}
 
 const TXN_ALLOWED = new Set([
   'find', 'getMore', 'killCursors', 'insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'aggregate', 'distinct',
@@ -37,7 +27,7 @@ function toBig(v: unknown): bigint {
   return BigInt(Math.trunc(toNumber(v)));
 }
 
-function session(eng: Engine, lsid: unknown): Session {
+function session(eng: EngineState, lsid: unknown): Session {
   const key = sessionKeyOf(lsid);
   let s = eng.sessions.get(key);
   if (!s) eng.sessions.set(key, (s = { key, lsid: lsid as Doc, txnNumber: null, txn: null, lastUse: Date.now(), retry: null }));
@@ -49,7 +39,7 @@ function session(eng: Engine, lsid: unknown): Session {
  * Resolves the session, transaction and retryable-write state of a command. Returns a reply when
  * the command is answered here (commit/abort, a retried write), else null.
  */
-export async function beginCommand(eng: Engine, cmd: Doc, ctx: Ctx): Promise<Doc | null> {
+export async function beginCommand(eng: EngineState, cmd: Doc, ctx: Ctx): Promise<Doc | null> {
   const { name } = ctx;
   if (cmd.lsid) ctx.session = session(eng, cmd.lsid);
   const s = ctx.session;
@@ -88,7 +78,7 @@ export function finishRetryable(ctx: Ctx, reply: Doc): void {
   r.settle(reply);
 }
 
-function txnFor(eng: Engine, s: Session, n: bigint, start: boolean, readConcern: unknown): Txn {
+function txnFor(eng: EngineState, s: Session, n: bigint, start: boolean, readConcern: unknown): Txn {
   if (start) {
     if (s.txnNumber !== null && n < s.txnNumber) {
       throw err('TransactionTooOld', `Cannot start transaction ${n} on session because a newer transaction ${s.txnNumber} has already started.`);
@@ -113,7 +103,7 @@ function txnFor(eng: Engine, s: Session, n: bigint, start: boolean, readConcern:
   return s.txn;
 }
 
-async function endTransaction(eng: Engine, name: string, s: Session, n: bigint): Promise<Doc> {
+async function endTransaction(eng: EngineState, name: string, s: Session, n: bigint): Promise<Doc> {
   const t = s.txn;
   if (!t || s.txnNumber !== n) throw noSuchTransaction({ txnNumber: n });
   if (name === 'commitTransaction') {
@@ -129,7 +119,7 @@ async function endTransaction(eng: Engine, name: string, s: Session, n: bigint):
   return { ok: OK() };
 }
 
-function endSessions(eng: Engine, ids: unknown): Doc {
+function endSessions(eng: EngineState, ids: unknown): Doc {
   if (Array.isArray(ids)) {
     for (const lsid of ids) {
       const key = sessionKeyOf(lsid);

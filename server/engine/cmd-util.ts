@@ -1,5 +1,5 @@
 // Constants and small helpers shared by the command families.
-import { Double } from 'bson';
+import { Double, Long } from 'bson';
 import { err } from './errors';
 import { type Doc, isNumeric, toNumber } from './values';
 
@@ -25,4 +25,10 @@ export function collName(cmd: Doc, field: string): string {
     throw err('InvalidNamespace', `collection name has invalid type ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}`);
   }
   return v;
+}
+
+/** A random non-zero int64 cursor id. */
+export function newCursorId(): Long {
+  const id = Long.fromBigInt((BigInt(Math.floor(Math.random() * 2 ** 31)) << 31n) | BigInt(Math.floor(Math.random() * 2 ** 31)));
+  return id.isZero() ? Long.ONE : id;
 }

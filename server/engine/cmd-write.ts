@@ -1,8 +1,8 @@
 // Writes: insert, update (operators, replacement, pipeline, upsert), delete, findAndModify.
 // Each statement is atomic; a non-transactional statement that meets a transaction's lock waits.
 import { ObjectId, calculateObjectSize } from 'bson';
-import type { Engine, Handler } from './commands';
-import { checkCollation, readDocs } from './cmd-read';
+import type { EngineState, Handler } from './engine-context';
+import { commandCollation, readDocs } from './cmd-read';
 import { MAX_BATCH, MAX_BSON, OK, collName, intOpt } from './cmd-util';
 import { CODES, ServerError, err, toServerError } from './errors';
 import { compileFilter } from './matcher';
@@ -41,7 +41,7 @@ async function statement<T>(fn: () => T): Promise<T> {
   }
 }
 
-function writeErrorOf(eng: Engine, e: unknown, index: number): Doc {
+function writeErrorOf(eng: EngineState, e: unknown, index: number): Doc {
   const se = toServerError(e);
   if (!(e instanceof ServerError)) eng.log(`write failed: ${(e as Error)?.stack ?? String(e)}`);
   return se.toWriteError(index);
@@ -67,7 +67,7 @@ function prepareInsert(doc: unknown): Doc {
   return d;
 }
 
-async function insert(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
+async function insert(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
   const name = collName(cmd, 'insert');
   const docs = cmd.documents;
   if (!Array.isArray(docs)) throw err('TypeMismatch', "BSON field 'insert.documents' is missing but a required field");
@@ -99,7 +99,7 @@ async function insert(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
   return r;
 }
 
-async function update(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
+async function update(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
   const name = collName(cmd, 'update');
   const updates = cmd.updates;
   if (!Array.isArray(updates)) throw err('TypeMismatch', "BSON field 'update.updates' is missing but a required field");
@@ -128,9 +128,8 @@ async function update(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
   return r;
 }
 
-function updateOne(eng: Engine, db: string, name: string, u: Doc, txn: Txn | null, _let: unknown): { n: number; modified: number; upsertedId?: unknown } {
+function updateOne(eng: EngineState, db: string, name: string, u: Doc, txn: Txn | null, _let: unknown): { n: number; modified: number; upsertedId?: unknown } {
   if (!isPlainObject(u)) throw err('TypeMismatch', 'update statement must be an object');
-  checkCollation(u.collation);
   const q = (u.q as Doc) ?? {};
   if (!isPlainObject(q)) throw err('TypeMismatch', 'q must be an object');
   const upd = u.u;
@@ -140,7 +139,8 @@ function updateOne(eng: Engine, db: string, name: string, u: Doc, txn: Txn | nul
   }
   const arrayFilters = u.arrayFilters as Doc[] | undefined;
   const c = eng.store.coll(db, name);
-  const hits = eng.store.query(c, q, txn, { hint: u.hint, limit: multi ? undefined : 1 });
+  const collation = commandCollation(u.collation, c);
+  const hits = eng.store.query(c, q, txn, { hint: u.hint, limit: multi ? undefined : 1, collation });
   if (hits.length === 0) {
     if (!u.upsert) return { n: 0, modified: 0 };
     const doc = checkUpsertSize(buildUpsert(q, upd, { filter: q, arrayFilters }));
@@ -160,7 +160,7 @@ function updateOne(eng: Engine, db: string, name: string, u: Doc, txn: Txn | nul
   return { n: hits.length, modified };
 }
 
-async function remove(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
+async function remove(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): Promise<Doc> {
   const name = collName(cmd, 'delete');
   const deletes = cmd.deletes;
   if (!Array.isArray(deletes)) throw err('TypeMismatch', "BSON field 'delete.deletes' is missing but a required field");
@@ -171,15 +171,15 @@ async function remove(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
     const d = deletes[i] as Doc;
     try {
       n += await statement(() => {
-        checkCollation(d.collation);
         const q = (d.q as Doc) ?? {};
         const limit = intOpt(d.limit, 'limit', 0);
         const c = eng.store.coll(db, name);
+        const collation = commandCollation(d.collation, c);
         if (!c) {
           compileFilter(q);
           return 0;
         }
-        const hits = eng.store.query(c, q, txn, { hint: d.hint, limit: limit === 1 ? 1 : undefined });
+        const hits = eng.store.query(c, q, txn, { hint: d.hint, limit: limit === 1 ? 1 : undefined, collation });
         eng.store.assertUnlocked(c, hits.map((h) => h.key), txn);
         for (const h of hits) eng.store.write(c, h.key, null, txn);
         return hits.length;
@@ -196,9 +196,8 @@ async function remove(eng: Engine, cmd: Doc, db: string, txn: Txn | null): Promi
   return r;
 }
 
-async function findAndModify(eng: Engine, cmd: Doc, db: string, txn: Txn | null, field: string): Promise<Doc> {
+async function findAndModify(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, field: string): Promise<Doc> {
   const name = collName(cmd, field);
-  checkCollation(cmd.collation);
   const q = (cmd.query as Doc) ?? {};
   const remove = cmd.remove === true;
   const upd = cmd.update;
@@ -209,7 +208,7 @@ async function findAndModify(eng: Engine, cmd: Doc, db: string, txn: Txn | null,
   const arrayFilters = cmd.arrayFilters as Doc[] | undefined;
   const result = await statement(() => {
     const c = eng.store.coll(db, name);
-    const hits = readDocs(eng, c, q, txn, { sort: cmd.sort, limit: 1, hint: cmd.hint });
+    const hits = readDocs(eng, c, q, txn, { sort: cmd.sort, limit: 1, hint: cmd.hint, collation: commandCollation(cmd.collation, c) });
     const hit = hits[0];
     if (remove) {
       if (!hit) return { value: null, leo: { n: 0 } };

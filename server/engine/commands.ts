@@ -4,13 +4,14 @@
 // cmd-aggregate (aggregate, explain, change streams), cmd-indexes, cmd-sessions.
 import { adminCommands } from './cmd-admin';
 import { aggregateCommands } from './cmd-aggregate';
-import { type Cursor, cursorCommands } from './cmd-cursors';
+import { cursorCommands } from './cmd-cursors';
 import { indexCommands } from './cmd-indexes';
 import { readCommands } from './cmd-read';
-import { type Session, beginCommand, finishRetryable, sessionCommands } from './cmd-sessions';
+import { beginCommand, finishRetryable, sessionCommands } from './cmd-sessions';
 import { CURSOR_TIMEOUT_MS, SESSION_TIMEOUT_MIN } from './cmd-util';
 import { writeCommands } from './cmd-write';
 import { ChangeLog } from './changes';
+import type { ConnInfo, Ctx, Cursor, EngineHooks, EngineState, Handler, Session } from './engine-context';
 import { ServerError, err, notSupported, toServerError } from './errors';
 import { pathValues } from './matcher';
 import { ReplSet } from './replset';
@@ -18,31 +19,8 @@ import { Store, type Txn } from './store';
 import { type Doc, Bound, RANK } from './values';
 
 export { MAX_WIRE_VERSION, SERVER_VERSION } from './cmd-util';
+export type { ConnInfo, EngineHooks } from './engine-context';
 
-export interface ConnInfo {
-  id: number;
-  remote: string;
-  /** host:port this connection reached (what hello reports as `me`) */
-  local?: string;
-}
-
-export interface EngineHooks {
-  /** resolves when everything journaled so far is as durable as the fsync policy promises (force: fsynced) */
-  durable(force?: boolean): Promise<void>;
-  port(): number;
-}
-
-export interface Ctx {
-  name: string;
-  db: string;
-  txn: Txn | null;
-  conn: ConnInfo;
-  session: Session | null;
-  /** set while a retryable write's first attempt runs */
-  retrying?: boolean;
-}
-
-export type Handler = (eng: Engine, cmd: Doc, ctx: Ctx) => Doc | Promise<Doc>;
 
 const HANDLERS: Record<string, Handler> = {
   ...adminCommands,
@@ -73,7 +51,7 @@ export interface EngineOptions {
   advertise?: string;
 }
 
-export class Engine {
+export class Engine implements EngineState {
   readonly store = new Store();
   readonly cursors = new Map<string, Cursor>();
   readonly sessions = new Map<string, Session>();

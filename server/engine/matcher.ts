@@ -1,25 +1,13 @@
-// Query matcher: MongoDB query semantics over stored BSON values (type bracketing, array
-// traversal, null-matches-missing, numeric comparison across int/long/double/decimal).
+// Query matcher: compiles a filter (field conditions, $and/$or/$nor, $expr) into a predicate over
+// documents with MongoDB query semantics; the value tests themselves are in ./match-values.
 import { evalExpr } from 'mingo/core';
-import { err, notSupported } from './errors';
 import { bsonTypeNumber } from './bson-types';
+import type { Collation } from './collation';
+import { err, notSupported } from './errors';
+import { expand, isOperatorObject, toRegExp, isRegexValue, regexTest, eqTest, cmpTest, typeTest } from './match-values';
 import { exprOptions } from './mingo-ops';
 import { pathValues } from './paths';
-import {
-  type Doc,
-  RANK,
-  bsonTypeName,
-  compareValues,
-  isNumeric,
-  isDBRefDoc,
-  isPlainObject,
-  numType,
-  regexParts,
-  toMingo,
-  toNumber,
-  typeRank,
-  valuesEqual,
-} from './values';
+import { type Doc, compareValues, isNumeric, isPlainObject, toMingo, toNumber } from './values';
 
 export type Pred = (doc: unknown) => boolean;
 
@@ -28,177 +16,8 @@ export interface MatchOptions {
   dbrefFields?: boolean;
   /** mingo options (variables for $$var in $expr inside $lookup pipelines) */
   exprOptions?: unknown;
-}
-
-/** Values plus the elements of array values (one level): what most operators test. */
-function expand(values: unknown[]): unknown[] {
-  let hasArray = false;
-  for (const v of values) if (Array.isArray(v)) hasArray = true;
-  if (!hasArray) return values;
-  const out: unknown[] = [];
-  for (const v of values) {
-    out.push(v);
-    if (Array.isArray(v)) for (const e of v) out.push(e);
-  }
-  return out;
-}
-
-function isOperatorObject(v: unknown, allowIncompleteDBRef = false): v is Doc {
-  if (!isPlainObject(v)) return false;
-  const keys = Object.keys(v);
-  return keys.length > 0 && keys[0]!.startsWith('$') && !isDBRefDoc(v, allowIncompleteDBRef);
-}
-
-export function toRegExp(v: unknown, options?: string): RegExp {
-  let source: string;
-  let flags: string;
-  if (v instanceof RegExp) {
-    source = v.source;
-    flags = v.flags;
-  } else if (bsonTypeName(v) === 'BSONRegExp') {
-    [source, flags] = regexParts(v);
-  } else if (typeof v === 'string') {
-    source = v;
-    flags = '';
-  } else {
-    throw err('BadValue', '$regex has to be a string');
-  }
-  if (options !== undefined) flags = options;
-  let jsFlags = '';
-  for (const f of flags) {
-    if (f === 'x') {
-      source = source.replace(/\\#/g, '\u0000').replace(/#[^\n]*/g, '').replace(/\s+/g, '').replace(/\u0000/g, '\\#');
-    } else if ('imsu'.includes(f) && !jsFlags.includes(f)) jsFlags += f;
-    else if (f !== 'g' && f !== 'y' && f !== 'd' && f !== 'v') throw err(51108, `invalid flag in regex options: ${f}`);
-  }
-  try {
-    return new RegExp(source, jsFlags);
-  } catch (e) {
-    throw err(51091, `Regular expression is invalid: ${(e as Error).message}`);
-  }
-}
-
-function isRegexValue(v: unknown): boolean {
-  return v instanceof RegExp || bsonTypeName(v) === 'BSONRegExp';
-}
-
-function regexTest(re: RegExp, v: unknown): boolean {
-  if (typeof v === 'string') return re.test(v);
-  if (bsonTypeName(v) === 'BSONSymbol') return re.test(String((v as { value: string }).value));
-  if (isRegexValue(v)) {
-    const [p, f] = regexParts(v);
-    return p === re.source && f === re.flags.split('').sort().join('');
-  }
-  return false;
-}
-
-const isNullish = (v: unknown) => v === null || v === undefined;
-
-/** Equality test on a set of path values (incl. array elements and whole arrays). */
-function eqTest(target: unknown): (values: unknown[]) => boolean {
-  if (target === null || target === undefined) {
-    return (values) => {
-      for (const v of values) {
-        if (v === null || v === undefined) return true;
-        if (Array.isArray(v) && v.some(isNullish)) return true;
-      }
-      return false;
-    };
-  }
-  if (isRegexValue(target)) {
-    const re = toRegExp(target);
-    return (values) => expand(values).some((v) => regexTest(re, v));
-  }
-  if (typeof target === 'string') {
-    return (values) => {
-      for (const v of values) {
-        if (v === target) return true;
-        if (Array.isArray(v)) for (const e of v) if (e === target) return true;
-      }
-      return false;
-    };
-  }
-  const rank = typeRank(target);
-  return (values) => {
-    for (const v of values) {
-      if (typeRank(v) === rank && compareValues(v, target) === 0) return true;
-      if (Array.isArray(v)) for (const e of v) if (typeRank(e) === rank && compareValues(e, target) === 0) return true;
-    }
-    return false;
-  };
-}
-
-function cmpTest(op: '$gt' | '$gte' | '$lt' | '$lte', target: unknown): (values: unknown[]) => boolean {
-  if (isNullish(target)) {
-    if (op === '$gte' || op === '$lte') return eqTest(null);
-    return () => false;
-  }
-  if (isRegexValue(target)) return eqTest(target);
-  const rank = typeRank(target);
-  const ok =
-    op === '$gt' ? (c: number) => c > 0 : op === '$gte' ? (c: number) => c >= 0 : op === '$lt' ? (c: number) => c < 0 : (c: number) => c <= 0;
-  const allTypes = rank === RANK.MINKEY || rank === RANK.MAXKEY;
-  return (values) => {
-    for (const v of expand(values)) {
-      if (v === undefined) continue;
-      const rv = typeRank(v);
-      if (allTypes) {
-        if (ok(compareValues(v, target))) return true;
-        continue;
-      }
-      if (rv !== rank) continue;
-      if (rank === RANK.NUMBER && (Number.isNaN(toNumber(v)) || Number.isNaN(toNumber(target)))) {
-        // NaN only equals NaN
-        if ((op === '$gte' || op === '$lte') && Number.isNaN(toNumber(v)) && Number.isNaN(toNumber(target))) return true;
-        continue;
-      }
-      if (ok(compareValues(v, target))) return true;
-    }
-    return false;
-  };
-}
-
-const TYPE_ALIASES: Record<string, number[]> = {
-  double: [1],
-  string: [2],
-  object: [3],
-  array: [4],
-  binData: [5],
-  undefined: [6],
-  objectId: [7],
-  bool: [8],
-  date: [9],
-  null: [10],
-  regex: [11],
-  javascript: [13],
-  int: [16],
-  timestamp: [17],
-  long: [18],
-  decimal: [19],
-  minKey: [-1],
-  maxKey: [127],
-  number: [1, 16, 18, 19],
-};
-
-function typeTest(spec: unknown): (values: unknown[]) => boolean {
-  const specs = Array.isArray(spec) ? spec : [spec];
-  const wanted = new Set<number>();
-  for (const s of specs) {
-    if (typeof s === 'string') {
-      const nums = TYPE_ALIASES[s];
-      if (!nums) throw err('BadValue', `Unknown type name alias: ${s}`);
-      nums.forEach((n) => wanted.add(n));
-    } else if (isNumeric(s)) wanted.add(toNumber(s));
-    else throw err('TypeMismatch', 'type must be represented as a number or a string');
-  }
-  return (values) => {
-    for (const v of values) {
-      if (v === undefined) continue;
-      if (wanted.has(bsonTypeNumber(v))) return true;
-      if (Array.isArray(v)) for (const e of v) if (wanted.has(bsonTypeNumber(e))) return true;
-    }
-    return false;
-  };
+  /** the query's collation: string equality and ranges compare under it (null or absent: binary) */
+  collation?: Collation | null;
 }
 
 const UNSUPPORTED_QUERY_OPS = new Set([
@@ -219,8 +38,9 @@ const UNSUPPORTED_QUERY_OPS = new Set([
 
 /** Compiles the operator object (or plain value) of one field into a test on its path values. */
 export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: unknown[]) => boolean {
+  const coll = opts.collation;
   if (isRegexValue(cond)) return eqTest(cond);
-  if (!isOperatorObject(cond)) return eqTest(cond);
+  if (!isOperatorObject(cond)) return eqTest(cond, coll);
   const tests: ((values: unknown[]) => boolean)[] = [];
   const c = cond as Doc;
   let regexOpts: string | undefined;
@@ -232,10 +52,10 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
     const arg = c[op];
     switch (op) {
       case '$eq':
-        tests.push(eqTest(arg));
+        tests.push(eqTest(arg, coll));
         break;
       case '$ne': {
-        const t = eqTest(arg);
+        const t = eqTest(arg, coll);
         tests.push((vs) => !t(vs));
         break;
       }
@@ -243,20 +63,20 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
       case '$gte':
       case '$lt':
       case '$lte':
-        tests.push(cmpTest(op, arg));
+        tests.push(cmpTest(op, arg, coll));
         break;
       case '$in': {
         if (!Array.isArray(arg)) throw err('BadValue', '$in needs an array');
         const ts = arg.map((a) => {
           if (isOperatorObject(a)) throw err('BadValue', 'cannot nest $ under $in');
-          return eqTest(a);
+          return eqTest(a, coll);
         });
         tests.push((vs) => ts.some((t) => t(vs)));
         break;
       }
       case '$nin': {
         if (!Array.isArray(arg)) throw err('BadValue', '$nin needs an array');
-        const ts = arg.map((a) => eqTest(a));
+        const ts = arg.map((a) => eqTest(a, coll));
         tests.push((vs) => !ts.some((t) => t(vs)));
         break;
       }
@@ -282,7 +102,7 @@ export function compileFieldTest(cond: unknown, opts: MatchOptions): (values: un
         }
         const ts = arg.map((a) => {
           if (isPlainObject(a) && '$elemMatch' in a) return compileFieldTest(a, opts);
-          return eqTest(a);
+          return eqTest(a, coll);
         });
         tests.push((vs) => ts.every((t) => t(vs)));
         break;

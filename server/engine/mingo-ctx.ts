@@ -10,20 +10,28 @@ import * as projectionOperators from 'mingo/operators/projection';
 import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import type { CollectionResolver, Options } from 'mingo/types';
+import { type Collation, parseCollation } from './collation';
 import { notSupported } from './errors';
 import { compileFilter } from './matcher';
 import { type AnyFn, bsonAccumulators, bsonExpressions, makeDouble } from './mingo-ops';
 import { parseSort, sortDocs } from './sorting';
 import { keyOf } from './values';
 
+/** The engine's collation for the one mingo carries in its options (mingo's own spec type). */
+function collationOf(options: unknown): Collation | null {
+  const spec = (options as { collation?: unknown } | undefined)?.collation;
+  return spec ? parseCollation(spec) : null;
+}
+
 const $match: AnyFn = (coll, expr, options) => {
-  const p = compileFilter(expr, { exprOptions: options });
+  const p = compileFilter(expr, { exprOptions: options, collation: collationOf(options) });
   return coll.filter((o: unknown) => p(o));
 };
 
-const $sort: AnyFn = (coll, spec) => {
+const $sort: AnyFn = (coll, spec, options) => {
   const keys = parseSort(spec);
-  return coll.transform((arr: unknown[]) => Lazy(sortDocs(arr, keys)));
+  const strings = collationOf(options)?.compare;
+  return coll.transform((arr: unknown[]) => Lazy(sortDocs(arr, keys, strings)));
 };
 
 const refuse = (name: string): AnyFn => () => {
@@ -104,7 +112,8 @@ export function engineContext(): Context {
   return ctx;
 }
 
-export function mingoOptions(extra: { collectionResolver?: CollectionResolver; variables?: Record<string, unknown> } = {}): Options {
+export function mingoOptions(extra: { collectionResolver?: CollectionResolver; variables?: Record<string, unknown>; collation?: Collation | null } = {}): Options {
+  const { collation, ...rest } = extra;
   return {
     idKey: '_id',
     processingMode: ProcessingMode.CLONE_OFF,
@@ -112,7 +121,8 @@ export function mingoOptions(extra: { collectionResolver?: CollectionResolver; v
     scriptEnabled: false,
     failOnError: true,
     context: engineContext(),
-    ...extra,
+    ...rest,
+    ...(collation ? { collation: collation.spec } : {}),
   } as Options;
 }
 

@@ -2,7 +2,7 @@
 // (ascending) or largest (descending) element, missing sorts as null, types in BSON order.
 import { err, notSupported } from './errors';
 import { pathValues } from './paths';
-import { type Doc, RANK, Bound, compareValues, isNumeric, isPlainObject, toNumber } from './values';
+import { type Doc, RANK, Bound, type StringOrder, compareValues, isNumeric, isPlainObject, toNumber } from './values';
 
 const EMPTY_ARRAY = new Bound(RANK.EMPTY_ARRAY_SORT, false);
 
@@ -27,8 +27,8 @@ export function parseSort(spec: unknown): SortKey[] {
   return keys;
 }
 
-/** The value a document sorts by for one key. */
-export function sortValue(doc: unknown, key: SortKey): unknown {
+/** The value a document sorts by for one key (strings ordered by `strings` under a collation). */
+export function sortValue(doc: unknown, key: SortKey, strings?: StringOrder): unknown {
   const vals = pathValues(doc, key.parts);
   let best: unknown = undefined;
   let found = false;
@@ -38,7 +38,7 @@ export function sortValue(doc: unknown, key: SortKey): unknown {
       found = true;
       return;
     }
-    const c = compareValues(v, best);
+    const c = compareValues(v, best, strings);
     if (key.dir === 1 ? c < 0 : c > 0) best = v;
   };
   for (const v of vals) {
@@ -50,13 +50,13 @@ export function sortValue(doc: unknown, key: SortKey): unknown {
   return found ? best : null;
 }
 
-/** Sorts documents in place (stable). */
-export function sortDocs<T>(docs: T[], keys: SortKey[]): T[] {
+/** Sorts documents in place (stable), strings by a collation's order when one is given. */
+export function sortDocs<T>(docs: T[], keys: SortKey[], strings?: StringOrder): T[] {
   if (keys.length === 0 || docs.length < 2) return docs;
-  const decorated = docs.map((d, i) => ({ d, i, k: keys.map((key) => sortValue(d, key)) }));
+  const decorated = docs.map((d, i) => ({ d, i, k: keys.map((key) => sortValue(d, key, strings)) }));
   decorated.sort((a, b) => {
     for (let j = 0; j < keys.length; j++) {
-      const c = compareValues(a.k[j], b.k[j]);
+      const c = compareValues(a.k[j], b.k[j], strings);
       if (c !== 0) return c * keys[j]!.dir;
     }
     return a.i - b.i;

@@ -10,8 +10,11 @@
 // until the transaction ends (as on MongoDB). A document changed after the snapshot also makes
 // the transaction's write conflict (first committer wins).
 import { UUID } from 'bson';
+import { type Collation, parseCollation } from './collation';
 import { ServerError, err, writeConflict } from './errors';
-import { Index, type IndexSpec, normalizeIndexSpec, planOrdered, planQuery, sameIndexOptions } from './indexes';
+import { type IndexSpec, normalizeIndexSpec, sameIndexOptions } from './index-spec';
+import { Index } from './indexes';
+import { planOrdered, planQuery } from './planner';
 import { compileFilter } from './matcher';
 import { type Doc, formatValue, keyOf } from './values';
 
@@ -30,6 +33,8 @@ export class Collection {
   indexes: Index[];
   readonly history = new Map<string, HistoryEntry[]>();
   readonly uuid: UUID;
+  /** the collection's default collation (create with `collation`), null for simple */
+  readonly defaultCollation: Collation | null;
 
   constructor(
     readonly db: string,
@@ -38,6 +43,7 @@ export class Collection {
     uuid?: UUID,
   ) {
     this.uuid = uuid ?? new UUID();
+    this.defaultCollation = parseCollation(options.collation);
     this.indexes = [new Index({ v: 2, key: { _id: 1 }, name: '_id_' })];
   }
 
@@ -202,7 +208,7 @@ export class Store {
 
   /** Creates an index; returns false if an identical one exists. */
   createIndex(c: Collection, raw: Doc, journal = true): boolean {
-    const spec = normalizeIndexSpec(raw);
+    const spec = normalizeIndexSpec(raw, c.defaultCollation);
     for (const ix of c.indexes) {
       const sameKey = keyOf(ix.spec.key) === keyOf(spec.key);
       if (ix.name === spec.name) {
@@ -213,7 +219,8 @@ export class Store {
           `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${formatValue(spec)}, existing index: ${formatValue(ix.spec)}`,
         );
       }
-      if (sameKey && keyOf(ix.spec.partialFilterExpression ?? null) === keyOf(spec.partialFilterExpression ?? null)) {
+      // the same key pattern under another collation is another index (as on mongod)
+      if (sameKey && keyOf(ix.spec.partialFilterExpression ?? null) === keyOf(spec.partialFilterExpression ?? null) && keyOf(ix.spec.collation ?? null) === keyOf(spec.collation ?? null)) {
         if (sameIndexOptions(ix.spec, spec)) {
           throw err('IndexOptionsConflict', `Index already exists with a different name: ${ix.name}`);
         }
@@ -261,10 +268,9 @@ export class Store {
     return this.versionAt(c, key, txn.snapshot)?.doc ?? null;
   }
 
-  /** Documents matching `filter`, using an index when one fits. */
   /** Record ids an index can narrow the filter to (a superset), or null for a collection scan. */
-  private candidates(c: Collection, filter: Doc, hint: unknown, stats?: ReadStats): Iterable<string> | null {
-    const plan = planQuery(filter, c.indexes, hint);
+  private candidates(c: Collection, filter: Doc, hint: unknown, collation: Collation | null, stats?: ReadStats): Iterable<string> | null {
+    const plan = planQuery(filter, c.indexes, hint, collation);
     if (plan) {
       if (stats) stats.index = plan.index.name;
       return (function* () {
@@ -285,7 +291,7 @@ export class Store {
     if ((hint === undefined || hint === null) && Array.isArray(or) && or.length > 0 && or.length <= 64) {
       const rest: Doc = { ...filter };
       delete rest.$or;
-      const plans = or.map((branch) => planQuery({ $and: [rest, branch as Doc] }, c.indexes));
+      const plans = or.map((branch) => planQuery({ $and: [rest, branch as Doc] }, c.indexes, undefined, collation));
       if (plans.every((p) => p !== null)) {
         if (stats) stats.index = plans[0]!.index.name;
         return (function* () {
@@ -309,11 +315,11 @@ export class Store {
    * The first `limit` matches in `sort` order read straight off an index, or null when no index
    * gives that order (the caller then sorts in memory). Not used inside transactions.
    */
-  queryOrdered(c: Collection | undefined, filter: Doc, sort: { parts: string[]; dir: 1 | -1 }[], limit: number, stats?: ReadStats): Hit[] | null {
+  queryOrdered(c: Collection | undefined, filter: Doc, sort: { parts: string[]; dir: 1 | -1 }[], limit: number, stats?: ReadStats, collation: Collation | null = null): Hit[] | null {
     // parse first: an invalid filter is refused even when the collection does not exist (as mongod)
-    const pred = compileFilter(filter);
+    const pred = compileFilter(filter, { collation });
     if (!c) return [];
-    const op = planOrdered(filter, sort.map((k) => ({ path: k.parts.join('.'), dir: k.dir })), c.indexes);
+    const op = planOrdered(filter, sort.map((k) => ({ path: k.parts.join('.'), dir: k.dir })), c.indexes, collation);
     if (!op) return null;
     if (stats) stats.index = op.index.name;
     const out: Hit[] = [];
@@ -329,11 +335,13 @@ export class Store {
     return out;
   }
 
-  query(c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { hint?: unknown; stats?: ReadStats; limit?: number } = {}): Hit[] {
-    const pred = compileFilter(filter);
+  /** Documents matching `filter` (under `opts.collation`, null for binary strings), using an index when one fits. */
+  query(c: Collection | undefined, filter: Doc, txn: Txn | null, opts: { hint?: unknown; stats?: ReadStats; limit?: number; collation?: Collation | null } = {}): Hit[] {
+    const collation = opts.collation ?? null;
+    const pred = compileFilter(filter, { collation });
     if (!c) return [];
     const stats = opts.stats;
-    const cand = this.candidates(c, filter, opts.hint, stats);
+    const cand = this.candidates(c, filter, opts.hint, collation, stats);
     const out: Hit[] = [];
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     const consider = (key: string, doc: Doc | null): boolean => {

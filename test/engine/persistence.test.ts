@@ -51,6 +51,30 @@ suite('engine: persistence', () => {
     await e2.close();
   });
 
+  it('keeps collection default collations and collated unique indexes across a restart', async () => {
+    const dir = mk('collation');
+    const e1 = await startEngine({ dbpath: dir });
+    const c1 = await MongoClient.connect(`${e1.uri}p`);
+    await c1.db().createCollection('zh', { collation: { locale: 'zh', strength: 2 } });
+    await c1.db().collection('zh').createIndex({ code: 1 }, { unique: true });
+    await c1.db().collection('zh').createIndex({ name: 1 }, { name: 'name_bin', collation: { locale: 'simple' } });
+    await c1.db().collection('zh').insertMany([{ code: 'ab', name: '张三' }, { code: 'cd', name: '阿明' }]);
+    await c1.close();
+    await e1.close();
+
+    const e2 = await startEngine({ dbpath: dir });
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    const coll = c2.db().collection('zh');
+    const err = await coll.insertOne({ code: 'AB' }).catch((e) => e);
+    expect(err.code).to.equal(11000);
+    expect((await coll.find({}, { projection: { _id: 0, name: 1 } }).sort({ name: 1 }).toArray()).map((d) => d.name)).to.deep.equal(['阿明', '张三']);
+    const idx = await coll.indexes();
+    expect(idx.find((i) => i.name === 'name_bin')?.collation).to.deep.equal({ locale: 'simple' });
+    expect(idx.find((i) => i.name === 'code_1')?.collation?.strength).to.equal(2);
+    await c2.close();
+    await e2.close();
+  });
+
   it('replays catalog changes (rename, index drops, collection and database drops)', async () => {
     const dir = mk('catalog');
     const e1 = await startEngine({ dbpath: dir });

@@ -1,0 +1,303 @@
+// The query planner: per-field bounds from a filter, the best index for them (a partial index only
+// when the filter implies its filter; another collation only for bounds without strings), and the
+// index walk that yields a requested sort order directly.
+import { type Collation, containsString, sameCollation } from './collation';
+import { err } from './errors';
+import type { Index, Scan } from './indexes';
+import { compileFilter } from './matcher';
+import { type Doc, Bound, RANK, bsonTypeName, isNumeric, isPlainObject, keyOf, toNumber, typeRank } from './values';
+
+interface FieldBounds {
+  points?: unknown[];
+  lo?: unknown;
+  hi?: unknown;
+  loExcl?: boolean;
+  hiExcl?: boolean;
+  nullPoint?: boolean;
+}
+
+function scalarForIndex(v: unknown): boolean {
+  if (v === undefined) return false;
+  if (Array.isArray(v)) return false;
+  if (v instanceof RegExp || bsonTypeName(v) === 'BSONRegExp') return false;
+  const r = typeRank(v);
+  if (r === RANK.MINKEY || r === RANK.MAXKEY) return false;
+  if (isPlainObject(v)) return !Object.keys(v).some((k) => k.startsWith('$'));
+  if (isNumeric(v) && Number.isNaN(toNumber(v))) return false;
+  return true;
+}
+
+/** Extracts per-field index bounds from the top level of a filter (and nested $and). */
+export function extractBounds(filter: Doc): { bounds: Map<string, FieldBounds>; conds: Map<string, unknown[]> } {
+  const bounds = new Map<string, FieldBounds>();
+  const conds = new Map<string, unknown[]>();
+  const get = (p: string) => {
+    let b = bounds.get(p);
+    if (!b) bounds.set(p, (b = {}));
+    return b;
+  };
+  const visit = (f: Doc) => {
+    for (const k of Object.keys(f)) {
+      const c = f[k];
+      if (k === '$and' && Array.isArray(c)) {
+        for (const s of c) if (isPlainObject(s)) visit(s);
+        continue;
+      }
+      if (k.startsWith('$')) continue;
+      const arr = conds.get(k) ?? [];
+      arr.push(c);
+      conds.set(k, arr);
+      const isOps = isPlainObject(c) && Object.keys(c).length > 0 && Object.keys(c)[0]!.startsWith('$');
+      if (!isOps) {
+        if (c === null) {
+          const b = get(k);
+          if (!b.points) {
+            b.points = [null];
+            b.nullPoint = true;
+          }
+        } else if (scalarForIndex(c)) {
+          const b = get(k);
+          b.points = [c];
+          b.nullPoint = false;
+        }
+        continue;
+      }
+      const ops = c as Doc;
+      for (const op of Object.keys(ops)) {
+        const v = ops[op];
+        if (op === '$eq') {
+          if (v === null) {
+            const b = get(k);
+            if (!b.points) {
+              b.points = [null];
+              b.nullPoint = true;
+            }
+          } else if (scalarForIndex(v)) {
+            const b = get(k);
+            b.points = [v];
+            b.nullPoint = false;
+          }
+        } else if (op === '$in' && Array.isArray(v)) {
+          if (v.length > 0 && v.every((x) => x === null || scalarForIndex(x))) {
+            const b = get(k);
+            if (!b.points || b.points.length > v.length) {
+              b.points = v;
+              b.nullPoint = v.some((x) => x === null);
+            }
+          }
+        } else if ((op === '$gt' || op === '$gte') && v !== null && scalarForIndex(v) && !isPlainObject(v)) {
+          const b = get(k);
+          b.lo = v;
+          b.loExcl = op === '$gt';
+        } else if ((op === '$lt' || op === '$lte') && v !== null && scalarForIndex(v) && !isPlainObject(v)) {
+          const b = get(k);
+          b.hi = v;
+          b.hiExcl = op === '$lt';
+        }
+      }
+    }
+  };
+  visit(filter);
+  return { bounds, conds };
+}
+
+export interface Plan {
+  index: Index;
+  scans: Scan[];
+  score: number;
+}
+
+function partialImplied(pfe: Doc, conds: Map<string, unknown[]>, bounds: Map<string, FieldBounds>): boolean {
+  for (const k of Object.keys(pfe)) {
+    if (k === '$and' && Array.isArray(pfe[k])) {
+      if (!(pfe[k] as unknown[]).every((s) => isPlainObject(s) && partialImplied(s, conds, bounds))) return false;
+      continue;
+    }
+    const want = pfe[k];
+    const have = conds.get(k) ?? [];
+    if (have.some((h) => keyOf(h) === keyOf(want))) continue;
+    const b = bounds.get(k);
+    // {f: {$exists: true}} is implied by a non-null equality or a range on f
+    if (isPlainObject(want) && Object.keys(want).length === 1 && want.$exists === true && b && ((b.points && !b.nullPoint) || b.lo !== undefined || b.hi !== undefined)) continue;
+    // {f: {$type: 'string'}} etc. implied by equality points of that type
+    if (isPlainObject(want) && Object.keys(want).length === 1 && '$type' in want && b?.points && !b.nullPoint) {
+      const t = compileFilter({ x: want });
+      if (b.points.every((p) => t({ x: p }))) continue;
+    }
+    if (isPlainObject(want) && b?.points && !b.nullPoint) {
+      const t = compileFilter({ x: want });
+      if (b.points.every((p) => t({ x: p }))) continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/** True when an index's bounds for one field compare strings (so the index's collation must be the query's). */
+function boundsCompareStrings(b: FieldBounds): boolean {
+  return (b.points?.some(containsString) ?? false) || containsString(b.lo) || containsString(b.hi);
+}
+
+/**
+ * Picks the best index for a filter under the query's collation, or null for a collection scan. An
+ * index of another collation gives bounds only on fields whose bounds hold no strings.
+ */
+export function planQuery(filter: Doc, indexes: Index[], hint?: unknown, collation: Collation | null = null): Plan | null {
+  const { bounds, conds } = extractBounds(filter);
+  let hinted: Index | undefined;
+  if (hint !== undefined && hint !== null) {
+    if (typeof hint === 'string') hinted = indexes.find((i) => i.name === hint && !i.spec.hidden);
+    else if (isPlainObject(hint)) {
+      if ('$natural' in hint) return null;
+      hinted = indexes.find((i) => keyOf(i.spec.key) === keyOf(hint) && !i.spec.hidden);
+    }
+    if (!hinted) throw err('BadValue', 'hint provided does not correspond to an existing index');
+  }
+  // a hinted index is always walked, in its order, even when the filter gives it no bounds
+  const fullScan = (ix: Index): Plan => ({ index: ix, scans: [{ prefix: [] }], score: 0 });
+  if (bounds.size === 0) return hinted ? fullScan(hinted) : null;
+  let best: Plan | null = null;
+  let ties: Plan[] = [];
+  for (const ix of hinted ? [hinted] : indexes) {
+    if (ix.spec.hidden) continue;
+    if (ix.partial && !hinted && !partialImplied(ix.spec.partialFilterExpression!, conds, bounds)) continue;
+    let prefixPoints: unknown[][] = [[]];
+    let score = 0;
+    let range: Scan["range"];
+    let usesNull = false;
+    const otherCollation = !sameCollation(ix.collation, collation);
+    for (let i = 0; i < ix.fields.length; i++) {
+      const b = bounds.get(ix.fields[i]!.path);
+      if (!b) break;
+      if (otherCollation && boundsCompareStrings(b)) break;
+      if (b.points) {
+        if (b.nullPoint) usesNull = true;
+        const next: unknown[][] = [];
+        for (const p of prefixPoints) for (const v of b.points) next.push([...p, v]);
+        if (next.length > 5000) break;
+        prefixPoints = next;
+        score += 2;
+        continue;
+      }
+      if (b.lo !== undefined || b.hi !== undefined) {
+        let lo = b.lo ?? new Bound(typeRank(b.hi), false);
+        let hi = b.hi ?? new Bound(typeRank(b.lo), true);
+        if (b.lo !== undefined && b.hi !== undefined && typeRank(b.lo) !== typeRank(b.hi)) {
+          lo = new Bound(Math.min(typeRank(b.lo), typeRank(b.hi)), false);
+          hi = new Bound(Math.max(typeRank(b.lo), typeRank(b.hi)), true);
+        }
+        let loExcl = b.lo !== undefined && !!b.loExcl;
+        let hiExcl = b.hi !== undefined && !!b.hiExcl;
+        if (ix.multikey && b.lo !== undefined && b.hi !== undefined) {
+          hi = new Bound(typeRank(b.lo), true);
+          hiExcl = false;
+        }
+        if (!(lo instanceof Bound) && !(hi instanceof Bound) && typeRank(lo) !== typeRank(hi)) loExcl = hiExcl = false;
+        range = { lo, hi, loExcl, hiExcl };
+        score += 1;
+      }
+      break;
+    }
+    if (score === 0) continue;
+    if (usesNull && ix.spec.sparse) continue;
+    // an equality on every field of a unique index pins one document
+    if (ix.unique && prefixPoints[0]!.length === ix.fields.length && !usesNull) score += 10;
+    if (ix.isId) score += 1;
+    const scans: Scan[] = prefixPoints.map((prefix) => (range ? { prefix, range } : { prefix }));
+    if (!best || score > best.score) {
+      best = { index: ix, scans, score };
+      ties = [best];
+    } else if (score === best.score) ties.push({ index: ix, scans, score });
+  }
+  if (hinted && !best) return fullScan(hinted);
+  if (ties.length > 1) {
+    // equally good on paper: a short trial (count keys in range, capped) picks the most selective
+    let bestKeys = Number.POSITIVE_INFINITY;
+    for (const p of ties) {
+      const n = countKeys(p, TRIAL_KEYS);
+      if (n < bestKeys) {
+        bestKeys = n;
+        best = p;
+      }
+    }
+  }
+  return best;
+}
+
+const TRIAL_KEYS = 1000;
+
+function countKeys(p: Plan, cap: number): number {
+  let n = 0;
+  for (const s of p.scans) {
+    for (const _ of p.index.scan(s)) {
+      if (++n >= cap) return n;
+    }
+  }
+  return n;
+}
+
+/** An index walk that returns documents already in the requested sort order. */
+export interface OrderedPlan {
+  index: Index;
+  scan: Scan;
+  reverse: boolean;
+}
+
+/**
+ * Finds an index whose order gives `sort` directly: equality on a leading prefix, then the sort
+ * fields in index order (all in the index direction or all reversed). Multikey, sparse, partial and
+ * hidden indexes are never used for ordering.
+ */
+export function planOrdered(filter: Doc, sort: { path: string; dir: 1 | -1 }[], indexes: Index[], collation: Collation | null = null): OrderedPlan | null {
+  if (sort.length === 0) return null;
+  const { bounds } = extractBounds(filter);
+  let best: OrderedPlan | null = null;
+  let bestPrefix = -1;
+  for (const ix of indexes) {
+    if (ix.multikey || ix.spec.sparse || ix.partial || ix.spec.hidden) continue;
+    // an index orders strings by its own collation: it gives the order only when that is the query's
+    if (!sameCollation(ix.collation, collation)) continue;
+    const prefix: unknown[] = [];
+    const prefixPaths = new Set<string>();
+    let p = 0;
+    while (p < ix.fields.length) {
+      const b = bounds.get(ix.fields[p]!.path);
+      if (!b?.points || b.points.length !== 1) break;
+      prefix.push(b.points[0]);
+      prefixPaths.add(ix.fields[p]!.path);
+      p++;
+    }
+    const rest = sort.filter((k) => !prefixPaths.has(k.path));
+    if (rest.length === 0 || p + rest.length > ix.fields.length) continue;
+    let sign: 1 | -1 | 0 = 0;
+    let ok = true;
+    for (let i = 0; i < rest.length; i++) {
+      const f = ix.fields[p + i]!;
+      if (f.path !== rest[i]!.path) {
+        ok = false;
+        break;
+      }
+      const sg = (f.dir * rest[i]!.dir) as 1 | -1;
+      if (sign === 0) sign = sg;
+      else if (sign !== sg) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    const scan: Scan = { prefix };
+    const b = bounds.get(ix.fields[p]!.path);
+    if (b && (b.lo !== undefined || b.hi !== undefined) && !b.points) {
+      const lo = b.lo ?? new Bound(typeRank(b.hi), false);
+      const hi = b.hi ?? new Bound(typeRank(b.lo), true);
+      if (b.lo === undefined || b.hi === undefined || typeRank(b.lo) === typeRank(b.hi)) {
+        scan.range = { lo, hi, loExcl: b.lo !== undefined && !!b.loExcl, hiExcl: b.hi !== undefined && !!b.hiExcl };
+      }
+    }
+    if (p > bestPrefix) {
+      best = { index: ix, scan, reverse: sign === -1 };
+      bestPrefix = p;
+    }
+  }
+  return best;
+}
