@@ -9,7 +9,8 @@ import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schem
 import { msg } from '../../platform/messages';
 import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
-import { cachedSession, forgetSession, forgetUser } from './identity.session-cache';
+import { SessionRevoked } from '../../events/identity';
+import { cachedSession, forgetUser } from './identity.session-cache';
 import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
 
 const LOGIN_WINDOW_MS = 15 * 60_000;
@@ -106,8 +107,8 @@ export async function logout(actor: Actor): Promise<void> {
   await withCommand(actor, async (uow) => {
     await Session.updateOne({ _id: actor.sessionId, revokedAt: trusted({ $exists: false }) }, { $set: { revokedAt: uow.at } }, { session: uow.session });
     uow.audit({ action: 'auth.logout', targetType: 'user', targetId: actor.id, summary: msg('admin.summaries.logout', { email: actor.email }) });
+    uow.emit(SessionRevoked, { sessionId: actor.sessionId, userId: actor.id }, { key: `session-revoked:${actor.sessionId}` });
   });
-  forgetSession(actor.sessionId);
 }
 
 function toActor(user: UserDoc, org: OrganisationDoc, sessionId: string): Actor {

@@ -6,7 +6,9 @@
 // eviction lost while Redis was away costs at most that much staleness.
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
+import { SessionRevoked } from '../../events/identity';
 import { evict, onEviction } from '../../platform/evictions';
+import { onCommitted } from '../../platform/relay';
 
 const SESSION_TOPIC = 'identity.session';
 const USER_TOPIC = 'identity.user';
@@ -55,6 +57,9 @@ export async function cachedSession(sessionId: string, read: (sessionId: string)
 export function forgetSession(sessionId: string): void {
   evict(SESSION_TOPIC, sessionId);
 }
+
+/** A sign-out drops the session from every process's memory, right after its commit (and again on redelivery). */
+export const sessionEvictions = [onCommitted(SessionRevoked, 'identity.session.forget-on-revoke', (e) => forgetSession(e.payload.sessionId))];
 
 /** A user's remembered facts (name, role, language, organisation) are read afresh everywhere. */
 export function forgetUser(userId: string): void {
