@@ -5,6 +5,7 @@ import type { OrderTrackingPayload, OrderUpdatedPayload } from '../../server/pla
 import { api } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { getSocket } from '../lib/socket';
+import { readScan, scannedCode } from '../../server/modules/orders/orders.gs1';
 import { busy, clearFormError, el, fill, readJson, showFormError, splitCodes, type Messages } from './order-shared';
 
 interface PageData {
@@ -15,11 +16,13 @@ interface PageData {
   trackingLabels: Record<string, string>;
   statusLabels: Record<string, string>;
   acceptLabels: { unknownCode: string; duplicateCode: string; scanned: string };
-  shipLabels: { codesCount: string };
+  shipLines: { lineNo: number; tracePrefix: string }[];
+  referenceYear: number;
+  shipLabels: Record<'codesCount' | 'markOk' | 'markLength' | 'markPrefix' | 'markDuplicate' | 'markUnreadable' | 'markGs1' | 'filledFromScan', string>;
 }
 
 const m = readJson<Messages>('orders-messages', {});
-const page = readJson<PageData>('orders-page', { orderId: '', status: '', seq: 0, shipmentLines: [], trackingLabels: {}, statusLabels: {}, acceptLabels: { unknownCode: '', duplicateCode: '', scanned: '' }, shipLabels: { codesCount: '' } });
+const page = readJson<PageData>('orders-page', { orderId: '', status: '', seq: 0, shipmentLines: [], trackingLabels: {}, statusLabels: {}, acceptLabels: { unknownCode: '', duplicateCode: '', scanned: '' }, shipLines: [], referenceYear: new Date().getFullYear(), shipLabels: { codesCount: '', markOk: '', markLength: '', markPrefix: '', markDuplicate: '', markUnreadable: '', markGs1: '', filledFromScan: '' } });
 const base = `/api/v1/orders/${page.orderId}`;
 let status = page.status;
 
@@ -131,17 +134,58 @@ document.querySelectorAll<HTMLFormElement>('[data-reason-form]').forEach((form) 
   onSubmit(`[data-reason-form="${form.dataset.reasonForm}"]`, (f) => ({ path: f.dataset.reasonForm === 'reject' ? 'reject' : 'cancel', body: { reason: textValue(f, 'reason') } }));
 });
 
-// Ship: a live count of the codes entered per line.
-document.querySelectorAll<HTMLElement>('[data-ship-line]').forEach((line) => {
-  const area = line.querySelector<HTMLTextAreaElement>('textarea')!;
-  const count = line.querySelector<HTMLElement>('[data-codes-count]')!;
-  const update = () => {
-    count.textContent = `(${fill(page.shipLabels.codesCount, { count: splitCodes(area.value).length, quantity: intValue(line, 'quantity') || 0 })})`;
-  };
-  area.addEventListener('input', update);
-  line.querySelector('[name="quantity"]')?.addEventListener('input', update);
-  update();
-});
+// Ship: every code is checked as it is typed or scanned — 20 digits, the drug's product prefix, not
+// twice on this shipment — and marked on the spot; a GS1 DataMatrix scan gives its serial as the
+// code and fills the line's batch and expiry when they are empty. The server checks all of it again.
+const shipLines = Array.from(document.querySelectorAll<HTMLElement>('[data-ship-line]'));
+const prefixOf = new Map(page.shipLines.map((l) => [l.lineNo, l.tracePrefix]));
+
+function markShipCodes(): void {
+  const seen = new Map<string, number>();
+  for (const line of shipLines) for (const text of splitCodes(line.querySelector<HTMLTextAreaElement>('[data-ship-codes]')!.value)) {
+    const code = scannedCode(text, page.referenceYear);
+    seen.set(code, (seen.get(code) ?? 0) + 1);
+  }
+  for (const line of shipLines) {
+    const lineNo = Number(line.dataset.shipLine);
+    const prefix = prefixOf.get(lineNo) ?? '';
+    const texts = splitCodes(line.querySelector<HTMLTextAreaElement>('[data-ship-codes]')!.value);
+    const marks = texts.map((text) => {
+      const scan = readScan(text, page.referenceYear);
+      let problem = '';
+      let note = '';
+      if (scan.kind === 'invalid') problem = page.shipLabels.markUnreadable;
+      else if (!/^\d{20}$/.test(scan.code)) problem = page.shipLabels.markLength;
+      else if (!scan.code.startsWith(prefix)) problem = fill(page.shipLabels.markPrefix, { prefix });
+      else if ((seen.get(scan.code) ?? 0) > 1) problem = page.shipLabels.markDuplicate;
+      if (scan.kind === 'gs1') {
+        note = fill(page.shipLabels.markGs1, { batchNo: scan.batchNo ?? '—', expiryDate: scan.expiryDate ?? '—' });
+        fillFromScan(line, 'batchNo', scan.batchNo, '[data-filled-batch]');
+        fillFromScan(line, 'expiryDate', scan.expiryDate, '[data-filled-expiry]');
+      }
+      const shownCode = scan.kind === 'invalid' ? text : scan.code;
+      return el('li', { 'data-code-mark': problem ? 'bad' : 'ok', class: problem ? 'code-mark code-mark--bad' : 'code-mark code-mark--ok' }, `${problem ? '✗' : '✓'} ${shownCode} — ${problem || page.shipLabels.markOk}${note ? ` · ${note}` : ''}`);
+    });
+    line.querySelector<HTMLElement>('[data-code-marks]')!.replaceChildren(...marks);
+    const good = marks.filter((mk) => mk.dataset.codeMark === 'ok').length;
+    line.querySelector<HTMLElement>('[data-codes-count]')!.textContent = `(${fill(page.shipLabels.codesCount, { count: good, quantity: intValue(line, 'quantity') || 0 })})`;
+  }
+}
+
+/** Puts a scanned batch or expiry into its field when the field is empty, and says so under it. */
+function fillFromScan(line: HTMLElement, name: string, value: string | undefined, helpSelector: string): void {
+  const input = line.querySelector<HTMLInputElement>(`[name="${name}"]`);
+  if (!input || !value || input.value) return;
+  input.value = value;
+  const help = line.querySelector<HTMLElement>(helpSelector);
+  if (help) help.textContent = page.shipLabels.filledFromScan;
+}
+
+for (const line of shipLines) {
+  line.querySelector('[data-ship-codes]')?.addEventListener('input', markShipCodes);
+  line.querySelector('[name="quantity"]')?.addEventListener('input', markShipCodes);
+}
+if (shipLines.length) markShipCodes();
 
 onSubmit('[data-ship-form]', (form) => {
   const eta = textValue(form, 'eta');
@@ -154,8 +198,8 @@ onSubmit('[data-ship-form]', (form) => {
       lines: Array.from(form.querySelectorAll<HTMLElement>('[data-ship-line]')).map((line) => ({
         lineNo: Number(line.dataset.shipLine),
         quantity: intValue(line, 'quantity'),
-        batchNo: textValue(line, 'batchNo'),
-        expiryDate: textValue(line, 'expiryDate'),
+        ...(textValue(line, 'batchNo') ? { batchNo: textValue(line, 'batchNo') } : {}),
+        ...(textValue(line, 'expiryDate') ? { expiryDate: textValue(line, 'expiryDate') } : {}),
         codes: splitCodes(textValue(line, 'codes')),
       })),
     },
@@ -191,7 +235,8 @@ scanInput?.addEventListener('keydown', (event) => {
   if (event.key !== 'Enter') return;
   event.preventDefault();
   const problems: string[] = [];
-  for (const code of splitCodes(scanInput.value)) {
+  for (const text of splitCodes(scanInput.value)) {
+    const code = scannedCode(text, page.referenceYear); // a GS1 DataMatrix names its pack by the serial
     const lineNo = lineOfCode.get(code);
     if (lineNo === undefined) problems.push(fill(page.acceptLabels.unknownCode, { code }));
     else if (scanned.get(lineNo)!.includes(code)) problems.push(fill(page.acceptLabels.duplicateCode, { code }));

@@ -120,16 +120,18 @@ export function createRealtime(
   if (httpServer) {
     io.attach(httpServer);
     io.use(async (socket, next) => {
+      // The refusal is read by a person on the page: the page's language (cookie), else Accept-Language.
+      const lang = resolveLang({ headers: { cookie: socket.handshake.headers.cookie, 'accept-language': socket.handshake.headers['accept-language'] } });
       const origin = socket.handshake.headers.origin;
       if (origin && !deps.config.allowedOrigins.includes(origin) && !sameOrigin(origin, socket.handshake.headers.host)) {
-        next(Object.assign(new Error('ORIGIN_REFUSED'), { data: { code: 'ORIGIN_REFUSED', message: renderMessage('en', msg('errorCodes.ORIGIN_REFUSED')) } }));
+        next(Object.assign(new Error('ORIGIN_REFUSED'), { data: { code: 'ORIGIN_REFUSED', message: renderMessage(lang, msg('errorCodes.ORIGIN_REFUSED')) } }));
         return;
       }
       const authToken = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
       const credential = authToken ? { token: authToken } : extractToken(socket.handshake.headers.authorization, socket.handshake.headers.cookie);
       const actor = credential ? await authenticate(deps.config, deps.resolveSession, credential.token, (deps.clock ?? systemClock).now()).catch(() => null) : null;
       if (!actor) {
-        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: renderMessage('en', msg('errorCodes.UNAUTHENTICATED')) } }));
+        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { code: 'UNAUTHENTICATED', message: renderMessage(lang, msg('errorCodes.UNAUTHENTICATED')) } }));
         return;
       }
       socket.data.actor = actor;

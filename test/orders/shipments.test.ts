@@ -76,7 +76,8 @@ describe('orders: shipments and traceability codes', () => {
       ['an expiry in the past', (px) => ({ expiryDate: '2020-01-01', codes: traceCodes(px, 2) }), 422, 'EXPIRY_NOT_IN_FUTURE'],
       ['an impossible expiry date', (px) => ({ expiryDate: '2031-02-30', codes: traceCodes(px, 2) }), 400, 'VALIDATION_FAILED'],
       ['an unknown line', (px) => ({ lineNo: 5, codes: traceCodes(px, 2) }), 422, 'UNKNOWN_LINE'],
-      ['no batch', (px) => ({ batchNo: '', codes: traceCodes(px, 2) }), 400, 'VALIDATION_FAILED'],
+      ['no batch (bare codes carry none)', (px) => ({ batchNo: '', codes: traceCodes(px, 2) }), 422, 'BATCH_REQUIRED'],
+      ['no expiry (bare codes carry none)', (px) => ({ expiryDate: undefined, codes: traceCodes(px, 2) }), 422, 'EXPIRY_REQUIRED'],
     ];
     for (const [name, line, status, code] of cases) {
       it(`refuses ${name} (${code})`, async () => {

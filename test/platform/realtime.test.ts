@@ -1,4 +1,4 @@
-import { msg } from '../../server/platform/messages';
+import { msg, renderMessage } from '../../server/platform/messages';
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
 import { io as ioClient } from 'socket.io-client';
@@ -7,14 +7,14 @@ import { notifyUsers } from '../../server/modules/notifications';
 import { buildUser, connectSocket, emitAck, nextEvent } from '../support/factories';
 import { testApp } from '../support/global';
 
-function connectError(opts: Parameters<typeof ioClient>[1]): Promise<{ message: string; data?: { code: string } }> {
+function connectError(opts: Parameters<typeof ioClient>[1]): Promise<{ message: string; data?: { code: string; message?: string } }> {
   const socket = ioClient(testApp().url, { transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => {
       socket.close();
       reject(new Error('connected without valid credentials'));
     });
-    socket.once('connect_error', (err: Error & { data?: { code: string } }) => {
+    socket.once('connect_error', (err: Error & { data?: { code: string; message?: string } }) => {
       socket.close();
       resolve({ message: err.message, data: err.data });
     });
@@ -27,6 +27,19 @@ describe('realtime', () => {
     expect((await connectError({ auth: { token: 'forged.token.value' } })).data?.code).to.equal('UNAUTHENTICATED');
     const u = await buildUser('pharmacist');
     expect((await connectError({ auth: { token: u.token }, extraHeaders: { origin: 'https://evil.example' } })).data?.code).to.equal('ORIGIN_REFUSED');
+  });
+
+  it('words a refused handshake in the reader\'s language (the page cookie, else Accept-Language, else Chinese)', async () => {
+    const zh = await connectError({});
+    expect(zh.data?.message).to.equal(renderMessage('zh', msg('errorCodes.UNAUTHENTICATED')));
+    const en = await connectError({ extraHeaders: { 'accept-language': 'en-GB,en;q=0.9' } });
+    expect(en.data?.message).to.equal(renderMessage('en', msg('errorCodes.UNAUTHENTICATED')));
+    const cookie = await connectError({ extraHeaders: { cookie: 'lang=en' } });
+    expect(cookie.data?.message).to.equal(renderMessage('en', msg('errorCodes.UNAUTHENTICATED')));
+    const u = await buildUser('pharmacist');
+    const origin = await connectError({ auth: { token: u.token }, extraHeaders: { origin: 'https://evil.example', 'accept-language': 'zh-CN' } });
+    expect(origin.data?.message).to.equal(renderMessage('zh', msg('errorCodes.ORIGIN_REFUSED')));
+    expect(zh.data?.message).to.not.equal(en.data?.message);
   });
 
   it('pushes a stored notification live to its user only, and acknowledges mark-read', async () => {

@@ -12,6 +12,7 @@ import { businessDay } from '../../platform/time';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { createInvoiceFromAcceptance } from '../finance';
 import { applyMove, assertMove, loadOrder, refuse } from './orders.core';
+import { scannedCode } from './orders.gs1';
 import { Acceptance, Shipment, TraceCode, type AcceptanceDoc, type AcceptanceLine, type OrderDoc, type ShipmentDoc } from './orders.model';
 import type { AcceptInput } from './orders.schemas';
 import { acceptanceOutcome } from './orders.state';
@@ -73,9 +74,12 @@ function acceptanceProblems(shipment: ShipmentDoc, input: AcceptInput, at: Date)
  * "refused"; the invoice (accepted quantity × locked unit price) is created in the same
  * transaction. A second submission — even concurrent — finds the order accepted: 409.
  */
-export async function acceptDelivery(actor: Actor, id: string, input: AcceptInput) {
+export async function acceptDelivery(actor: Actor, id: string, given: AcceptInput) {
   const order = await loadOrder(actor, id);
   const at = now();
+  // A GS1 DataMatrix scan names its pack by the serial (21): that is the code matched to the shipment.
+  const year = Number(businessDay(at).slice(0, 4));
+  const input: AcceptInput = { ...given, lines: given.lines.map((l) => ({ ...l, codes: l.codes.map((c) => scannedCode(c, year)) })) };
   const acceptedTotal = input.lines.reduce((s, l) => s + l.acceptedQty, 0);
   const refusedTotal = input.lines.reduce((s, l) => s + l.refusedQty, 0);
   const outcome = acceptanceOutcome(acceptedTotal, refusedTotal);

@@ -170,7 +170,7 @@ export function orderPages(router: Router): void {
       canAccept: moves.has('accepted'),
       trackingKinds: TRACKING_KINDS.map((k) => ({ value: k, label: t(lang, `orders.tracking.${k}`) })),
       refusalReasons: REFUSAL_REASONS.map((r) => ({ value: r, label: t(lang, `orders.refusalReason.${r}`) })),
-      defaultExpiry: businessDay(new Date(now().getTime() + 365 * 86_400_000)),
+      tomorrow: businessDay(new Date(now().getTime() + 86_400_000)),
       messages: clientMessages(lang),
       pageData: {
         orderId: view.id,
@@ -180,7 +180,11 @@ export function orderPages(router: Router): void {
         trackingLabels: Object.fromEntries(TRACKING_KINDS.map((k) => [k, t(lang, `orders.tracking.${k}`)])),
         statusLabels: Object.fromEntries(ORDER_STATES.map((s) => [s, t(lang, `orderStatus.${s}`)])),
         acceptLabels: { unknownCode: t(lang, 'orders.accept.unknownCode'), duplicateCode: t(lang, 'orders.accept.duplicateCode'), scanned: t(lang, 'orders.accept.scanned') },
-        shipLabels: { codesCount: t(lang, 'orders.ship.codesCount') },
+        shipLines: order.lines.filter((l) => l.confirmedQty > 0).map((l) => ({ lineNo: l.lineNo, tracePrefix: l.tracePrefix })),
+        referenceYear: Number(businessDay(now()).slice(0, 4)),
+        shipLabels: Object.fromEntries(
+          ['codesCount', 'markOk', 'markLength', 'markPrefix', 'markDuplicate', 'markUnreadable', 'markGs1', 'filledFromScan'].map((k) => [k, t(lang, `orders.ship.${k}`)]),
+        ),
       },
     });
   });

@@ -10,7 +10,8 @@ export const BusinessDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((s) => { const d = new Date(`${s}T00:00:00Z`); return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s; }, 'must be a real date');
-const TraceCodeText = z.string().trim().max(40);
+/** A traceability code as typed, or a whole GS1 element string as a DataMatrix scanner sends it. */
+const TraceCodeText = z.string().trim().max(120);
 
 export const OrderLineInput = z
   .object({
@@ -81,8 +82,9 @@ export const ShipBody = z
           .object({
             lineNo: z.number().int().min(1),
             quantity: Quantity,
-            batchNo: z.string().trim().min(1, 'is required').max(60),
-            expiryDate: BusinessDate,
+            /** may be left out when every code is a GS1 scan carrying the batch (10) and expiry (17) */
+            batchNo: z.string().trim().max(60).optional(),
+            expiryDate: BusinessDate.optional(),
             codes: z.array(TraceCodeText).max(10_000),
           })
           .strict(),
@@ -167,6 +169,8 @@ const Line = z.object({
   specification: z.string(),
   packUnit: z.string(),
   manufacturer: z.string(),
+  /** the 7-digit product prefix every traceability code of this drug begins with */
+  tracePrefix: z.string(),
   source: z.object({ kind: z.enum(SOURCE_KINDS), refId: z.string().optional() }),
   quantity: z.number(),
   unitPriceFen: z.number(),

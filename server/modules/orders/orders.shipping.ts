@@ -9,9 +9,10 @@ import { msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { businessDay } from '../../platform/time';
 import { withCommand } from '../../platform/unit-of-work';
-import { traceCodeMatchesPrefix } from '../catalogue';
+import { Drug, traceCodeMatchesPrefix } from '../catalogue';
 import { applyMove, assertMove, loadOrder, oid, refuse } from './orders.core';
 import { markMissed } from './orders.deadlines';
+import { gtin14, looksLikeGs1, readScan } from './orders.gs1';
 import { Shipment, TraceCode, type OrderDoc, type ShipmentDoc, type ShipmentLine, type TrackingEvent } from './orders.model';
 import { statusChanged } from './orders.service';
 import type { ShipInput, TrackingInput } from './orders.schemas';
@@ -30,14 +31,73 @@ async function codesInUse(codes: string[]): Promise<Set<string>> {
   return used;
 }
 
+/** A shipment line as it will be stored: codes read from the scans, batch and expiry typed or scanned. */
+type ResolvedLine = { lineNo: number; quantity: number; batchNo: string; expiryDate: string; codes: string[] };
+
+/** How a scan's text is shown back to a person (the GS character is invisible). */
+const shown = (text: string) => text.replace(/\u001d/g, '<GS>');
+
+/**
+ * Reads each line's scans: a GS1 string gives its serial as the code and may give the batch and
+ * expiry (which then fill the line's fields, or must agree with what was typed) and the GTIN (which
+ * must be the drug's). Problems name only the scans at fault.
+ */
+async function resolveScans(order: OrderDoc, input: ShipInput, at: Date): Promise<{ lines: ResolvedLine[]; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  const year = Number(businessDay(at).slice(0, 4));
+  const needsGtin = input.lines.some((l) => l.codes.some(looksLikeGs1));
+  const lineDrugs = order.lines.map((l) => l.drugId);
+  const gtins = new Map<string, string>();
+  if (needsGtin) {
+    for (const d of await Drug.find({ _id: trusted({ $in: lineDrugs }) }, { gtin: 1 }).lean<{ _id: Types.ObjectId; gtin?: string }[]>()) {
+      if (d.gtin) gtins.set(String(d._id), gtin14(d.gtin));
+    }
+  }
+  const lines = input.lines.map((l): ResolvedLine => {
+    const line = order.lines.find((x) => x.lineNo === l.lineNo);
+    const drugGtin = line ? gtins.get(String(line.drugId)) : undefined;
+    const codes: string[] = [];
+    const unreadable: string[] = [];
+    const foreignGtin: string[] = [];
+    const batches = new Set<string>();
+    const expiries = new Set<string>();
+    for (const text of l.codes) {
+      const scan = readScan(text, year);
+      if (scan.kind === 'invalid') {
+        unreadable.push(shown(scan.text));
+        continue;
+      }
+      codes.push(scan.code);
+      if (scan.kind !== 'gs1') continue;
+      if (scan.gtin && drugGtin && scan.gtin !== drugGtin) foreignGtin.push(shown(text));
+      if (scan.batchNo) batches.add(scan.batchNo);
+      if (scan.expiryDate) expiries.add(scan.expiryDate);
+    }
+    const lineNo = l.lineNo;
+    if (unreadable.length) problems.push({ code: 'GS1_UNREADABLE', message: msg('errorCodes.GS1_UNREADABLE', { lineNo, codes: unreadable.join(', ') }), lineNo, codes: unreadable });
+    if (foreignGtin.length) problems.push({ code: 'GS1_GTIN_MISMATCH', message: msg('errorCodes.GS1_GTIN_MISMATCH', { lineNo, gtin: drugGtin!, codes: foreignGtin.join(', ') }), lineNo, codes: foreignGtin });
+    const typedBatch = l.batchNo || undefined;
+    if (batches.size > 1) problems.push({ code: 'GS1_MIXED_BATCHES', message: msg('errorCodes.GS1_MIXED_BATCHES', { lineNo, found: [...batches].join(', ') }), lineNo });
+    else if (typedBatch && batches.size === 1 && !batches.has(typedBatch)) problems.push({ code: 'GS1_BATCH_MISMATCH', message: msg('errorCodes.GS1_BATCH_MISMATCH', { lineNo, found: [...batches][0]!, batchNo: typedBatch }), lineNo });
+    if (expiries.size > 1) problems.push({ code: 'GS1_MIXED_EXPIRIES', message: msg('errorCodes.GS1_MIXED_EXPIRIES', { lineNo, found: [...expiries].join(', ') }), lineNo });
+    else if (l.expiryDate && expiries.size === 1 && !expiries.has(l.expiryDate)) problems.push({ code: 'GS1_EXPIRY_MISMATCH', message: msg('errorCodes.GS1_EXPIRY_MISMATCH', { lineNo, found: [...expiries][0]!, expiryDate: l.expiryDate }), lineNo });
+    const batchNo = typedBatch ?? (batches.size === 1 ? [...batches][0]! : '');
+    const expiryDate = l.expiryDate ?? (expiries.size === 1 ? [...expiries][0]! : '');
+    if (!batchNo && batches.size <= 1) problems.push({ code: 'BATCH_REQUIRED', message: msg('errorCodes.BATCH_REQUIRED', { lineNo }), lineNo });
+    if (!expiryDate && expiries.size <= 1) problems.push({ code: 'EXPIRY_REQUIRED', message: msg('errorCodes.EXPIRY_REQUIRED', { lineNo }), lineNo });
+    return { lineNo, quantity: l.quantity, batchNo, expiryDate, codes };
+  });
+  return { lines, problems };
+}
+
 /** Every problem with a shipment request, per line, naming the offending codes. */
-async function shipmentProblems(order: OrderDoc, input: ShipInput, at: Date): Promise<Problem[]> {
+async function shipmentProblems(order: OrderDoc, lines: ResolvedLine[], input: ShipInput, at: Date): Promise<Problem[]> {
   const problems: Problem[] = [];
   const today = businessDay(at);
   const seenLines = new Set<number>();
   const seenCodes = new Map<string, number>();
   const duplicated = new Set<string>();
-  for (const l of input.lines) {
+  for (const l of lines) {
     const line = order.lines.find((x) => x.lineNo === l.lineNo);
     if (seenLines.has(l.lineNo)) problems.push({ code: 'DUPLICATE_LINE', message: msg('errorCodes.DUPLICATE_LINE_3', { lineNo: l.lineNo }), lineNo: l.lineNo });
     seenLines.add(l.lineNo);
@@ -48,7 +108,7 @@ async function shipmentProblems(order: OrderDoc, input: ShipInput, at: Date): Pr
     if (l.quantity > line.confirmedQty) {
       problems.push({ code: 'QUANTITY_EXCEEDS_CONFIRMED', message: msg('errorCodes.QUANTITY_EXCEEDS_CONFIRMED', { lineNo: l.lineNo, quantity: l.quantity, confirmedQty: line.confirmedQty }), lineNo: l.lineNo });
     }
-    if (l.expiryDate <= today) {
+    if (l.expiryDate && l.expiryDate <= today) {
       problems.push({ code: 'EXPIRY_NOT_IN_FUTURE', message: msg('errorCodes.EXPIRY_NOT_IN_FUTURE', { lineNo: l.lineNo, expiryDate: l.expiryDate }), lineNo: l.lineNo });
     }
     if (l.codes.length !== l.quantity) {
@@ -87,11 +147,12 @@ export async function shipOrder(actor: Actor, id: string, input: ShipInput) {
   const order = await loadOrder(actor, id);
   assertMove(order, 'shipped', actor);
   const at = now();
-  const problems = await shipmentProblems(order, input, at);
+  const resolved = await resolveScans(order, input, at);
+  const problems = [...resolved.problems, ...(await shipmentProblems(order, resolved.lines, input, at))];
   if (problems.length) throw refuse(problems);
 
   const shipmentId = new Types.ObjectId();
-  const lines: ShipmentLine[] = input.lines.map((l) => {
+  const lines: ShipmentLine[] = resolved.lines.map((l) => {
     const line = order.lines.find((x) => x.lineNo === l.lineNo)!;
     return { lineNo: l.lineNo, drugId: line.drugId, drugName: line.drugName, quantity: l.quantity, batchNo: l.batchNo, expiryDate: l.expiryDate, codes: l.codes };
   });

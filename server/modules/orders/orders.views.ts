@@ -41,6 +41,7 @@ export function orderView(o: OrderDoc, role: string): OrderViewT {
       specification: l.specification,
       packUnit: l.packUnit,
       manufacturer: l.manufacturer,
+      tracePrefix: l.tracePrefix,
       source: { kind: l.source.kind, refId: l.source.refId ?? undefined },
       quantity: l.quantity,
       unitPriceFen: l.unitPriceFen,
