@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import { ZodError } from 'zod';
 import { AppError, RateLimitedError, UnavailableError, renderDetails } from './errors';
+import { issueDetail } from './validation-messages';
 import { DEFAULT_LANG, isLang, resolveLang, type Lang } from './i18n';
 import { msg, renderMessage, type Message } from './messages';
 import type { Logger } from './logger';
@@ -39,7 +40,7 @@ function fromKnown(err: unknown): { status: number; code: string; message: Messa
       status: 400,
       code: 'VALIDATION_FAILED',
       message: msg('errorCodes.VALIDATION_FAILED'),
-      details: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code })),
+      details: err.issues.map((i) => issueDetail(i)),
     };
   }
   if (!err || typeof err !== 'object') return null;

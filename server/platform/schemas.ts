@@ -8,20 +8,20 @@ extendZodWithOpenApi(z);
 // NOTE: no regex flags in schemas: OpenAPI patterns are flagless ECMA-262 (openApiDocument checks).
 export const ObjectIdString = z
   .string()
-  .regex(/^[a-fA-F0-9]{24}$/, 'must be a 24-character hex id')
-  .refine((s) => Types.ObjectId.isValid(s), 'must be a valid id')
+  .regex(/^[a-fA-F0-9]{24}$/, 'validationIssues.hexId')
+  .refine((s) => Types.ObjectId.isValid(s), 'validationIssues.hexId')
   .openapi({ example: '665f1c2e8b3f4a0012ab34cd' });
 
 /** An amount in integer fen (CNY cents): no fractions, no negatives, no absurd sizes. */
 export const Fen = z
   .number()
-  .int('must be whole fen (integer CNY cents)')
+  .int()
   .min(0)
-  .max(1_000_000_000_000, 'is absurdly large')
+  .max(1_000_000_000_000)
   .openapi({ description: 'integer fen (CNY cents)', example: 195000 });
 
 /** A strictly positive amount in fen. */
-export const PositiveFen = Fen.refine((v) => v > 0, 'must be greater than zero');
+export const PositiveFen = Fen.refine((v) => v > 0, 'validationIssues.positive');
 
 export const IsoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-23T08:00:00+08:00' });
 

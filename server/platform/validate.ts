@@ -1,6 +1,8 @@
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 import { ValidationError } from './errors';
+import { msg, type Message } from './messages';
+import { issueDetail } from './validation-messages';
 
 // NUL, or a UTF-16 surrogate without its partner: no legitimate text has them, and they break
 // storage, logs, PDFs and exports downstream.
@@ -14,13 +16,13 @@ export function hasBadText(s: string): boolean {
 interface TextIssue {
   in: string;
   path: string;
-  message: string;
+  message: Message;
   code: 'invalid_characters';
 }
 
 function findBadText(value: unknown, path: (string | number)[], where: string, out: TextIssue[], depth = 0): void {
   if (out.length >= 20 || depth > 64) return;
-  const issue = (p: (string | number)[]) => out.push({ in: where, path: p.join('.'), message: 'contains a NUL character or a broken (lone surrogate) Unicode character', code: 'invalid_characters' });
+  const issue = (p: (string | number)[]) => out.push({ in: where, path: p.join('.'), message: msg('validationIssues.badText'), code: 'invalid_characters' });
   if (typeof value === 'string') {
     if (BAD_TEXT.test(value)) issue(path);
   } else if (Array.isArray(value)) {
@@ -56,7 +58,7 @@ export function parse<S extends z.ZodType>(schema: S, data: unknown, where = 'bo
   const result = schema.safeParse(where === 'query' ? withoutLangSwitch(data) : data);
   if (result.success) return result.data;
   throw new ValidationError({
-    details: result.error.issues.map((i) => ({ in: where, path: i.path.join('.'), message: i.message, code: i.code })),
+    details: result.error.issues.map((i) => issueDetail(i, where)),
   });
 }
 

@@ -107,6 +107,53 @@ describe('error messages in the reader\'s language', () => {
     }
   });
 
+  it('writes every field of a refused request in the reader\'s language, from validationIssues keys that both catalogues have', async () => {
+    const round = await buildOpenRound({ referenceFen: 289_000 });
+    const zhUser = await buildTradingDistributor();
+    await rememberLanguage(zhUser.id, 'zh');
+    const enClient = await buildTradingDistributor();
+    const body = { lineId: 'not-an-id', priceFen: 1.5, extra: true };
+    const zh = await zhUser.api().post(`/api/v1/rounds/${round.id}/quotes`, body);
+    const en = await enClient.api().post(`/api/v1/rounds/${round.id}/quotes`, body).set('Accept-Language', 'en');
+    for (const res of [zh, en]) {
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.error.details.length).to.be.greaterThan(0);
+    }
+    const zhTexts = zh.body.error.details.map((d: { message: string }) => d.message);
+    const enTexts = en.body.error.details.map((d: { message: string }) => d.message);
+    for (const text of zhTexts) {
+      expect(text).to.match(/[\u4e00-\u9fff]/);
+      expect(text.replace('extra', '')).not.to.match(/validationIssues|[A-Za-z]{4,}/);
+    }
+    for (const text of enTexts) {
+      expect(text).not.to.match(/[\u4e00-\u9fff]|validationIssues/);
+      expect(text).to.match(/[a-z]/);
+    }
+    expect(zh.body.error.details.map((d: { path: string }) => d.path).sort()).to.deep.equal(en.body.error.details.map((d: { path: string }) => d.path).sort());
+
+    // Both catalogues have the same validation keys and placeholders, and no schema writes its own English sentence.
+    const flat = (o: unknown, prefix = ''): Record<string, string> =>
+      Object.entries(o as Record<string, unknown>).reduce<Record<string, string>>((acc, [k, v]) => (typeof v === 'string' ? { ...acc, [prefix + k]: v } : { ...acc, ...flat(v, `${prefix}${k}.`) }), {});
+    const zhKeys = flat(lookup(catalogues.zh, 'validationIssues'));
+    const enKeys = flat(lookup(catalogues.en, 'validationIssues'));
+    expect(Object.keys(zhKeys).sort()).to.deep.equal(Object.keys(enKeys).sort());
+    const names = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort().join();
+    expect(Object.keys(zhKeys).filter((k) => names(zhKeys[k]!) !== names(enKeys[k]!))).to.deep.equal([]);
+    const sentence = /\.(?:min|max|length|regex|refine|int|positive|nonnegative|email|datetime|url|startsWith|endsWith|gte|lte|gt|lt|multipleOf|nonempty)\((?:[^()]|\([^()]*\))*?,\s*['"`](?!validationIssues\.)/g;
+    const used = new Set<string>();
+    const offenders: string[] = [];
+    for (const file of sourceFiles(SERVER)) {
+      const text = readFileSync(file, 'utf8');
+      const rel = path.relative(process.cwd(), file);
+      // The environment settings are read by whoever starts the server, in English.
+      if (!rel.endsWith('config.ts')) for (const m of text.matchAll(sentence)) offenders.push(`${rel}: ${m[0].slice(0, 80)}`);
+      for (const m of text.matchAll(/'validationIssues\.([A-Za-z]+)'/g)) used.add(m[1]!);
+    }
+    expect(offenders, offenders.join('\n')).to.deep.equal([]);
+    expect([...used].filter((k) => zhKeys[k] === undefined || enKeys[k] === undefined)).to.deep.equal([]);
+  });
+
   it('answers an unknown API route in English for Accept-Language: en and in Chinese otherwise', async () => {
     const res = await request(testApp().url).get('/api/v1/no-such-route').set('Accept-Language', 'en');
     expect(res.status).to.equal(404);

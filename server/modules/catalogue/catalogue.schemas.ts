@@ -1,7 +1,7 @@
 import { IsoDateTime, ObjectIdString, PageQuery, PositiveFen, z } from '../../platform/schemas';
 import { DRUG_CATEGORIES, FORM_CLASSES } from './catalogue.model';
 
-const text = (max: number) => z.string().trim().min(1, 'is required').max(max);
+const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const FormClassSchema = z.enum(FORM_CLASSES);
 export const DrugCategorySchema = z.enum(DRUG_CATEGORIES);
@@ -9,7 +9,7 @@ export const DrugCategorySchema = z.enum(DRUG_CATEGORIES);
 export const DrugCategories = z
   .object({ shortage: z.boolean().default(false), vbp: z.boolean().default(false), regular: z.boolean().default(false) })
   .strict()
-  .refine((c) => c.shortage || c.vbp || c.regular, 'at least one category (shortage, vbp, regular) is required');
+  .refine((c) => c.shortage || c.vbp || c.regular, 'validationIssues.categoryRequired');
 
 /** The editable fields of a drug; code formats are checked by the service (one message per code). */
 export const DrugFields = z
@@ -21,10 +21,10 @@ export const DrugFields = z
     specification: text(120),
     packUnit: text(40),
     manufacturer: text(160),
-    nhsaCode: z.string().trim().toUpperCase().min(1, 'is required').max(40),
-    standardCode: z.string().trim().min(1, 'is required').max(40),
+    nhsaCode: z.string().trim().toUpperCase().min(1).max(40),
+    standardCode: z.string().trim().min(1).max(40),
     gtin: z.string().trim().max(20).optional(),
-    tracePrefix: z.string().trim().min(1, 'is required').max(20),
+    tracePrefix: z.string().trim().min(1).max(20),
     categories: DrugCategories,
   })
   .strict();

@@ -138,7 +138,7 @@ export async function publishCommitmentVersion(actor: Actor, input: PublishCommi
   const requested = input.effectiveAt ? new Date(input.effectiveAt) : at;
   // NOTE: a minute of slack for a form filled in "now"; anything earlier would rewrite history.
   if (requested.getTime() < at.getTime() - 60_000) {
-    throw new RuleViolationError({ code: 'EFFECTIVE_DATE_IN_PAST', message: msg('errorCodes.EFFECTIVE_DATE_IN_PAST'), details: [{ path: 'effectiveAt', message: 'must be now or later' }] });
+    throw new RuleViolationError({ code: 'EFFECTIVE_DATE_IN_PAST', message: msg('errorCodes.EFFECTIVE_DATE_IN_PAST'), details: [{ path: 'effectiveAt', message: msg('validationIssues.notPast') }] });
   }
   await assertRenderableBody(input.body);
   // NOTE: two versions published at once may pick the same number; the unique index refuses the

@@ -208,7 +208,7 @@ function creditCaseRoutes(api: ApiRouter): void {
     async ({ query }) => ({ data: await paymentRecord(query.months) }),
   );
   api.route(
-    { method: 'get', path: '/credit/arrears-ranking', summary: 'Monthly arrears ranking by hospital level: top 3 by amount and by ratio (public; default last month)', tags: ['credit'], auth: 'public', query: z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM').optional() }).strict() },
+    { method: 'get', path: '/credit/arrears-ranking', summary: 'Monthly arrears ranking by hospital level: top 3 by amount and by ratio (public; default last month)', tags: ['credit'], auth: 'public', query: z.object({ month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'validationIssues.month').optional() }).strict() },
     ({ query }) => arrearsRanking(query.month ?? previousMonth()),
   );
   api.route(

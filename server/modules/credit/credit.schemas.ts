@@ -5,7 +5,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 export const PublishCommitmentBody = z
   .object({
     title: text(200),
-    body: z.string().min(50, 'the letter text is too short').max(50_000),
+    body: z.string().min(50).max(50_000),
     effectiveAt: IsoDateTime.optional(),
     note: z.string().trim().max(500).optional(),
   })
@@ -52,7 +52,7 @@ export const CommitmentPreview = z
 export const SignCommitmentBody = z
   .object({
     versionId: ObjectIdString,
-    textSha256: z.string().regex(/^[a-fA-F0-9]{64}$/, 'must be the SHA-256 (64 hex digits) of the text shown'),
+    textSha256: z.string().regex(/^[a-fA-F0-9]{64}$/, 'validationIssues.sha256'),
   })
   .strict()
   .openapi('SignCommitment');
@@ -72,7 +72,7 @@ export const GateStatus = z
   .openapi('CreditGateStatus');
 
 const Severity = z.enum(['shixin', 'serious', 'especially_serious']);
-const Code = z.string().regex(/^[A-Z][A-Z0-9_]{2,49}$/, 'must be UPPER_SNAKE, 3–50 characters');
+const Code = z.string().regex(/^[A-Z][A-Z0-9_]{2,49}$/, 'validationIssues.upperSnakeCode');
 const Points = z.number().int().min(0).max(100);
 const FileIds = z.array(ObjectIdString).max(20).optional();
 
@@ -88,7 +88,7 @@ export const CreateBreachTypeBody = z
 export const UpdateBreachTypeBody = z
   .object({ zh: text(200).optional(), en: text(200).optional(), severity: Severity.optional(), points: Points.optional(), basis: z.string().trim().max(1000).optional(), active: z.boolean().optional() })
   .strict()
-  .refine((v) => Object.keys(v).length > 0, 'change at least one field')
+  .refine((v) => Object.keys(v).length > 0, 'validationIssues.changeSomething')
   .openapi('UpdateBreachType');
 
 export const CodeParams = z.object({ code: Code }).strict();
@@ -130,7 +130,7 @@ export const ManualBreachBody = z
     severity: Severity.optional(),
     points: Points.optional(),
     level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
-    fileIds: z.array(ObjectIdString).min(1, 'attach at least one evidence file').max(20),
+    fileIds: z.array(ObjectIdString).min(1).max(20),
   })
   .strict()
   .openapi('ManualBreach');
@@ -165,7 +165,7 @@ export const RepairBody = z.object({ report: text(10_000), apology: text(5000), 
 export const RepairDecisionBody = z
   .object({ decision: z.enum(['approve', 'reject']), reason: text(2000), pointsRestored: z.number().int().min(1).max(100).optional() })
   .strict()
-  .refine((v) => v.decision === 'approve' || v.pointsRestored === undefined, { message: 'points are restored only when approving', path: ['pointsRestored'] })
+  .refine((v) => v.decision === 'approve' || v.pointsRestored === undefined, { message: 'validationIssues.pointsOnlyWhenApproving', path: ['pointsRestored'] })
   .openapi('RepairDecision');
 export const RepairView = z
   .object({
@@ -231,7 +231,7 @@ export const CreditRulesPatch = z
     uploads: z.object({ maxFileBytes: z.number().int().min(1024).max(20 * 1024 * 1024), maxFiles: z.number().int().min(1).max(20) }).strict().optional(),
   })
   .strict()
-  .refine((v) => !v.gradeThresholds || (v.gradeThresholds.A > v.gradeThresholds.B && v.gradeThresholds.B > v.gradeThresholds.C), { message: 'thresholds must fall from A to C', path: ['gradeThresholds'] })
+  .refine((v) => !v.gradeThresholds || (v.gradeThresholds.A > v.gradeThresholds.B && v.gradeThresholds.B > v.gradeThresholds.C), { message: 'validationIssues.thresholdsFall', path: ['gradeThresholds'] })
   .openapi('CreditRulesPatch');
 
 export type CreditRulesPatchInput = z.output<typeof CreditRulesPatch>;

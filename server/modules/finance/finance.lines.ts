@@ -195,7 +195,7 @@ async function bankLine(actor: Actor, lineId: string): Promise<GuaranteeLineDoc>
 function expiryFrom(day: string, field: string): Date {
   const expiresAt = endOfBusinessDay(parseBusinessDay(day));
   if (expiresAt.getTime() <= now().getTime()) {
-    throw new ValidationError({ code: 'EXPIRY_IN_PAST', message: msg('errorCodes.EXPIRY_IN_PAST'), details: [{ path: field, message: 'must be after today' }] });
+    throw new ValidationError({ code: 'EXPIRY_IN_PAST', message: msg('errorCodes.EXPIRY_IN_PAST'), details: [{ path: field, message: msg('validationIssues.afterToday') }] });
   }
   return expiresAt;
 }

@@ -3,23 +3,23 @@ import { Fen, ObjectIdString, PositiveFen, z } from '../../platform/schemas';
 /** A business day in Asia/Shanghai, 'YYYY-MM-DD'. */
 export const BusinessDay = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'validationIssues.date')
   .refine((s) => {
     const d = new Date(`${s}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'must be a real calendar date')
+  }, 'validationIssues.realDate')
   .openapi({ example: '2026-12-31' });
 
 export const Month = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM')
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'validationIssues.month')
   .openapi({ example: '2026-11' });
 
-const Reason = z.string().trim().min(2, 'give a reason of at least 2 characters').max(500);
+const Reason = z.string().trim().min(2).max(500);
 const Reference = z.string().trim().min(1).max(100);
 
 /** Annual interest rate in basis points: 0 to 24% (above that no guarantee bank would lend). */
-export const AnnualRateBp = z.number().int('must be whole basis points').min(0).max(2400, 'is above the 24% ceiling');
+export const AnnualRateBp = z.number().int().min(0).max(2400);
 export const TenorDays = z.number().int().min(1).max(365);
 
 export const ApplyLineBody = z
@@ -46,7 +46,7 @@ export type ApproveLineInput = z.infer<typeof ApproveLineBody>;
 
 export const ChangeLineBody = ApproveLineBody.partial()
   .strict()
-  .refine((v) => Object.keys(v).length > 0, 'change at least one term')
+  .refine((v) => Object.keys(v).length > 0, 'validationIssues.changeSomething')
   .openapi('ChangeLineBody');
 export type ChangeLineInput = z.infer<typeof ChangeLineBody>;
 
@@ -91,7 +91,7 @@ export const LineQuery = z
 export const PeriodQuery = z
   .object({ from: BusinessDay, to: BusinessDay, hospitalOrgId: ObjectIdString.optional() })
   .strict()
-  .refine((v) => v.from <= v.to, { message: '`from` must not be after `to`', path: ['to'] });
+  .refine((v) => v.from <= v.to, { message: 'validationIssues.fromAfterTo', path: ['to'] });
 export type PeriodQueryInput = z.infer<typeof PeriodQuery>;
 
 export const MonthQuery = z.object({ month: Month }).strict();
@@ -123,12 +123,12 @@ export const InvoiceFromAcceptance = z
   .superRefine((v, ctx) => {
     v.lines.forEach((l, i) => {
       if (l.quantity * l.unitPriceFen !== l.amountFen) {
-        ctx.addIssue({ code: 'custom', path: ['lines', i, 'amountFen'], message: 'must equal quantity × unit price' });
+        ctx.addIssue({ code: 'custom', path: ['lines', i, 'amountFen'], message: 'validationIssues.lineAmount' });
       }
     });
     const total = v.lines.reduce((s, l) => s + l.amountFen, 0);
-    if (total !== v.amountFen) ctx.addIssue({ code: 'custom', path: ['amountFen'], message: 'must equal the sum of the lines' });
-    if (Number.isNaN(v.acceptedAt.getTime())) ctx.addIssue({ code: 'custom', path: ['acceptedAt'], message: 'must be a valid time' });
+    if (total !== v.amountFen) ctx.addIssue({ code: 'custom', path: ['amountFen'], message: 'validationIssues.linesTotal' });
+    if (Number.isNaN(v.acceptedAt.getTime())) ctx.addIssue({ code: 'custom', path: ['acceptedAt'], message: 'validationIssues.validTime' });
   });
 export type InvoiceFromAcceptanceInput = z.input<typeof InvoiceFromAcceptance>;
 

@@ -3,6 +3,8 @@ import { assertRole, readCookie, SESSION_COOKIE } from '../../platform/auth';
 import { platform } from '../../platform/context';
 import { AppError, errorText, pageDetails, RateLimitedError } from '../../platform/errors';
 import { t } from '../../platform/i18n';
+import { renderMessage } from '../../platform/messages';
+import { issueMessage } from '../../platform/validation-messages';
 import { navigationFor } from '../../platform/navigation';
 import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
 import { CreateOrganisationBody, CreateUserBody } from './identity.schemas';
@@ -108,7 +110,7 @@ export function identityPages(router: Router): void {
     const cleaned = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
     const parsed = CreateOrganisationBody.safeParse(cleaned);
     if (!parsed.success) {
-      const errors = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || '_form', i.message]));
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || '_form', renderMessage(res.locals.lang, issueMessage(i))]));
       await renderAdmin(req, res, { errors, values: fields }, 400);
       return;
     }
@@ -127,7 +129,7 @@ export function identityPages(router: Router): void {
     void _csrf;
     const parsed = CreateUserBody.safeParse(fields);
     if (!parsed.success) {
-      const errors = Object.fromEntries(parsed.error.issues.map((i) => [`user.${i.path.join('.') || '_form'}`, i.message]));
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [`user.${i.path.join('.') || '_form'}`, renderMessage(res.locals.lang, issueMessage(i))]));
       await renderAdmin(req, res, { errors, values: { ...fields, password: '' } }, 400);
       return;
     }

@@ -17,7 +17,7 @@ export const LoginResponse = z
   .openapi('LoginResponse');
 
 /** 统一社会信用代码: 18 characters, digits and uppercase letters except I, O, Z, S, V. */
-const CreditCode = z.string().trim().regex(/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/, 'must be an 18-character unified social credit code');
+const CreditCode = z.string().trim().regex(/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/, 'validationIssues.creditCode');
 
 export const CreateOrganisationBody = z
   .object({
@@ -26,22 +26,22 @@ export const CreateOrganisationBody = z
     hospitalLevel: z.coerce.number().int().min(1).max(3).optional(),
     address: z.string().trim().max(200).optional(),
     creditCode: CreditCode.optional(),
-    contactPhone: z.string().trim().regex(/^[0-9+\- ]{5,20}$/).optional(),
+    contactPhone: z.string().trim().regex(/^[0-9+\- ]{5,20}$/, 'validationIssues.phone').optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.type === 'hospital' && v.hospitalLevel === undefined) ctx.addIssue({ code: 'custom', path: ['hospitalLevel'], message: 'a hospital needs its level (1, 2 or 3)' });
-    if (v.type !== 'hospital' && v.hospitalLevel !== undefined) ctx.addIssue({ code: 'custom', path: ['hospitalLevel'], message: 'only hospitals have a level' });
-    if (v.type === 'hospital' && !v.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'a hospital needs a delivery address' });
+    if (v.type === 'hospital' && v.hospitalLevel === undefined) ctx.addIssue({ code: 'custom', path: ['hospitalLevel'], message: 'validationIssues.hospitalLevelRequired' });
+    if (v.type !== 'hospital' && v.hospitalLevel !== undefined) ctx.addIssue({ code: 'custom', path: ['hospitalLevel'], message: 'validationIssues.levelOnlyForHospitals' });
+    if (v.type === 'hospital' && !v.address) ctx.addIssue({ code: 'custom', path: ['address'], message: 'validationIssues.hospitalAddressRequired' });
   })
   .openapi('CreateOrganisationBody');
 export type CreateOrganisationInput = z.infer<typeof CreateOrganisationBody>;
 
 export const Password = z
   .string()
-  .min(10, 'must be at least 10 characters')
+  .min(10)
   .max(200)
-  .refine((p) => /[A-Za-z]/.test(p) && /\d/.test(p), 'must contain letters and digits');
+  .refine((p) => /[A-Za-z]/.test(p) && /\d/.test(p), 'validationIssues.lettersAndDigits');
 
 export const CreateUserBody = z
   .object({

@@ -2,14 +2,14 @@ import { IsoDateTime, ObjectIdString, PositiveFen, z } from '../../platform/sche
 import { REFUSAL_REASONS, SOURCE_KINDS, TRACKING_KINDS, URGENCIES } from './orders.model';
 import { ORDER_STATES } from './orders.state';
 
-const Quantity = z.number().int('must be a whole number of packs').min(1, 'must be at least 1').max(1_000_000, 'is too large');
-const Reason = z.string().trim().min(1, 'is required').max(500);
+const Quantity = z.number().int().min(1).max(1_000_000);
+const Reason = z.string().trim().min(1).max(500);
 const Text = (max: number) => z.string().trim().max(max);
 /** A business day as printed on a pack (Asia/Shanghai), e.g. 2027-06-30. */
 export const BusinessDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => { const d = new Date(`${s}T00:00:00Z`); return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s; }, 'must be a real date');
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'validationIssues.date')
+  .refine((s) => { const d = new Date(`${s}T00:00:00Z`); return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s; }, 'validationIssues.realDate');
 /** A traceability code as typed, or a whole GS1 element string as a DataMatrix scanner sends it. */
 const TraceCodeText = z.string().trim().max(120);
 
@@ -30,7 +30,7 @@ export const PlaceOrdersBody = z
   .object({
     urgency: z.enum(URGENCIES).default('regular'),
     note: Text(500).optional(),
-    lines: z.array(OrderLineInput).min(1, 'needs at least one line').max(200, 'has too many lines'),
+    lines: z.array(OrderLineInput).min(1).max(200),
   })
   .strict()
   .openapi('PlaceOrders');
@@ -41,7 +41,7 @@ export const ImportOrdersBody = z
     urgency: z.enum(URGENCIES).default('regular'),
     note: Text(500).optional(),
     /** CSV with a header row: drug (NHSA code or drug id), distributor (name or id), quantity, and optionally source, refId, expectedUnitPriceFen */
-    csv: z.string().min(1, 'is empty').max(200_000, 'is too large'),
+    csv: z.string().min(1).max(200_000),
   })
   .strict()
   .openapi('ImportOrders');
@@ -73,8 +73,8 @@ export const ReasonBody = z.object({ reason: Reason }).strict();
 
 export const ShipBody = z
   .object({
-    carrier: z.string().trim().min(1, 'is required').max(100),
-    trackingNo: z.string().trim().min(1, 'is required').max(100),
+    carrier: z.string().trim().min(1).max(100),
+    trackingNo: z.string().trim().min(1).max(100),
     eta: IsoDateTime.optional(),
     lines: z
       .array(
@@ -89,7 +89,7 @@ export const ShipBody = z
           })
           .strict(),
       )
-      .min(1, 'needs at least one line')
+      .min(1)
       .max(200),
   })
   .strict()
@@ -119,7 +119,7 @@ export const AcceptBody = z
             refusalReason: z.enum(REFUSAL_REASONS).optional(),
             note: Text(500).optional(),
             /** batch and expiry as read from the goods */
-            batchNo: z.string().trim().min(1, 'is required').max(60),
+            batchNo: z.string().trim().min(1).max(60),
             expiryDate: BusinessDate,
             /** the traceability codes scanned on the accepted packs */
             codes: z.array(TraceCodeText).max(10_000).default([]),
@@ -146,15 +146,15 @@ export type OrderListQueryInput = z.infer<typeof OrderListQuery>;
 
 export const PeriodQuery = z
   .object({
-    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional(),
-    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional(),
+    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'validationIssues.date').optional(),
+    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'validationIssues.date').optional(),
     distributorOrgId: ObjectIdString.optional(),
     hospitalOrgId: ObjectIdString.optional(),
   })
   .strict();
 export type PeriodQueryInput = z.infer<typeof PeriodQuery>;
 
-export const RecallQuery = z.object({ drugId: ObjectIdString, batchNo: z.string().trim().min(1, 'is required').max(60) }).strict();
+export const RecallQuery = z.object({ drugId: ObjectIdString, batchNo: z.string().trim().min(1).max(60) }).strict();
 
 export const ListingsQuery = z.object({ drugId: ObjectIdString }).strict();
 

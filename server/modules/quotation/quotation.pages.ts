@@ -3,6 +3,8 @@ import { assertRole, type Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { AppError, errorText, pageDetails } from '../../platform/errors';
 import { t, type Lang } from '../../platform/i18n';
+import { renderMessage } from '../../platform/messages';
+import { issueMessage } from '../../platform/validation-messages';
 import { safeParseYuanToFen } from '../../platform/money';
 import { z } from '../../platform/schemas';
 import { parse } from '../../platform/validate';
@@ -59,7 +61,7 @@ async function renderNew(req: Request, res: Response, form: Form, errors?: Recor
 }
 
 /** Reads the "new round" form into the API body; field errors for what cannot be read. */
-function roundBodyFrom(form: Form): { body: Record<string, unknown>; errors: Record<string, string> } {
+function roundBodyFrom(form: Form, lang: Lang): { body: Record<string, unknown>; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const opensAt = shanghaiLocalToIso(str(form.opensAt));
   const closesAt = shanghaiLocalToIso(str(form.closesAt));
@@ -72,7 +74,7 @@ function roundBodyFrom(form: Form): { body: Record<string, unknown>; errors: Rec
     if (!override) return { drugId };
     const price = safeParseYuanToFen(override);
     if (!price.ok || price.fen < 1) {
-      errors.lines = price.ok ? 'must be at least ¥0.01' : price.message;
+      errors.lines = t(lang, price.ok ? 'validationIssues.minPrice' : 'validationIssues.amount');
       return { drugId };
     }
     return { drugId, referenceFen: price.fen };
@@ -162,9 +164,9 @@ export function quotationPages(router: Router): void {
       await renderNew(req, res, form);
       return;
     }
-    const { body, errors } = roundBodyFrom(form);
+    const { body, errors } = roundBodyFrom(form, res.locals.lang);
     const parsed = CreateRoundBody.safeParse(body);
-    if (!parsed.success) for (const i of parsed.error.issues) errors[String(i.path[0] ?? '_form')] ??= i.message;
+    if (!parsed.success) for (const i of parsed.error.issues) errors[String(i.path[0] ?? '_form')] ??= renderMessage(res.locals.lang, issueMessage(i));
     if (Object.keys(errors).length || !parsed.success) {
       await renderNew(req, res, form, errors, 400);
       return;

@@ -33,7 +33,7 @@ async function buildRoundFields(input: CreateRoundInput) {
   const opensAt = new Date(input.opensAt);
   const closesAt = new Date(input.closesAt);
   if (closesAt.getTime() <= opensAt.getTime()) {
-    throw new ValidationError({ code: 'INVALID_WINDOW', message: msg('errorCodes.INVALID_WINDOW'), details: [{ path: 'closesAt', message: 'must be after opensAt' }] });
+    throw new ValidationError({ code: 'INVALID_WINDOW', message: msg('errorCodes.INVALID_WINDOW'), details: [{ path: 'closesAt', message: msg('validationIssues.afterOpens') }] });
   }
   const ids = input.lines.map((l) => l.drugId);
   const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);

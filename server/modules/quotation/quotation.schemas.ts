@@ -23,9 +23,9 @@ const RoundLineInput = z
 /** A new round (draft). Omitted settings come from the platform settings. */
 export const CreateRoundBody = z
   .object({
-    title: z.string().trim().min(1, 'is required').max(120),
+    title: z.string().trim().min(1).max(120),
     description: z.string().trim().max(2000).optional(),
-    lines: z.array(RoundLineInput).min(1, 'needs at least one drug').max(500),
+    lines: z.array(RoundLineInput).min(1).max(500),
     opensAt: IsoDateTime,
     closesAt: IsoDateTime,
     visibility: VisibilitySchema.default('rank'),
@@ -40,22 +40,22 @@ export type CreateRoundInput = z.infer<typeof CreateRoundBody>;
 export const UpdateRoundBody = CreateRoundBody.partial().strict().openapi('UpdateRound');
 export type UpdateRoundInput = z.infer<typeof UpdateRoundBody>;
 
-export const CancelRoundBody = z.object({ reason: z.string().trim().min(2, 'give a reason').max(500) }).strict();
+export const CancelRoundBody = z.object({ reason: z.string().trim().min(2).max(500) }).strict();
 
 export const RoundListQuery = PageQuery.extend({ status: z.enum(ROUND_STATUSES).optional() }).strict();
 export type RoundListQueryInput = z.infer<typeof RoundListQuery>;
 
-const ClientKey = z.string().regex(/^[A-Za-z0-9_.:-]{8,100}$/, 'must be 8–100 letters, digits or ._:-');
+const ClientKey = z.string().regex(/^[A-Za-z0-9_.:-]{8,100}$/, 'validationIssues.clientKey');
 
 /** A quote over HTTP (the round is in the path). */
 export const QuoteBody = z
-  .object({ lineId: ObjectIdString, priceFen: z.number().int('must be whole fen').min(1).max(1_000_000_000_000), clientKey: ClientKey.optional() })
+  .object({ lineId: ObjectIdString, priceFen: z.number().int().min(1).max(1_000_000_000_000), clientKey: ClientKey.optional() })
   .strict()
   .openapi('QuoteInput');
 
 /** `quote:submit` over the socket: a clientKey makes a retried emit safe. */
 export const QuoteSubmitPayload = z
-  .object({ roundId: ObjectIdString, lineId: ObjectIdString, priceFen: z.number().int('must be whole fen').min(1).max(1_000_000_000_000), clientKey: ClientKey })
+  .object({ roundId: ObjectIdString, lineId: ObjectIdString, priceFen: z.number().int().min(1).max(1_000_000_000_000), clientKey: ClientKey })
   .strict();
 export type QuoteSubmitInput = z.infer<typeof QuoteSubmitPayload>;
 
@@ -74,7 +74,7 @@ export const ListingQuery = PageQuery.extend({
 }).strict();
 export type ListingQueryInput = z.infer<typeof ListingQuery>;
 
-export const WithdrawListingBody = z.object({ reason: z.string().trim().min(2, 'give a reason').max(500) }).strict();
+export const WithdrawListingBody = z.object({ reason: z.string().trim().min(2).max(500) }).strict();
 
 export const ReplayQuery = z.object({ lineId: ObjectIdString.optional() }).strict();
 

@@ -177,7 +177,7 @@ async function renderDeclaration(req: Request, res: Response, id: string, extra:
 }
 
 /** Parses the hospital's declaration form into entries; only rows with a quantity are submitted. */
-function entriesFromForm(drugIds: string[], form: Form): { entries: EntryInputValue[]; errors: Errors } {
+function entriesFromForm(drugIds: string[], form: Form, lang: Lang): { entries: EntryInputValue[]; errors: Errors } {
   const errors: Errors = {};
   const entries: EntryInputValue[] = [];
   for (const drugId of drugIds) {
@@ -185,11 +185,11 @@ function entriesFromForm(drugIds: string[], form: Form): { entries: EntryInputVa
     const qtyText = field('quantity').replace(/[,，\s]/g, '');
     if (qtyText === '') continue;
     const entry: Record<string, unknown> = { drugId };
-    if (!/^\d{1,10}$/.test(qtyText)) errors[`${drugId}.quantity`] = 'must be a whole number';
+    if (!/^\d{1,10}$/.test(qtyText)) errors[`${drugId}.quantity`] = t(lang, 'validationIssues.wholeNumber');
     else entry.quantity = Number(qtyText);
     const lastText = field('lastYearQty').replace(/[,，\s]/g, '');
     if (lastText !== '' && form[`${drugId}.lastYearQty`] !== undefined) {
-      if (!/^\d{1,10}$/.test(lastText)) errors[`${drugId}.lastYearQty`] = 'must be a whole number';
+      if (!/^\d{1,10}$/.test(lastText)) errors[`${drugId}.lastYearQty`] = t(lang, 'validationIssues.wholeNumber');
       else entry.lastYearQty = Number(lastText);
     }
     if (field('reason')) entry.reason = field('reason');
@@ -373,7 +373,7 @@ export function vbpPages(router: Router): void {
     const d = await loadDeclaration(id);
     const form = (req.body ?? {}) as Form;
     const drugIds = d.drugs.map((x) => String(x.drugId));
-    const { entries, errors } = entriesFromForm(drugIds, form);
+    const { entries, errors } = entriesFromForm(drugIds, form, langOf(res));
     if (entries.length === 0 && Object.keys(errors).length === 0) errors._form = t(langOf(res), 'vbp.declaration.nothingToSave');
     if (Object.keys(errors).length) return renderDeclaration(req, res, id, { errors, values: form }, 400);
     try {

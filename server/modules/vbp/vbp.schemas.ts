@@ -2,14 +2,14 @@ import { IsoDateTime, ObjectIdString, PageQuery, PositiveFen, z } from '../../pl
 import { VISIBILITIES, BACKUP_PRICES } from './vbp.model';
 import { SelectionRulesPatch } from './vbp.settings';
 
-const text = (max: number) => z.string().trim().min(1, 'is required').max(max);
+const text = (max: number) => z.string().trim().min(1).max(max);
 /** An annual quantity in the drug's pack unit: whole, non-negative, bounded. */
-export const Quantity = z.number().int('must be a whole number').min(0, 'cannot be negative').max(1_000_000_000, 'is absurdly large');
+export const Quantity = z.number().int().min(0).max(1_000_000_000);
 
 export const CreateDeclarationBody = z
   .object({
     title: text(120),
-    drugIds: z.array(ObjectIdString).min(1, 'choose at least one drug').max(500),
+    drugIds: z.array(ObjectIdString).min(1).max(500),
     deadline: IsoDateTime,
     minShareOfLastYearBp: z.number().int().min(0).max(10_000).optional(),
     remindBeforeDeadlineSec: z.number().int().min(0).max(30 * 86_400).optional(),
@@ -34,7 +34,7 @@ export const EntryInput = z
 export type EntryInputValue = z.infer<typeof EntryInput>;
 
 export const SubmitEntriesBody = z
-  .object({ entries: z.array(EntryInput).min(1, 'declare at least one drug').max(500) })
+  .object({ entries: z.array(EntryInput).min(1).max(500) })
   .strict()
   .openapi('SubmitVbpDeclarationEntries');
 export type SubmitEntriesInput = z.infer<typeof SubmitEntriesBody>;
@@ -52,7 +52,7 @@ export const CreateTenderBody = z
     title: text(120),
     declarationId: ObjectIdString,
     closesAt: IsoDateTime,
-    lines: z.array(CreateTenderLine).min(1, 'add at least one line').max(500),
+    lines: z.array(CreateTenderLine).min(1).max(500),
     visibility: z.enum(VISIBILITIES).optional(),
     followWindowSec: z.number().int().min(1).max(30 * 86_400).optional(),
     backupPrice: z.enum(BACKUP_PRICES).optional(),

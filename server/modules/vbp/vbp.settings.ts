@@ -79,7 +79,7 @@ export const VbpSettings = z
       .strict()
       .default(DEFAULTS.completion),
     ocds: z
-      .object({ ocidPrefix: z.string().regex(/^ocds-[a-z0-9]{6}$/, 'must look like ocds-xxxxxx (6 lower-case letters or digits)').default(DEFAULTS.ocds.ocidPrefix) })
+      .object({ ocidPrefix: z.string().regex(/^ocds-[a-z0-9]{6}$/, 'validationIssues.ocidPrefix').default(DEFAULTS.ocds.ocidPrefix) })
       .strict()
       .default(DEFAULTS.ocds),
   })
