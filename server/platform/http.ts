@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3 } from '@asteasolutions/zod-to-open
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { assertRole, type Actor } from './auth';
+import { DEFAULT_LANG, isLang, type Lang } from './i18n';
 import { withIdempotency } from './idempotency';
 import { withCommand } from './unit-of-work';
 import type { Role } from './schemas';
@@ -95,6 +96,63 @@ export class ApiRouter {
       else res.status(result.status).json(result.body);
     });
   }
+}
+
+/** A download route: what it is called, who may fetch it and which query it reads. */
+export interface DownloadSpec<Q extends z.ZodType, P extends z.ZodType> {
+  /** Express path below /api/v1, e.g. '/orders/export.xlsx' */
+  path: string;
+  summary: string;
+  tags: string[];
+  auth: 'any' | readonly Role[];
+  query?: Q;
+  params?: P;
+  contentType: string;
+}
+
+export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** A file the handler built, with the name the browser saves it under (ASCII). */
+export interface DownloadFile {
+  filename: string;
+  body: Buffer;
+}
+
+/**
+ * Registers a GET that answers a file (an export): the query is validated with the list's own schema
+ * (the `lang` switch aside, which picks the language of the headers), and the file is sent as an
+ * attachment; a refusal before the file is built answers JSON like any API error.
+ */
+export function downloadRoute<Q extends z.ZodType = z.ZodType<undefined>, P extends z.ZodType = z.ZodType<undefined>>(
+  api: ApiRouter,
+  spec: DownloadSpec<Q, P>,
+  handler: (ctx: { req: Request; res: Response; actor: Actor; lang: Lang; query: z.output<Q>; params: z.output<P> }) => Promise<DownloadFile>,
+): void {
+  api.registry.registerPath({
+    method: 'get',
+    path: `/api/v1${spec.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
+    summary: spec.summary,
+    tags: spec.tags,
+    security: [{ bearerAuth: [] }],
+    request: { ...(spec.params ? { params: spec.params as never } : {}), ...(spec.query ? { query: spec.query as never } : {}) },
+    responses: {
+      200: { description: 'The file', content: { [spec.contentType]: { schema: { type: 'string', format: 'binary' } } } },
+      400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorResponse } } },
+      401: { description: 'Not signed in' },
+      403: { description: 'Not allowed' },
+    },
+  });
+  api.router.get(spec.path, async (req: Request, res: Response) => {
+    assertRole(req.actor, spec.auth);
+    const raw = Object.fromEntries(Object.entries(req.query).filter(([k, v]) => k !== 'lang' && v !== ''));
+    const params = spec.params ? parse(spec.params, req.params, 'path') : undefined;
+    const query = spec.query ? parse(spec.query, raw, 'query') : undefined;
+    const lang = isLang(res.locals.lang) ? res.locals.lang : DEFAULT_LANG;
+    const file = await handler({ req, res, actor: req.actor as Actor, lang, query: query as z.output<Q>, params: params as z.output<P> });
+    res.set('Content-Type', spec.contentType);
+    res.set('Content-Disposition', `attachment; filename="${file.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+    res.send(file.body);
+  });
 }
 
 /** The OpenAPI 3 document generated from every registered route's schemas. */

@@ -4,8 +4,9 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { ValidationError } from './errors';
-import { businessDay } from './time';
+import { RuleViolationError, ValidationError } from './errors';
+import { t, type Lang } from './i18n';
+import { businessDay, shanghaiWallClock } from './time';
 import { hasBadText } from './validate';
 import { msg, type Message } from './messages';
 
@@ -123,4 +124,136 @@ export async function xlsxExport(
   for (const r of rows) sheet.addRow(r.map(safeCell));
   sheet.getRow(1).font = { bold: true };
   return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/**
+ * How a column of a sheet is written: `text` and `code` are text cells (a code keeps its leading
+ * zeros and all 20 digits), `integer` a whole number, `money` integer fen shown as yuan, `percent`
+ * basis points shown as a percentage, `date` an Asia/Shanghai calendar day and `datetime` an
+ * Asia/Shanghai date and time — the last two as real Excel dates.
+ */
+export type SheetColumnKind = 'text' | 'code' | 'integer' | 'money' | 'percent' | 'date' | 'datetime';
+
+/** A cell value as a row gives it: an instant may be a Date or an ISO string. */
+export type SheetValue = string | number | Date | null | undefined;
+
+/** One column of an exported sheet; `header` is a message key, read in the reader's language. */
+export interface SheetColumn<R> {
+  header: string;
+  kind: SheetColumnKind;
+  value: (row: R) => SheetValue;
+  width?: number;
+}
+
+/** A sheet: its name (a message key) and its columns. */
+export interface SheetSpec<R> {
+  name: string;
+  columns: readonly SheetColumn<R>[];
+}
+
+/** The most rows one export holds; a larger list is refused and the reader narrows the filters. */
+export const MAX_EXPORT_ROWS = 20_000;
+
+const NUMBER_FORMAT: Record<SheetColumnKind, string> = {
+  text: '@',
+  code: '@',
+  integer: '#,##0',
+  money: '#,##0.00',
+  percent: '0.00%',
+  date: 'yyyy-mm-dd',
+  datetime: 'yyyy-mm-dd hh:mm',
+};
+
+const MIN_WIDTH: Record<SheetColumnKind, number> = { text: 8, code: 10, integer: 8, money: 12, percent: 9, date: 12, datetime: 17 };
+const MAX_WIDTH = 60;
+
+function asInstant(value: Date | string): Date | null {
+  const at = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(at.getTime()) ? null : at;
+}
+
+/** The value written to a cell of a column of this kind. */
+function sheetCell(kind: SheetColumnKind, value: SheetValue): string | number | Date | null {
+  if (value === null || value === undefined || value === '') return null;
+  switch (kind) {
+    case 'text':
+    case 'code':
+      return safeCell(value instanceof Date ? value.toISOString() : String(value));
+    case 'integer':
+      return typeof value === 'number' ? value : null;
+    // NOTE: fen / 100 is exact to the two decimals the #,##0.00 format shows; nothing is rounded.
+    case 'money':
+      return typeof value === 'number' ? value / 100 : null;
+    case 'percent':
+      return typeof value === 'number' ? value / 10_000 : null;
+    case 'date': {
+      const at = typeof value === 'number' ? null : asInstant(value);
+      return at ? new Date(`${businessDay(at)}T00:00:00Z`) : null;
+    }
+    case 'datetime': {
+      const at = typeof value === 'number' ? null : asInstant(value);
+      return at ? shanghaiWallClock(at) : null;
+    }
+  }
+}
+
+/** Display width of text in spreadsheet character units: CJK and full-width characters count twice. */
+function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) w += /[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u.test(ch) ? 2 : 1;
+  return w;
+}
+
+function widthOf(kind: SheetColumnKind, cell: string | number | Date | null): number {
+  if (cell === null) return 0;
+  if (cell instanceof Date) return MIN_WIDTH[kind];
+  if (typeof cell === 'number') return kind === 'money' ? cell.toFixed(2).length + Math.floor(Math.abs(Math.trunc(cell)).toString().length / 3) + 1 : String(cell).length + 2;
+  return displayWidth(cell);
+}
+
+/**
+ * Builds an .xlsx of one sheet: headers in `lang` from the message catalogues, a frozen bold header
+ * row with an autofilter, number and date formats per column kind, widths from the content, and
+ * every text cell made safe from formula injection. Rows may come from a cursor (an async
+ * iterable); more than `maxRows` is refused with EXPORT_TOO_LARGE before anything is sent.
+ */
+export async function xlsxSheet<R>(spec: SheetSpec<R>, rows: AsyncIterable<R> | Iterable<R>, lang: Lang, maxRows = MAX_EXPORT_ROWS): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  workbook.created = new Date(0);
+  workbook.modified = new Date(0);
+  const sheet = workbook.addWorksheet(t(lang, spec.name).slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+  const headers = spec.columns.map((c) => String(safeCell(t(lang, c.header))));
+  const widths = spec.columns.map((c, i) => Math.max(MIN_WIDTH[c.kind], displayWidth(headers[i]!) + 2));
+  sheet.columns = spec.columns.map((c, i) => ({ header: headers[i], key: String(i), style: { numFmt: NUMBER_FORMAT[c.kind] } }));
+  let count = 0;
+  for await (const row of rows) {
+    count += 1;
+    if (count > maxRows) throw new RuleViolationError({ code: 'EXPORT_TOO_LARGE', message: msg('errorCodes.EXPORT_TOO_LARGE', { max: maxRows }) });
+    const cells = spec.columns.map((c) => sheetCell(c.kind, c.value(row)));
+    cells.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i]!, widthOf(spec.columns[i]!.kind, cell) + 1);
+    });
+    sheet.addRow(cells);
+  }
+  const header = sheet.getRow(1);
+  header.font = { bold: true };
+  header.alignment = { vertical: 'middle' };
+  header.eachCell((cell) => {
+    cell.numFmt = '@';
+  });
+  spec.columns.forEach((c, i) => {
+    sheet.getColumn(i + 1).width = Math.min(MAX_WIDTH, c.width ?? widths[i]!);
+  });
+  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: spec.columns.length } };
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/** Every row of a cursor-paged list, one page at a time (the list's own filters and scope). */
+export async function* everyPage<R>(page: (cursor: string | undefined) => Promise<{ data: R[]; nextCursor: string | null }>): AsyncIterable<R> {
+  let cursor: string | undefined;
+  do {
+    const p = await page(cursor);
+    yield* p.data;
+    cursor = p.nextCursor ?? undefined;
+  } while (cursor);
 }

@@ -107,6 +107,14 @@ export function dueDate(acceptedAt: Date, termDays: number): Date {
   return endOfBusinessDay(addDays(acceptedAt, termDays));
 }
 
+/**
+ * The Asia/Shanghai wall-clock time of an instant, as a Date whose UTC fields read that wall clock
+ * (what a spreadsheet cell, which has no time zone, must hold to show Shanghai time).
+ */
+export function shanghaiWallClock(at: Date): Date {
+  return new Date(shanghaiWallClockMs(at));
+}
+
 function shanghaiWallClockMs(at: Date): number {
   return validTime(at) + SHANGHAI_OFFSET_MS;
 }

@@ -1,12 +1,13 @@
 import type { Request } from 'express';
 import { Types } from 'mongoose';
-import type { ApiRouter } from '../../platform/http';
+import { downloadRoute, XLSX_CONTENT_TYPE, type ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
 import { organisationsByType } from '../identity';
 import { assertHospitalVisible, requireOrg, resolveHospital } from './finance.access';
 import { accountSummary, deposit, paymentSecurity, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
 import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
+import { invoicesXlsx, statementXlsx } from './finance.exports';
 import { checkLedger } from './finance.ledger';
 import { applyForLine, approveLine, changeLine, getLine, lineView, listLines, reinstateLine, rejectLine, suspendLine } from './finance.lines';
 import { bankSummary, hospitalPaymentRecords, hospitalReview, monthlyArrears } from './finance.reports';
@@ -31,6 +32,7 @@ import { Fen } from '../../platform/schemas';
 
 const TAGS = ['finance'];
 const FINANCE_ROLES = ['operator', 'hospital_finance', 'bank_officer'] as const;
+const InvoiceExportQuery = InvoiceQuery.omit({ cursor: true, limit: true });
 
 /** The caller's Idempotency-Key (when valid) doubles as the journal key of a money movement. */
 function requestKey(req: Request): string {
@@ -122,11 +124,22 @@ export function financeRoutes(api: ApiRouter): void {
     return { ...s, generatedAt: s.generatedAt.toISOString(), rows: s.rows.map((r) => ({ ...r, at: r.at.toISOString() })) };
   });
 
+  downloadRoute(
+    api,
+    { path: '/finance/statement.xlsx', summary: 'The financing statement of a hospital for a period as Excel (same access as GET /finance/statement)', tags: TAGS, auth: FINANCE_ROLES, query: PeriodQuery, contentType: XLSX_CONTENT_TYPE },
+    ({ actor, query, lang }) => statementXlsx(actor, query, lang),
+  );
+
   api.route({ method: 'get', path: '/finance/invoices', summary: 'Invoices the caller may see, by due date', tags: TAGS, auth: 'any', query: InvoiceQuery }, async ({ actor, query }) => {
     const page = await listInvoices(actor, query);
     const names = await orgNames(page.rows.flatMap((r) => [r.hospitalOrgId, r.distributorOrgId]));
     return { data: page.rows.map((r) => invoiceView(r, names)), nextCursor: page.nextCursor };
   });
+  downloadRoute(
+    api,
+    { path: '/finance/invoices/export.xlsx', summary: 'The invoices list as Excel: every invoice under the same filters and access as GET /finance/invoices', tags: TAGS, auth: 'any', query: InvoiceExportQuery, contentType: XLSX_CONTENT_TYPE },
+    ({ actor, query, lang }) => invoicesXlsx(actor, query, lang),
+  );
   api.route({ method: 'get', path: '/finance/invoices/:id', summary: 'One invoice', tags: TAGS, auth: 'any', params: IdParams }, async ({ actor, params }) => {
     const inv = await getInvoice(actor, params.id);
     return invoiceView(inv, await orgNames([inv.hospitalOrgId, inv.distributorOrgId]));

@@ -1,7 +1,8 @@
-import type { ApiRouter } from '../../platform/http';
+import { downloadRoute, XLSX_CONTENT_TYPE, type ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
 import { paymentSecurityFor } from '../finance';
 import { acceptDelivery } from './orders.acceptance';
+import { distributorKpisXlsx, ordersXlsx } from './orders.exports';
 import { loadOrder } from './orders.core';
 import { importOrders } from './orders.csv';
 import { distributorKpis, hospitalOrderStats, recallTrace } from './orders.reports';
@@ -24,6 +25,7 @@ import { addTracking, getShipment, shipOrder } from './orders.shipping';
 
 const TAGS = ['orders'];
 const SEES_ORDERS = ['operator', 'pharmacist', 'hospital_finance', 'distributor'] as const;
+const OrderExportQuery = OrderListQuery.omit({ cursor: true, limit: true });
 const OrderList = z.object({ data: z.array(OrderView), nextCursor: z.string().nullable() });
 const Orders = z.object({ data: z.array(OrderView) });
 const ShipmentView = z.object({
@@ -50,6 +52,11 @@ export function orderRoutes(api: ApiRouter): void {
     { method: 'get', path: '/orders/kpis/distributors', summary: 'Delivery KPIs per distributor over a period (response, on-time delivery, completion; banded)', tags: TAGS, auth: SEES_ORDERS, query: PeriodQuery },
     ({ actor, query }) => distributorKpis(actor, query),
   );
+  downloadRoute(
+    api,
+    { path: '/orders/kpis/distributors/export.xlsx', summary: 'The delivery KPIs per distributor as Excel (same period and scope as the list)', tags: TAGS, auth: SEES_ORDERS, query: PeriodQuery, contentType: XLSX_CONTENT_TYPE },
+    ({ actor, query, lang }) => distributorKpisXlsx(actor, query, lang),
+  );
   api.route(
     { method: 'get', path: '/orders/kpis/hospitals', summary: 'Open orders and late deliveries per hospital over a period', tags: TAGS, auth: ['operator', 'pharmacist', 'hospital_finance'], query: PeriodQuery },
     ({ actor, query }) => hospitalOrderStats(actor, query),
@@ -69,6 +76,11 @@ export function orderRoutes(api: ApiRouter): void {
   api.route(
     { method: 'get', path: '/orders', summary: 'My orders (hospital), incoming orders (distributor), all orders (operator)', tags: TAGS, auth: SEES_ORDERS, query: OrderListQuery, response: OrderList },
     ({ actor, query }) => listOrders(actor, query),
+  );
+  downloadRoute(
+    api,
+    { path: '/orders/export.xlsx', summary: 'The orders list as Excel: every order under the same filters and scope as GET /orders', tags: TAGS, auth: SEES_ORDERS, query: OrderExportQuery, contentType: XLSX_CONTENT_TYPE },
+    ({ actor, query, lang }) => ordersXlsx(actor, query, lang),
   );
   api.route({ method: 'get', path: '/orders/:id', summary: 'One order with its events and the moves you may make', tags: TAGS, auth: SEES_ORDERS, params: IdParams, response: OrderView }, ({ actor, params }) =>
     getOrder(actor, params.id),

@@ -2,7 +2,7 @@ import multer from 'multer';
 import { assertRole } from '../../platform/auth';
 import { platform } from '../../platform/context';
 import { ValidationError } from '../../platform/errors';
-import type { ApiRouter } from '../../platform/http';
+import { downloadRoute, XLSX_CONTENT_TYPE, type ApiRouter } from '../../platform/http';
 import { isLang, type Lang } from '../../platform/i18n';
 import { ErrorResponse, IdParams, PageQuery, z } from '../../platform/schemas';
 import { parse } from '../../platform/validate';
@@ -12,6 +12,7 @@ import { groupCompletion } from './vbp.completion';
 import { allContracts, declareSupplyFailure, getContractView, listContracts, loadContractFor, promoteBackup } from './vbp.contracts';
 import { createDeclaration, declarationSummary, listDeclarations, loadDeclaration, myEntries, remindMissing, submitEntries, toDeclarationView } from './vbp.declarations';
 import { declarationTemplateCsv, importDeclaration } from './vbp.import';
+import { contractsXlsx, declarationsXlsx } from './vbp.exports';
 import { ocdsPackage } from './vbp.ocds';
 import { contractPdf } from './vbp.pdf';
 import {
@@ -59,6 +60,11 @@ export function vbpRoutes(api: ApiRouter): void {
   api.route(
     { method: 'get', path: '/vbp/declarations', summary: 'Demand declarations, newest first', tags: TAG, auth: ['operator', ...HOSPITAL], query: DeclarationListQuery, response: Obj },
     ({ query }) => listDeclarations(query),
+  );
+  downloadRoute(
+    api,
+    { path: '/vbp/declarations/export.xlsx', summary: 'Demand declarations as Excel, one row per drug: a hospital its own quantities, the operator the totals', tags: TAG, auth: ['operator', ...HOSPITAL], contentType: XLSX_CONTENT_TYPE },
+    ({ actor, lang }) => declarationsXlsx(actor, lang),
   );
   api.route(
     { method: 'get', path: '/vbp/declarations/:id', summary: "A declaration; a hospital also gets its own entries with last year's platform purchases pre-filled", tags: TAG, auth: ['operator', ...HOSPITAL], params: IdParams, response: Obj },
@@ -188,6 +194,11 @@ export function vbpRoutes(api: ApiRouter): void {
   api.route(
     { method: 'get', path: '/vbp/contracts', summary: 'Contracts the caller may see, with completion (hospital: its own; distributor: its own)', tags: TAG, auth: VIEWERS, query: ContractListQuery, response: Obj },
     ({ actor, query }) => listContracts(actor, query),
+  );
+  downloadRoute(
+    api,
+    { path: '/vbp/contracts/export.xlsx', summary: 'The contracts list as Excel: every contract under the same filters and scope as GET /vbp/contracts', tags: TAG, auth: VIEWERS, query: ContractListQuery.omit({ cursor: true, limit: true }), contentType: XLSX_CONTENT_TYPE },
+    ({ actor, query, lang }) => contractsXlsx(actor, query, lang),
   );
   api.route(
     { method: 'get', path: '/vbp/contracts/:id', summary: 'One contract with its completion and alerts', tags: TAG, auth: VIEWERS, params: IdParams, response: Obj },
