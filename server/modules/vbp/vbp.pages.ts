@@ -517,6 +517,7 @@ export function vbpPages(router: Router): void {
       byDrug: totals.map((g) => ({ ...g, bar: bar(g.purchasedQty, g.agreedQty, g.targetQty) })),
       isHospital: req.actor.orgType === 'hospital',
       isOperator: req.actor.role === 'operator',
+      tenderId,
     });
   });
 
