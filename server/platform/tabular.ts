@@ -110,22 +110,6 @@ export function csvExport(header: readonly string[], rows: readonly (readonly Ex
   return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(text, 'utf8')]);
 }
 
-/** An XLSX download of one sheet, bold header, every cell made safe; `textKeys` columns are text cells (leading zeros survive). */
-export async function xlsxExport(
-  sheetName: string,
-  columns: readonly { key: string; header: string; width?: number; text?: boolean }[],
-  rows: readonly (readonly ExportCell[])[],
-): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  workbook.created = new Date(0);
-  workbook.modified = new Date(0);
-  const sheet = workbook.addWorksheet(sheetName);
-  sheet.columns = columns.map((c) => ({ header: String(safeCell(c.header)), key: c.key, width: c.width ?? 18, ...(c.text ? { style: { numFmt: '@' } } : {}) }));
-  for (const r of rows) sheet.addRow(r.map(safeCell));
-  sheet.getRow(1).font = { bold: true };
-  return Buffer.from(await workbook.xlsx.writeBuffer());
-}
-
 /**
  * How a column of a sheet is written: `text` and `code` are text cells (a code keeps its leading
  * zeros and all 20 digits), `integer` a whole number, `money` integer fen shown as yuan, `percent`

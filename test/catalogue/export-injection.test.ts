@@ -42,6 +42,25 @@ describe('exports never hand a spreadsheet a live formula', () => {
     const sheet = wb.worksheets[0]!;
     expect(sheet.getRow(2).getCell(1).value).to.equal(`'${evil}`);
     sheet.eachRow((r) => r.eachCell((c) => expect(String(c.value)).not.to.match(/^[=+\-@\t\r]/)));
+    expect(sheet.getRow(1).getCell(8).value).to.equal('医保药品代码');
+    expect(sheet.getRow(2).getCell(8).value).to.equal(drug.nhsaCode);
+    expect(sheet.getRow(2).getCell(8).numFmt).to.equal('@');
+    expect(sheet.getRow(2).getCell(13).value).to.equal(2890);
+    expect(sheet.getRow(2).getCell(13).numFmt).to.equal('#,##0.00');
+
+    const english = await (await catalogueOperator())
+      .api()
+      .get(`/api/v1/catalogue/export?format=xlsx&q=${encodeURIComponent(tag)}`)
+      .set('Accept-Language', 'en')
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+    const enBook = new ExcelJS.Workbook();
+    await enBook.xlsx.load(english.body as never);
+    expect(enBook.worksheets[0]!.getRow(1).getCell(8).value).to.equal('NHSA drug code');
   });
 
   it('leaves numbers and plain negative amounts alone', () => {

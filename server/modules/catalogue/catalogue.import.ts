@@ -4,7 +4,8 @@
 import type { Actor } from '../../platform/auth';
 import { RuleViolationError, ValidationError } from '../../platform/errors';
 import { fenToYuanString, safeParseYuanToFen } from '../../platform/money';
-import { csvExport, headerMatcher, readTable, xlsxExport, type ImportRowError } from '../../platform/tabular';
+import { t, type Lang } from '../../platform/i18n';
+import { csvExport, headerMatcher, readTable, xlsxSheet, type ImportRowError, type SheetColumnKind, type SheetSpec } from '../../platform/tabular';
 import { msg, type Message } from '../../platform/messages';
 import { businessDay, parseBusinessDay } from '../../platform/time';
 import { withCommand } from '../../platform/unit-of-work';
@@ -12,25 +13,13 @@ import { FORM_CLASSES, type FormClass } from './catalogue.model';
 import { DrugFields } from './catalogue.schemas';
 import { codeProblems, duplicateProblems, importRaceError, insertDrugs, type DrugView, type ImportableDrug } from './catalogue.service';
 
-/** The file columns, in export order: key, Chinese header, English header. */
-export const COLUMNS = [
-  ['genericNameZh', '通用名', 'Generic name (zh)'],
-  ['genericNameEn', '英文名', 'Generic name (en)'],
-  ['dosageForm', '剂型', 'Dosage form'],
-  ['formClass', '剂型类别', 'Form class'],
-  ['specification', '规格', 'Specification'],
-  ['packUnit', '包装单位', 'Pack unit'],
-  ['manufacturer', '生产企业', 'Manufacturer'],
-  ['nhsaCode', '医保药品代码', 'NHSA drug code'],
-  ['standardCode', '本位码', 'Drug standard code'],
-  ['gtin', 'GTIN', 'GTIN'],
-  ['tracePrefix', '追溯码前缀', 'Trace prefix'],
-  ['categories', '类别', 'Categories'],
-  ['referencePrice', '参考价（元）', 'Reference price (CNY)'],
-  ['effectiveFrom', '生效日期', 'Effective from'],
-] as const;
+const COLUMN_KEYS = ['genericNameZh', 'genericNameEn', 'dosageForm', 'formClass', 'specification', 'packUnit', 'manufacturer', 'nhsaCode', 'standardCode', 'gtin', 'tracePrefix', 'categories', 'referencePrice', 'effectiveFrom'] as const;
 
-type ColumnKey = (typeof COLUMNS)[number][0];
+type ColumnKey = (typeof COLUMN_KEYS)[number];
+
+/** The file columns, in export order: key, Chinese header, English header (from the message catalogues). */
+export const COLUMNS: readonly (readonly [ColumnKey, string, string])[] = COLUMN_KEYS.map((k) => [k, t('zh', `catalogue.columns.${k}`), t('en', `catalogue.columns.${k}`)] as const);
+
 
 const FORM_CLASS_ZH: Record<FormClass, string> = {
   oral_solid: '口服固体',
@@ -210,8 +199,19 @@ export function catalogueCsv(drugs: DrugView[]): Buffer {
   return csvExport(COLUMNS.map(([, zh]) => zh), drugs.map(exportRow));
 }
 
-/** The catalogue as an XLSX workbook; codes are text cells so leading zeros survive. */
-export function catalogueXlsx(drugs: DrugView[]): Promise<Buffer> {
-  const columns = COLUMNS.map(([key, zh]) => ({ key, header: zh, width: key === 'genericNameZh' || key === 'manufacturer' ? 28 : 18, text: true }));
-  return xlsxExport('药品目录', columns, drugs.map(exportRow));
+const XLSX_KIND: Partial<Record<ColumnKey, SheetColumnKind>> = { nhsaCode: 'code', standardCode: 'code', gtin: 'code', tracePrefix: 'code', referencePrice: 'money', effectiveFrom: 'date' };
+
+/** The catalogue sheet: the import's columns, codes as text, the reference price in yuan, its start as a date. */
+const catalogueSheet: SheetSpec<DrugView> = {
+  name: 'catalogue.title',
+  columns: COLUMN_KEYS.map((key, i) => ({
+    header: `catalogue.columns.${key}`,
+    kind: XLSX_KIND[key] ?? 'text',
+    value: (d: DrugView) => (key === 'referencePrice' ? d.referencePriceFen : key === 'effectiveFrom' ? d.referencePriceFrom : exportRow(d)[i]),
+  })),
+};
+
+/** The catalogue as an XLSX workbook with headers in `lang`; it imports back as it is. */
+export function catalogueXlsx(drugs: DrugView[], lang: Lang): Promise<Buffer> {
+  return xlsxSheet(catalogueSheet, drugs, lang);
 }

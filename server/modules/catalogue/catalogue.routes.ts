@@ -1,6 +1,7 @@
 import multer from 'multer';
 import { assertRole } from '../../platform/auth';
 import { ValidationError } from '../../platform/errors';
+import { isLang } from '../../platform/i18n';
 import type { ApiRouter } from '../../platform/http';
 import { ErrorResponse, IdParams, z } from '../../platform/schemas';
 import { businessDay } from '../../platform/time';
@@ -16,13 +17,14 @@ const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX
 
 /** Sends a catalogue export as a download (CSV or XLSX). */
 export async function sendCatalogueExport(res: import('express').Response, query: z.infer<typeof ExportQuery>): Promise<void> {
+  const lang = isLang(res.locals.lang) ? res.locals.lang : 'zh';
   const { format, ...filters } = query;
   const drugs = await allDrugs({ ...filters, q: filters.q, active: filters.active });
   const stamp = businessDay(now());
   if (format === 'xlsx') {
     res.set('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     res.set('Content-Disposition', `attachment; filename="catalogue-${stamp}.xlsx"`);
-    res.send(await catalogueXlsx(drugs));
+    res.send(await catalogueXlsx(drugs, lang));
     return;
   }
   res.set('Content-Type', 'text/csv; charset=utf-8');
