@@ -100,7 +100,7 @@ export function dashboardPipelines(s: Scope) {
     /** Orders placed in the period with a delivery deadline: due (delivered, or the deadline passed) and delivered on time, per month. */
     deliveries: [
       { $match: { placedAt: { $gte: s.start, $lt: s.end }, ...orderParties } },
-      { $match: { deliverBy: { $gt: null } } },
+      { $match: { deliverBy: { $exists: true } } },
       {
         $group: {
           _id: monthOf('$placedAt'),
