@@ -9,7 +9,10 @@ import { Order } from '../../server/modules/orders';
 import { Listing } from '../../server/modules/quotation';
 import { VbpContract, VbpTender } from '../../server/modules/vbp';
 import { businessDay } from '../../server/platform/time';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
 import { recordManualBreach } from '../support/credit-factories';
+import { extractPdfText } from '../support/pdf-text';
 import { buildUser, type TestUser } from '../support/factories';
 import { buildGuaranteedHospital, relogin, until } from '../support/finance-factories';
 import { testApp, testClock } from '../support/global';
@@ -253,5 +256,58 @@ describe('dashboard: the figures reconcile with the data they come from', functi
     }
     expect((await get(`from=${to}&to=${from}`)).status).to.equal(400);
     expect((await get(`from=${from}&to=${to}&hospitalLevel=7`)).status).to.equal(400);
+  });
+  it('renders the report as a Chinese PDF with every section, its charts drawn as vectors', async () => {
+    const res = await op.api().get(`/dashboard/report.pdf?from=${from}&to=${to}&distributorId=${D.org.id}`).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-type']).to.equal('application/pdf');
+    const pdf = res.body as Buffer;
+    expect(pdf.subarray(0, 5).toString()).to.equal('%PDF-');
+    const text = (await extractPdfText(pdf)).replace(/\s+/g, '');
+    for (const title of ['医药集团采购监管报告', '一、采购节约', '二、回款及时性', '三、供应保障', '四、配送企业信用', '银行垫付', '短缺药品覆盖', '带量采购协议完成情况', '失信行为（按类型）']) expect(text, title).to.contain(title);
+    expect(text).to.contain(round1.no).and.contain('¥2,890.00').and.contain('¥1,950.00');
+    expect((await buildUser('pharmacist').then((u) => u.api().get(`/dashboard/report.pdf?from=${from}&to=${to}`))).status).to.equal(403);
+  });
+
+  describe('in the browser', () => {
+    let browser: Browser;
+    before(async () => {
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      await browser?.close();
+    });
+
+    for (const [lang, width] of [['zh', 1366], ['zh', 390], ['en', 1366], ['en', 390]] as const) {
+      it(`draws every chart with its table filled, without horizontal overflow (${lang}, ${width} px)`, async () => {
+        const { context, page, errors } = await newPage(browser, testApp().url);
+        try {
+          await page.setViewportSize({ width, height: 900 });
+          atScenarioEnd();
+          await signIn(page, op);
+          await page.goto(`/dashboard?from=${from}&to=${to}&distributorId=${D.org.id}${lang === 'en' ? '&lang=en' : ''}`);
+          await page.waitForFunction(() => document.querySelectorAll('[data-chart][data-drawn="true"] svg').length === document.querySelectorAll('[data-chart]').length);
+          const charts = await page.$$eval('[data-chart]', (els) => els.map((el) => [el.getAttribute('data-chart'), el.querySelectorAll('svg path, svg rect').length, Math.round(el.getBoundingClientRect().width)]));
+          expect(charts).to.have.length(8);
+          for (const [id, shapes, w] of charts) {
+            expect(shapes, String(id)).to.be.greaterThan(['savings', 'prices', 'paymentDays', 'delivery', 'grades'].includes(String(id)) ? 4 : 0);
+            expect(w as number, String(id)).to.be.at.most(width);
+          }
+          expect(await page.textContent(`[data-table="savings"] tr[data-round-id="${round1.id}"]`)).to.contain('¥1,880.00');
+          expect(await page.textContent('[data-savings-total] [data-saved]')).to.contain('¥5,150.00');
+          expect(await page.$$eval('[data-table="payments"] tbody tr', (rows) => rows.length)).to.be.greaterThan(0);
+          expect(await page.textContent('[data-table="breaches"]')).to.contain(lang === 'en' ? 'Count' : '次数');
+          expect(await page.textContent('h1')).to.contain(lang === 'en' ? 'Dashboard' : '监管看板');
+          expect(await overflowing(page)).to.deep.equal([]);
+          expect(errors).to.deep.equal([]);
+        } finally {
+          await context.close();
+        }
+      });
+    }
   });
 });
