@@ -6,6 +6,7 @@ import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ForbiddenError, ValidationError } from '../../platform/errors';
 import { msg } from '../../platform/messages';
+import { divRoundHalfEven } from '../../platform/money';
 import { trusted } from '../../platform/mongo';
 import { DAY_MS, businessDay, parseBusinessDay } from '../../platform/time';
 import { Drug } from '../catalogue';
@@ -216,7 +217,7 @@ async function savingsOf(s: Scope, pipeline: PipelineStage[]): Promise<Dashboard
         lines: [...r.lines.values()].map((l) => {
           const t = savingsTotals(l.rows);
           // NOTE: the price paid per unit is the quantity-weighted mean of the listings bought, rounded half to even.
-          return { ...t, drugId: l.drugId, drugName: l.drugName, referenceFen: l.referenceFen, unitPriceFen: t.quantity ? Math.round(t.paidTotalFen / t.quantity) : 0 };
+          return { ...t, drugId: l.drugId, drugName: l.drugName, referenceFen: l.referenceFen, unitPriceFen: t.quantity ? divRoundHalfEven(t.paidTotalFen, t.quantity) : 0 };
         }).sort((a, b) => b.savedFen - a.savedFen),
       }))
       .sort(byNo),
