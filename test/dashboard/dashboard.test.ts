@@ -131,11 +131,11 @@ describe('dashboard: the figures reconcile with the data they come from', functi
     const g = await buildGuaranteedHospital({ hospitalLevel: 3, operator: op });
     hospital3 = await buildUser('pharmacist', { org: g.hospital.org });
     urokinase = await buildDrug({ genericNameZh: `注射用尿激酶${String(Math.random()).slice(2, 7)}`, referencePriceFen: 289_000 });
-    const r1 = await publishRoundWithQuotes({ drugs: [urokinase], referenceFen: 289_000, prices: [[195_000]] });
+    const r1 = await publishRoundWithQuotes({ drugs: [urokinase], referenceFen: 289_000, prices: [[195_000]], closesInMs: 6000 });
     D = r1.distributors[0]!;
     round1 = r1;
     await walk(hospital3, D, { drugId: urokinase.id, distributorOrgId: D.org.id, quantity: 2 }, [urokinase]);
-    const r2 = await publishRoundWithQuotes({ drugs: [urokinase], referenceFen: 289_000, prices: [[180_000]], distributors: [D] });
+    const r2 = await publishRoundWithQuotes({ drugs: [urokinase], referenceFen: 289_000, prices: [[180_000]], distributors: [D], closesInMs: 6000 });
     round2 = r2;
     await walk(hospital3, D, { drugId: urokinase.id, distributorOrgId: D.org.id, quantity: 3 }, [urokinase]);
     await walk(hospital3, D, { drugId: urokinase.id, distributorOrgId: D.org.id, quantity: 1 }, [urokinase], false);
