@@ -1,6 +1,7 @@
 // Every module's PDF document layouts (pure: no database, no Express), for the PDF worker threads.
 // A module with a PDF adds its `<module>.documents.ts` here.
 import './credit/credit.documents';
+import './dashboard/dashboard.documents';
 import './finance/finance.documents';
 import './orders/orders.documents';
 import './quotation/quotation.documents';

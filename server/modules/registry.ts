@@ -2,6 +2,7 @@ import type { FeatureModule } from '../platform/module';
 import { auditModule } from './audit';
 import { catalogueModule } from './catalogue';
 import { creditModule } from './credit';
+import { dashboardModule } from './dashboard';
 import { financeModule } from './finance';
 import { identityModule } from './identity';
 import { notificationsModule } from './notifications';
@@ -25,4 +26,5 @@ export const featureModules: readonly FeatureModule[] = [
   vbpModule,
   financeModule,
   ordersModule,
+  dashboardModule,
 ];

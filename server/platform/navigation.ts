@@ -14,6 +14,7 @@ const HOME: NavEntry = ['/', 'nav.home'];
 const NAV_BY_ROLE: Readonly<Record<Role, readonly NavEntry[]>> = {
   operator: [
     HOME,
+    ['/dashboard', 'nav.dashboard'],
     ['/catalogue', 'nav.catalogue'],
     ['/rounds', 'nav.rounds'],
     ['/vbp', 'nav.vbp'],

@@ -7,6 +7,7 @@ import { DeliveryNoteDocument, PurchaseOrderDocument, type DeliveryNoteData, typ
 import { AnnouncementDocument, type AnnouncementData } from '../../server/modules/quotation/quotation.documents';
 import { ContractDocument, type ContractPdfData } from '../../server/modules/vbp/vbp.documents';
 import { SignedLetterDocument } from '../../server/modules/credit/credit.documents';
+import { DashboardReportDocument, type DashboardReport } from '../../server/modules/dashboard/dashboard.documents';
 
 const at = '2026-03-02T01:30:00.000Z';
 const drugs = ['注射用尿激酶', '盐酸氨溴索口服溶液', '阿莫西林克拉维酸钾分散片', '注射用头孢哌酮钠舒巴坦钠', '硝酸甘油注射液', '复方甘草酸苷注射液'];
@@ -148,6 +149,36 @@ export const contract: ContractPdfData = {
   replacesAnother: false,
 };
 
+const months = ['2025-10', '2025-11', '2025-12', '2026-01', '2026-02', '2026-03'];
+const totals = (quantity: number, refFen: number, paidFen: number) => ({ quantity, referenceTotalFen: quantity * refFen, paidTotalFen: quantity * paidFen, savedFen: quantity * (refFen - paidFen), reductionBp: Math.round(((refFen - paidFen) * 10_000) / refFen) });
+export const dashboardReport: DashboardReport = {
+  at,
+  filterLabels: ['医院等级：3 级医院'],
+  data: {
+    from: '2025-10-01',
+    to: '2026-03-02',
+    filters: { hospitalLevel: 3 },
+    savings: {
+      total: totals(1_240, 289_000, 195_000),
+      rounds: [1, 2].map((r) => ({ ...totals(620, 289_000, 195_000 - r * 5_000), roundId: `r${r}`, roundNo: `DQ2026-00${r}`, title: `第 ${r} 轮短缺药品报价`, lines: drugs.slice(0, 4).map((name, i) => ({ ...totals(155, 289_000 - i * 1_000, 195_000 - r * 5_000), drugId: `d${i}`, drugName: name, referenceFen: 289_000 - i * 1_000, unitPriceFen: 195_000 - r * 5_000 })) })),
+      tenders: [{ ...totals(35_000, 500, 320), tenderId: 't1', tenderNo: 'VBP2026-001', title: '第一批带量采购' }],
+      contracts: [{ ...totals(35_000, 500, 320), contractId: 'c1', contractNo: 'HT2026-0001', tenderNo: 'VBP2026-001', drugName: drugs[2]!, hospitalName: '示范市人民医院', distributorName: '华南医药配送有限公司', ceilingFen: 500, priceFen: 320 }],
+      priceHistory: drugs.slice(0, 3).map((name, i) => ({ drugId: `d${i}`, drugName: name, points: [1, 2].map((r) => ({ roundId: `r${r}`, roundNo: `DQ2026-00${r}`, publishedAt: `2026-0${r}-01T02:00:00.000Z`, referenceFen: 289_000, bestFen: 195_000 - r * 5_000 - i * 1_000 })) })),
+    },
+    payments: { months: months.map((month, i) => ({ month, paidInvoices: 40 + i, medianDays: 28 + (i % 3), p90Days: 31, invoicesDue: 42 + i, paidOnDueDate: 40 + i, paidOnDueDateBp: Math.round(((40 + i) * 10_000) / (42 + i)), advancedFen: 1_000_000 * i, advances: i, outstandingFen: 800_000 * i })) },
+    supply: {
+      months: months.map((month, i) => ({ month, deliveriesDue: 100 + i, deliveredOnTime: 95 + i, onTimeBp: Math.round(((95 + i) * 10_000) / (100 + i)) })),
+      shortage: { drugs: 274, covered: 230, coveredBp: 8394, uncovered: [] },
+      vbp: [{ tenderId: 't1', tenderNo: 'VBP2026-001', drugId: 'd2', drugName: drugs[2]!, contracts: 12, agreedQty: 84_000, purchasedQty: 35_000, completionBp: 4167 }],
+    },
+    credit: {
+      grades: [{ grade: 'A', distributors: 18 }, { grade: 'B', distributors: 4 }, { grade: 'C', distributors: 2 }, { grade: 'D', distributors: 1 }],
+      breaches: months.map((month, i) => ({ month, byType: { LATE_DELIVERY: i % 3, MANUAL: i % 2 }, total: (i % 3) + (i % 2) })),
+      breachTypes: [{ code: 'LATE_DELIVERY', zh: '延迟配送', en: 'Late delivery', count: 5 }, { code: 'MANUAL', zh: '人工记录', en: 'Recorded by the operator', count: 3 }],
+    },
+  },
+};
+
 /** Every document kind with sample data. */
 export const pdfSamples: { kind: PdfDocumentKind<unknown>; data: unknown }[] = [
   { kind: SignedLetterDocument, data: signedLetter },
@@ -157,4 +188,5 @@ export const pdfSamples: { kind: PdfDocumentKind<unknown>; data: unknown }[] = [
   { kind: StatementDocument, data: statement },
   { kind: AnnouncementDocument, data: announcement },
   { kind: ContractDocument, data: contract },
+  { kind: DashboardReportDocument, data: dashboardReport },
 ] as { kind: PdfDocumentKind<unknown>; data: unknown }[];

@@ -124,7 +124,7 @@ describe('views and i18n', () => {
       expect(finance.map((n) => n.href)).to.deep.equal(['/', '/finance/invoices', '/finance/lines', '/finance/account']);
       expect(finance.filter((n) => n.active).map((n) => n.href)).to.deep.equal(['/finance/invoices']);
       const operator = navigationFor('operator', '/admin/audit');
-      expect(operator).to.have.length(10);
+      expect(operator).to.have.length(11);
       expect(operator.find((n) => n.active)?.labelKey).to.equal('nav.audit');
       expect(navigationFor('distributor', '/').find((n) => n.active)?.href).to.equal('/');
       expect(navigationFor('distributor', '/credit/mine').find((n) => n.active)?.href).to.equal('/credit/mine');

@@ -36,6 +36,8 @@ DrugSchema.index({ standardCode: 1 }, { unique: true });
 DrugSchema.index({ tracePrefix: 1 }, { unique: true });
 DrugSchema.index({ gtin: 1 }, { unique: true, partialFilterExpression: { gtin: { $type: 'string' } } });
 DrugSchema.index({ genericNameZh: 1, _id: 1 });
+// NOTE: the dashboard counts the shortage drugs covered by rounds.
+DrugSchema.index({ 'categories.shortage': 1 });
 
 const ReferencePriceSchema = new Schema(
   {

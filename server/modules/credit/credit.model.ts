@@ -106,6 +106,8 @@ const BreachSchema = new Schema(
 BreachSchema.index({ sourceKey: 1 }, { unique: true });
 BreachSchema.index({ orgId: 1, occurredAt: -1 });
 BreachSchema.index({ status: 1, recordedAt: -1 });
+// NOTE: the dashboard counts breaches by month of occurrence.
+BreachSchema.index({ occurredAt: 1 });
 
 /** A distributor's appeal against one breach; the operator upholds or voids it with reasons. */
 const AppealSchema = new Schema(

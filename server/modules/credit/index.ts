@@ -16,6 +16,7 @@ export { assertMayTrade, ensureDefaultCommitment, defaultCommitmentBody, version
 export { assertMayTradeCached } from './credit.gate';
 export { creditBadges, type CreditBadge } from './credit.standing';
 export { sweepSanctionExpiries } from './credit.sanctions';
+export { Breach } from './credit.model';
 
 export const creditModule = defineModule({
   name: 'credit',

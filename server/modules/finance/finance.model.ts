@@ -217,6 +217,9 @@ InvoiceSchema.index({ invoiceNo: 1 }, { unique: true });
 InvoiceSchema.index({ hospitalOrgId: 1, dueAt: 1 });
 InvoiceSchema.index({ distributorOrgId: 1, dueAt: 1 });
 InvoiceSchema.index({ status: 1, dueAt: 1 });
+// NOTE: the dashboard's payment timeliness reads invoices by payment month and by due month.
+InvoiceSchema.index({ paidAt: 1 });
+InvoiceSchema.index({ dueAt: 1 });
 
 export const LINE_STATUSES = ['pending', 'active', 'rejected', 'suspended'] as const;
 export type LineStatus = (typeof LINE_STATUSES)[number];
@@ -378,6 +381,7 @@ AdvanceSchema.index({ invoiceId: 1 }, { unique: true });
 AdvanceSchema.index({ hospitalOrgId: 1, advancedAt: 1 });
 AdvanceSchema.index({ bankOrgId: 1, status: 1 });
 AdvanceSchema.index({ status: 1 });
+AdvanceSchema.index({ advancedAt: 1 });
 
 export interface RepaymentDoc {
   _id: Types.ObjectId;

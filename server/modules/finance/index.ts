@@ -17,6 +17,7 @@ export { hospitalPaymentRecords, monthlyArrears, type PaymentRecord, type Monthl
 export { checkLedger, financeFaults, type LedgerCheck } from './finance.ledger';
 export { accrueAdvanceThrough, dailyRun, sweepFinance } from './finance.advances';
 export { settleInvoiceJob, accrueAdvanceJob, dailyRunJob, jobIds as financeJobIds } from './finance.jobs';
+export { Invoice, Advance, type InvoiceDoc, type AdvanceDoc } from './finance.model';
 export type { InvoiceFromAcceptanceInput } from './finance.schemas';
 
 /** A settlement job that ran a moment before the due instant (clock skew): failing makes BullMQ retry it shortly. */

@@ -159,6 +159,8 @@ OrderSchema.index({ hospitalOrgId: 1, placedAt: -1, _id: -1 });
 OrderSchema.index({ distributorOrgId: 1, placedAt: -1, _id: -1 });
 OrderSchema.index({ placedAt: -1, _id: -1 });
 OrderSchema.index({ status: 1 });
+// NOTE: the dashboard's purchases (savings) are the orders accepted in a period.
+OrderSchema.index({ acceptedAt: 1 });
 
 /** A daily sequence for human-readable order numbers (PO20260523-000042). */
 const OrderCounterSchema = new Schema<{ _id: string; seq: number }>({ _id: { type: String, required: true }, seq: { type: Number, required: true } }, { versionKey: false, collection: 'order_counters' });

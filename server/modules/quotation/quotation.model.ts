@@ -294,6 +294,8 @@ const ListingSchema = new Schema<ListingRecord>(
 ListingSchema.index({ roundId: 1, lineId: 1, distributorOrgId: 1 }, { unique: true });
 ListingSchema.index({ drugId: 1, status: 1, unitPriceFen: 1 });
 ListingSchema.index({ distributorOrgId: 1, status: 1 });
+// NOTE: the dashboard reads listings by publication (price history, shortage-drug coverage).
+ListingSchema.index({ publishedAt: 1 });
 
 const CounterSchema = new Schema({ _id: { type: String, required: true }, value: { type: Number, required: true } }, { versionKey: false, collection: 'quotation_counters' });
 

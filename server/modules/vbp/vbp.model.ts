@@ -382,6 +382,8 @@ ContractSchema.index({ hospitalOrgId: 1, createdAt: -1 });
 ContractSchema.index({ distributorOrgId: 1, createdAt: -1 });
 ContractSchema.index({ status: 1, 'checks.pace.dueAt': 1 });
 ContractSchema.index({ status: 1, 'checks.checkpoint.dueAt': 1 });
+// NOTE: the dashboard's VBP completion reads the contracts whose term overlaps a period.
+ContractSchema.index({ termStart: 1 });
 
 export interface ContractPurchaseDoc {
   _id: Types.ObjectId;
