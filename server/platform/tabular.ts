@@ -202,9 +202,30 @@ function widthOf(kind: SheetColumnKind, cell: string | number | Date | null): nu
  * iterable); more than `maxRows` is refused with EXPORT_TOO_LARGE before anything is sent.
  */
 export async function xlsxSheet<R>(spec: SheetSpec<R>, rows: AsyncIterable<R> | Iterable<R>, lang: Lang, maxRows = MAX_EXPORT_ROWS): Promise<Buffer> {
+  return xlsxWorkbook([sheetOf(spec, rows)], lang, maxRows);
+}
+
+/** One sheet of a workbook, its rows' type checked against its columns by `sheetOf`. */
+export interface SheetOf {
+  spec: SheetSpec<unknown>;
+  rows: AsyncIterable<unknown> | Iterable<unknown>;
+}
+
+/** A sheet for `xlsxWorkbook`: the columns read the rows they are given. */
+export function sheetOf<R>(spec: SheetSpec<R>, rows: AsyncIterable<R> | Iterable<R>): SheetOf {
+  return { spec, rows } as SheetOf;
+}
+
+/** Several sheets in one .xlsx (e.g. a report's tables), each written as `xlsxSheet` writes one; `maxRows` counts per sheet. */
+export async function xlsxWorkbook(sheets: readonly SheetOf[], lang: Lang, maxRows = MAX_EXPORT_ROWS): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   workbook.created = new Date(0);
   workbook.modified = new Date(0);
+  for (const { spec, rows } of sheets) await addSheet(workbook, spec, rows, lang, maxRows);
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+async function addSheet<R>(workbook: ExcelJS.Workbook, spec: SheetSpec<R>, rows: AsyncIterable<R> | Iterable<R>, lang: Lang, maxRows: number): Promise<void> {
   const sheet = workbook.addWorksheet(t(lang, spec.name).slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
   const headers = spec.columns.map((c) => String(safeCell(t(lang, c.header))));
   const widths = spec.columns.map((c, i) => Math.max(MIN_WIDTH[c.kind], displayWidth(headers[i]!) + 2));
@@ -229,7 +250,6 @@ export async function xlsxSheet<R>(spec: SheetSpec<R>, rows: AsyncIterable<R> | 
     sheet.getColumn(i + 1).width = Math.min(MAX_WIDTH, c.width ?? widths[i]!);
   });
   sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: spec.columns.length } };
-  return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
 /** Every row of a cursor-paged list, one page at a time (the list's own filters and scope). */

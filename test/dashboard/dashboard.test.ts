@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 // The dashboard's figures against a direct computation from the documents they come from: a
 // round (and a second round) with listing orders, a VBP tender with a contract order, invoices
 // settled by a bank advance at their due date, an undelivered order, and breaches.
@@ -271,6 +272,53 @@ describe('dashboard: the figures reconcile with the data they come from', functi
     for (const title of ['医药集团采购监管报告', '一、采购节约', '二、回款及时性', '三、供应保障', '四、配送企业信用', '银行垫付', '短缺药品覆盖', '带量采购协议完成情况', '失信行为（按类型）']) expect(text, title).to.contain(title);
     expect(text).to.contain(round1.no).and.contain('¥2,890.00').and.contain('¥1,950.00');
     expect((await buildUser('pharmacist').then((u) => u.api().get(`/dashboard/report.pdf?from=${from}&to=${to}`))).status).to.equal(403);
+  });
+
+  it("downloads the dashboard's tables as one Excel workbook, a sheet per table, with the API's figures and formats", async () => {
+    const workbook = async (user: TestUser, lang: 'zh' | 'en') => {
+      const res = await user
+        .api()
+        .get(`/api/v1/dashboard/export.xlsx?from=${from}&to=${to}&distributorId=${D.org.id}`)
+        .set('Accept-Language', lang)
+        .buffer(true)
+        .parse((r, cb) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => cb(null, Buffer.concat(chunks)));
+        });
+      return res;
+    };
+    const api = (await get(`from=${from}&to=${to}&distributorId=${D.org.id}`)).body;
+    const res = await workbook(op, 'zh');
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-type']).to.match(/spreadsheetml/);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(res.body as never);
+    expect(wb.worksheets.map((s) => s.name)).to.deep.equal(['节约合计', '报价轮次节约', '集采节约', '集采合同节约', '历轮挂网价', '回款及时性', '按时配送', '集采合同完成', '信用等级', '失信行为']);
+    const rounds = wb.getWorksheet('报价轮次节约')!;
+    const header = (rounds.getRow(1).values as unknown[]).slice(1);
+    expect(header).to.deep.equal(['报价轮次', '药品', '参考价', '实际单价', '采购数量', '按参考价金额', '实际金额', '节约金额', '降幅']);
+    const rows = [] as unknown[][];
+    rounds.eachRow((row, n) => n > 1 && rows.push((row.values as unknown[]).slice(1)));
+    const lines = api.savings.rounds.flatMap((r: { roundNo: string; lines: { referenceFen: number; unitPriceFen: number; quantity: number; savedFen: number; reductionBp: number }[] }) => r.lines.map((l) => [r.roundNo, l.referenceFen / 100, l.unitPriceFen / 100, l.quantity, l.savedFen / 100, l.reductionBp / 10_000]));
+    expect(rows.map((r) => [r[0], r[2], r[3], r[4], r[7], r[8]])).to.deep.equal(lines);
+    expect(rows.find((r) => r[0] === round1.no)!.slice(2, 4)).to.deep.equal([2890, 1950]);
+    expect(rounds.getRow(2).getCell(3).numFmt).to.equal('#,##0.00');
+    expect(rounds.getRow(2).getCell(9).numFmt).to.equal('0.00%');
+    const total = wb.getWorksheet('节约合计')!.getRow(2).values as unknown[];
+    expect(total.slice(1, 5)).to.deep.equal([api.savings.total.quantity, api.savings.total.referenceTotalFen / 100, api.savings.total.paidTotalFen / 100, api.savings.total.savedFen / 100]);
+    const payments: unknown[][] = [];
+    wb.getWorksheet('回款及时性')!.eachRow((row, n) => n > 1 && payments.push((row.values as unknown[]).slice(1, 3)));
+    expect(payments).to.deep.equal(api.payments.months.map((m: { month: string; paidInvoices: number }) => [m.month, m.paidInvoices]));
+    const breaches: unknown[][] = [];
+    wb.getWorksheet('失信行为')!.eachRow((row, n) => n > 1 && breaches.push((row.values as unknown[]).slice(1)));
+    expect(breaches.reduce((s, r) => s + Number(r[2]), 0)).to.equal(api.credit.breaches.reduce((s: number, m: { total: number }) => s + m.total, 0));
+
+    const en = new ExcelJS.Workbook();
+    await en.xlsx.load((await workbook(op, 'en')).body as never);
+    expect(en.worksheets[1]!.name).to.equal('Savings by round');
+    expect((en.worksheets[1]!.getRow(1).values as unknown[]).slice(1, 3)).to.deep.equal(['Round', 'Drug']);
+    expect((await workbook(await buildUser('pharmacist'), 'zh')).status).to.equal(403);
   });
 
   describe('in the browser', () => {
