@@ -1,6 +1,6 @@
 // Bundles the browser code: client/main.ts and every client/pages/*.ts → public/build/ (ESM,
-// minified, source maps, shared chunks), and copies client/styles/app.css. The app serves
-// public/build/ at /static. Prints one line; exits non-zero on any error.
+// minified, source maps, shared chunks), and copies client/styles/app.css and the ZXing decoder's
+// .wasm. The app serves public/build/ at /static. Prints one line; exits non-zero on any error.
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,10 @@ try {
     metafile: true,
   });
   await copyFile(join(clientDir, 'styles', 'app.css'), join(outdir, 'app.css'));
+  // NOTE: the camera scanner's WebAssembly decoder is served from our own origin (the CSP allows no
+  // other); client/lib/barcode-decoder.ts fetches it from here when a camera opens.
+  await mkdir(join(outdir, 'zxing'), { recursive: true });
+  await copyFile(join(root, 'node_modules', 'zxing-wasm', 'dist', 'reader', 'zxing_reader.wasm'), join(outdir, 'zxing', 'zxing_reader.wasm'));
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
   const warnings = result.warnings.length ? `, ${result.warnings.length} warning(s)` : '';
   console.log(`client: ${entryPoints.length} entries → public/build (${(bytes / 1024).toFixed(0)} KiB incl. maps) in ${Date.now() - started} ms${warnings}`);

@@ -54,7 +54,9 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
       contentSecurityPolicy: {
         directives: {
           defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
+          // NOTE: 'wasm-unsafe-eval' lets the camera scanner compile its WebAssembly decoder (served
+          // from /static); it allows no JavaScript eval.
+          scriptSrc: ["'self'", "'wasm-unsafe-eval'", (_req, res) => `'nonce-${(res as Response).locals.cspNonce as string}'`],
           scriptSrcAttr: ["'none'"],
           styleSrc: ["'self'", "'unsafe-inline'"],
           imgSrc: ["'self'", 'data:'],

@@ -5,7 +5,8 @@ import type { OrderTrackingPayload, OrderUpdatedPayload } from '../../server/pla
 import { api } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { getSocket } from '../lib/socket';
-import { readScan, scannedCode } from '../../server/modules/orders/orders.gs1';
+import { openCameraScan, stopCameraScan, type CameraLabels, type ScanOutcome } from '../lib/camera-scan';
+import { parseGs1, readScan, scannedCode, type Scan } from '../../server/modules/orders/orders.gs1';
 import { busy, clearFormError, el, fill, readJson, showFormError, splitCodes, type Messages } from './order-shared';
 
 interface PageData {
@@ -19,10 +20,11 @@ interface PageData {
   shipLines: { lineNo: number; tracePrefix: string }[];
   referenceYear: number;
   shipLabels: Record<'codesCount' | 'markOk' | 'markLength' | 'markPrefix' | 'markDuplicate' | 'markUnreadable' | 'markGs1' | 'filledFromScan', string>;
+  cameraLabels: CameraLabels & Record<'line' | 'accepted' | 'acceptedGs1' | 'acceptedOtherLine' | 'refused' | 'duplicate', string>;
 }
 
 const m = readJson<Messages>('orders-messages', {});
-const page = readJson<PageData>('orders-page', { orderId: '', status: '', seq: 0, shipmentLines: [], trackingLabels: {}, statusLabels: {}, acceptLabels: { unknownCode: '', duplicateCode: '', scanned: '' }, shipLines: [], referenceYear: new Date().getFullYear(), shipLabels: { codesCount: '', markOk: '', markLength: '', markPrefix: '', markDuplicate: '', markUnreadable: '', markGs1: '', filledFromScan: '' } });
+const page = readJson<PageData>('orders-page', { orderId: '', status: '', seq: 0, shipmentLines: [], trackingLabels: {}, statusLabels: {}, acceptLabels: { unknownCode: '', duplicateCode: '', scanned: '' }, shipLines: [], referenceYear: new Date().getFullYear(), shipLabels: { codesCount: '', markOk: '', markLength: '', markPrefix: '', markDuplicate: '', markUnreadable: '', markGs1: '', filledFromScan: '' }, cameraLabels: { line: '', starting: '', loading: '', ready: '', accepted: '', acceptedGs1: '', acceptedOtherLine: '', refused: '', duplicate: '', denied: '', absent: '', unavailable: '', insecure: '', decoderFailed: '' } });
 const base = `/api/v1/orders/${page.orderId}`;
 let status = page.status;
 
@@ -101,6 +103,7 @@ function onSubmit(selector: string, build: (form: HTMLFormElement) => { path: st
   if (!form) return;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    stopCameraScan();
     void busy(form, async () => {
       clearFormError(form);
       const request = build(form);
@@ -140,24 +143,43 @@ document.querySelectorAll<HTMLFormElement>('[data-reason-form]').forEach((form) 
 const shipLines = Array.from(document.querySelectorAll<HTMLElement>('[data-ship-line]'));
 const prefixOf = new Map(page.shipLines.map((l) => [l.lineNo, l.tracePrefix]));
 
-function markShipCodes(): void {
+const codesBox = (line: HTMLElement) => line.querySelector<HTMLTextAreaElement>('[data-ship-codes]')!;
+
+/** How many times each code is entered on the whole shipment. */
+function shipCodeCounts(): Map<string, number> {
   const seen = new Map<string, number>();
-  for (const line of shipLines) for (const text of splitCodes(line.querySelector<HTMLTextAreaElement>('[data-ship-codes]')!.value)) {
+  for (const line of shipLines) for (const text of splitCodes(codesBox(line).value)) {
     const code = scannedCode(text, page.referenceYear);
     seen.set(code, (seen.get(code) ?? 0) + 1);
   }
+  return seen;
+}
+
+/** What is wrong with one code on a line ('' when nothing): unreadable, not 20 digits, another product, entered twice. */
+function shipCodeProblem(scan: Scan, prefix: string, duplicate: boolean): string {
+  if (scan.kind === 'invalid') return page.shipLabels.markUnreadable;
+  if (!/^\d{20}$/.test(scan.code)) return page.shipLabels.markLength;
+  if (!scan.code.startsWith(prefix)) return fill(page.shipLabels.markPrefix, { prefix });
+  if (duplicate) return page.shipLabels.markDuplicate;
+  return '';
+}
+
+/** The line's codes that pass every check, against the packs it ships. */
+function shipLineCount(line: HTMLElement): string {
+  const good = line.querySelectorAll('[data-code-mark="ok"]').length;
+  return fill(page.shipLabels.codesCount, { count: good, quantity: intValue(line, 'quantity') || 0 });
+}
+
+function markShipCodes(): void {
+  const seen = shipCodeCounts();
   for (const line of shipLines) {
     const lineNo = Number(line.dataset.shipLine);
     const prefix = prefixOf.get(lineNo) ?? '';
-    const texts = splitCodes(line.querySelector<HTMLTextAreaElement>('[data-ship-codes]')!.value);
+    const texts = splitCodes(codesBox(line).value);
     const marks = texts.map((text) => {
       const scan = readScan(text, page.referenceYear);
-      let problem = '';
+      const problem = shipCodeProblem(scan, prefix, scan.kind !== 'invalid' && (seen.get(scan.code) ?? 0) > 1);
       let note = '';
-      if (scan.kind === 'invalid') problem = page.shipLabels.markUnreadable;
-      else if (!/^\d{20}$/.test(scan.code)) problem = page.shipLabels.markLength;
-      else if (!scan.code.startsWith(prefix)) problem = fill(page.shipLabels.markPrefix, { prefix });
-      else if ((seen.get(scan.code) ?? 0) > 1) problem = page.shipLabels.markDuplicate;
       if (scan.kind === 'gs1') {
         note = fill(page.shipLabels.markGs1, { batchNo: scan.batchNo ?? '—', expiryDate: scan.expiryDate ?? '—' });
         fillFromScan(line, 'batchNo', scan.batchNo, '[data-filled-batch]');
@@ -167,10 +189,49 @@ function markShipCodes(): void {
       return el('li', { 'data-code-mark': problem ? 'bad' : 'ok', class: problem ? 'code-mark code-mark--bad' : 'code-mark code-mark--ok' }, `${problem ? '✗' : '✓'} ${shownCode} — ${problem || page.shipLabels.markOk}${note ? ` · ${note}` : ''}`);
     });
     line.querySelector<HTMLElement>('[data-code-marks]')!.replaceChildren(...marks);
-    const good = marks.filter((mk) => mk.dataset.codeMark === 'ok').length;
-    line.querySelector<HTMLElement>('[data-codes-count]')!.textContent = `(${fill(page.shipLabels.codesCount, { count: good, quantity: intValue(line, 'quantity') || 0 })})`;
+    line.querySelector<HTMLElement>('[data-codes-count]')!.textContent = `(${shipLineCount(line)})`;
   }
 }
+
+/**
+ * One code from the camera onto a ship line, through the same checks as a typed one; a code that
+ * fails any of them (a duplicate above all) is refused and not added, since the camera also sees
+ * barcodes that are not the pack's.
+ */
+function enterShipCode(line: HTMLElement, text: string): ScanOutcome {
+  const labels = page.cameraLabels;
+  const scan = readScan(text, page.referenceYear);
+  const shown = scan.kind === 'invalid' ? text : scan.code;
+  const duplicate = scan.kind !== 'invalid' && shipCodeCounts().has(scan.code);
+  const problem = shipCodeProblem(scan, prefixOf.get(Number(line.dataset.shipLine)) ?? '', duplicate);
+  if (duplicate && problem === page.shipLabels.markDuplicate) return { accepted: false, message: fill(labels.duplicate, { code: shown }) };
+  if (problem) return { accepted: false, message: fill(labels.refused, { code: shown, reason: problem }) };
+  const box = codesBox(line);
+  const before = box.value.replace(/\s+$/, '');
+  box.value = `${before}${before ? '\n' : ''}${entryText(text, scan)}`;
+  markShipCodes();
+  return scan.kind === 'gs1' && (scan.batchNo || scan.expiryDate)
+    ? { accepted: true, message: fill(labels.acceptedGs1, { code: scan.code, batchNo: scan.batchNo ?? '—', expiryDate: scan.expiryDate ?? '—' }) }
+    : { accepted: true, message: fill(labels.accepted, { code: shown }) };
+}
+
+/** A GS1 scan written the human-readable way, `(01)…(21)…`, so it reads in the box; anything else as it came. */
+function entryText(text: string, scan: Scan): string {
+  if (scan.kind !== 'gs1') return text;
+  const fields = parseGs1(text);
+  return fields ? Array.from(fields, ([ai, value]) => `(${ai})${value}`).join('') : text;
+}
+
+const cameraDialog = document.querySelector<HTMLDialogElement>('[data-camera-dialog]');
+cameraDialog?.querySelector('[data-camera-close]')?.addEventListener('click', stopCameraScan);
+
+/** Opens the camera for one line: `enter` takes each decoded code, `count` shows the line's progress. */
+function scanWithCamera(lineNo: number, drug: string, enter: (text: string) => ScanOutcome, count: () => string): void {
+  if (!cameraDialog) return;
+  openCameraScan({ dialog: cameraDialog, subtitle: fill(page.cameraLabels.line, { lineNo, drug }), labels: page.cameraLabels, enter, count });
+}
+
+const legendText = (box: HTMLElement) => box.querySelector('legend')?.textContent?.replace(/^\d+\.\s*/, '').split(' · ')[0]?.trim() ?? '';
 
 /** Puts a scanned batch or expiry into its field when the field is empty, and says so under it. */
 function fillFromScan(line: HTMLElement, name: string, value: string | undefined, helpSelector: string): void {
@@ -184,6 +245,9 @@ function fillFromScan(line: HTMLElement, name: string, value: string | undefined
 for (const line of shipLines) {
   line.querySelector('[data-ship-codes]')?.addEventListener('input', markShipCodes);
   line.querySelector('[name="quantity"]')?.addEventListener('input', markShipCodes);
+  line.querySelector('[data-camera-scan]')?.addEventListener('click', () =>
+    scanWithCamera(Number(line.dataset.shipLine), legendText(line), (text) => enterShipCode(line, text), () => shipLineCount(line)),
+  );
 }
 if (shipLines.length) markShipCodes();
 
@@ -229,6 +293,16 @@ function renderScans(): void {
   }
 }
 
+/** One scanned code onto its shipment line: the problem's message when it is not in the shipment or already scanned. */
+function enterAcceptCode(text: string): { lineNo?: number; code: string; problem?: string } {
+  const code = scannedCode(text, page.referenceYear); // a GS1 DataMatrix names its pack by the serial
+  const lineNo = lineOfCode.get(code);
+  if (lineNo === undefined) return { code, problem: fill(page.acceptLabels.unknownCode, { code }) };
+  if (scanned.get(lineNo)!.includes(code)) return { lineNo, code, problem: fill(page.acceptLabels.duplicateCode, { code }) };
+  scanned.get(lineNo)!.push(code);
+  return { lineNo, code };
+}
+
 const scanInput = document.querySelector<HTMLInputElement>('[data-scan-input]');
 const scanError = document.querySelector<HTMLElement>('[data-scan-error]');
 scanInput?.addEventListener('keydown', (event) => {
@@ -236,11 +310,8 @@ scanInput?.addEventListener('keydown', (event) => {
   event.preventDefault();
   const problems: string[] = [];
   for (const text of splitCodes(scanInput.value)) {
-    const code = scannedCode(text, page.referenceYear); // a GS1 DataMatrix names its pack by the serial
-    const lineNo = lineOfCode.get(code);
-    if (lineNo === undefined) problems.push(fill(page.acceptLabels.unknownCode, { code }));
-    else if (scanned.get(lineNo)!.includes(code)) problems.push(fill(page.acceptLabels.duplicateCode, { code }));
-    else scanned.get(lineNo)!.push(code);
+    const { problem } = enterAcceptCode(text);
+    if (problem) problems.push(problem);
   }
   scanInput.value = '';
   if (scanError) {
@@ -250,6 +321,24 @@ scanInput?.addEventListener('keydown', (event) => {
   renderScans();
 });
 renderScans();
+
+for (const l of page.shipmentLines) {
+  const box = document.querySelector<HTMLElement>(`[data-accept-line="${l.lineNo}"]`);
+  box?.querySelector('[data-camera-scan]')?.addEventListener('click', () =>
+    scanWithCamera(
+      l.lineNo,
+      legendText(box),
+      (text) => {
+        const result = enterAcceptCode(text);
+        if (result.problem) return { accepted: false, message: `✗ ${result.problem}` };
+        renderScans();
+        const labels = page.cameraLabels;
+        return { accepted: true, message: result.lineNo === l.lineNo ? fill(labels.accepted, { code: result.code }) : fill(labels.acceptedOtherLine, { code: result.code, lineNo: result.lineNo! }) };
+      },
+      () => fill(page.acceptLabels.scanned, { count: scanned.get(l.lineNo)?.length ?? 0, quantity: l.quantity }),
+    ),
+  );
+}
 
 onSubmit('[data-accept-form]', (form) => ({
   path: 'acceptance',

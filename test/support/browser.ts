@@ -12,9 +12,9 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-/** Launches headless Chromium for page tests; close it in an `after` hook. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+/** Launches headless Chromium for page tests (with extra switches, e.g. a fake camera); close it in an `after` hook. */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /**

@@ -21,6 +21,8 @@ import { orderView, shipmentView } from './orders.views';
 import { msg } from '../../platform/messages';
 
 const SEES_ORDERS = ['operator', 'pharmacist', 'hospital_finance', 'distributor'] as const;
+/** The camera dialog's texts the order page script needs (`orders.camera.*`). */
+const CAMERA_LABELS = ['line', 'starting', 'loading', 'ready', 'accepted', 'acceptedGs1', 'acceptedOtherLine', 'refused', 'duplicate', 'denied', 'absent', 'unavailable', 'insecure', 'decoderFailed'] as const;
 
 /** The query without empty values and the language switch (forms send empty fields). */
 function cleanQuery(query: Record<string, unknown>): Record<string, unknown> {
@@ -185,6 +187,7 @@ export function orderPages(router: Router): void {
         shipLabels: Object.fromEntries(
           ['codesCount', 'markOk', 'markLength', 'markPrefix', 'markDuplicate', 'markUnreadable', 'markGs1', 'filledFromScan'].map((k) => [k, t(lang, `orders.ship.${k}`)]),
         ),
+        cameraLabels: Object.fromEntries(CAMERA_LABELS.map((k) => [k, t(lang, `orders.camera.${k}`)])),
       },
     });
   });
