@@ -84,7 +84,11 @@ async function directly(q: { from: string; to: string; distributorId?: string; d
   const invoices = (await Invoice.find({}, { hospitalOrgId: 1, distributorOrgId: 1, lines: 1, acceptedAt: 1, paidAt: 1, dueAt: 1, paidOnTime: 1 }).lean()).filter(
     (i) => party(i.hospitalOrgId, i.distributorOrgId) && (!q.drugId || i.lines.some((l) => String(l.drugId) === q.drugId)),
   );
-  const advances = (await Advance.find({}).lean()).filter((a) => !q.hospitalOrgIds || q.hospitalOrgIds.includes(String(a.hospitalOrgId)));
+  // An advance pays one invoice: with a distributor or drug chosen, only the advances of the invoices that match.
+  const invoiceIds = new Set(invoices.map((i) => String(i._id)));
+  const advances = (await Advance.find({}).lean()).filter(
+    (a) => (!q.hospitalOrgIds || q.hospitalOrgIds.includes(String(a.hospitalOrgId))) && (!(q.distributorId || q.drugId) || invoiceIds.has(String(a.invoiceId))),
+  );
   const byMonth = new Map<string, { days: number[]; due: number; onTime: number; advancedFen: number; deliveriesDue: number; deliveredOnTime: number }>();
   const m = (k: string) => byMonth.get(k) ?? (byMonth.set(k, { days: [], due: 0, onTime: 0, advancedFen: 0, deliveriesDue: 0, deliveredOnTime: 0 }), byMonth.get(k)!);
   for (const i of invoices) {

@@ -247,8 +247,24 @@ async function priceHistoryOf(s: Scope): Promise<DashboardData['savings']['price
   return [...byDrug.values()].sort((a, b) => a.drugName.localeCompare(b.drugName, 'zh-CN'));
 }
 
+/**
+ * Which advances the filters cover. An advance pays one invoice at its due-date settlement, so with a
+ * distributor or a drug chosen the advances are those of the settled invoices that match (the
+ * invoice's distributor, a line of the drug), found through the invoices' indexes.
+ */
+async function advanceFilter(s: Scope): Promise<Record<string, unknown>> {
+  const hospitals = partyFilter(s, { hospital: 'hospitalOrgId' });
+  if (!s.distributorId && !s.drugId) return hospitals;
+  const invoiceIds = await Invoice.distinct('_id', {
+    ...partyFilter(s, { hospital: 'hospitalOrgId', distributor: 'distributorOrgId', drug: 'lines.drugId' }),
+    dueAt: trusted({ $lt: s.end }),
+    'settlement.advanceFen': trusted({ $gt: 0 }),
+  });
+  return { ...hospitals, invoiceId: trusted({ $in: invoiceIds }) };
+}
+
 async function paymentsOf(s: Scope, months: string[], p: ReturnType<typeof dashboardPipelines>): Promise<DashboardData['payments']> {
-  const advanceParties = partyFilter(s, { hospital: 'hospitalOrgId' });
+  const advanceParties = await advanceFilter(s);
   const [paid, due, advanced, open] = await Promise.all([
     Invoice.aggregate<{ _id: string; days: number[] }>(p.paid),
     Invoice.aggregate<{ _id: string; due: number; onTime: number }>(p.due),
