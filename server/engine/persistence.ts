@@ -21,6 +21,7 @@ import path from 'node:path';
 import { SNAPSHOT, SNAPSHOT_TMP, frame, readRecords, acquireLock, releaseLock, fsyncDir, journalName, journalGens } from './journal-files';
 import { writeSnapshot, loadSnapshot } from './snapshots';
 import type { Store } from './store';
+import { replayRecord } from './store-recovery';
 import type { Doc } from './values';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
@@ -63,7 +64,7 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
       }
       const buf = fs.readFileSync(file);
       const { records, validBytes } = readRecords(buf);
-      for (const r of records) store.replay(r);
+      for (const r of records) replayRecord(store, r);
       recovered += records.length;
       if (validBytes < buf.length) {
         torn += buf.length - validBytes;

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import type { UUID } from 'bson';
 import { calculateObjectSize } from 'bson';
 import { FORMAT_VERSION, frame, readRecords } from './journal-files';
-import type { Collection, Store } from './store';
+import type { Store } from './store';
+import { loadDocs } from './store-recovery';
+import type { Collection } from './store-types';
 import type { Doc } from './values';
 
 const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
@@ -110,7 +112,7 @@ export function loadSnapshot(store: Store, file: string): number {
       for (const spec of (r.indexes as Doc[]) ?? []) store.createIndex(c, spec, false);
     } else if (r.t === 'd') {
       const c = store.ensureCollNoJournal(r.db as string, r.coll as string);
-      store.loadDocs(c, r.docs as Doc[]);
+      loadDocs(c, r.docs as Doc[]);
     }
   }
   return Number(head.gen);
