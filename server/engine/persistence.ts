@@ -18,7 +18,7 @@
 // fsyncs every 100 ms, 'never' leaves it to the OS.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SNAPSHOT, SNAPSHOT_TMP, frame, readRecords, acquireLock, releaseLock, fsyncDir, journalName, journalGens } from './journal-files';
+import { SNAPSHOT, SNAPSHOT_TMP, frame, readRecords, acquireLock, releaseLock, fsyncDir, fsyncDirAsync, journalName, journalGens } from './journal-files';
 import { writeSnapshot, loadSnapshot } from './snapshots';
 import type { Store } from './store';
 import { replayRecord } from './store-recovery';
@@ -197,9 +197,11 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         } finally {
           pin.release();
         }
-        fs.renameSync(tmp, path.join(dir, SNAPSHOT));
-        fsyncDir(dir);
-        for (const g of journalGens(dir)) if (g < newGen) fs.unlinkSync(path.join(dir, journalName(g)));
+        // NOTE: off the event loop: replacing a 1 GiB snapshot or deleting a 1 GiB journal frees
+        // its blocks inside the system call, 100-300 ms on ext4 with `discard`
+        await fs.promises.rename(tmp, path.join(dir, SNAPSHOT));
+        await fsyncDirAsync(dir);
+        for (const g of journalGens(dir)) if (g < newGen) await fs.promises.unlink(path.join(dir, journalName(g)));
         log(`compacted ${dir}: snapshot generation ${newGen} written in ${Date.now() - t0} ms`);
       };
       compacting = run().finally(() => {

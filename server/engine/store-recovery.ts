@@ -50,10 +50,14 @@ export function replayRecord(store: Store, rec: Doc): void {
   }
 }
 
-/** Loads a collection's documents from a snapshot into the collection and its indexes. */
+/**
+ * Loads a collection's documents from a snapshot into the collection and its indexes. A key seen
+ * twice (a document changed while the snapshot was written) carries the same version both times.
+ */
 export function loadDocs(c: Collection, docs: Doc[]): void {
   for (const d of docs) {
     const key = keyOf(d._id);
+    if (c.docs.has(key)) continue;
     c.docs.set(key, { doc: d, ts: 0 });
     for (const ix of c.indexes) ix.add(d, key);
   }
