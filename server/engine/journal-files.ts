@@ -2,7 +2,7 @@
 // reading records up to a torn tail, the directory lock (mongod.lock) and journal generations.
 import fs from 'node:fs';
 import path from 'node:path';
-import { calculateObjectSize, deserialize, serialize, setInternalBufferSize } from 'bson';
+import { calculateObjectSize, deserialize, serialize, serializeWithBufferAndIndex, setInternalBufferSize } from 'bson';
 import { crc32 } from 'node:zlib';
 import { type Doc, normalize } from './values';
 
@@ -24,6 +24,22 @@ function ser(doc: Doc): Buffer {
     setInternalBufferSize(internalBufferSize);
     return Buffer.from(serialize(doc, { checkKeys: false, ignoreUndefined: true }));
   }
+}
+
+/**
+ * Frames `doc` into `out` at `off` without intermediate copies; returns the offset after the
+ * record. `maxBytes` bounds the payload's size and `out` must have that much room after `off + 8`.
+ */
+export function frameInto(doc: Doc, maxBytes: number, out: Buffer, off: number): number {
+  if (maxBytes + 1024 > internalBufferSize) {
+    internalBufferSize = Math.ceil((maxBytes + 1024) * 1.25);
+    setInternalBufferSize(internalBufferSize);
+  }
+  const last = serializeWithBufferAndIndex(doc, out, { index: off + 8, checkKeys: false, ignoreUndefined: true });
+  const len = last + 1 - (off + 8);
+  out.writeUInt32LE(len, off);
+  out.writeUInt32LE(crc32(out.subarray(off + 8, off + 8 + len)), off + 4);
+  return off + 8 + len;
 }
 
 export function frame(doc: Doc): Buffer {
@@ -117,6 +133,20 @@ export function fsyncDir(dir: string): void {
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
+    }
+  } catch {
+    /* not supported on this platform */
+  }
+}
+
+/** fsyncDir off the event loop (a directory fsync can wait on the file system's journal). */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  try {
+    const fh = await fs.promises.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
   } catch {
     /* not supported on this platform */

@@ -18,9 +18,10 @@
 // fsyncs every 100 ms, 'never' leaves it to the OS.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SNAPSHOT, SNAPSHOT_TMP, frame, readRecords, acquireLock, releaseLock, fsyncDir, journalName, journalGens } from './journal-files';
+import { SNAPSHOT, SNAPSHOT_TMP, frame, readRecords, acquireLock, releaseLock, fsyncDir, fsyncDirAsync, journalName, journalGens } from './journal-files';
 import { writeSnapshot, loadSnapshot } from './snapshots';
 import type { Store } from './store';
+import { replayRecord } from './store-recovery';
 import type { Doc } from './values';
 
 export type FsyncPolicy = 'always' | 'batch' | 'never';
@@ -63,7 +64,7 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
       }
       const buf = fs.readFileSync(file);
       const { records, validBytes } = readRecords(buf);
-      for (const r of records) store.replay(r);
+      for (const r of records) replayRecord(store, r);
       recovered += records.length;
       if (validBytes < buf.length) {
         torn += buf.length - validBytes;
@@ -196,9 +197,11 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         } finally {
           pin.release();
         }
-        fs.renameSync(tmp, path.join(dir, SNAPSHOT));
-        fsyncDir(dir);
-        for (const g of journalGens(dir)) if (g < newGen) fs.unlinkSync(path.join(dir, journalName(g)));
+        // NOTE: off the event loop: replacing a 1 GiB snapshot or deleting a 1 GiB journal frees
+        // its blocks inside the system call, 100-300 ms on ext4 with `discard`
+        await fs.promises.rename(tmp, path.join(dir, SNAPSHOT));
+        await fsyncDirAsync(dir);
+        for (const g of journalGens(dir)) if (g < newGen) await fs.promises.unlink(path.join(dir, journalName(g)));
         log(`compacted ${dir}: snapshot generation ${newGen} written in ${Date.now() - t0} ms`);
       };
       compacting = run().finally(() => {

@@ -157,6 +157,61 @@ suite('engine: persistence', () => {
     await e2.close();
   });
 
+  it('writes the state as of the start of compaction while documents are updated, deleted and re-inserted meanwhile', async function () {
+    this.timeout(120_000);
+    const dir = mk('compact-live');
+    const e1 = await startEngine({ dbpath: dir, compactBytes: Number.MAX_SAFE_INTEGER, fsync: 'never' });
+    const c1 = await MongoClient.connect(`${e1.uri}p`, { maxPoolSize: 8 });
+    const coll = c1.db().collection<{ _id: number; u: number; v: number; pad: string }>('t');
+    await coll.createIndex({ u: 1 }, { unique: true });
+    const N = 20_000;
+    for (let i = 0; i < N; i += 1000) {
+      await coll.insertMany(Array.from({ length: 1000 }, (_, j) => ({ _id: i + j, u: i + j, v: 0, pad: 'x'.repeat(800) })));
+    }
+    const sortById = { sort: { _id: 1 as const } };
+    const atStart = await coll.find({}, sortById).toArray();
+    let done = false;
+    const compaction = e1.persistence!.compact().then(() => (done = true));
+    let changes = 0;
+    // every kind of change, spread over the whole collection, until the snapshot is in place
+    for (let k = 0; !done; k++) {
+      const id = (k * 7919) % N;
+      const a = coll.updateOne({ _id: id }, { $inc: { v: 1 } });
+      const b = coll.deleteOne({ _id: (id + 1) % N });
+      const c = coll.deleteOne({ _id: (id + 2) % N }).then(() => coll.insertOne({ _id: (id + 2) % N, u: (id + 2) % N, v: -1, pad: 'y' }).catch(() => undefined));
+      const d = coll.insertOne({ _id: N + k, u: N + k, v: 0, pad: 'z' });
+      await Promise.all([a, b, c, d]);
+      changes += 4;
+    }
+    await compaction;
+    expect(changes, 'changes landed while the snapshot was written').to.be.greaterThan(40);
+    const atEnd = await coll.find({}, sortById).toArray();
+    await c1.close();
+    await e1.close();
+
+    // the snapshot alone is the state when compaction started
+    const alone = mk('compact-live-snapshot');
+    fs.copyFileSync(path.join(dir, 'snapshot.bson'), path.join(alone, 'snapshot.bson'));
+    const e2 = await startEngine({ dbpath: alone });
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    const t2 = c2.db().collection('t');
+    expect(await t2.find({}, sortById).toArray()).to.deep.equal(atStart);
+    expect(await t2.countDocuments({ u: { $gte: 0 } }, { hint: { u: 1 } })).to.equal(atStart.length);
+    const dup = await t2.insertOne({ _id: -1, u: 5 } as never).catch((e: { code?: number }) => e);
+    expect((dup as { code?: number }).code).to.equal(11000);
+    await c2.close();
+    await e2.close();
+
+    // snapshot + the new generation's journal is the state at the end
+    const e3 = await startEngine({ dbpath: dir });
+    const c3 = await MongoClient.connect(`${e3.uri}p`);
+    const t3 = c3.db().collection('t');
+    expect(await t3.find({}, sortById).toArray()).to.deep.equal(atEnd);
+    expect(await t3.countDocuments({ u: { $gte: 0 } }, { hint: { u: 1 } })).to.equal(atEnd.length);
+    await c3.close();
+    await e3.close();
+  });
+
   it('acknowledges fsync=always and j:true writes after they reach the disk', async () => {
     const dir = mk('fsync');
     const e1 = await startEngine({ dbpath: dir, fsync: 'always' });
