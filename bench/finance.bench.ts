@@ -19,6 +19,7 @@ import { accounts, ensureAccounts, postEntry } from '../server/modules/finance/f
 import { GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type JournalEntryDoc } from '../server/modules/finance/finance.model';
 import { startBenchApp } from './harness';
 import type { BenchRow } from './lib';
+import { profiled, profileLines } from './profile';
 
 const INVOICES = Number(process.env.BENCH_FINANCE_INVOICES ?? 10_000);
 const HOSPITALS = 100;
@@ -36,7 +37,7 @@ async function until(fn: () => Promise<boolean>, timeoutMs: number): Promise<voi
   const start = Date.now();
   while (!(await fn())) {
     if (Date.now() - start > timeoutMs) throw new Error('finance bench: settlement did not finish in time');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -137,27 +138,30 @@ export default async function financeBench(): Promise<BenchRow[]> {
     }
     const ids = invoiceDocs.map((d) => d._id);
 
-    // The measured run: queue every invoice's settlement job (deterministic ids), wait until all are done.
-    const started = performance.now();
-    for (let i = 0; i < ids.length; i += 1000) {
-      await app.platform.queues.queue.addBulk(
-        ids.slice(i, i + 1000).map((id) => ({
-          name: settleInvoiceJob.name,
-          data: { invoiceId: String(id) },
-          opts: { jobId: bullJobId(`invoice-settle:${String(id)}`), attempts: settleInvoiceJob.attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true },
-        })),
-      );
-    }
+    // The measured run: queue every invoice's settlement job (deterministic ids), wait until every
+    // settlement has committed, then until every consequence is handled; profiled throughout.
     // NOTE: the bench database holds only these invoices, so plain counts are the progress: every
     // invoice's settlement committed its facts, and the subscribers handled every fact (nothing left
     // undispatched in the outbox).
-    await until(
-      async () =>
-        (await OutboxEvent.countDocuments({ type: 'finance.invoice_settled' })) === ids.length &&
-        (await OutboxEvent.countDocuments({ dispatchedAt: trusted({ $exists: false }) })) === 0,
-      30 * 60_000,
-    );
+    const started = performance.now();
+    let committedSeconds = 0;
+    const { profile } = await profiled(async () => {
+      for (let i = 0; i < ids.length; i += 1000) {
+        await app.platform.queues.queue.addBulk(
+          ids.slice(i, i + 1000).map((id) => ({
+            name: settleInvoiceJob.name,
+            data: { invoiceId: String(id) },
+            opts: { jobId: bullJobId(`invoice-settle:${String(id)}`), attempts: settleInvoiceJob.attempts, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true },
+          })),
+        );
+      }
+      await until(async () => (await OutboxEvent.countDocuments({ type: 'finance.invoice_settled' })) === ids.length, 30 * 60_000);
+      committedSeconds = (performance.now() - started) / 1000;
+      await until(async () => (await OutboxEvent.countDocuments({ dispatchedAt: trusted({ $exists: false }) })) === 0, 30 * 60_000);
+    });
     const jobSeconds = (performance.now() - started) / 1000;
+    process.stderr.write(`finance bench: ${ids.length} invoices, every settlement committed in ${committedSeconds.toFixed(1)} s, every consequence handled in ${jobSeconds.toFixed(1)} s\n`);
+    process.stderr.write(`${profileLines('finance bench: settlement run (bench process: app, worker, relay)', profile, 12)}\n`);
     const outcomes = await Invoice.aggregate<{ _id: string; n: number }>([{ $match: { _id: { $in: ids } } }, { $group: { _id: '$settlement.outcome', n: { $sum: 1 } } }]);
     process.stderr.write(`finance bench: outcomes ${outcomes.map((o) => `${o._id} ${o.n}`).join(', ')}\n`);
 

@@ -105,6 +105,16 @@ export class Queues {
   }
 
   /**
+   * Drops pending jobs by their deterministic ids (as given to enqueue) when their work was done
+   * another way; a job already running is left to finish (its handler finds the work done). Returns
+   * how many were dropped.
+   */
+  async discard(jobIds: readonly string[]): Promise<number> {
+    const removed = await Promise.all(jobIds.map((id) => this.queue.remove(bullJobId(id), { removeChildren: false })));
+    return removed.filter((n) => n === 1).length;
+  }
+
+  /**
    * A recurring job (BullMQ job scheduler, one per id however many workers call this): recovery
    * sweeps and similar housekeeping that must run even if a one-off delayed job was lost.
    */
