@@ -225,23 +225,30 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Retur
   }
 }
 
-/** Pushes an invoice's current state to its hospital, its distributor and the bank involved. */
-export async function pushInvoice(invoiceId: string, bankOrgId?: string): Promise<void> {
-  const invoice = await Invoice.findById(invoiceId).lean<InvoiceDoc>();
-  if (!invoice) return;
-  const payload: InvoiceSettledPayload = {
-    invoiceId: String(invoice._id),
-    invoiceNo: invoice.invoiceNo,
-    status: invoice.status,
-    amountFen: invoice.amountFen,
-    paidFen: invoice.paidFen,
-    paidAt: invoice.paidAt?.toISOString(),
-  };
+/**
+ * Pushes invoices' current state (read in one query, so a late redelivery never shows an older one)
+ * to each one's hospital, distributor and the bank involved.
+ */
+export async function pushInvoices(list: readonly { invoiceId: string; bankOrgId?: string }[]): Promise<void> {
+  const bankOf = new Map(list.map((x) => [x.invoiceId, x.bankOrgId]));
+  const ids = [...bankOf.keys()].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  if (ids.length === 0) return;
+  const invoices = await Invoice.find({ _id: trusted({ $in: ids }) }, { invoiceNo: 1, status: 1, amountFen: 1, paidFen: 1, paidAt: 1, hospitalOrgId: 1, distributorOrgId: 1, settlement: 1 }).lean<InvoiceDoc[]>();
   const { broadcaster } = platform();
-  const orgs = new Set([String(invoice.hospitalOrgId), String(invoice.distributorOrgId)]);
-  const bank = bankOrgId ?? (invoice.settlement?.bankOrgId ? String(invoice.settlement.bankOrgId) : undefined);
-  if (bank) orgs.add(bank);
-  for (const org of orgs) broadcaster.toOrg(org, 'invoice:settled', payload);
+  for (const invoice of invoices) {
+    const payload: InvoiceSettledPayload = {
+      invoiceId: String(invoice._id),
+      invoiceNo: invoice.invoiceNo,
+      status: invoice.status,
+      amountFen: invoice.amountFen,
+      paidFen: invoice.paidFen,
+      paidAt: invoice.paidAt?.toISOString(),
+    };
+    const orgs = new Set([String(invoice.hospitalOrgId), String(invoice.distributorOrgId)]);
+    const bank = bankOf.get(String(invoice._id)) ?? (invoice.settlement?.bankOrgId ? String(invoice.settlement.bankOrgId) : undefined);
+    if (bank) orgs.add(bank);
+    for (const org of orgs) broadcaster.toOrg(org, 'invoice:settled', payload);
+  }
 }
 
 export type SettleOutcome =
