@@ -16,7 +16,7 @@ import { getSettings } from '../settings';
 import { hospitalsOfBank, requireOrg } from './finance.access';
 import { advanceDueAt, lineAvailableFen, settlementPlan, type SettlementPlan } from './finance.interest';
 import { ensureDailyRun, jobIds, settleInvoiceJob } from './finance.jobs';
-import { accounts, ensureAccounts, financeFaults, isDuplicateEntry, postEntries, postEntry, readAccounts, shownBalance, type EntryInput, type PostingInput } from './finance.ledger';
+import { accounts, ensureAccounts, financeFaults, hospitalAccounts, inTransactionAll, isDuplicateEntry, postEntries, postEntry, readAccounts, shownBalance, type EntryInput, type PostingInput } from './finance.ledger';
 import { bankingOf, currentBankOf } from './finance.lines';
 import { Advance, Invoice, type InvoiceDoc } from './finance.model';
 import { InvoiceFromAcceptance, type InvoiceFromAcceptanceInput } from './finance.schemas';
@@ -271,14 +271,10 @@ async function settleManyIn(uow: UnitOfWork, invoices: readonly InvoiceDoc[]): P
   const at = uow.at;
   const hospital = String(invoices[0]!.hospitalOrgId);
   if (invoices.some((i) => String(i.hospitalOrgId) !== hospital)) throw new Error('a settlement batch holds the invoices of one hospital');
-  const { bankOrgId: bank, line } = await bankingOf(hospital, at, s);
-  let balance = 0;
-  let principal = 0;
-  if (bank) {
-    const held = await readAccounts([accounts.workingCapital(hospital, bank), accounts.advancePrincipal(hospital, bank)], s);
-    balance = shownBalance(held.get(accounts.workingCapital(hospital, bank).key));
-    principal = shownBalance(held.get(accounts.advancePrincipal(hospital, bank).key));
-  }
+  // NOTE: the hospital's accounts are read with its banking (not after it) to save a round trip.
+  const [{ bankOrgId: bank, line }, held] = await inTransactionAll([bankingOf(hospital, at, s), hospitalAccounts(hospital, ['working_capital', 'advance_principal'], s)]);
+  let balance = bank ? shownBalance(held.get(accounts.workingCapital(hospital, bank).key)) : 0;
+  let principal = bank ? shownBalance(held.get(accounts.advancePrincipal(hospital, bank).key)) : 0;
 
   const plans = new Map<string, SettlementPlan>();
   const entries: EntryInput[] = [];
@@ -359,9 +355,9 @@ async function settleManyIn(uow: UnitOfWork, invoices: readonly InvoiceDoc[]): P
       },
     };
   });
-  const res = await Invoice.bulkWrite(updates, { session: s, ordered: true });
+  // NOTE: both writes are in flight together (one round trip); the transaction commits after both.
+  const [res] = await inTransactionAll([Invoice.bulkWrite(updates, { session: s, ordered: true }), advances.length > 0 ? Advance.insertMany(advances, { session: s }) : undefined]);
   if (res.matchedCount !== invoices.length) throw new InvoiceChanged();
-  if (advances.length > 0) await Advance.insertMany(advances, { session: s });
   const advanceOf = new Map(advances.map((a) => [String(a.invoiceId), a as { _id: Types.ObjectId; dueAt: Date }]));
 
   for (const invoice of invoices) {

@@ -141,6 +141,25 @@ export async function readAccounts(refs: AccountRef[], session?: ClientSession):
   return new Map(refs.map((r) => [r.key, byKey.get(r.key)]));
 }
 
+/**
+ * `Promise.all` for the operations of one transaction: waits for every one to finish before failing,
+ * so the transaction never aborts (or retries) under an operation still in flight.
+ */
+export async function inTransactionAll<T extends readonly unknown[] | []>(ops: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled(ops as readonly unknown[]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/** The accounts of these types owned by a hospital, at any bank, by key (inside the session when given). */
+export async function hospitalAccounts(hospital: string, types: AccountType[], session?: ClientSession): Promise<Map<string, LedgerAccountDoc>> {
+  const docs = await LedgerAccount.find({ ownerOrgId: new Types.ObjectId(hospital), type: trusted({ $in: types }) })
+    .session(session ?? null)
+    .lean<LedgerAccountDoc[]>();
+  return new Map(docs.map((d) => [d.key, d]));
+}
+
 export interface PostingInput {
   account: AccountRef;
   amountFen: number;
@@ -236,6 +255,8 @@ export async function postEntries(inputs: readonly EntryInput[], session: Client
     if (keys.has(input.idempotencyKey)) throw new Error(`journal entry ${input.idempotencyKey} is posted twice`);
     keys.add(input.idempotencyKey);
   }
+  // NOTE: one read at a time here: the first statement of a transaction starts it, and a caller may
+  // post as its first statement.
   const existing = await JournalEntry.findOne({ idempotencyKey: trusted({ $in: [...keys] }) }, { idempotencyKey: 1 }).session(session).lean<{ idempotencyKey: string }>();
   if (existing) throw new EntryExistsError(existing.idempotencyKey);
   const ids = await accountIdsIn(inputs.flatMap((input) => [...input.postings.map((p) => p.account), ...(input.guards ?? []).map((g) => g.account)]), session);
@@ -297,14 +318,17 @@ export async function postEntries(inputs: readonly EntryInput[], session: Client
     }
     updates.push({ key, id, row, filter });
   }
-  await JournalEntry.insertMany(entries, { session });
-  const res =
+  // NOTE: the entries and the balances are written together (one round trip); a failure of either
+  // aborts the transaction, so neither is kept without the other.
+  const [, res] = await inTransactionAll([
+    JournalEntry.insertMany(entries, { session }),
     updates.length > 0
-      ? await LedgerAccount.bulkWrite(
+      ? LedgerAccount.bulkWrite(
           updates.map((u) => ({ updateOne: { filter: u.filter, update: { $inc: { balanceFen: u.row.delta } } } })),
           { session, ordered: true },
         )
-      : { matchedCount: 0 };
+      : { matchedCount: 0 },
+  ]);
   if (res.matchedCount !== updates.length) {
     // NOTE: rare (callers decide from balances read in the same transaction); the throw aborts the
     // transaction, so the updates that did apply are undone. An account left out of its bounds is one
