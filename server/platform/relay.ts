@@ -269,10 +269,18 @@ export class Relay implements EventRelay {
     }
     const progress: Progress[] = items.map(({ event, handled, attempts }) => {
       const spec = eventSpec(event.type);
-      return { event, typed: spec ? { ...event, payload: spec.schema.parse(event.payload) } : event, attempts, done: new Set(handled), newlyDone: [] };
+      const p: Progress = { event, typed: event, attempts, done: new Set(handled), newlyDone: [] };
+      try {
+        if (spec) p.typed = { ...event, payload: spec.schema.parse(event.payload) };
+      } catch (err) {
+        // NOTE: a stored fact its schema no longer accepts fails alone; the others of the group go on.
+        p.failed = err;
+        handleError(err, this.logger, { relay: 'parse', event: event.type, key: event.key });
+      }
+      return p;
     });
     const byType = new Map<string, Progress[]>();
-    for (const p of progress) byType.set(p.event.type, [...(byType.get(p.event.type) ?? []), p]);
+    for (const p of progress) if (p.failed === undefined) byType.set(p.event.type, [...(byType.get(p.event.type) ?? []), p]);
     const first = items[0]!.event;
     await runWithContext({ requestId: first.requestId ? `${first.requestId}>${first.type}` : `event:${first.type}` }, async () => {
       for (const [type, list] of byType) {
