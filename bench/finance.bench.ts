@@ -164,11 +164,13 @@ export default async function financeBench(): Promise<BenchRow[]> {
     const jobSeconds = (performance.now() - started) / 1000;
     process.stderr.write(`finance bench: ${ids.length} invoices, every settlement committed in ${committedSeconds.toFixed(1)} s, every consequence handled in ${jobSeconds.toFixed(1)} s\n`);
     process.stderr.write(`${profileLines('finance bench: settlement run (bench process: app, worker, relay)', profile, 12)}\n`);
-    const outcomes = await Invoice.aggregate<{ _id: string; n: number }>([{ $match: { _id: { $in: ids } } }, { $group: { _id: '$settlement.outcome', n: { $sum: 1 } } }]);
+    // NOTE: no `$in` of the 10,000 ids: on 2026-12-06 such a query kept the engine busy past the driver's
+    // server-selection timeout and the bench died; the bench database holds only these invoices anyway.
+    const outcomes = await Invoice.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$settlement.outcome', n: { $sum: 1 } } }]);
     process.stderr.write(`finance bench: outcomes ${outcomes.map((o) => `${o._id} ${o.n}`).join(', ')}\n`);
 
     // Baseline: the same settlement entries written again under new keys, no rules, same lanes.
-    const entries = await JournalEntry.find({ kind: 'settlement', invoiceId: trusted({ $in: ids }) }).lean<JournalEntryDoc[]>();
+    const entries = await JournalEntry.find({ kind: 'settlement' }).lean<JournalEntryDoc[]>();
     const queue = [...entries];
     const baselineStarted = performance.now();
     await Promise.all(
