@@ -88,7 +88,11 @@ export class Queues {
   /** Validates the payload against the spec and adds the job. */
   async enqueue<S extends z.ZodType>(spec: JobSpec<S>, payload: z.input<S>, opts: EnqueueOptions = {}): Promise<void> {
     parse(spec.schema, payload, `job ${spec.name}`);
-    const options: JobsOptions = {
+    await this.queue.add(spec.name, payload, this.jobOptions(spec, opts));
+  }
+
+  private jobOptions(spec: JobSpec, opts: EnqueueOptions): JobsOptions {
+    return {
       jobId: opts.jobId === undefined ? undefined : bullJobId(opts.jobId),
       delay: this.delayFor(opts),
       attempts: spec.attempts,
@@ -96,12 +100,28 @@ export class Queues {
       removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
       removeOnFail: { age: 30 * 24 * 3600 },
     };
-    await this.queue.add(spec.name, payload, options);
+  }
+
+  /** Validates every payload and adds the jobs in one round trip (deterministic ids dedupe as with `enqueue`). */
+  async enqueueMany<S extends z.ZodType>(spec: JobSpec<S>, jobs: readonly { payload: z.input<S>; opts?: EnqueueOptions }[]): Promise<void> {
+    if (jobs.length === 0) return;
+    for (const job of jobs) parse(spec.schema, job.payload, `job ${spec.name}`);
+    await this.queue.addBulk(jobs.map((job) => ({ name: spec.name, data: job.payload, opts: this.jobOptions(spec, job.opts ?? {}) })));
   }
 
   /** The stored job with a deterministic id (as given to enqueue), if Redis still holds it. */
   async getJob(jobId: string): Promise<Job | undefined> {
     return this.queue.getJob(bullJobId(jobId));
+  }
+
+  /**
+   * Drops pending jobs by their deterministic ids (as given to enqueue) when their work was done
+   * another way; a job already running is left to finish (its handler finds the work done). Returns
+   * how many were dropped.
+   */
+  async discard(jobIds: readonly string[]): Promise<number> {
+    const removed = await Promise.all(jobIds.map((id) => this.queue.remove(bullJobId(id), { removeChildren: false })));
+    return removed.filter((n) => n === 1).length;
   }
 
   /**

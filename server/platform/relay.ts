@@ -2,6 +2,7 @@
 // committed them, and again from a sweep for whatever a crash (or a failing subscriber) left
 // undispatched. Each subscriber's receipt is recorded on the event: a transactional subscriber writes
 // it in the same transaction as its effect (exactly once), the others after their idempotent work.
+import { Types } from 'mongoose';
 import type { z } from 'zod';
 import { now } from './context';
 import { handleError } from './error-handler';
@@ -23,6 +24,8 @@ export interface Subscriber {
   /** Runs synchronously in the committing process right after the commit (a cache eviction). */
   readonly local?: (event: DomainEvent) => void;
   handle(event: DomainEvent, uow?: UnitOfWork): Promise<void>;
+  /** Handles several events of its type dispatched together in one call (an idempotent subscriber). */
+  readonly handleBatch?: (events: DomainEvent[]) => Promise<void>;
 }
 
 /** A subscriber whose writes, further events and receipt commit in one transaction (exactly once). */
@@ -37,6 +40,17 @@ export function onEventInTransaction<S extends z.ZodType>(
 /** A subscriber for idempotent work (pushes, deduplicated notifications, deterministic jobs): at least once. */
 export function onEvent<S extends z.ZodType>(spec: EventSpec<S>, name: string, handle: (event: DomainEvent<z.output<S>>) => Promise<void> | void): Subscriber {
   return { name, event: spec, transactional: false, handle: async (e) => handle(e as DomainEvent<z.output<S>>) };
+}
+
+/**
+ * An idempotent subscriber (at least once, like `onEvent`) that takes the events of its type
+ * dispatched together — the facts of one commit, or of one sweep — in one call, so a command that
+ * commits many facts at once (a settlement batch) costs one insert, one bulk job add or one read
+ * instead of one per fact. Events about the same thing still arrive in commit order.
+ */
+export function onEvents<S extends z.ZodType>(spec: EventSpec<S>, name: string, handle: (events: DomainEvent<z.output<S>>[]) => Promise<void> | void): Subscriber {
+  const handleBatch = async (events: DomainEvent[]) => handle(events as DomainEvent<z.output<S>>[]);
+  return { name, event: spec, transactional: false, handleBatch, handle: async (e) => handleBatch([e]) };
 }
 
 /**
@@ -87,6 +101,8 @@ export class Relay implements EventRelay {
   private readonly byEvent: Map<string, Subscriber[]>;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly streams = new Map<string, Promise<void>>();
+  /** Events this process has handed over after their commit and not finished dispatching (the sweep leaves them alone). */
+  private readonly queued = new Set<string>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
@@ -125,29 +141,31 @@ export class Relay implements EventRelay {
     if (this.closed || this.dropAfterCommit) return;
     const committedAt = performance.now();
     // NOTE: events about one thing (an order, a round, an invoice …) are handed over in commit order,
-    // so a later status never overtakes an earlier one on its way to a watcher; different things go
-    // in parallel, a few at a time.
-    const byStream = new Map<string, DomainEvent[]>();
-    for (const e of events) {
-      const key = streamOf(e);
-      byStream.set(key, [...(byStream.get(key) ?? []), e]);
-    }
-    for (const [key, list] of byStream) {
-      const previous = this.streams.get(key) ?? Promise.resolve();
-      const run = previous.then(() =>
-        this.withSlot(async () => {
-          for (const e of list) await this.dispatchOne(e);
-          if (this.measureLag) this.stats.lagMs.push(performance.now() - committedAt);
-        }),
-      );
-      const tail = run.catch(() => undefined);
+    // so a later status never overtakes an earlier one on its way to a watcher: the commit's facts are
+    // dispatched together once every earlier dispatch on any of their streams is done; different
+    // commits about different things go in parallel, a few at a time.
+    const keys = [...new Set(events.map(streamOf))];
+    const previous = Promise.all(keys.map((key) => this.streams.get(key)));
+    for (const e of events) this.queued.add(e.id);
+    const run = previous.then(() =>
+      this.withSlot(async () => {
+        try {
+          await this.dispatchGroup(events.map((event) => ({ event, handled: [], attempts: 0 })));
+        } finally {
+          for (const e of events) this.queued.delete(e.id);
+        }
+        if (this.measureLag) this.stats.lagMs.push(performance.now() - committedAt);
+      }),
+    );
+    const tail = run.catch(() => undefined);
+    for (const key of keys) {
       this.streams.set(key, tail);
       void tail.then(() => {
         if (this.streams.get(key) === tail) this.streams.delete(key);
       });
-      this.inFlight.add(run);
-      void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
     }
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
   }
 
   private runLocal(events: readonly DomainEvent[]): void {
@@ -201,65 +219,131 @@ export class Relay implements EventRelay {
       .sort({ occurredAt: 1 })
       .limit(limit)
       .lean<OutboxRecord[]>();
-    let handled = 0;
+    const claimedRecords: OutboxRecord[] = [];
     for (const record of due) {
+      // NOTE: an event this process committed is still waiting for its turn in this relay (a busy
+      // moment, not a crash): dispatching it here too would only do its work twice.
+      if (this.queued.has(String(record._id))) continue;
       const claimed = await OutboxEvent.updateOne(
         { _id: record._id, dispatchedAt: trusted({ $exists: false }), $or: [{ claimedUntil: trusted({ $exists: false }) }, { claimedUntil: trusted({ $lte: at }) }] },
         { $set: { claimedUntil: new Date(at.getTime() + CLAIM_MS) } },
       );
-      if (claimed.modifiedCount === 0) continue;
-      await this.dispatchOne(toDomainEvent(record), record.handled, record.attempts ?? 0, true);
-      handled += 1;
+      if (claimed.modifiedCount > 0) claimedRecords.push(record);
     }
-    return handled;
+    if (claimedRecords.length > 0) {
+      await this.dispatchGroup(
+        claimedRecords.map((record) => ({ event: toDomainEvent(record), handled: record.handled ?? [], attempts: record.attempts ?? 0 })),
+        true,
+      );
+    }
+    return claimedRecords.length;
   }
 
-  private async dispatchOne(event: DomainEvent, alreadyHandled: readonly string[] = [], attempts = 0, redelivery = false): Promise<void> {
-    const subscribers = this.byEvent.get(event.type) ?? [];
-    const done = new Set(alreadyHandled);
-    const newlyDone: string[] = [];
-    let failed: unknown;
-    await runWithContext({ requestId: event.requestId ? `${event.requestId}>${event.type}` : `event:${event.type}` }, async () => {
+  /**
+   * Dispatches events together, in layers: the first event of each stream, then the second … so events
+   * about one thing keep their order. In a layer each subscriber takes all the events of its type that
+   * it has not handled: one call for a batch subscriber, one call per event otherwise, one unit of work
+   * per event for a transactional one. The receipts and outcomes of all the events are then recorded in
+   * one bulk write; an event a subscriber failed is left to the sweep, with a growing pause.
+   */
+  private async dispatchGroup(items: { event: DomainEvent; handled: readonly string[]; attempts: number }[], redelivery = false): Promise<void> {
+    const layers: (typeof items)[] = [];
+    const depth = new Map<string, number>();
+    for (const item of items) {
+      const key = streamOf(item.event);
+      const n = depth.get(key) ?? 0;
+      depth.set(key, n + 1);
+      (layers[n] ??= []).push(item);
+    }
+    for (const layer of layers) await this.dispatchLayer(layer, redelivery);
+  }
+
+  private async dispatchLayer(items: { event: DomainEvent; handled: readonly string[]; attempts: number }[], redelivery: boolean): Promise<void> {
+    interface Progress {
+      event: DomainEvent;
+      typed: DomainEvent;
+      attempts: number;
+      done: Set<string>;
+      newlyDone: string[];
+      failed?: unknown;
+    }
+    const progress: Progress[] = items.map(({ event, handled, attempts }) => {
       const spec = eventSpec(event.type);
-      const typed = spec ? { ...event, payload: spec.schema.parse(event.payload) } : event;
-      for (const s of subscribers) {
-        if (done.has(s.name)) continue;
-        // NOTE: a local reaction already ran right after the commit in this process; only a
-        // redelivery by the sweep (the committing process may have died) runs it again.
-        if (s.local && !redelivery) {
-          done.add(s.name);
-          continue;
-        }
-        try {
-          if (s.transactional) await this.runTransactional(s, typed);
-          else {
-            await s.handle(typed);
-            newlyDone.push(s.name);
-          }
-          done.add(s.name);
-        } catch (err) {
-          if (err instanceof AlreadyHandled) {
-            done.add(s.name);
+      const p: Progress = { event, typed: event, attempts, done: new Set(handled), newlyDone: [] };
+      try {
+        if (spec) p.typed = { ...event, payload: spec.schema.parse(event.payload) };
+      } catch (err) {
+        // NOTE: a stored fact its schema no longer accepts fails alone; the others of the group go on.
+        p.failed = err;
+        handleError(err, this.logger, { relay: 'parse', event: event.type, key: event.key });
+      }
+      return p;
+    });
+    const byType = new Map<string, Progress[]>();
+    for (const p of progress) if (p.failed === undefined) byType.set(p.event.type, [...(byType.get(p.event.type) ?? []), p]);
+    const first = items[0]!.event;
+    await runWithContext({ requestId: first.requestId ? `${first.requestId}>${first.type}` : `event:${first.type}` }, async () => {
+      for (const [type, list] of byType) {
+        for (const s of this.byEvent.get(type) ?? []) {
+          const pending = list.filter((p) => !p.done.has(s.name));
+          if (pending.length === 0) continue;
+          // NOTE: a local reaction already ran right after the commit in this process; only a
+          // redelivery by the sweep (the committing process may have died) runs it again.
+          if (s.local && !redelivery) {
+            for (const p of pending) p.done.add(s.name);
             continue;
           }
-          failed ??= err;
-          this.stats.failures += 1;
-          handleError(err, this.logger, { subscriber: s.name, event: event.type, key: event.key });
+          const failed = (p: Progress, err: unknown) => {
+            if (err instanceof AlreadyHandled) {
+              p.done.add(s.name);
+              return;
+            }
+            p.failed ??= err;
+            this.stats.failures += 1;
+            handleError(err, this.logger, { subscriber: s.name, event: p.event.type, key: p.event.key });
+          };
+          const succeeded = (p: Progress) => {
+            p.done.add(s.name);
+            if (!s.transactional) p.newlyDone.push(s.name);
+          };
+          if (s.handleBatch && !s.transactional) {
+            try {
+              await s.handleBatch(pending.map((p) => p.typed));
+              pending.forEach(succeeded);
+            } catch (err) {
+              for (const p of pending) failed(p, err);
+            }
+            continue;
+          }
+          for (const p of pending) {
+            try {
+              if (s.transactional) await this.runTransactional(s, p.typed);
+              else await s.handle(p.typed);
+              succeeded(p);
+            } catch (err) {
+              failed(p, err);
+            }
+          }
         }
       }
     });
-    const complete = subscribers.every((s) => done.has(s.name));
-    if (complete) this.stats.dispatched += 1;
-    // NOTE: one write records the receipts of the non-transactional subscribers and the outcome; a
-    // failure leaves the event to the sweep, with a growing pause between attempts.
-    const update: Record<string, unknown> = complete
-      ? { $set: { dispatchedAt: now() }, $unset: { claimedUntil: 1 } }
-      : {
-          $set: { nextAttemptAt: new Date(now().getTime() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempts + 1))), lastError: String((failed as Error | undefined)?.message ?? failed).slice(0, 500) },
-          $inc: { attempts: 1 },
-        };
-    if (newlyDone.length > 0) update.$addToSet = { handled: { $each: newlyDone } };
-    await OutboxEvent.updateOne({ _id: event.id }, update).catch((err: unknown) => handleError(err, this.logger, { relay: 'mark', event: event.type }));
+    // NOTE: one write records, for every event of the layer, the receipts of the non-transactional
+    // subscribers and the outcome; a failure leaves the event to the sweep, with a growing pause.
+    const at = now();
+    const writes = progress.map((p) => {
+      const subscribers = this.byEvent.get(p.event.type) ?? [];
+      const complete = subscribers.every((s) => p.done.has(s.name));
+      if (complete) this.stats.dispatched += 1;
+      const update: Record<string, unknown> = complete
+        ? { $set: { dispatchedAt: at }, $unset: { claimedUntil: 1 } }
+        : {
+            $set: { nextAttemptAt: new Date(at.getTime() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (p.attempts + 1))), lastError: String((p.failed as Error | undefined)?.message ?? p.failed).slice(0, 500) },
+            $inc: { attempts: 1 },
+          };
+      if (p.newlyDone.length > 0) update.$addToSet = { handled: { $each: p.newlyDone } };
+      return { updateOne: { filter: { _id: new Types.ObjectId(p.event.id) }, update } };
+    });
+    await OutboxEvent.bulkWrite(writes, { ordered: false }).catch((err: unknown) => handleError(err, this.logger, { relay: 'mark', event: first.type }));
   }
 
   private async runTransactional(s: Subscriber, event: DomainEvent): Promise<void> {

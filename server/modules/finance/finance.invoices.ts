@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { AdvanceMade, InvoiceCreated, InvoiceOverdue, InvoicePaid, InvoiceSettled } from '../../events/finance';
 import type { Actor } from '../../platform/auth';
 import { platform } from '../../platform/context';
+import { handleError } from '../../platform/error-handler';
 import { ConflictError, NotFoundError, RuleViolationError } from '../../platform/errors';
 import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
@@ -15,7 +16,7 @@ import { getSettings } from '../settings';
 import { hospitalsOfBank, requireOrg } from './finance.access';
 import { advanceDueAt, lineAvailableFen, settlementPlan, type SettlementPlan } from './finance.interest';
 import { ensureDailyRun, jobIds, settleInvoiceJob } from './finance.jobs';
-import { accounts, ensureAccounts, financeFaults, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
+import { accounts, ensureAccounts, financeFaults, hospitalAccounts, inTransactionAll, isDuplicateEntry, postEntries, postEntry, readAccounts, shownBalance, type EntryInput, type PostingInput } from './finance.ledger';
 import { bankingOf, currentBankOf } from './finance.lines';
 import { Advance, Invoice, type InvoiceDoc } from './finance.model';
 import { InvoiceFromAcceptance, type InvoiceFromAcceptanceInput } from './finance.schemas';
@@ -224,23 +225,30 @@ export async function payInvoice(actor: Actor, invoiceId: string): Promise<Retur
   }
 }
 
-/** Pushes an invoice's current state to its hospital, its distributor and the bank involved. */
-export async function pushInvoice(invoiceId: string, bankOrgId?: string): Promise<void> {
-  const invoice = await Invoice.findById(invoiceId).lean<InvoiceDoc>();
-  if (!invoice) return;
-  const payload: InvoiceSettledPayload = {
-    invoiceId: String(invoice._id),
-    invoiceNo: invoice.invoiceNo,
-    status: invoice.status,
-    amountFen: invoice.amountFen,
-    paidFen: invoice.paidFen,
-    paidAt: invoice.paidAt?.toISOString(),
-  };
+/**
+ * Pushes invoices' current state (read in one query, so a late redelivery never shows an older one)
+ * to each one's hospital, distributor and the bank involved.
+ */
+export async function pushInvoices(list: readonly { invoiceId: string; bankOrgId?: string }[]): Promise<void> {
+  const bankOf = new Map(list.map((x) => [x.invoiceId, x.bankOrgId]));
+  const ids = [...bankOf.keys()].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  if (ids.length === 0) return;
+  const invoices = await Invoice.find({ _id: trusted({ $in: ids }) }, { invoiceNo: 1, status: 1, amountFen: 1, paidFen: 1, paidAt: 1, hospitalOrgId: 1, distributorOrgId: 1, settlement: 1 }).lean<InvoiceDoc[]>();
   const { broadcaster } = platform();
-  const orgs = new Set([String(invoice.hospitalOrgId), String(invoice.distributorOrgId)]);
-  const bank = bankOrgId ?? (invoice.settlement?.bankOrgId ? String(invoice.settlement.bankOrgId) : undefined);
-  if (bank) orgs.add(bank);
-  for (const org of orgs) broadcaster.toOrg(org, 'invoice:settled', payload);
+  for (const invoice of invoices) {
+    const payload: InvoiceSettledPayload = {
+      invoiceId: String(invoice._id),
+      invoiceNo: invoice.invoiceNo,
+      status: invoice.status,
+      amountFen: invoice.amountFen,
+      paidFen: invoice.paidFen,
+      paidAt: invoice.paidAt?.toISOString(),
+    };
+    const orgs = new Set([String(invoice.hospitalOrgId), String(invoice.distributorOrgId)]);
+    const bank = bankOf.get(String(invoice._id)) ?? (invoice.settlement?.bankOrgId ? String(invoice.settlement.bankOrgId) : undefined);
+    if (bank) orgs.add(bank);
+    for (const org of orgs) broadcaster.toOrg(org, 'invoice:settled', payload);
+  }
 }
 
 export type SettleOutcome =
@@ -249,177 +257,297 @@ export type SettleOutcome =
   | { state: 'already' }
   | { state: 'settled'; plan: SettlementPlan };
 
-async function settleIn(uow: UnitOfWork, invoiceId: string): Promise<SettleOutcome> {
-  const s = uow.session;
-  const invoice = Types.ObjectId.isValid(invoiceId) ? await Invoice.findById(invoiceId).session(s).lean<InvoiceDoc>() : null;
-  if (!invoice) return { state: 'missing' };
-  if (invoice.settledAt || invoice.status !== 'open') return { state: 'already' };
-  const at = uow.at;
-  if (at.getTime() < invoice.dueAt.getTime()) return { state: 'not_due', dueAt: invoice.dueAt };
-
-  const hospital = String(invoice.hospitalOrgId);
-  const distributor = String(invoice.distributorOrgId);
-  const remaining = unpaidFen(invoice);
-  const { bankOrgId: bank, line } = await bankingOf(hospital, at, s);
-  let balance = 0;
-  let available = 0;
-  if (bank) {
-    const held = await readAccounts([accounts.workingCapital(hospital, bank), accounts.advancePrincipal(hospital, bank)], s);
-    balance = shownBalance(held.get(accounts.workingCapital(hospital, bank).key));
-    if (line) available = lineAvailableFen(line.limitFen!, Math.max(0, shownBalance(held.get(accounts.advancePrincipal(hospital, bank).key))));
-  }
-  const plan = settlementPlan({ invoiceAmountFen: remaining, accountBalanceFen: balance, lineAvailableFen: available });
-  const paid = plan.fromAccountFen + plan.advanceFen;
-
-  let entryId: Types.ObjectId | undefined;
-  if (paid > 0) {
-    const entry = await postEntry(
-      {
-        idempotencyKey: `settle:${invoiceId}`,
-        kind: 'settlement',
-        memo: `due-date settlement of invoice ${invoice.invoiceNo}`,
-        postings: settlementPostings(hospital, bank, distributor, plan.fromAccountFen, plan.advanceFen),
-        guards: [
-          ...(plan.fromAccountFen > 0 ? [{ account: accounts.workingCapital(hospital, bank!), minShownFen: 0, ...INSUFFICIENT }] : []),
-          ...(plan.advanceFen > 0
-            ? [{ account: accounts.advancePrincipal(hospital, bank!), maxShownFen: line!.limitFen!, code: 'LINE_EXCEEDED', message: msg('errorCodes.LINE_EXCEEDED') }]
-            : []),
-        ],
-        refs: { hospitalOrgId: hospital, bankOrgId: bank, distributorOrgId: distributor, invoiceId, reference: invoice.invoiceNo },
-        postedAt: at,
-      },
-      s,
-    );
-    entryId = entry._id;
-  }
-  financeFaults.hit('settle:after-entry');
-
-  const status = plan.unpaidFen > 0 ? 'overdue' : 'paid';
-  // NOTE: the due-date settlement pays as of the due instant (its value date), although its job can
-  // only run after it (by milliseconds, or later after an outage). Dated by the run instead, an
-  // invoice due on the last day of a month counted as unpaid at that month's end, and its hospital
-  // showed in the month's arrears ranking although the bank paid it on time.
-  const valueAt = invoice.dueAt;
-  const set: Record<string, unknown> = {
-    status,
-    paidFen: invoice.paidFen + paid,
-    settledAt: at,
-    settlement: { outcome: plan.outcome, fromAccountFen: plan.fromAccountFen, advanceFen: plan.advanceFen, unpaidFen: plan.unpaidFen, ...(bank ? { bankOrgId: new Types.ObjectId(bank) } : {}) },
-  };
-  if (status === 'paid') Object.assign(set, { paidAt: valueAt, paidOnTime: true });
-  else set.overdueAt = at;
-  const res = await Invoice.updateOne(
-    { _id: invoice._id, status: 'open', paidFen: invoice.paidFen, settledAt: trusted({ $exists: false }) },
-    {
-      $set: set,
-      ...(entryId ? { $push: { payments: { at: valueAt, amountFen: paid, fromAccountFen: plan.fromAccountFen, advancedFen: plan.advanceFen, source: 'settlement', entryId } } } : {}),
-    },
-    { session: s },
-  );
-  if (res.matchedCount !== 1) throw new InvoiceChanged();
-
-  const ref = invoiceRef(invoice);
-  let advanceId: string | undefined;
-  const advanceDue = plan.advanceFen > 0 ? advanceDueAt(at, line!.maxTenorDays!) : undefined;
-  if (plan.advanceFen > 0) {
-    const [advance] = await Advance.create(
-      [
-        {
-          hospitalOrgId: invoice.hospitalOrgId,
-          bankOrgId: new Types.ObjectId(bank!),
-          lineId: line!._id,
-          invoiceId: invoice._id,
-          invoiceNo: invoice.invoiceNo,
-          principalFen: plan.advanceFen,
-          principalOutstandingFen: plan.advanceFen,
-          interestAccruedFen: 0,
-          interestPaidFen: 0,
-          annualRateBp: line!.annualRateBp!,
-          tenorDays: line!.maxTenorDays!,
-          advancedAt: at,
-          dueAt: advanceDue!,
-          status: 'outstanding',
-          segments: [{ at, principalFen: plan.advanceFen }],
-        },
-      ],
-      { session: s },
-    );
-    advanceId = String(advance!._id);
-  }
-  uow.audit({
-    action: 'finance.invoice.settle',
-    targetType: 'invoice',
-    targetId: invoiceId,
-    summary: msg('finance.audit.invoiceSettled', {
-      invoiceNo: invoice.invoiceNo,
-      outcome: { msg: `finance.outcome.${plan.outcome}` },
-      fromAccount: fen(plan.fromAccountFen),
-      advance: fen(plan.advanceFen),
-      unpaid: fen(plan.unpaidFen),
-    }),
-  });
-  uow.emit(
-    InvoiceSettled,
-    {
-      ...ref,
-      ...(bank ? { bankOrgId: bank } : {}),
-      status,
-      outcome: plan.outcome,
-      amountFen: invoice.amountFen,
-      paidFen: invoice.paidFen + paid,
-      fromAccountFen: plan.fromAccountFen,
-      advancedFen: plan.advanceFen,
-      unpaidFen: plan.unpaidFen,
-      dueAt: invoice.dueAt.toISOString(),
-      settledAt: at.toISOString(),
-      ...(status === 'paid' ? { paidAt: valueAt.toISOString() } : {}),
-    },
-    { key: `invoice-settled:${invoiceId}` },
-  );
-  if (plan.unpaidFen > 0) {
-    uow.emit(
-      InvoiceOverdue,
-      { ...ref, ...(bank ? { bankOrgId: bank } : {}), amountFen: invoice.amountFen, unpaidFen: plan.unpaidFen, dueAt: invoice.dueAt.toISOString(), at: at.toISOString() },
-      { key: `invoice-overdue:${invoiceId}` },
-    );
-  }
-  if (advanceId) {
-    uow.emit(
-      AdvanceMade,
-      {
-        advanceId,
-        invoiceId,
-        invoiceNo: invoice.invoiceNo,
-        hospitalOrgId: hospital,
-        bankOrgId: bank!,
-        principalFen: plan.advanceFen,
-        annualRateBp: line!.annualRateBp!,
-        tenorDays: line!.maxTenorDays!,
-        advancedAt: at.toISOString(),
-        dueAt: advanceDue!.toISOString(),
-      },
-      { key: `advance-made:${invoiceId}` },
-    );
-  }
-  return { state: 'settled', plan };
-}
+/** How many due invoices of one hospital a settlement job settles in one unit of work. */
+export const SETTLEMENT_BATCH = 100;
 
 /**
- * The due-date settlement of one invoice (the job's body), exactly once however often it runs: the
- * journal entry `settle:<invoiceId>`, the guarded open → paid/overdue transition, the advance, the
- * audit entry and the facts (`finance.invoice_settled`, `finance.invoice_overdue`,
- * `finance.advance_made`) commit in one unit of work; subscribers do what follows.
+ * Settles due open invoices of one hospital, in the given order, inside the caller's unit of work:
+ * each is planned against the account balance and line headroom its predecessors left (exactly as
+ * settling them one after another would), then every journal entry, invoice transition and advance is
+ * written with one write per collection, and each invoice gets its audit entry and facts.
  */
-export async function settleInvoice(invoiceId: string): Promise<SettleOutcome> {
+async function settleManyIn(uow: UnitOfWork, invoices: readonly InvoiceDoc[]): Promise<Map<string, SettlementPlan>> {
+  const s = uow.session;
+  const at = uow.at;
+  const hospital = String(invoices[0]!.hospitalOrgId);
+  if (invoices.some((i) => String(i.hospitalOrgId) !== hospital)) throw new Error('a settlement batch holds the invoices of one hospital');
+  // NOTE: the hospital's accounts are read with its banking (not after it) to save a round trip.
+  const [{ bankOrgId: bank, line }, held] = await inTransactionAll([bankingOf(hospital, at, s), hospitalAccounts(hospital, ['working_capital', 'advance_principal'], s)]);
+  let balance = bank ? shownBalance(held.get(accounts.workingCapital(hospital, bank).key)) : 0;
+  let principal = bank ? shownBalance(held.get(accounts.advancePrincipal(hospital, bank).key)) : 0;
+
+  const plans = new Map<string, SettlementPlan>();
+  const entries: EntryInput[] = [];
+  for (const invoice of invoices) {
+    const invoiceId = String(invoice._id);
+    financeFaults.hit(`settle:invoice:${invoiceId}`);
+    const available = bank && line ? lineAvailableFen(line.limitFen!, Math.max(0, principal)) : 0;
+    const plan = settlementPlan({ invoiceAmountFen: unpaidFen(invoice), accountBalanceFen: balance, lineAvailableFen: available });
+    balance -= plan.fromAccountFen;
+    principal += plan.advanceFen;
+    plans.set(invoiceId, plan);
+    if (plan.fromAccountFen + plan.advanceFen === 0) continue;
+    const distributor = String(invoice.distributorOrgId);
+    entries.push({
+      idempotencyKey: `settle:${invoiceId}`,
+      kind: 'settlement',
+      memo: `due-date settlement of invoice ${invoice.invoiceNo}`,
+      postings: settlementPostings(hospital, bank, distributor, plan.fromAccountFen, plan.advanceFen),
+      guards: [
+        ...(plan.fromAccountFen > 0 ? [{ account: accounts.workingCapital(hospital, bank!), minShownFen: 0, ...INSUFFICIENT }] : []),
+        ...(plan.advanceFen > 0 ? [{ account: accounts.advancePrincipal(hospital, bank!), maxShownFen: line!.limitFen!, code: 'LINE_EXCEEDED', message: msg('errorCodes.LINE_EXCEEDED') }] : []),
+      ],
+      refs: { hospitalOrgId: hospital, bankOrgId: bank, distributorOrgId: distributor, invoiceId, reference: invoice.invoiceNo },
+      postedAt: at,
+    });
+  }
+  const posted = await postEntries(entries, s);
+  const entryOf = new Map(posted.map((e) => [String(e.invoiceId), e._id]));
+  financeFaults.hit('settle:after-entry');
+
+  const advances: Record<string, unknown>[] = [];
+  const updates = invoices.map((invoice) => {
+    const invoiceId = String(invoice._id);
+    const plan = plans.get(invoiceId)!;
+    const paid = plan.fromAccountFen + plan.advanceFen;
+    const status = plan.unpaidFen > 0 ? 'overdue' : 'paid';
+    // NOTE: the due-date settlement pays as of the due instant (its value date), although its job can
+    // only run after it (by milliseconds, or later after an outage). Dated by the run instead, an
+    // invoice due on the last day of a month counted as unpaid at that month's end, and its hospital
+    // showed in the month's arrears ranking although the bank paid it on time.
+    const valueAt = invoice.dueAt;
+    const set: Record<string, unknown> = {
+      status,
+      paidFen: invoice.paidFen + paid,
+      settledAt: at,
+      settlement: { outcome: plan.outcome, fromAccountFen: plan.fromAccountFen, advanceFen: plan.advanceFen, unpaidFen: plan.unpaidFen, ...(bank ? { bankOrgId: new Types.ObjectId(bank) } : {}) },
+    };
+    if (status === 'paid') Object.assign(set, { paidAt: valueAt, paidOnTime: true });
+    else set.overdueAt = at;
+    const entryId = entryOf.get(invoiceId);
+    if (plan.advanceFen > 0) {
+      advances.push({
+        _id: new Types.ObjectId(),
+        hospitalOrgId: invoice.hospitalOrgId,
+        bankOrgId: new Types.ObjectId(bank!),
+        lineId: line!._id,
+        invoiceId: invoice._id,
+        invoiceNo: invoice.invoiceNo,
+        principalFen: plan.advanceFen,
+        principalOutstandingFen: plan.advanceFen,
+        interestAccruedFen: 0,
+        interestPaidFen: 0,
+        annualRateBp: line!.annualRateBp!,
+        tenorDays: line!.maxTenorDays!,
+        advancedAt: at,
+        dueAt: advanceDueAt(at, line!.maxTenorDays!),
+        status: 'outstanding',
+        segments: [{ at, principalFen: plan.advanceFen }],
+      });
+    }
+    return {
+      updateOne: {
+        filter: { _id: invoice._id, status: 'open' as const, paidFen: invoice.paidFen, settledAt: trusted({ $exists: false }) },
+        update: {
+          $set: set,
+          ...(entryId ? { $push: { payments: { at: valueAt, amountFen: paid, fromAccountFen: plan.fromAccountFen, advancedFen: plan.advanceFen, source: 'settlement', entryId } } } : {}),
+        },
+      },
+    };
+  });
+  // NOTE: both writes are in flight together (one round trip); the transaction commits after both.
+  const [res] = await inTransactionAll([Invoice.bulkWrite(updates, { session: s, ordered: true }), advances.length > 0 ? Advance.insertMany(advances, { session: s }) : undefined]);
+  if (res.matchedCount !== invoices.length) throw new InvoiceChanged();
+  const advanceOf = new Map(advances.map((a) => [String(a.invoiceId), a as { _id: Types.ObjectId; dueAt: Date }]));
+
+  for (const invoice of invoices) {
+    const invoiceId = String(invoice._id);
+    const plan = plans.get(invoiceId)!;
+    const paid = plan.fromAccountFen + plan.advanceFen;
+    const status = plan.unpaidFen > 0 ? 'overdue' : 'paid';
+    const ref = invoiceRef(invoice);
+    uow.audit({
+      action: 'finance.invoice.settle',
+      targetType: 'invoice',
+      targetId: invoiceId,
+      summary: msg('finance.audit.invoiceSettled', {
+        invoiceNo: invoice.invoiceNo,
+        outcome: { msg: `finance.outcome.${plan.outcome}` },
+        fromAccount: fen(plan.fromAccountFen),
+        advance: fen(plan.advanceFen),
+        unpaid: fen(plan.unpaidFen),
+      }),
+    });
+    uow.emit(
+      InvoiceSettled,
+      {
+        ...ref,
+        ...(bank ? { bankOrgId: bank } : {}),
+        status,
+        outcome: plan.outcome,
+        amountFen: invoice.amountFen,
+        paidFen: invoice.paidFen + paid,
+        fromAccountFen: plan.fromAccountFen,
+        advancedFen: plan.advanceFen,
+        unpaidFen: plan.unpaidFen,
+        dueAt: invoice.dueAt.toISOString(),
+        settledAt: at.toISOString(),
+        ...(status === 'paid' ? { paidAt: invoice.dueAt.toISOString() } : {}),
+      },
+      { key: `invoice-settled:${invoiceId}` },
+    );
+    if (plan.unpaidFen > 0) {
+      uow.emit(
+        InvoiceOverdue,
+        { ...ref, ...(bank ? { bankOrgId: bank } : {}), amountFen: invoice.amountFen, unpaidFen: plan.unpaidFen, dueAt: invoice.dueAt.toISOString(), at: at.toISOString() },
+        { key: `invoice-overdue:${invoiceId}` },
+      );
+    }
+    const advance = advanceOf.get(invoiceId);
+    if (advance) {
+      uow.emit(
+        AdvanceMade,
+        {
+          advanceId: String(advance._id),
+          invoiceId,
+          invoiceNo: invoice.invoiceNo,
+          hospitalOrgId: hospital,
+          bankOrgId: bank!,
+          principalFen: plan.advanceFen,
+          annualRateBp: line!.annualRateBp!,
+          tenorDays: line!.maxTenorDays!,
+          advancedAt: at.toISOString(),
+          dueAt: advance.dueAt.toISOString(),
+        },
+        { key: `advance-made:${invoiceId}` },
+      );
+    }
+  }
+  return plans;
+}
+
+/** The invoice a settlement starts from, or why there is nothing to settle. */
+async function dueInvoiceIn(uow: UnitOfWork, invoiceId: string): Promise<InvoiceDoc | Exclude<SettleOutcome, { state: 'settled' }>> {
+  const invoice = Types.ObjectId.isValid(invoiceId) ? await Invoice.findById(invoiceId).session(uow.session).lean<InvoiceDoc>() : null;
+  if (!invoice) return { state: 'missing' };
+  if (invoice.settledAt || invoice.status !== 'open') return { state: 'already' };
+  if (uow.at.getTime() < invoice.dueAt.getTime()) return { state: 'not_due', dueAt: invoice.dueAt };
+  return invoice;
+}
+
+async function settleIn(uow: UnitOfWork, invoiceId: string): Promise<SettleOutcome> {
+  const invoice = await dueInvoiceIn(uow, invoiceId);
+  if ('state' in invoice) return invoice;
+  return { state: 'settled', plan: (await settleManyIn(uow, [invoice])).get(invoiceId)! };
+}
+
+/** Retries a settlement a twin run beat to it (duplicate journal key, or an invoice that moved on): it re-reads. */
+async function onceTwinsSettle<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await withCommand(null, (uow) => settleIn(uow, invoiceId));
+      return await run();
     } catch (err) {
-      // A twin run committed first (duplicate journal key, or the invoice moved on): re-read.
       if ((isDuplicateEntry(err) || err instanceof InvoiceChanged) && attempt < 3) continue;
       throw err;
     }
   }
+}
+
+/**
+ * The due-date settlement of one invoice, exactly once however often it runs: the journal entry
+ * `settle:<invoiceId>`, the guarded open → paid/overdue transition, the advance, the audit entry and
+ * the facts (`finance.invoice_settled`, `finance.invoice_overdue`, `finance.advance_made`) commit in
+ * one unit of work; subscribers do what follows.
+ */
+export async function settleInvoice(invoiceId: string): Promise<SettleOutcome> {
+  return onceTwinsSettle(() => withCommand(null, (uow) => settleIn(uow, invoiceId)));
+}
+
+// NOTE: invoices whose settlement failed in this process are settled on their own (by their own job,
+// with its retries) rather than in a batch, so one bad invoice does not fail every batch it joins.
+const failedAlone = new Set<string>();
+const FAILED_REMEMBERED = 10_000;
+
+/**
+ * The settlement job's body: settles the invoice together with up to SETTLEMENT_BATCH − 1 other due
+ * open invoices of its hospital (soonest due first) in one unit of work, each exactly as its own job
+ * would, then drops the other invoices' jobs, which have nothing left to do. If the batch fails, its
+ * invoices are settled one at a time, so one bad invoice cannot block the others: the others settle,
+ * the failing one fails its own job (retried by the queue) as before. Returns this invoice's outcome.
+ */
+export async function settleDueInvoices(invoiceId: string): Promise<SettleOutcome> {
+  let batch: string[] = [];
+  const run = () =>
+    withCommand(null, async (uow) => {
+      batch = [];
+      const own = await dueInvoiceIn(uow, invoiceId);
+      if ('state' in own) return own;
+      let invoices = [own];
+      if (!failedAlone.has(invoiceId)) {
+        const others = await Invoice.find({ hospitalOrgId: own.hospitalOrgId, status: 'open', dueAt: trusted({ $lte: uow.at }), _id: trusted({ $ne: own._id }) })
+          .sort({ dueAt: 1, _id: 1 })
+          .limit(SETTLEMENT_BATCH - 1)
+          .session(uow.session)
+          .lean<InvoiceDoc[]>();
+        invoices = [own, ...others.filter((i) => !i.settledAt && !failedAlone.has(String(i._id)))].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (String(a._id) < String(b._id) ? -1 : 1));
+      }
+      batch = invoices.map((i) => String(i._id));
+      return { state: 'settled', plan: (await settleManyIn(uow, invoices)).get(invoiceId)! } satisfies SettleOutcome;
+    });
+  let outcome: SettleOutcome;
+  try {
+    outcome = await onceTwinsSettle(run);
+  } catch (err) {
+    if (batch.length <= 1) {
+      rememberFailed(invoiceId);
+      throw err;
+    }
+    return settleOneByOne(invoiceId, batch, err);
+  }
+  failedAlone.delete(invoiceId);
+  if (outcome.state === 'settled') await discardSettlementJobs(batch.filter((id) => id !== invoiceId));
+  return outcome;
+}
+
+function rememberFailed(invoiceId: string): void {
+  if (failedAlone.size >= FAILED_REMEMBERED) failedAlone.clear();
+  failedAlone.add(invoiceId);
+}
+
+/** The fallback of a failed batch: each invoice in its own unit of work; this job's invoice last, its error thrown. */
+async function settleOneByOne(invoiceId: string, batch: readonly string[], batchError: unknown): Promise<SettleOutcome> {
+  const { logger } = platform();
+  logger.warn({ invoiceId, invoices: batch.length, err: batchError instanceof Error ? batchError.message : String(batchError) }, 'settlement batch failed; settling its invoices one at a time');
+  const done: string[] = [];
+  for (const id of batch) {
+    if (id === invoiceId) continue;
+    try {
+      const outcome = await settleInvoice(id);
+      if (outcome.state === 'settled') done.push(id);
+    } catch (err) {
+      // NOTE: its own job settles it (or fails and is retried) as before; here it only must not stop the others.
+      rememberFailed(id);
+      handleError(err, logger, { settlement: 'batch-fallback', invoiceId: id });
+    }
+  }
+  await discardSettlementJobs(done);
+  try {
+    const outcome = await settleInvoice(invoiceId);
+    failedAlone.delete(invoiceId);
+    return outcome;
+  } catch (err) {
+    rememberFailed(invoiceId);
+    throw err;
+  }
+}
+
+/** Drops the pending settlement jobs of invoices settled by another job's batch (a running one finishes and finds the invoice settled). */
+async function discardSettlementJobs(invoiceIds: readonly string[]): Promise<void> {
+  if (invoiceIds.length === 0) return;
+  // NOTE: only saves work: a job left behind re-reads its invoice, finds it settled and does nothing.
+  await platform()
+    .queues.discard(invoiceIds.map((id) => jobIds.settle(id)))
+    .catch((err: unknown) => platform().logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not drop settled invoices\' jobs'));
 }
 
 /** Open invoices whose due instant has passed (to be settled), soonest first. */

@@ -44,7 +44,10 @@ export async function ensureDailyRun(): Promise<void> {
   await platform().queues.enqueue(dailyRunJob, { day: tomorrow }, { jobId: jobIds.daily(tomorrow), runAt: dailyRunAt(tomorrow) });
 }
 
-/** Schedules the accrual of an advance's interest for `day`, just after that day ends. */
-export async function scheduleAccrual(advanceId: string, day: string): Promise<void> {
-  await platform().queues.enqueue(accrueAdvanceJob, { advanceId, day }, { jobId: jobIds.accrue(advanceId, day), runAt: dailyRunAt(shiftDay(day, 1)) });
+/** Schedules the accruals of many advances (each for its `day`, just after that day ends) in one round trip. */
+export async function scheduleAccruals(list: readonly { advanceId: string; day: string }[]): Promise<void> {
+  await platform().queues.enqueueMany(
+    accrueAdvanceJob,
+    list.map(({ advanceId, day }) => ({ payload: { advanceId, day }, opts: { jobId: jobIds.accrue(advanceId, day), runAt: dailyRunAt(shiftDay(day, 1)) } })),
+  );
 }

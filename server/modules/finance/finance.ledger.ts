@@ -141,6 +141,25 @@ export async function readAccounts(refs: AccountRef[], session?: ClientSession):
   return new Map(refs.map((r) => [r.key, byKey.get(r.key)]));
 }
 
+/**
+ * `Promise.all` for the operations of one transaction: waits for every one to finish before failing,
+ * so the transaction never aborts (or retries) under an operation still in flight.
+ */
+export async function inTransactionAll<T extends readonly unknown[] | []>(ops: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled: PromiseSettledResult<unknown>[] = await Promise.allSettled(ops as readonly unknown[]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/** The accounts of these types owned by a hospital, at any bank, by key (inside the session when given). */
+export async function hospitalAccounts(hospital: string, types: AccountType[], session?: ClientSession): Promise<Map<string, LedgerAccountDoc>> {
+  const docs = await LedgerAccount.find({ ownerOrgId: new Types.ObjectId(hospital), type: trusted({ $in: types }) })
+    .session(session ?? null)
+    .lean<LedgerAccountDoc[]>();
+  return new Map(docs.map((d) => [d.key, d]));
+}
+
 export interface PostingInput {
   account: AccountRef;
   amountFen: number;
@@ -198,73 +217,136 @@ function toOid(id: string | undefined): Types.ObjectId | undefined {
  * nothing); a broken guard throws a RuleViolationError (422) and nothing is stored.
  */
 export async function postEntry(input: EntryInput, session: ClientSession): Promise<JournalEntryDoc> {
+  return (await postEntries([input], session))[0]!;
+}
+
+function assertBalanced(input: EntryInput): void {
   if (input.postings.length < 2) throw new Error('a journal entry needs at least two postings');
   for (const p of input.postings) {
     if (!Number.isSafeInteger(p.amountFen) || p.amountFen === 0) throw new Error(`posting to ${p.account.key} must be a non-zero integer fen amount`);
   }
   if (sumFen(input.postings.map((p) => p.amountFen)) !== 0) throw new Error(`journal entry ${input.idempotencyKey} does not balance`);
-
-  const existing = await JournalEntry.findOne({ idempotencyKey: input.idempotencyKey }, { _id: 1 }).session(session).lean();
-  if (existing) throw new EntryExistsError(input.idempotencyKey);
-  const ids = await accountIdsIn([...input.postings.map((p) => p.account), ...(input.guards ?? []).map((g) => g.account)], session);
-
-  const refs = input.refs ?? {};
-  const entry: JournalEntryDoc = {
-    _id: new Types.ObjectId(),
-    idempotencyKey: input.idempotencyKey,
-    kind: input.kind,
-    postedAt: input.postedAt ?? now(),
-    memo: input.memo,
-    postings: input.postings.map((p) => ({ accountId: ids.get(p.account.key)!, accountKey: p.account.key, amountFen: p.amountFen })),
-    hospitalOrgId: toOid(refs.hospitalOrgId),
-    bankOrgId: toOid(refs.bankOrgId),
-    distributorOrgId: toOid(refs.distributorOrgId),
-    invoiceId: toOid(refs.invoiceId),
-    advanceId: toOid(refs.advanceId),
-    reference: refs.reference,
-    actorId: toOid(refs.actorId),
-  };
-  await JournalEntry.create([entry], { session });
-
-  const net = new Map<string, { ref: AccountRef; delta: number }>();
-  for (const p of input.postings) {
-    const row = net.get(p.account.key) ?? { ref: p.account, delta: 0 };
-    row.delta += p.amountFen;
-    net.set(p.account.key, row);
+  for (const g of input.guards ?? []) {
+    if (!input.postings.some((p) => p.account.key === g.account.key)) throw new Error(`guard on ${g.account.key}, which the entry does not touch`);
   }
-  const guards = new Map((input.guards ?? []).map((g) => [g.account.key, g]));
-  for (const [key, { ref, delta }] of net) {
-    // NOTE: a pass-through account (the supervised account within one payment) nets to zero and is
-    // not written, so concurrent payments do not all conflict on it.
-    if (delta === 0 && !guards.has(key)) continue;
-    const guard = guards.get(key);
-    const filter: Record<string, unknown> = { _id: ids.get(key) };
-    if (guard) {
-      // shown = sign × raw; after the entry raw' = raw + delta. Bound raw before the update.
-      const sign = NORMAL_SIDE[ref.type] === 'debit' ? 1 : -1;
-      const bounds: Record<string, number> = {};
-      if (guard.minShownFen !== undefined) {
-        if (sign === 1) bounds.$gte = guard.minShownFen - delta;
-        else bounds.$lte = -guard.minShownFen - delta;
-      }
-      if (guard.maxShownFen !== undefined) {
-        if (sign === 1) bounds.$lte = guard.maxShownFen - delta;
-        else bounds.$gte = -guard.maxShownFen - delta;
-      }
-      filter.balanceFen = trusted(bounds);
-    }
-    const res = await LedgerAccount.updateOne(filter, { $inc: { balanceFen: delta } }, { session });
-    if (res.matchedCount !== 1) {
-      if (guard) throw new RuleViolationError({ code: guard.code, message: guard.message });
-      throw new Error(`ledger account ${key} is missing`);
-    }
-  }
-  for (const key of guards.keys()) {
-    if (!net.has(key)) throw new Error(`guard on ${key}, which the entry does not touch`);
-  }
-  return entry;
 }
 
+/** The bounds on an account's stored balance before the entries for every guard to hold after each entry in turn. */
+interface RawBounds {
+  ref: AccountRef;
+  delta: number;
+  min?: number;
+  max?: number;
+  guards: BalanceGuard[];
+}
+
+/**
+ * Posts many balanced journal entries, in order, inside `session`'s transaction with one write per
+ * collection: the entries in one insert, each touched account's balance moved once by its net change.
+ * Every entry is checked as `postEntry` checks it (balanced, integer fen, unique key; an existing key
+ * throws EntryExistsError) and every guard must hold after its own entry as if the entries were
+ * posted one by one; a broken guard throws its RuleViolationError and nothing is stored.
+ */
+export async function postEntries(inputs: readonly EntryInput[], session: ClientSession): Promise<JournalEntryDoc[]> {
+  if (inputs.length === 0) return [];
+  const keys = new Set<string>();
+  for (const input of inputs) {
+    assertBalanced(input);
+    if (keys.has(input.idempotencyKey)) throw new Error(`journal entry ${input.idempotencyKey} is posted twice`);
+    keys.add(input.idempotencyKey);
+  }
+  // NOTE: one read at a time here: the first statement of a transaction starts it, and a caller may
+  // post as its first statement.
+  const existing = await JournalEntry.findOne({ idempotencyKey: trusted({ $in: [...keys] }) }, { idempotencyKey: 1 }).session(session).lean<{ idempotencyKey: string }>();
+  if (existing) throw new EntryExistsError(existing.idempotencyKey);
+  const ids = await accountIdsIn(inputs.flatMap((input) => [...input.postings.map((p) => p.account), ...(input.guards ?? []).map((g) => g.account)]), session);
+
+  const at = now();
+  const entries: JournalEntryDoc[] = inputs.map((input) => {
+    const refs = input.refs ?? {};
+    return {
+      _id: new Types.ObjectId(),
+      idempotencyKey: input.idempotencyKey,
+      kind: input.kind,
+      postedAt: input.postedAt ?? at,
+      memo: input.memo,
+      postings: input.postings.map((p) => ({ accountId: ids.get(p.account.key)!, accountKey: p.account.key, amountFen: p.amountFen })),
+      hospitalOrgId: toOid(refs.hospitalOrgId),
+      bankOrgId: toOid(refs.bankOrgId),
+      distributorOrgId: toOid(refs.distributorOrgId),
+      invoiceId: toOid(refs.invoiceId),
+      advanceId: toOid(refs.advanceId),
+      reference: refs.reference,
+      actorId: toOid(refs.actorId),
+    };
+  });
+
+  // Net change per account and, for guarded accounts, the stored balance before the entries that keeps
+  // every guard true after its own entry: shown = sign × (raw + change so far), bounded entry by entry.
+  const byAccount = new Map<string, RawBounds>();
+  for (const input of inputs) {
+    for (const p of input.postings) {
+      const row = byAccount.get(p.account.key) ?? { ref: p.account, delta: 0, guards: [] };
+      row.delta += p.amountFen;
+      byAccount.set(p.account.key, row);
+    }
+    for (const g of input.guards ?? []) {
+      const row = byAccount.get(g.account.key)!;
+      const sign = NORMAL_SIDE[row.ref.type] === 'debit' ? 1 : -1;
+      row.guards.push(g);
+      const lower: number[] = [];
+      const upper: number[] = [];
+      if (g.minShownFen !== undefined) (sign === 1 ? lower : upper).push(sign === 1 ? g.minShownFen - row.delta : -g.minShownFen - row.delta);
+      if (g.maxShownFen !== undefined) (sign === 1 ? upper : lower).push(sign === 1 ? g.maxShownFen - row.delta : -g.maxShownFen - row.delta);
+      for (const b of lower) row.min = row.min === undefined ? b : Math.max(row.min, b);
+      for (const b of upper) row.max = row.max === undefined ? b : Math.min(row.max, b);
+    }
+  }
+
+  const updates: { key: string; id: Types.ObjectId; row: RawBounds; filter: Record<string, unknown> }[] = [];
+  for (const [key, row] of byAccount) {
+    // NOTE: a pass-through account (the supervised account within one payment) nets to zero and is
+    // not written, so concurrent payments do not all conflict on it.
+    if (row.delta === 0 && row.guards.length === 0) continue;
+    const id = ids.get(key)!;
+    const filter: Record<string, unknown> = { _id: id };
+    if (row.guards.length > 0) {
+      const bounds: Record<string, number> = {};
+      if (row.min !== undefined) bounds.$gte = row.min;
+      if (row.max !== undefined) bounds.$lte = row.max;
+      filter.balanceFen = trusted(bounds);
+    }
+    updates.push({ key, id, row, filter });
+  }
+  // NOTE: the entries and the balances are written together (one round trip); a failure of either
+  // aborts the transaction, so neither is kept without the other.
+  const [, res] = await inTransactionAll([
+    JournalEntry.insertMany(entries, { session }),
+    updates.length > 0
+      ? LedgerAccount.bulkWrite(
+          updates.map((u) => ({ updateOne: { filter: u.filter, update: { $inc: { balanceFen: u.row.delta } } } })),
+          { session, ordered: true },
+        )
+      : { matchedCount: 0 },
+  ]);
+  if (res.matchedCount !== updates.length) {
+    // NOTE: rare (callers decide from balances read in the same transaction); the throw aborts the
+    // transaction, so the updates that did apply are undone. An account left out of its bounds is one
+    // whose update did not apply.
+    const found = await LedgerAccount.find({ _id: trusted({ $in: updates.map((u) => u.id) }) }, { balanceFen: 1 }).session(session).lean<{ _id: Types.ObjectId; balanceFen: number }[]>();
+    const stored = new Map(found.map((a) => [String(a._id), a.balanceFen]));
+    const missing = updates.find((u) => !stored.has(String(u.id)));
+    if (missing) throw new Error(`ledger account ${missing.key} is missing`);
+    const outside = (u: (typeof updates)[number]) => {
+      const raw = stored.get(String(u.id))!;
+      return (u.row.min !== undefined && raw < u.row.min) || (u.row.max !== undefined && raw > u.row.max);
+    };
+    const broken = updates.find((u) => u.row.guards.length > 0 && outside(u)) ?? updates.find((u) => u.row.guards.length > 0);
+    if (broken) throw new RuleViolationError({ code: broken.row.guards[0]!.code, message: broken.row.guards[0]!.message });
+    throw new Error('ledger accounts refused the entries');
+  }
+  return entries;
+}
 /** True for a duplicate-key error on the journal's idempotency key (a concurrent twin committed first) or an account key. */
 export function isDuplicateEntry(err: unknown): boolean {
   if (err instanceof EntryExistsError) return true;

@@ -20,12 +20,12 @@ import { platform } from '../../platform/context';
 import type { DomainEvent } from '../../platform/events';
 import { day, fen, msg, type Message } from '../../platform/messages';
 import type { AccountCreditedPayload, AdvanceMadePayload, RepaymentRecordedPayload } from '../../platform/realtime.events';
-import { onEvent } from '../../platform/relay';
+import { onEvent, onEvents } from '../../platform/relay';
 import type { Role } from '../../platform/schemas';
 import { businessDay } from '../../platform/time';
-import { notifyOrganisation } from '../notifications';
-import { pushInvoice, scheduleSettlement } from './finance.invoices';
-import { ensureDailyRun, scheduleAccrual } from './finance.jobs';
+import { notifyOrganisation, notifyOrganisations } from '../notifications';
+import { pushInvoices, scheduleSettlement } from './finance.invoices';
+import { ensureDailyRun, scheduleAccruals } from './finance.jobs';
 import { termsParams } from './finance.lines';
 import { orgNames } from './finance.views';
 
@@ -34,24 +34,30 @@ function tell(e: DomainEvent, orgId: string, roles: Role[], notice: { kind: stri
   return notifyOrganisation(orgId, { ...notice, dedupeKey: `${e.key}:${roles.join(',')}` }, roles);
 }
 
+/** `tell` for the facts of one batch: one read of the users per organisation and role set, one insert. */
+function tellMany(list: { e: DomainEvent; orgId: string; roles: Role[]; notice: { kind: string; title: Message; body: Message; link: string } }[]): Promise<number> {
+  return notifyOrganisations(list.map(({ e, orgId, roles, notice }) => ({ orgId, roles, input: { ...notice, dedupeKey: `${e.key}:${roles.join(',')}` } })));
+}
+
 const lineNotice = { approved: 'lineApproved', rejected: 'lineRejected', suspended: 'lineSuspended', reinstated: 'lineReinstated', changed: 'lineChanged' } as const;
 
 export const financeSubscribers = [
   // Jobs (deterministic ids: a fact delivered twice schedules one job).
   onEvent(InvoiceCreated, 'finance.schedule-settlement', (e) => scheduleSettlement(e.payload.invoiceId, new Date(e.payload.dueAt))),
-  onEvent(AdvanceMade, 'finance.schedule-accrual', async (e) => {
-    await scheduleAccrual(e.payload.advanceId, businessDay(new Date(e.payload.advancedAt)));
+  onEvents(AdvanceMade, 'finance.schedule-accrual', async (events) => {
+    await scheduleAccruals(events.map((e) => ({ advanceId: e.payload.advanceId, day: businessDay(new Date(e.payload.advancedAt)) })));
     await ensureDailyRun();
   }),
 
   // Live pushes (the invoice's current state, so a late redelivery never shows an older one).
-  onEvent(InvoiceSettled, 'finance.push-invoice-settled', (e) => pushInvoice(e.payload.invoiceId, e.payload.bankOrgId)),
-  onEvent(InvoicePaid, 'finance.push-invoice-paid', (e) => pushInvoice(e.payload.invoiceId, e.payload.bankOrgId)),
-  onEvent(AdvanceMade, 'finance.push-advance-made', (e) => {
-    const p = e.payload;
-    const payload: AdvanceMadePayload = { advanceId: p.advanceId, invoiceId: p.invoiceId, invoiceNo: p.invoiceNo, principalFen: p.principalFen, hospitalOrgId: p.hospitalOrgId };
-    platform().broadcaster.toOrg(p.hospitalOrgId, 'advance:made', payload);
-    platform().broadcaster.toOrg(p.bankOrgId, 'advance:made', payload);
+  onEvents(InvoiceSettled, 'finance.push-invoice-settled', (events) => pushInvoices(events.map((e) => ({ invoiceId: e.payload.invoiceId, bankOrgId: e.payload.bankOrgId })))),
+  onEvents(InvoicePaid, 'finance.push-invoice-paid', (events) => pushInvoices(events.map((e) => ({ invoiceId: e.payload.invoiceId, bankOrgId: e.payload.bankOrgId })))),
+  onEvents(AdvanceMade, 'finance.push-advance-made', (events) => {
+    for (const { payload: p } of events) {
+      const payload: AdvanceMadePayload = { advanceId: p.advanceId, invoiceId: p.invoiceId, invoiceNo: p.invoiceNo, principalFen: p.principalFen, hospitalOrgId: p.hospitalOrgId };
+      platform().broadcaster.toOrg(p.hospitalOrgId, 'advance:made', payload);
+      platform().broadcaster.toOrg(p.bankOrgId, 'advance:made', payload);
+    }
   }),
   onEvent(RepaymentMade, 'finance.push-repayment', (e) => {
     const p = e.payload;
@@ -69,21 +75,33 @@ export const financeSubscribers = [
   }),
 
   // Notifications (rendered in each reader's language when read).
-  onEvent(InvoiceOverdue, 'finance.notify-invoice-overdue', async (e) => {
-    const p = e.payload;
-    const names = await orgNames([p.hospitalOrgId, p.distributorOrgId]);
-    const params = { invoiceNo: p.invoiceNo, hospital: names.get(p.hospitalOrgId)?.name ?? '', distributor: names.get(p.distributorOrgId)?.name ?? '', amount: fen(p.amountFen), unpaid: fen(p.unpaidFen) };
-    const notice = { kind: 'finance.invoice_overdue', title: msg('finance.notify.invoiceOverdue.title', params), body: msg('finance.notify.invoiceOverdue.body', params), link: `/finance/invoices/${p.invoiceId}` };
-    await tell(e, p.hospitalOrgId, ['hospital_finance'], notice);
-    await tell(e, p.distributorOrgId, ['distributor'], notice);
-    if (p.bankOrgId) await tell(e, p.bankOrgId, ['bank_officer'], { ...notice, link: `/finance/hospitals/${p.hospitalOrgId}` });
+  onEvents(InvoiceOverdue, 'finance.notify-invoice-overdue', async (events) => {
+    const names = await orgNames(events.flatMap((e) => [e.payload.hospitalOrgId, e.payload.distributorOrgId]));
+    await tellMany(
+      events.flatMap((e) => {
+        const p = e.payload;
+        const params = { invoiceNo: p.invoiceNo, hospital: names.get(p.hospitalOrgId)?.name ?? '', distributor: names.get(p.distributorOrgId)?.name ?? '', amount: fen(p.amountFen), unpaid: fen(p.unpaidFen) };
+        const notice = { kind: 'finance.invoice_overdue', title: msg('finance.notify.invoiceOverdue.title', params), body: msg('finance.notify.invoiceOverdue.body', params), link: `/finance/invoices/${p.invoiceId}` };
+        return [
+          { e, orgId: p.hospitalOrgId, roles: ['hospital_finance'] as Role[], notice },
+          { e, orgId: p.distributorOrgId, roles: ['distributor'] as Role[], notice },
+          ...(p.bankOrgId ? [{ e, orgId: p.bankOrgId, roles: ['bank_officer'] as Role[], notice: { ...notice, link: `/finance/hospitals/${p.hospitalOrgId}` } }] : []),
+        ];
+      }),
+    );
   }),
-  onEvent(AdvanceMade, 'finance.notify-advance-made', async (e) => {
-    const p = e.payload;
-    const params = { invoiceNo: p.invoiceNo, advance: fen(p.principalFen) };
-    const notice = { kind: 'finance.advance_made', title: msg('finance.notify.advanceMade.title', params), body: msg('finance.notify.advanceMade.body', params) };
-    await tell(e, p.hospitalOrgId, ['hospital_finance'], { ...notice, link: '/finance/account' });
-    await tell(e, p.bankOrgId, ['bank_officer'], { ...notice, link: `/finance/hospitals/${p.hospitalOrgId}` });
+  onEvents(AdvanceMade, 'finance.notify-advance-made', async (events) => {
+    await tellMany(
+      events.flatMap((e) => {
+        const p = e.payload;
+        const params = { invoiceNo: p.invoiceNo, advance: fen(p.principalFen) };
+        const notice = { kind: 'finance.advance_made', title: msg('finance.notify.advanceMade.title', params), body: msg('finance.notify.advanceMade.body', params) };
+        return [
+          { e, orgId: p.hospitalOrgId, roles: ['hospital_finance'] as Role[], notice: { ...notice, link: '/finance/account' } },
+          { e, orgId: p.bankOrgId, roles: ['bank_officer'] as Role[], notice: { ...notice, link: `/finance/hospitals/${p.hospitalOrgId}` } },
+        ];
+      }),
+    );
   }),
   onEvent(AdvanceOverdue, 'finance.notify-advance-overdue', async (e) => {
     const p = e.payload;

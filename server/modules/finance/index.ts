@@ -4,14 +4,14 @@ import { handle } from '../../platform/queues';
 import { defineSweep } from '../../platform/sweeps';
 import { accrueAdvanceThrough, dailyRun, sweepFinance } from './finance.advances';
 import { seedDemoFinance } from './finance.demo';
-import { settleInvoice } from './finance.invoices';
+import { settleDueInvoices } from './finance.invoices';
 import { accrueAdvanceJob, dailyRunJob, settleInvoiceJob } from './finance.jobs';
 import { now } from '../../platform/context';
 import { financePages } from './finance.pages';
 import { financeRoutes } from './finance.routes';
 import { financeSubscribers } from './finance.subscribers';
 
-export { createInvoiceFromAcceptance, settleInvoice, payInvoice, invoiceNoOf } from './finance.invoices';
+export { createInvoiceFromAcceptance, settleInvoice, settleDueInvoices, payInvoice, invoiceNoOf, SETTLEMENT_BATCH } from './finance.invoices';
 export { paymentSecurity, paymentSecurityFor, accountSummary, statement } from './finance.accounts';
 export { hospitalPaymentRecords, monthlyArrears, type PaymentRecord, type MonthlyArrears } from './finance.reports';
 export { checkLedger, financeFaults, type LedgerCheck } from './finance.ledger';
@@ -37,7 +37,7 @@ export const financeModule = defineModule({
   pages: financePages,
   jobs: [
     handle(settleInvoiceJob, async ({ invoiceId }) => {
-      const outcome = await settleInvoice(invoiceId);
+      const outcome = await settleDueInvoices(invoiceId);
       if (outcome.state === 'not_due' && outcome.dueAt.getTime() - now().getTime() <= RETRY_WITHIN_MS) throw new SettlementNotDueError(invoiceId);
       return outcome;
     }),

@@ -4,6 +4,6 @@ import { notificationPages } from './notifications.pages';
 import { notificationRoutes } from './notifications.routes';
 import { notificationSocket, sessionReady } from './notifications.socket';
 
-export { notifyUsers, notifyOrganisation, notifyRoles, unreadCount, type NotificationInput } from './notifications.service';
+export { notifyUsers, notifyOrganisation, notifyOrganisations, notifyRoles, unreadCount, type NotificationInput } from './notifications.service';
 
 export const notificationsModule = defineModule({ name: 'notifications', api: notificationRoutes, pages: notificationPages, socket: notificationSocket, onConnect: sessionReady });

@@ -45,9 +45,14 @@ function toPayload(n: NotificationDoc, lang: Lang): NotificationPayload & { read
 
 /** Stores a notification for each user (so nothing is lost offline), then pushes it live in the user's language. */
 export async function notifyUsers(users: Recipient[], input: NotificationInput): Promise<number> {
-  if (users.length === 0) return 0;
+  return store(users.map((user) => ({ user, input })));
+}
+
+/** Stores and pushes many notifications with one insert; a duplicate (same user, same fact) is skipped. */
+async function store(notices: { user: Recipient; input: NotificationInput }[]): Promise<number> {
+  if (notices.length === 0) return 0;
   const at = now();
-  const docs = users.map((u) => ({ _id: new Types.ObjectId(), userId: u._id, orgId: u.orgId, ...input, createdAt: at }));
+  const docs = notices.map(({ user, input }) => ({ _id: new Types.ObjectId(), userId: user._id, orgId: user.orgId, ...input, createdAt: at }));
   let stored = docs;
   try {
     await Notification.insertMany(docs, { ordered: false });
@@ -60,7 +65,7 @@ export async function notifyUsers(users: Recipient[], input: NotificationInput):
     const failed = new Set(failures.map((w) => w.index ?? w.err?.index));
     stored = docs.filter((_, i) => !failed.has(i));
   }
-  const langOf = new Map(users.map((u) => [String(u._id), isLang(u.lang) ? u.lang : 'zh']));
+  const langOf = new Map(notices.map(({ user }) => [String(user._id), isLang(user.lang) ? user.lang : 'zh']));
   for (const doc of stored) {
     platform().broadcaster.toUser(String(doc.userId), 'notification:created', toPayload(doc as NotificationDoc, langOf.get(String(doc.userId)) ?? 'zh'));
   }
@@ -70,6 +75,18 @@ export async function notifyUsers(users: Recipient[], input: NotificationInput):
 /** Notifies every user of an organisation (optionally only some roles). */
 export async function notifyOrganisation(orgId: string | Types.ObjectId, input: NotificationInput, roles?: Role[]): Promise<number> {
   return notifyUsers(await usersOf(orgId, roles), input);
+}
+
+/**
+ * Many `notifyOrganisation` calls at once (the facts of one batch): the users of each organisation
+ * and role set are read once, every notification is stored with one insert, then pushed.
+ */
+export async function notifyOrganisations(notices: { orgId: string; roles?: Role[]; input: NotificationInput }[]): Promise<number> {
+  const usersBy = new Map<string, Promise<Recipient[]>>();
+  const keyOf = (n: (typeof notices)[number]) => `${n.orgId}|${n.roles?.join(',') ?? '*'}`;
+  for (const n of notices) if (!usersBy.has(keyOf(n))) usersBy.set(keyOf(n), usersOf(n.orgId, n.roles));
+  const users = new Map(await Promise.all([...usersBy].map(async ([key, list]) => [key, await list] as const)));
+  return store(notices.flatMap((n) => users.get(keyOf(n))!.map((user) => ({ user, input: n.input }))));
 }
 
 /** Notifies every user with one of the roles, platform-wide (e.g. every pharmacist). */
