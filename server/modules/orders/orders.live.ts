@@ -8,10 +8,8 @@ import type { OrderDoc, ShipmentDoc, TrackingEvent } from './orders.model';
 export const orderRoom = (orderId: string) => rooms.entity('order', orderId);
 
 function fanOut(o: { _id: unknown; hospitalOrgId: unknown; distributorOrgId: unknown }, event: string, payload: unknown): void {
-  const b = platform().broadcaster;
-  b.toOrg(String(o.hospitalOrgId), event, payload);
-  b.toOrg(String(o.distributorOrgId), event, payload);
-  b.toRoom(orderRoom(String(o._id)), event, payload);
+  // NOTE: one broadcast to the three rooms (one message between processes, not three).
+  platform().broadcaster.toRoom([rooms.org(String(o.hospitalOrgId)), rooms.org(String(o.distributorOrgId)), orderRoom(String(o._id))], event, payload);
 }
 
 /** Persisted first by the caller; then every party of the order hears the new state. */
