@@ -7,7 +7,7 @@ import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { businessDay } from '../../platform/time';
-import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { formatMoney } from '../../platform/view-helpers/formatters';
 import { getDrugs, type DrugInfo } from '../catalogue';
 import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
@@ -118,6 +118,28 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
     at,
   );
   pricing.catch(() => undefined);
+  // NOTE: inside a unit of work (a request with an Idempotency-Key) the counter's update rolls back
+  // with a refusal, so it goes out with the reads; outside one it waits until everything is checked.
+  // Every line names a known distributor once the cart is accepted: one order number each.
+  const numbering = currentUnitOfWork() ? nextOrderNos(at, distributorIds.length) : undefined;
+  numbering?.catch(() => undefined);
+  try {
+    return await placeCheckedOrders(actor, input, at, distributorIds, pricing, numbering);
+  } catch (err) {
+    // NOTE: the update has finished (or failed) before a refusal aborts the transaction.
+    await numbering?.catch(() => undefined);
+    throw err;
+  }
+}
+
+async function placeCheckedOrders(
+  actor: Actor,
+  input: PlaceOrdersInput,
+  at: Date,
+  distributorIds: string[],
+  pricing: ReturnType<typeof resolvePrices>,
+  numbering: Promise<string[]> | undefined,
+): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const [orgRows, drugRows, settings] = await Promise.all([
     Organisation.find({ _id: trusted({ $in: [actor.orgId, ...distributorIds].filter((id) => Types.ObjectId.isValid(id)).map(oid) }) }, { name: 1, type: 1, active: 1, address: 1 }).lean<OrganisationDoc[]>(),
     getDrugs([...new Set(input.lines.map((l) => l.drugId))]),
@@ -175,7 +197,7 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   });
   const groups = [...byDistributor].map(([distributorOrgId, lines]) => ({ distributorOrgId, lines, totalFen: lines.reduce((sum, l) => sum + l.amountFen, 0) }));
   if (groups.some((g) => !Number.isSafeInteger(g.totalFen))) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: msg('errorCodes.ORDER_TOO_LARGE') });
-  const orderNos = await nextOrderNos(at, groups.length);
+  const orderNos = await (numbering ?? nextOrderNos(at, groups.length));
   const docs = groups.map(
     ({ distributorOrgId, lines, totalFen }, i): OrderDoc => ({
       _id: new Types.ObjectId(),
