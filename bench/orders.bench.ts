@@ -6,8 +6,15 @@
 //   lookup, idempotency, transaction, outbox, audit or notifications);
 // - the orders list under 50 concurrent clients: GET /api/v1/orders?limit=20 and the HTML page
 //   /orders against bare routes that run the same query (and, for the page, write a plain table).
-// The bench's clients run in the app's process, so their cost is charged to both sides alike.
+// The bench's clients run in the app's process, so their cost is charged to both sides alike. Placing
+// and its baseline run in alternating rounds, so a change of the machine's load hits both alike.
+// Where the time goes: the app process is profiled in extra runs (BENCH_PROFILE_MS each) of placing
+// and of the list page under load, and printed; with BENCH_ENGINE_ARGS=--cpu-prof the engine
+// process's profile over the whole bench is printed too.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import express from 'express';
 import { Types } from 'mongoose';
 import { authMiddleware } from '../server/platform/auth';
@@ -19,14 +26,65 @@ import { createOrganisation, createUser, login, resolveSession } from '../server
 import { Order } from '../server/modules/orders';
 import { type BenchRow, opsPerSecond, percentile } from './lib';
 import { startBenchApp } from './harness';
+import { type CpuProfile, profiled, profileLines, readProfile } from './profile';
 
 const MS = Number(process.env.BENCH_MS ?? 3000);
 const LINES = 10;
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const LOAD_MS = Number(process.env.BENCH_LOAD_MS ?? 10_000);
+const PROFILE_MS = Number(process.env.BENCH_PROFILE_MS ?? 2000);
+const ROUNDS = 3;
 
-/** `clients` loops each sending `request` back to back for `ms`: requests/s and p99 latency (ms). */
-async function underLoad(request: () => Promise<Response>, clients: number, ms: number): Promise<{ rps: number; p99: number; errors: number }> {
+/** With --cpu-prof in BENCH_ENGINE_ARGS, the engine writes its profile to a directory of ours on exit. */
+function engineProfileDir(): { dir: string; ours: boolean } | undefined {
+  const args = process.env.BENCH_ENGINE_ARGS ?? '';
+  if (!args.split(' ').includes('--cpu-prof')) return undefined;
+  const given = /--cpu-prof-dir=(\S+)/.exec(args)?.[1];
+  if (given) return { dir: given, ours: false };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orders-engine-prof-'));
+  process.env.BENCH_ENGINE_ARGS = `${args} --cpu-prof-dir=${dir}`;
+  return { dir, ours: true };
+}
+
+/** The engine's busiest profile in `dir` (its loader thread writes an almost idle one too). */
+function engineProfile(dir: string): CpuProfile | undefined {
+  const busy = (p: CpuProfile) => {
+    const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    return (p.samples ?? []).filter((id) => !idle.has(id)).length;
+  };
+  const profiles = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => readProfile(path.join(dir, f)));
+  return profiles.sort((a, b) => busy(b) - busy(a))[0];
+}
+
+/** Runs `a` and `b` in alternating rounds for `ms` each in all: ops/s and this process's CPU ms per op of each. */
+async function alternating(a: () => Promise<unknown>, b: () => Promise<unknown>, ms: number): Promise<{ rate: [number, number]; cpuMs: [number, number] }> {
+  const ops = [0, 0];
+  const took = [0, 0];
+  const cpu = [0, 0];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, fn] of [a, b].entries()) {
+      const start = performance.now();
+      const before = process.cpuUsage();
+      while (performance.now() - start < ms / ROUNDS) {
+        await fn();
+        ops[i]! += 1;
+      }
+      const used = process.cpuUsage(before);
+      cpu[i]! += (used.user + used.system) / 1000;
+      took[i]! += performance.now() - start;
+    }
+  }
+  return { rate: [ops[0]! / (took[0]! / 1000), ops[1]! / (took[1]! / 1000)], cpuMs: [cpu[0]! / ops[0]!, cpu[1]! / ops[1]!] };
+}
+
+interface LoadRun {
+  latencies: number[];
+  errors: number;
+  ms: number;
+}
+
+/** `clients` loops each sending `request` back to back for `ms`: the latencies (ms) and failures. */
+async function loadRun(request: () => Promise<Response>, clients: number, ms: number): Promise<LoadRun> {
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
@@ -41,7 +99,20 @@ async function underLoad(request: () => Promise<Response>, clients: number, ms: 
       }
     }),
   );
-  return { rps: latencies.length / ((performance.now() - start) / 1000), p99: percentile(latencies, 99), errors };
+  return { latencies, errors, ms: performance.now() - start };
+}
+
+/** Each request under load for `ms` in all, in alternating rounds: requests/s, p99 latency (ms) and failures of each. */
+async function underLoad<K extends string>(requests: Record<K, () => Promise<Response>>, clients: number, ms: number): Promise<Record<K, { rps: number; p99: number; errors: number }>> {
+  const runs = new Map<K, LoadRun>();
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [name, request] of Object.entries(requests) as [K, () => Promise<Response>][]) {
+      const r = await loadRun(request, clients, ms / ROUNDS);
+      const sum = runs.get(name);
+      runs.set(name, sum ? { latencies: [...sum.latencies, ...r.latencies], errors: sum.errors + r.errors, ms: sum.ms + r.ms } : r);
+    }
+  }
+  return Object.fromEntries([...runs].map(([name, r]) => [name, { rps: r.latencies.length / (r.ms / 1000), p99: percentile(r.latencies, 99), errors: r.errors }])) as Record<K, { rps: number; p99: number; errors: number }>;
 }
 
 const SYSTEM: Actor = { id: '000000000000000000000000', sessionId: 'bench', email: 'bench@local', name: 'bench', role: 'operator', orgId: '000000000000000000000000', orgType: 'operator', orgName: 'bench' };
@@ -56,7 +127,9 @@ async function json(url: string, init: { method?: string; token: string; body?: 
 }
 
 export default async function ordersBench(): Promise<BenchRow[]> {
+  const profileDir = engineProfileDir();
   const bench = await startBenchApp('orders');
+  const profiles: string[] = [];
   const { runId, app } = bench;
   const base = `${app.url}/api/v1`;
   try {
@@ -138,14 +211,22 @@ export default async function ordersBench(): Promise<BenchRow[]> {
         await res.arrayBuffer();
       };
       for (let i = 0; i < 20; i += 1) await bareOne();
-      const api = await opsPerSecond(placeOne, MS, 30);
-      const plain = await opsPerSecond(bareOne, MS, 30);
+      for (let i = 0; i < 20; i += 1) await placeOne();
+      const placing = await alternating(placeOne, bareOne, 2 * MS);
+      const [api, plain] = placing.rate;
+      // NOTE: CPU time is steadier than throughput on a shared machine; the consequences of an order
+      // (notification, job, push, receipt) run after its reply and are counted where they run.
+      profiles.push(`orders: app process CPU per order: API ${placing.cpuMs[0].toFixed(2)} ms, bare route ${placing.cpuMs[1].toFixed(2)} ms (${(placing.cpuMs[0] / placing.cpuMs[1]).toFixed(2)}×)`);
+      profiles.push(profileLines(`orders: placing, app process (${PROFILE_MS} ms)`, (await profiled(() => opsPerSecond(placeOne, PROFILE_MS, 1))).profile, 12));
 
       const get = (url: string, accept = 'application/json') => () => fetch(url, { headers: { Authorization: `Bearer ${pharmacist}`, Accept: accept } });
-      const apiList = await underLoad(get(`${base}/orders?limit=20`), CLIENTS, LOAD_MS);
-      const bareList = await underLoad(get(`${bareUrl}/bare/orders`), CLIENTS, LOAD_MS);
-      const pageList = await underLoad(get(`${app.url}/orders`, 'text/html'), CLIENTS, LOAD_MS);
-      const barePage = await underLoad(get(`${bareUrl}/bare/orders-page`, 'text/html'), CLIENTS, LOAD_MS);
+      const { apiList, bareList, pageList, barePage } = await underLoad(
+        { apiList: get(`${base}/orders?limit=20`), bareList: get(`${bareUrl}/bare/orders`), pageList: get(`${app.url}/orders`, 'text/html'), barePage: get(`${bareUrl}/bare/orders-page`, 'text/html') },
+        CLIENTS,
+        LOAD_MS,
+      );
+      const pageProfile = await profiled(() => loadRun(get(`${app.url}/orders`, 'text/html'), CLIENTS, PROFILE_MS));
+      profiles.push(profileLines(`orders: list page under ${CLIENTS} clients, app process (${PROFILE_MS} ms)`, pageProfile.profile, 12));
       for (const [name, r] of Object.entries({ apiList, bareList, pageList, barePage })) if (r.errors > 0) throw new Error(`${name}: ${r.errors} requests failed`);
       const load = `${CLIENTS} clients, ${(LOAD_MS / 1000).toFixed(0)} s`;
       return [
@@ -168,5 +249,9 @@ export default async function ordersBench(): Promise<BenchRow[]> {
     }
   } finally {
     await bench.close();
+    const engine = profileDir ? engineProfile(profileDir.dir) : undefined;
+    if (engine) profiles.push(profileLines('orders: engine process over the whole bench', engine, 12));
+    if (profileDir?.ours) rmSync(profileDir.dir, { recursive: true, force: true });
+    if (profiles.length) console.log(`\n${profiles.join('\n\n')}\n`);
   }
 }

@@ -111,7 +111,8 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
     else next();
   });
 
-  setupViews(app, { templatesDir: path.join(ROOT, 'templates'), cache: config.env === 'production' });
+  // NOTE: templates are compiled once, except in development where an edited template shows at once.
+  setupViews(app, { templatesDir: path.join(ROOT, 'templates'), cache: config.env !== 'development' });
 
   const openapi = new OpenAPIRegistry();
   const api = new ApiRouter(openapi);

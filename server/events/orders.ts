@@ -15,7 +15,19 @@ const OrderState = z.enum(['placed', 'confirmed', 'partially_confirmed', 'reject
 /** A pharmacist placed an order (or a backorder was placed for the rest of a partial confirmation). */
 export const OrderPlaced = defineEvent(
   'orders.placed',
-  z.object({ ...OrderRef, hospitalName: z.string(), urgency: z.enum(['urgent', 'regular']), lineCount: z.number().int(), totalFen: Fen, confirmBy: Instant, backorderOf: z.string().optional() }).strict(),
+  z
+    .object({
+      ...OrderRef,
+      hospitalName: z.string(),
+      urgency: z.enum(['urgent', 'regular']),
+      lineCount: z.number().int(),
+      totalFen: Fen,
+      // NOTE: optional only for facts stored before it was added; with it the push needs no read.
+      placedAt: Instant.optional(),
+      confirmBy: Instant,
+      backorderOf: z.string().optional(),
+    })
+    .strict(),
 );
 
 /** An order moved (confirmed, rejected, cancelled, shipped, in transit, delivered, accepted …). */

@@ -91,7 +91,10 @@ export class ApiRouter {
       // NOTE: with an Idempotency-Key the whole handler is one unit of work (the services join it), so
       // the stored reply is exactly what the handler answers and commits with what it wrote.
       const keyed = spec.idempotent && req.get('idempotency-key') !== undefined;
-      const result = keyed ? await withIdempotency(req, spec.status ?? 200, async () => reply(await withCommand(req.actor ?? null, () => Promise.resolve(call())))) : await reply(await call());
+      // The unit of work's transaction opens with the lookup of the key (one statement fewer).
+      const result = keyed
+        ? await withIdempotency(req, spec.status ?? 200, async () => reply(await withCommand(req.actor ?? null, () => Promise.resolve(call()))), { lookupInTransaction: true })
+        : await reply(await call());
       if (result.status === 204) res.status(204).end();
       else res.status(result.status).json(result.body);
     });

@@ -71,8 +71,34 @@ export function completedRecord(p: PendingIdempotency, body: unknown, at: Date):
  */
 export async function storeReplyIn(session: ClientSession, p: PendingIdempotency, body: unknown, at: Date): Promise<unknown> {
   const record = completedRecord(p, body, at);
-  await IdempotencyKey.insertMany([record], { session });
+  // NOTE: the record is complete as built; a lean insert skips hydrating the reply into a document.
+  await IdempotencyKey.insertMany([record], { session, lean: true });
   return record.body;
+}
+
+/** A reply stored under the key was found where the request's transaction opened: it is replayed. */
+class StoredReplyFound extends Error {
+  constructor(readonly reply: Reply) {
+    super('stored reply found');
+  }
+}
+
+/**
+ * The first statement of an idempotent request's transaction: the lookup of its key. A reply stored
+ * under it ends the request as a replay (nothing of it is written); another payload under the same
+ * key is a 422. Under the request's lease no other request with the key can commit meanwhile.
+ */
+export async function openIdempotentTransaction(session: ClientSession, p: PendingIdempotency): Promise<void> {
+  const existing = await IdempotencyKey.findById(p.scopeKey, undefined, { session }).lean<IdempotencyRecord>();
+  if (!existing) return;
+  if (existing.state !== 'done') {
+    await IdempotencyKey.deleteOne({ _id: p.scopeKey, state: 'in_progress' }, { session });
+    return;
+  }
+  if (existing.requestHash !== p.requestHash) {
+    throw new RuleViolationError({ code: 'IDEMPOTENCY_KEY_REUSED', message: msg('errorCodes.IDEMPOTENCY_KEY_REUSED_2') });
+  }
+  throw new StoredReplyFound({ status: existing.status ?? 200, body: existing.body });
 }
 
 /** After the commit: the request answers exactly the stored reply. */
@@ -139,12 +165,17 @@ async function storedReply(scopeKey: string, requestHash: string): Promise<Reply
   return { status: existing.status ?? 200, body: existing.body };
 }
 
+export interface IdempotentRunOptions {
+  /** `run` opens a unit of work before anything else, which looks the key up (`openIdempotentTransaction`). */
+  lookupInTransaction?: boolean;
+}
+
 /**
  * Runs `run` once per scoped key: the first reply is stored (by the request's unit of work, in its
  * transaction) and replayed for the same key; the same key with another payload is a 422; a
  * duplicate while the first still runs is a 409.
  */
-export async function runIdempotent(scopeKey: string, requestHash: string, status: number, run: () => Promise<Reply>): Promise<Reply & { replayed: boolean }> {
+export async function runIdempotent(scopeKey: string, requestHash: string, status: number, run: () => Promise<Reply>, options: IdempotentRunOptions = {}): Promise<Reply & { replayed: boolean }> {
   const key = leaseKey(scopeKey);
   const holder = `${INSTANCE}/${randomBytes(6).toString('hex')}`;
   if (!(await acquireLease(key, holder))) {
@@ -154,15 +185,21 @@ export async function runIdempotent(scopeKey: string, requestHash: string, statu
     throw inProgress();
   }
   try {
-    // NOTE: looked up under the lease, so a first request cannot commit between the lookup and the run.
-    const before = await storedReply(scopeKey, requestHash);
-    if (before) return { ...before, replayed: true };
-    const pending: PendingIdempotency = { scopeKey, requestHash, status, stored: false };
     const ctx = currentContext();
+    const inTransaction = options.lookupInTransaction === true && ctx !== undefined;
+    // NOTE: looked up under the lease, so a first request cannot commit between the lookup and the run.
+    if (!inTransaction) {
+      const before = await storedReply(scopeKey, requestHash);
+      if (before) return { ...before, replayed: true };
+    }
+    const pending: PendingIdempotency = { scopeKey, requestHash, status, stored: false, ...(inTransaction ? { lookupInTransaction: true } : {}) };
     if (ctx) ctx.idempotency = pending;
     let reply: Reply;
     try {
       reply = await run();
+    } catch (err) {
+      if (err instanceof StoredReplyFound) return { ...err.reply, replayed: true };
+      throw err;
     } finally {
       if (ctx) ctx.idempotency = undefined;
     }
@@ -172,20 +209,22 @@ export async function runIdempotent(scopeKey: string, requestHash: string, statu
     await IdempotencyKey.updateOne({ _id: scopeKey }, { $setOnInsert: completedRecord(pending, reply.body, now()) }, { upsert: true });
     return { status: reply.status, body: asJson(reply.body), replayed: false };
   } finally {
-    await platform().redis.eval(RELEASE, 1, key, holder).catch(() => undefined);
+    // NOTE: not awaited, so the reply goes out without waiting for Redis: a retry that arrives
+    // before the release finds the lease held and the reply stored, which is a replay.
+    void platform().redis.eval(RELEASE, 1, key, holder).catch(() => undefined);
   }
 }
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 /** Wraps an HTTP handler in Idempotency-Key handling; without the header the handler just runs. */
-export async function withIdempotency(req: Request, status: number, run: () => Promise<Reply>): Promise<Reply> {
+export async function withIdempotency(req: Request, status: number, run: () => Promise<Reply>, options: IdempotentRunOptions = {}): Promise<Reply> {
   const key = req.get('idempotency-key');
   if (key === undefined) return run();
   if (!KEY_PATTERN.test(key)) {
     throw new ValidationError({ code: 'INVALID_IDEMPOTENCY_KEY', message: msg('errorCodes.INVALID_IDEMPOTENCY_KEY') });
   }
   const scope = `${req.actor?.id ?? 'anonymous'}:${req.method}:${req.baseUrl}${req.route?.path ?? req.path}`;
-  const reply = await runIdempotent(`${scope}:${key}`, hashRequest(`${req.method} ${req.originalUrl}`, req.body), status, run);
+  const reply = await runIdempotent(`${scope}:${key}`, hashRequest(`${req.method} ${req.originalUrl}`, req.body), status, run, options);
   return { status: reply.status, body: reply.body };
 }

@@ -33,7 +33,8 @@ export interface Broadcaster {
   toUser(userId: string, event: string, payload: unknown): void;
   toOrg(orgId: string, event: string, payload: unknown): void;
   toRole(role: string, event: string, payload: unknown): void;
-  toRoom(room: string, event: string, payload: unknown): void;
+  /** Several rooms at once: one broadcast, and a socket in more than one of them gets the event once. */
+  toRoom(room: string | readonly string[], event: string, payload: unknown): void;
   /** Sockets currently in a room, across every process (for per-viewer filtering). */
   socketsIn(room: string): Promise<{ id: string; actor: Actor }[]>;
   /** Emits to one socket by id, wherever it is connected. */
@@ -109,7 +110,7 @@ export function createRealtime(
     toUser: (id, event, payload) => void io.to(rooms.user(id)).emit(event, payload),
     toOrg: (id, event, payload) => void io.to(rooms.org(id)).emit(event, payload),
     toRole: (role, event, payload) => void io.to(rooms.role(role)).emit(event, payload),
-    toRoom: (room, event, payload) => void io.to(room).emit(event, payload),
+    toRoom: (room, event, payload) => void io.to(typeof room === 'string' ? room : [...room]).emit(event, payload),
     toSocket: (socketId, event, payload) => void io.to(socketId).emit(event, payload),
     socketsIn: async (room) => {
       const sockets = await io.in(room).fetchSockets();

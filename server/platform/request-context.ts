@@ -6,6 +6,11 @@ export interface PendingIdempotency {
   scopeKey: string;
   requestHash: string;
   status: number;
+  /**
+   * The request runs in a unit of work whose transaction opens with the lookup of the key
+   * (`openIdempotentTransaction`), so no lookup is made before it.
+   */
+  lookupInTransaction?: boolean;
   /** Set when a committed unit of work stored the reply. */
   stored: boolean;
   storedBody?: unknown;

@@ -3,12 +3,12 @@
 // transaction. After the commit the new events go to the relay, which hands them to subscribers
 // (notifications, pushes, other modules' reactions); a sweep re-hands whatever a crash left behind.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import mongoose, { Types, type ClientSession } from 'mongoose';
+import mongoose, { Types, type ClientSession, type InsertManyOptions, type Model } from 'mongoose';
 import type { z } from 'zod';
 import { auditDocument, AuditEntry, type AuditActor, type AuditInput } from './audit-log';
 import { now, platform } from './context';
 import { OutboxEvent, type DomainEvent, type EventSpec } from './events';
-import { markStored, storeReplyIn } from './idempotency';
+import { markStored, openIdempotentTransaction, storeReplyIn } from './idempotency';
 import { currentContext, currentRequestId } from './request-context';
 import { parse } from './validate';
 
@@ -31,6 +31,12 @@ export interface UnitOfWork {
   emit<S extends z.ZodType>(spec: EventSpec<S>, payload: z.input<S>, options?: EmitOptions): void;
   /** Stages an audit entry, written in the same transaction. */
   audit(entry: AuditInput): void;
+  /**
+   * Stages new documents, written with the commit in one insert per collection (with the events, the
+   * audit entries and the stored reply, all at once). They go in as given — complete, typed documents:
+   * no Mongoose defaults, casting or validation — and reads of the command do not see them.
+   */
+  insert<T>(model: Model<T>, docs: readonly T[]): void;
 }
 
 interface Staged {
@@ -42,6 +48,7 @@ interface Staged {
 class Work implements UnitOfWork {
   private readonly events: Staged[] = [];
   private readonly audits: AuditInput[] = [];
+  private readonly inserts = new Map<Model<unknown>, unknown[]>();
   /** The idempotent request's reply as stored in this transaction, if any. */
   storedReply: unknown;
 
@@ -61,9 +68,17 @@ class Work implements UnitOfWork {
     this.audits.push(entry);
   }
 
+  insert<T>(model: Model<T>, docs: readonly T[]): void {
+    if (docs.length === 0) return;
+    const key = model as unknown as Model<unknown>;
+    const staged = this.inserts.get(key);
+    if (staged) staged.push(...docs);
+    else this.inserts.set(key, [...docs]);
+  }
+
   /**
-   * Writes the staged records in the transaction (events, audit entries and the stored reply go to
-   * three collections at once: the transaction was begun by its opening read); returns the events that are new.
+   * Writes the staged records in the transaction, one write per collection and all at once (the
+   * transaction was begun by its opening read); returns the events that are new.
    */
   async flush(result: unknown): Promise<DomainEvent[]> {
     const requestId = currentRequestId();
@@ -83,9 +98,11 @@ class Work implements UnitOfWork {
         }),
       );
     }
-    if (this.audits.length > 0) {
-      writes.push(AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), { session: this.session }));
-    }
+    // NOTE: lean inserts skip Mongoose's hydration and validation (about 3 ms for a ten-line order);
+    // an undefined field is left out, as a Mongoose document would leave it.
+    const lean = leanInsert(this.session);
+    for (const [model, docs] of this.inserts) writes.push(model.insertMany(docs, lean));
+    if (this.audits.length > 0) writes.push(AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), lean));
     const pending = currentContext()?.idempotency;
     if (pending && !pending.stored) writes.push(storeReplyIn(this.session, pending, result, this.at).then((body) => (this.storedReply = body)));
     // NOTE: every write has finished (or failed) before the transaction commits or aborts.
@@ -94,6 +111,12 @@ class Work implements UnitOfWork {
     if (failed) throw failed.reason;
     return fresh;
   }
+}
+
+/** Insert options for complete documents: no hydration or validation; undefined fields are left out. */
+function leanInsert(session: ClientSession): InsertManyOptions & { lean: true } {
+  // NOTE: Mongoose hands the options to the driver, which knows `ignoreUndefined`; its types do not.
+  return { session, lean: true, ignoreUndefined: true } as InsertManyOptions & { lean: true };
 }
 
 const current = new AsyncLocalStorage<Work>();
@@ -126,8 +149,10 @@ export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) =>
   const pending = currentContext()?.idempotency;
   const result = await mongoose.connection.transaction(async (session) => {
     // NOTE: the first statement of a transaction starts it on the server; reads the command issues in
-    // parallel (Promise.all) must not race to be that first statement.
-    await OutboxEvent.findOne({ _id: TRANSACTION_OPENER }, { _id: 1 }).session(session).lean();
+    // parallel (Promise.all) must not race to be that first statement. An idempotent request's lookup
+    // of its key is that statement (a reply stored meanwhile ends the command as a replay).
+    if (pending?.lookupInTransaction && !pending.stored) await openIdempotentTransaction(session, pending);
+    else await OutboxEvent.findOne({ _id: TRANSACTION_OPENER }, { _id: 1 }).session(session).lean();
     work = new Work(session, actor, now());
     const attempt = work;
     const value = await current.run(attempt, () => fn(attempt));

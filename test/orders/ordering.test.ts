@@ -105,6 +105,21 @@ describe('orders: placing', () => {
     expect(await countOrders(pharmacist.org.id)).to.equal(1);
   });
 
+  it('takes the order number with the reads of a keyed cart, and a refused keyed cart uses none', async () => {
+    const p = await buildOrderParties({ drug: { referencePriceFen: 500 } });
+    const line = { drugId: p.drugs[0]!.id, distributorOrgId: p.distributor.org.id, source: 'catalogue', quantity: 1 };
+    const seq = (orderNo: string) => Number(orderNo.split('-')[1]);
+    const first = await p.pharmacist.api().post('/api/v1/orders', { lines: [line] }).set('Idempotency-Key', `numbers-${p.pharmacist.id}-1`);
+    const refused = await p.pharmacist.api().post('/api/v1/orders', { lines: [line, line] }).set('Idempotency-Key', `numbers-${p.pharmacist.id}-2`);
+    const next = await p.pharmacist.api().post('/api/v1/orders', { lines: [line] }).set('Idempotency-Key', `numbers-${p.pharmacist.id}-3`);
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect(refused.status).to.equal(422);
+    expect(refused.body.error.code).to.equal('DUPLICATE_LINE');
+    expect(next.status).to.equal(201);
+    expect(seq(next.body.data[0].orderNo)).to.equal(seq(first.body.data[0].orderNo) + 1);
+    expect(await countOrders(p.pharmacist.org.id)).to.equal(2);
+  });
+
   it('refuses the order when the price changed since the pharmacist saw it', async () => {
     const pharmacist = await buildPharmacist();
     const res = await pharmacist.api().post('/api/v1/orders', { lines: [{ drugId: listing.drug.id, distributorOrgId: cheap.org.id, quantity: 1, expectedUnitPriceFen: 170_000 }] });

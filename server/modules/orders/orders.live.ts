@@ -7,11 +7,9 @@ import type { OrderDoc, ShipmentDoc, TrackingEvent } from './orders.model';
 
 export const orderRoom = (orderId: string) => rooms.entity('order', orderId);
 
-function fanOut(o: Pick<OrderDoc, '_id' | 'hospitalOrgId' | 'distributorOrgId'>, event: string, payload: unknown): void {
-  const b = platform().broadcaster;
-  b.toOrg(String(o.hospitalOrgId), event, payload);
-  b.toOrg(String(o.distributorOrgId), event, payload);
-  b.toRoom(orderRoom(String(o._id)), event, payload);
+function fanOut(o: { _id: unknown; hospitalOrgId: unknown; distributorOrgId: unknown }, event: string, payload: unknown): void {
+  // NOTE: one broadcast to the three rooms (one message between processes, not three).
+  platform().broadcaster.toRoom([rooms.org(String(o.hospitalOrgId)), rooms.org(String(o.distributorOrgId)), orderRoom(String(o._id))], event, payload);
 }
 
 /** Persisted first by the caller; then every party of the order hears the new state. */
@@ -27,6 +25,21 @@ export function publishOrder(o: OrderDoc, change: OrderUpdatedPayload['change'])
     at: (o.events.at(-1)?.at ?? o.placedAt).toISOString(),
   };
   fanOut(o, 'order:updated', payload);
+}
+
+/** A new order as its `orders.placed` fact tells it (its first state, sequence 1): no read needed. */
+export function publishPlaced(p: { orderId: string; orderNo: string; hospitalOrgId: string; distributorOrgId: string; placedAt: string }): void {
+  const payload: OrderUpdatedPayload = {
+    orderId: p.orderId,
+    orderNo: p.orderNo,
+    status: 'placed',
+    change: 'placed',
+    hospitalOrgId: p.hospitalOrgId,
+    distributorOrgId: p.distributorOrgId,
+    seq: 1,
+    at: p.placedAt,
+  };
+  fanOut({ _id: p.orderId, hospitalOrgId: p.hospitalOrgId, distributorOrgId: p.distributorOrgId }, 'order:updated', payload);
 }
 
 /** A tracking event (picked, departed, location, delivered) of the order's shipment. */

@@ -15,7 +15,7 @@ import { REFUSAL_REASONS, Shipment, TRACKING_KINDS, type ShipmentDoc } from './o
 import { deliveryNotePdf, purchaseOrderPdf } from './orders.pdf';
 import { distributorKpis, distributorsWithOrders, hospitalOrderStats, periodOf, recallTrace } from './orders.reports';
 import { OrderListQuery, PeriodQuery, RecallQuery } from './orders.schemas';
-import { listOrders } from './orders.service';
+import { listOrderRows } from './orders.service';
 import { ORDER_STATES } from './orders.state';
 import { orderView, shipmentView } from './orders.views';
 import { msg } from '../../platform/messages';
@@ -50,7 +50,7 @@ export function orderPages(router: Router): void {
     const lang = res.locals.lang as Lang;
     const raw = cleanQuery(req.query as Record<string, unknown>);
     const q = parse(OrderListQuery, raw, 'query');
-    const page = await listOrders(req.actor, q);
+    const page = await listOrderRows(req.actor, q);
     res.render('orders/index', {
       title: t(lang, 'orders.title'),
       subtitle: t(lang, subtitleKey(req.actor)),

@@ -7,11 +7,11 @@ import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import { businessDay } from '../../platform/time';
-import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { formatMoney } from '../../platform/view-helpers/formatters';
 import { getDrugs, type DrugInfo } from '../catalogue';
 import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
-import { Organisation, getOrganisation, type OrganisationDoc } from '../identity';
+import { Organisation, type OrganisationDoc } from '../identity';
 import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
 import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
@@ -20,13 +20,18 @@ import { Order, OrderCounter, type OrderDoc, type OrderLine } from './orders.mod
 import type { ConfirmInput, OrderListQueryInput, PlaceOrdersInput } from './orders.schemas';
 import { resolvePrices, stillListed } from './orders.sources';
 import { TERMINAL_ORDER_STATES, confirmDeadline, deliveryDeadline } from './orders.state';
-import { orderView } from './orders.views';
+import { orderRowView, orderView } from './orders.views';
+
+/** The next human-readable order numbers of the business day (PO20260523-000042), `count` of them in one update. */
+export async function nextOrderNos(at: Date, count = 1): Promise<string[]> {
+  const day = businessDay(at).replace(/-/g, '');
+  const counter = await OrderCounter.findOneAndUpdate({ _id: `PO${day}` }, { $inc: { seq: count } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
+  return Array.from({ length: count }, (_, i) => `PO${day}-${String(counter!.seq - count + 1 + i).padStart(6, '0')}`);
+}
 
 /** The next human-readable order number of the business day: PO20260523-000042. */
 export async function nextOrderNo(at: Date): Promise<string> {
-  const day = businessDay(at).replace(/-/g, '');
-  const counter = await OrderCounter.findOneAndUpdate({ _id: `PO${day}` }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
-  return `PO${day}-${String(counter!.seq).padStart(6, '0')}`;
+  return (await nextOrderNos(at, 1))[0]!;
 }
 
 const orderRef = (o: OrderDoc) => ({ orderId: String(o._id), orderNo: o.orderNo, hospitalOrgId: String(o.hospitalOrgId), distributorOrgId: String(o.distributorOrgId) });
@@ -41,7 +46,16 @@ function placed(uow: UnitOfWork, o: OrderDoc): void {
   });
   uow.emit(
     OrderPlaced,
-    { ...orderRef(o), hospitalName: o.hospitalName, urgency: o.urgency, lineCount: o.lines.length, totalFen: o.totalFen, confirmBy: o.confirmBy.toISOString(), ...(o.backorderOf ? { backorderOf: String(o.backorderOf) } : {}) },
+    {
+      ...orderRef(o),
+      hospitalName: o.hospitalName,
+      urgency: o.urgency,
+      lineCount: o.lines.length,
+      totalFen: o.totalFen,
+      placedAt: o.placedAt.toISOString(),
+      confirmBy: o.confirmBy.toISOString(),
+      ...(o.backorderOf ? { backorderOf: String(o.backorderOf) } : {}),
+    },
     { key: `order-placed:${String(o._id)}` },
   );
 }
@@ -97,16 +111,46 @@ function lineFrom(index: number, drug: DrugInfo, source: OrderLine['source'], qu
 export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const at = now();
   const distributorIds = [...new Set(input.lines.map((l) => l.distributorOrgId))];
-  const [hospital, drugRows, distributorRows, settings] = await Promise.all([
-    getOrganisation(actor.orgId),
+  // NOTE: every read is independent, so they go out together: the hospital and the distributors in
+  // one query, the drugs, the settings and the prices in force (a refusal of a line still comes first).
+  const pricing = resolvePrices(
+    input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
+    at,
+  );
+  pricing.catch(() => undefined);
+  // NOTE: inside a unit of work (a request with an Idempotency-Key) the counter's update rolls back
+  // with a refusal, so it goes out with the reads; outside one it waits until everything is checked.
+  // Every line names a known distributor once the cart is accepted: one order number each.
+  const numbering = currentUnitOfWork() ? nextOrderNos(at, distributorIds.length) : undefined;
+  numbering?.catch(() => undefined);
+  try {
+    return await placeCheckedOrders(actor, input, at, distributorIds, pricing, numbering);
+  } catch (err) {
+    // NOTE: the update has finished (or failed) before a refusal aborts the transaction.
+    await numbering?.catch(() => undefined);
+    throw err;
+  }
+}
+
+async function placeCheckedOrders(
+  actor: Actor,
+  input: PlaceOrdersInput,
+  at: Date,
+  distributorIds: string[],
+  pricing: ReturnType<typeof resolvePrices>,
+  numbering: Promise<string[]> | undefined,
+): Promise<{ data: ReturnType<typeof orderView>[] }> {
+  const [orgRows, drugRows, settings] = await Promise.all([
+    Organisation.find({ _id: trusted({ $in: [actor.orgId, ...distributorIds].filter((id) => Types.ObjectId.isValid(id)).map(oid) }) }, { name: 1, type: 1, active: 1, address: 1 }).lean<OrganisationDoc[]>(),
     getDrugs([...new Set(input.lines.map((l) => l.drugId))]),
-    Organisation.find({ _id: trusted({ $in: distributorIds.map(oid) }), type: 'distributor', active: true }, { name: 1 }).lean<OrganisationDoc[]>(),
     getSettings(),
   ]);
+  const hospital = orgRows.find((o) => String(o._id) === actor.orgId);
   if (!hospital || hospital.type !== 'hospital') throw new RuleViolationError({ code: 'NOT_A_HOSPITAL', message: msg('errorCodes.NOT_A_HOSPITAL') });
   if (!hospital.address) {
     throw new RuleViolationError({ code: 'HOSPITAL_ADDRESS_MISSING', message: msg('errorCodes.HOSPITAL_ADDRESS_MISSING') });
   }
+  const distributorRows = orgRows.filter((o) => o.type === 'distributor' && o.active);
 
   const problems: { code: string; message: Message; line: number }[] = [];
   const seen = new Set<string>();
@@ -126,12 +170,7 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
 
   // NOTE: the credit gate — a distributor without a signed commitment, or suspended, cannot be chosen.
   // A known pass is answered from memory; credit facts that could end it evict it (credit.gate.ts).
-  // The prices are looked up meanwhile; a refusal by the gate still comes first.
-  const pricing = resolvePrices(
-    input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
-    at,
-  );
-  pricing.catch(() => undefined);
+  // A refusal by the gate comes before any refusal of a price.
   await Promise.all(distributorIds.map((d) => assertMayTradeCached(d, 'be_chosen')));
   const prices = await pricing;
   const changed: { code: string; message: Message; line: number; expectedUnitPriceFen: number; unitPriceFen: number }[] = [];
@@ -156,16 +195,16 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
     lines.push(lineFrom(lines.length, drugs.get(l.drugId)!, { kind: l.source, ...(p.refId ? { refId: p.refId } : {}) }, l.quantity, p.unitPriceFen));
     byDistributor.set(l.distributorOrgId, lines);
   });
-  const docs: OrderDoc[] = [];
-  for (const [distributorOrgId, lines] of byDistributor) {
-    const totalFen = lines.reduce((s, l) => s + l.amountFen, 0);
-    if (!Number.isSafeInteger(totalFen)) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: msg('errorCodes.ORDER_TOO_LARGE') });
-    docs.push({
+  const groups = [...byDistributor].map(([distributorOrgId, lines]) => ({ distributorOrgId, lines, totalFen: lines.reduce((sum, l) => sum + l.amountFen, 0) }));
+  if (groups.some((g) => !Number.isSafeInteger(g.totalFen))) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: msg('errorCodes.ORDER_TOO_LARGE') });
+  const orderNos = await (numbering ?? nextOrderNos(at, groups.length));
+  const docs = groups.map(
+    ({ distributorOrgId, lines, totalFen }, i): OrderDoc => ({
       _id: new Types.ObjectId(),
-      orderNo: await nextOrderNo(at),
+      orderNo: orderNos[i]!,
       hospitalOrgId: oid(actor.orgId),
       hospitalName: hospital.name,
-      deliveryAddress: hospital.address,
+      deliveryAddress: hospital.address!,
       distributorOrgId: oid(distributorOrgId),
       distributorName: distributors.get(distributorOrgId)!.name,
       placedById: oid(actor.id),
@@ -178,10 +217,10 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
       placedAt: at,
       confirmBy,
       events: [eventOf(actor, undefined, 'placed', at)],
-    });
-  }
+    }),
+  );
   return withCommand(actor, async (uow) => {
-    await Order.insertMany(docs, { session: uow.session });
+    uow.insert(Order, docs);
     for (const o of docs) placed(uow, o);
     return { data: docs.map((o) => orderView(o, actor.role)) };
   });
@@ -191,15 +230,30 @@ export async function getOrder(actor: Actor, id: string) {
   return orderView(await loadOrder(actor, id), actor.role);
 }
 
-/** The caller's orders (hospital: its own; distributor: incoming; operator: all), newest first. */
-export async function listOrders(actor: Actor, q: OrderListQueryInput) {
+function listFilter(actor: Actor, q: OrderListQueryInput): Record<string, unknown> {
   const filter: Record<string, unknown> = { ...scopeFilter(actor), ...beforeCursor('placedAt', q.cursor) };
   if (q.status) filter.status = q.status;
   else if (q.open === true) filter.status = trusted({ $nin: TERMINAL_ORDER_STATES });
   else if (q.open === false) filter.status = trusted({ $in: TERMINAL_ORDER_STATES });
-  const rows = await Order.find(filter).sort({ placedAt: -1, _id: -1 }).limit(q.limit + 1).lean<OrderDoc[]>();
+  return filter;
+}
+
+/** The caller's orders (hospital: its own; distributor: incoming; operator: all), newest first. */
+export async function listOrders(actor: Actor, q: OrderListQueryInput) {
+  const rows = await Order.find(listFilter(actor, q)).sort({ placedAt: -1, _id: -1 }).limit(q.limit + 1).lean<OrderDoc[]>();
   const page = pageOf(rows, q.limit, (r) => r.placedAt);
   return { data: page.rows.map((o) => orderView(o, actor.role)), nextCursor: page.nextCursor };
+}
+
+/** What a row of the orders list page shows: no lines, no events. */
+const ROW_FIELDS = { orderNo: 1, status: 1, urgency: 1, hospitalName: 1, distributorName: 1, totalFen: 1, placedAt: 1, confirmBy: 1, deliverBy: 1, deliveredAt: 1, cancelledAt: 1, missed: 1 } as const;
+export type OrderRow = Pick<OrderDoc, '_id' | keyof typeof ROW_FIELDS>;
+
+/** The same page of orders as `listOrders`, reading only the fields a row of the list page shows. */
+export async function listOrderRows(actor: Actor, q: OrderListQueryInput) {
+  const rows = await Order.find(listFilter(actor, q), ROW_FIELDS).sort({ placedAt: -1, _id: -1 }).limit(q.limit + 1).lean<OrderRow[]>();
+  const page = pageOf(rows, q.limit, (r) => r.placedAt);
+  return { data: page.rows.map(orderRowView), nextCursor: page.nextCursor };
 }
 
 /**
@@ -247,7 +301,7 @@ export async function confirmOrder(actor: Actor, id: string, input: ConfirmInput
     statusChanged(uow, order, updated, { reason: input.note });
     if (at.getTime() > updated.confirmBy.getTime()) await markMissed(uow, updated, 'confirmation');
     if (backorderDoc) {
-      await Order.insertMany([backorderDoc], { session: uow.session });
+      uow.insert(Order, [backorderDoc]);
       placed(uow, backorderDoc);
     }
     return orderView(updated, actor.role);

@@ -9,7 +9,7 @@ import type { Role } from '../../platform/schemas';
 import { notifyOrganisation } from '../notifications';
 import { oid } from './orders.core';
 import { scheduleConfirmDeadline, scheduleDeliveryDeadlines } from './orders.deadlines';
-import { publishOrder, publishTracking } from './orders.live';
+import { publishOrder, publishPlaced, publishTracking } from './orders.live';
 import { Order, Shipment, type OrderDoc, type ShipmentDoc } from './orders.model';
 import type { OrderUpdatedPayload } from '../../platform/realtime.events';
 
@@ -39,7 +39,11 @@ export const orderSubscribers = [
     if (o) await scheduleDeliveryDeadlines(o);
   }),
 
-  onEvent(OrderPlaced, 'orders.push-placed', (e) => pushOrder(e.payload.orderId, 'placed')),
+  onEvent(OrderPlaced, 'orders.push-placed', (e) => {
+    const placedAt = e.payload.placedAt;
+    // NOTE: the push carries sequence 1, so a watcher who has seen a later state ignores a late redelivery.
+    return placedAt ? publishPlaced({ ...e.payload, placedAt }) : pushOrder(e.payload.orderId, 'placed');
+  }),
   onEvent(OrderStatusChanged, 'orders.push-status', (e) => pushOrder(e.payload.orderId, 'status')),
   onEvent(OrderDeadlineMissed, 'orders.push-deadline-missed', (e) => pushOrder(e.payload.orderId, 'deadline_missed')),
   onEvent(OrderTracked, 'orders.push-tracking', async (e) => {

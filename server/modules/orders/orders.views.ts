@@ -58,6 +58,25 @@ export function orderView(o: OrderDoc, role: string): OrderViewT {
   };
 }
 
+/** A row of the orders list page (times as ISO strings, as in `orderView`). */
+export function orderRowView(o: Pick<OrderDoc, '_id' | 'orderNo' | 'status' | 'urgency' | 'hospitalName' | 'distributorName' | 'totalFen' | 'placedAt' | 'confirmBy' | 'deliverBy' | 'deliveredAt' | 'cancelledAt' | 'missed'>) {
+  return {
+    id: String(o._id),
+    orderNo: o.orderNo,
+    status: o.status,
+    urgency: o.urgency,
+    hospitalName: o.hospitalName,
+    distributorName: o.distributorName,
+    totalFen: o.totalFen,
+    placedAt: o.placedAt.toISOString(),
+    confirmBy: o.confirmBy.toISOString(),
+    deliverBy: iso(o.deliverBy),
+    deliveredAt: iso(o.deliveredAt),
+    cancelledAt: iso(o.cancelledAt),
+    missed: { confirmation: iso(o.missed?.confirmation), delivery: iso(o.missed?.delivery) },
+  };
+}
+
 export interface ShipmentViewT {
   id: string;
   shipmentNo: string;
