@@ -216,11 +216,18 @@ export async function statement(hospitalOrgId: string, fromDay: string, toDay: s
     return out;
   };
   const hospitalFilter = { hospitalOrgId: new Types.ObjectId(hospitalOrgId) };
-  const opening = { wc: 0, principal: 0, interest: 0, invoices: 0 };
-  const before = JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $lt: from }) }, { postings: 1 }).lean<Pick<JournalEntryDoc, 'postings'>[]>().cursor();
-  for await (const e of before as AsyncIterable<Pick<JournalEntryDoc, 'postings'>>) {
+  // NOTE: the opening balance is today's balance less what was posted since the period began, so a
+  // statement reads the period and what followed it, never the account's whole history.
+  const held = await readAccounts(Object.values(refs).filter((r): r is AccountRef => r !== undefined));
+  const balanceOf = (k: keyof typeof refs) => {
+    const ref = refs[k];
+    return ref ? sign[k] * (held.get(ref.key)?.balanceFen ?? 0) : 0;
+  };
+  const opening = { wc: balanceOf('wc'), principal: balanceOf('principal'), interest: balanceOf('interest'), invoices: balanceOf('invoices') };
+  const since = JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $gte: from }) }, { postings: 1 }).lean<Pick<JournalEntryDoc, 'postings'>[]>().cursor();
+  for await (const e of since as AsyncIterable<Pick<JournalEntryDoc, 'postings'>>) {
     const d = deltas(e);
-    for (const k of Object.keys(opening) as (keyof typeof opening)[]) opening[k] += d[k];
+    for (const k of Object.keys(opening) as (keyof typeof opening)[]) opening[k] -= d[k];
   }
   const entries = await JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $gte: from, $lte: to }) }).sort({ postedAt: 1, _id: 1 }).lean<JournalEntryDoc[]>();
   const running = { ...opening };

@@ -10,6 +10,7 @@ import type { Role } from '../../platform/schemas';
 import { addDays, addMonths, businessDay } from '../../platform/time';
 import { getOrganisation, listOrganisations, organisationsByType } from '../identity';
 import { z } from '../../platform/schemas';
+import { afterKeyCursor, pageByKey } from '../../platform/pagination';
 import { assertHospitalVisible } from './finance.access';
 import { accountSummary, bankTotals, deposit, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
@@ -258,8 +259,8 @@ async function renderAccount(req: Request, res: Response, extra: { errors?: Erro
   const lang = langOf(res);
   const hospital = actor.orgId;
   const summary = await accountSummary(hospital);
-  const advances = (await listAdvances({ hospitalOrgId: hospital })).map(advanceView).reverse();
-  const repayments = (await listRepayments({ hospitalOrgId: hospital })).map(repaymentView);
+  const advances = (await listAdvances({ hospitalOrgId: hospital }, { latest: RECENT })).map(advanceView).reverse();
+  const repayments = (await listRepayments({ hospitalOrgId: hospital }, { latest: RECENT })).map(repaymentView);
   const today = businessDay(now());
   res.status(status).render('finance/account', {
     title: title(lang, 'account'),
@@ -279,6 +280,9 @@ async function renderAccount(req: Request, res: Response, extra: { errors?: Erro
 /** The operator's overview query: the hospital table pages by name and is searched like the pickers. */
 const OverviewQuery = z.object({ q: z.string().trim().max(100).optional(), cursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).optional() });
 const OVERVIEW_PAGE = 25;
+const LEDGER_PAGE = 100;
+/** The advances and repayments a hospital's page lists (the newest; the statement holds the whole history). */
+const RECENT = 50;
 
 async function renderOverview(req: Request, res: Response, extra: { errors?: Errors; values?: Form } = {}, status = 200) {
   const lang = langOf(res);
@@ -363,11 +367,17 @@ export function financePages(router: Router): void {
     assertRole(req.actor, ['operator']);
     const lang = langOf(res);
     const check = await checkLedger();
-    const accounts = await LedgerAccount.find({}).sort({ type: 1, key: 1 }).limit(1000).lean<LedgerAccountDoc[]>();
+    // NOTE: the accounts a page at a time, by key (the unique index), so the page's cost does not grow with the city.
+    const cursor = typeof req.query.cursor === 'string' && /^[A-Za-z0-9_-]{1,800}$/.test(req.query.cursor) ? req.query.cursor : undefined;
+    const rows = await LedgerAccount.find(afterKeyCursor('key', cursor)).sort({ key: 1, _id: 1 }).limit(LEDGER_PAGE + 1).lean<LedgerAccountDoc[]>();
+    const page = pageByKey(rows, LEDGER_PAGE, (a) => a.key);
+    const accounts = page.rows;
     const names = await orgNames(accounts.flatMap((a) => [a.ownerOrgId, a.bankOrgId]));
     res.render('finance/ledger', {
       title: title(lang, 'ledger'),
       check,
+      cursor,
+      nextCursor: page.nextCursor,
       accounts: accounts.map((a) => ({
         key: a.key,
         type: a.type,
@@ -601,8 +611,8 @@ export function financePages(router: Router): void {
     const summary = await accountSummary(hospital);
     const bankScope = req.actor.role === 'bank_officer' ? req.actor.orgId : undefined;
     const lines = await Promise.all((await listLines(req.actor, { hospitalOrgId: hospital })).map((l) => lineView(l)));
-    const advances = (await listAdvances({ hospitalOrgId: hospital, bankOrgId: bankScope })).map(advanceView).reverse();
-    const repayments = (await listRepayments({ hospitalOrgId: hospital, bankOrgId: bankScope })).map(repaymentView);
+    const advances = (await listAdvances({ hospitalOrgId: hospital, bankOrgId: bankScope }, { latest: RECENT })).map(advanceView).reverse();
+    const repayments = (await listRepayments({ hospitalOrgId: hospital, bankOrgId: bankScope }, { latest: RECENT })).map(repaymentView);
     const page = await listInvoices(req.actor, { hospitalOrgId: hospital, limit: 200 });
     const names = await orgNames(page.rows.map((r) => r.distributorOrgId));
     const from = businessDay(addDays(now(), -90));
