@@ -47,6 +47,10 @@ export function initPicker(root: HTMLElement): HTMLElement {
   let inflight: AbortController | undefined;
   let chosenLabel = hidden.value ? input.value : '';
 
+  // NOTE: a required picker is invalid until an entry is chosen (typing alone is no choice), so the
+  // browser's own form validation stops the submit and says why.
+  const required = root.dataset.required !== undefined;
+  const syncValidity = () => input.setCustomValidity(required && !hidden.value ? t('pickerChoose') : '');
   const say = (text: string) => {
     if (status) status.textContent = text;
   };
@@ -102,7 +106,7 @@ export function initPicker(root: HTMLElement): HTMLElement {
     hidden.value = item.id;
     input.value = label;
     chosenLabel = label;
-    input.setCustomValidity('');
+    syncValidity();
     close();
     say(t('pickerChosen', { label }));
     hidden.dispatchEvent(new Event('change', { bubbles: true }));
@@ -136,7 +140,7 @@ export function initPicker(root: HTMLElement): HTMLElement {
       hidden.dispatchEvent(new Event('change', { bubbles: true }));
       root.dispatchEvent(new CustomEvent<PickerChange>('picker:change', { bubbles: true, detail: { id: '', label: '', item: null } }));
     }
-    input.setCustomValidity('');
+    syncValidity();
     schedule();
   });
   input.addEventListener('focus', () => {
@@ -164,14 +168,18 @@ export function initPicker(root: HTMLElement): HTMLElement {
       }
     }
   });
-  // NOTE: a required picker blocks the submit until an entry is chosen (typing alone is no choice).
-  root.closest('form')?.addEventListener('submit', (e) => {
-    if (root.dataset.required === undefined || hidden.value) return;
-    e.preventDefault();
-    e.stopImmediatePropagation();
-    input.setCustomValidity(t('pickerChoose'));
-    input.reportValidity();
-  }, true);
+  root.closest('form')?.addEventListener(
+    'submit',
+    (e) => {
+      if (!required || hidden.value) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      syncValidity();
+      input.reportValidity();
+    },
+    true,
+  );
+  syncValidity();
   return root;
 }
 

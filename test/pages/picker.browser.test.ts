@@ -100,6 +100,40 @@ describe('pages: the type-ahead picker', function () {
     }
   });
 
+  it('the operator picks the new user\'s organisation by pinyin; only the roles of its type stay choosable', async () => {
+    const bankName = `${randomName(7)}银行`;
+    const bank = await buildOrg({ type: 'bank', name: bankName });
+    const operator = await buildUser('operator');
+    const { page, errors } = await newPage(browser, testApp().url);
+    try {
+      await signIn(page, operator);
+      await page.goto('/admin/organisations');
+      // Nothing chosen: the browser refuses to submit the form.
+      await page.fill('#user-name', '王行员');
+      await page.fill('#user-email', `picker-${bank.id}@test.gpo`);
+      await page.fill('#user-password', 'abcdefgh12345');
+      await page.click('[data-user-form] button[type=submit]');
+      expect(await page.evaluate(() => (document.querySelector('#user-org') as HTMLInputElement).validationMessage)).to.contain('请从列表中选择');
+      expect(new URL(page.url()).pathname).to.equal('/admin/organisations');
+
+      const input = page.locator('#user-org');
+      await input.click();
+      await input.pressSequentially(nameSearchKeys(bankName).nameInitials, { delay: 20 });
+      await page.locator('#user-org-listbox [role="option"]', { hasText: bankName }).waitFor();
+      await input.press('Enter');
+      expect(await page.inputValue('[data-user-form] input[name="orgId"]')).to.equal(bank.id);
+      expect(await page.inputValue('#user-role')).to.equal('bank_officer');
+      const choosable = await page.$$eval('#user-role option', (os) => (os as HTMLOptionElement[]).filter((o) => o.value && !o.disabled).map((o) => o.value));
+      expect(choosable).to.deep.equal(['bank_officer']);
+      await Promise.all([page.waitForURL(/flash=userCreated/), page.click('[data-user-form] button[type=submit]')]);
+      const users = await operator.api().get(`/api/v1/users?orgId=${bank.id}`).expect(200);
+      expect(users.body.data.map((u: { email: string; role: string }) => [u.email, u.role])).to.deep.equal([[`picker-${bank.id}@test.gpo`, 'bank_officer']]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
   it('without scripts, the recall page resolves the typed text to the first matching drug', async () => {
     const drugName = `${randomName(7)}颗粒`;
     const drug = await buildDrug({ genericNameZh: drugName });
