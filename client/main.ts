@@ -2,6 +2,7 @@ import type { NotificationPayload } from '../server/platform/realtime.events';
 import { listenForActions, registerAction } from './lib/actions';
 import { changeUnreadCount, setUnreadCount } from './lib/bell';
 import { t } from './lib/i18n';
+import { initPickers } from './lib/picker';
 import { getSocket } from './lib/socket';
 import { showToast } from './lib/toast';
 
@@ -49,4 +50,5 @@ registerAction('history-back', () => {
 });
 
 listenForActions();
+initPickers();
 if (document.body.dataset.authenticated === 'true') connectRealtime();

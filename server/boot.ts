@@ -21,6 +21,11 @@ import { featureModules } from './modules/registry';
 
 export type Role = 'all' | 'web' | 'worker';
 
+/** Runs every module's start-up migration (backfills of new fields), in registry order. */
+export async function runMigrations(logger: Logger): Promise<void> {
+  for (const m of featureModules) if (m.migrate) await m.migrate(logger);
+}
+
 export interface Running {
   url?: string;
   port?: number;
@@ -43,6 +48,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   const db = new DbHealth(logger);
   await connectMongo(opts.mongoUri, config.mongodbDb, logger, { serverSelectionMs: config.mongodbServerSelectionMs, heartbeatMs: config.mongodbHeartbeatMs }, db);
   await syncIndexes();
+  await runMigrations(logger);
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const clock = opts.clock ?? (config.clockStart ? new SettableClock(config.clockStart, config.clockStartedAt) : systemClock);

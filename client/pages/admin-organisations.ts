@@ -24,13 +24,14 @@ function rolesByOrgType(): Record<string, string[]> {
 }
 
 const allowedRoles = rolesByOrgType();
-const orgSelect = document.querySelector<HTMLSelectElement>('#user-org');
+// NOTE: the organisation is picked by search (templates/partials/picker.hbs); its type comes with the hit.
+const orgPicker = document.querySelector<HTMLElement>('[data-user-form] [data-picker]');
+const orgType = document.querySelector<HTMLInputElement>('[data-user-org-type]');
 const roleSelect = document.querySelector<HTMLSelectElement>('#user-role');
 
 function syncRoles(): void {
-  if (!orgSelect || !roleSelect) return;
-  const orgType = orgSelect.selectedOptions[0]?.dataset.orgType;
-  const allowed = orgType ? allowedRoles[orgType] : undefined;
+  if (!roleSelect) return;
+  const allowed = orgType?.value ? allowedRoles[orgType.value] : undefined;
   for (const option of roleSelect.options) {
     if (!option.value) continue;
     option.disabled = !!allowed && !allowed.includes(option.value);
@@ -41,6 +42,10 @@ function syncRoles(): void {
 }
 
 typeSelect?.addEventListener('change', syncLevel);
-orgSelect?.addEventListener('change', syncRoles);
+orgPicker?.addEventListener('picker:change', (e) => {
+  const item = (e as CustomEvent<{ item: { type?: string } | null }>).detail.item;
+  if (orgType) orgType.value = item?.type ?? '';
+  syncRoles();
+});
 syncLevel();
 syncRoles();

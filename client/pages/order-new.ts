@@ -163,12 +163,13 @@ document.querySelector<HTMLFormElement>('[data-drug-search]')!.addEventListener(
 document.querySelector<HTMLFormElement>('[data-catalogue-form]')!.addEventListener('submit', (event) => {
   event.preventDefault();
   if (!current?.referencePriceFen) return;
-  const select = document.querySelector<HTMLSelectElement>('[data-catalogue-distributor]')!;
+  // NOTE: the distributor picker (templates/partials/picker.hbs) keeps the chosen id in its hidden input.
+  const chosen = document.querySelector<HTMLInputElement>('[data-catalogue-form] [data-picker-value]')!;
   const n = Number(document.querySelector<HTMLInputElement>('[data-catalogue-qty]')!.value);
-  if (!select.value) return void showToast({ tone: 'warning', body: m.chooseDistributor, dismissLabel: '×' });
+  if (!chosen.value) return void showToast({ tone: 'warning', body: m.chooseDistributor, dismissLabel: '×' });
   if (!Number.isInteger(n) || n < 1) return void showToast({ tone: 'warning', body: m.quantityRequired, dismissLabel: '×' });
-  const name = select.selectedOptions[0]!.textContent!.replace(/（.*$/, '');
-  addLine({ drugId: current.id, drugName: `${current.genericNameZh} ${current.specification}`, distributorOrgId: select.value, distributorName: name, source: 'catalogue', unitPriceFen: current.referencePriceFen, quantity: n });
+  const name = document.querySelector<HTMLInputElement>('#catalogue-distributor')!.value.replace(/（.*$/, '');
+  addLine({ drugId: current.id, drugName: `${current.genericNameZh} ${current.specification}`, distributorOrgId: chosen.value, distributorName: name, source: 'catalogue', unitPriceFen: current.referencePriceFen, quantity: n });
 });
 
 function showCartError(err: unknown): void {

@@ -22,6 +22,11 @@ export interface FeatureModule {
   subscribers?: Subscriber[];
   /** Recurring reconciliation run by the worker processes (what is due according to the database). */
   sweeps?: Sweep[];
+  /**
+   * Brings documents stored by an older version up to date at start-up (e.g. backfills a new field);
+   * idempotent, and safe when several processes start at once. Runs in registry order, before serving.
+   */
+  migrate?: (logger: Logger) => Promise<void>;
   /** Loads the module's demo data (idempotent); modules run in registry order. */
   demo?: (logger: Logger) => Promise<void>;
 }

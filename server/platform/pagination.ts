@@ -29,3 +29,29 @@ export function pageOf<T extends { _id: Types.ObjectId }>(rows: T[], limit: numb
   const last = page[page.length - 1]!;
   return { rows: page, nextCursor: encodeCursor(at(last), last._id) };
 }
+
+/** Opaque cursor over (key, _id) for stable pagination in ascending order of a string key (a name). */
+export function encodeKeyCursor(key: string, id: Types.ObjectId | string): string {
+  return Buffer.from(`${String(id)}:${key}`).toString('base64url');
+}
+
+export function decodeKeyCursor(cursor: string): { key: string; id: Types.ObjectId } {
+  const m = /^([a-f0-9]{24}):(.{0,400})$/su.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new ValidationError({ code: 'INVALID_CURSOR', message: msg('errorCodes.INVALID_CURSOR') });
+  return { key: m[2]!, id: new Types.ObjectId(m[1]) };
+}
+
+/** Mongo filter for "after the cursor" when sorting by { [field]: 1, _id: 1 }. */
+export function afterKeyCursor(field: string, cursor?: string): Record<string, unknown> {
+  if (!cursor) return {};
+  const c = decodeKeyCursor(cursor);
+  return { $or: [{ [field]: trusted({ $gt: c.key }) }, { [field]: c.key, _id: trusted({ $gt: c.id }) }] };
+}
+
+/** Slices one extra row off an ascending key-ordered page query and returns the next cursor. */
+export function pageByKey<T extends { _id: Types.ObjectId }>(rows: T[], limit: number, key: (row: T) => string): { rows: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { rows, nextCursor: null };
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1]!;
+  return { rows: page, nextCursor: encodeKeyCursor(key(last), last._id) };
+}

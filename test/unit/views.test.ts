@@ -219,6 +219,7 @@ describe('views and i18n', () => {
         rolesByOrgType: { hospital: ['pharmacist', 'hospital_finance'] },
         errors: { 'user.email': 'This email is already in use.' },
         values: { email: 'li@h.cn', name: 'Li', role: 'pharmacist', orgId: 'o1' },
+        chosenOrg: { id: 'o1', label: '清远市人民医院', type: 'hospital' },
       });
       const res = await request(app).get('/admin/organisations').expect(200);
       expect(res.text).to.include('action="/admin/organisations"');
@@ -227,7 +228,11 @@ describe('views and i18n', () => {
       expect(res.text).to.include('<p class="field__error" id="user-email-error">This email is already in use.</p>');
       expect(res.text).not.to.include('org-name-error');
       expect(res.text.match(/alert--danger/g)).to.have.length(1);
-      expect(res.text).to.include('<option value="o1" data-org-type="hospital" selected>');
+      // The organisation is a type-ahead picker that keeps the chosen one (id, name and type).
+      expect(res.text).to.include('<input type="hidden" name="orgId" value="o1" data-picker-value>');
+      expect(res.text).to.match(/id="user-org"[^>]*role="combobox"/);
+      expect(res.text).to.match(/id="user-org"[^>]*value="清远市人民医院"/);
+      expect(res.text).to.include('data-user-org-type value="hospital"');
       expect(res.text).to.include('id="roles-by-org-type"');
       expect(res.text).to.match(/id="user-name"[^>]*value="Li"/);
       expect(res.text).to.match(/id="org-name"[^>]*value=""/);

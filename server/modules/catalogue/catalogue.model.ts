@@ -1,4 +1,5 @@
 import mongoose, { Schema, Types, type InferSchemaType } from 'mongoose';
+import { nameSearchKeys } from '../../platform/search';
 
 export const FORM_CLASSES = ['oral_solid', 'small_volume_injection', 'large_volume_injection', 'other'] as const;
 export type FormClass = (typeof FORM_CLASSES)[number];
@@ -27,6 +28,9 @@ const DrugSchema = new Schema(
     active: { type: Boolean, required: true, default: true },
     /** Lower-cased names and maker, for case-insensitive substring search. */
     searchText: { type: String, required: true },
+    /** Pinyin initials and full pinyin of the Chinese name (platform/search.ts), for type-ahead search. */
+    nameInitials: { type: String },
+    namePinyin: { type: String },
     demoKey: { type: String },
   },
   { timestamps: true, collection: 'drugs' },
@@ -38,6 +42,12 @@ DrugSchema.index({ gtin: 1 }, { unique: true, partialFilterExpression: { gtin: {
 DrugSchema.index({ genericNameZh: 1, _id: 1 });
 // NOTE: the dashboard counts the shortage drugs covered by rounds.
 DrugSchema.index({ 'categories.shortage': 1 });
+DrugSchema.index({ nameInitials: 1 });
+DrugSchema.index({ namePinyin: 1 });
+// NOTE: whichever path creates a drug (service, import, seed), its search keys follow its name.
+DrugSchema.pre('validate', function () {
+  if (this.genericNameZh && (this.isModified('genericNameZh') || !this.nameInitials)) Object.assign(this, nameSearchKeys(this.genericNameZh));
+});
 
 const ReferencePriceSchema = new Schema(
   {

@@ -4,6 +4,7 @@ import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError, problemsMessage } from '../../platform/errors';
 import { dateTime, fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
+import { escapeRegex, nameSearchKeys, searchFilter } from '../../platform/search';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { checkDrugStandardCode, checkGtin, checkNhsaDrugCode, checkSameEnterprise, checkTraceProductPrefix } from './catalogue.codes';
 import { Drug, ReferencePrice, type DrugDoc, type FormClass, type ReferencePriceDoc } from './catalogue.model';
@@ -136,7 +137,7 @@ export async function createDrug(actor: Actor, input: CreateDrugInput): Promise<
     return await withCommand(actor, async (uow) => {
       const session = uow.session;
       const drugId = new Types.ObjectId();
-      await Drug.create([{ _id: drugId, ...fields, gtin, searchText: searchTextOf(fields), active: true }], { session });
+      await Drug.create([{ _id: drugId, ...fields, gtin, searchText: searchTextOf(fields), ...nameSearchKeys(fields.genericNameZh), active: true }], { session });
       if (referencePriceFen !== undefined) {
         await ReferencePrice.create([{ drugId, priceFen: referencePriceFen, effectiveFrom: effectiveFrom ? new Date(effectiveFrom) : uow.at, createdAt: uow.at, createdBy: new Types.ObjectId(actor.id) }], { session });
       }
@@ -174,7 +175,7 @@ export async function updateDrug(actor: Actor, id: string, patch: UpdateDrugInpu
   };
   const { gtin: _gtin, ...rest } = patch;
   void _gtin;
-  const update: Record<string, unknown> = { $set: { ...rest, searchText: searchTextOf(names), ...(merged.gtin ? { gtin: merged.gtin } : {}) } };
+  const update: Record<string, unknown> = { $set: { ...rest, searchText: searchTextOf(names), ...nameSearchKeys(names.genericNameZh), ...(merged.gtin ? { gtin: merged.gtin } : {}) } };
   if (!merged.gtin && current.gtin) update.$unset = { gtin: 1 };
   try {
     return await withCommand(actor, async (uow) => {
@@ -296,14 +297,14 @@ export async function getDrugView(id: string, session?: ClientSession): Promise<
   return toView(d, refs.get(String(d._id)));
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+/** A drug is found by a fragment of any of its names or its maker, its pinyin initials or full pinyin, or a code prefix. */
+const DRUG_SEARCH = { name: 'searchText', text: 'searchText', codes: ['nhsaCode', 'standardCode', 'gtin', 'tracePrefix'] };
 
 function drugFilter(q: Omit<DrugListQueryInput, 'cursor' | 'limit'>): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   const and: Record<string, unknown>[] = [];
-  if (q.q) filter.searchText = trusted({ $regex: escapeRegex(q.q.toLowerCase()) });
+  const search = searchFilter(q.q, DRUG_SEARCH);
+  if (search) and.push(search);
   if (q.code) {
     const code = q.code.toUpperCase();
     const prefix = trusted({ $regex: `^${escapeRegex(code)}` });
@@ -375,6 +376,7 @@ export async function insertDrugs(uow: UnitOfWork, drugs: ImportableDrug[], extr
     ...fields,
     gtin: fields.gtin || undefined,
     searchText: searchTextOf(fields),
+    ...nameSearchKeys(fields.genericNameZh),
     active: true,
     ...(extra[i] ?? {}),
   }));
@@ -390,4 +392,21 @@ export async function insertDrugs(uow: UnitOfWork, drugs: ImportableDrug[], extr
 /** A duplicate code that another import added meanwhile: nothing of this import was stored. */
 export function importRaceError(err: unknown): unknown {
   return isDuplicateKey(err) ? new RuleViolationError({ code: 'IMPORT_REJECTED', message: msg('errorCodes.IMPORT_REJECTED_2') }) : err;
+}
+
+/** How a picker shows a drug: name, specification and maker. */
+export function drugLabel(d: { genericNameZh: string; specification: string; manufacturer: string }): string {
+  return `${d.genericNameZh} ${d.specification}（${d.manufacturer}）`;
+}
+
+/**
+ * The drug a picker field stands for: the chosen id, or (where scripts did not run and only text was
+ * typed) the first drug the text finds; null when neither names one.
+ */
+export async function drugChoice(id: string | undefined, text?: string): Promise<{ id: string; label: string } | null> {
+  const fields = { genericNameZh: 1, specification: 1, manufacturer: 1 };
+  let d: DrugDoc | null = null;
+  if (id && Types.ObjectId.isValid(id)) d = await Drug.findById(id, fields).lean<DrugDoc>();
+  else if (text?.trim()) d = await Drug.findOne(drugFilter({ q: text, active: 'all' }), fields).sort({ genericNameZh: 1, _id: 1 }).lean<DrugDoc>();
+  return d ? { id: String(d._id), label: drugLabel(d) } : null;
 }

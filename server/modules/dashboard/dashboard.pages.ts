@@ -4,14 +4,12 @@ import { now } from '../../platform/context';
 import { t, type Lang } from '../../platform/i18n';
 import { businessDay } from '../../platform/time';
 import { parse } from '../../platform/validate';
-import { Drug } from '../catalogue';
-import { organisationsByType } from '../identity';
+import { drugChoice } from '../catalogue';
+import { getOrganisation } from '../identity';
 import { CHART_IDS, chartOptions } from './dashboard.charts';
 import { dashboardReportPdf } from './dashboard.pdf';
 import { DashboardQuery, type DashboardQueryInput } from './dashboard.schemas';
 import { dashboard } from './dashboard.service';
-
-const PICKER_LIMIT = 2000;
 
 /** The query without empty values and the language switch (forms send empty fields). */
 function cleanQuery(query: Record<string, unknown>): Record<string, unknown> {
@@ -42,11 +40,8 @@ export function dashboardPages(router: Router): void {
     assertRole(req.actor, ['operator']);
     const lang = res.locals.lang as Lang;
     const q = queryOf(req);
-    const [data, drugs, distributors] = await Promise.all([
-      dashboard(req.actor, q),
-      Drug.find({}, { genericNameZh: 1, genericNameEn: 1, specification: 1 }).sort({ genericNameZh: 1 }).limit(PICKER_LIMIT).lean<{ _id: unknown; genericNameZh: string; genericNameEn: string; specification: string }[]>(),
-      organisationsByType('distributor'),
-    ]);
+    // NOTE: the drug and distributor filters are type-ahead pickers; only the chosen ones are loaded.
+    const [data, drug, distributor] = await Promise.all([dashboard(req.actor, q), drugChoice(q.drugId), q.distributorId ? getOrganisation(q.distributorId) : null]);
     const keep = new URLSearchParams(Object.entries({ hospitalLevel: q.hospitalLevel, drugId: q.drugId, distributorId: q.distributorId }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
     const href = (from: string, to: string) => `/dashboard?${new URLSearchParams({ from, to, ...Object.fromEntries(keep) }).toString()}`;
     const pdfQuery = new URLSearchParams({ from: data.from, to: data.to, ...Object.fromEntries(keep) }).toString();
@@ -58,8 +53,8 @@ export function dashboardPages(router: Router): void {
       pdfHref: `/dashboard/report.pdf?${pdfQuery}`,
       presets: presets(businessDay(now())).map(([key, from, to]) => ({ label: t(lang, `dashboard.filters.${key}`), href: href(from, to), active: from === data.from && to === data.to })),
       levels: [1, 2, 3].map((level) => ({ level, label: t(lang, 'dashboard.filters.level', { level }), selected: q.hospitalLevel === level })),
-      drugs: drugs.map((d) => ({ id: String(d._id), label: `${lang === 'en' ? d.genericNameEn : d.genericNameZh} ${d.specification}`, selected: q.drugId === String(d._id) })),
-      distributors: distributors.map((o) => ({ id: String(o._id), name: o.name, selected: q.distributorId === String(o._id) })),
+      drug,
+      distributor: distributor ? { id: String(distributor._id), label: distributor.name } : null,
       totalReference: data.savings.total.referenceTotalFen,
     });
   });

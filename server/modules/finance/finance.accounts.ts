@@ -14,7 +14,7 @@ import { debtOf } from './finance.advances';
 import { lineAvailableFen, securedStatus, type SecuredLevel } from './finance.interest';
 import { accounts, ensureAccounts, isDuplicateEntry, postEntry, readAccounts, shownBalance, type AccountRef } from './finance.ledger';
 import { currentBankOf, currentLineOf, effectiveLineStatus, lineView, usableLine } from './finance.lines';
-import { Invoice, JournalEntry, type EntryKind, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
+import { Advance, GuaranteeLine, Invoice, JournalEntry, type EntryKind, type GuaranteeLineDoc, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
 import type { MoneyInInput } from './finance.schemas';
 
 export interface MoneyInResult {
@@ -216,11 +216,18 @@ export async function statement(hospitalOrgId: string, fromDay: string, toDay: s
     return out;
   };
   const hospitalFilter = { hospitalOrgId: new Types.ObjectId(hospitalOrgId) };
-  const opening = { wc: 0, principal: 0, interest: 0, invoices: 0 };
-  const before = JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $lt: from }) }, { postings: 1 }).lean<Pick<JournalEntryDoc, 'postings'>[]>().cursor();
-  for await (const e of before as AsyncIterable<Pick<JournalEntryDoc, 'postings'>>) {
+  // NOTE: the opening balance is today's balance less what was posted since the period began, so a
+  // statement reads the period and what followed it, never the account's whole history.
+  const held = await readAccounts(Object.values(refs).filter((r): r is AccountRef => r !== undefined));
+  const balanceOf = (k: keyof typeof refs) => {
+    const ref = refs[k];
+    return ref ? sign[k] * (held.get(ref.key)?.balanceFen ?? 0) : 0;
+  };
+  const opening = { wc: balanceOf('wc'), principal: balanceOf('principal'), interest: balanceOf('interest'), invoices: balanceOf('invoices') };
+  const since = JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $gte: from }) }, { postings: 1 }).lean<Pick<JournalEntryDoc, 'postings'>[]>().cursor();
+  for await (const e of since as AsyncIterable<Pick<JournalEntryDoc, 'postings'>>) {
     const d = deltas(e);
-    for (const k of Object.keys(opening) as (keyof typeof opening)[]) opening[k] += d[k];
+    for (const k of Object.keys(opening) as (keyof typeof opening)[]) opening[k] -= d[k];
   }
   const entries = await JournalEntry.find({ ...hospitalFilter, postedAt: trusted({ $gte: from, $lte: to }) }).sort({ postedAt: 1, _id: 1 }).lean<JournalEntryDoc[]>();
   const running = { ...opening };
@@ -244,4 +251,51 @@ export async function statement(hospitalOrgId: string, fromDay: string, toDay: s
     };
   });
   return { from: fromDay, to: toDay, generatedAt: now(), summary, opening, closing: running, rows, totals };
+}
+
+export interface BankTotals {
+  hospitals: number;
+  limitFen: number;
+  principalFen: number;
+  overduePrincipalFen: number;
+}
+
+/**
+ * Per bank, from a few grouped reads (never one read per hospital): the hospitals that bank with it
+ * (their latest line application is there), the limits of its active and suspended lines, the
+ * principal lent and not yet repaid, and the part of it overdue.
+ */
+export async function bankTotals(at: Date = now()): Promise<Map<string, BankTotals>> {
+  const [banking, lines, lent] = await Promise.all([
+    GuaranteeLine.aggregate<{ _id: Types.ObjectId; hospitals: number }>([
+      { $sort: { hospitalOrgId: 1, appliedAt: -1, _id: -1 } },
+      { $group: { _id: '$hospitalOrgId', bankOrgId: { $first: '$bankOrgId' } } },
+      { $group: { _id: '$bankOrgId', hospitals: { $sum: 1 } } },
+    ]),
+    GuaranteeLine.find({ status: trusted({ $in: ['active', 'suspended'] as ('active' | 'suspended')[] }) }, { bankOrgId: 1, status: 1, expiresAt: 1, limitFen: 1 }).lean<Pick<GuaranteeLineDoc, '_id' | 'bankOrgId' | 'status' | 'expiresAt' | 'limitFen'>[]>(),
+    Advance.aggregate<{ _id: Types.ObjectId; principalFen: number; overduePrincipalFen: number }>([
+      { $match: { status: { $in: ['outstanding', 'overdue'] } } },
+      {
+        $group: {
+          _id: '$bankOrgId',
+          principalFen: { $sum: '$principalOutstandingFen' },
+          overduePrincipalFen: { $sum: { $cond: [{ $eq: ['$status', 'overdue'] }, '$principalOutstandingFen', 0] } },
+        },
+      },
+    ]),
+  ]);
+  const out = new Map<string, BankTotals>();
+  const of = (id: Types.ObjectId) => {
+    const key = String(id);
+    let t = out.get(key);
+    if (!t) out.set(key, (t = { hospitals: 0, limitFen: 0, principalFen: 0, overduePrincipalFen: 0 }));
+    return t;
+  };
+  for (const b of banking) of(b._id).hospitals = b.hospitals;
+  for (const l of lines) {
+    const status = effectiveLineStatus(l, at);
+    if (status === 'active' || status === 'suspended') of(l.bankOrgId).limitFen += l.limitFen ?? 0;
+  }
+  for (const a of lent) Object.assign(of(a._id), { principalFen: a.principalFen, overduePrincipalFen: a.overduePrincipalFen });
+  return out;
 }

@@ -381,19 +381,22 @@ export async function sweepFinance(): Promise<{ settlements: number; accruals: n
 }
 
 /** Advances of a hospital (or of every hospital of a bank), oldest first. */
-export async function listAdvances(filter: { hospitalOrgId?: string; bankOrgId?: string; status?: string }): Promise<AdvanceDoc[]> {
+/** Advances, oldest first; with `latest`, only the newest that many (a page shows those, the statement the rest). */
+export async function listAdvances(filter: { hospitalOrgId?: string; bankOrgId?: string; status?: string }, opts: { latest?: number } = {}): Promise<AdvanceDoc[]> {
   const q: Record<string, unknown> = {};
   if (filter.hospitalOrgId) q.hospitalOrgId = new Types.ObjectId(filter.hospitalOrgId);
   if (filter.bankOrgId) q.bankOrgId = new Types.ObjectId(filter.bankOrgId);
   if (filter.status) q.status = filter.status;
+  if (opts.latest) return (await Advance.find(q).sort({ advancedAt: -1, _id: -1 }).limit(opts.latest).lean<AdvanceDoc[]>()).reverse();
   return Advance.find(q).sort({ advancedAt: 1, _id: 1 }).limit(2000).lean<AdvanceDoc[]>();
 }
 
-export async function listRepayments(filter: { hospitalOrgId?: string; bankOrgId?: string }): Promise<RepaymentDoc[]> {
+/** Repayments, newest first (at most `latest`, else 2000). */
+export async function listRepayments(filter: { hospitalOrgId?: string; bankOrgId?: string }, opts: { latest?: number } = {}): Promise<RepaymentDoc[]> {
   const q: Record<string, unknown> = {};
   if (filter.hospitalOrgId) q.hospitalOrgId = new Types.ObjectId(filter.hospitalOrgId);
   if (filter.bankOrgId) q.bankOrgId = new Types.ObjectId(filter.bankOrgId);
-  return Repayment.find(q).sort({ at: -1, _id: -1 }).limit(2000).lean<RepaymentDoc[]>();
+  return Repayment.find(q).sort({ at: -1, _id: -1 }).limit(opts.latest ?? 2000).lean<RepaymentDoc[]>();
 }
 
 /** The JSON shape of an advance, with its status as of now. */

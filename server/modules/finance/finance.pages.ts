@@ -8,9 +8,11 @@ import { catalogues, hasMessage, lookup, t, type Catalogue, type Lang } from '..
 import { formatFen, safeParseYuanToFen } from '../../platform/money';
 import type { Role } from '../../platform/schemas';
 import { addDays, addMonths, businessDay } from '../../platform/time';
-import { organisationsByType } from '../identity';
+import { getOrganisation, listOrganisations, organisationsByType } from '../identity';
+import { z } from '../../platform/schemas';
+import { afterKeyCursor, pageByKey } from '../../platform/pagination';
 import { assertHospitalVisible } from './finance.access';
-import { accountSummary, deposit, recordPrepayment, statement } from './finance.accounts';
+import { accountSummary, bankTotals, deposit, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
 import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
 import { checkLedger, shownBalance } from './finance.ledger';
@@ -257,8 +259,8 @@ async function renderAccount(req: Request, res: Response, extra: { errors?: Erro
   const lang = langOf(res);
   const hospital = actor.orgId;
   const summary = await accountSummary(hospital);
-  const advances = (await listAdvances({ hospitalOrgId: hospital })).map(advanceView).reverse();
-  const repayments = (await listRepayments({ hospitalOrgId: hospital })).map(repaymentView);
+  const advances = (await listAdvances({ hospitalOrgId: hospital }, { latest: RECENT })).map(advanceView).reverse();
+  const repayments = (await listRepayments({ hospitalOrgId: hospital }, { latest: RECENT })).map(repaymentView);
   const today = businessDay(now());
   res.status(status).render('finance/account', {
     title: title(lang, 'account'),
@@ -275,27 +277,31 @@ async function renderAccount(req: Request, res: Response, extra: { errors?: Erro
   });
 }
 
+/** The operator's overview query: the hospital table pages by name and is searched like the pickers. */
+const OverviewQuery = z.object({ q: z.string().trim().max(100).optional(), cursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).optional() });
+const OVERVIEW_PAGE = 25;
+const LEDGER_PAGE = 100;
+/** The advances and repayments a hospital's page lists (the newest; the statement holds the whole history). */
+const RECENT = 50;
+
 async function renderOverview(req: Request, res: Response, extra: { errors?: Errors; values?: Form } = {}, status = 200) {
   const lang = langOf(res);
-  const hospitals = await organisationsByType('hospital');
+  const parsed = req.method === 'GET' ? OverviewQuery.safeParse(Object.fromEntries(Object.entries(req.query).filter(([k, v]) => v !== '' && k !== 'lang' && k !== 'done'))) : undefined;
+  const filters = parsed?.success ? parsed.data : {};
+  // NOTE: one page of hospitals, each summarised; the bank totals come from grouped reads, not from every hospital.
+  const page = await listOrganisations({ type: 'hospital', q: filters.q, cursor: filters.cursor, limit: OVERVIEW_PAGE });
   const rows: Awaited<ReturnType<typeof accountSummary>>[] = [];
-  for (const h of hospitals.slice(0, 300)) rows.push(await accountSummary(String(h._id)));
-  const banks = await organisationsByType('bank');
-  const bankRows = banks.map((b) => {
-    const mine = rows.filter((r) => r.bankOrgId === String(b._id));
-    return {
-      id: String(b._id),
-      name: b.name,
-      hospitals: mine.length,
-      limitFen: mine.reduce((s, r) => s + (r.line && (r.lineStatus === 'active' || r.lineStatus === 'suspended') ? (r.line.limitFen ?? 0) : 0), 0),
-      principalFen: mine.reduce((s, r) => s + r.principalFen, 0),
-      overduePrincipalFen: mine.reduce((s, r) => s + r.overduePrincipalFen, 0),
-    };
-  });
+  for (const h of page.data) rows.push(await accountSummary(h.id));
+  const [banks, totals] = await Promise.all([organisationsByType('bank'), bankTotals()]);
+  const bankRows = banks.map((b) => ({ id: String(b._id), name: b.name, ...(totals.get(String(b._id)) ?? { hospitals: 0, limitFen: 0, principalFen: 0, overduePrincipalFen: 0 }) }));
+  const chosen = extra.values?.hospitalOrgId ? await getOrganisation(extra.values.hospitalOrgId) : null;
   res.status(status).render('finance/overview', {
     title: title(lang, 'overview'),
     hospitals: rows,
-    withBank: rows.filter((r) => r.bankOrgId),
+    hospitalsNextCursor: page.nextCursor,
+    filters: { q: filters.q },
+    cursor: filters.cursor,
+    chosenHospital: chosen ? { id: String(chosen._id), label: chosen.name } : null,
     banks: bankRows,
     prepayKey: newFormKey(),
     month: businessDay(now()).slice(0, 7),
@@ -361,11 +367,17 @@ export function financePages(router: Router): void {
     assertRole(req.actor, ['operator']);
     const lang = langOf(res);
     const check = await checkLedger();
-    const accounts = await LedgerAccount.find({}).sort({ type: 1, key: 1 }).limit(1000).lean<LedgerAccountDoc[]>();
+    // NOTE: the accounts a page at a time, by key (the unique index), so the page's cost does not grow with the city.
+    const cursor = typeof req.query.cursor === 'string' && /^[A-Za-z0-9_-]{1,800}$/.test(req.query.cursor) ? req.query.cursor : undefined;
+    const rows = await LedgerAccount.find(afterKeyCursor('key', cursor)).sort({ key: 1, _id: 1 }).limit(LEDGER_PAGE + 1).lean<LedgerAccountDoc[]>();
+    const page = pageByKey(rows, LEDGER_PAGE, (a) => a.key);
+    const accounts = page.rows;
     const names = await orgNames(accounts.flatMap((a) => [a.ownerOrgId, a.bankOrgId]));
     res.render('finance/ledger', {
       title: title(lang, 'ledger'),
       check,
+      cursor,
+      nextCursor: page.nextCursor,
       accounts: accounts.map((a) => ({
         key: a.key,
         type: a.type,
@@ -599,8 +611,8 @@ export function financePages(router: Router): void {
     const summary = await accountSummary(hospital);
     const bankScope = req.actor.role === 'bank_officer' ? req.actor.orgId : undefined;
     const lines = await Promise.all((await listLines(req.actor, { hospitalOrgId: hospital })).map((l) => lineView(l)));
-    const advances = (await listAdvances({ hospitalOrgId: hospital, bankOrgId: bankScope })).map(advanceView).reverse();
-    const repayments = (await listRepayments({ hospitalOrgId: hospital, bankOrgId: bankScope })).map(repaymentView);
+    const advances = (await listAdvances({ hospitalOrgId: hospital, bankOrgId: bankScope }, { latest: RECENT })).map(advanceView).reverse();
+    const repayments = (await listRepayments({ hospitalOrgId: hospital, bankOrgId: bankScope }, { latest: RECENT })).map(repaymentView);
     const page = await listInvoices(req.actor, { hospitalOrgId: hospital, limit: 200 });
     const names = await orgNames(page.rows.map((r) => r.distributorOrgId));
     const from = businessDay(addDays(now(), -90));

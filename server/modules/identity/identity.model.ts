@@ -1,5 +1,6 @@
 import mongoose, { Schema, Types, type InferSchemaType } from 'mongoose';
 import { OrgTypes, Roles } from '../../platform/schemas';
+import { nameSearchKeys } from '../../platform/search';
 
 const OrganisationSchema = new Schema(
   {
@@ -10,6 +11,9 @@ const OrganisationSchema = new Schema(
     creditCode: { type: String, trim: true },
     contactPhone: { type: String, trim: true },
     active: { type: Boolean, required: true, default: true },
+    /** Pinyin initials and full pinyin of the name (platform/search.ts), for type-ahead search. */
+    nameInitials: { type: String },
+    namePinyin: { type: String },
     demoKey: { type: String },
   },
   { timestamps: true, collection: 'organisations' },
@@ -17,6 +21,12 @@ const OrganisationSchema = new Schema(
 OrganisationSchema.index({ name: 1 }, { unique: true });
 OrganisationSchema.index({ creditCode: 1 }, { unique: true, partialFilterExpression: { creditCode: { $type: 'string' } } });
 OrganisationSchema.index({ type: 1, name: 1 });
+OrganisationSchema.index({ nameInitials: 1 });
+OrganisationSchema.index({ namePinyin: 1 });
+// NOTE: whichever path creates an organisation (service, seed, factory), its search keys follow its name.
+OrganisationSchema.pre('validate', function () {
+  if (this.name && (this.isModified('name') || !this.nameInitials)) Object.assign(this, nameSearchKeys(this.name));
+});
 
 const UserSchema = new Schema(
   {
@@ -34,6 +44,8 @@ const UserSchema = new Schema(
 );
 UserSchema.index({ email: 1 }, { unique: true });
 UserSchema.index({ orgId: 1, role: 1 });
+// NOTE: the operator's user list pages by creation time.
+UserSchema.index({ createdAt: -1, _id: -1 });
 
 const SessionSchema = new Schema(
   {

@@ -8,7 +8,7 @@ import { issueMessage } from '../../platform/validation-messages';
 import { navigationFor } from '../../platform/navigation';
 import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
 import { CreateOrganisationBody, CreateUserBody } from './identity.schemas';
-import { createOrganisation, createUser, DEVICE_COOKIE, listOrganisations, listUsers, login, logout } from './identity.service';
+import { createOrganisation, createUser, DEVICE_COOKIE, getOrganisation, listOrganisations, listUsers, login, logout } from './identity.service';
 import { setDeviceCookie, setSessionCookie } from './identity.routes';
 import { demoLogins } from '../demo';
 
@@ -18,6 +18,17 @@ import { demoLogins } from '../demo';
 function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?!\/)[\w\-./?=&%]*$/.test(next) && !next.startsWith('/login') ? next : '/';
 }
+
+/** The operator's lists: each pages on its own cursor and has its own search. */
+const AdminListQuery = z.object({
+  orgQ: z.string().trim().max(100).optional(),
+  orgType: z.enum(OrgTypes).optional(),
+  orgCursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).optional(),
+  userQ: z.string().trim().max(100).optional(),
+  userCursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional(),
+  flash: z.string().optional(),
+  lang: z.string().optional(),
+});
 
 const LoginForm = z.object({ email: z.string().trim().toLowerCase().email().max(200), password: z.string().min(1).max(200), next: z.string().max(500).optional(), _csrf: z.string().optional() });
 
@@ -37,11 +48,24 @@ function fieldErrors(err: unknown, lang: 'zh' | 'en'): Record<string, string> {
 
 async function renderAdmin(req: Request, res: Response, extra: { errors?: Record<string, string>; values?: Record<string, string>; flash?: string } = {}, status = 200) {
   const lang = res.locals.lang as 'zh' | 'en';
-  const [organisations, users] = await Promise.all([listOrganisations(), listUsers()]);
+  const q = req.method === 'GET' ? AdminListQuery.safeParse(Object.fromEntries(Object.entries(req.query).filter(([, v]) => v !== ''))) : undefined;
+  const filters = q?.success ? q.data : {};
+  const [organisations, users] = await Promise.all([
+    listOrganisations({ q: filters.orgQ, type: filters.orgType, cursor: filters.orgCursor }),
+    listUsers({ q: filters.userQ, cursor: filters.userCursor }),
+  ]);
+  const chosenOrgId = extra.values?.orgId;
+  const chosenOrg = chosenOrgId ? await getOrganisation(chosenOrgId) : null;
   res.status(status).render('admin/organisations', {
     title: 'admin.organisations',
-    organisations,
-    users,
+    organisations: organisations.data,
+    orgNextCursor: organisations.nextCursor,
+    users: users.data,
+    userNextCursor: users.nextCursor,
+    filters,
+    listQuery: { orgQ: filters.orgQ, orgType: filters.orgType, userQ: filters.userQ },
+    chosenOrg: chosenOrg ? { id: String(chosenOrg._id), label: chosenOrg.name, type: chosenOrg.type } : null,
+    orgTypeFilterOptions: OrgTypes.map((o) => ({ value: o, label: t(lang, `orgTypes.${o}`), selected: o === filters.orgType })),
     roleOptions: Roles.map((r) => ({ value: r, label: t(lang, `roles.${r}`) })),
     orgTypeOptions: OrgTypes.map((o) => ({ value: o, label: t(lang, `orgTypes.${o}`) })),
     rolesByOrgType: ROLES_BY_ORG_TYPE,
@@ -125,8 +149,9 @@ export function identityPages(router: Router): void {
 
   router.post('/admin/users', async (req, res) => {
     assertRole(req.actor, ['operator']);
-    const { _csrf, ...fields } = (req.body ?? {}) as Record<string, string>;
+    const { _csrf, orgIdText, ...fields } = (req.body ?? {}) as Record<string, string>;
     void _csrf;
+    void orgIdText;
     const parsed = CreateUserBody.safeParse(fields);
     if (!parsed.success) {
       const errors = Object.fromEntries(parsed.error.issues.map((i) => [`user.${i.path.join('.') || '_form'}`, renderMessage(res.locals.lang, issueMessage(i))]));

@@ -3,8 +3,9 @@ import { readCookie, SESSION_COOKIE } from '../../platform/auth';
 import { platform } from '../../platform/context';
 import type { ApiRouter } from '../../platform/http';
 import { z } from '../../platform/schemas';
-import { CreateOrganisationBody, CreateUserBody, LoginBody, LoginResponse, OrganisationView, OrgListQuery, UserView } from './identity.schemas';
-import { createOrganisation, createUser, DEVICE_COOKIE, DEVICE_COOKIE_TTL_MS, listOrganisations, listUsers, login, logout } from './identity.service';
+import { CreateOrganisationBody, CreateUserBody, LoginBody, LoginResponse, OrganisationView, OrgListQuery, OrgSearchHit, OrgSearchQuery, UserListQuery, UserView } from './identity.schemas';
+import { createOrganisation, createUser, DEVICE_COOKIE, DEVICE_COOKIE_TTL_MS, listOrganisations, listUsers, login, logout, searchOrganisations } from './identity.service';
+import { resolveLang } from '../../platform/i18n';
 
 /** Sets the device cookie that lets this browser sign in to the account while others are throttled. */
 export function setDeviceCookie(res: Response, token: string): void {
@@ -44,16 +45,28 @@ export function identityRoutes(api: ApiRouter): void {
     ({ actor }) => ({ id: actor.id, name: actor.name, email: actor.email, role: actor.role, orgId: actor.orgId, orgName: actor.orgName, orgType: actor.orgType, hospitalLevel: actor.hospitalLevel }),
   );
   api.route(
-    { method: 'get', path: '/organisations', summary: 'List organisations (operator)', tags: ['identity'], auth: ['operator'], query: OrgListQuery, response: z.object({ data: z.array(OrganisationView) }) },
-    async ({ query }) => ({ data: await listOrganisations(query) }),
+    { method: 'get', path: '/organisations', summary: 'List organisations by name, a page at a time; q matches a name fragment, pinyin initials or full pinyin (operator)', tags: ['identity'], auth: ['operator'], query: OrgListQuery, response: z.object({ data: z.array(OrganisationView), nextCursor: z.string().nullable() }) },
+    ({ query }) => listOrganisations(query),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/organisations/search',
+      summary: 'Type-ahead search of organisations by name fragment, pinyin initials or full pinyin, among the types the caller may look up (operator: all; hospital: distributors and banks; distributor: hospitals)',
+      tags: ['identity'],
+      auth: 'any',
+      query: OrgSearchQuery,
+      response: z.object({ data: z.array(OrgSearchHit) }),
+    },
+    ({ actor, query, req }) => searchOrganisations(actor, query, resolveLang(req)),
   );
   api.route(
     { method: 'post', path: '/organisations', summary: 'Admit an organisation (operator)', tags: ['identity'], auth: ['operator'], body: CreateOrganisationBody, response: OrganisationView, status: 201 },
     ({ actor, body }) => createOrganisation(actor, body),
   );
   api.route(
-    { method: 'get', path: '/users', summary: 'List users (operator)', tags: ['identity'], auth: ['operator'], response: z.object({ data: z.array(UserView) }) },
-    async () => ({ data: await listUsers() }),
+    { method: 'get', path: '/users', summary: 'List users, newest first, a page at a time; q matches a name or email fragment (operator)', tags: ['identity'], auth: ['operator'], query: UserListQuery, response: z.object({ data: z.array(UserView), nextCursor: z.string().nullable() }) },
+    ({ query }) => listUsers(query),
   );
   api.route(
     { method: 'post', path: '/users', summary: 'Create a user in an organisation (operator)', tags: ['identity'], auth: ['operator'], body: CreateUserBody, response: UserView, status: 201 },

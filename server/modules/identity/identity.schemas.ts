@@ -64,13 +64,34 @@ export const OrganisationView = z
     address: z.string().optional(),
     creditCode: z.string().optional(),
     active: z.boolean(),
+    userCount: z.number().int().optional(),
   })
   .openapi('Organisation');
 
 export const UserView = z
-  .object({ id: z.string(), name: z.string(), email: z.string(), role: RoleSchema, orgId: z.string(), disabled: z.boolean() })
+  .object({ id: z.string(), name: z.string(), email: z.string(), role: RoleSchema, orgId: z.string(), orgName: z.string().optional(), disabled: z.boolean() })
   .openapi('User');
 
+/** A name-ordered list's cursor (carries the last name, so longer than a time cursor). */
+const KeyCursor = z.string().regex(/^[A-Za-z0-9_-]{1,800}$/);
+const SearchText = z.string().trim().max(100);
+
 export const OrgListQuery = z
-  .object({ type: OrgTypeSchema.optional(), q: z.string().trim().max(100).optional() })
+  .object({ type: OrgTypeSchema.optional(), q: SearchText.optional(), cursor: KeyCursor.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) })
   .strict();
+export type OrgListInput = z.infer<typeof OrgListQuery>;
+
+export const OrgSearchQuery = z
+  .object({ q: SearchText.optional(), type: OrgTypeSchema.optional(), limit: z.coerce.number().int().min(1).max(50).default(20) })
+  .strict()
+  .openapi('OrganisationSearchQuery');
+export type OrgSearchInput = z.infer<typeof OrgSearchQuery>;
+
+export const OrgSearchHit = z
+  .object({ id: z.string(), name: z.string(), type: OrgTypeSchema, hospitalLevel: z.number().optional(), label: z.string() })
+  .openapi('OrganisationSearchHit');
+
+export const UserListQuery = z
+  .object({ q: SearchText.optional(), orgId: ObjectIdString.optional(), role: RoleSchema.optional(), cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) })
+  .strict();
+export type UserListInput = z.infer<typeof UserListQuery>;

@@ -3,15 +3,18 @@ import { Types } from 'mongoose';
 import { hashPassword, signSessionToken, verifyPassword, type Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
-import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../platform/errors';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../../platform/errors';
+import { t } from '../../platform/i18n';
+import { afterKeyCursor, beforeCursor, pageByKey, pageOf } from '../../platform/pagination';
+import { escapeRegex, searchFilter } from '../../platform/search';
 import { beginAttempt, clearFailures, recordFailure } from '../../platform/rate-limit';
-import { ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schemas';
+import { OrgTypes, ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../platform/schemas';
 import { msg } from '../../platform/messages';
 import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
 import { SessionRevoked } from '../../events/identity';
 import { cachedSession, forgetUser } from './identity.session-cache';
-import type { CreateOrganisationInput, CreateUserInput } from './identity.schemas';
+import type { CreateOrganisationInput, CreateUserInput, OrgListInput, OrgSearchInput, UserListInput } from './identity.schemas';
 
 const LOGIN_WINDOW_MS = 15 * 60_000;
 // NOTE: only failed sign-ins count (OWASP ASVS 2.2.1). An account's delay stays short so that nobody
@@ -176,31 +179,91 @@ export async function createUser(actor: Actor, input: CreateUserInput) {
   });
 }
 
-export async function listOrganisations(filter: { type?: OrgType; q?: string } = {}) {
-  const query: Record<string, unknown> = {};
-  if (filter.type) query.type = filter.type;
-  const orgs = await Organisation.find(query).sort({ type: 1, name: 1 }).lean<OrganisationDoc[]>();
-  const counts = await User.aggregate<{ _id: Types.ObjectId; n: number }>([{ $group: { _id: '$orgId', n: { $sum: 1 } } }]);
+/** What an organisation row of the operator's list shows. */
+function orgRow(o: OrganisationDoc, userCount: number) {
+  return {
+    id: String(o._id),
+    name: o.name,
+    type: o.type as OrgType,
+    hospitalLevel: o.hospitalLevel ?? undefined,
+    address: o.address ?? undefined,
+    creditCode: o.creditCode ?? undefined,
+    active: o.active,
+    userCount,
+  };
+}
+
+const ORG_SEARCH = { name: 'name' };
+
+/** Operator: one page of organisations by name, found by name fragment or pinyin, with each one's user count. */
+export async function listOrganisations(q: Partial<OrgListInput> = {}) {
+  const limit = q.limit ?? 50;
+  const and: Record<string, unknown>[] = [];
+  const search = searchFilter(q.q, ORG_SEARCH);
+  if (search) and.push(search);
+  const after = afterKeyCursor('name', q.cursor);
+  if (after.$or) and.push(after);
+  const filter: Record<string, unknown> = { ...(q.type ? { type: q.type } : {}), ...(and.length ? { $and: and } : {}) };
+  const rows = await Organisation.find(filter, { name: 1, type: 1, hospitalLevel: 1, address: 1, creditCode: 1, active: 1 }).sort({ name: 1, _id: 1 }).limit(limit + 1).lean<OrganisationDoc[]>();
+  const page = pageByKey(rows, limit, (o) => o.name);
+  const counts = page.rows.length
+    ? await User.aggregate<{ _id: Types.ObjectId; n: number }>([{ $match: { orgId: { $in: page.rows.map((o) => o._id) } } }, { $group: { _id: '$orgId', n: { $sum: 1 } } }])
+    : [];
   const byOrg = new Map(counts.map((c) => [String(c._id), c.n]));
-  const q = filter.q?.toLowerCase();
-  return orgs
-    .filter((o) => !q || o.name.toLowerCase().includes(q))
-    .map((o) => ({
+  return { data: page.rows.map((o) => orgRow(o, byOrg.get(String(o._id)) ?? 0)), nextCursor: page.nextCursor };
+}
+
+/** Operator: one page of users, newest first, found by name or email fragment, optionally of one organisation or role. */
+export async function listUsers(q: Partial<UserListInput> = {}) {
+  const limit = q.limit ?? 50;
+  const and: Record<string, unknown>[] = [];
+  const text = q.q?.trim();
+  if (text) and.push({ $or: [{ name: trusted({ $regex: escapeRegex(text), $options: 'i' }) }, { email: trusted({ $regex: escapeRegex(text.toLowerCase()) }) }] });
+  const before = beforeCursor('createdAt', q.cursor);
+  if (before.$or) and.push(before);
+  const filter: Record<string, unknown> = { ...(q.orgId ? { orgId: new Types.ObjectId(q.orgId) } : {}), ...(q.role ? { role: q.role } : {}), ...(and.length ? { $and: and } : {}) };
+  const rows = await User.find(filter, { passwordHash: 0 }).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean<(UserDoc & { createdAt: Date })[]>();
+  const page = pageOf(rows, limit, (u) => u.createdAt);
+  const orgIds = [...new Set(page.rows.map((u) => String(u.orgId)))].map((id) => new Types.ObjectId(id));
+  const orgs = new Map((orgIds.length ? await Organisation.find({ _id: trusted({ $in: orgIds }) }, { name: 1 }).lean<OrganisationDoc[]>() : []).map((o) => [String(o._id), o.name]));
+  return {
+    data: page.rows.map((u) => ({ id: String(u._id), name: u.name, email: u.email, role: u.role as Role, orgId: String(u.orgId), orgName: orgs.get(String(u.orgId)) ?? '', disabled: u.disabled })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+/**
+ * The organisation types a user may look up by name (type-ahead pickers): the operator any; a
+ * hospital the distributors it orders from and the banks it deals with; a distributor the hospitals
+ * it delivers to. A bank none: it sees only the hospitals that chose it, which its own pages list.
+ */
+export function searchableOrgTypes(actor: Pick<Actor, 'role' | 'orgType'>): readonly OrgType[] {
+  if (actor.role === 'operator') return OrgTypes;
+  if (actor.orgType === 'hospital') return ['distributor', 'bank'];
+  if (actor.orgType === 'distributor') return ['hospital'];
+  return [];
+}
+
+/** Type-ahead search of organisations by name fragment, pinyin initials or full pinyin, within what the actor may search. */
+export async function searchOrganisations(actor: Actor, q: OrgSearchInput, lang: 'zh' | 'en' = 'zh') {
+  const allowed = searchableOrgTypes(actor);
+  if (q.type ? !allowed.includes(q.type) : allowed.length === 0) {
+    throw new ForbiddenError({ code: 'ORG_TYPE_NOT_SEARCHABLE', message: msg('errorCodes.ORG_TYPE_NOT_SEARCHABLE') });
+  }
+  const filter: Record<string, unknown> = { type: q.type ?? trusted({ $in: [...allowed] }) };
+  if (actor.role !== 'operator') filter.active = true;
+  const search = searchFilter(q.q, ORG_SEARCH);
+  if (search) filter.$and = [search];
+  const rows = await Organisation.find(filter, { name: 1, type: 1, hospitalLevel: 1 }).sort({ name: 1, _id: 1 }).limit(q.limit).lean<OrganisationDoc[]>();
+  return {
+    data: rows.map((o) => ({
       id: String(o._id),
       name: o.name,
       type: o.type as OrgType,
       hospitalLevel: o.hospitalLevel ?? undefined,
-      address: o.address ?? undefined,
-      creditCode: o.creditCode ?? undefined,
-      active: o.active,
-      userCount: byOrg.get(String(o._id)) ?? 0,
-    }));
-}
-
-export async function listUsers() {
-  const users = await User.find({}, { passwordHash: 0 }).sort({ createdAt: 1 }).lean<UserDoc[]>();
-  const orgs = new Map((await Organisation.find({}, { name: 1 }).lean<OrganisationDoc[]>()).map((o) => [String(o._id), o.name]));
-  return users.map((u) => ({ id: String(u._id), name: u.name, email: u.email, role: u.role as Role, orgId: String(u.orgId), orgName: orgs.get(String(u.orgId)) ?? '', disabled: u.disabled }));
+      label: o.hospitalLevel ? `${o.name}（${t(lang, `hospitalLevel.${o.hospitalLevel}`)}）` : o.name,
+    })),
+  };
 }
 
 /** Organisation lookup for other modules (names, types, levels, addresses). */

@@ -1,5 +1,7 @@
 /** Identity and tenancy: organisations, users, sessions, sign-in. */
 import { defineModule } from '../../platform/module';
+import { backfillSearchKeys } from '../../platform/search';
+import { Organisation as OrganisationModel } from './identity.model';
 import { seedDemoOrganisations } from './identity.demo';
 import { identityPages } from './identity.pages';
 import { identityRoutes } from './identity.routes';
@@ -9,4 +11,14 @@ export { Organisation, User } from './identity.model';
 export type { OrganisationDoc, UserDoc } from './identity.model';
 export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, resolveSession, usersOf, usersWithRole } from './identity.service';
 
-export const identityModule = defineModule({ name: 'identity', api: identityRoutes, pages: identityPages, subscribers: sessionEvictions, demo: seedDemoOrganisations });
+export const identityModule = defineModule({
+  name: 'identity',
+  api: identityRoutes,
+  pages: identityPages,
+  subscribers: sessionEvictions,
+  demo: seedDemoOrganisations,
+  migrate: async (logger) => {
+    const organisations = await backfillSearchKeys(OrganisationModel, 'name');
+    if (organisations) logger.info({ organisations }, 'organisation search keys backfilled');
+  },
+});

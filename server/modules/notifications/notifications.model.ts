@@ -13,12 +13,16 @@ const NotificationSchema = new Schema(
     link: { type: String },
     createdAt: { type: Date, required: true },
     readAt: { type: Date },
+    /** When a read notification is deleted: READ_RETENTION_DAYS after it was read (TTL index). */
+    expiresAt: { type: Date },
     dedupeKey: { type: String },
   },
   { versionKey: false, collection: 'notifications' },
 );
 NotificationSchema.index({ userId: 1, createdAt: -1, _id: -1 });
 NotificationSchema.index({ userId: 1, readAt: 1 });
+// NOTE: the database deletes a read notification once its expiresAt passes, on the database's own clock.
+NotificationSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 NotificationSchema.index({ userId: 1, dedupeKey: 1 }, { unique: true, partialFilterExpression: { dedupeKey: { $type: 'string' } } });
 
 export interface NotificationDoc {
@@ -31,6 +35,15 @@ export interface NotificationDoc {
   link?: string;
   createdAt: Date;
   readAt?: Date;
+  expiresAt?: Date;
   dedupeKey?: string;
+}
+
+/** Read notifications are kept this long after they were read; unread ones are kept until read. */
+export const READ_RETENTION_DAYS = 90;
+
+/** When a notification read at `readAt` expires. */
+export function readExpiry(readAt: Date): Date {
+  return new Date(readAt.getTime() + READ_RETENTION_DAYS * 24 * 3600_000);
 }
 export const Notification = mongoose.models.Notification ?? mongoose.model('Notification', NotificationSchema);

@@ -9,7 +9,7 @@ import { beforeCursor, pageOf } from '../../platform/pagination';
 import type { NotificationPayload } from '../../platform/realtime.events';
 import type { Role } from '../../platform/schemas';
 import { usersOf, usersWithRole } from '../identity';
-import { Notification, type NotificationDoc } from './notifications.model';
+import { Notification, readExpiry, type NotificationDoc } from './notifications.model';
 
 export interface NotificationInput {
   kind: string;
@@ -110,11 +110,24 @@ export async function unreadCount(userId: string): Promise<number> {
 export async function markRead(actor: Actor, id: string): Promise<{ unread: number }> {
   const mine = { _id: new Types.ObjectId(id), userId: new Types.ObjectId(actor.id) };
   if (!(await Notification.exists(mine))) throw new NotFoundError({ code: 'NOTIFICATION_NOT_FOUND', message: msg('errorCodes.NOTIFICATION_NOT_FOUND') });
-  await Notification.updateOne({ ...mine, readAt: trusted({ $exists: false }) }, { $set: { readAt: now() } });
+  const at = now();
+  await Notification.updateOne({ ...mine, readAt: trusted({ $exists: false }) }, { $set: { readAt: at, expiresAt: readExpiry(at) } });
   return { unread: await unreadCount(actor.id) };
 }
 
 export async function markAllRead(actor: Actor): Promise<{ unread: number }> {
-  await Notification.updateMany({ userId: new Types.ObjectId(actor.id), readAt: trusted({ $exists: false }) }, { $set: { readAt: now() } });
+  const at = now();
+  await Notification.updateMany({ userId: new Types.ObjectId(actor.id), readAt: trusted({ $exists: false }) }, { $set: { readAt: at, expiresAt: readExpiry(at) } });
   return { unread: 0 };
+}
+
+/** Gives every notification read before expiry existed its expiry (idempotent); returns how many. */
+export async function backfillReadExpiry(batch = 500): Promise<number> {
+  let done = 0;
+  for (;;) {
+    const rows = await Notification.find({ readAt: trusted({ $exists: true }), expiresAt: trusted({ $exists: false }) }, { readAt: 1 }).limit(batch).lean<{ _id: Types.ObjectId; readAt: Date }[]>();
+    if (rows.length === 0) return done;
+    for (const r of rows) await Notification.updateOne({ _id: r._id, expiresAt: trusted({ $exists: false }) }, { $set: { expiresAt: readExpiry(r.readAt) } });
+    done += rows.length;
+  }
 }

@@ -5,10 +5,8 @@ import { NotFoundError } from '../../platform/errors';
 import { lookup, catalogues, t, type Lang } from '../../platform/i18n';
 import { businessDay } from '../../platform/time';
 import { parse } from '../../platform/validate';
-import { Drug } from '../catalogue';
-import { creditBadges } from '../credit';
+import { drugChoice } from '../catalogue';
 import { invoiceNoOf, paymentSecurityFor } from '../finance';
-import { organisationsByType } from '../identity';
 import { getAcceptance } from './orders.acceptance';
 import { loadOrder } from './orders.core';
 import { REFUSAL_REASONS, Shipment, TRACKING_KINDS, type ShipmentDoc } from './orders.model';
@@ -71,14 +69,9 @@ export function orderPages(router: Router): void {
   router.get('/orders/new', async (req, res) => {
     assertRole(req.actor, ['pharmacist']);
     const lang = res.locals.lang as Lang;
-    const distributors = await organisationsByType('distributor');
-    const badges = await creditBadges(distributors.map((d) => String(d._id)));
+    // NOTE: the catalogue order's distributor is picked by search (organisations/search), not from a list of all.
     res.render('orders/new', {
       title: t(lang, 'orders.new.title'),
-      distributors: distributors.map((d) => {
-        const b = badges.get(String(d._id));
-        return { id: String(d._id), name: d.name, grade: b?.grade, riskWarning: b?.riskWarning, suspended: b?.suspended };
-      }),
       messages: clientMessages(lang),
       pageData: {
         urgencyLabels: { urgent: t(lang, 'orders.urgency.urgent'), regular: t(lang, 'orders.urgency.regular') },
@@ -122,13 +115,15 @@ export function orderPages(router: Router): void {
   router.get('/orders/recall', async (req, res) => {
     assertRole(req.actor, SEES_ORDERS);
     const lang = res.locals.lang as Lang;
-    const raw = cleanQuery(req.query as Record<string, unknown>);
-    const drugs = await Drug.find({}, { genericNameZh: 1, specification: 1, manufacturer: 1 }).sort({ genericNameZh: 1 }).limit(2000).lean<{ _id: unknown; genericNameZh: string; specification: string; manufacturer: string }[]>();
+    const { drugIdText, ...raw } = cleanQuery(req.query as Record<string, unknown>);
+    // NOTE: the drug is picked by search; without scripts only its text arrives, and the first match stands for it.
+    const drug = await drugChoice(typeof raw.drugId === 'string' ? raw.drugId : undefined, typeof drugIdText === 'string' ? drugIdText : undefined);
+    if (drug) raw.drugId = drug.id;
     const q = raw.drugId || raw.batchNo ? parse(RecallQuery, raw, 'query') : undefined;
     const result = q ? await recallTrace(req.actor, q.drugId, q.batchNo) : undefined;
     res.render('orders/recall', {
       title: t(lang, 'orders.recallPage.title'),
-      drugs: drugs.map((d) => ({ id: String(d._id), label: `${d.genericNameZh} ${d.specification}（${d.manufacturer}）`, selected: q?.drugId === String(d._id) })),
+      drug,
       filters: raw,
       result,
     });

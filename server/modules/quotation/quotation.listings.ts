@@ -1,6 +1,8 @@
 // The published listing (挂网) hospitals order from, and its withdrawal (by the distributor: a credit
 // breach; by a credit sanction: not a new breach).
 import { Types } from 'mongoose';
+import { decodeKeyCursor, pageByKey } from '../../platform/pagination';
+import { escapeRegex } from '../../platform/search';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { ConflictError, NotFoundError } from '../../platform/errors';
@@ -75,16 +77,30 @@ export async function listingsForDrug(drugId: string | Types.ObjectId, at: Date 
  * Hospitals (and the operator) browse the current listing by drug: per drug every distributor's
  * price, the reduction against reference, and the distributor's credit grade and risk warning.
  */
+/**
+ * Current listings grouped by drug, a page of drugs at a time (by name, then id): the page's drugs
+ * come from one grouped read, then only their entries are loaded.
+ */
 export async function browseListings(actor: Actor, q: ListingQueryInput) {
   const at = now();
   const filter: Record<string, unknown> = current(at);
   if (q.drugId) filter.drugId = new Types.ObjectId(q.drugId);
   if (q.roundId) filter.roundId = new Types.ObjectId(q.roundId);
   if (q.q) {
-    const pattern = q.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pattern = escapeRegex(q.q);
     filter.$or = [{ 'drug.genericNameZh': trusted({ $regex: pattern, $options: 'i' }) }, { 'drug.genericNameEn': trusted({ $regex: pattern, $options: 'i' }) }];
   }
-  const rows = await Listing.find(filter).sort({ publishedAt: -1 }).limit(5000).lean<ListingRecord[]>();
+  const after = q.cursor ? decodeKeyCursor(q.cursor) : undefined;
+  const drugPage = await Listing.aggregate<{ _id: Types.ObjectId; name: string }>([
+    { $match: filter },
+    { $group: { _id: '$drugId', name: { $first: '$drug.genericNameZh' } } },
+    ...(after ? [{ $match: { $or: [{ name: { $gt: after.key } }, { name: after.key, _id: { $gt: after.id } }] } }] : []),
+    { $sort: { name: 1, _id: 1 } },
+    { $limit: q.limit + 1 },
+  ]);
+  const page = pageByKey(drugPage, q.limit, (g) => g.name);
+  const order = new Map(page.rows.map((g, i) => [String(g._id), i]));
+  const rows = page.rows.length ? await Listing.find({ ...filter, drugId: trusted({ $in: page.rows.map((g) => g._id) }) }).sort({ publishedAt: -1 }).limit(5000).lean<ListingRecord[]>() : [];
   const byDrug = new Map<string, { drugId: string; drug: ListingRecord['drug']; referenceFen: number; entries: Map<string, ListingRecord> }>();
   for (const r of rows) {
     const key = String(r.drugId);
@@ -95,7 +111,7 @@ export async function browseListings(actor: Actor, q: ListingQueryInput) {
   const orgIds = [...new Set(rows.map((r) => String(r.distributorOrgId)))];
   const badges = orgIds.length ? await creditBadges(orgIds) : new Map();
   const drugs = [...byDrug.values()]
-    .sort((a, b) => a.drug.genericNameZh.localeCompare(b.drug.genericNameZh, 'zh-CN'))
+    .sort((a, b) => (order.get(a.drugId) ?? 0) - (order.get(b.drugId) ?? 0))
     .map((g) => {
       const entries = [...g.entries.values()].sort((a, b) => a.unitPriceFen - b.unitPriceFen || a.quotedAt.getTime() - b.quotedAt.getTime());
       return {
@@ -116,7 +132,7 @@ export async function browseListings(actor: Actor, q: ListingQueryInput) {
       };
     });
   void actor;
-  return { data: drugs };
+  return { data: drugs, nextCursor: page.nextCursor };
 }
 
 /** A distributor's own listing entries (current and past). */

@@ -260,7 +260,7 @@ export function quotationPages(router: Router): void {
     const raw = Object.fromEntries(Object.entries(req.query).filter(([k, v]) => v !== '' && k !== 'lang'));
     const q = parse(ListingQuery, raw, 'query');
     const listing = await browseListings(req.actor, q);
-    res.render('listings/index', { title: t(lang, 'quotation.listings.title'), groups: listing.data, filters: { q: q.q, roundId: q.roundId, drugId: q.drugId } });
+    res.render('listings/index', { title: t(lang, 'quotation.listings.title'), groups: listing.data, nextCursor: listing.nextCursor, cursor: q.cursor, filters: { q: q.q, roundId: q.roundId, drugId: q.drugId } });
   });
 
   router.get('/listings/mine', async (req, res) => {

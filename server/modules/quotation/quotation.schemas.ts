@@ -68,6 +68,8 @@ export const RoundFollowPayload = z.object({ roundId: ObjectIdString, sinceSeq: 
 export const RoundLineParams = z.object({ id: ObjectIdString, lineId: ObjectIdString }).strict();
 
 export const ListingQuery = PageQuery.extend({
+  // NOTE: a page of drugs ends at a drug's name, which the cursor carries (longer than a time cursor).
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).optional(),
   drugId: ObjectIdString.optional(),
   roundId: ObjectIdString.optional(),
   q: z.string().trim().max(100).optional(),

@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { nameSearchKeys } from '../../server/platform/search';
+import { launchBrowser, newPage, signIn } from '../support/browser';
+import { signCommitment } from '../support/credit-factories';
+import { buildOrg, buildUser } from '../support/factories';
+import { testApp } from '../support/global';
+import { buildPharmacist } from '../support/order-factories';
+import { buildDrug } from '../support/quotation-factories';
+
+const POOL = '安白彩达鹅飞钢红吉康蓝莫宁欧潘秦荣森涛王希阳泽';
+const randomName = (n = 6) => Array.from({ length: n }, () => POOL[Math.floor(Math.random() * POOL.length)]).join('');
+
+describe('pages: the type-ahead picker', function () {
+  this.timeout(90_000);
+  let browser: Browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('a pharmacist finds a drug and a distributor by pinyin initials, chooses with the keyboard and places the order', async () => {
+    const drugName = `${randomName()}注射液`;
+    const distributorName = `${randomName()}医药有限公司`;
+    const drug = await buildDrug({ genericNameZh: drugName, referencePriceFen: 12_345 });
+    const org = await buildOrg({ type: 'distributor', name: distributorName });
+    const distributor = await buildUser('distributor', { org: { id: org.id, name: org.name, type: 'distributor' } });
+    await signCommitment(distributor);
+    const pharmacist = await buildPharmacist();
+    const { page, errors } = await newPage(browser, testApp().url);
+    try {
+      await signIn(page, pharmacist);
+      await page.goto('/orders/new');
+      // The drug search takes pinyin initials.
+      await page.fill('[data-drug-q]', nameSearchKeys(drugName).nameInitials);
+      await page.click('[data-drug-search] button[type=submit]');
+      await page.click(`[data-drug-id="${drug.id}"]`);
+      await page.waitForSelector('[data-catalogue-form]:visible');
+
+      // The distributor picker: a labelled combobox; typing initials lists the match, the keys choose it.
+      const input = page.locator('#catalogue-distributor');
+      expect(await input.getAttribute('role')).to.equal('combobox');
+      expect(await page.textContent('label[for="catalogue-distributor"]')).to.contain('配送企业');
+      await input.click();
+      await input.pressSequentially(nameSearchKeys(distributorName).nameInitials, { delay: 20 });
+      const option = page.locator('#catalogue-distributor-listbox [role="option"]', { hasText: distributorName });
+      await option.waitFor();
+      expect(await input.getAttribute('aria-expanded')).to.equal('true');
+      expect(await page.locator('#catalogue-distributor-listbox [role="option"]').count()).to.equal(1);
+      expect(await input.getAttribute('aria-activedescendant')).to.equal('catalogue-distributor-opt-0');
+      await input.press('Enter');
+      expect(await input.inputValue()).to.equal(distributorName);
+      expect(await page.inputValue('[data-catalogue-form] input[type=hidden][name="distributorOrgId"]')).to.equal(org.id);
+      expect(await page.locator('#catalogue-distributor-listbox').isHidden()).to.equal(true);
+      expect(await page.textContent('[data-picker-status]')).to.contain(distributorName);
+
+      await page.fill('[data-catalogue-qty]', '2');
+      await page.click('[data-catalogue-form] button[type=submit]');
+      expect(await page.textContent('[data-cart]')).to.contain(distributorName);
+      expect(await page.textContent('[data-cart-total]')).to.equal('¥246.90');
+      await Promise.all([page.waitForURL(/\/orders\/[a-f0-9]{24}$/), page.click('[data-place-order]')]);
+      const orderId = page.url().split('/').pop()!;
+      const order = await pharmacist.api().get(`/api/v1/orders/${orderId}`).expect(200);
+      expect(order.body).to.include({ distributorOrgId: org.id, totalFen: 24_690 });
+      expect(order.body.lines[0]).to.include({ drugId: drug.id, quantity: 2 });
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('the recall page picks a drug by search, in English too, and keeps it after the search', async () => {
+    const drugName = `${randomName()}片`;
+    const drug = await buildDrug({ genericNameZh: drugName });
+    const pharmacist = await buildPharmacist();
+    const { page, errors } = await newPage(browser, testApp().url, { locale: 'en-US' });
+    try {
+      await signIn(page, pharmacist);
+      await page.goto('/orders/recall?lang=en');
+      const input = page.locator('#recall-drug');
+      expect(await page.textContent('#recall-drug-help')).to.contain('pinyin initials');
+      await input.click();
+      await input.pressSequentially(nameSearchKeys(drugName).namePinyin.slice(0, 10), { delay: 20 });
+      await page.locator('#recall-drug-listbox [role="option"]', { hasText: drugName }).waitFor();
+      await input.press('ArrowDown');
+      await input.press('ArrowUp');
+      const active = await input.getAttribute('aria-activedescendant');
+      await page.locator(`#${active}`).waitFor();
+      await page.locator('#recall-drug-listbox [role="option"]', { hasText: drugName }).click();
+      expect(await page.inputValue('input[type=hidden][name="drugId"]')).to.equal(drug.id);
+      await page.fill('#recall-batch', 'B1');
+      await Promise.all([page.waitForURL(/drugId=/), page.click('[data-recall-form] button[type=submit]')]);
+      expect(new URL(page.url()).searchParams.get('drugId')).to.equal(drug.id);
+      expect(await page.inputValue('#recall-drug')).to.contain(drugName);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('the operator picks the new user\'s organisation by pinyin; only the roles of its type stay choosable', async () => {
+    const bankName = `${randomName(7)}银行`;
+    const bank = await buildOrg({ type: 'bank', name: bankName });
+    const operator = await buildUser('operator');
+    const { page, errors } = await newPage(browser, testApp().url);
+    try {
+      await signIn(page, operator);
+      await page.goto('/admin/organisations');
+      // Nothing chosen: the browser refuses to submit the form.
+      await page.fill('#user-name', '王行员');
+      await page.fill('#user-email', `picker-${bank.id}@test.gpo`);
+      await page.fill('#user-password', 'abcdefgh12345');
+      await page.click('[data-user-form] button[type=submit]');
+      expect(await page.evaluate(() => (document.querySelector('#user-org') as HTMLInputElement).validationMessage)).to.contain('请从列表中选择');
+      expect(new URL(page.url()).pathname).to.equal('/admin/organisations');
+
+      const input = page.locator('#user-org');
+      await input.click();
+      await input.pressSequentially(nameSearchKeys(bankName).nameInitials, { delay: 20 });
+      await page.locator('#user-org-listbox [role="option"]', { hasText: bankName }).waitFor();
+      await input.press('Enter');
+      expect(await page.inputValue('[data-user-form] input[name="orgId"]')).to.equal(bank.id);
+      expect(await page.inputValue('#user-role')).to.equal('bank_officer');
+      const choosable = await page.$$eval('#user-role option', (os) => (os as HTMLOptionElement[]).filter((o) => o.value && !o.disabled).map((o) => o.value));
+      expect(choosable).to.deep.equal(['bank_officer']);
+      await Promise.all([page.waitForURL(/flash=userCreated/), page.click('[data-user-form] button[type=submit]')]);
+      const users = await operator.api().get(`/api/v1/users?orgId=${bank.id}`).expect(200);
+      expect(users.body.data.map((u: { email: string; role: string }) => [u.email, u.role])).to.deep.equal([[`picker-${bank.id}@test.gpo`, 'bank_officer']]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('without scripts, the recall page resolves the typed text to the first matching drug', async () => {
+    const drugName = `${randomName(7)}颗粒`;
+    const drug = await buildDrug({ genericNameZh: drugName });
+    const pharmacist = await buildPharmacist();
+    const res = await pharmacist.api().get(`/orders/recall?drugId=&drugIdText=${encodeURIComponent(nameSearchKeys(drugName).nameInitials)}&batchNo=B1`).expect(200);
+    expect(res.text).to.contain(`value="${drug.id}"`);
+  });
+});
