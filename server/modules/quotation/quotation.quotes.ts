@@ -454,16 +454,28 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   if (inserts.length === 0) return outcomes;
   await withCommand(null, async (uow) => {
     const session = uow.session;
-    if (participants.length) await Participant.insertMany(participants, { session });
-    if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
-    await Quote.insertMany(inserts, { session, lean: true });
-    const res = await Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session });
-    if (res.modifiedCount !== 1) throw new StaleBook();
-    await QuoteEvent.insertMany(events, { session, lean: true });
+    // NOTE: the batch's statements go to the database together (one round trip, not one after
+    // another); only the new quotes wait for their superseded predecessors (the unique index on a
+    // line's active quote per distributor). Every statement settles before the transaction ends.
+    let stale = false;
+    const writes: Promise<unknown>[] = [
+      (superseded.length ? Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session }) : Promise.resolve()).then(() =>
+        Quote.insertMany(inserts, { session, lean: true }),
+      ),
+      Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session }).then((res) => {
+        stale = res.modifiedCount !== 1;
+      }),
+      QuoteEvent.insertMany(events, { session, lean: true }),
+    ];
+    if (participants.length) writes.push(Participant.insertMany(participants, { session }));
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
-      if (o.kind === 'accepted' && pending) o.storedReply = await storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at);
+      if (o.kind === 'accepted' && pending) writes.push(storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at).then((reply) => (o.storedReply = reply)));
     }
+    const settled = await Promise.allSettled(writes);
+    if (stale) throw new StaleBook();
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
     emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
   });
