@@ -21,7 +21,7 @@ import { createOrganisation, createUser, login } from '../server/modules/identit
 import { createRound, Round, scheduleRound } from '../server/modules/quotation';
 import { type BenchRow, percentile } from './lib';
 import { startBenchApp } from './harness';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { profiled, profileLines, readProfile } from './profile';
 
@@ -58,6 +58,25 @@ interface LoadResult {
   acks: number[];
   /** event-loop delay while the senders ran (this process holds the app and the clients) */
   loopP99: number;
+  /** CPU time used while the senders ran: this process (app and clients), and the engine process (app runs) */
+  cpuMs: { here: number; engine: number };
+}
+
+/** CPU time (ms) of this process's child running the engine (`engine/cli.ts`), from /proc; 0 where there is none. */
+function engineCpuMs(): number {
+  try {
+    for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== process.pid) continue;
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine/cli.ts')) continue;
+      // utime + stime, in clock ticks (100 a second on Linux)
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    }
+  } catch {
+    // not Linux, or the process went away
+  }
+  return 0;
 }
 
 /**
@@ -71,6 +90,8 @@ async function closedLoop(senders: number, ms: number, send: (sender: number, n:
   let refused = 0;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const cpu0 = process.cpuUsage();
+  const engine0 = engineCpuMs();
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(
@@ -84,10 +105,12 @@ async function closedLoop(senders: number, ms: number, send: (sender: number, n:
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = { here: (cpu.user + cpu.system) / 1000, engine: engineCpuMs() - engine0 };
   loop.disable();
   await new Promise((r) => setTimeout(r, 500));
   const latencies = sent.flatMap((x) => (received.get(x.id) ?? []).map((t) => t - x.sentAt));
-  return { accepted: sent.length, refused, seconds, latencies, acks, loopP99: loop.percentile(99) / 1e6 };
+  return { accepted: sent.length, refused, seconds, latencies, acks, loopP99: loop.percentile(99) / 1e6, cpuMs };
 }
 
 async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult; perSocket: number }> {
@@ -318,6 +341,18 @@ export default async function quotationBench(): Promise<BenchRow[]> {
   }
   const qps = app.busy.accepted / app.busy.seconds;
   const relayed = bare.busy.accepted / bare.busy.seconds;
+  // NOTE: CPU time per message is what load on the machine changes least: the ceiling on 2 cores is 2000 ms / (ms per quote).
+  const perQuote = (app.busy.cpuMs.here + app.busy.cpuMs.engine) / app.busy.accepted;
+  const perRelayed = bare.busy.cpuMs.here / bare.busy.accepted;
+  rows.push({
+    name: `quotation: CPU per accepted quote, ${DISTRIBUTORS} at once (app + its clients ${(app.busy.cpuMs.here / app.busy.accepted).toFixed(2)} ms, engine ${(app.busy.cpuMs.engine / app.busy.accepted).toFixed(2)} ms)`,
+    value: perQuote,
+    unit: 'ms',
+    baselineName,
+    baseline: perRelayed,
+    ratio: perQuote / perRelayed,
+    ratioNote: 'app / baseline, lower is better',
+  });
   rows.push({ name: `quotation: accepted quotes/s, ${DISTRIBUTORS} distributors quoting at once (refused: ${app.busy.refused})`, value: qps, unit: 'msg/s', baselineName, baseline: relayed, ratio: qps / relayed, ratioNote: 'app / baseline, higher is better' });
   const write = await engineWriteP99();
   const budget = bare.echoP99 + write + 5;

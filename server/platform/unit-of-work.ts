@@ -31,6 +31,11 @@ export interface UnitOfWork {
   emit<S extends z.ZodType>(spec: EventSpec<S>, payload: z.input<S>, options?: EmitOptions): void;
   /** Stages an audit entry, written in the same transaction. */
   audit(entry: AuditInput): void;
+  /**
+   * Writes the events staged so far now, so a command can send them with its own writes (one round
+   * trip less); the commit writes only those staged later. Await it before the command returns.
+   */
+  writeEvents(): Promise<void>;
 }
 
 interface Staged {
@@ -61,28 +66,35 @@ class Work implements UnitOfWork {
     this.audits.push(entry);
   }
 
+  private written = 0;
+  private readonly fresh: DomainEvent[] = [];
+
+  writeEvents(): Promise<void> {
+    const staged = this.events.slice(this.written);
+    this.written = this.events.length;
+    return staged.length ? this.writeOutbox(staged, currentRequestId()) : Promise.resolve();
+  }
+
+  private async writeOutbox(staged: Staged[], requestId: string | undefined): Promise<void> {
+    const records = staged.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
+    const res = await OutboxEvent.bulkWrite(
+      records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
+      { session: this.session, ordered: true },
+    );
+    for (const index of Object.keys(res.upsertedIds ?? {})) {
+      const r = records[Number(index)]!;
+      this.fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
+    }
+  }
+
   /**
    * Writes the staged records in the transaction (events, audit entries and the stored reply go to
    * three collections at once: the transaction was begun by its opening read); returns the events that are new.
    */
   async flush(result: unknown): Promise<DomainEvent[]> {
     const requestId = currentRequestId();
-    const fresh: DomainEvent[] = [];
     const writes: Promise<unknown>[] = [];
-    if (this.events.length > 0) {
-      const records = this.events.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
-      writes.push(
-        OutboxEvent.bulkWrite(
-          records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
-          { session: this.session, ordered: true },
-        ).then((res) => {
-          for (const index of Object.keys(res.upsertedIds ?? {})) {
-            const r = records[Number(index)]!;
-            fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
-          }
-        }),
-      );
-    }
+    if (this.events.length > this.written) writes.push(this.writeEvents());
     if (this.audits.length > 0) {
       writes.push(AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), { session: this.session }));
     }
@@ -92,7 +104,7 @@ class Work implements UnitOfWork {
     const settled = await Promise.allSettled(writes);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    return fresh;
+    return this.fresh;
   }
 }
 

@@ -457,6 +457,8 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
     // NOTE: the batch's statements go to the database together (one round trip, not one after
     // another); only the new quotes wait for their superseded predecessors (the unique index on a
     // line's active quote per distributor). Every statement settles before the transaction ends.
+    const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
+    emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
     let stale = false;
     const writes: Promise<unknown>[] = [
       (superseded.length ? Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session }) : Promise.resolve()).then(() =>
@@ -472,12 +474,12 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
       const pending = batch[i]!.idempotency;
       if (o.kind === 'accepted' && pending) writes.push(storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at).then((reply) => (o.storedReply = reply)));
     }
+    // the committed fact (the outbox) goes with them
+    writes.push(uow.writeEvents());
     const settled = await Promise.allSettled(writes);
     if (stale) throw new StaleBook();
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
-    emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
   });
   book.round = { ...round, seq, closesAt, extensions };
   return outcomes;
