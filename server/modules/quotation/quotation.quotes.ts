@@ -318,10 +318,13 @@ function isRetryable(err: unknown): boolean {
 
 class StaleBook extends Error {}
 
+const STALE_RETRIES = 4;
+
 /**
  * Decides a batch against the round's book and persists it; a stale book (another process quoted, a
  * quote was withdrawn, the round was cancelled or closed) is dropped and the batch decided again on
- * the database's state, once; a second conflict answers ROUND_BUSY.
+ * the database's state, up to STALE_RETRIES times (several web processes taking quotes on one round
+ * meet here until one process owns each round); a conflict after those answers ROUND_BUSY.
  */
 async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
   for (let attempt = 0; ; attempt += 1) {
@@ -332,7 +335,7 @@ async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemO
     } catch (err) {
       // NOTE: the batch's decisions were applied to the book before the commit; it cannot be trusted now.
       dropBook(roundId);
-      if (attempt === 0 && isRetryable(err)) continue;
+      if (attempt < STALE_RETRIES && isRetryable(err)) continue;
       if (isRetryable(err)) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY') });
       throw err;
     }
