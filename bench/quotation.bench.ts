@@ -21,6 +21,9 @@ import { createOrganisation, createUser, login } from '../server/modules/identit
 import { createRound, Round, scheduleRound } from '../server/modules/quotation';
 import { type BenchRow, percentile } from './lib';
 import { startBenchApp } from './harness';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { profiled, profileLines, readProfile } from './profile';
 
 const MS = Number(process.env.BENCH_MS ?? 5000);
 const DISTRIBUTORS = Number(process.env.BENCH_DISTRIBUTORS ?? 200);
@@ -55,6 +58,25 @@ interface LoadResult {
   acks: number[];
   /** event-loop delay while the senders ran (this process holds the app and the clients) */
   loopP99: number;
+  /** CPU time used while the senders ran: this process (app and clients), and the engine process (app runs) */
+  cpuMs: { here: number; engine: number };
+}
+
+/** CPU time (ms) of this process's child running the engine (`engine/cli.ts`), from /proc; 0 where there is none. */
+function engineCpuMs(): number {
+  try {
+    for (const pid of readdirSync('/proc').filter((f) => /^\d+$/.test(f))) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== process.pid) continue;
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine/cli.ts')) continue;
+      // utime + stime, in clock ticks (100 a second on Linux)
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    }
+  } catch {
+    // not Linux, or the process went away
+  }
+  return 0;
 }
 
 /**
@@ -68,6 +90,8 @@ async function closedLoop(senders: number, ms: number, send: (sender: number, n:
   let refused = 0;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const cpu0 = process.cpuUsage();
+  const engine0 = engineCpuMs();
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(
@@ -81,10 +105,12 @@ async function closedLoop(senders: number, ms: number, send: (sender: number, n:
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = { here: (cpu.user + cpu.system) / 1000, engine: engineCpuMs() - engine0 };
   loop.disable();
   await new Promise((r) => setTimeout(r, 500));
   const latencies = sent.flatMap((x) => (received.get(x.id) ?? []).map((t) => t - x.sentAt));
-  return { accepted: sent.length, refused, seconds, latencies, acks, loopP99: loop.percentile(99) / 1e6 };
+  return { accepted: sent.length, refused, seconds, latencies, acks, loopP99: loop.percentile(99) / 1e6, cpuMs };
 }
 
 async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult; perSocket: number }> {
@@ -185,13 +211,33 @@ async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult; perSocket
     await closedLoop(Math.min(20, DISTRIBUTORS), 500, send, received);
     const idle = await closedLoop(1, Math.min(MS, 3000), send, received);
     const busy = await closedLoop(DISTRIBUTORS, MS, send, received);
+    // Where the time goes: a short second burst under the CPU profiler (the measured one runs unprofiled).
+    if (process.env.BENCH_PROFILE !== '0') {
+      const { profile } = await profiled(() => closedLoop(DISTRIBUTORS, Math.min(MS, 2000), send, received));
+      process.stderr.write(`${profileLines(`quotation bench: ${DISTRIBUTORS} distributors at once (app and its 250 clients in this process)`, profile, 15)}\n`);
+    }
     if (refusals.size) process.stderr.write(`quotation bench: refused quotes by code ${JSON.stringify(Object.fromEntries(refusals))}\n`);
     const perSocket = await memoryPerWatcher(url, operatorTokens[0]!, (s) => s.timeout(10_000).emitWithAck('round:watch', { roundId }));
     return { idle, busy, perSocket };
   } finally {
     for (const s of sockets) s.close();
     await bench.close();
+    printEngineProfile();
   }
+}
+
+/** With BENCH_ENGINE_ARGS='--cpu-prof --cpu-prof-dir=DIR', the engine's profile of the whole app run (set-up included). */
+const startedAt = Date.now();
+function printEngineProfile(): void {
+  const dir = /--cpu-prof-dir=(\S+)/.exec(process.env.BENCH_ENGINE_ARGS ?? '')?.[1];
+  if (!dir) return;
+  // NOTE: the engine's main thread writes the largest of the files its process leaves (its loader thread writes one too).
+  const newest = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
+    .filter((f) => statSync(f).mtimeMs >= startedAt)
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (newest) process.stderr.write(`${profileLines('quotation bench: the engine process (whole app run, set-up included)', readProfile(newest), 15)}\n`);
 }
 
 const gc = (() => {
@@ -295,16 +341,23 @@ export default async function quotationBench(): Promise<BenchRow[]> {
   }
   const qps = app.busy.accepted / app.busy.seconds;
   const relayed = bare.busy.accepted / bare.busy.seconds;
+  // NOTE: CPU time per message is what load on the machine changes least: the ceiling on 2 cores is 2000 ms / (ms per quote).
+  const perQuote = (app.busy.cpuMs.here + app.busy.cpuMs.engine) / app.busy.accepted;
+  const perRelayed = bare.busy.cpuMs.here / bare.busy.accepted;
+  rows.push({
+    name: `quotation: CPU per accepted quote, ${DISTRIBUTORS} at once (app + its clients ${(app.busy.cpuMs.here / app.busy.accepted).toFixed(2)} ms, engine ${(app.busy.cpuMs.engine / app.busy.accepted).toFixed(2)} ms)`,
+    value: perQuote,
+    unit: 'ms',
+    baselineName,
+    baseline: perRelayed,
+    ratio: perQuote / perRelayed,
+    ratioNote: 'app / baseline, lower is better',
+  });
   rows.push({ name: `quotation: accepted quotes/s, ${DISTRIBUTORS} distributors quoting at once (refused: ${app.busy.refused})`, value: qps, unit: 'msg/s', baselineName, baseline: relayed, ratio: qps / relayed, ratioNote: 'app / baseline, higher is better' });
   const write = await engineWriteP99();
   const budget = bare.echoP99 + write + 5;
   rows.push({ name: 'quotation: acknowledgement p99, one quote at a time', value: percentile(app.idle.acks, 99), unit: 'ms', baselineName: `bare echo p99 ${bare.echoP99.toFixed(2)} + one engine write p99 ${write.toFixed(2)} + 5 ms`, baseline: budget, ratio: percentile(app.idle.acks, 99) / budget, ratioNote: 'goal ≤ 1' });
   rows.push({ name: 'quotation: heap per watcher socket (after GC)', value: app.perSocket, unit: 'KiB', baselineName: 'bare socket.io server, same clients', baseline: bare.perSocket, ratio: app.perSocket / bare.perSocket, ratioNote: 'lower is better' });
-  process.stderr.write(
-    'quotation bench: where the time goes (node --cpu-prof, 2026-12-05, BENCH_ENGINE_ARGS=--cpu-prof for the engine): the engine process is ~75 % idle during the burst, so the ' +
-      'database is not the limit; the app process (which also hosts the 250 bench clients) is ~23 % idle, with socket writes (writev/writeBuffer) ~12 %, the MongoDB driver, Mongoose and ' +
-      'BSON ~17 %, garbage collection ~9 %, socket.io/engine.io parsing ~5 %, and the quote rules, book and ranking ~2 %. A 199-quote batch spends most of its ~200 ms waiting for this busy event loop.\n',
-  );
   return rows;
 }
 

@@ -279,8 +279,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ALLOWED_ORIGINS: origins,
     LOG_LEVEL: opts.logLevel ?? process.env.SCALE_LOG_LEVEL ?? 'warn',
     LOGIN_RATE_LIMIT: '1000',
-    // the children's business clock follows the suite's (TEST_NOW) unless a test sets its own
-    ...testClock.timelineEnv(),
+    // the children's business clock follows the suite's (TEST_NOW) unless a test sets its own; in
+    // production (the load script) it is the wall clock, which the config insists on
+    ...(opts.nodeEnv === 'production' ? {} : testClock.timelineEnv()),
     ...opts.env,
   };
 

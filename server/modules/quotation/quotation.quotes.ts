@@ -318,10 +318,13 @@ function isRetryable(err: unknown): boolean {
 
 class StaleBook extends Error {}
 
+const STALE_RETRIES = 4;
+
 /**
  * Decides a batch against the round's book and persists it; a stale book (another process quoted, a
  * quote was withdrawn, the round was cancelled or closed) is dropped and the batch decided again on
- * the database's state, once; a second conflict answers ROUND_BUSY.
+ * the database's state, up to STALE_RETRIES times (several web processes taking quotes on one round
+ * meet here until one process owns each round); a conflict after those answers ROUND_BUSY.
  */
 async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
   for (let attempt = 0; ; attempt += 1) {
@@ -332,7 +335,7 @@ async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemO
     } catch (err) {
       // NOTE: the batch's decisions were applied to the book before the commit; it cannot be trusted now.
       dropBook(roundId);
-      if (attempt === 0 && isRetryable(err)) continue;
+      if (attempt < STALE_RETRIES && isRetryable(err)) continue;
       if (isRetryable(err)) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY') });
       throw err;
     }
@@ -454,18 +457,32 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   if (inserts.length === 0) return outcomes;
   await withCommand(null, async (uow) => {
     const session = uow.session;
-    if (participants.length) await Participant.insertMany(participants, { session });
-    if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
-    await Quote.insertMany(inserts, { session, lean: true });
-    const res = await Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session });
-    if (res.modifiedCount !== 1) throw new StaleBook();
-    await QuoteEvent.insertMany(events, { session, lean: true });
-    for (const [i, o] of outcomes.entries()) {
-      const pending = batch[i]!.idempotency;
-      if (o.kind === 'accepted' && pending) o.storedReply = await storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at);
-    }
+    // NOTE: the batch's statements go to the database together (one round trip, not one after
+    // another); only the new quotes wait for their superseded predecessors (the unique index on a
+    // line's active quote per distributor). Every statement settles before the transaction ends.
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
     emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
+    let stale = false;
+    const writes: Promise<unknown>[] = [
+      (superseded.length ? Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session }) : Promise.resolve()).then(() =>
+        Quote.insertMany(inserts, { session, lean: true }),
+      ),
+      Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session }).then((res) => {
+        stale = res.modifiedCount !== 1;
+      }),
+      QuoteEvent.insertMany(events, { session, lean: true }),
+    ];
+    if (participants.length) writes.push(Participant.insertMany(participants, { session }));
+    for (const [i, o] of outcomes.entries()) {
+      const pending = batch[i]!.idempotency;
+      if (o.kind === 'accepted' && pending) writes.push(storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at).then((reply) => (o.storedReply = reply)));
+    }
+    // the committed fact (the outbox) goes with them
+    writes.push(uow.writeEvents());
+    const settled = await Promise.allSettled(writes);
+    if (stale) throw new StaleBook();
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   });
   book.round = { ...round, seq, closesAt, extensions };
   return outcomes;
