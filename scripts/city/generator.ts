@@ -252,7 +252,7 @@ export function generateCity(opts: { seed: string; scale: number; months: number
       weight,
       lineFen: Math.round((MODEL_CITY.guaranteeLinesFen * scale * weight) / 100_00) * 100_00 || 100_000_00,
       // NOTE: about 40 m of 1.6 bn was lent: most accounts cover their invoices, a few run short.
-      prepaymentCover: rng.chance(0.15) ? 0.75 + rng.next() * 0.15 : 1.05 + rng.next() * 0.2,
+      prepaymentCover: i === 2 || rng.chance(0.12) ? 0.75 + rng.next() * 0.15 : 1.05 + rng.next() * 0.2,
     };
   });
 
@@ -276,8 +276,9 @@ export function generateCity(opts: { seed: string; scale: number; months: number
     const [zh, en] = i === 0 ? DRUG_STEMS[0]! : DRUG_STEMS[i % DRUG_STEMS.length]!;
     const variant = Math.floor(i / DRUG_STEMS.length);
     const spec = i === 0 ? '10万单位' : rng.pick(f.spec);
-    // NOTE: per-pack prices spread over three orders of magnitude (¥5 to ¥3,000), most below ¥200.
-    const referenceFen = i === 0 ? MODEL_CITY.urokinase.referenceFen : Math.round(Math.exp(Math.log(500) + rng.next() * Math.log(600)) / 10) * 10;
+    // NOTE: prices per traded unit (a box or a middle pack, one traceability code each) from ¥30 to
+    // ¥3,000; cheaper units would mean millions more codes a year for the same money.
+    const referenceFen = i === 0 ? MODEL_CITY.urokinase.referenceFen : Math.round(Math.exp(Math.log(3000) + rng.next() * Math.log(100)) / 10) * 10;
     const ent = enterprise(i + 1);
     const body = `869${ent}${pad((i * 37 + label7) % 100_000, 5)}`;
     return {
@@ -296,7 +297,7 @@ export function generateCity(opts: { seed: string; scale: number; months: number
       kind,
       referenceFen,
       // NOTE: cheap everyday drugs are ordered more often than dear ones.
-      weight: (kind === 'regular' ? 0.6 : 1) * (0.3 + rng.next()) * Math.sqrt(200_00 / referenceFen),
+      weight: (kind === 'regular' ? 0.6 : 1) * (0.3 + rng.next()) * (300_00 / referenceFen) ** 0.25,
     };
   });
 
@@ -306,14 +307,21 @@ export function generateCity(opts: { seed: string; scale: number; months: number
   // NOTE: two rounds cover the shortage list (the model city's two rounds), then it is quoted again
   // each quarter; a short run fits both rounds into its first month.
   const roundDays = months <= 1 ? [1, 8] : Array.from({ length: Math.max(2, Math.ceil(months / 3) + 1) }, (_, q) => (q === 0 ? 1 : q === 1 ? 8 : (q - 1) * 91 + 1)).filter((d) => d < days);
-  // Each line's best quote: most a few percent under reference, about one in six clearly below (≥ 20 %).
+  // Each line's best quote: about one line in six clearly below reference (20–40 %, urokinase at its
+  // real ¥2,890 → ¥1,950), the others a few percent under, scaled so that the value-weighted
+  // reduction of what hospitals buy from the listings is the model city's 12.29 %.
+  const nClear = Math.max(1, Math.round((shortage.length * MODEL_CITY.clearlyBelow) / MODEL_CITY.shortageDrugs));
+  const clear = new Set(shortage.slice(0, nClear));
   const bestReduction = new Map<number, number>();
-  for (const d of shortage) bestReduction.set(d, d === 0 ? 1 - MODEL_CITY.urokinase.bestFen / MODEL_CITY.urokinase.referenceFen : rng.chance(MODEL_CITY.clearlyBelow / MODEL_CITY.shortageDrugs) ? 0.2 + rng.next() * 0.2 : 0.02 + rng.next() * 0.14);
-  // Calibrate so the value-weighted reduction of what hospitals buy from listings is the model city's 12.29 %.
+  for (const d of shortage) bestReduction.set(d, d === 0 ? 1 - MODEL_CITY.urokinase.bestFen / MODEL_CITY.urokinase.referenceFen : clear.has(d) ? 0.2 + rng.next() * 0.2 : 0.02 + rng.next() * 0.1);
   const valueWeight = (d: number) => drugs[d]!.weight * drugs[d]!.referenceFen;
   const weighted = (f: (d: number) => number) => shortage.reduce((a, d) => a + valueWeight(d) * f(d), 0) / shortage.reduce((a, d) => a + valueWeight(d), 0);
-  const factor = MODEL_CITY.averageReductionBp / 10_000 / weighted((d) => bestReduction.get(d)!);
-  for (const d of shortage) if (d !== 0) bestReduction.set(d, Math.min(0.6, bestReduction.get(d)! * factor));
+  const others = shortage.filter((d) => !clear.has(d));
+  const totalValue = shortage.reduce((a, d) => a + valueWeight(d), 0);
+  const fixedPart = [...clear].reduce((a, d) => a + valueWeight(d) * bestReduction.get(d)!, 0);
+  const factor = others.length ? ((MODEL_CITY.averageReductionBp / 10_000) * totalValue - fixedPart) / others.reduce((a, d) => a + valueWeight(d) * bestReduction.get(d)!, 0) : 1;
+  // NOTE: in a very small city the clearly-below lines alone can pass the target; the others keep at least 0.5 %.
+  for (const d of others) bestReduction.set(d, Math.min(0.19, Math.max(0.005, bestReduction.get(d)! * factor)));
   const expectedReductionBp = Math.round(weighted((d) => bestReduction.get(d)!) * 10_000);
 
   const rounds: CityRound[] = roundDays.map((day, r) => {

@@ -32,6 +32,7 @@ export interface Figures {
   roundsPublished: number;
   listingsClearlyBelow: number;
   breaches: number;
+  breachesByCode: Record<string, number>;
   appeals: number;
   repairs: number;
 }
@@ -45,6 +46,7 @@ export interface CityReport {
   ok: boolean;
 }
 
+const shanghaiDay = (iso: string) => new Date(new Date(iso).getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
 const pct = (bp: number | null) => (bp === null ? '–' : `${(bp / 100).toFixed(2)} %`);
@@ -72,6 +74,7 @@ export async function buildReport(sim: SimResult, opts: { loadAverage?: number[]
     .aggregate([{ $match: { source: 'automatic' } }, { $group: { _id: { code: '$code', orgId: '$orgId', ref: '$reference' }, n: { $sum: 1 } } }, { $match: { n: { $gt: 1 } } }])
     .toArray();
   const breaches = await db.collection('credit_breaches').countDocuments({});
+  const breachCodes = await db.collection('credit_breaches').aggregate([{ $group: { _id: '$code', n: { $sum: 1 } } }]).toArray();
   checks.push({ name: 'no breach twice for the same fact', ok: breachesTwice.length === 0, detail: `${breaches} breaches, ${breachesTwice.length} facts with more than one` });
 
   const accepted = await db.collection('orders').find({ status: { $in: ['accepted', 'partially_accepted'] } }, { projection: { _id: 1 } }).toArray();
@@ -94,8 +97,9 @@ export async function buildReport(sim: SimResult, opts: { loadAverage?: number[]
   checks.push({ name: 'no unexpected API error', ok: httpErrors === 0, detail: httpErrors ? Object.entries(c.httpErrors).map(([k, n]) => `${k} ×${n}`).join('; ').slice(0, 400) : `${c.httpCalls} calls` });
 
   // ---- figures ----
-  const dash = await fetch(`${sim.baseUrl}/api/v1/dashboard?from=2000-01-01&to=${sim.endsAt.slice(0, 10)}`, { headers: { authorization: `Bearer ${sim.operatorToken}` } });
+  const dash = await fetch(`${sim.baseUrl}/api/v1/dashboard?from=${sim.start}&to=${shanghaiDay(sim.endsAt)}`, { headers: { authorization: `Bearer ${sim.operatorToken}` } });
   const dashboard = dash.status === 200 ? ((await dash.json()) as any) : undefined;
+  if (!dashboard) checks.push({ name: 'the dashboard answers for the whole run', ok: false, detail: `${dash.status} ${(await dash.text()).slice(0, 200)}` });
   const endMs = new Date(sim.endsAt).getTime();
   const due = invoices.filter((i) => new Date(i.dueAt).getTime() <= endMs);
   const paidByDue = due.filter((i) => i.status === 'paid' && (i.paidOnTime ?? new Date(i.paidAt).getTime() <= new Date(i.dueAt).getTime()));
@@ -105,7 +109,7 @@ export async function buildReport(sim: SimResult, opts: { loadAverage?: number[]
   const advances = await db.collection('finance_advances').aggregate([{ $group: { _id: null, fen: { $sum: '$principalFen' }, n: { $sum: 1 } } }]).toArray();
   const lines = await db.collection('finance_lines').aggregate([{ $match: { status: 'active' } }, { $group: { _id: null, fen: { $sum: '$limitFen' } } }]).toArray();
   const purchasesFen = invoices.reduce((a, i) => a + (i.amountFen ?? 0), 0);
-  const simDays = sim.months.length ? Math.max(1, Math.round(sim.city.months * 30.4)) : 30;
+  const simDays = Math.max(1, Math.round((new Date(sim.tradedTo).getTime() - new Date(`${sim.start}T00:00:00+08:00`).getTime()) / 86_400_000));
   const listings = await db.collection('quotation_listings').find({}, { projection: { priceFen: 1, referenceFen: 1, roundId: 1, drugId: 1 } }).toArray();
   const bestByLine = new Map<string, { best: number; ref: number }>();
   for (const l of listings) {
@@ -131,6 +135,7 @@ export async function buildReport(sim: SimResult, opts: { loadAverage?: number[]
     roundsPublished: published,
     listingsClearlyBelow: [...bestByLine.values()].filter((b) => b.best <= b.ref * 0.8).length,
     breaches,
+    breachesByCode: Object.fromEntries(breachCodes.map((b) => [String(b._id), b.n as number])),
     appeals: c.appeals,
     repairs: c.repairDecisions,
   };
@@ -179,7 +184,7 @@ function render(sim: SimResult, checks: Check[], f: Figures, load: number[]): { 
     `Purchases ${formatFen(f.purchasesFen)} (annualised ${formatFen(f.annualisedPurchasesFen)}); savings against reference prices ${pct(f.savingsBp)} (generator's expected value-weighted listing reduction ${pct(f.expectedSavingsBp)}; model city 12.29 %).`,
     `Invoices due by the end ${f.invoicesDue}: paid by their due date ${f.paidByDueDate} (${pct(f.paidByDueDateBp)}); paid early ${f.paidEarly}, settled at the due date from the account ${f.settledFromAccount}, with a bank advance ${f.settledWithAdvance}, overdue ${f.overdue}; median days from acceptance to payment ${f.medianDaysToPayment ?? '–'}.`,
     `Bank advances ${formatFen(f.advancedFen)} within guarantee lines of ${formatFen(f.guaranteeLinesFen)}; ${f.roundsPublished} rounds published, ${f.listingsClearlyBelow} lines with a best price ≥ 20 % under reference.`,
-    `Orders: ${c.ordersPlaced} placed (${Object.entries(c.bySource).map(([k, n]) => `${k} lines ${n}`).join(', ')}), ${c.ordersRefused} carts refused, ${c.confirmed} confirmed, ${c.shipped} shipped, ${c.delivered} delivered, ${c.accepted} accepted (${c.qualityRefusals} with a quality refusal); ${c.quotes} quotes; ${c.lateConfirmations} late confirmations and ${c.lateDeliveries} late deliveries planted; ${f.breaches} breaches, ${c.appeals} appeals (${c.appealDecisions} decided), ${c.repairs} repair applications (${c.repairDecisions} approved); ${c.repayments} repayments, ${c.prepayments} prepayments.`,
+    `Orders: ${c.ordersPlaced} placed (${Object.entries(c.bySource).map(([k, n]) => `${k} lines ${n}`).join(', ')}), ${c.ordersRefused} carts refused, ${c.confirmed} confirmed, ${c.shipped} shipped, ${c.delivered} delivered, ${c.accepted} accepted (${c.qualityRefusals} with a quality refusal); ${c.quotes} quotes; ${c.lateConfirmations} late confirmations and ${c.lateDeliveries} late deliveries planted; ${f.breaches} breaches (${Object.entries(f.breachesByCode).map(([k, n]) => `${k} ${n}`).join(', ')}), ${c.appeals} appeals (${c.appealDecisions} decided), ${c.repairs} repair applications (${c.repairDecisions} approved); ${c.repayments} repayments, ${c.prepayments} prepayments.`,
   ];
   out.push('', ...figuresText);
   const months = sim.months.filter((m) => m.month > 0);

@@ -19,6 +19,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '000' },
     start: { type: 'string', default: '2027-01-01' },
     keep: { type: 'string' },
+    'run-off': { type: 'string', default: '31' },
     quiet: { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
   },
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
     months,
     start: args.start!,
     keepDir: args.keep,
+    runOffDays: Math.max(0, Math.min(120, Number(args['run-off']) || 0)),
     onProgress: (p) => {
       const line = `${bar(p.day, p.days)} ${p.simDate}  day ${p.day}/${p.days}  orders ${p.orders}  ${(p.wallMs / 60_000).toFixed(1)} min  ${p.phase}`;
       if (tty) say(`\r${line.padEnd(100)}`);

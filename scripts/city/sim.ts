@@ -5,7 +5,7 @@
 // deadlines, closes, due-date settlements, interest and sanctions are the app's own jobs, released
 // as simulated time passes (time-machine.ts). Only the first operator is bootstrapped through the
 // identity service, as `npm start` does with the demo data.
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
@@ -30,6 +30,8 @@ export interface SimOptions {
   months: number;
   /** first simulated day, YYYY-MM-DD (Asia/Shanghai) */
   start: string;
+  /** days after the last month with no new trade, so its invoices reach their due date (default 31) */
+  runOffDays: number;
   /** keep the engine's data directory here (and write city.json for `npm start -- --city`) */
   keepDir?: string;
   onProgress?: (p: Progress) => void;
@@ -98,6 +100,9 @@ export interface SimResult {
   setupMs: number;
   dbpath: string;
   endsAt: string;
+  /** end of the trading months (before the run-off) */
+  tradedTo: string;
+  start: string;
   /** the open connection to the city's database (closed by stop()) */
   db: mongoose.mongo.Db;
   operatorToken: string;
@@ -238,6 +243,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
   const city = generateCity({ seed: opts.seed, scale: opts.scale, months: opts.months });
   const days = monthsToDays(opts.months);
   const dbpath = opts.keepDir ? path.resolve(opts.keepDir, 'mongo') : mkdtempSync(path.join(os.tmpdir(), 'gpo-city-'));
+  if (opts.keepDir && existsSync(dbpath) && readdirSync(dbpath).length) throw new Error(`${opts.keepDir} already holds a city; remove it or choose another directory`);
   mkdirSync(dbpath, { recursive: true });
   const { engine, running, tm } = await startStack(opts, dbpath);
   const http = new Http(running.url!.replace('localhost', '127.0.0.1'));
@@ -309,7 +315,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
   await pool(distributors, parallel, (u) => signCommitment(u));
   // NOTE: the quiet period before a repair is a platform setting; a short run shortens it so repairs happen.
   const quietDays = opts.months >= 4 ? 60 : 7;
-  await must(http.call(operator.token, 'PATCH', '/api/v1/credit/rules', { repairQuietDays: quietDays }), 'credit rules');
+  await must(http.call(operator.token, 'PATCH', '/api/v1/settings', { credit: { repairQuietDays: quietDays } }), 'settings');
 
   progress(0, 'catalogue');
   const drugIds: string[] = new Array(city.drugs.length);
@@ -335,7 +341,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
       'approving a line',
     );
     // NOTE: working capital prepaid by the insurance fund, plus one extra month (DESIGN.md §1).
-    await must(http.call(operator.token, 'POST', `/api/v1/finance/accounts/${hospitalIds[i]}/prepayments`, { amountFen: Math.max(100_00, Math.round(monthlyFen(i) * 2 * h.prepaymentCover)), reference: `YB-${opts.start.slice(0, 7)}-${h.no}` }), 'prepayment');
+    await must(http.call(operator.token, 'POST', `/api/v1/finance/accounts/${hospitalIds[i]}/prepayments`, { amountFen: Math.max(100_00, Math.round(monthlyFen(i) * (h.prepaymentCover < 1 ? h.prepaymentCover : 1 + h.prepaymentCover))), reference: `YB-${opts.start.slice(0, 7)}-${h.no}` }), 'prepayment');
     counters.prepayments += 1;
   });
   const setupMs = Date.now() - wall0;
@@ -444,7 +450,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
         if (seen.has(d)) continue;
         seen.add(d);
         const drug = city.drugs[d]!;
-        const quantity = Math.max(1, Math.min(500, Math.round((city.lineValueFen / drug.referenceFen) * (0.4 + rng.next() * 1.2))));
+        const quantity = Math.max(1, Math.min(120, Math.round((city.lineValueFen / drug.referenceFen) * (0.4 + rng.next() * 1.2))));
         const contract = drug.kind === 'vbp' ? contractsOf.get(h)?.get(drugIds[d]!) : undefined;
         if (contract && !suspended.has(contract.distributorOrgId)) {
           lines.push({ drugId: drugIds[d], distributorOrgId: contract.distributorOrgId, source: 'contract', refId: contract.id, quantity });
@@ -679,8 +685,8 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
       const r = await http.call(distributors[dist]!.token, 'POST', `/api/v1/credit/breaches/${b.id}/appeal`, { statement: '该订单因医院临时变更收货时间导致延误，附医院确认说明，申请撤销。' }, [409, 422]);
       if (r.status === 201) counters.appeals += 1;
     }
-    if (day % 3 === 0) {
-      const appeals = await http.call(operator.token, 'GET', '/api/v1/credit/appeals?status=pending&limit=200');
+    {
+      const appeals = await http.call(operator.token, 'GET', '/api/v1/credit/appeals?status=pending');
       for (const a of (appeals.body?.data ?? []) as any[]) {
         if (a.status && a.status !== 'pending') continue;
         const voidIt = rng.chance(0.4);
@@ -701,7 +707,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
         const r = await http.call(distributors[dist]!.token, 'POST', '/api/v1/credit/repairs', { report: '已完成配送流程整改：增加夜间值班与订单超时预警，并对相关人员进行培训。', apology: '我司对配送延误造成的影响向相关医疗机构公开致歉。' }, [409, 422]);
         if (r.status === 201) counters.repairs += 1;
       }
-      const repairs = await http.call(operator.token, 'GET', '/api/v1/credit/repairs?status=pending&limit=200');
+      const repairs = await http.call(operator.token, 'GET', '/api/v1/credit/repairs?status=pending');
       for (const rep of (repairs.body?.data ?? []) as any[]) {
         if (rep.status && rep.status !== 'pending') continue;
         const r = await http.call(operator.token, 'POST', `/api/v1/credit/repairs/${rep.id}/decision`, { decision: 'approve', reason: '整改材料齐全，静默期内无新增失信记录，准予修复。' }, [409, 422]);
@@ -741,14 +747,20 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
       opts.onMonth?.(m);
     }
   }
-  // The last deliveries are accepted and the invoices due by the end are settled by their jobs.
+  // The last deliveries are accepted; then a run-off of one payment term with no new trade, so the
+  // invoices of the last month reach their due date and are settled (or advanced) by their jobs.
   await move(at(opts.start, days, 10));
   await acceptOrders();
-  await move(at(opts.start, days, 12));
+  const tradedTo = tm.now().toISOString();
+  for (let d = 1; d <= opts.runOffDays; d += 1) {
+    await move(at(opts.start, days + d, 1));
+    progress(days, `run-off day ${d}/${opts.runOffDays}`);
+  }
   counters.httpCalls = http.calls;
   counters.httpMs = Math.round(http.ms);
   counters.jobsReleased = tm.released;
   const endsAt = tm.now().toISOString();
+  operator = await login(city.operator.email);
 
   if (opts.keepDir) {
     writeFileSync(
@@ -785,6 +797,8 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
     setupMs,
     dbpath,
     endsAt,
+    tradedTo,
+    start: opts.start,
     db: mongoose.connection.db!,
     operatorToken: operator.token,
     baseUrl: http.base,
