@@ -1,4 +1,4 @@
-// `npm run city [-- --months 12 --scale 1 --seed 000 --start 2027-01-01 --keep ./data/city --quiet --no-readme]`:
+// `npm run city [-- --months 12 --scale 1 --seed 000 --start 2027-01-01 --keep ./data/city --quiet --no-readme --json FILE]`:
 // generates the city, runs its months through the app on simulated time with a progress bar, prints
 // the report and keeps its latest table in README.md ("A year of a city"). Exits 1 if a check failed.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     'run-off': { type: 'string', default: '31' },
     quiet: { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
+    json: { type: 'string' },
   },
 });
 
@@ -71,6 +72,7 @@ async function main(): Promise<number> {
     const report = await buildReport(sim, { loadAverage: os.loadavg() });
     console.log(`\n${report.text}\n`);
     ok = report.ok;
+    if (args.json) writeFileSync(args.json, `${JSON.stringify({ ok, checks: report.checks, figures: report.figures, counters: sim.counters, months: sim.months, wallMs: sim.wallMs }, null, 2)}\n`);
     if (!args['no-readme']) {
       const file = path.join(ROOT, 'README.md');
       const readme = readFileSync(file, 'utf8');
