@@ -212,7 +212,9 @@ export function rssMb(pid: number): number {
 
 /** Starts the engine, Redis and the app on a clock at the city's first day. */
 async function startStack(opts: SimOptions, dbpath: string) {
-  const engine: SpawnedEngine = await spawnEngine({ port: 0, dbpath });
+  // NOTE: CITY_PROFILE_DIR profiles the engine process too (the sim's own process: node --cpu-prof).
+  const profileDir = process.env.CITY_PROFILE_DIR;
+  const engine: SpawnedEngine = await spawnEngine({ port: 0, dbpath, ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}) });
   const logger = createLogger('silent', 'gpo-city');
   const redis = await ensureRedis({ url: process.env.REDIS_URL, autostart: true, dataDir: path.join(ROOT, 'data'), logger });
   const clock = new SettableClock(at(opts.start, 0, 7));
