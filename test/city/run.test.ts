@@ -18,7 +18,7 @@ describe('npm run city (a tiny city for a month)', function () {
       const code = await new Promise<number>((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/city/run.ts', '--months', '1', '--scale', '0.01', '--seed', '7', '--start', '2027-03-01', '--run-off', '31', '--quiet', '--no-readme', '--json', json], {
           cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
+          stdio: ['ignore', 'ignore', 'pipe'],
           env: { ...process.env, TEST_NOW: '' },
         });
         let err = '';
