@@ -191,7 +191,12 @@ function render(sim: SimResult, checks: Check[], f: Figures, load: number[]): { 
   const perMonth = months.length ? months.reduce((a, m) => a + m.wallMs, 0) / months.length : 0;
   const yearAtScale1 = (sim.setupMs + perMonth * 12) / sim.city.scale;
   const extrapolation = `Extrapolated, linear in volume: a year at scale ${sim.city.scale} ≈ ${minutes(sim.setupMs + perMonth * 12)}; a year at scale 1 ≈ ${(yearAtScale1 / 3_600_000).toFixed(1)} h (goal 30 min).`;
+  const routes = Object.entries(sim.counters.byRoute ?? {}).sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);
+  const whereTime = routes.length
+    ? ['| API call (where the time goes) | calls | total min | mean ms |', '|---|---:|---:|---:|', ...routes.map(([k, r]) => `| ${k} | ${r.n} | ${(r.ms / 60_000).toFixed(1)} | ${fmt(r.ms / r.n)} |`)]
+    : [];
+  out.push('', ...whereTime);
   out.push('', extrapolation);
-  const readme = [out[0]!, '', out.slice(3, 5 + sim.months.length).join('\n'), '', ...probeTable, '', ...checkTable, '', ...figuresText, '', extrapolation].join('\n');
+  const readme = [out[0]!, '', out.slice(3, 5 + sim.months.length).join('\n'), '', ...probeTable, '', ...checkTable, '', ...figuresText, '', ...whereTime, '', extrapolation].join('\n');
   return { full: out.join('\n'), readme };
 }

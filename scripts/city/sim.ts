@@ -90,6 +90,7 @@ export interface Counters {
   httpMs: number;
   timeMachineMs: number;
   jobsReleased: number;
+  byRoute: Record<string, { n: number; ms: number }>;
 }
 
 export interface SimResult {
@@ -121,6 +122,8 @@ class Http {
   ms = 0;
   errors: Record<string, number> = {};
   samples: string[] = [];
+  /** time spent per kind of call (method and route), for where the run's time goes */
+  byRoute: Record<string, { n: number; ms: number }> = {};
   constructor(readonly base: string) {}
 
   async call(token: string | undefined, method: string, p: string, body?: unknown, expect?: number[]): Promise<Reply> {
@@ -133,7 +136,12 @@ class Http {
     });
     const text = await res.text();
     this.calls += 1;
-    this.ms += performance.now() - t0;
+    const took = performance.now() - t0;
+    this.ms += took;
+    const route = `${method} ${p.replace(/[a-f0-9]{24}/g, ':id').replace(/\?.*$/, '')}`;
+    const r = (this.byRoute[route] ??= { n: 0, ms: 0 });
+    r.n += 1;
+    r.ms += took;
     let parsed: any;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -252,7 +260,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
   const rng = new Rng(`sim:${opts.seed}`);
   const counters: Counters = {
     ordersPlaced: 0, ordersRefused: 0, confirmed: 0, shipped: 0, delivered: 0, accepted: 0, qualityRefusals: 0, paidEarly: 0, repayments: 0, prepayments: 0, quotes: 0,
-    appeals: 0, appealDecisions: 0, repairs: 0, repairDecisions: 0, lateConfirmations: 0, lateDeliveries: 0, bySource: {}, httpErrors: http.errors, httpCalls: 0, httpMs: 0, timeMachineMs: 0, jobsReleased: 0,
+    appeals: 0, appealDecisions: 0, repairs: 0, repairDecisions: 0, lateConfirmations: 0, lateDeliveries: 0, bySource: {}, httpErrors: http.errors, httpCalls: 0, httpMs: 0, timeMachineMs: 0, jobsReleased: 0, byRoute: http.byRoute,
   };
   const progress = (day: number, phase: string) =>
     opts.onProgress?.({ day, days, simDate: shanghaiDay(tm.now()), orders: counters.ordersPlaced, wallMs: Date.now() - wall0, phase });
