@@ -110,12 +110,12 @@ export async function buildReport(sim: SimResult, opts: { loadAverage?: number[]
   const lines = await db.collection('finance_lines').aggregate([{ $match: { status: 'active' } }, { $group: { _id: null, fen: { $sum: '$limitFen' } } }]).toArray();
   const purchasesFen = invoices.reduce((a, i) => a + (i.amountFen ?? 0), 0);
   const simDays = Math.max(1, Math.round((new Date(sim.tradedTo).getTime() - new Date(`${sim.start}T00:00:00+08:00`).getTime()) / 86_400_000));
-  const listings = await db.collection('quotation_listings').find({}, { projection: { priceFen: 1, referenceFen: 1, roundId: 1, drugId: 1 } }).toArray();
+  const listings = await db.collection('quotation_listings').find({}, { projection: { unitPriceFen: 1, referenceFen: 1, roundId: 1, drugId: 1 } }).toArray();
   const bestByLine = new Map<string, { best: number; ref: number }>();
   for (const l of listings) {
     const k = `${l.roundId}:${l.drugId}`;
     const b = bestByLine.get(k);
-    if (!b || l.priceFen < b.best) bestByLine.set(k, { best: l.priceFen, ref: l.referenceFen });
+    if (!b || l.unitPriceFen < b.best) bestByLine.set(k, { best: l.unitPriceFen, ref: l.referenceFen });
   }
   const figures: Figures = {
     purchasesFen,
