@@ -75,6 +75,10 @@ export class Rng {
   }
 }
 
+/** What one order line is worth on average (fen), and the most units one line orders. */
+export const LINE_VALUE_FEN = 3_000_00;
+export const MAX_LINE_QTY = 120;
+
 export type Level = 1 | 2 | 3;
 export type FormClass = 'oral_solid' | 'small_volume_injection' | 'large_volume_injection' | 'other';
 
@@ -314,7 +318,9 @@ export function generateCity(opts: { seed: string; scale: number; months: number
   const clear = new Set(shortage.slice(0, nClear));
   const bestReduction = new Map<number, number>();
   for (const d of shortage) bestReduction.set(d, d === 0 ? 1 - MODEL_CITY.urokinase.bestFen / MODEL_CITY.urokinase.referenceFen : clear.has(d) ? 0.2 + rng.next() * 0.2 : 0.02 + rng.next() * 0.1);
-  const valueWeight = (d: number) => drugs[d]!.weight * drugs[d]!.referenceFen;
+  // NOTE: an order line is worth about LINE_VALUE_FEN whatever the unit price (the quantity follows the
+  // price, from one unit up to MAX_LINE_QTY), so a drug's share of the money is its ordering weight.
+  const valueWeight = (d: number) => drugs[d]!.weight * Math.min(MAX_LINE_QTY * drugs[d]!.referenceFen, Math.max(drugs[d]!.referenceFen, LINE_VALUE_FEN));
   const weighted = (f: (d: number) => number) => shortage.reduce((a, d) => a + valueWeight(d) * f(d), 0) / shortage.reduce((a, d) => a + valueWeight(d), 0);
   const others = shortage.filter((d) => !clear.has(d));
   const totalValue = shortage.reduce((a, d) => a + valueWeight(d), 0);
@@ -371,7 +377,7 @@ export function generateCity(opts: { seed: string; scale: number; months: number
     rounds,
     vbp,
     yearlyPurchaseFen: Math.round(MODEL_CITY.yearlyPurchaseFen * scale),
-    lineValueFen: 3_000_00,
+    lineValueFen: LINE_VALUE_FEN,
     expectedReductionBp,
   };
 }

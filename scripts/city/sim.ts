@@ -17,7 +17,7 @@ import { SettableClock } from '../../server/platform/clock';
 import { loadConfig } from '../../server/platform/config';
 import { createLogger } from '../../server/platform/logger';
 import { ensureRedis } from '../../server/platform/redis';
-import { generateCity, monthsToDays, Rng, type City, type CityDrug } from './generator';
+import { generateCity, MAX_LINE_QTY, monthsToDays, Rng, type City, type CityDrug } from './generator';
 import { TimeMachine } from './time-machine';
 
 const DAY = 86_400_000;
@@ -460,7 +460,7 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
         if (seen.has(d)) continue;
         seen.add(d);
         const drug = city.drugs[d]!;
-        const quantity = Math.max(1, Math.min(120, Math.round((city.lineValueFen / drug.referenceFen) * (0.4 + rng.next() * 1.2))));
+        const quantity = Math.max(1, Math.min(MAX_LINE_QTY, Math.round((city.lineValueFen / drug.referenceFen) * (0.4 + rng.next() * 1.2))));
         const contract = drug.kind === 'vbp' ? contractsOf.get(h)?.get(drugIds[d]!) : undefined;
         if (contract && !suspended.has(contract.distributorOrgId)) {
           lines.push({ drugId: drugIds[d], distributorOrgId: contract.distributorOrgId, source: 'contract', refId: contract.id, quantity });
