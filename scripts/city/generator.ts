@@ -256,7 +256,7 @@ export function generateCity(opts: { seed: string; scale: number; months: number
       weight,
       lineFen: Math.round((MODEL_CITY.guaranteeLinesFen * scale * weight) / 100_00) * 100_00 || 100_000_00,
       // NOTE: about 40 m of 1.6 bn was lent: most accounts cover their invoices, a few run short.
-      prepaymentCover: i === 2 || rng.chance(0.12) ? 0.75 + rng.next() * 0.15 : 1.05 + rng.next() * 0.2,
+      prepaymentCover: i === 2 || rng.chance(0.12) ? 0.5 + rng.next() * 0.2 : 1.05 + rng.next() * 0.2,
     };
   });
 
