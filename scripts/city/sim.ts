@@ -763,6 +763,18 @@ export async function runCity(opts: SimOptions): Promise<SimResult> {
   await acceptOrders();
   const tradedTo = tm.now().toISOString();
   for (let d = 1; d <= opts.runOffDays; d += 1) {
+    // NOTE: the orders already placed are still confirmed, shipped, delivered and accepted in the
+    // first days of the run-off, so the end of trading does not look like missed deliveries.
+    if (d <= 5 && live.length) {
+      await move(at(opts.start, days + d - 1, 11));
+      await confirmOrders(days + d - 1);
+      await move(at(opts.start, days + d - 1, 15));
+      await shipOrders(days + d - 1);
+      await move(at(opts.start, days + d - 1, 18));
+      await deliverOrders(days + d - 1);
+      await move(at(opts.start, days + d, 8));
+      await acceptOrders();
+    }
     await move(at(opts.start, days + d, 1));
     progress(days, `run-off day ${d}/${opts.runOffDays}`);
   }
