@@ -1,6 +1,7 @@
 // Entry point: `npm start` (everything in one process, with the embedded engine and a local Redis
 // when needed), `npm run start:web` / `npm run start:worker` for scale-out.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startRole, type Role } from './boot';
 import { ConfigError, loadConfig } from './platform/config';
@@ -21,10 +22,39 @@ function parseRole(argv: string[]): Role {
   return value;
 }
 
+interface KeptCity {
+  seed: string;
+  scale: number;
+  months: number;
+  start: string;
+  endsAt: string;
+  password: string;
+  logins: { role: string; email: string; org: string }[];
+}
+
+/**
+ * `--city DIR`: a city kept by `npm run city -- --keep DIR`. The embedded engine opens its data, the
+ * demo data stays out, and the business clock starts at the city's last simulated instant.
+ */
+function parseCity(argv: string[]): { dir: string; city: KeptCity } | undefined {
+  const i = argv.indexOf('--city');
+  if (i < 0) return undefined;
+  const dir = path.resolve(argv[i + 1] ?? '');
+  const file = path.join(dir, 'city.json');
+  if (!argv[i + 1] || !existsSync(file)) {
+    console.error(`--city needs the directory of a kept city (${file} not found): run \`npm run city -- --keep DIR\` first.`);
+    process.exit(2);
+  }
+  return { dir, city: JSON.parse(readFileSync(file, 'utf8')) as KeptCity };
+}
+
 async function main(): Promise<void> {
   let config;
+  const kept = parseCity(process.argv.slice(2));
   try {
-    config = loadConfig();
+    config = kept
+      ? loadConfig({ ...process.env, ENGINE_DBPATH: path.join(kept.dir, 'mongo'), DEMO_MODE: 'false', CLOCK_START: kept.city.endsAt })
+      : loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -48,6 +78,10 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => handleError(err, logger, { process: 'unhandledRejection' }));
 
   let mongoUri = config.mongodbUri;
+  if (kept && mongoUri) {
+    console.error('--city opens a kept city with the embedded engine; unset MONGODB_URI.');
+    process.exit(2);
+  }
   if (!mongoUri) {
     if (role !== 'all') {
       console.error('MONGODB_URI is not set. For separate web/worker processes start the engine once (`npm run engine -- --port 27018 --dbpath ./data/mongo`) and set MONGODB_URI=mongodb://127.0.0.1:27018/, or point it at a real MongoDB.');
@@ -101,6 +135,12 @@ async function main(): Promise<void> {
       `  GPO marketplace (${role}) is running at ${config.publicUrl === `http://localhost:${config.port}` ? running.url : config.publicUrl}`,
       `  API docs: ${running.url}/api/docs`,
     ];
+    if (kept) {
+      const c = kept.city;
+      lines.push(`  City seed ${c.seed}, scale ${c.scale}: ${c.months} month(s) from ${c.start}; business time starts at ${c.endsAt}.`);
+      lines.push(`  City logins (every password: ${c.password}):`);
+      for (const l of c.logins) lines.push(`    ${l.role.padEnd(17)} ${l.email.padEnd(30)} ${l.org}`);
+    }
     if (config.demoMode) {
       lines.push(`  Demo logins (every password: ${demoLogins()[0]?.password}):`);
       for (const l of demoLogins()) lines.push(`    ${l.role.padEnd(17)} ${l.email.padEnd(30)} ${l.orgName}`);
