@@ -21,7 +21,7 @@ describe('finance: pages render for every role, in Chinese and English', functio
     const open = await createInvoice(hospital.org.id, distributorUser.org.id, 7_000);
     const pharmacist = await buildUser('pharmacist', { org: hospital.org });
     const pages: [TestUser, string, string][] = [
-      [operator, '/finance', hospital.org.name],
+      [operator, `/finance?q=${encodeURIComponent(hospital.org.name)}`, hospital.org.name],
       [operator, '/finance/ledger', '一致'],
       [operator, '/finance/reports', '欠款'],
       [operator, `/finance/hospitals/${hospital.org.id}`, hospital.org.name],

@@ -139,8 +139,9 @@ export function identityPages(router: Router): void {
       return;
     }
     try {
-      await createOrganisation(req.actor, parsed.data);
-      res.redirect(303, '/admin/organisations?flash=orgCreated');
+      const created = await createOrganisation(req.actor, parsed.data);
+      // NOTE: the list pages by name, so the new organisation is shown by searching for it.
+      res.redirect(303, `/admin/organisations?flash=orgCreated&orgQ=${encodeURIComponent(created.name)}`);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       await renderAdmin(req, res, { errors: { name: errorText(err) }, values: fields }, err.status);
