@@ -9,6 +9,7 @@ import { UserCreated } from '../../events/identity';
 import { now } from '../../platform/context';
 import { evict, onEviction } from '../../platform/evictions';
 import { onCommitted } from '../../platform/relay';
+import { outsideUnitOfWork } from '../../platform/unit-of-work';
 import { USER_TOPIC } from './identity.session-cache';
 
 const TOPIC = 'identity.recipients';
@@ -48,7 +49,9 @@ export async function cachedRecipients(orgId: string, roles: readonly string[] |
   const hit = entries.get(key);
   if (hit && at < hit.until) return hit.users;
   const seen = generation;
-  const users = Object.freeze((await read()).map((u) => Object.freeze({ _id: u._id, orgId: u.orgId, lang: u.lang })));
+  // NOTE: read outside the caller's transaction: its snapshot may predate a change already evicted,
+  // and remembering that would outlive the eviction.
+  const users = Object.freeze((await outsideUnitOfWork(read)).map((u) => Object.freeze({ _id: u._id, orgId: u.orgId, lang: u.lang })));
   if (generation === seen) {
     if (entries.size >= MAX_ENTRIES) entries.clear();
     entries.set(key, { orgId, users, until: at + RECIPIENTS_MAX_AGE_MS });

@@ -6,6 +6,7 @@ import { SettingsChanged } from '../../events/settings';
 import { now } from '../../platform/context';
 import { evict, onEviction } from '../../platform/evictions';
 import { onCommitted } from '../../platform/relay';
+import { outsideUnitOfWork } from '../../platform/unit-of-work';
 
 const TOPIC = 'settings';
 export const SETTINGS_MAX_AGE_MS = 5_000;
@@ -24,7 +25,9 @@ export async function cachedSettings<T>(read: () => Promise<T>): Promise<T> {
   const at = now().getTime();
   if (remembered && at < remembered.until) return remembered.value as T;
   const seen = generation;
-  const value = await read();
+  // NOTE: read outside the caller's transaction: its snapshot may predate a change already evicted,
+  // and remembering that would outlive the eviction.
+  const value = await outsideUnitOfWork(read);
   if (generation === seen) remembered = { value, until: at + SETTINGS_MAX_AGE_MS };
   return value;
 }
