@@ -11,7 +11,7 @@ import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/
 import { formatMoney } from '../../platform/view-helpers/formatters';
 import { pricedDrugs, type DrugInfo, type PricedDrug } from '../catalogue';
 import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
-import { Organisation, type OrganisationDoc } from '../identity';
+import { organisationSummaries } from '../identity';
 import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
 import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
@@ -146,7 +146,7 @@ async function placeCheckedOrders(
   numbering: Promise<string[]> | undefined,
 ): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const [orgRows, drugRows, settings] = await Promise.all([
-    Organisation.find({ _id: trusted({ $in: [actor.orgId, ...distributorIds].filter((id) => Types.ObjectId.isValid(id)).map(oid) }) }, { name: 1, type: 1, active: 1, address: 1 }).lean<OrganisationDoc[]>(),
+    organisationSummaries([actor.orgId, ...distributorIds]),
     catalogue.then((found) => [...found.values()].map((p) => p.drug)),
     getSettings(),
   ]);
