@@ -89,6 +89,11 @@ function streamOf(e: DomainEvent): string {
   return e.type;
 }
 const MAX_BACKOFF_MS = 3_600_000;
+/** How long the receipts of finished dispatches wait to be written together, and at most how many go in one write. */
+const RECEIPT_DELAY_MS = 50;
+const RECEIPT_BATCH = 500;
+
+type ReceiptWrite = { updateOne: { filter: { _id: Types.ObjectId }; update: Record<string, unknown> } };
 
 export interface RelayStats {
   dispatched: number;
@@ -103,6 +108,10 @@ export class Relay implements EventRelay {
   private readonly streams = new Map<string, Promise<void>>();
   /** Events this process has handed over after their commit and not finished dispatching (the sweep leaves them alone). */
   private readonly queued = new Set<string>();
+  /** Receipts of finished dispatches not written yet (their events are in `queued` until written). */
+  private receipts: { write: ReceiptWrite; id: string; type: string }[] = [];
+  private receiptTimer: NodeJS.Timeout | undefined;
+  private readonly receiptWrites = new Set<Promise<void>>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private closed = false;
@@ -151,8 +160,10 @@ export class Relay implements EventRelay {
       this.withSlot(async () => {
         try {
           await this.dispatchGroup(events.map((event) => ({ event, handled: [], attempts: 0 })));
-        } finally {
-          for (const e of events) this.queued.delete(e.id);
+        } catch (err) {
+          // NOTE: no receipt is waiting for an event whose dispatch failed this way; the sweep has it.
+          for (const e of events) if (!this.receipts.some((r) => r.id === e.id)) this.queued.delete(e.id);
+          throw err;
         }
         if (this.measureLag) this.stats.lagMs.push(performance.now() - committedAt);
       }),
@@ -192,9 +203,55 @@ export class Relay implements EventRelay {
     }
   }
 
-  /** Waits for the events handed over so far (tests, shutdown). */
+  /** Waits for the events handed over so far and writes their receipts (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0 || this.receipts.length > 0 || this.receiptWrites.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+      void this.writeReceipts();
+      await Promise.allSettled([...this.receiptWrites]);
+    }
+  }
+
+  /**
+   * Keeps the receipts of a finished dispatch for one write with those of the next few dispatches
+   * (RECEIPT_DELAY_MS, RECEIPT_BATCH). A receipt not yet written only means a crash now would leave
+   * the event to the sweep, which redelivers it to subscribers that are idempotent or have their
+   * receipt in their own transaction: no effect happens twice that was once.
+   */
+  private keepReceipts(items: { write: ReceiptWrite; id: string; type: string }[]): void {
+    for (const r of items) this.queued.add(r.id);
+    this.receipts.push(...items);
+    if (this.receipts.length >= RECEIPT_BATCH) void this.writeReceipts();
+    else if (!this.receiptTimer) {
+      this.receiptTimer = setTimeout(() => void this.writeReceipts(), RECEIPT_DELAY_MS);
+      this.receiptTimer.unref();
+    }
+  }
+
+  /** Writes the kept receipts in one unordered bulk write (through the driver: complete, typed updates). */
+  private writeReceipts(): Promise<void> {
+    clearTimeout(this.receiptTimer);
+    this.receiptTimer = undefined;
+    const batch = this.receipts;
+    if (batch.length === 0) return Promise.resolve();
+    this.receipts = [];
+    const write: Promise<void> = OutboxEvent.collection
+      .bulkWrite(
+        batch.map((r) => r.write),
+        { ordered: false },
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          handleError(err, this.logger, { relay: 'mark', event: batch[0]!.type, events: batch.length });
+        },
+      )
+      .finally(() => {
+        for (const r of batch) this.queued.delete(r.id);
+        this.receiptWrites.delete(write);
+      });
+    this.receiptWrites.add(write);
+    return write;
   }
 
   async close(): Promise<void> {
@@ -327,10 +384,11 @@ export class Relay implements EventRelay {
         }
       }
     });
-    // NOTE: one write records, for every event of the layer, the receipts of the non-transactional
-    // subscribers and the outcome; a failure leaves the event to the sweep, with a growing pause.
+    // NOTE: one write records, for every event of the layer (and of the dispatches finished in the
+    // next moments), the receipts of the non-transactional subscribers and the outcome; a failure
+    // leaves the event to the sweep, with a growing pause.
     const at = now();
-    const writes = progress.map((p) => {
+    const receipts = progress.map((p) => {
       const subscribers = this.byEvent.get(p.event.type) ?? [];
       const complete = subscribers.every((s) => p.done.has(s.name));
       if (complete) this.stats.dispatched += 1;
@@ -341,9 +399,9 @@ export class Relay implements EventRelay {
             $inc: { attempts: 1 },
           };
       if (p.newlyDone.length > 0) update.$addToSet = { handled: { $each: p.newlyDone } };
-      return { updateOne: { filter: { _id: new Types.ObjectId(p.event.id) }, update } };
+      return { write: { updateOne: { filter: { _id: new Types.ObjectId(p.event.id) }, update } }, id: p.event.id, type: p.event.type };
     });
-    await OutboxEvent.bulkWrite(writes, { ordered: false }).catch((err: unknown) => handleError(err, this.logger, { relay: 'mark', event: first.type }));
+    this.keepReceipts(receipts);
   }
 
   private async runTransactional(s: Subscriber, event: DomainEvent): Promise<void> {

@@ -92,9 +92,10 @@ class Work implements UnitOfWork {
 
   private async writeOutbox(staged: Staged[], requestId: string | undefined): Promise<void> {
     const records = staged.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
-    const res = await OutboxEvent.bulkWrite(
+    // NOTE: complete, typed records go through the driver (no Mongoose casting); undefined fields are left out.
+    const res = await OutboxEvent.collection.bulkWrite(
       records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
-      { session: this.session, ordered: true },
+      { session: this.session, ordered: true, ignoreUndefined: true },
     );
     for (const index of Object.keys(res.upsertedIds ?? {})) {
       const r = records[Number(index)]!;

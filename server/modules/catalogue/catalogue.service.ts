@@ -1,4 +1,5 @@
 import { Types, type ClientSession } from 'mongoose';
+import { DrugChanged } from '../../events/catalogue';
 import type { Actor } from '../../platform/auth';
 import { now } from '../../platform/context';
 import { ConflictError, NotFoundError, RuleViolationError, ValidationError, problemsMessage } from '../../platform/errors';
@@ -31,7 +32,7 @@ export interface DrugInfo extends DrugFieldsShape {
   _id: Types.ObjectId;
 }
 
-const CONTRACT_FIELDS = {
+export const CONTRACT_FIELDS = {
   genericNameZh: 1,
   genericNameEn: 1,
   dosageForm: 1,
@@ -180,6 +181,7 @@ export async function updateDrug(actor: Actor, id: string, patch: UpdateDrugInpu
   try {
     return await withCommand(actor, async (uow) => {
       await Drug.updateOne({ _id: current._id }, update, { session: uow.session });
+      uow.emit(DrugChanged, { drugId: String(current._id), what: 'fields' });
       uow.audit({ action: 'catalogue.drug.update', targetType: 'drug', targetId: id, summary: msg('catalogue.audit.drugUpdated', { name: names.genericNameZh, nameEn: names.genericNameEn, fields: { list: Object.keys(patch) } }) });
       return getDrugView(id, uow.session);
     });
@@ -197,6 +199,7 @@ export async function addReferencePrice(actor: Actor, drugId: string, input: Ref
   try {
     return await withCommand(actor, async (uow) => {
       await ReferencePrice.create([{ drugId: drug._id, priceFen: input.priceFen, effectiveFrom, ...(input.note ? { note: input.note } : {}), createdAt: uow.at, createdBy: new Types.ObjectId(actor.id) }], { session: uow.session });
+      uow.emit(DrugChanged, { drugId: String(drug._id), what: 'reference_price' });
       uow.audit({
         action: 'catalogue.reference_price.add',
         targetType: 'drug',

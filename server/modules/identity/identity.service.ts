@@ -12,7 +12,8 @@ import { OrgTypes, ROLES_BY_ORG_TYPE, type OrgType, type Role } from '../../plat
 import { msg } from '../../platform/messages';
 import { withCommand } from '../../platform/unit-of-work';
 import { Organisation, Session, User, type OrganisationDoc, type UserDoc } from './identity.model';
-import { SessionRevoked } from '../../events/identity';
+import { SessionRevoked, UserCreated } from '../../events/identity';
+import { cachedRecipients, type Recipient } from './identity.recipients-cache';
 import { cachedSession, forgetUser } from './identity.session-cache';
 import type { CreateOrganisationInput, CreateUserInput, OrgListInput, OrgSearchInput, UserListInput } from './identity.schemas';
 
@@ -174,6 +175,7 @@ export async function createUser(actor: Actor, input: CreateUserInput) {
   const passwordHash = await hashPassword(input.password, passwordCost());
   return withCommand(actor, async (uow) => {
     const [user] = await User.create([{ orgId: org._id, name: input.name, email: input.email, role: input.role, passwordHash }], { session: uow.session });
+    uow.emit(UserCreated, { userId: String(user!._id), orgId: String(org._id), role: input.role });
     uow.audit({ action: 'user.create', targetType: 'user', targetId: String(user!._id), summary: msg('admin.summaries.userCreated', { email: input.email, role: { msg: `roles.${input.role}` }, org: org.name }) });
     return user!.toJSON();
   });
@@ -281,6 +283,15 @@ export async function usersOf(orgId: string | Types.ObjectId, roles?: Role[]) {
   const filter: Record<string, unknown> = { orgId: new Types.ObjectId(String(orgId)), disabled: false };
   if (roles) filter.role = trusted({ $in: roles });
   return User.find(filter, { passwordHash: 0 }).lean<UserDoc[]>();
+}
+
+/** The users of an organisation (optionally only some roles) who receive its notifications, with their language; remembered briefly. */
+export async function recipientsOf(orgId: string | Types.ObjectId, roles?: Role[]): Promise<readonly Recipient[]> {
+  return cachedRecipients(String(orgId), roles, () => {
+    const filter: Record<string, unknown> = { orgId: new Types.ObjectId(String(orgId)), disabled: false };
+    if (roles) filter.role = trusted({ $in: roles });
+    return User.find(filter, { _id: 1, orgId: 1, lang: 1 }).lean<Recipient[]>();
+  });
 }
 
 export async function usersWithRole(roles: Role[]) {

@@ -11,7 +11,7 @@ import { evict, onEviction } from '../../platform/evictions';
 import { onCommitted } from '../../platform/relay';
 
 const SESSION_TOPIC = 'identity.session';
-const USER_TOPIC = 'identity.user';
+export const USER_TOPIC = 'identity.user';
 const MAX_AGE_MS = 10_000;
 const MAX_ENTRIES = 50_000;
 

@@ -5,17 +5,19 @@ import { Organisation as OrganisationModel } from './identity.model';
 import { seedDemoOrganisations } from './identity.demo';
 import { identityPages } from './identity.pages';
 import { identityRoutes } from './identity.routes';
+import { recipientEvictions } from './identity.recipients-cache';
 import { sessionEvictions } from './identity.session-cache';
 
 export { Organisation, User } from './identity.model';
 export type { OrganisationDoc, UserDoc } from './identity.model';
-export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, resolveSession, usersOf, usersWithRole } from './identity.service';
+export { organisationSummaries, type OrganisationSummary } from './identity.org-cache';
+export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, recipientsOf, resolveSession, usersOf, usersWithRole } from './identity.service';
 
 export const identityModule = defineModule({
   name: 'identity',
   api: identityRoutes,
   pages: identityPages,
-  subscribers: sessionEvictions,
+  subscribers: [...sessionEvictions, ...recipientEvictions],
   demo: seedDemoOrganisations,
   migrate: async (logger) => {
     const organisations = await backfillSearchKeys(OrganisationModel, 'name');

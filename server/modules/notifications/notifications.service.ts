@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import { Types, type InsertManyOptions } from 'mongoose';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { NotFoundError } from '../../platform/errors';
@@ -8,7 +8,7 @@ import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
 import type { NotificationPayload } from '../../platform/realtime.events';
 import type { Role } from '../../platform/schemas';
-import { usersOf, usersWithRole } from '../identity';
+import { recipientsOf, usersWithRole } from '../identity';
 import { Notification, readExpiry, type NotificationDoc } from './notifications.model';
 
 export interface NotificationInput {
@@ -44,7 +44,7 @@ function toPayload(n: NotificationDoc, lang: Lang): NotificationPayload & { read
 }
 
 /** Stores a notification for each user (so nothing is lost offline), then pushes it live in the user's language. */
-export async function notifyUsers(users: Recipient[], input: NotificationInput): Promise<number> {
+export async function notifyUsers(users: readonly Recipient[], input: NotificationInput): Promise<number> {
   return store(users.map((user) => ({ user, input })));
 }
 
@@ -55,7 +55,8 @@ async function store(notices: { user: Recipient; input: NotificationInput }[]): 
   const docs = notices.map(({ user, input }) => ({ _id: new Types.ObjectId(), userId: user._id, orgId: user.orgId, ...input, createdAt: at }));
   let stored = docs;
   try {
-    await Notification.insertMany(docs, { ordered: false });
+    // NOTE: complete documents, inserted lean (no hydration or validation); undefined fields left out.
+    await Notification.insertMany(docs, { ordered: false, lean: true, ignoreUndefined: true } as InsertManyOptions & { lean: true });
   } catch (err) {
     // NOTE: a duplicate (same user, same fact) is the redelivery of a fact already notified.
     const e = err as { code?: number; writeErrors?: { index?: number; err?: { index?: number; code?: number }; code?: number }[]; insertedDocs?: unknown[] };
@@ -74,7 +75,7 @@ async function store(notices: { user: Recipient; input: NotificationInput }[]): 
 
 /** Notifies every user of an organisation (optionally only some roles). */
 export async function notifyOrganisation(orgId: string | Types.ObjectId, input: NotificationInput, roles?: Role[]): Promise<number> {
-  return notifyUsers(await usersOf(orgId, roles), input);
+  return notifyUsers(await recipientsOf(orgId, roles), input);
 }
 
 /**
@@ -82,9 +83,9 @@ export async function notifyOrganisation(orgId: string | Types.ObjectId, input: 
  * and role set are read once, every notification is stored with one insert, then pushed.
  */
 export async function notifyOrganisations(notices: { orgId: string; roles?: Role[]; input: NotificationInput }[]): Promise<number> {
-  const usersBy = new Map<string, Promise<Recipient[]>>();
+  const usersBy = new Map<string, Promise<readonly Recipient[]>>();
   const keyOf = (n: (typeof notices)[number]) => `${n.orgId}|${n.roles?.join(',') ?? '*'}`;
-  for (const n of notices) if (!usersBy.has(keyOf(n))) usersBy.set(keyOf(n), usersOf(n.orgId, n.roles));
+  for (const n of notices) if (!usersBy.has(keyOf(n))) usersBy.set(keyOf(n), recipientsOf(n.orgId, n.roles));
   const users = new Map(await Promise.all([...usersBy].map(async ([key, list]) => [key, await list] as const)));
   return store(notices.flatMap((n) => users.get(keyOf(n))!.map((user) => ({ user, input: n.input }))));
 }

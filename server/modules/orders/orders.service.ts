@@ -9,9 +9,9 @@ import { beforeCursor, pageOf } from '../../platform/pagination';
 import { businessDay } from '../../platform/time';
 import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { formatMoney } from '../../platform/view-helpers/formatters';
-import { getDrugs, type DrugInfo } from '../catalogue';
+import { pricedDrugs, type DrugInfo, type PricedDrug } from '../catalogue';
 import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
-import { Organisation, type OrganisationDoc } from '../identity';
+import { organisationSummaries } from '../identity';
 import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
 import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
@@ -112,10 +112,14 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   const at = now();
   const distributorIds = [...new Set(input.lines.map((l) => l.distributorOrgId))];
   // NOTE: every read is independent, so they go out together: the hospital and the distributors in
-  // one query, the drugs, the settings and the prices in force (a refusal of a line still comes first).
+  // one query, the drugs with their reference prices and the settings (both usually from memory),
+  // and the other prices in force (a refusal of a line still comes first).
+  const catalogue = pricedDrugs(input.lines.map((l) => l.drugId), at);
+  catalogue.catch(() => undefined);
   const pricing = resolvePrices(
     input.lines.map((l, index) => ({ index, drugId: l.drugId, distributorOrgId: l.distributorOrgId, source: l.source, refId: l.refId, quantity: l.quantity, hospitalOrgId: actor.orgId })),
     at,
+    catalogue,
   );
   pricing.catch(() => undefined);
   // NOTE: inside a unit of work (a request with an Idempotency-Key) the counter's update rolls back
@@ -124,7 +128,7 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
   const numbering = currentUnitOfWork() ? nextOrderNos(at, distributorIds.length) : undefined;
   numbering?.catch(() => undefined);
   try {
-    return await placeCheckedOrders(actor, input, at, distributorIds, pricing, numbering);
+    return await placeCheckedOrders(actor, input, at, distributorIds, catalogue, pricing, numbering);
   } catch (err) {
     // NOTE: the update has finished (or failed) before a refusal aborts the transaction.
     await numbering?.catch(() => undefined);
@@ -137,12 +141,13 @@ async function placeCheckedOrders(
   input: PlaceOrdersInput,
   at: Date,
   distributorIds: string[],
+  catalogue: Promise<Map<string, PricedDrug>>,
   pricing: ReturnType<typeof resolvePrices>,
   numbering: Promise<string[]> | undefined,
 ): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const [orgRows, drugRows, settings] = await Promise.all([
-    Organisation.find({ _id: trusted({ $in: [actor.orgId, ...distributorIds].filter((id) => Types.ObjectId.isValid(id)).map(oid) }) }, { name: 1, type: 1, active: 1, address: 1 }).lean<OrganisationDoc[]>(),
-    getDrugs([...new Set(input.lines.map((l) => l.drugId))]),
+    organisationSummaries([actor.orgId, ...distributorIds]),
+    catalogue.then((found) => [...found.values()].map((p) => p.drug)),
     getSettings(),
   ]);
   const hospital = orgRows.find((o) => String(o._id) === actor.orgId);

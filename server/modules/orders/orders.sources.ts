@@ -1,6 +1,6 @@
 // Where an order line's price comes from: a published listing (挂网, the quotation module), the
 // catalogue's reference price, or a VBP contract (the vbp module). Prices lock at order time.
-import { currentReferencePrices } from '../catalogue';
+import type { PricedDrug } from '../catalogue';
 import { findListingEntry } from '../quotation';
 import { resolveContractPrice } from '../vbp';
 import type { SourceKind } from './orders.model';
@@ -18,10 +18,12 @@ export interface PriceQuery {
 
 export type PriceResult = { ok: true; unitPriceFen: number; refId?: string } | { ok: false; code: string; message: Message };
 
-/** Locks the unit price of each line from its source, at `at`; refusals say which line and why. */
-export async function resolvePrices(lines: PriceQuery[], at: Date): Promise<PriceResult[]> {
-  const catalogueIds = lines.filter((l) => l.source === 'catalogue').map((l) => l.drugId);
-  const refPrices = catalogueIds.length ? await currentReferencePrices(catalogueIds, at) : new Map<string, { priceFen: number }>();
+/**
+ * Locks the unit price of each line from its source, at `at`; refusals say which line and why.
+ * `catalogue` holds the cart's drugs with their reference prices in force at `at` (`pricedDrugs`).
+ */
+export async function resolvePrices(lines: PriceQuery[], at: Date, catalogue: Promise<Map<string, PricedDrug>>): Promise<PriceResult[]> {
+  const refPrices = lines.some((l) => l.source === 'catalogue') ? await catalogue : new Map<string, PricedDrug>();
   return Promise.all(
     lines.map(async (l): Promise<PriceResult> => {
       if (l.source === 'listing') {
@@ -35,7 +37,7 @@ export async function resolvePrices(lines: PriceQuery[], at: Date): Promise<Pric
         return { ok: true, unitPriceFen: entry.unitPriceFen, refId: String(entry.listingId) };
       }
       if (l.source === 'catalogue') {
-        const ref = refPrices.get(l.drugId);
+        const ref = refPrices.get(l.drugId)?.price;
         if (!ref) return { ok: false, code: 'NO_REFERENCE_PRICE', message: msg('errorCodes.NO_REFERENCE_PRICE', { value: l.index + 1 }) };
         return { ok: true, unitPriceFen: ref.priceFen };
       }
