@@ -10,8 +10,7 @@ import { Order } from '../../server/modules/orders';
 import { Listing } from '../../server/modules/quotation';
 import { VbpContract, VbpTender } from '../../server/modules/vbp';
 import { businessDay } from '../../server/platform/time';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
+import { overflowing, signIn, useBrowser } from '../support/browser';
 import { recordManualBreach } from '../support/credit-factories';
 import { extractPdfText } from '../support/pdf-text';
 import { buildUser, type TestUser } from '../support/factories';
@@ -336,17 +335,11 @@ describe('dashboard: the figures reconcile with the data they come from', functi
   });
 
   describe('in the browser', () => {
-    let browser: Browser;
-    before(async () => {
-      browser = await launchBrowser();
-    });
-    after(async () => {
-      await browser?.close();
-    });
+    const browser = useBrowser();
 
     for (const [lang, width] of [['zh', 1366], ['zh', 390], ['en', 1366], ['en', 390]] as const) {
       it(`draws every chart with its table filled, without horizontal overflow (${lang}, ${width} px)`, async () => {
-        const { context, page, errors } = await newPage(browser, testApp().url);
+        const { context, page, errors } = await browser.newPage();
         try {
           await page.setViewportSize({ width, height: 900 });
           atScenarioEnd();
