@@ -10,6 +10,7 @@ import { Order } from '../../server/modules/orders';
 import { Listing } from '../../server/modules/quotation';
 import { VbpContract, VbpTender } from '../../server/modules/vbp';
 import { businessDay } from '../../server/platform/time';
+import { binaryBody } from '../support/binary';
 import { overflowing, signIn, useBrowser } from '../support/browser';
 import { recordManualBreach } from '../support/credit-factories';
 import { extractPdfText } from '../support/pdf-text';
@@ -272,11 +273,7 @@ describe('dashboard: the figures reconcile with the data they come from', functi
     expect((await get(`from=${from}&to=${to}&hospitalLevel=7`)).status).to.equal(400);
   });
   it('renders the report as a Chinese PDF with every section, its charts drawn as vectors', async () => {
-    const res = await op.api().get(`/dashboard/report.pdf?from=${from}&to=${to}&distributorId=${D.org.id}`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await op.api().get(`/dashboard/report.pdf?from=${from}&to=${to}&distributorId=${D.org.id}`).buffer(true).parse(binaryBody);
     expect(res.status).to.equal(200);
     expect(res.headers['content-type']).to.equal('application/pdf');
     const pdf = res.body as Buffer;
@@ -294,11 +291,7 @@ describe('dashboard: the figures reconcile with the data they come from', functi
         .get(`/api/v1/dashboard/export.xlsx?from=${from}&to=${to}&distributorId=${D.org.id}`)
         .set('Accept-Language', lang)
         .buffer(true)
-        .parse((r, cb) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => cb(null, Buffer.concat(chunks)));
-        });
+        .parse(binaryBody);
       return res;
     };
     const api = (await get(`from=${from}&to=${to}&distributorId=${D.org.id}`)).body;
