@@ -1,6 +1,7 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../../server/platform/auth';
 import { testApp } from './global';
+import { perSuite } from './per-suite';
 
 /** Debian's Chromium (`apt-get install chromium`); CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,17 +38,7 @@ export interface TestBrowser {
 
 /** Launches Chromium in a `before` hook of the calling describe block and closes it in an `after` hook. */
 export function useBrowser(extraArgs: string[] = []): TestBrowser {
-  let browser: Browser | undefined;
-  before(async () => {
-    browser = await launchBrowser(extraArgs);
-  });
-  after(async () => {
-    await browser?.close();
-  });
-  const launched = () => {
-    if (!browser) throw new Error('useBrowser: Chromium is only there once the before hook ran');
-    return browser;
-  };
+  const launched = perSuite('Chromium', () => launchBrowser(extraArgs), (browser) => browser.close());
   return {
     get browser() {
       return launched();

@@ -1,7 +1,9 @@
 // The MongoDB driver against the test engine (mongo.ts), for the engine's conformance tests.
 import { expect } from 'chai';
 import { type Db, MongoClient, type MongoServerError } from 'mongodb';
+import type { Connection, Mongoose } from 'mongoose';
 import { getMongoUri } from './mongo';
+import { perSuite } from './per-suite';
 
 /** What `useEngineClient` gives the tests of its block (read it inside hooks and tests). */
 export interface EngineClient {
@@ -12,24 +14,42 @@ export interface EngineClient {
 
 /** A driver client on database `dbName`, connected and emptied before the calling describe block's tests and closed after them. */
 export function useEngineClient(dbName: string): EngineClient {
-  let client: MongoClient | undefined;
-  before(async () => {
-    client = await MongoClient.connect(await getMongoUri(dbName));
-    await client.db().dropDatabase();
-  });
-  after(async () => {
-    await client?.close();
-  });
-  const connected = () => {
-    if (!client) throw new Error('useEngineClient: the client is only there once the before hook ran');
-    return client;
-  };
+  const client = perSuite(
+    'the engine client',
+    async () => {
+      const c = await MongoClient.connect(await getMongoUri(dbName));
+      await c.db().dropDatabase();
+      return c;
+    },
+    (c) => c.close(),
+  );
   return {
     get client() {
-      return connected();
+      return client();
     },
     get db() {
-      return connected().db();
+      return client().db();
+    },
+  };
+}
+
+/**
+ * A Mongoose connection of `odm` (the file's own Mongoose, without the app's settings) to database
+ * `dbName`, opened and emptied before the calling describe block's tests and closed after them.
+ */
+export function useEngineConnection(odm: Mongoose, dbName: string): { readonly conn: Connection } {
+  const conn = perSuite(
+    'the engine connection',
+    async () => {
+      const c = await odm.createConnection(await getMongoUri(dbName)).asPromise();
+      await c.dropDatabase();
+      return c;
+    },
+    (c) => c.close(),
+  );
+  return {
+    get conn() {
+      return conn();
     },
   };
 }
