@@ -309,6 +309,10 @@ describe('resilience: Redis restarted empty', function () {
     const accepted = await p.pharmacist.api().post(`/api/v1/orders/${order.id}/acceptance`, { lines: [{ lineNo: 1, acceptedQty: 2, refusedQty: 0, batchNo, expiryDate, codes }] }).set('Idempotency-Key', `a-${uniq()}-${uniq()}`);
     expect(accepted.status, JSON.stringify(accepted.body)).to.equal(201);
     const invoiceId = new Types.ObjectId(accepted.body.acceptance.invoiceId as string);
+    // NOTE: the acceptance's subscriber schedules the settlement for the real due date, days ahead. It
+    // must have done so before Redis is killed: scheduled only after the restart (late under load),
+    // that job waits for the real date, and the sweep leaves a delayed job alone.
+    await waitFor(async () => (await live.cluster.queue().getJob(bullJobId(`invoice-settle:${String(invoiceId)}`))) !== undefined, 20_000, 'the settlement job to be scheduled');
     const dueAt = new Date(testClock.now().getTime() + 8000);
     await live.db.db!.collection('finance_invoices').updateOne({ _id: invoiceId }, { $set: { dueAt } });
 
