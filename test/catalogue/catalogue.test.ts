@@ -8,6 +8,7 @@ import { currentReferencePriceFen, DEMO_DRUGS, demoDrugFields, Drug, getDrug, ge
 import { AuditEntry } from '../../server/platform/audit-log';
 import { renderMessage, type Message } from '../../server/platform/messages';
 import { trusted } from '../../server/platform/mongo';
+import { binaryBody } from '../support/binary';
 import { buildUser } from '../support/factories';
 import { testClock } from '../support/global';
 import { buildDrug, catalogueOperator, drugBody, uniqueDrugCodes } from '../support/quotation-factories';
@@ -214,22 +215,14 @@ describe('catalogue', () => {
     const op = await catalogueOperator();
     const tag = `导出${Date.now() % 100000}`;
     const drug = await buildDrug({ genericNameZh: `${tag}丙片`, referencePriceFen: 289_000 });
-    const csv = await op.api().get(`/api/v1/catalogue/export?format=csv&q=${encodeURIComponent(tag)}`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const csv = await op.api().get(`/api/v1/catalogue/export?format=csv&q=${encodeURIComponent(tag)}`).buffer(true).parse(binaryBody);
     expect(csv.status).to.equal(200);
     expect(csv.headers['content-type']).to.match(/text\/csv/);
     const text = (csv.body as Buffer).toString('utf8');
     expect(text.startsWith('\uFEFF通用名')).to.equal(true);
     expect(text).to.include(`${tag}丙片`).and.include(drug.nhsaCode).and.include('2890.00');
 
-    const xlsx = await op.api().get(`/api/v1/catalogue/export?format=xlsx&q=${encodeURIComponent(tag)}`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const xlsx = await op.api().get(`/api/v1/catalogue/export?format=xlsx&q=${encodeURIComponent(tag)}`).buffer(true).parse(binaryBody);
     expect(xlsx.status).to.equal(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(xlsx.body as never);

@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { safeCell } from '../../server/platform/tabular';
+import { binaryBody } from '../support/binary';
 import { buildDrug, catalogueOperator } from '../support/quotation-factories';
 
 function download(path: string) {
@@ -10,11 +11,7 @@ function download(path: string) {
       .api()
       .get(path)
       .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      }),
+      .parse(binaryBody),
   );
 }
 
@@ -53,11 +50,7 @@ describe('exports never hand a spreadsheet a live formula', () => {
       .get(`/api/v1/catalogue/export?format=xlsx&q=${encodeURIComponent(tag)}`)
       .set('Accept-Language', 'en')
       .buffer(true)
-      .parse((res, cb) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => cb(null, Buffer.concat(chunks)));
-      });
+      .parse(binaryBody);
     const enBook = new ExcelJS.Workbook();
     await enBook.xlsx.load(english.body as never);
     expect(enBook.worksheets[0]!.getRow(1).getCell(8).value).to.equal('NHSA drug code');

@@ -1,27 +1,12 @@
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, newPage } from '../support/browser';
+import { useBrowser } from '../support/browser';
 import { creditOperator, recordManualBreach, buildTradingDistributor } from '../support/credit-factories';
-import { buildUser, type TestUser } from '../support/factories';
-import { testApp } from '../support/global';
+import { buildUser } from '../support/factories';
 import { buildOpenRound } from '../support/quotation-factories';
-
-/** A browser page signed in as the user (the page session cookie carries the same token). */
-async function pageAs(browser: Browser, user: TestUser): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
-  const opened = await newPage(browser, testApp().url);
-  await opened.context.addCookies([{ name: 'gpo_session', value: user.token, url: testApp().url, httpOnly: true, sameSite: 'Lax' }]);
-  return opened;
-}
 
 describe('credit: in the browser', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('a distributor is refused a quote on the live board, reads and signs the commitment letter, and then quotes there', async () => {
     const round = await buildOpenRound({ referenceFen: 289_000, closesInMs: 10 * 60_000 });
@@ -30,7 +15,7 @@ describe('credit: in the browser', function () {
     const line = round.lines[0]!.lineId;
     const form = `[data-quote-form][data-line-id="${line}"]`;
 
-    const { page, context, errors } = await pageAs(browser, d);
+    const { page, context, errors } = await browser.pageAs(d);
     try {
       await page.goto(`/rounds/${round.id}`);
       await page.waitForSelector('[data-board][data-live="true"]', { state: 'attached' });
@@ -68,7 +53,7 @@ describe('credit: in the browser', function () {
     const op = await creditOperator();
     const breach = await recordManualBreach(d.org.id, { points: 10, description: '浏览器测试：投诉配送延误。' });
 
-    const mine = await pageAs(browser, d);
+    const mine = await browser.pageAs(d);
     try {
       await mine.page.goto('/credit/mine');
       expect(await mine.page.textContent('[data-score]')).to.equal('90');
@@ -89,7 +74,7 @@ describe('credit: in the browser', function () {
       await mine.context.close();
     }
 
-    const admin = await pageAs(browser, op);
+    const admin = await browser.pageAs(op);
     try {
       await admin.page.goto('/credit');
       const row = admin.page.locator('#appeals tr', { hasText: '订单已按时送达，附签收单。' });
@@ -106,7 +91,7 @@ describe('credit: in the browser', function () {
   it('the operator records a manual breach with evidence from the management page, with errors shown next to the fields first', async () => {
     const d = await buildTradingDistributor();
     const op = await creditOperator();
-    const admin = await pageAs(browser, op);
+    const admin = await browser.pageAs(op);
     try {
       await admin.page.goto('/credit');
       const form = admin.page.locator('#record form');

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { assertMayTrade } from '../../server/modules/credit';
 import { CommitmentSignature, CommitmentVersion, Sanction } from '../../server/modules/credit/credit.model';
 import { sha256Hex } from '../../server/modules/credit/credit.commitment';
+import { binaryBody } from '../support/binary';
 import { buildTradingDistributor, creditOperator, publishCommitmentVersion, signCommitment, withdrawCommitmentVersion } from '../support/credit-factories';
 import { buildUser } from '../support/factories';
 import { extractPdfText } from '../support/pdf-text';
@@ -164,14 +165,14 @@ describe('credit: signed commitment PDF', () => {
   it('renders the signed letter with the signer and the hash, deterministically, within the organisation', async () => {
     const d = await buildTradingDistributor();
     const sig = (await d.api().get('/api/v1/credit/commitment-signatures').expect(200)).body.data[0];
-    const pdf = await d.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).buffer(true).parse(binary).expect(200);
+    const pdf = await d.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).buffer(true).parse(binaryBody).expect(200);
     expect(pdf.headers['content-type']).to.equal('application/pdf');
     const text = (await extractPdfText(pdf.body as Buffer)).replace(/\s+/g, '');
     expect(text).to.contain(sig.textSha256);
     expect(text).to.contain(sig.userName.replace(/\s+/g, ''));
     expect(text).to.contain(d.org.name.replace(/\s+/g, ''));
     expect(text).to.contain('违约惩戒承诺书');
-    const again = await d.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).buffer(true).parse(binary).expect(200);
+    const again = await d.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).buffer(true).parse(binaryBody).expect(200);
     expect(Buffer.compare(again.body as Buffer, pdf.body as Buffer)).to.equal(0);
     const other = await buildUser('distributor');
     await other.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).expect(404);
@@ -179,10 +180,3 @@ describe('credit: signed commitment PDF', () => {
     await op.api().get(`/api/v1/credit/commitment-signatures/${sig.id}/pdf`).expect(200);
   });
 });
-
-function binary(raw: unknown, cb: (err: Error | null, body: Buffer) => void) {
-  const res = raw as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}

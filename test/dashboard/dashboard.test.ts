@@ -10,8 +10,8 @@ import { Order } from '../../server/modules/orders';
 import { Listing } from '../../server/modules/quotation';
 import { VbpContract, VbpTender } from '../../server/modules/vbp';
 import { businessDay } from '../../server/platform/time';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
+import { binaryBody } from '../support/binary';
+import { overflowing, signIn, useBrowser } from '../support/browser';
 import { recordManualBreach } from '../support/credit-factories';
 import { extractPdfText } from '../support/pdf-text';
 import { buildUser, type TestUser } from '../support/factories';
@@ -273,11 +273,7 @@ describe('dashboard: the figures reconcile with the data they come from', functi
     expect((await get(`from=${from}&to=${to}&hospitalLevel=7`)).status).to.equal(400);
   });
   it('renders the report as a Chinese PDF with every section, its charts drawn as vectors', async () => {
-    const res = await op.api().get(`/dashboard/report.pdf?from=${from}&to=${to}&distributorId=${D.org.id}`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await op.api().get(`/dashboard/report.pdf?from=${from}&to=${to}&distributorId=${D.org.id}`).buffer(true).parse(binaryBody);
     expect(res.status).to.equal(200);
     expect(res.headers['content-type']).to.equal('application/pdf');
     const pdf = res.body as Buffer;
@@ -295,11 +291,7 @@ describe('dashboard: the figures reconcile with the data they come from', functi
         .get(`/api/v1/dashboard/export.xlsx?from=${from}&to=${to}&distributorId=${D.org.id}`)
         .set('Accept-Language', lang)
         .buffer(true)
-        .parse((r, cb) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => cb(null, Buffer.concat(chunks)));
-        });
+        .parse(binaryBody);
       return res;
     };
     const api = (await get(`from=${from}&to=${to}&distributorId=${D.org.id}`)).body;
@@ -336,17 +328,11 @@ describe('dashboard: the figures reconcile with the data they come from', functi
   });
 
   describe('in the browser', () => {
-    let browser: Browser;
-    before(async () => {
-      browser = await launchBrowser();
-    });
-    after(async () => {
-      await browser?.close();
-    });
+    const browser = useBrowser();
 
     for (const [lang, width] of [['zh', 1366], ['zh', 390], ['en', 1366], ['en', 390]] as const) {
       it(`draws every chart with its table filled, without horizontal overflow (${lang}, ${width} px)`, async () => {
-        const { context, page, errors } = await newPage(browser, testApp().url);
+        const { context, page, errors } = await browser.newPage();
         try {
           await page.setViewportSize({ width, height: 900 });
           atScenarioEnd();

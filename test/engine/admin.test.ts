@@ -1,7 +1,8 @@
 // Handshake, admin commands, cursors and refusals.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { Long, MongoClient } from 'mongodb';
+import { Long } from 'mongodb';
+import { useEngineClient } from '../support/engine-client';
 import { getMongoUri, usingEmbeddedEngine } from '../support/mongo';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
@@ -9,17 +10,10 @@ import { getMongoUri, usingEmbeddedEngine } from '../support/mongo';
 const odm = new mongoose.Mongoose();
 
 describe('engine: handshake, admin commands and cursors', () => {
-  let client: MongoClient;
-  before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_admin'));
-    await client.db().dropDatabase();
-  });
-  after(async () => {
-    await client?.close();
-  });
+  const engine = useEngineClient('engine_admin');
 
   it('answers hello/ping/buildInfo with session support', async () => {
-    const admin = client.db('admin');
+    const admin = engine.client.db('admin');
     const hello = await admin.command({ hello: 1 });
     expect(hello.isWritablePrimary).to.equal(true);
     expect(hello.logicalSessionTimeoutMinutes).to.be.a('number');
@@ -31,7 +25,7 @@ describe('engine: handshake, admin commands and cursors', () => {
   });
 
   it('lists databases and collections and reports stats', async () => {
-    const db = client.db();
+    const db = engine.client.db();
     await db.collection('a').insertOne({ x: 1 });
     await db.createCollection('b');
     const dup = await db.createCollection('b').catch((e) => e);
@@ -39,7 +33,7 @@ describe('engine: handshake, admin commands and cursors', () => {
     const names = (await db.listCollections().toArray()).map((c) => c.name).sort();
     expect(names).to.deep.equal(['a', 'b']);
     expect((await db.listCollections({ name: 'a' }, { nameOnly: true }).toArray()).map((c) => c.name)).to.deep.equal(['a']);
-    const dbs = await client.db('admin').admin().listDatabases();
+    const dbs = await engine.client.db('admin').admin().listDatabases();
     expect(dbs.databases.map((d) => d.name)).to.include('engine_admin');
     const stats = await db.stats();
     expect(stats.collections).to.equal(2);
@@ -50,33 +44,33 @@ describe('engine: handshake, admin commands and cursors', () => {
   });
 
   it('renames and drops collections and databases', async () => {
-    const db = client.db();
+    const db = engine.client.db();
     await db.collection('ren1').insertOne({ y: 1 });
     await db.renameCollection('ren1', 'ren2');
     expect(await db.collection('ren2').countDocuments()).to.equal(1);
     expect(await db.collection('ren1').countDocuments()).to.equal(0);
     expect(await db.collection('ren2').drop()).to.equal(true);
-    const other = client.db('engine_admin_drop');
+    const other = engine.client.db('engine_admin_drop');
     await other.collection('z').insertOne({});
     await other.dropDatabase();
-    const dbs = await client.db('admin').admin().listDatabases();
+    const dbs = await engine.client.db('admin').admin().listDatabases();
     expect(dbs.databases.map((d) => d.name)).to.not.include('engine_admin_drop');
   });
 
   it('pages cursors with batchSize, getMore and killCursors; ids are int64', async () => {
-    const coll = client.db().collection('cur');
+    const coll = engine.client.db().collection('cur');
     await coll.insertMany(Array.from({ length: 1050 }, (_, i) => ({ i })));
-    const first = await client.db().command({ find: 'cur', filter: {}, sort: { i: 1 }, batchSize: 100 }, { promoteLongs: false });
+    const first = await engine.client.db().command({ find: 'cur', filter: {}, sort: { i: 1 }, batchSize: 100 }, { promoteLongs: false });
     expect(first.cursor.id).to.be.instanceOf(Long);
     expect(first.cursor.firstBatch.length).to.equal(100);
-    const more = await client.db().command({ getMore: first.cursor.id, collection: 'cur', batchSize: 500 });
+    const more = await engine.client.db().command({ getMore: first.cursor.id, collection: 'cur', batchSize: 500 });
     expect(more.cursor.nextBatch.length).to.equal(500);
     expect(more.cursor.nextBatch[0].i).to.equal(100);
-    const killed = await client.db().command({ killCursors: 'cur', cursors: [first.cursor.id] });
+    const killed = await engine.client.db().command({ killCursors: 'cur', cursors: [first.cursor.id] });
     expect(killed.cursorsKilled.map(String)).to.deep.equal([first.cursor.id.toString()]);
-    const gone = await client.db().command({ getMore: first.cursor.id, collection: 'cur' }).catch((e) => e);
+    const gone = await engine.client.db().command({ getMore: first.cursor.id, collection: 'cur' }).catch((e) => e);
     expect(gone.code).to.equal(43);
-    const single = await client.db().command({ find: 'cur', filter: {}, batchSize: 10, singleBatch: true }, { promoteLongs: false });
+    const single = await engine.client.db().command({ find: 'cur', filter: {}, batchSize: 10, singleBatch: true }, { promoteLongs: false });
     expect(single.cursor.id.toString()).to.equal('0');
     expect(await coll.find().limit(-5).toArray()).to.have.length(5);
     let n = 0;
@@ -99,7 +93,7 @@ describe('engine: handshake, admin commands and cursors', () => {
 
   it('accepts and returns large messages (a 20 MB insert batch, 16 MB reply batches)', async function () {
     this.timeout(60_000);
-    const coll = client.db().collection('big');
+    const coll = engine.client.db().collection('big');
     const pad = 'x'.repeat(10_000);
     await coll.insertMany(Array.from({ length: 2000 }, (_, i) => ({ i, pad })));
     let n = 0;
@@ -114,14 +108,14 @@ describe('engine: handshake, admin commands and cursors', () => {
   });
 
   it('handles unacknowledged (w:0) writes with moreToCome', async () => {
-    const coll = client.db().collection('w0');
+    const coll = engine.client.db().collection('w0');
     await coll.insertOne({ k: 1 }, { writeConcern: { w: 0 } });
     for (let i = 0; i < 20 && (await coll.countDocuments()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(await coll.countDocuments()).to.equal(1);
   });
 
   (usingEmbeddedEngine() ? it : it.skip)('refuses unsupported features with clear MongoDB-style errors', async () => {
-    const db = client.db();
+    const db = engine.client.db();
     const coll = db.collection('refuse');
     await coll.insertOne({ t: 'hello world' });
     const stream = await db.command({ aggregate: 'refuse', pipeline: [{ $changeStream: { showExpandedEvents: true } }], cursor: {} }).catch((e) => e);
@@ -137,7 +131,7 @@ describe('engine: handshake, admin commands and cursors', () => {
     expect(where.code).to.equal(115);
     const auth = await db.command({ createUser: 'u', pwd: 'p', roles: [] }).catch((e) => e);
     expect(auth.code).to.equal(115);
-    const repl = await client.db('admin').command({ replSetReconfig: {} }).catch((e) => e);
+    const repl = await engine.client.db('admin').command({ replSetReconfig: {} }).catch((e) => e);
     expect(repl.code).to.equal(115);
     const unknown = await db.command({ frobnicate: 1 }).catch((e) => e);
     expect(unknown.code).to.equal(59);

@@ -3,22 +3,20 @@
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { Decimal128, Double, Long } from 'mongodb';
-import { getMongoUri } from '../support/mongo';
+import { useEngineConnection } from '../support/engine-client';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
 // settings (sanitizeFilter, strict modes) that the application installs in the same test run
 const odm = new mongoose.Mongoose();
 
 describe('engine: aggregation', () => {
-  let conn: mongoose.Connection;
+  const engine = useEngineConnection(odm, 'engine_agg');
   let Drug: mongoose.Model<{ name: string; form: string; price: number }>;
   let Line: mongoose.Model<{ drug: mongoose.Types.ObjectId; hospital: string; qty: number; tags: string[] }>;
 
   before(async () => {
-    conn = await odm.createConnection(await getMongoUri('engine_agg')).asPromise();
-    await conn.dropDatabase();
-    Drug = conn.model('Drug', new mongoose.Schema({ name: String, form: String, price: Number })) as never;
-    Line = conn.model('Line', new mongoose.Schema({ drug: mongoose.Schema.Types.ObjectId, hospital: String, qty: Number, tags: [String] })) as never;
+    Drug = engine.conn.model('Drug', new mongoose.Schema({ name: String, form: String, price: Number })) as never;
+    Line = engine.conn.model('Line', new mongoose.Schema({ drug: mongoose.Schema.Types.ObjectId, hospital: String, qty: Number, tags: [String] })) as never;
     const [a, b, c] = await Drug.create([
       { name: 'urokinase', form: 'injection', price: 1950 },
       { name: 'aspirin', form: 'oral', price: 10 },
@@ -30,9 +28,6 @@ describe('engine: aggregation', () => {
       { drug: b!._id, hospital: 'h1', qty: 100, tags: [] },
       { drug: c!._id, hospital: 'h3', qty: 5, tags: ['urgent'] },
     ]);
-  });
-  after(async () => {
-    await conn?.close();
   });
 
   it('groups, sorts and projects', async () => {
@@ -107,7 +102,7 @@ describe('engine: aggregation', () => {
   });
 
   it('sums every numeric type with MongoDB result types', async () => {
-    const coll = conn.db!.collection('nums');
+    const coll = engine.conn.db!.collection('nums');
     await coll.insertMany([
       { g: 'i', v: 1 },
       { g: 'i', v: 2 },
@@ -131,7 +126,7 @@ describe('engine: aggregation', () => {
   });
 
   it('converts BSON values and formats dates in expressions', async () => {
-    const coll = conn.db!.collection('conv');
+    const coll = engine.conn.db!.collection('conv');
     const id = new mongoose.Types.ObjectId('65f0c0ffee0000000000abcd');
     await coll.insertOne({ _id: id, at: new Date('2024-03-01T20:00:00Z'), n: Long.fromNumber(41), s: '12', price: Decimal128.fromString('9.99') });
     const [r] = await coll

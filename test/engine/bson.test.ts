@@ -2,7 +2,8 @@
 // $inc keeps MongoDB's numeric result types.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, MongoClient, ObjectId, Timestamp, UUID } from 'mongodb';
+import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'mongodb';
+import { useEngineClient } from '../support/engine-client';
 import { getMongoUri } from '../support/mongo';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
@@ -10,17 +11,10 @@ import { getMongoUri } from '../support/mongo';
 const odm = new mongoose.Mongoose();
 
 describe('engine: BSON fidelity', () => {
-  let client: MongoClient;
-  before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_bson'));
-    await client.db().dropDatabase();
-  });
-  after(async () => {
-    await client?.close();
-  });
+  const engine = useEngineClient('engine_bson');
 
   it('round-trips every BSON type exactly', async () => {
-    const coll = client.db().collection('types');
+    const coll = engine.client.db().collection('types');
     const doc = {
       _id: new ObjectId(),
       int: new Int32(7),
@@ -79,7 +73,7 @@ describe('engine: BSON fidelity', () => {
   });
 
   it('keeps int32 and double distinct for $type queries and updates', async () => {
-    const coll = client.db().collection('nums');
+    const coll = engine.client.db().collection('nums');
     await coll.insertMany([
       { _id: 1 as never, v: new Int32(1) },
       { _id: 2 as never, v: new Double(1) },

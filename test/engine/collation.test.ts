@@ -3,7 +3,8 @@
 // collection defaults, and when an index may answer a query of another collation.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { type Collection, type Document, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type Document, MongoServerError } from 'mongodb';
+import { useEngineClient } from '../support/engine-client';
 import { getMongoUri } from '../support/mongo';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global settings
@@ -34,23 +35,15 @@ async function refusal(p: Promise<unknown>): Promise<MongoServerError> {
 }
 
 describe('engine: collation', () => {
-  let client: MongoClient;
+  const engine = useEngineClient('engine_collation');
   let n = 0;
   const fresh = async (docs: Document[] = []): Promise<Collection<Row>> => {
-    const coll = client.db().collection<Row>(`c${++n}`);
+    const coll = engine.client.db().collection<Row>(`c${++n}`);
     if (docs.length) await coll.insertMany(docs as Row[]);
     return coll;
   };
   const names = (docs: Document[]) => docs.map((d) => d.name as string);
   const plan = async (cursor: { explain(v: 'executionStats'): Promise<Document> }) => JSON.stringify((await cursor.explain('executionStats')).queryPlanner.winningPlan);
-
-  before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_collation'));
-    await client.db().dropDatabase();
-  });
-  after(async () => {
-    await client?.close();
-  });
 
   it('sorts Chinese names in pinyin order under locale zh (and by code point without a collation)', async () => {
     const coll = await fresh(['张三', '李四', '王五', '赵六', '阿明', '白芍'].map((name, i) => ({ _id: i, name })));
@@ -84,7 +77,7 @@ describe('engine: collation', () => {
     expect(await coll.countDocuments({ name: { $lte: 'ASPIRIN' } }, { collation: CI })).to.equal(3);
     // the legacy count command
     expect(await coll.estimatedDocumentCount()).to.equal(6);
-    const counted = await client.db().command({ count: coll.collectionName, query: { name: 'ASPIRIN' }, collation: CI });
+    const counted = await engine.client.db().command({ count: coll.collectionName, query: { name: 'ASPIRIN' }, collation: CI });
     expect(counted.n).to.equal(3);
     const distinct = await coll.distinct('name', { name: { $type: 'string' } }, { collation: CI });
     expect(distinct).to.have.length(3);
@@ -209,9 +202,9 @@ describe('engine: collation', () => {
 
   it('applies a collection default collation to queries and indexes without one; {locale: "simple"} overrides it', async () => {
     const name = `c${++n}`;
-    await client.db().createCollection(name, { collation: CI });
-    const coll = client.db().collection<Row>(name);
-    const info = (await client.db().listCollections({ name }).toArray())[0] as Document;
+    await engine.client.db().createCollection(name, { collation: CI });
+    const coll = engine.client.db().collection<Row>(name);
+    const info = (await engine.client.db().listCollections({ name }).toArray())[0] as Document;
     expect(info.options.collation).to.deep.equal({ locale: 'zh', ...FULL_DEFAULTS, strength: 2, version: '57.1' });
     await coll.insertMany([
       { _id: 1, name: '王五', code: 'ab' },

@@ -2,7 +2,7 @@
 // update operators, upserts, findOneAndX, bulk writes, duplicate keys and version conflicts.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { getMongoUri } from '../support/mongo';
+import { useEngineConnection } from '../support/engine-client';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
 // settings (sanitizeFilter, strict modes) that the application installs in the same test run
@@ -33,18 +33,13 @@ const makeModels = (c: mongoose.Connection) => ({
 });
 
 describe('engine: mongoose CRUD conformance', () => {
-  let conn: mongoose.Connection;
+  const engine = useEngineConnection(odm, 'engine_crud');
   let M: ReturnType<typeof makeModels>;
 
   before(async () => {
-    conn = await odm.createConnection(await getMongoUri('engine_crud')).asPromise();
-    await conn.dropDatabase();
-    M = makeModels(conn);
+    M = makeModels(engine.conn);
     await M.Order.init();
     await M.Versioned.init();
-  });
-  after(async () => {
-    await conn?.close();
   });
   beforeEach(async () => {
     await M.Order.deleteMany({});

@@ -2,8 +2,8 @@
 // own `__proto__` keys (stored, never a prototype change), `$`-prefixed names (accepted where
 // MongoDB 5.0+ accepts them, refused where it refuses them) and DBRefs in queries.
 import { expect } from 'chai';
-import { type Collection, type Db, DBRef, MongoClient, type MongoServerError, ObjectId } from 'mongodb';
-import { getMongoUri } from '../support/mongo';
+import { type Collection, DBRef, ObjectId } from 'mongodb';
+import { failure, useEngineClient } from '../support/engine-client';
 
 const own = (json: string): Record<string, unknown> => JSON.parse(json) as Record<string, unknown>;
 
@@ -13,37 +13,21 @@ function expectNoPollution(): void {
   expect(({} as Record<string, unknown>).x, 'Object.prototype.x').to.equal(undefined);
 }
 
-async function failure(p: Promise<unknown>): Promise<MongoServerError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e, 'expected the operation to fail').to.be.instanceOf(Error);
-  return e as MongoServerError;
-}
-
 describe('engine: __proto__, $-prefixed field names and DBRefs', () => {
-  let client: MongoClient;
-  let db: Db;
-  before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_field_names'));
-    db = client.db();
-    await db.dropDatabase();
-  });
-  after(async () => {
-    await client?.close();
+  const engine = useEngineClient('engine_field_names');
+  after(() => {
     expectNoPollution();
   });
 
   describe('own __proto__ keys', () => {
     let coll: Collection;
     before(() => {
-      coll = db.collection('proto');
+      coll = engine.db.collection('proto');
     });
 
     it('stores an own __proto__ field on insert and returns it as an own field', async () => {
       await coll.insertOne({ _id: 1 as never, ...own('{"__proto__": {"polluted": "yes"}, "a": 1}') });
-      const raw = await db.command({ find: 'proto', filter: { _id: 1 } });
+      const raw = await engine.db.command({ find: 'proto', filter: { _id: 1 } });
       const doc = raw.cursor.firstBatch[0] as Record<string, unknown>;
       expect(Object.keys(doc)).to.deep.equal(['_id', '__proto__', 'a']);
       expect(Object.getOwnPropertyDescriptor(doc, '__proto__')?.value).to.deep.equal({ polluted: 'yes' });
@@ -63,10 +47,10 @@ describe('engine: __proto__, $-prefixed field names and DBRefs', () => {
       await coll.updateOne({ _id: 2 as never }, { $set: own('{"__proto__": {"x": 1}}') });
       await coll.updateOne({ _id: 2 as never }, { $set: { '__proto__.polluted': 'yes', 'b.__proto__.polluted': 'yes' } });
       await coll.updateOne({ _id: 3 as never }, { $set: { '__proto__.polluted': 'up' } }, { upsert: true });
-      const two = (await db.command({ find: 'proto', filter: { _id: 2 } })).cursor.firstBatch[0];
+      const two = (await engine.db.command({ find: 'proto', filter: { _id: 2 } })).cursor.firstBatch[0];
       expect(Object.getOwnPropertyDescriptor(two, '__proto__')?.value).to.deep.equal({ x: 1, polluted: 'yes' });
       expect(Object.getOwnPropertyDescriptor(two.b, '__proto__')?.value).to.deep.equal({ polluted: 'yes' });
-      const three = (await db.command({ find: 'proto', filter: { _id: 3 } })).cursor.firstBatch[0];
+      const three = (await engine.db.command({ find: 'proto', filter: { _id: 3 } })).cursor.firstBatch[0];
       expect(Object.getOwnPropertyDescriptor(three, '__proto__')?.value).to.deep.equal({ polluted: 'up' });
       expectNoPollution();
     });
@@ -89,7 +73,7 @@ describe('engine: __proto__, $-prefixed field names and DBRefs', () => {
     const TOP = (f: string, path = f) =>
       `The dollar ($) prefixed field '${f}' in '${path}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`;
     before(async () => {
-      coll = db.collection('dollars');
+      coll = engine.db.collection('dollars');
       await coll.insertOne({ _id: 'E123' as never, address: { $number: 123, $street: 'Elm Road' }, $rooms: { br: 2, bath: 1 }, preferences: {} });
     });
 
@@ -148,7 +132,7 @@ describe('engine: __proto__, $-prefixed field names and DBRefs', () => {
     const alice = new ObjectId();
     const bob = new ObjectId();
     before(async () => {
-      coll = db.collection('orders');
+      coll = engine.db.collection('orders');
       await coll.insertMany([
         { _id: 1 as never, owner: new DBRef('users', alice), refs: [new DBRef('users', alice), new DBRef('drugs', 7 as never, 'catalogue')] },
         { _id: 2 as never, owner: new DBRef('users', bob), refs: [new DBRef('users', bob)] },

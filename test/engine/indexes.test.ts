@@ -1,10 +1,10 @@
 // Index management and index use: equality and range queries read only matching documents.
 import { expect } from 'chai';
-import { MongoClient, type Collection, type Document } from 'mongodb';
-import { getMongoUri } from '../support/mongo';
+import { type Collection, type Document } from 'mongodb';
+import { useEngineClient } from '../support/engine-client';
 
 describe('engine: indexes', () => {
-  let client: MongoClient;
+  const engine = useEngineClient('engine_indexes');
   let coll: Collection<Document>;
   const stats = async (filter: Document, sort?: Document) => {
     const cursor = coll.find(filter);
@@ -14,9 +14,7 @@ describe('engine: indexes', () => {
   };
 
   before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_indexes'));
-    await client.db().dropDatabase();
-    coll = client.db().collection('docs');
+    coll = engine.client.db().collection('docs');
     const docs = Array.from({ length: 2000 }, (_, i) => ({
       _id: i,
       email: `u${i}@x.cn`,
@@ -34,9 +32,6 @@ describe('engine: indexes', () => {
       { key: { tags: 1 } },
       { key: { code: 1 }, unique: true, sparse: true },
     ]);
-  });
-  after(async () => {
-    await client?.close();
   });
 
   it('uses indexes for equality lookups', async () => {
@@ -81,7 +76,7 @@ describe('engine: indexes', () => {
   });
 
   it('prefers the more selective of two equally usable indexes', async () => {
-    const c = client.db().collection('selective');
+    const c = engine.client.db().collection('selective');
     await c.insertMany(Array.from({ length: 3000 }, (_, i) => ({ status: i % 2 ? 'open' : 'closed', owner: `o${i}` })));
     await c.createIndexes([{ key: { status: 1 } }, { key: { owner: 1 } }]);
     const ex = await c.find({ status: 'open', owner: 'o7' }).explain('executionStats');
@@ -118,13 +113,13 @@ describe('engine: indexes', () => {
   });
 
   it('treats missing fields as null in non-sparse unique indexes', async () => {
-    const c = client.db().collection('uniqnull');
+    const c = engine.client.db().collection('uniqnull');
     await c.createIndex({ k: 1 }, { unique: true });
     await c.insertOne({ a: 1 });
     const e = await c.insertOne({ a: 2 }).catch((x) => x);
     expect(e.code).to.equal(11000);
     expect(e.keyValue).to.deep.equal({ k: null });
-    const s = client.db().collection('uniqsparse');
+    const s = engine.client.db().collection('uniqsparse');
     await s.createIndex({ k: 1 }, { unique: true, sparse: true });
     await s.insertMany([{ a: 1 }, { a: 2 }, { k: 1 }]);
     expect(await s.countDocuments()).to.equal(3);

@@ -2,49 +2,32 @@
 // pipelines that are invalid even on an empty collection, and index order under a hint.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { type Db, MongoClient, MongoServerError } from 'mongodb';
+import { MongoServerError } from 'mongodb';
+import { failure, useEngineClient } from '../support/engine-client';
 import { getMongoUri } from '../support/mongo';
 
 const odm = new mongoose.Mongoose();
 const MiB = 1024 * 1024;
 
-async function failure(p: Promise<unknown>): Promise<MongoServerError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e, 'expected the operation to fail').to.be.instanceOf(Error);
-  return e as MongoServerError;
-}
-
 describe('engine: document size limit and up-front validation', () => {
-  let client: MongoClient;
-  let db: Db;
-  before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_limits'));
-    db = client.db();
-    await db.dropDatabase();
-  });
-  after(async () => {
-    await client?.close();
-  });
+  const engine = useEngineClient('engine_limits');
 
   // (from 17 MiB on, the driver's own serializer refuses before anything is sent, as with mongod)
   it('refuses to insert a document over 16 MiB with BSONObjectTooLarge (10334)', async () => {
-    const e = await failure(db.collection('big').insertOne({ blob: 'x'.repeat(16.5 * MiB) }));
+    const e = await failure(engine.db.collection('big').insertOne({ blob: 'x'.repeat(16.5 * MiB) }));
     expect(e.code).to.equal(10334);
     expect(e.message).to.match(/^BSONObj size: \d+ \(0x[0-9A-F]+\) is invalid\. Size must be between 0 and 16793600\(16MB\) First element: insert: "big"$/);
-    expect(await db.collection('big').countDocuments()).to.equal(0);
+    expect(await engine.db.collection('big').countDocuments()).to.equal(0);
   });
 
   it('refuses a document just over 16 MiB as "object to insert too large" (BadValue)', async () => {
-    const e = await failure(db.collection('big').insertOne({ blob: 'x'.repeat(16 * MiB) }));
+    const e = await failure(engine.db.collection('big').insertOne({ blob: 'x'.repeat(16 * MiB) }));
     expect(e.code).to.equal(2);
     expect(e.message).to.match(/^object to insert too large\. size in bytes: \d+, max size: 16777216$/);
   });
 
   it('refuses an update whose result would pass 16 MiB, leaving the document as it was', async () => {
-    const coll = db.collection('grow');
+    const coll = engine.db.collection('grow');
     await coll.insertOne({ _id: 1 as never, a: 'y'.repeat(9 * MiB) });
     const e = await failure(coll.updateOne({ _id: 1 as never }, { $set: { b: 'z'.repeat(9 * MiB) } }));
     expect(e.code).to.equal(10334);
@@ -66,7 +49,7 @@ describe('engine: document size limit and up-front validation', () => {
   });
 
   it('refuses an unknown query operator with BadValue on a collection that does not exist', async () => {
-    const coll = db.collection('never_created');
+    const coll = engine.db.collection('never_created');
     const bad = { a: { $notAnOperator: 1 } };
     const checks: [string, () => Promise<unknown>][] = [
       ['find', () => coll.find(bad).toArray()],
@@ -82,17 +65,17 @@ describe('engine: document size limit and up-front validation', () => {
       expect(e.code, what).to.equal(2);
       expect(e.message, what).to.equal('unknown operator: $notAnOperator');
     }
-    expect((await db.listCollections({ name: 'never_created' }).toArray()).length).to.equal(0);
+    expect((await engine.db.listCollections({ name: 'never_created' }).toArray()).length).to.equal(0);
   });
 
   it('refuses an unknown aggregation stage with 40324 naming it', async () => {
-    const e = await failure(db.collection('never_created').aggregate([{ $foo: {} }]).toArray());
+    const e = await failure(engine.db.collection('never_created').aggregate([{ $foo: {} }]).toArray());
     expect(e.code).to.equal(40324);
     expect(e.message).to.equal("Unrecognized pipeline stage name: '$foo'");
   });
 
   it('returns documents in index order when a hint is given with an empty filter', async () => {
-    const coll = db.collection('hinted');
+    const coll = engine.db.collection('hinted');
     await coll.createIndex({ rank: -1 }, { name: 'rank_desc' });
     await coll.insertMany([3, 1, 4, 1.5, 9, 2].map((rank, i) => ({ _id: i as never, rank })));
     const byName = await coll.find({}).hint('rank_desc').toArray();

@@ -1,19 +1,17 @@
 // Query semantics that must match MongoDB exactly: arrays, null vs missing, type bracketing,
 // numeric comparison across BSON number types, logical and element operators, sort order.
 import { expect } from 'chai';
-import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, MongoClient, ObjectId, type Collection, type Document } from 'mongodb';
-import { getMongoUri } from '../support/mongo';
+import { Binary, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, type Collection, type Document } from 'mongodb';
+import { useEngineClient } from '../support/engine-client';
 
 describe('engine: query semantics', () => {
-  let client: MongoClient;
+  const engine = useEngineClient('engine_query');
   let coll: Collection<Document>;
   const ids = async (filter: Document) =>
     (await coll.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((d) => d._id as unknown as number);
 
   before(async () => {
-    client = await MongoClient.connect(await getMongoUri('engine_query'));
-    await client.db().dropDatabase();
-    coll = client.db().collection('q');
+    coll = engine.client.db().collection('q');
     await coll.insertMany([
       { _id: 1 as never, a: 1, tags: ['x', 'y'], sub: { k: 'v' } },
       { _id: 2 as never, a: 2.5, tags: ['y'], sub: { k: 'w' } },
@@ -26,9 +24,6 @@ describe('engine: query semantics', () => {
       { _id: 9 as never, a: new Double(4), name: 'Alpha' },
       { _id: 10 as never, a: { x: 1 }, name: 'beta' },
     ]);
-  });
-  after(async () => {
-    await client?.close();
   });
 
   it('treats null as null-or-missing and $exists as presence', async () => {
@@ -88,7 +83,7 @@ describe('engine: query semantics', () => {
   });
 
   it('evaluates $expr', async () => {
-    const c = client.db().collection('expr');
+    const c = engine.client.db().collection('expr');
     await c.insertMany([
       { _id: 1 as never, x: 5, y: 3 },
       { _id: 2 as never, x: 1, y: 3 },
@@ -98,7 +93,7 @@ describe('engine: query semantics', () => {
   });
 
   it('sorts across types in BSON order with arrays by min/max element', async () => {
-    const c = client.db().collection('order');
+    const c = engine.client.db().collection('order');
     const oid = new ObjectId('000000000000000000000001');
     await c.insertMany([
       { _id: 1 as never, v: 'b' },
@@ -122,7 +117,7 @@ describe('engine: query semantics', () => {
     expect(asc).to.deep.equal([12, 3, 4, 15, 16, 9, 2, 14, 1, 5, 10, 8, 6, 7, 11, 13]);
     const desc = (await c.find().sort({ v: -1, _id: 1 }).toArray()).map((d) => d._id);
     expect(desc).to.deep.equal([13, 11, 7, 6, 8, 10, 5, 1, 14, 2, 9, 16, 15, 3, 4, 12]);
-    const arr = client.db().collection('arrsort');
+    const arr = engine.client.db().collection('arrsort');
     await arr.insertMany([
       { _id: 1 as never, v: [5, 1] },
       { _id: 2 as never, v: [3] },

@@ -1,14 +1,14 @@
 // First end-to-end check: Mongoose talks to the engine exactly as to mongod.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { getMongoUri } from '../support/mongo';
+import { useEngineConnection } from '../support/engine-client';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
 // settings (sanitizeFilter, strict modes) that the application installs in the same test run
 const odm = new mongoose.Mongoose();
 
 describe('engine: mongoose smoke', () => {
-  let conn: mongoose.Connection;
+  const engine = useEngineConnection(odm, 'engine_smoke');
   const userSchema = new mongoose.Schema({
     email: { type: String, required: true, unique: true },
     name: String,
@@ -16,16 +16,8 @@ describe('engine: mongoose smoke', () => {
     tags: [String],
   });
 
-  before(async () => {
-    conn = await odm.createConnection(await getMongoUri('engine_smoke')).asPromise();
-    await conn.dropDatabase();
-  });
-  after(async () => {
-    await conn?.close();
-  });
-
   it('creates, reads, updates and deletes documents', async () => {
-    const User = conn.model('User', userSchema);
+    const User = engine.conn.model('User', userSchema);
     await User.init();
     const a = await User.create({ email: 'a@x.cn', name: 'A', age: 30, tags: ['x'] });
     const found = await User.findById(a._id).lean();
@@ -40,7 +32,7 @@ describe('engine: mongoose smoke', () => {
   });
 
   it('reports duplicate keys the way MongoDB does', async () => {
-    const User = conn.model('User');
+    const User = engine.conn.model('User');
     await User.create({ email: 'dup@x.cn' });
     let caught: (Error & { code?: number; keyPattern?: unknown; keyValue?: unknown }) | undefined;
     try {
@@ -56,17 +48,10 @@ describe('engine: mongoose smoke', () => {
 });
 
 describe('engine: basic driver operations', () => {
-  let conn: mongoose.Connection;
-  before(async () => {
-    conn = await odm.createConnection(await getMongoUri('engine_basic')).asPromise();
-    await conn.dropDatabase();
-  });
-  after(async () => {
-    await conn?.close();
-  });
+  const engine = useEngineConnection(odm, 'engine_basic');
 
   it('iterates a cursor over thousands of documents with getMore', async () => {
-    const coll = conn.db!.collection('items');
+    const coll = engine.conn.db!.collection('items');
     const docs = Array.from({ length: 3000 }, (_, i) => ({ i, even: i % 2 === 0 }));
     await coll.insertMany(docs);
     let n = 0;
@@ -83,12 +68,12 @@ describe('engine: basic driver operations', () => {
   });
 
   it('runs findOneAndUpdate with upsert, aggregate and distinct', async () => {
-    const coll = conn.db!.collection('counters');
+    const coll = engine.conn.db!.collection('counters');
     const r1 = await coll.findOneAndUpdate({ _id: 'seq' as never }, { $inc: { n: 1 } }, { upsert: true, returnDocument: 'after' });
     expect(r1?.n).to.equal(1);
     const r2 = await coll.findOneAndUpdate({ _id: 'seq' as never }, { $inc: { n: 1 } }, { returnDocument: 'before' });
     expect(r2?.n).to.equal(1);
-    const items = conn.db!.collection('items');
+    const items = engine.conn.db!.collection('items');
     const groups = await items.aggregate([{ $match: { i: { $lt: 10 } } }, { $group: { _id: '$even', total: { $sum: '$i' } } }, { $sort: { _id: 1 } }]).toArray();
     expect(groups).to.deep.equal([
       { _id: false, total: 25 },
@@ -98,7 +83,7 @@ describe('engine: basic driver operations', () => {
   });
 
   it('enforces a compound unique index', async () => {
-    const coll = conn.db!.collection('pairs');
+    const coll = engine.conn.db!.collection('pairs');
     await coll.createIndex({ a: 1, b: 1 }, { unique: true });
     await coll.insertOne({ a: 1, b: 1 });
     await coll.insertOne({ a: 1, b: 2 });

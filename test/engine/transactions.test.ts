@@ -1,7 +1,7 @@
 // Sessions and transactions through Mongoose: commit, abort, write conflicts, snapshot reads.
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { getMongoUri } from '../support/mongo';
+import { useEngineConnection } from '../support/engine-client';
 
 // a private Mongoose instance: the conformance suite must not depend on the app's global Mongoose
 // settings (sanitizeFilter, strict modes) that the application installs in the same test run
@@ -11,17 +11,12 @@ const accountSchema = new mongoose.Schema({ owner: { type: String, unique: true 
 const accountModel = (c: mongoose.Connection) => c.model('Account', accountSchema);
 
 describe('engine: transactions', () => {
-  let conn: mongoose.Connection;
+  const engine = useEngineConnection(odm, 'engine_txn');
   let Account: ReturnType<typeof accountModel>;
 
   before(async () => {
-    conn = await odm.createConnection(await getMongoUri('engine_txn')).asPromise();
-    await conn.dropDatabase();
-    Account = accountModel(conn);
+    Account = accountModel(engine.conn);
     await Account.init();
-  });
-  after(async () => {
-    await conn?.close();
   });
   beforeEach(async () => {
     await Account.deleteMany({});
@@ -32,7 +27,7 @@ describe('engine: transactions', () => {
   });
 
   it('commits all writes of connection.transaction() atomically', async () => {
-    await conn.transaction(async (session) => {
+    await engine.conn.transaction(async (session) => {
       await Account.updateOne({ owner: 'a' }, { $inc: { balance: -30 } }, { session });
       await Account.updateOne({ owner: 'b' }, { $inc: { balance: 30 } }, { session });
     });
@@ -43,7 +38,7 @@ describe('engine: transactions', () => {
   it('aborts cleanly when the callback throws', async () => {
     let thrown: unknown;
     try {
-      await conn.transaction(async (session) => {
+      await engine.conn.transaction(async (session) => {
         await Account.updateOne({ owner: 'a' }, { $inc: { balance: -30 } }, { session });
         await Account.create([{ owner: 'c', balance: 5 }], { session });
         throw new Error('boom');
@@ -60,7 +55,7 @@ describe('engine: transactions', () => {
   });
 
   it('isolates uncommitted writes and reads its own snapshot', async () => {
-    const session = await conn.startSession();
+    const session = await engine.conn.startSession();
     try {
       session.startTransaction();
       await Account.updateOne({ owner: 'a' }, { $set: { balance: 1 } }, { session });
@@ -80,8 +75,8 @@ describe('engine: transactions', () => {
   });
 
   it('reports a write conflict as code 112 with TransientTransactionError', async () => {
-    const s1 = await conn.startSession();
-    const s2 = await conn.startSession();
+    const s1 = await engine.conn.startSession();
+    const s2 = await engine.conn.startSession();
     try {
       s1.startTransaction();
       s2.startTransaction();
@@ -105,7 +100,7 @@ describe('engine: transactions', () => {
 
   it('retries conflicting concurrent transactions until all succeed', async () => {
     const work = Array.from({ length: 8 }, () =>
-      conn.transaction(async (session) => {
+      engine.conn.transaction(async (session) => {
         const a = await Account.findOne({ owner: 'a' }).session(session);
         await Account.updateOne({ _id: a!._id }, { $inc: { balance: -1 } }, { session });
         await Account.updateOne({ owner: 'b' }, { $inc: { balance: 1 } }, { session });
@@ -117,7 +112,7 @@ describe('engine: transactions', () => {
   });
 
   it('makes a non-transactional write wait for the transaction holding the document', async () => {
-    const session = await conn.startSession();
+    const session = await engine.conn.startSession();
     try {
       session.startTransaction();
       await Account.updateOne({ owner: 'a' }, { $inc: { balance: 10 } }, { session });

@@ -1,28 +1,19 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPage, signIn } from '../support/browser';
-import { buildUser, type TestUser } from '../support/factories';
-import { testApp } from '../support/global';
+import { signIn, useBrowser } from '../support/browser';
+import { buildUser } from '../support/factories';
 import { financeHooks } from '../support/finance-factories';
-
 
 describe('finance: in the browser, a bank officer approves a line and the hospital sees its headroom', function () {
   this.timeout(90_000);
   financeHooks();
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('hospital applies, bank reviews and approves with terms, hospital sees the available line and the agreement', async () => {
     const hospital = await buildUser('hospital_finance');
     const bank = await buildUser('bank_officer');
 
-    const h = await newPage(browser, testApp().url);
-    const b = await newPage(browser, testApp().url);
+    const h = await browser.newPage();
+    const b = await browser.newPage();
     try {
       // The hospital applies through the form; a bad amount is shown next to the field first.
       await signIn(h.page, hospital);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { businessDay } from '../../server/platform/time';
+import { binaryBody } from '../support/binary';
 import { buildUser, type TestUser } from '../support/factories';
 import { testApp, testClock } from '../support/global';
 import { extractPdfText } from '../support/pdf-text';
@@ -11,11 +12,7 @@ async function pdf(user: TestUser, path: string): Promise<{ status: number; type
     .get(path)
     .set('Cookie', `gpo_session=${user.token}`)
     .buffer(true)
-    .parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    .parse(binaryBody);
   return { status: res.status, type: res.headers['content-type'], body: res.body as Buffer };
 }
 

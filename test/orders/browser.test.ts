@@ -1,27 +1,18 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newPage, signIn } from '../support/browser';
+import { signIn, useBrowser } from '../support/browser';
 import type { TestUser } from '../support/factories';
-import { testApp } from '../support/global';
 import { buildListing, buildPharmacist, nextYear, traceCodes } from '../support/order-factories';
-
 
 describe('orders: in the browser, order → confirm → ship → accept across two roles', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('a pharmacist orders from the cheapest listing, the distributor confirms and ships with codes, the pharmacist sees it live and accepts by scanning', async () => {
     const { drug, distributors } = await buildListing([210_000, 199_000]);
     const [dear, cheap] = distributors as [TestUser, TestUser];
     const pharmacist = await buildPharmacist();
-    const ph = await newPage(browser, testApp().url);
-    const di = await newPage(browser, testApp().url);
+    const ph = await browser.newPage();
+    const di = await browser.newPage();
     try {
       // Pharmacist: find the drug, see the distributors cheapest first with credit grades, add the cheapest.
       await signIn(ph.page, pharmacist);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { binaryBody } from '../support/binary';
 import { testClock } from '../support/global';
 import { Types } from 'mongoose';
 import { Order } from '../../server/modules/orders';
@@ -17,11 +18,7 @@ const pdf = (user: TestUser, path: string) =>
     .api()
     .get(path)
     .buffer(true)
-    .parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    .parse(binaryBody);
 
 describe('orders: documents', () => {
   it('the delivery note (随货同行单) carries supplier, manufacturer, generic name, form, spec, batch, quantity, receiving unit, address and ship date', async () => {

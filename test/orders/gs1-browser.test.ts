@@ -1,26 +1,18 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, signIn } from '../support/browser';
-import { testApp } from '../support/global';
+import { signIn, useBrowser } from '../support/browser';
 import { buildOrderParties, confirm, nextYear, placeCatalogueOrder, traceCodes } from '../support/order-factories';
 
 const yymmdd = (isoDate: string) => isoDate.slice(2, 4) + isoDate.slice(5, 7) + isoDate.slice(8, 10);
 
 describe('orders: the shipping form in the browser — prefix, count, a mark on every code, GS1 scans', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows the product prefix and packs to scan, marks each code as it is typed, fills batch and expiry from a DataMatrix scan, and ships', async () => {
     const p = await buildOrderParties();
     const drug = p.drugs[0]!;
     const order = await confirm(p.distributor, (await placeCatalogueOrder(p, { quantity: 3 })).id);
-    const di = await newPage(browser, testApp().url);
+    const di = await browser.newPage();
     try {
       await signIn(di.page, p.distributor);
       await di.page.goto(`/orders/${order.id}`);
@@ -68,7 +60,7 @@ describe('orders: the shipping form in the browser — prefix, count, a mark on 
     const p = await buildOrderParties();
     const drug = p.drugs[0]!;
     const order = await confirm(p.distributor, (await placeCatalogueOrder(p, { quantity: 2 })).id);
-    const di = await newPage(browser, testApp().url);
+    const di = await browser.newPage();
     try {
       await signIn(di.page, p.distributor);
       await di.page.goto(`/orders/${order.id}?lang=en`);

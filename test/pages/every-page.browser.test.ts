@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { navigationFor, type Role } from '../../server/platform/navigation';
-import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
+import { overflowing, signIn, useBrowser } from '../support/browser';
 import { buildUser } from '../support/factories';
-import { testApp } from '../support/global';
 
 const ROLES: Role[] = ['operator', 'pharmacist', 'hospital_finance', 'distributor', 'bank_officer'];
 const WIDTHS = [1366, 390] as const;
@@ -46,21 +45,17 @@ const EMAIL = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
 
 describe('every page of every role, in both languages (browser)', function () {
   this.timeout(600_000);
-  let browser: Browser;
+  const browser = useBrowser();
 
-  before(async () => {
-    browser = await launchBrowser();
+  before(() => {
     mkdirSync(SHOTS, { recursive: true });
-  });
-  after(async () => {
-    await browser?.close();
   });
 
   it('answers below 400, logs no console error, shows no wrong-language text or raw key, and fits 1366 and 390 px; saves screenshots', async () => {
     const failures: string[] = [];
     for (const role of ROLES) {
       const user = await buildUser(role);
-      const { context, page, errors } = await newPage(browser, testApp().url);
+      const { context, page, errors } = await browser.newPage();
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text());
       });

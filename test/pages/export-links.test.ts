@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { takeMissingKeys } from '../../server/platform/i18n';
 import { businessDay } from '../../server/platform/time';
+import { binaryBody } from '../support/binary';
 import { buildUser, type TestUser } from '../support/factories';
 import { buildGuaranteedHospital, financeHooks } from '../support/finance-factories';
 import { testApp, testClock } from '../support/global';
@@ -12,11 +13,7 @@ function get(user: TestUser, path: string, lang: 'zh' | 'en') {
     .get(path)
     .set('Cookie', `gpo_session=${user.token}; lang=${lang}`)
     .buffer(true)
-    .parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    .parse(binaryBody);
 }
 
 /** The export link or button of a page: its URL and its label. */

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { Drug } from '../../server/modules/catalogue';
-import { launchBrowser, newPage, signIn } from '../support/browser';
-import { testApp } from '../support/global';
+import { signIn, useBrowser } from '../support/browser';
 import { catalogueOperator, uniqueDrugCodes } from '../support/quotation-factories';
 
 const header = '通用名,英文名,剂型,剂型类别,规格,包装单位,生产企业,医保药品代码,本位码,GTIN,追溯码前缀,类别,参考价（元）,生效日期';
@@ -13,18 +11,12 @@ const row = (name: string, price: string) => {
 
 describe('pages: CSV import with a per-row error report', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('an operator uploads a file with one bad row: the report names the row and nothing is imported; a good file imports', async () => {
     const op = await catalogueOperator();
     const tag = `页面导入${Date.now().toString(36)}`;
-    const { page, context, errors } = await newPage(browser, testApp().url);
+    const { page, context, errors } = await browser.newPage();
     try {
       await signIn(page, op);
       await page.goto('/catalogue');

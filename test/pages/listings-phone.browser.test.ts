@@ -1,25 +1,17 @@
 // The listings page at phone width with real listings on it: nothing sticks out past the screen.
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { buildUser } from '../support/factories';
-import { testApp } from '../support/global';
-import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
+import { overflowing, signIn, useBrowser } from '../support/browser';
 import { publishRoundWithQuotes } from '../support/quotation-factories';
 
 describe('listings at 390 px (browser)', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows published listings with their order buttons without scrolling sideways, in both languages', async () => {
     const published = await publishRoundWithQuotes({ lines: 2, prices: [[195_000, 180_000], [190_000, null]] });
     const pharmacist = await buildUser('pharmacist');
-    const { context, page, errors } = await newPage(browser, testApp().url);
+    const { context, page, errors } = await browser.newPage();
     try {
       await page.setViewportSize({ width: 390, height: 844 });
       await signIn(page, pharmacist);

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import type { Role } from '../../server/platform/schemas';
-import { launchBrowser, newPage, signIn } from '../support/browser';
+import { signIn, useBrowser } from '../support/browser';
 import { buildUser } from '../support/factories';
-import { testApp } from '../support/global';
 
 const HOME_LINKS: Record<Role, string> = {
   operator: '/admin/organisations',
@@ -15,18 +13,12 @@ const HOME_LINKS: Record<Role, string> = {
 
 describe('pages: sign in to the home page, for every role', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   for (const role of Object.keys(HOME_LINKS) as Role[]) {
     it(`a ${role} signs in through the form and lands on a home page with the right navigation`, async () => {
       const u = await buildUser(role);
-      const { page, context, errors } = await newPage(browser, testApp().url);
+      const { page, context, errors } = await browser.newPage();
       try {
         await page.goto('/');
         expect(new URL(page.url()).pathname).to.equal('/login');
@@ -49,7 +41,7 @@ describe('pages: sign in to the home page, for every role', function () {
 
   it('shows a clear error for a wrong password and keeps the email', async () => {
     const u = await buildUser('pharmacist');
-    const { page, context } = await newPage(browser, testApp().url);
+    const { page, context } = await browser.newPage();
     try {
       await page.goto('/login');
       await page.fill('#login-email', u.email);
@@ -64,7 +56,7 @@ describe('pages: sign in to the home page, for every role', function () {
 
   it('switches the interface to English and back, and signs out', async () => {
     const u = await buildUser('bank_officer');
-    const { page, context } = await newPage(browser, testApp().url);
+    const { page, context } = await browser.newPage();
     try {
       await signIn(page, u);
       const zh = await page.textContent('nav');
@@ -84,7 +76,7 @@ describe('pages: sign in to the home page, for every role', function () {
 
   it('lets the operator admit an organisation and create a user through the admin page', async () => {
     const op = await buildUser('operator');
-    const { page, context, errors } = await newPage(browser, testApp().url);
+    const { page, context, errors } = await browser.newPage();
     try {
       await signIn(page, op);
       await page.goto('/admin/organisations');

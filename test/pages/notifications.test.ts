@@ -1,28 +1,21 @@
 import { msg } from '../../server/platform/messages';
 import { expect } from 'chai';
 import type { Types } from 'mongoose';
-import type { Browser } from 'playwright-core';
 import { User } from '../../server/modules/identity';
 import { notifyUsers } from '../../server/modules/notifications';
 import { Notification } from '../../server/modules/notifications/notifications.model';
-import { launchBrowser, newPage, signIn } from '../support/browser';
+import { signIn, useBrowser } from '../support/browser';
 import { buildUser } from '../support/factories';
 import { testApp } from '../support/global';
 
 describe('pages: live notifications', function () {
   this.timeout(60_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('shows a notification live as a toast and on the bell, lists it, and marks it read', async () => {
     const u = await buildUser('pharmacist');
     const owner = await User.findById(u.id).lean<{ _id: Types.ObjectId; orgId: Types.ObjectId }>();
-    const { page, context, errors } = await newPage(browser, testApp().url);
+    const { page, context, errors } = await browser.newPage();
     try {
       await signIn(page, u);
       await page.goto('/notifications');

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newPage, overflowing, signIn } from '../support/browser';
-import { testApp } from '../support/global';
+import { overflowing, signIn, useBrowser } from '../support/browser';
 import { buildOrderParties, deliveredOrder } from '../support/order-factories';
 
 describe('order pages on a phone (390 px, browser)', function () {
   this.timeout(180_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('fits the order list, the new-order page and the order detail with its acceptance form into 390 px', async () => {
     const parties = await buildOrderParties({ drugs: 2 });
@@ -22,7 +14,7 @@ describe('order pages on a phone (390 px, browser)', function () {
       [parties.pharmacist, ['/orders', '/orders/new', `/orders/${order.id}`]],
       [parties.distributor, ['/orders', `/orders/${order.id}`]],
     ] as const) {
-      const { context, page, errors } = await newPage(browser, testApp().url);
+      const { context, page, errors } = await browser.newPage();
       try {
         await signIn(page, user);
         await page.setViewportSize({ width: 390, height: 844 });

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { nameSearchKeys } from '../../server/platform/search';
-import { launchBrowser, newPage, signIn } from '../support/browser';
+import { signIn, useBrowser } from '../support/browser';
 import { signCommitment } from '../support/credit-factories';
 import { buildOrg, buildUser } from '../support/factories';
-import { testApp } from '../support/global';
 import { buildPharmacist } from '../support/order-factories';
 import { buildDrug } from '../support/quotation-factories';
 
@@ -13,13 +11,7 @@ const randomName = (n = 6) => Array.from({ length: n }, () => POOL[Math.floor(Ma
 
 describe('pages: the type-ahead picker', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('a pharmacist finds a drug and a distributor by pinyin initials, chooses with the keyboard and places the order', async () => {
     const drugName = `${randomName()}注射液`;
@@ -29,7 +21,7 @@ describe('pages: the type-ahead picker', function () {
     const distributor = await buildUser('distributor', { org: { id: org.id, name: org.name, type: 'distributor' } });
     await signCommitment(distributor);
     const pharmacist = await buildPharmacist();
-    const { page, errors } = await newPage(browser, testApp().url);
+    const { page, errors } = await browser.newPage();
     try {
       await signIn(page, pharmacist);
       await page.goto('/orders/new');
@@ -75,7 +67,7 @@ describe('pages: the type-ahead picker', function () {
     const drugName = `${randomName()}片`;
     const drug = await buildDrug({ genericNameZh: drugName });
     const pharmacist = await buildPharmacist();
-    const { page, errors } = await newPage(browser, testApp().url, { locale: 'en-US' });
+    const { page, errors } = await browser.newPage({ locale: 'en-US' });
     try {
       await signIn(page, pharmacist);
       await page.goto('/orders/recall?lang=en');
@@ -104,7 +96,7 @@ describe('pages: the type-ahead picker', function () {
     const bankName = `${randomName(7)}银行`;
     const bank = await buildOrg({ type: 'bank', name: bankName });
     const operator = await buildUser('operator');
-    const { page, errors } = await newPage(browser, testApp().url);
+    const { page, errors } = await browser.newPage();
     try {
       await signIn(page, operator);
       await page.goto('/admin/organisations');

@@ -1,16 +1,8 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { SESSION_COOKIE } from '../../server/platform/auth';
-import { launchBrowser, newPage } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { useBrowser } from '../support/browser';
 import type { TestUser } from '../support/factories';
-import { testApp } from '../support/global';
 import { buildDrug, buildOpenRound, catalogueOperator, tradingDistributors } from '../support/quotation-factories';
-
-async function signedInPage(browser: Browser, user: TestUser) {
-  const opened = await newPage(browser, testApp().url);
-  await opened.context.addCookies([{ name: SESSION_COOKIE, value: user.token, url: testApp().url, httpOnly: true, sameSite: 'Lax' }]);
-  return opened;
-}
 
 /** Waits until the page's socket has joined the round (the board answered its `round:watch`). */
 async function boardReady(page: Page): Promise<void> {
@@ -19,22 +11,16 @@ async function boardReady(page: Page): Promise<void> {
 
 describe('live board in the browser', function () {
   this.timeout(90_000);
-  let browser: Browser;
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   it('a distributor quotes on the live board and the operator board updates without a reload', async () => {
     const drug = await buildDrug({ genericNameZh: '注射用尿激酶', specification: '100,000 单位', referencePriceFen: 289_000 });
     const round = await buildOpenRound({ drugs: [drug], closesInMs: 10 * 60_000 });
     const [distributor, rival] = (await tradingDistributors(2)) as [TestUser, TestUser];
     const operator = await catalogueOperator();
-    const op = await signedInPage(browser, operator);
-    const dist = await signedInPage(browser, distributor);
-    const other = await signedInPage(browser, rival);
+    const op = await browser.pageAs(operator);
+    const dist = await browser.pageAs(distributor);
+    const other = await browser.pageAs(rival);
     try {
       await op.page.goto(`/rounds/${round.id}`);
       await dist.page.goto(`/rounds/${round.id}`);

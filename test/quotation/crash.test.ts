@@ -4,22 +4,10 @@
 // that was acknowledged over a socket is lost when the process that took it is killed mid-burst.
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { Types, type Connection } from 'mongoose';
+import { Types } from 'mongoose';
 import type { Socket } from 'socket.io-client';
-import { testApp, testClock } from '../support/global';
-import {
-  createClusterUser,
-  createDrug,
-  openClusterRound,
-  seedOperator,
-  signClusterCommitment,
-  socketAt,
-  startCluster,
-  waitFor,
-  type AppProcess,
-  type Cluster,
-  type ClusterUser,
-} from '../support/processes';
+import { useCluster } from '../support/cluster';
+import { createDrug, openClusterRound, waitFor, type AppProcess, type ClusterUser } from '../support/processes';
 
 const uniq = () => randomBytes(4).toString('hex');
 
@@ -34,24 +22,11 @@ interface Missed {
 describe('live bidding across a kill -9 of a web process', function () {
   this.timeout(90_000);
 
-  let cluster: Cluster;
-  let db: Connection;
-  let operator: ClusterUser;
-  const sockets: Socket[] = [];
-
-  const connect = async (proc: AppProcess, user: ClusterUser) => {
-    const s = await socketAt(proc, user.token);
-    sockets.push(s);
-    return s;
-  };
+  const live = useCluster({ web: 2, webSlots: 3, workers: 1, name: 'bidcrash', env: { QUOTE_RATE_LIMIT: '100000' } });
 
   async function distributors(n: number): Promise<ClusterUser[]> {
     const list: ClusterUser[] = [];
-    for (let i = 0; i < n; i += 1) {
-      const d = await createClusterUser(cluster, operator, 'distributor', { orgName: `配送企业-${uniq()}` });
-      await signClusterCommitment(operator, d);
-      list.push(d);
-    }
+    for (let i = 0; i < n; i += 1) list.push(await live.tradingDistributor());
     return list;
   }
 
@@ -67,36 +42,17 @@ describe('live bidding across a kill -9 of a web process', function () {
     return reply.data as { seq: number; alias: string };
   }
 
-  before(async function () {
-    this.timeout(240_000);
-    const { host, port } = testApp().platform.redis.options;
-    const redisUrl = process.env.REDIS_URL ?? `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
-    cluster = await startCluster({ web: 2, webSlots: 3, workers: 1, name: 'bidcrash', redisUrl, env: { QUOTE_RATE_LIMIT: '100000', ...testClock.timelineEnv() } });
-    db = await cluster.db();
-    operator = await seedOperator(cluster);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.disconnect();
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    for (const s of sockets.splice(0)) s.disconnect();
-    await cluster?.stop();
-  });
-
   it('replays to every watcher of the killed process, on another process, each quote it missed and only what it may see', async () => {
-    const [web1, web2] = cluster.webs as [AppProcess, AppProcess];
+    const [web1, web2] = live.cluster.webs as [AppProcess, AppProcess];
     const [a, b] = (await distributors(2)) as [ClusterUser, ClusterUser];
-    const drugs = [await createDrug(operator, { referencePriceFen: 300_000 }), await createDrug(operator, { referencePriceFen: 300_000 })];
-    const round = await openClusterRound(operator, { drugIds: drugs.map((d) => d.id), closesInMs: 600_000 });
+    const drugs = [await createDrug(live.operator, { referencePriceFen: 300_000 }), await createDrug(live.operator, { referencePriceFen: 300_000 })];
+    const round = await openClusterRound(live.operator, { drugIds: drugs.map((d) => d.id), closesInMs: 600_000 });
     const [line1, line2] = round.lines.map((l) => l.lineId) as [string, string];
 
     // the quoting distributors on web 1; the watchers (operators and distributor a) on web 2
-    const [qa, qb] = [await connect(web1, a), await connect(web1, b)];
-    const watchers = await Promise.all(Array.from({ length: 6 }, () => connect(web2, operator)));
-    const aWatcher = await connect(web2, a);
+    const [qa, qb] = [await live.connect(web1, a), await live.connect(web1, b)];
+    const watchers = await Promise.all(Array.from({ length: 6 }, () => live.connect(web2, live.operator)));
+    const aWatcher = await live.connect(web2, a);
     const lastSeen = new Map<Socket, number>();
     for (const w of [...watchers, aWatcher]) {
       lastSeen.set(w, (await watch(w, round.id)).seq);
@@ -121,25 +77,25 @@ describe('live bidding across a kill -9 of a web process', function () {
 
     // they reconnect to the surviving process and say the last sequence they saw
     for (const w of watchers) {
-      const again = await watch(await connect(web1, operator), round.id, lastSeen.get(w)!);
+      const again = await watch(await live.connect(web1, live.operator), round.id, lastSeen.get(w)!);
       expect(again.missedTruncated).to.equal(false);
       expect(again.missed!.map((m) => [m.lineId, m.seq]), 'every missed quote, in order').to.deep.equal(expected.map(([line, seq]) => [line, seq]));
       expect(again.missed!.every((m) => /^[A-Z]\d{3}$/.test(m.alias!))).to.equal(true);
       expect(again.seq).to.equal(expected.at(-1)![1]);
     }
-    const aAgain = await watch(await connect(web1, a), round.id, lastSeen.get(aWatcher)!);
+    const aAgain = await watch(await live.connect(web1, a), round.id, lastSeen.get(aWatcher)!);
     expect(aAgain.missed!.map((m) => m.seq), 'a distributor is replayed its own quotes only').to.deep.equal(expected.filter(([, , who]) => who === 'a').map(([, seq]) => seq));
   });
 
   it('keeps every quote acknowledged over a socket when the process that took it is killed mid-burst', async () => {
-    const web = await cluster.startWeb();
+    const web = await live.cluster.startWeb();
     const quoters = await distributors(6);
-    const drug = await createDrug(operator, { referencePriceFen: 900_000 });
-    const round = await openClusterRound(operator, { drugIds: [drug.id], closesInMs: 600_000, minDecrementBp: 1 });
+    const drug = await createDrug(live.operator, { referencePriceFen: 900_000 });
+    const round = await openClusterRound(live.operator, { drugIds: [drug.id], closesInMs: 600_000, minDecrementBp: 1 });
     const lineId = round.lines[0]!.lineId;
     const acked: { seq: number; priceFen: number; clientKey: string }[] = [];
     const errors: string[] = [];
-    const connected = await Promise.all(quoters.map((d) => connect(web, d)));
+    const connected = await Promise.all(quoters.map((d) => live.connect(web, d)));
     let stop = false;
     const loops = connected.map(async (s, i) => {
       for (let n = 0; !stop; n += 1) {
@@ -160,7 +116,7 @@ describe('live bidding across a kill -9 of a web process', function () {
     await Promise.all(loops);
 
     expect(errors, 'no quote was refused before the kill').to.deep.equal([]);
-    const stored = await db.db!.collection('quotation_quotes').find({ roundId: new Types.ObjectId(round.id) }).toArray();
+    const stored = await live.db.db!.collection('quotation_quotes').find({ roundId: new Types.ObjectId(round.id) }).toArray();
     const byKey = new Map(stored.map((q) => [q.clientKey as string, q]));
     for (const a of acked) {
       const q = byKey.get(a.clientKey);
@@ -168,7 +124,7 @@ describe('live bidding across a kill -9 of a web process', function () {
       expect([q!.seq, q!.priceFen]).to.deep.equal([a.seq, a.priceFen]);
     }
     expect(new Set(stored.map((q) => q.seq)).size, 'sequence numbers unique').to.equal(stored.length);
-    const trail = await db.db!.collection('quotation_events').countDocuments({ roundId: new Types.ObjectId(round.id), type: { $in: ['submitted', 'revised'] } });
+    const trail = await live.db.db!.collection('quotation_events').countDocuments({ roundId: new Types.ObjectId(round.id), type: { $in: ['submitted', 'revised'] } });
     expect(trail, 'one trail entry per stored quote').to.equal(stored.length);
   });
 });

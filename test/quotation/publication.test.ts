@@ -4,6 +4,7 @@ import { Types } from 'mongoose';
 import { OutboxEvent } from '../../server/platform/events';
 import { withCommand } from '../../server/platform/unit-of-work';
 import { expireRound, findListingEntry, Listing, listingsForDrug, Round, withdrawListingsOf } from '../../server/modules/quotation';
+import { binaryBody } from '../support/binary';
 import { buildUser, type TestUser } from '../support/factories';
 import request from 'supertest';
 import { testApp, testClock } from '../support/global';
@@ -11,11 +12,7 @@ import { extractPdfText } from '../support/pdf-text';
 import { buildDrug, catalogueOperator, publishRoundWithQuotes, type PublishedRound } from '../support/quotation-factories';
 
 function binary(req: request.Test) {
-  return req.buffer(true).parse((res, cb) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => cb(null, Buffer.concat(chunks)));
-  });
+  return req.buffer(true).parse(binaryBody);
 }
 
 describe('publication (挂网)', () => {

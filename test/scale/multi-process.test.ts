@@ -6,24 +6,12 @@
 // the round still closes once, on time, and the clients keep (or get back) their state.
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import type { Socket } from 'socket.io-client';
 import { bullJobId } from '../../server/platform/queues';
-import { testApp, testClock } from '../support/global';
-import {
-  createClusterUser,
-  createDrug,
-  seedOperator,
-  signClusterCommitment,
-  socketAt,
-  startCluster,
-  traceCodesFor,
-  waitFor,
-  type AppProcess,
-  type Cluster,
-  type ClusterUser,
-} from '../support/processes';
+import { useCluster } from '../support/cluster';
+import { testClock } from '../support/global';
+import { createClusterUser, createDrug, traceCodesFor, waitFor, type AppProcess, type ClusterUser } from '../support/processes';
 
 const uniq = () => randomBytes(4).toString('hex');
 /** An expiry date (YYYY-MM-DD) about a year ahead. */
@@ -55,35 +43,20 @@ const QUOTE_EVENTS = new Set(['round:line', 'round:own', 'round:rank', 'round:be
 describe('scale-out: 3 web processes and 2 workers against one database and Redis', function () {
   this.timeout(60_000);
 
-  let cluster: Cluster;
-  let db: Connection;
-  let operator: ClusterUser;
+  const live = useCluster({ web: 3, webSlots: 4, workers: 2, name: 'mp', env: { QUOTE_RATE_LIMIT: '1000' } });
   let web1: AppProcess;
   let web2: AppProcess;
   let web3: AppProcess;
-  const sockets: Socket[] = [];
-
-  const connect = async (proc: AppProcess, user: ClusterUser) => {
-    const s = await socketAt(proc, user.token);
-    sockets.push(s);
-    return s;
-  };
-
-  async function distributor(): Promise<ClusterUser> {
-    const d = await createClusterUser(cluster, operator, 'distributor', { orgName: `配送企业-${uniq()}` });
-    await signClusterCommitment(operator, d);
-    return d;
-  }
 
   function drug(referencePriceFen = 289_000): Promise<{ id: string; tracePrefix: string }> {
-    return createDrug(operator, { referencePriceFen, via: web1 });
+    return createDrug(live.operator, { referencePriceFen, via: web1 });
   }
 
   /** A round over one new drug, open now and closing `closesInMs` from now; resolves when it is open. */
   async function openRound(visibility: 'rank' | 'best' | 'sealed', closesInMs: number) {
     const d = await drug();
     const at = testClock.now().getTime();
-    const created = await operator.api(web2).post('/api/v1/rounds', {
+    const created = await live.operator.api(web2).post('/api/v1/rounds', {
       title: `多进程测试轮次 ${uniq()}`,
       lines: [{ drugId: d.id }],
       opensAt: new Date(at).toISOString(),
@@ -93,11 +66,11 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const id = created.body.id as string;
-    const scheduled = await operator.api(web3).post(`/api/v1/rounds/${id}/schedule`);
+    const scheduled = await live.operator.api(web3).post(`/api/v1/rounds/${id}/schedule`);
     expect(scheduled.status, JSON.stringify(scheduled.body)).to.equal(200);
     const board = await waitFor(
       async () => {
-        const res = await operator.api(web1).get(`/api/v1/rounds/${id}`);
+        const res = await live.operator.api(web1).get(`/api/v1/rounds/${id}`);
         return res.body.round?.status === 'open' ? res.body : undefined;
       },
       15_000,
@@ -116,54 +89,37 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   async function duplicateJobs(name: string, payload: Record<string, string>, copies: number, runAt: Date) {
     const delay = Math.max(0, runAt.getTime() - testClock.now().getTime());
     for (let i = 0; i < copies; i += 1) {
-      await cluster.queue().add(name, payload, { jobId: bullJobId(`duplicate-${name}-${uniq()}`), delay, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
+      await live.cluster.queue().add(name, payload, { jobId: bullJobId(`duplicate-${name}-${uniq()}`), delay, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
     }
   }
 
   async function countWhere(collection: string, filter: Record<string, unknown>): Promise<number> {
-    return db.db!.collection(collection).countDocuments(filter);
+    return live.db.db!.collection(collection).countDocuments(filter);
   }
 
-  before(async function () {
-    this.timeout(240_000);
-    // the Redis the test run already uses (REDIS_URL, the default port, or the one the run started)
-    const { host, port } = testApp().platform.redis.options;
-    const redisUrl = process.env.REDIS_URL ?? `redis://${host ?? '127.0.0.1'}:${port ?? 6379}`;
-    cluster = await startCluster({ web: 3, webSlots: 4, workers: 2, name: 'mp', redisUrl, env: { QUOTE_RATE_LIMIT: '1000', ...testClock.timelineEnv() } });
-    [web1, web2, web3] = cluster.webs as [AppProcess, AppProcess, AppProcess];
-    db = await cluster.db();
-    operator = await seedOperator(cluster);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.disconnect();
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    for (const s of sockets.splice(0)) s.disconnect();
-    await cluster?.stop();
+  before(() => {
+    [web1, web2, web3] = live.cluster.webs as [AppProcess, AppProcess, AppProcess];
   });
 
   it('runs three web processes and two workers that all answer /readyz or hold a queue connection', async () => {
-    for (const w of cluster.webs) {
+    for (const w of live.cluster.webs) {
       const res = await fetch(`${w.url}/readyz`);
       expect(res.status, w.name).to.equal(200);
     }
-    expect(await cluster.queue().getWorkersCount()).to.be.at.least(2);
-    expect(new Set(cluster.webs.map((w) => w.pid)).size).to.equal(3);
+    expect(await live.cluster.queue().getWorkersCount()).to.be.at.least(2);
+    expect(new Set(live.cluster.webs.map((w) => w.pid)).size).to.equal(3);
   });
 
   it('pushes a quote accepted by one process to watchers on the others, filtered by visibility exactly as on one process; each round closes once', async function () {
     this.timeout(90_000);
-    const [d1, d2, d3] = [await distributor(), await distributor(), await distributor()];
-    const pharmacist = await createClusterUser(cluster, operator, 'pharmacist');
+    const [d1, d2, d3] = [await live.tradingDistributor(), await live.tradingDistributor(), await live.tradingDistributor()];
+    const pharmacist = await createClusterUser(live.cluster, live.operator, 'pharmacist');
     const best = await openRound('best', 14_000);
     const sealed = await openRound('sealed', 14_000);
     // duplicates of each close job, due at the close: both workers race for them
     for (const r of [best, sealed]) await duplicateJobs('quotation.round.close', { roundId: r.id }, 3, r.closesAt);
 
-    const [s1, s2, s3, sOp, sHosp] = await Promise.all([connect(web1, d1), connect(web2, d2), connect(web3, d3), connect(web2, operator), connect(web3, pharmacist)]);
+    const [s1, s2, s3, sOp, sHosp] = await Promise.all([live.connect(web1, d1), live.connect(web2, d2), live.connect(web3, d3), live.connect(web2, live.operator), live.connect(web3, pharmacist)]);
     const [g1, g2, g3, gOp, gHosp] = [s1, s2, s3, sOp, sHosp].map(record) as [Received[], Received[], Received[], Received[], Received[]];
     for (const s of [s1, s2, s3, sOp, sHosp]) for (const r of [best, sealed]) await watch(s, r.id);
 
@@ -235,7 +191,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
       expect(await countWhere('quotation_events', { roundId, type: 'closed' }), 'closed events').to.equal(1);
       expect(await countWhere('quotation_events', { roundId, type: 'published' }), 'published events').to.equal(1);
       expect(await countWhere('quotation_listings', { roundId }), 'listing entries').to.equal(2);
-      const round = await db.db!.collection('quotation_rounds').findOne({ _id: roundId });
+      const round = await live.db.db!.collection('quotation_rounds').findOne({ _id: roundId });
       expect(round!.status).to.equal('published');
     }
   });
@@ -266,14 +222,14 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   }
 
   async function hospitalWithBank() {
-    const finance = await createClusterUser(cluster, operator, 'hospital_finance', { orgName: `医院-${uniq()}`, hospitalLevel: 2 });
-    const pharmacist = await createClusterUser(cluster, operator, 'pharmacist', { org: finance.org });
-    const bank = await createClusterUser(cluster, operator, 'bank_officer', { orgName: `银行-${uniq()}` });
+    const finance = await createClusterUser(live.cluster, live.operator, 'hospital_finance', { orgName: `医院-${uniq()}`, hospitalLevel: 2 });
+    const pharmacist = await createClusterUser(live.cluster, live.operator, 'pharmacist', { org: finance.org });
+    const bank = await createClusterUser(live.cluster, live.operator, 'bank_officer', { orgName: `银行-${uniq()}` });
     const applied = await finance.api(web2).post('/api/v1/finance/lines', { bankOrgId: bank.org.id, amountFen: 10_000_000, termMonths: 12 }).set('Idempotency-Key', `line-${uniq()}-${uniq()}`);
     expect(applied.status, JSON.stringify(applied.body)).to.equal(201);
     const approved = await bank.api(web3).post(`/api/v1/finance/lines/${applied.body.id}/approve`, { limitFen: 10_000_000, annualRateBp: 365, maxTenorDays: 90, expiresOn: '2099-12-31' });
     expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
-    const paid = await operator.api(web1).post(`/api/v1/finance/accounts/${finance.org.id}/prepayments`, { amountFen: 5_000_000, reference: `YB-${uniq()}` }).set('Idempotency-Key', `prepay-${uniq()}-${uniq()}`);
+    const paid = await live.operator.api(web1).post(`/api/v1/finance/accounts/${finance.org.id}/prepayments`, { amountFen: 5_000_000, reference: `YB-${uniq()}` }).set('Idempotency-Key', `prepay-${uniq()}-${uniq()}`);
     expect(paid.status, JSON.stringify(paid.body)).to.equal(201);
     return { finance, pharmacist, bank };
   }
@@ -281,10 +237,10 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   it('moves an order through different processes, pushes every step to the hospital on another process, and makes one invoice from racing acceptances', async function () {
     this.timeout(60_000);
     const { pharmacist } = await hospitalWithBank();
-    const dist = await distributor();
+    const dist = await live.tradingDistributor();
     const d = await drug(12_345);
-    const sHosp = await connect(web2, pharmacist);
-    const sDist = await connect(web1, dist);
+    const sHosp = await live.connect(web2, pharmacist);
+    const sDist = await live.connect(web1, dist);
     const [gHosp, gDist] = [record(sHosp), record(sDist)];
 
     const { order, acceptance } = await deliveredOrderAcrossProcesses({ pharmacist, distributor: dist, drug: d });
@@ -309,21 +265,21 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   it('settles an invoice once: an early payment raced through three processes, and a due-date settlement raced by duplicate jobs on both workers', async function () {
     this.timeout(90_000);
     const { finance, pharmacist } = await hospitalWithBank();
-    const dist = await distributor();
+    const dist = await live.tradingDistributor();
     const d = await drug(12_345);
     const invoices: string[] = [];
     for (let i = 0; i < 2; i += 1) {
       const { order, acceptance } = await deliveredOrderAcrossProcesses({ pharmacist, distributor: dist, drug: d }, 3);
-      const res = await pharmacist.api(cluster.webs[i]).post(`/api/v1/orders/${order.id}/acceptance`, acceptance).set('Idempotency-Key', `acc-${uniq()}-${uniq()}`);
+      const res = await pharmacist.api(live.cluster.webs[i]).post(`/api/v1/orders/${order.id}/acceptance`, acceptance).set('Idempotency-Key', `acc-${uniq()}-${uniq()}`);
       expect(res.status, JSON.stringify(res.body)).to.equal(201);
       invoices.push(res.body.acceptance.invoiceId);
     }
     const [early, due] = invoices as [string, string];
-    const sFin = await connect(web3, finance);
+    const sFin = await live.connect(web3, finance);
     const gFin = record(sFin);
 
     // early payment: the same invoice paid through three processes at once
-    const replies = await Promise.all(cluster.webs.map((w) => finance.api(w).post(`/api/v1/finance/invoices/${early}/pay`, {}).set('Idempotency-Key', `pay-${uniq()}-${uniq()}`)));
+    const replies = await Promise.all(live.cluster.webs.map((w) => finance.api(w).post(`/api/v1/finance/invoices/${early}/pay`, {}).set('Idempotency-Key', `pay-${uniq()}-${uniq()}`)));
     expect(replies.filter((r) => r.status === 200), JSON.stringify(replies.map((r) => [r.status, r.body]))).to.have.length(1);
     for (const r of replies.filter((x) => x.status !== 200)) expect(r.status, JSON.stringify(r.body)).to.equal(409);
     expect(await countWhere('finance_entries', { idempotencyKey: `pay:${early}` })).to.equal(1);
@@ -331,15 +287,15 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     // due date: the payment term cannot be shorter than a day, so the test moves this invoice's due
     // date into the past, releases its scheduled job now and adds duplicates for the other worker
     const dueId = new Types.ObjectId(due);
-    await db.db!.collection('finance_invoices').updateOne({ _id: dueId }, { $set: { dueAt: new Date(testClock.now().getTime() - 1000) } });
-    const scheduled = await cluster.queue().getJob(bullJobId(`invoice-settle:${due}`));
+    await live.db.db!.collection('finance_invoices').updateOne({ _id: dueId }, { $set: { dueAt: new Date(testClock.now().getTime() - 1000) } });
+    const scheduled = await live.cluster.queue().getJob(bullJobId(`invoice-settle:${due}`));
     expect(scheduled, 'the settlement job scheduled at acceptance').to.not.equal(undefined);
     await duplicateJobs('finance.settle-invoice', { invoiceId: due }, 4, testClock.now());
     await scheduled!.promote();
     const settled = await waitFor(
       async () => {
-        const inv = await db.db!.collection('finance_invoices').findOne({ _id: dueId });
-        const fact = await db.db!.collection('outbox_events').findOne({ key: `invoice-settled:${due}`, dispatchedAt: { $exists: true } });
+        const inv = await live.db.db!.collection('finance_invoices').findOne({ _id: dueId });
+        const fact = await live.db.db!.collection('outbox_events').findOne({ key: `invoice-settled:${due}`, dispatchedAt: { $exists: true } });
         return inv?.settledAt && fact ? inv : undefined;
       },
       30_000,
@@ -353,7 +309,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     await waitEvent(gFin, 'invoice:settled', (p) => p.invoiceId === due && p.status === 'paid', 'the hospital (web 3) hears the settlement');
     await waitEvent(gFin, 'invoice:settled', (p) => p.invoiceId === early && p.status === 'paid', 'the hospital hears the early payment');
 
-    const check = await operator.api(web2).get('/api/v1/finance/ledger/check');
+    const check = await live.operator.api(web2).get('/api/v1/finance/ledger/check');
     expect(check.status).to.equal(200);
     expect(check.body, JSON.stringify(check.body)).to.include({ ok: true });
   });
@@ -361,11 +317,11 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
   it('records one breach for a missed confirmation deadline although both workers run duplicate deadline jobs', async function () {
     this.timeout(60_000);
     const { pharmacist } = await hospitalWithBank();
-    const dist = await distributor();
+    const dist = await live.tradingDistributor();
     const d = await drug(12_345);
-    const before = await operator.api(web1).get('/api/v1/settings');
+    const before = await live.operator.api(web1).get('/api/v1/settings');
     expect(before.status).to.equal(200);
-    const patched = await operator.api(web1).patch('/api/v1/settings', { orders: { confirmWithinSec: 2 } });
+    const patched = await live.operator.api(web1).patch('/api/v1/settings', { orders: { confirmWithinSec: 2 } });
     expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
     let orderId: string;
     try {
@@ -376,25 +332,25 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
       expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
       orderId = placed.body.data[0].id;
     } finally {
-      const restored = await operator.api(web1).patch('/api/v1/settings', { orders: { confirmWithinSec: before.body.orders.confirmWithinSec } });
+      const restored = await live.operator.api(web1).patch('/api/v1/settings', { orders: { confirmWithinSec: before.body.orders.confirmWithinSec } });
       expect(restored.status).to.equal(200);
     }
     await duplicateJobs('orders.confirm-deadline', { orderId }, 4, new Date(testClock.now().getTime() + 2500));
     const key = `order-confirmation-late:${orderId}`;
     await waitFor(async () => (await countWhere('credit_breaches', { sourceKey: key })) > 0, 30_000, 'the breach');
     // let every duplicate job finish before counting
-    await waitFor(async () => (await cluster.queue().getJobCounts('waiting', 'delayed', 'active')).active === 0, 15_000, 'the queue to drain');
+    await waitFor(async () => (await live.cluster.queue().getJobCounts('waiting', 'delayed', 'active')).active === 0, 15_000, 'the queue to drain');
     expect(await countWhere('outbox_events', { key })).to.equal(1);
     expect(await countWhere('credit_breaches', { sourceKey: key })).to.equal(1);
-    const order = await db.db!.collection('orders').findOne({ _id: new Types.ObjectId(orderId) });
+    const order = await live.db.db!.collection('orders').findOne({ _id: new Types.ObjectId(orderId) });
     expect(order?.missed?.confirmation).to.be.an.instanceOf(Date);
   });
 
   it('after a SIGKILL of one web process and one worker mid-round, closes the round once and on time; surviving clients keep their state and a reconnecting client gets the current board', async function () {
     this.timeout(90_000);
-    const [d1, d2, d3] = [await distributor(), await distributor(), await distributor()];
+    const [d1, d2, d3] = [await live.tradingDistributor(), await live.tradingDistributor(), await live.tradingDistributor()];
     const round = await openRound('rank', 14_000);
-    const [s1, s2, s3, sOp] = await Promise.all([connect(web1, d1), connect(web2, d2), connect(web3, d3), connect(web2, operator)]);
+    const [s1, s2, s3, sOp] = await Promise.all([live.connect(web1, d1), live.connect(web2, d2), live.connect(web3, d3), live.connect(web2, live.operator)]);
     const [g1, g2, , gOp] = [s1, s2, s3, sOp].map(record) as [Received[], Received[], Received[], Received[]];
     for (const s of [s1, s2, s3, sOp]) await watch(s, round.id);
 
@@ -406,12 +362,12 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
 
     // the crash: web 3 (with d3's socket) and the first worker die without any cleanup
     const disconnected = new Promise<string>((resolve) => s3.once('disconnect', (reason) => resolve(reason)));
-    const victims = [web3, cluster.workers[0]!];
+    const victims = [web3, live.cluster.workers[0]!];
     await Promise.all(victims.map((p) => p.kill('SIGKILL')));
     expect(victims.every((p) => !p.alive())).to.equal(true);
     await disconnected;
     // replacements start meanwhile (they join the running cluster while the round goes on)
-    const replacements = Promise.all([cluster.startWeb(), cluster.startWorker()]);
+    const replacements = Promise.all([live.cluster.startWeb(), live.cluster.startWorker()]);
     replacements.catch(() => undefined);
 
     // the survivors carry on: d2 quotes through web 2, d1 (web 1) hears its rank move, the operator hears the line
@@ -421,7 +377,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && p.quoteCount === 3, 'the operator (web 2) sees the third quote');
 
     // d3 reconnects (a load balancer would send it to a surviving process) and gets the current board
-    const s3b = await connect(web1, d3);
+    const s3b = await live.connect(web1, d3);
     const g3b = record(s3b);
     const board = await watch(s3b, round.id);
     expect(board.round.status).to.equal('open');
@@ -435,7 +391,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
       expect(g.filter((x) => x.event === 'round:closed' && x.payload.roundId === round.id), `${who}: round:closed once`).to.have.length(1);
     }
     const roundId = new Types.ObjectId(round.id);
-    const stored = await db.db!.collection('quotation_rounds').findOne({ _id: roundId });
+    const stored = await live.db.db!.collection('quotation_rounds').findOne({ _id: roundId });
     expect(stored!.status).to.equal('published');
     const lateMs = (stored!.closedAt as Date).getTime() - round.closesAt.getTime();
     expect(lateMs, 'closed at (ms after the close time)').to.be.within(0, 10_000);
@@ -447,7 +403,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
 
     // the replacement web process serves the same board
     const [web4] = await replacements;
-    const s4 = await connect(web4, d2);
+    const s4 = await live.connect(web4, d2);
     const again = await watch(s4, round.id);
     expect(again.round.status).to.equal('published');
     expect(again.lines[0].results.find((r: { own: boolean }) => r.own)).to.include({ priceFen: 250_000, rank: 1 });

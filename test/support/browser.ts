@@ -1,4 +1,7 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { SESSION_COOKIE } from '../../server/platform/auth';
+import { testApp } from './global';
+import { perSuite } from './per-suite';
 
 /** Debian's Chromium (`apt-get install chromium`); CHROMIUM_PATH overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,6 +20,41 @@ export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
+/** A page opened by `newPage`: its own context, the page, and the page errors seen so far. */
+export interface OpenedPage {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+/** Headless Chromium for the tests of one describe block, with pages against the test app. */
+export interface TestBrowser {
+  readonly browser: Browser;
+  /** A fresh context and page against the test app (see `newPage`). */
+  newPage(options?: { locale?: string }): Promise<OpenedPage>;
+  /** A fresh page already signed in as the user: its session cookie carries the user's token. */
+  pageAs(user: { token: string }): Promise<OpenedPage>;
+}
+
+/** Launches Chromium in a `before` hook of the calling describe block and closes it in an `after` hook. */
+export function useBrowser(extraArgs: string[] = []): TestBrowser {
+  const launched = perSuite('Chromium', () => launchBrowser(extraArgs), (browser) => browser.close());
+  return {
+    get browser() {
+      return launched();
+    },
+    newPage: (options) => newPage(launched(), testApp().url, options),
+    pageAs: (user) => sessionPage(launched(), user),
+  };
+}
+
+/** A fresh page against the test app, signed in as the user by its session cookie (no login form). */
+export async function sessionPage(browser: Browser, user: { token: string }): Promise<OpenedPage> {
+  const opened = await newPage(browser, testApp().url);
+  await opened.context.addCookies([{ name: SESSION_COOKIE, value: user.token, url: testApp().url, httpOnly: true, sameSite: 'Lax' }]);
+  return opened;
+}
+
 /**
  * A fresh context (own cookies) and page against `baseUrl`, as a Chinese-speaking user in Shanghai;
  * page errors are collected in `errors` so a test can assert the page ran clean.
@@ -25,7 +63,7 @@ export async function newPage(
   browser: Browser,
   baseUrl: string,
   options: { locale?: string } = {},
-): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+): Promise<OpenedPage> {
   const context = await browser.newContext({
     baseURL: baseUrl,
     locale: options.locale ?? 'zh-CN',

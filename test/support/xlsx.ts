@@ -2,6 +2,7 @@
 import ExcelJS from 'exceljs';
 import { expect } from 'chai';
 import { t, type Lang } from '../../server/platform/i18n';
+import { binaryBody } from './binary';
 import type { TestUser } from './factories';
 
 export interface Sheet {
@@ -18,11 +19,7 @@ export async function downloadXlsx(user: TestUser, path: string): Promise<Sheet>
     .api()
     .get(path)
     .buffer(true)
-    .parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    .parse(binaryBody);
   expect(res.status, String(res.body)).to.equal(200);
   expect(res.headers['content-type']).to.match(/spreadsheetml/);
   expect(res.headers['content-disposition']).to.match(/^attachment; filename="[A-Za-z0-9._-]+\.xlsx"$/);

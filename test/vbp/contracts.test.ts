@@ -5,6 +5,7 @@ import { contractCheckJob, vbpModule } from '../../server/modules/vbp';
 import { Alert, Contract, ContractPurchase, type ContractDoc } from '../../server/modules/vbp/vbp.model';
 import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
+import { binaryBody } from '../support/binary';
 import { buildTradingDistributor } from '../support/credit-factories';
 import { redeliver, withLostDispatch } from '../support/events';
 import { buildUser, type TestUser } from '../support/factories';
@@ -66,20 +67,12 @@ describe('vbp: contracts, completion and supply failure', function () {
     expect(new Date(of(0).termEnd).getTime() - new Date(of(0).termStart).getTime()).to.be.within(365 * 86_400_000, 366 * 86_400_000);
 
     const pharmacist = s.hospitals[0]!;
-    const pdf = await pharmacist.api().get(`/api/v1/vbp/contracts/${of(0).id}/pdf`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const pdf = await pharmacist.api().get(`/api/v1/vbp/contracts/${of(0).id}/pdf`).buffer(true).parse(binaryBody);
     expect(pdf.status).to.equal(200);
     expect(pdf.headers['content-type']).to.equal('application/pdf');
     const text = await extractPdfText(pdf.body as Buffer);
     expect(text).to.contain('药品带量采购协议').and.contain(of(0).contractNo).and.contain(s.distributors[0]!.org.name).and.contain('¥1.00');
-    const again = await pharmacist.api().get(`/api/v1/vbp/contracts/${of(0).id}/pdf`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const again = await pharmacist.api().get(`/api/v1/vbp/contracts/${of(0).id}/pdf`).buffer(true).parse(binaryBody);
     expect(Buffer.compare(again.body as Buffer, pdf.body as Buffer)).to.equal(0);
   });
 

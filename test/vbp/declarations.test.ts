@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import ExcelJS from 'exceljs';
 import { Types } from 'mongoose';
 import { Declaration, DeclarationEntry } from '../../server/modules/vbp/vbp.model';
+import { binaryBody } from '../support/binary';
 import { redeliver, withLostDispatch } from '../support/events';
 import { buildUser, type TestUser } from '../support/factories';
 import { testApp } from '../support/global';
@@ -147,11 +148,7 @@ describe('vbp: demand declarations', () => {
     const [a, b] = await Promise.all([buildVbpDrug(), buildVbpDrug()]);
     const decl = await openDeclaration([a, b]);
     const h = await buildUser('pharmacist');
-    const template = await h.api().get(`/api/v1/vbp/declarations/${decl.id}/template.csv`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const template = await h.api().get(`/api/v1/vbp/declarations/${decl.id}/template.csv`).buffer(true).parse(binaryBody);
     expect(template.status).to.equal(200);
     const text = (template.body as Buffer).toString('utf8');
     expect(text).to.contain('医保药品代码,通用名,规格,年度需求量,上年采购量,低于下限的原因').and.contain(a.nhsaCode).and.contain(b.nhsaCode);
