@@ -9,7 +9,7 @@ import { sessionEvictions } from './identity.session-cache';
 
 export { Organisation, User } from './identity.model';
 export type { OrganisationDoc, UserDoc } from './identity.model';
-export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, resolveSession, usersOf, usersWithRole } from './identity.service';
+export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, resolveSession, searchOrganisations, usersOf, usersWithRole } from './identity.service';
 
 export const identityModule = defineModule({
   name: 'identity',
