@@ -141,7 +141,6 @@ distributorPicker.addEventListener('picker:option', (event) => {
   const { item, option } = (event as CustomEvent<PickerOption>).detail;
   const choice = item as unknown as DistributorChoice;
   option.append(' ', gradeBadge(choice.credit));
-  option.dataset.grade = choice.credit?.grade ?? '';
   if (choice.trading === 'suspended') {
     option.setAttribute('aria-disabled', 'true');
     option.classList.add('picker__option--disabled');
