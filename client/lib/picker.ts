@@ -1,7 +1,9 @@
 // Type-ahead picker (templates/partials/picker.hbs): an ARIA 1.2 combobox over a JSON search endpoint.
 // Typing asks the endpoint for the first matches (name fragment, code, pinyin initials or full pinyin);
 // the arrow keys move through them, Enter or a click chooses one, Escape closes the list. The chosen id
-// is kept in a hidden input, so the form submits an id, never a name.
+// is kept in a hidden input, so the form submits an id, never a name. A page may decorate each option
+// (a grade badge, say) by listening for `picker:option` on the picker; an option it marks
+// aria-disabled="true" is shown but cannot be chosen.
 import { api } from './api';
 import { t } from './i18n';
 
@@ -30,6 +32,12 @@ export interface PickerChange {
   id: string;
   label: string;
   item: PickerItem | null;
+}
+
+/** Sent on the picker for every option it shows, before it is shown. */
+export interface PickerOption {
+  item: PickerItem;
+  option: HTMLLIElement;
 }
 
 /** Makes one [data-picker] element work; returns it (idempotent: a second call does nothing). */
@@ -85,6 +93,7 @@ export function initPicker(root: HTMLElement): HTMLElement {
           e.preventDefault();
           choose(i);
         });
+        root.dispatchEvent(new CustomEvent<PickerOption>('picker:option', { detail: { item, option: li } }));
         return li;
       }),
     );
@@ -103,6 +112,7 @@ export function initPicker(root: HTMLElement): HTMLElement {
     const item = items[i];
     if (!item) return;
     const label = itemLabel(item);
+    if (document.getElementById(`${input.id}-opt-${i}`)?.getAttribute('aria-disabled') === 'true') return void say(t('pickerUnavailable', { label }));
     hidden.value = item.id;
     input.value = label;
     chosenLabel = label;

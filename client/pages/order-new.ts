@@ -3,6 +3,7 @@
 import { api, ApiError, newIdempotencyKey } from '../lib/api';
 import { formatMoney } from '../lib/format';
 import { pageLang } from '../lib/i18n';
+import type { PickerChange, PickerOption } from '../lib/picker';
 import { showToast } from '../lib/toast';
 import { el, fill, readJson, type Messages } from './order-shared';
 
@@ -25,6 +26,14 @@ interface Listing {
   distributorName: string;
   unitPriceFen: number;
   credit: { grade: string; riskWarning: boolean; suspended: boolean } | null;
+}
+/** A hit of /api/v1/orders/distributors/search. */
+interface DistributorChoice {
+  id: string;
+  name: string;
+  label: string;
+  credit: Listing['credit'];
+  trading: 'open' | 'suspended';
 }
 interface CartLine {
   drugId: string;
@@ -124,6 +133,25 @@ function gradeBadge(credit: Listing['credit']): HTMLElement {
   if (credit.suspended) span.append(' ', el('span', { class: 'badge badge--danger' }, page.labels.suspended));
   return span;
 }
+
+// NOTE: the distributor picker shows each distributor's grade, as the listings table does; a suspended
+// one is marked and cannot be chosen (ordering from it would be refused).
+const distributorPicker = document.querySelector<HTMLElement>('[data-catalogue-form] [data-picker]')!;
+distributorPicker.addEventListener('picker:option', (event) => {
+  const { item, option } = (event as CustomEvent<PickerOption>).detail;
+  const choice = item as unknown as DistributorChoice;
+  option.append(' ', gradeBadge(choice.credit));
+  if (choice.trading === 'suspended') {
+    option.setAttribute('aria-disabled', 'true');
+    option.classList.add('picker__option--disabled');
+  }
+});
+distributorPicker.addEventListener('picker:change', (event) => {
+  const { item } = (event as CustomEvent<PickerChange>).detail;
+  const shown = document.querySelector<HTMLElement>('[data-catalogue-grade]')!;
+  shown.replaceChildren();
+  if (item) shown.append(gradeBadge((item as unknown as DistributorChoice).credit));
+});
 
 async function choose(d: Drug): Promise<void> {
   current = d;

@@ -15,6 +15,16 @@ export function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
   return { at: new Date(Number(m[1])), id: new Types.ObjectId(m[2]) };
 }
 
+/** Whether a cursor of encodeCursor decodes (a page reads a hand-edited link's cursor with this). */
+export function isCursor(cursor: string): boolean {
+  try {
+    decodeCursor(cursor);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Mongo filter for "older than the cursor" when sorting by { [field]: -1, _id: -1 }. */
 export function beforeCursor(field: string, cursor?: string): Record<string, unknown> {
   if (!cursor) return {};
@@ -39,6 +49,16 @@ export function decodeKeyCursor(cursor: string): { key: string; id: Types.Object
   const m = /^([a-f0-9]{24}):(.{0,400})$/su.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!m) throw new ValidationError({ code: 'INVALID_CURSOR', message: msg('errorCodes.INVALID_CURSOR') });
   return { key: m[2]!, id: new Types.ObjectId(m[1]) };
+}
+
+/** Whether a cursor of encodeKeyCursor decodes (a page reads a hand-edited link's cursor with this). */
+export function isKeyCursor(cursor: string): boolean {
+  try {
+    decodeKeyCursor(cursor);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Mongo filter for "after the cursor" when sorting by { [field]: 1, _id: 1 }. */

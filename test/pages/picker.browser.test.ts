@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { nameSearchKeys } from '../../server/platform/search';
 import { signIn, useBrowser } from '../support/browser';
-import { signCommitment } from '../support/credit-factories';
+import { recordManualBreach, signCommitment } from '../support/credit-factories';
 import { buildOrg, buildUser } from '../support/factories';
 import { buildPharmacist } from '../support/order-factories';
+import { until } from '../support/wait';
 import { buildDrug } from '../support/quotation-factories';
 
 const POOL = '安白彩达鹅飞钢红吉康蓝莫宁欧潘秦荣森涛王希阳泽';
@@ -39,11 +40,16 @@ describe('pages: the type-ahead picker', function () {
       await input.pressSequentially(nameSearchKeys(distributorName).nameInitials, { delay: 20 });
       const option = page.locator('#catalogue-distributor-listbox [role="option"]', { hasText: distributorName });
       await option.waitFor();
+      // NOTE: on a loaded machine a search for the first letters may answer before the last one's.
+      await until(async () => (await page.locator('#catalogue-distributor-listbox [role="option"]').count()) === 1, 8000, 'the answer to the whole input');
       expect(await input.getAttribute('aria-expanded')).to.equal('true');
-      expect(await page.locator('#catalogue-distributor-listbox [role="option"]').count()).to.equal(1);
       expect(await input.getAttribute('aria-activedescendant')).to.equal('catalogue-distributor-opt-0');
+      // Each distributor shows its credit grade, as the listings table does.
+      expect(await option.textContent()).to.contain('信用 A');
+      expect(await option.getAttribute('aria-disabled')).to.equal(null);
       await input.press('Enter');
       expect(await input.inputValue()).to.equal(distributorName);
+      expect(await page.textContent('[data-catalogue-grade]')).to.contain('信用 A');
       expect(await page.inputValue('[data-catalogue-form] input[type=hidden][name="distributorOrgId"]')).to.equal(org.id);
       expect(await page.locator('#catalogue-distributor-listbox').isHidden()).to.equal(true);
       expect(await page.textContent('[data-picker-status]')).to.contain(distributorName);
@@ -57,6 +63,50 @@ describe('pages: the type-ahead picker', function () {
       const order = await pharmacist.api().get(`/api/v1/orders/${orderId}`).expect(200);
       expect(order.body).to.include({ distributorOrgId: org.id, totalFen: 24_690 });
       expect(order.body.lines[0]).to.include({ drugId: drug.id, quantity: 2 });
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('the order form\'s distributor picker shows each grade and marks a suspended distributor, which cannot be chosen', async () => {
+    const stem = randomName(7);
+    const drug = await buildDrug({ genericNameZh: `${randomName()}胶囊`, referencePriceFen: 5_000 });
+    const fairOrg = await buildOrg({ type: 'distributor', name: `${stem}甲医药公司` });
+    const suspendedOrg = await buildOrg({ type: 'distributor', name: `${stem}乙医药公司` });
+    for (const org of [fairOrg, suspendedOrg]) await signCommitment(await buildUser('distributor', { org: { id: org.id, name: org.name, type: 'distributor' } }));
+    await recordManualBreach(fairOrg.id, { points: 20 });
+    await recordManualBreach(suspendedOrg.id, { points: 45 });
+    const pharmacist = await buildPharmacist();
+    const { page, errors } = await browser.newPage({ locale: 'en-US' });
+    try {
+      await signIn(page, pharmacist);
+      await page.goto(`/orders/new?drugId=${drug.id}&lang=en`);
+      await page.waitForSelector('[data-catalogue-form]:visible');
+      const input = page.locator('#catalogue-distributor');
+      await input.click();
+      await input.pressSequentially(nameSearchKeys(stem).nameInitials, { delay: 20 });
+      const fair = page.locator('#catalogue-distributor-listbox [role="option"]', { hasText: fairOrg.name });
+      const suspended = page.locator('#catalogue-distributor-listbox [role="option"]', { hasText: suspendedOrg.name });
+      await until(async () => (await page.locator('#catalogue-distributor-listbox [role="option"]').count()) === 2 && (await fair.count()) === 1 && (await suspended.count()) === 1, 8000, 'both distributors listed');
+      expect(await fair.textContent()).to.contain('Credit B');
+      expect(await fair.getAttribute('aria-disabled')).to.equal(null);
+      expect(await suspended.textContent()).to.contain('Credit D').and.contain('Suspended');
+      expect(await suspended.getAttribute('aria-disabled')).to.equal('true');
+
+      // Neither a click nor Enter chooses the suspended one; the status line says why.
+      await suspended.click({ force: true });
+      expect(await page.inputValue('[data-catalogue-form] input[type=hidden][name="distributorOrgId"]')).to.equal('');
+      expect(await page.textContent('#catalogue-distributor ~ [data-picker-status]')).to.contain('cannot be chosen');
+      const suspendedId = await suspended.getAttribute('id');
+      for (let i = 0; i < 2 && (await input.getAttribute('aria-activedescendant')) !== suspendedId; i += 1) await input.press('ArrowDown');
+      expect(await input.getAttribute('aria-activedescendant')).to.equal(suspendedId);
+      await input.press('Enter');
+      expect(await page.inputValue('[data-catalogue-form] input[type=hidden][name="distributorOrgId"]')).to.equal('');
+
+      await fair.click();
+      expect(await page.inputValue('[data-catalogue-form] input[type=hidden][name="distributorOrgId"]')).to.equal(fairOrg.id);
+      expect(await page.textContent('[data-catalogue-grade]')).to.contain('Credit B');
       expect(errors).to.deep.equal([]);
     } finally {
       await page.context().close();
@@ -112,6 +162,7 @@ describe('pages: the type-ahead picker', function () {
       await input.click();
       await input.pressSequentially(nameSearchKeys(bankName).nameInitials, { delay: 20 });
       await page.locator('#user-org-listbox [role="option"]', { hasText: bankName }).waitFor();
+      await until(async () => (await page.locator('#user-org-listbox [role="option"]').count()) === 1, 8000, 'the answer to the whole input');
       await input.press('Enter');
       expect(await page.inputValue('[data-user-form] input[name="orgId"]')).to.equal(bank.id);
       expect(await page.inputValue('#user-role')).to.equal('bank_officer');

@@ -10,7 +10,7 @@ import type { Role } from '../../platform/schemas';
 import { addDays, addMonths, businessDay } from '../../platform/time';
 import { getOrganisation, listOrganisations, organisationsByType } from '../identity';
 import { z } from '../../platform/schemas';
-import { afterKeyCursor, pageByKey } from '../../platform/pagination';
+import { afterKeyCursor, isKeyCursor, pageByKey } from '../../platform/pagination';
 import { assertHospitalVisible } from './finance.access';
 import { accountSummary, bankTotals, deposit, recordPrepayment, statement } from './finance.accounts';
 import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
@@ -278,7 +278,7 @@ async function renderAccount(req: Request, res: Response, extra: { errors?: Erro
 }
 
 /** The operator's overview query: the hospital table pages by name and is searched like the pickers. */
-const OverviewQuery = z.object({ q: z.string().trim().max(100).optional(), cursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).optional() });
+const OverviewQuery = z.object({ q: z.string().trim().max(100).optional(), cursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).refine(isKeyCursor).optional() });
 const OVERVIEW_PAGE = 25;
 const LEDGER_PAGE = 100;
 /** The advances and repayments a hospital's page lists (the newest; the statement holds the whole history). */
@@ -301,6 +301,8 @@ async function renderOverview(req: Request, res: Response, extra: { errors?: Err
     hospitalsNextCursor: page.nextCursor,
     filters: { q: filters.q },
     cursor: filters.cursor,
+    // NOTE: a link whose search or cursor is not valid (hand-edited, or a cursor from an older list) shows the first page, and says so.
+    invalidLink: parsed?.success === false,
     chosenHospital: chosen ? { id: String(chosen._id), label: chosen.name } : null,
     banks: bankRows,
     prepayKey: newFormKey(),

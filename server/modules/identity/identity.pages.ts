@@ -6,6 +6,7 @@ import { t } from '../../platform/i18n';
 import { renderMessage } from '../../platform/messages';
 import { issueMessage } from '../../platform/validation-messages';
 import { navigationFor } from '../../platform/navigation';
+import { isCursor, isKeyCursor } from '../../platform/pagination';
 import { OrgTypes, ROLES_BY_ORG_TYPE, Roles, z } from '../../platform/schemas';
 import { CreateOrganisationBody, CreateUserBody } from './identity.schemas';
 import { createOrganisation, createUser, DEVICE_COOKIE, getOrganisation, listOrganisations, listUsers, login, logout } from './identity.service';
@@ -23,9 +24,9 @@ function safeNext(next: unknown): string {
 const AdminListQuery = z.object({
   orgQ: z.string().trim().max(100).optional(),
   orgType: z.enum(OrgTypes).optional(),
-  orgCursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).optional(),
+  orgCursor: z.string().regex(/^[A-Za-z0-9_-]{1,800}$/).refine(isKeyCursor).optional(),
   userQ: z.string().trim().max(100).optional(),
-  userCursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional(),
+  userCursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).refine(isCursor).optional(),
   flash: z.string().optional(),
   lang: z.string().optional(),
 });
@@ -63,6 +64,8 @@ async function renderAdmin(req: Request, res: Response, extra: { errors?: Record
     users: users.data,
     userNextCursor: users.nextCursor,
     filters,
+    // NOTE: a link whose search or cursor is not valid (hand-edited, or a cursor from an older list) shows the first page, and says so.
+    invalidLink: q?.success === false,
     listQuery: { orgQ: filters.orgQ, orgType: filters.orgType, userQ: filters.userQ },
     chosenOrg: chosenOrg ? { id: String(chosenOrg._id), label: chosenOrg.name, type: chosenOrg.type } : null,
     orgTypeFilterOptions: OrgTypes.map((o) => ({ value: o, label: t(lang, `orgTypes.${o}`), selected: o === filters.orgType })),

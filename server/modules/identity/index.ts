@@ -11,7 +11,7 @@ import { sessionEvictions } from './identity.session-cache';
 export { Organisation, User } from './identity.model';
 export type { OrganisationDoc, UserDoc } from './identity.model';
 export { organisationSummaries, type OrganisationSummary } from './identity.org-cache';
-export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, recipientsOf, resolveSession, usersOf, usersWithRole } from './identity.service';
+export { createOrganisation, createUser, getOrganisation, listOrganisations, login, organisationsByType, passwordCost, rememberLanguage, recipientsOf, resolveSession, searchOrganisations, usersOf, usersWithRole } from './identity.service';
 
 export const identityModule = defineModule({
   name: 'identity',

@@ -1,3 +1,4 @@
+import { resolveLang } from '../../platform/i18n';
 import { downloadRoute, XLSX_CONTENT_TYPE, type ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
 import { paymentSecurityFor } from '../finance';
@@ -9,6 +10,8 @@ import { distributorKpis, hospitalOrderStats, recallTrace } from './orders.repor
 import {
   AcceptBody,
   ConfirmBody,
+  DistributorChoiceView,
+  DistributorSearchQuery,
   ImportOrdersBody,
   ListingsQuery,
   OrderListQuery,
@@ -20,11 +23,13 @@ import {
   ShipBody,
   TrackingBody,
 } from './orders.schemas';
-import { cancelOrder, confirmOrder, getOrder, listingChoices, listOrders, placeOrders, rejectOrder } from './orders.service';
+import { cancelOrder, confirmOrder, distributorChoices, getOrder, listingChoices, listOrders, placeOrders, rejectOrder } from './orders.service';
 import { addTracking, getShipment, shipOrder } from './orders.shipping';
 
 const TAGS = ['orders'];
 const SEES_ORDERS = ['operator', 'pharmacist', 'hospital_finance', 'distributor'] as const;
+/** Who orders from distributors, and the operator. */
+const HOSPITAL_SIDE = ['operator', 'pharmacist', 'hospital_finance'] as const;
 const OrderExportQuery = OrderListQuery.omit({ cursor: true, limit: true });
 const OrderList = z.object({ data: z.array(OrderView), nextCursor: z.string().nullable() });
 const Orders = z.object({ data: z.array(OrderView) });
@@ -47,6 +52,18 @@ export function orderRoutes(api: ApiRouter): void {
   api.route(
     { method: 'get', path: '/orders/listings', summary: 'Current listings of a drug to order from, cheapest first, with credit badges', tags: TAGS, auth: SEES_ORDERS, query: ListingsQuery },
     ({ query }) => listingChoices(query.drugId),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/orders/distributors/search',
+      summary: "Type-ahead search of distributors to order from (name fragment, pinyin initials or full pinyin), each with its credit grade and whether it is suspended from trading",
+      tags: TAGS,
+      auth: HOSPITAL_SIDE,
+      query: DistributorSearchQuery,
+      response: z.object({ data: z.array(DistributorChoiceView) }),
+    },
+    ({ actor, query, req }) => distributorChoices(actor, query, resolveLang(req)),
   );
   api.route(
     { method: 'get', path: '/orders/kpis/distributors', summary: 'Delivery KPIs per distributor over a period (response, on-time delivery, completion; banded)', tags: TAGS, auth: SEES_ORDERS, query: PeriodQuery },

@@ -158,6 +158,23 @@ export const RecallQuery = z.object({ drugId: ObjectIdString, batchNo: z.string(
 
 export const ListingsQuery = z.object({ drugId: ObjectIdString }).strict();
 
+export const DistributorSearchQuery = z
+  .object({ q: z.string().trim().max(100).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) })
+  .strict()
+  .openapi('DistributorSearchQuery');
+export type DistributorSearchInput = z.infer<typeof DistributorSearchQuery>;
+
+export const DistributorChoiceView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    label: z.string(),
+    credit: z.object({ grade: z.enum(['A', 'B', 'C', 'D']), score: z.number(), riskWarning: z.boolean(), suspended: z.boolean() }).nullable(),
+    trading: z.enum(['open', 'suspended']),
+  })
+  .openapi('DistributorChoice');
+export type DistributorChoiceT = z.infer<typeof DistributorChoiceView>;
+
 export const WatchPayload = z.object({ orderId: ObjectIdString }).strict();
 
 const Line = z.object({

@@ -11,13 +11,13 @@ import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/
 import { formatMoney } from '../../platform/view-helpers/formatters';
 import { pricedDrugs, type DrugInfo, type PricedDrug } from '../catalogue';
 import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
-import { organisationSummaries } from '../identity';
+import { organisationSummaries, searchOrganisations } from '../identity';
 import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
 import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
 import { markMissed } from './orders.deadlines';
 import { Order, OrderCounter, type OrderDoc, type OrderLine } from './orders.model';
-import type { ConfirmInput, OrderListQueryInput, PlaceOrdersInput } from './orders.schemas';
+import type { ConfirmInput, DistributorChoiceT, DistributorSearchInput, OrderListQueryInput, PlaceOrdersInput } from './orders.schemas';
 import { resolvePrices, stillListed } from './orders.sources';
 import { TERMINAL_ORDER_STATES, confirmDeadline, deliveryDeadline } from './orders.state';
 import { orderRowView, orderView } from './orders.views';
@@ -400,6 +400,27 @@ export async function listingChoices(drugId: string): Promise<{ data: ListingCho
         unitPriceFen: e.unitPriceFen,
         expiresAt: new Date(e.expiresAt).toISOString(),
         credit: b ? { grade: b.grade, score: b.score, riskWarning: b.riskWarning, suspended: b.suspended } : null,
+      };
+    }),
+  };
+}
+
+/**
+ * Distributors found by name fragment, pinyin initials or full pinyin (the order form's picker), each
+ * with its credit grade and whether a sanction suspends its trading now.
+ */
+export async function distributorChoices(actor: Actor, q: DistributorSearchInput, lang: 'zh' | 'en'): Promise<{ data: DistributorChoiceT[] }> {
+  const found = await searchOrganisations(actor, { q: q.q, type: 'distributor', limit: q.limit }, lang);
+  const badges = await creditBadges(found.data.map((o) => o.id));
+  return {
+    data: found.data.map((o) => {
+      const b = badges.get(o.id);
+      return {
+        id: o.id,
+        name: o.name,
+        label: o.label,
+        credit: b ? { grade: b.grade, score: b.score, riskWarning: b.riskWarning, suspended: b.suspended } : null,
+        trading: b?.suspended ? 'suspended' : 'open',
       };
     }),
   };
