@@ -16,19 +16,19 @@ describe('catalogue: drugs and their prices remembered briefly', () => {
   it('answers a drug and its price in force from memory for ten seconds', async () => {
     const drug = await buildDrug({ referencePriceFen: 4_321 });
     expect(await priceOf(drug.id)).to.equal(4_321);
-    await renameQuietly(drug.id, 'renamed behind its back');
+    await renameQuietly(drug.id, 'Renamed Quietly Injection');
     testClock.advance(PRICED_DRUG_MAX_AGE_MS - 1_000);
-    expect(await nameOf(drug.id)).to.not.equal('renamed behind its back');
+    expect(await nameOf(drug.id)).to.not.equal('Renamed Quietly Injection');
     testClock.advance(1_000);
-    expect(await nameOf(drug.id)).to.equal('renamed behind its back');
+    expect(await nameOf(drug.id)).to.equal('Renamed Quietly Injection');
   });
 
   it('drops a drug when it is changed or given a new reference price, at once after the commit', async () => {
     const op = await catalogueOperator();
     const drug = await buildDrug({ referencePriceFen: 1_000 });
     expect(await priceOf(drug.id)).to.equal(1_000);
-    await op.api().patch(`/api/v1/catalogue/drugs/${drug.id}`, { genericNameEn: 'Changed by the operator' }).expect(200);
-    expect(await nameOf(drug.id)).to.equal('Changed by the operator');
+    await op.api().patch(`/api/v1/catalogue/drugs/${drug.id}`, { genericNameEn: 'Changed By Operator Injection' }).expect(200);
+    expect(await nameOf(drug.id)).to.equal('Changed By Operator Injection');
     await op.api().post(`/api/v1/catalogue/drugs/${drug.id}/reference-prices`, { priceFen: 1_200, effectiveFrom: testClock.now().toISOString() }).expect(201);
     expect(await priceOf(drug.id)).to.equal(1_200);
   });
@@ -39,9 +39,9 @@ describe('catalogue: drugs and their prices remembered briefly', () => {
     const later = new Date(testClock.now().getTime() + 86_400_000);
     await op.api().post(`/api/v1/catalogue/drugs/${drug.id}/reference-prices`, { priceFen: 2_500, effectiveFrom: later.toISOString() }).expect(201);
     expect(await priceOf(drug.id)).to.equal(2_000);
-    await renameQuietly(drug.id, 'still remembered');
+    await renameQuietly(drug.id, 'Still Remembered Injection');
     expect(await priceOf(drug.id, later)).to.equal(2_500);
-    expect(await nameOf(drug.id)).to.not.equal('still remembered');
+    expect(await nameOf(drug.id)).to.not.equal('Still Remembered Injection');
   });
 
   it('does not remember an unknown drug, nor a read an eviction overtook', async () => {
@@ -51,7 +51,7 @@ describe('catalogue: drugs and their prices remembered briefly', () => {
     const read = pricedDrugs([drug.id], testClock.now());
     forgetDrug(drug.id); // changed while the read was under way
     await read;
-    await renameQuietly(drug.id, 'read afresh');
-    expect(await nameOf(drug.id)).to.equal('read afresh');
+    await renameQuietly(drug.id, 'Read Afresh Injection');
+    expect(await nameOf(drug.id)).to.equal('Read Afresh Injection');
   });
 });
