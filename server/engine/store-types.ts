@@ -59,6 +59,8 @@ export class Txn {
   state: TxnState = 'active';
   readonly writes = new Map<Collection, Map<string, Doc | null>>();
   readonly kinds = new Map<Collection, Map<string, WriteKind>>();
+  /** per unique index: each key tuple (see tupleKey) the transaction's own writes hold → its record key */
+  readonly uniqueKeys = new Map<Index, Map<string, string>>();
   lsid?: Doc;
   readonly ended: Promise<void>;
   private resolveEnded!: () => void;

@@ -17,6 +17,11 @@ import { type QueryOptions, query, queryOrdered, scanAll, versionAt, visible } f
 import { Blocked, type Change, type Collection, type Hit, type ReadStats, Txn, type TxnState, type WriteKind, dupKeyError, noSuchTransaction } from './store-types';
 import { type Doc, keyOf } from './values';
 
+/** A key tuple as one string: equal tuples (binary comparison) give equal strings. */
+function tupleKey(k: unknown[]): string {
+  return k.length === 1 ? keyOf(k[0]) : JSON.stringify(k.map(keyOf));
+}
+
 export { Blocked, Collection, Txn, dupKeyError, noSuchTransaction, validateCollectionName, validateDbName } from './store-types';
 export type { Change, Hit, JournalSink, ReadStats, TxnState, Version, WriteKind } from './store-types';
 
@@ -175,6 +180,7 @@ export class Store extends Catalog {
     if (doc) {
       for (const ix of c.indexes) {
         if (!ix.unique) continue;
+        const own = txn.uniqueKeys.get(ix);
         for (const k of ix.keys(doc)) {
           for (const holder of ix.holders(k, key)) {
             if (ws?.has(holder)) continue; // overwritten in this transaction; checked below
@@ -182,17 +188,12 @@ export class Store extends Catalog {
             if (hv.ts > txn.snapshot) throw this.conflict(txn);
             throw dupKeyError(c, ix, k);
           }
-          if (ws) {
-            for (const [wk, wd] of ws) {
-              if (wk === key || !wd) continue;
-              for (const k2 of ix.keys(wd)) {
-                if (k2.length === k.length && k2.every((v, i) => keyOf(v) === keyOf(k[i]))) throw dupKeyError(c, ix, k);
-              }
-            }
-          }
+          const mine = own?.get(tupleKey(k));
+          if (mine !== undefined && mine !== key) throw dupKeyError(c, ix, k);
         }
       }
     }
+    this.trackUniqueKeys(c, key, ws?.get(key), doc, txn);
     if (!ws) txn.writes.set(c, (ws = new Map()));
     ws.set(key, doc);
     if (kind) {
@@ -201,6 +202,27 @@ export class Store extends Catalog {
       km.set(key, km.get(key) === 'replace' ? 'replace' : kind);
     }
     this.locks.set(lk, txn);
+  }
+
+  /**
+   * Keeps the transaction's map of the unique keys its own writes hold, so each write checks
+   * against them in constant time (scanning every earlier write made a large batch quadratic).
+   */
+  private trackUniqueKeys(c: Collection, key: string, before: Doc | null | undefined, after: Doc | null, txn: Txn): void {
+    for (const ix of c.indexes) {
+      if (!ix.unique) continue;
+      let own = txn.uniqueKeys.get(ix);
+      if (before) {
+        for (const k of ix.keys(before)) {
+          const t = tupleKey(k);
+          if (own?.get(t) === key) own.delete(t);
+        }
+      }
+      if (after) {
+        if (!own) txn.uniqueKeys.set(ix, (own = new Map()));
+        for (const k of ix.keys(after)) own.set(tupleKey(k), key);
+      }
+    }
   }
 
   private conflict(txn: Txn): ServerError {

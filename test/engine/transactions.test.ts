@@ -125,4 +125,29 @@ describe('engine: transactions', () => {
     }
     expect((await Account.findOne({ owner: 'a' }).lean())?.balance).to.equal(111);
   });
+
+  it('checks unique keys against its own earlier writes: a duplicate in one transaction is refused, a key freed by an update or delete can be taken', async () => {
+    // many writes in one transaction (as a batch of quotes or an order with its lines)
+    await engine.conn.transaction(async (session) => {
+      await Account.insertMany(Array.from({ length: 2000 }, (_, i) => ({ owner: `bulk-${i}`, balance: i })), { session });
+      // a and the first bulk owner give their keys up, then others take them in the same transaction
+      await Account.updateOne({ owner: 'a' }, { $set: { owner: 'a-renamed' } }, { session });
+      await Account.deleteOne({ owner: 'bulk-0' }, { session });
+      await Account.create([{ owner: 'a', balance: 1 }, { owner: 'bulk-0', balance: 2 }], { session, ordered: true });
+    });
+    expect(await Account.countDocuments({ owner: /^bulk-/ })).to.equal(2000);
+    expect((await Account.findOne({ owner: 'a' }).lean())?.balance).to.equal(1);
+    expect((await Account.findOne({ owner: 'a-renamed' }).lean())?.balance).to.equal(100);
+
+    // the second write of a key this transaction already holds is a duplicate, and nothing is stored
+    const refused = await engine.conn
+      .transaction(async (session) => {
+        await Account.create([{ owner: 'twice', balance: 1 }], { session });
+        await Account.updateOne({ owner: 'b' }, { $set: { owner: 'twice' } }, { session });
+      })
+      .catch((e: { code?: number }) => e);
+    expect((refused as { code?: number }).code).to.equal(11000);
+    expect(await Account.countDocuments({ owner: 'twice' })).to.equal(0);
+    expect(await Account.countDocuments({ owner: 'b' })).to.equal(1);
+  });
 });
