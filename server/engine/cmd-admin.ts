@@ -52,6 +52,8 @@ function serverStatus(eng: EngineState): Doc {
     localTime: new Date(),
     connections: { current: 0, available: 1000 },
     storageEngine: { name: 'embedded' },
+    // NOTE: as mongod's: index keys and documents examined by every read since start.
+    metrics: { queryExecutor: { scanned: Long.fromNumber(eng.store.readTotals.keys), scannedObjects: Long.fromNumber(eng.store.readTotals.docs) } },
     ok: OK(),
   };
 }

@@ -32,6 +32,8 @@ export class Store extends Catalog {
   private minSnapshot = Number.POSITIVE_INFINITY;
   private readonly historyColls = new Set<Collection>();
   txnLifetimeMs = 60_000;
+  /** keys and documents every read has examined since start (serverStatus metrics.queryExecutor) */
+  readonly readTotals = { keys: 0, docs: 0 };
   /** called after each committed change set (not during recovery) */
   onCommit: ((changes: Change[], txn: Txn | null) => void) | null = null;
 
@@ -49,12 +51,32 @@ export class Store extends Catalog {
 
   /** Documents matching `filter` (under `opts.collation`, null for binary strings), using an index when one fits. */
   query(c: Collection | undefined, filter: Doc, txn: Txn | null, opts: QueryOptions = {}): Hit[] {
-    return query(c, filter, txn, opts);
+    const stats: ReadStats = { keys: 0, docs: 0, index: null };
+    try {
+      return query(c, filter, txn, { ...opts, stats });
+    } finally {
+      this.countRead(stats, opts.stats);
+    }
   }
 
   /** The first `limit` matches in index order, or null when no index gives `sort` (see store-reads). */
   queryOrdered(c: Collection | undefined, filter: Doc, sort: { parts: string[]; dir: 1 | -1 }[], limit: number, stats?: ReadStats, collation: Collation | null = null): Hit[] | null {
-    return queryOrdered(c, filter, sort, limit, stats, collation);
+    const own: ReadStats = { keys: 0, docs: 0, index: null };
+    try {
+      return queryOrdered(c, filter, sort, limit, own, collation);
+    } finally {
+      this.countRead(own, stats);
+    }
+  }
+
+  /** Adds one read's figures to the running totals and to the caller's stats (explain) if any. */
+  private countRead(own: ReadStats, into: ReadStats | undefined): void {
+    this.readTotals.keys += own.keys;
+    this.readTotals.docs += own.docs;
+    if (!into) return;
+    into.keys += own.keys;
+    into.docs += own.docs;
+    if (own.index) into.index = own.index;
   }
 
   /** All documents visible to the reader, in natural order. */
