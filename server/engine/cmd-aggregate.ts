@@ -2,7 +2,7 @@
 import { Aggregator } from 'mingo/aggregator';
 import type { EngineState, Handler } from './engine-context';
 import { cursorReply } from './cmd-cursors';
-import { commandCollation, count, find } from './cmd-read';
+import { commandCollation, count, find, readDocs } from './cmd-read';
 import { OK, SERVER_VERSION } from './cmd-util';
 import { type Collation, parseCollation } from './collation';
 import { err, notSupported } from './errors';
@@ -37,6 +37,38 @@ function countOnly(stages: Doc[], total: number): Doc[] | null {
   return null;
 }
 
+/**
+ * After the leading $match stages (up to `from`): an optional $sort, then $skip/$limit stages with at
+ * least one $limit. They are answered by the read itself (in index order when an index gives the
+ * sort), which stops after skip + limit documents instead of handing every match to the pipeline.
+ */
+function readWindow(stages: Doc[], from: number): { sort?: Doc; skip: number; limit: number; end: number } | null {
+  let i = from;
+  let sort: Doc | undefined;
+  const st = stages[i];
+  if (st && '$sort' in st) {
+    const spec = st.$sort;
+    if (!isPlainObject(spec) || Object.keys(spec).length === 0 || !Object.values(spec).every((d) => isNumeric(d) && Math.abs(toNumber(d)) === 1)) return null;
+    sort = spec;
+    i++;
+  }
+  let skip = 0;
+  let limit: number | undefined;
+  for (; i < stages.length; i++) {
+    const s = stages[i]!;
+    if ('$skip' in s && isNumeric(s.$skip) && toNumber(s.$skip) >= 0) {
+      const n = Math.floor(toNumber(s.$skip));
+      skip += n;
+      if (limit !== undefined) limit = Math.max(0, limit - n);
+    } else if ('$limit' in s && isNumeric(s.$limit) && toNumber(s.$limit) > 0) {
+      const n = Math.floor(toNumber(s.$limit));
+      limit = limit === undefined ? n : Math.min(limit, n);
+    } else break;
+  }
+  if (limit === undefined) return null;
+  return { ...(sort ? { sort } : {}), skip, limit, end: i };
+}
+
 export function aggregate(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, stats?: ReadStats): Doc {
   const pipeline = cmd.pipeline;
   if (!Array.isArray(pipeline)) throw err('TypeMismatch', "'pipeline' option must be specified as an array");
@@ -59,9 +91,12 @@ export function aggregate(eng: EngineState, cmd: Doc, db: string, txn: Txn | nul
       leading.push(stages[i]!.$match as Doc);
       i++;
     }
-    rest = stages.slice(i);
     const filter = leading.length === 0 ? {} : leading.length === 1 ? leading[0]! : { $and: leading };
-    input = eng.store.query(c, filter, txn, { hint: cmd.hint, stats, collation });
+    const window = readWindow(stages, i);
+    rest = stages.slice(window ? window.end : i);
+    if (window?.limit === 0) input = [];
+    else if (window) input = readDocs(eng, c, filter, txn, { sort: window.sort, skip: window.skip, limit: window.limit, hint: cmd.hint, stats, collation });
+    else input = eng.store.query(c, filter, txn, { hint: cmd.hint, stats, collation });
   } else {
     if (!(isNumeric(collField) && toNumber(collField) === 1)) throw err('FailedToParse', 'Invalid aggregate namespace');
     ns = `${db}.$cmd.aggregate`;

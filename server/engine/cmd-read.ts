@@ -82,7 +82,8 @@ export function count(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, s
   let n: number;
   if (!isPlainObject(query)) throw err('TypeMismatch', "BSON field 'count.query' is the wrong type, expected type 'object'");
   if (Object.keys(query).length === 0 && !txn && c) n = c.docs.size;
-  else n = eng.store.query(c, query, txn, { hint: cmd.hint, stats, collation }).length;
+  // with a limit, stop reading once skip + limit documents have matched
+  else n = eng.store.query(c, query, txn, { hint: cmd.hint, stats, collation, ...(limit ? { limit: skip + limit } : {}) }).length;
   n = Math.max(0, n - skip);
   if (limit) n = Math.min(n, limit);
   return { n, ok: OK() };

@@ -2,6 +2,7 @@
 // when the filter implies its filter; another collation only for bounds without strings), and the
 // index walk that yields a requested sort order directly.
 import { type Collation, containsString, sameCollation } from './collation';
+import { compareValues } from './compare';
 import { err } from './errors';
 import type { Index, Scan } from './indexes';
 import { compileFilter } from './matcher';
@@ -14,6 +15,8 @@ interface FieldBounds {
   loExcl?: boolean;
   hiExcl?: boolean;
   nullPoint?: boolean;
+  /** the null point stands for {$exists: false}: complete only on an index that is not multikey */
+  existsFalse?: boolean;
 }
 
 function scalarForIndex(v: unknown): boolean {
@@ -59,6 +62,7 @@ export function extractBounds(filter: Doc): { bounds: Map<string, FieldBounds>; 
           const b = get(k);
           b.points = [c];
           b.nullPoint = false;
+          b.existsFalse = false;
         }
         continue;
       }
@@ -76,6 +80,7 @@ export function extractBounds(filter: Doc): { bounds: Map<string, FieldBounds>; 
             const b = get(k);
             b.points = [v];
             b.nullPoint = false;
+            b.existsFalse = false;
           }
         } else if (op === '$in' && Array.isArray(v)) {
           if (v.length > 0 && v.every((x) => x === null || scalarForIndex(x))) {
@@ -83,7 +88,16 @@ export function extractBounds(filter: Doc): { bounds: Map<string, FieldBounds>; 
             if (!b.points || b.points.length > v.length) {
               b.points = v;
               b.nullPoint = v.some((x) => x === null);
+              b.existsFalse = false;
             }
+          }
+        } else if (op === '$exists' && (v === false || v === 0)) {
+          // a missing field is indexed as null: the null keys hold every document without it
+          const b = get(k);
+          if (!b.points) {
+            b.points = [null];
+            b.nullPoint = true;
+            b.existsFalse = true;
           }
         } else if ((op === '$gt' || op === '$gte') && v !== null && scalarForIndex(v) && !isPlainObject(v)) {
           const b = get(k);
@@ -99,6 +113,54 @@ export function extractBounds(filter: Doc): { bounds: Map<string, FieldBounds>; 
   };
   visit(filter);
   return { bounds, conds };
+}
+
+/**
+ * For a filter with a top-level $or: the smallest range on `path` that holds what every branch
+ * (with the rest of the filter) allows, or null when a branch leaves `path` open. Cursor
+ * pagination's `{$or: [{at: {$lt: x}}, {at: x, _id: {$lt: y}}]}` gives `at <= x`. Both ends are
+ * inclusive (the filter is re-checked on every document); values of different types give null.
+ */
+export function orHull(filter: Doc, path: string, strings?: Collation['compare']): FieldBounds | null {
+  const or = filter.$or;
+  if (!Array.isArray(or) || or.length === 0 || or.length > 64) return null;
+  const rest: Doc = { ...filter };
+  delete rest.$or;
+  let lo: unknown;
+  let hi: unknown;
+  let loOpen = false;
+  let hiOpen = false;
+  let rank: number | undefined;
+  const sameRank = (v: unknown) => {
+    const r = typeRank(v);
+    if (rank === undefined) rank = r;
+    return r === rank;
+  };
+  for (const branch of or) {
+    if (!isPlainObject(branch)) return null;
+    const b = extractBounds({ $and: [rest, branch] }).bounds.get(path);
+    if (!b || b.nullPoint) return null;
+    let blo: unknown;
+    let bhi: unknown;
+    if (b.points) {
+      for (const p of b.points) {
+        if (!sameRank(p)) return null;
+        if (blo === undefined || compareValues(p, blo, strings) < 0) blo = p;
+        if (bhi === undefined || compareValues(p, bhi, strings) > 0) bhi = p;
+      }
+    } else {
+      blo = b.lo;
+      bhi = b.hi;
+    }
+    if (blo === undefined) loOpen = true;
+    else if (!sameRank(blo)) return null;
+    else if (lo === undefined || compareValues(blo, lo, strings) < 0) lo = blo;
+    if (bhi === undefined) hiOpen = true;
+    else if (!sameRank(bhi)) return null;
+    else if (hi === undefined || compareValues(bhi, hi, strings) > 0) hi = bhi;
+  }
+  if ((loOpen || lo === undefined) && (hiOpen || hi === undefined)) return null;
+  return { ...(loOpen ? {} : { lo }), ...(hiOpen ? {} : { hi }) };
 }
 
 export interface Plan {
@@ -155,7 +217,12 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown, collati
   }
   // a hinted index is always walked, in its order, even when the filter gives it no bounds
   const fullScan = (ix: Index): Plan => ({ index: ix, scans: [{ prefix: [] }], score: 0 });
-  if (bounds.size === 0) return hinted ? fullScan(hinted) : null;
+  if (bounds.size === 0 && !Array.isArray(filter.$or)) return hinted ? fullScan(hinted) : null;
+  const hulls = new Map<string, FieldBounds | null>();
+  const hull = (path: string) => {
+    if (!hulls.has(path)) hulls.set(path, orHull(filter, path, collation?.compare));
+    return hulls.get(path) ?? undefined;
+  };
   let best: Plan | null = null;
   let ties: Plan[] = [];
   for (const ix of hinted ? [hinted] : indexes) {
@@ -167,8 +234,9 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown, collati
     let usesNull = false;
     const otherCollation = !sameCollation(ix.collation, collation);
     for (let i = 0; i < ix.fields.length; i++) {
-      const b = bounds.get(ix.fields[i]!.path);
+      const b = bounds.get(ix.fields[i]!.path) ?? hull(ix.fields[i]!.path);
       if (!b) break;
+      if (b.existsFalse && ix.multikey) break;
       if (otherCollation && boundsCompareStrings(b)) break;
       if (b.points) {
         if (b.nullPoint) usesNull = true;
@@ -286,7 +354,7 @@ export function planOrdered(filter: Doc, sort: { path: string; dir: 1 | -1 }[], 
     }
     if (!ok) continue;
     const scan: Scan = { prefix };
-    const b = bounds.get(ix.fields[p]!.path);
+    const b = bounds.get(ix.fields[p]!.path) ?? orHull(filter, ix.fields[p]!.path, collation?.compare) ?? undefined;
     if (b && (b.lo !== undefined || b.hi !== undefined) && !b.points) {
       const lo = b.lo ?? new Bound(typeRank(b.hi), false);
       const hi = b.hi ?? new Bound(typeRank(b.lo), true);

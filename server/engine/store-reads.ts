@@ -5,7 +5,7 @@ import type { Collation } from './collation';
 import { compileFilter } from './matcher';
 import { planOrdered, planQuery } from './planner';
 import type { Collection, Hit, ReadStats, Txn, Version } from './store-types';
-import type { Doc } from './values';
+import { type Doc, isPlainObject } from './values';
 
 export interface QueryOptions {
   hint?: unknown;
@@ -33,28 +33,14 @@ export function visible(c: Collection, key: string, txn: Txn | null): Doc | null
 /** Record ids an index can narrow the filter to (a superset), or null for a collection scan. */
 function candidates(c: Collection, filter: Doc, hint: unknown, collation: Collation | null, stats?: ReadStats): Iterable<string> | null {
   const plan = planQuery(filter, c.indexes, hint, collation);
-  if (plan) {
-    if (stats) stats.index = plan.index.name;
-    return (function* () {
-      const seen = plan.scans.length > 1 || plan.index.multikey ? new Set<string>() : null;
-      for (const s of plan.scans) {
-        for (const id of plan.index.scan(s, stats)) {
-          if (seen) {
-            if (seen.has(id)) continue;
-            seen.add(id);
-          }
-          yield id;
-        }
-      }
-    })();
-  }
-  // {$or: [...]} where every branch (with the rest of the filter) has an index: union of scans
+  // {$or: [...]} where every branch (with the rest of the filter) has an index: a union of scans,
+  // when no index narrows the whole filter or every branch narrows better than it
   const or = filter.$or;
   if ((hint === undefined || hint === null) && Array.isArray(or) && or.length > 0 && or.length <= 64) {
     const rest: Doc = { ...filter };
     delete rest.$or;
-    const plans = or.map((branch) => planQuery({ $and: [rest, branch as Doc] }, c.indexes, undefined, collation));
-    if (plans.every((p) => p !== null)) {
+    const plans = or.map((branch) => (isPlainObject(branch) ? planQuery({ $and: [rest, branch] }, c.indexes, undefined, collation) : null));
+    if (plans.every((p) => p !== null && p.score > (plan?.score ?? 0))) {
       if (stats) stats.index = plans[0]!.index.name;
       return (function* () {
         const seen = new Set<string>();
@@ -69,6 +55,21 @@ function candidates(c: Collection, filter: Doc, hint: unknown, collation: Collat
         }
       })();
     }
+  }
+  if (plan) {
+    if (stats) stats.index = plan.index.name;
+    return (function* () {
+      const seen = plan.scans.length > 1 || plan.index.multikey ? new Set<string>() : null;
+      for (const s of plan.scans) {
+        for (const id of plan.index.scan(s, stats)) {
+          if (seen) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+          }
+          yield id;
+        }
+      }
+    })();
   }
   return null;
 }
