@@ -292,9 +292,10 @@ export function planQuery(filter: Doc, indexes: Index[], hint?: unknown, collati
   return best;
 }
 
-const TRIAL_KEYS = 1000;
+export const TRIAL_KEYS = 1000;
 
-function countKeys(p: Plan, cap: number): number {
+/** Keys in a plan's ranges, counted up to `cap`. */
+export function countKeys(p: Plan, cap: number): number {
   let n = 0;
   for (const s of p.scans) {
     for (const _ of p.index.scan(s)) {
@@ -309,6 +310,8 @@ export interface OrderedPlan {
   index: Index;
   scan: Scan;
   reverse: boolean;
+  /** as a Plan's: 2 per equality field, 1 for a range */
+  score: number;
 }
 
 /**
@@ -363,7 +366,7 @@ export function planOrdered(filter: Doc, sort: { path: string; dir: 1 | -1 }[], 
       }
     }
     if (p > bestPrefix) {
-      best = { index: ix, scan, reverse: sign === -1 };
+      best = { index: ix, scan, reverse: sign === -1, score: 2 * p + (scan.range ? 1 : 0) };
       bestPrefix = p;
     }
   }

@@ -45,6 +45,7 @@ describe('engine: hot reads stay bounded as data grows', () => {
       unreadNull: await examined({ find: 'notes', filter: { user: 'h1', readAt: null } }),
       countCapped: await examined({ count: 'orders', query: { h: 'h3' }, limit: 25 }),
       countDocumentsCapped: await examined({ aggregate: 'orders', pipeline: [{ $match: { h: 'h3' } }, { $limit: 25 }, { $group: { _id: 1, n: { $sum: 1 } } }], cursor: {} }),
+      narrowSorted: await examined({ find: 'orders', filter: { h: { $in: ['h1', 'h2'] }, status: 'placed' }, sort: { at: -1 }, limit: 500 }),
       pipelinePage: await examined({ aggregate: 'orders', pipeline: [{ $match: { h: 'h0' } }, { $sort: { at: -1, _id: -1 } }, { $skip: 10 }, { $limit: 5 }], cursor: {} }),
     };
   };
@@ -53,7 +54,7 @@ describe('engine: hot reads stay bounded as data grows', () => {
   before(async () => {
     orders = engine.client.db().collection('orders');
     notes = engine.client.db().collection('notes');
-    await orders.createIndexes([{ key: { h: 1, at: -1, _id: -1 } }, { key: { h: 1, status: 1, at: -1, _id: -1 } }]);
+    await orders.createIndexes([{ key: { h: 1, at: -1, _id: -1 } }, { key: { h: 1, status: 1, at: -1, _id: -1 } }, { key: { at: -1 } }]);
     await notes.createIndexes([{ key: { user: 1, at: -1 } }, { key: { user: 1, readAt: 1 } }]);
     await addOrders(1_000);
     small = await reads();
@@ -120,6 +121,13 @@ describe('engine: hot reads stay bounded as data grows', () => {
     expect(limitThenSkip.map((r) => r._id)).to.deep.equal(all.slice(5, 8).map((r) => r._id));
     const unsorted = await orders.aggregate([{ $match: { h: 'h0' } }, { $limit: 3 }]).toArray();
     expect(unsorted).to.have.length(3);
+  });
+
+  it('prefers an index that narrows the filter to a few keys over a walk in sort order that cannot fill the page', async () => {
+    expect([small.narrowSorted.docs, small.narrowSorted.n]).to.deep.equal([20, 20]);
+    const filter = { h: { $in: ['h1', 'h2'] }, status: 'placed' };
+    const rows = await orders.find(filter).sort({ at: -1 }).limit(500).toArray();
+    expect(rows.map((r) => r.at.getTime())).to.deep.equal((await scanSorted(filter)).map((r) => r.at.getTime()));
   });
 
   it('examines as many documents for each of these reads after ten times the history', async () => {
