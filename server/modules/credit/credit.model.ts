@@ -105,7 +105,10 @@ const BreachSchema = new Schema(
 );
 BreachSchema.index({ sourceKey: 1 }, { unique: true });
 BreachSchema.index({ orgId: 1, occurredAt: -1 });
-BreachSchema.index({ status: 1, recordedAt: -1 });
+// NOTE: the breach tables (newest recorded first): the operator's, one distributor's, by status.
+BreachSchema.index({ recordedAt: -1, _id: -1 });
+BreachSchema.index({ orgId: 1, recordedAt: -1, _id: -1 });
+BreachSchema.index({ status: 1, recordedAt: -1, _id: -1 });
 // NOTE: the dashboard counts breaches by month of occurrence.
 BreachSchema.index({ occurredAt: 1 });
 

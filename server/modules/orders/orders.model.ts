@@ -155,10 +155,14 @@ const OrderSchema = new Schema<OrderDoc>(
   { versionKey: false, collection: 'orders' },
 );
 OrderSchema.index({ orderNo: 1 }, { unique: true });
+// NOTE: the orders list (newest first, a page after a cursor) of a hospital, a distributor or the
+// operator, with or without a status: each read walks one index from the cursor and stops at the page.
 OrderSchema.index({ hospitalOrgId: 1, placedAt: -1, _id: -1 });
+OrderSchema.index({ hospitalOrgId: 1, status: 1, placedAt: -1, _id: -1 });
 OrderSchema.index({ distributorOrgId: 1, placedAt: -1, _id: -1 });
+OrderSchema.index({ distributorOrgId: 1, status: 1, placedAt: -1, _id: -1 });
 OrderSchema.index({ placedAt: -1, _id: -1 });
-OrderSchema.index({ status: 1 });
+OrderSchema.index({ status: 1, placedAt: -1, _id: -1 });
 // NOTE: the dashboard's purchases (savings) are the orders accepted in a period.
 OrderSchema.index({ acceptedAt: 1 });
 

@@ -292,7 +292,9 @@ const ListingSchema = new Schema<ListingRecord>(
   { versionKey: false, collection: 'quotation_listings' },
 );
 ListingSchema.index({ roundId: 1, lineId: 1, distributorOrgId: 1 }, { unique: true });
-ListingSchema.index({ drugId: 1, status: 1, unitPriceFen: 1 });
+// NOTE: current listings (status 'listed', not yet expired; expired ones stay 'listed'), all or of one drug.
+ListingSchema.index({ status: 1, expiresAt: 1 });
+ListingSchema.index({ drugId: 1, status: 1, expiresAt: 1 });
 ListingSchema.index({ distributorOrgId: 1, status: 1 });
 // NOTE: the dashboard reads listings by publication (price history, shortage-drug coverage).
 ListingSchema.index({ publishedAt: 1 });
