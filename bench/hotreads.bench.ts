@@ -95,7 +95,8 @@ export default async function hotreadsBench(): Promise<BenchRow[]> {
             _id, orderNo: `PO-${runId}-${i}`, hospitalOrgId: new Types.ObjectId(h.id), hospitalName: 'h', deliveryAddress: 'a', distributorOrgId: new Types.ObjectId(d.id), distributorName: d.name,
             placedById: new Types.ObjectId(pharmacist.id), placedByName: 'p', urgency: i % 9 === 0 ? 'urgent' : 'regular', status, totalFen: qty * 150_000,
             lines: [{ lineNo: 1, drugId, drugName: 'x', drugNameEn: 'x', dosageForm: 'x', specification: 'x', packUnit: 'x', manufacturer: 'x', tracePrefix: '1234567', source: { kind: 'catalogue' }, quantity: qty, unitPriceFen: 150_000, amountFen: qty * 150_000, confirmedQty: qty, backorderedQty: 0, shippedQty: 0, acceptedQty: 0, refusedQty: 0 }],
-            placedAt, confirmBy: new Date(placedAt.getTime() + DAY), deliverBy: new Date(placedAt.getTime() + 4 * DAY), events: [],
+            // NOTE: open orders' deadlines lie ahead on the wall clock, so the app's deadline sweep finds nothing to do during the bench
+            placedAt, confirmBy: new Date(open ? wallNow + 30 * DAY : placedAt.getTime() + DAY), deliverBy: new Date(open ? wallNow + 34 * DAY : placedAt.getTime() + 4 * DAY), events: [],
           });
           // notifications: one to the hospital's pharmacist and one to the distributor's user per order of theirs; the last few unread
           const unread = i >= to - 120;
