@@ -49,7 +49,8 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   await connectMongo(opts.mongoUri, config.mongodbDb, logger, { serverSelectionMs: config.mongodbServerSelectionMs, heartbeatMs: config.mongodbHeartbeatMs }, db);
   await syncIndexes();
   await runMigrations(logger);
-  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
+  // NOTE: auto-pipelining sends the commands issued in one tick (the rate-limit checks of a burst of quotes) in one write.
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const clock = opts.clock ?? (config.clockStart ? new SettableClock(config.clockStart, config.clockStartedAt) : systemClock);
   const queues = new Queues(opts.redisUrl, config.queuePrefix, logger, () => clock.now());
