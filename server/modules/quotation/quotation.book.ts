@@ -19,7 +19,8 @@ export type BookQuote = Pick<QuoteRecord, '_id' | 'lineId' | 'distributorOrgId' 
 
 export class RoundBook {
   private readonly lines: Map<string, RoundLineRecord>;
-  private readonly active = new Map<string, BookQuote[]>();
+  /** Each line's active quotes by distributor. */
+  private readonly active = new Map<string, Map<string, BookQuote>>();
   /** Each line's ranking, kept up to date by `accept` (a ranking array is never changed once handed out). */
   private readonly ranking = new Map<string, RankedQuote[]>();
   private readonly latest = new Map<string, BookQuote>();
@@ -38,8 +39,9 @@ export class RoundBook {
       if (q.clientKey) this.keys.add(`${String(q.distributorOrgId)}:${q.clientKey}`);
       if (q.status === 'superseded') continue;
       const lineId = String(q.lineId);
-      if (q.status === 'active') this.active.set(lineId, [...(this.active.get(lineId) ?? []), q]);
-      this.latest.set(`${lineId}:${String(q.distributorOrgId)}`, q);
+      const orgId = String(q.distributorOrgId);
+      if (q.status === 'active') this.activeOn(lineId).set(orgId, q);
+      this.latest.set(`${lineId}:${orgId}`, q);
     }
   }
 
@@ -55,7 +57,7 @@ export class RoundBook {
   ranked(lineId: string): RankedQuote[] {
     let ranked = this.ranking.get(lineId);
     if (!ranked) {
-      ranked = rank(this.active.get(lineId) ?? []);
+      ranked = rank([...(this.active.get(lineId)?.values() ?? [])]);
       this.ranking.set(lineId, ranked);
     }
     return ranked;
@@ -79,6 +81,15 @@ export class RoundBook {
     this.aliasTaken.add(alias);
   }
 
+  private activeOn(lineId: string): Map<string, BookQuote> {
+    let quotes = this.active.get(lineId);
+    if (!quotes) {
+      quotes = new Map();
+      this.active.set(lineId, quotes);
+    }
+    return quotes;
+  }
+
   keyUsed(orgId: string, clientKey: string): boolean {
     return this.keys.has(`${orgId}:${clientKey}`);
   }
@@ -87,8 +98,7 @@ export class RoundBook {
   accept(quote: BookQuote, clientKey?: string): void {
     const lineId = String(quote.lineId);
     const orgId = String(quote.distributorOrgId);
-    const others = (this.active.get(lineId) ?? []).filter((q) => String(q.distributorOrgId) !== orgId);
-    this.active.set(lineId, [...others, quote]);
+    this.activeOn(lineId).set(orgId, quote);
     const ranked = this.ranking.get(lineId);
     if (ranked) this.ranking.set(lineId, reranked(ranked, orgId, quote));
     this.latest.set(`${lineId}:${orgId}`, quote);
