@@ -21,7 +21,7 @@ import { createOrganisation, createUser, login } from '../server/modules/identit
 import { createRound, Round, scheduleRound } from '../server/modules/quotation';
 import { type BenchRow, percentile } from './lib';
 import { startBenchApp } from './harness';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { profiled, profileLines, readProfile } from './profile';
 
@@ -191,6 +191,12 @@ async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult; perSocket
       });
     }
 
+    // BENCH_COUNT_PUSHES=1: how many pushes each accepted quote costs the server (each one broadcast
+    // through the adapter); off by default, so the measured runs carry no extra listener.
+    const pushes = new Map<string, number>();
+    if (process.env.BENCH_COUNT_PUSHES === '1') for (const s of [...distributorSockets, ...watcherSockets]) s.onAny((event: string) => pushes.set(event, (pushes.get(event) ?? 0) + 1));
+    const pushesBefore = (): Map<string, number> => new Map(pushes);
+
     const lastPrice = new Map<string, number>();
     const refusals = new Map<string, number>();
     let keySeq = 0;
@@ -210,11 +216,16 @@ async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult; perSocket
     // Warm up, then one quote at a time (latency without queueing), then all 200 at once.
     await closedLoop(Math.min(20, DISTRIBUTORS), 500, send, received);
     const idle = await closedLoop(1, Math.min(MS, 3000), send, received);
+    const pushed0 = pushesBefore();
     const busy = await closedLoop(DISTRIBUTORS, MS, send, received);
+    const perQuote = [...pushes].map(([event, n]) => `${event} ${((n - (pushed0.get(event) ?? 0)) / Math.max(1, busy.accepted)).toFixed(2)}`);
+    if (pushes.size) process.stderr.write(`quotation bench: messages received by the clients per accepted quote, 200 at once: ${perQuote.join(', ')}\n`);
     // Where the time goes: a short second burst under the CPU profiler (the measured one runs unprofiled).
     if (process.env.BENCH_PROFILE !== '0') {
       const { profile } = await profiled(() => closedLoop(DISTRIBUTORS, Math.min(MS, 2000), send, received));
       process.stderr.write(`${profileLines(`quotation bench: ${DISTRIBUTORS} distributors at once (app and its 250 clients in this process)`, profile, 15)}\n`);
+      // BENCH_PROFILE_OUT=FILE keeps the whole profile (for DevTools, or a look by caller and package).
+      if (process.env.BENCH_PROFILE_OUT) writeFileSync(process.env.BENCH_PROFILE_OUT, JSON.stringify(profile));
     }
     if (refusals.size) process.stderr.write(`quotation bench: refused quotes by code ${JSON.stringify(Object.fromEntries(refusals))}\n`);
     const perSocket = await memoryPerWatcher(url, operatorTokens[0]!, (s) => s.timeout(10_000).emitWithAck('round:watch', { roundId }));

@@ -49,6 +49,10 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   await connectMongo(opts.mongoUri, config.mongodbDb, logger, { serverSelectionMs: config.mongodbServerSelectionMs, heartbeatMs: config.mongodbHeartbeatMs }, db);
   await syncIndexes();
   await runMigrations(logger);
+  // NOTE: no auto-pipelining here: the rate limiter defines its Lua command on this client when a limit
+  // is first used, and a command defined while an automatic pipeline is pending is missing from that
+  // pipeline; ioredis then throws outside any promise and the process dies (seen in the quotation
+  // bench; ioredis issue #1931). The socket adapter's client defines no commands and pipelines.
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   const clock = opts.clock ?? (config.clockStart ? new SettableClock(config.clockStart, config.clockStartedAt) : systemClock);

@@ -94,7 +94,9 @@ export function createRealtime(
   httpServer: HttpServer | null,
   deps: { config: Config; logger: Logger; redisUrl: string; resolveSession: SessionResolver; clock?: Clock; modules: SocketModule[]; onConnect?: (socket: AppSocket) => Promise<void> },
 ): Realtime {
-  const adapterClient = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  // NOTE: auto-pipelining sends the XADDs of the broadcasts made in one tick (a batch of quotes makes
+  // several per quote) in one write to Redis instead of one each.
+  const adapterClient = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   adapterClient.on('error', (err) => deps.logger.warn({ err: err.message }, 'socket adapter redis error'));
   const io: AppServer = new Server({
     adapter: createAdapter(adapterClient, { streamName: `${deps.config.queuePrefix}:socket.io`, channelPrefix: `${deps.config.queuePrefix}:socket.io` }),

@@ -328,7 +328,9 @@ export class Relay implements EventRelay {
       const spec = eventSpec(event.type);
       const p: Progress = { event, typed: event, attempts, done: new Set(handled), newlyDone: [] };
       try {
-        if (spec) p.typed = { ...event, payload: spec.schema.parse(event.payload) };
+        // NOTE: right after its commit an event's payload is the one its schema returned at emit time
+        // (`UnitOfWork.emit`); only a stored fact read back by the sweep is parsed again.
+        if (spec && redelivery) p.typed = { ...event, payload: spec.schema.parse(event.payload) };
       } catch (err) {
         // NOTE: a stored fact its schema no longer accepts fails alone; the others of the group go on.
         p.failed = err;

@@ -20,17 +20,25 @@ interface TextIssue {
   code: 'invalid_characters';
 }
 
+// NOTE: one path array is extended and shortened on the way down (a copy only for an issue found):
+// the check runs on every socket payload and every committed fact, some with hundreds of entries.
 function findBadText(value: unknown, path: (string | number)[], where: string, out: TextIssue[], depth = 0): void {
   if (out.length >= 20 || depth > 64) return;
-  const issue = (p: (string | number)[]) => out.push({ in: where, path: p.join('.'), message: msg('validationIssues.badText'), code: 'invalid_characters' });
+  const issue = () => out.push({ in: where, path: path.join('.'), message: msg('validationIssues.badText'), code: 'invalid_characters' });
   if (typeof value === 'string') {
-    if (BAD_TEXT.test(value)) issue(path);
+    if (BAD_TEXT.test(value)) issue();
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => findBadText(v, [...path, i], where, out, depth + 1));
+    for (let i = 0; i < value.length; i += 1) {
+      path.push(i);
+      findBadText(value[i], path, where, out, depth + 1);
+      path.pop();
+    }
   } else if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      if (BAD_TEXT.test(k)) issue([...path, k]);
-      findBadText(v, [...path, k], where, out, depth + 1);
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      if (BAD_TEXT.test(k)) issue();
+      findBadText((value as Record<string, unknown>)[k], path, where, out, depth + 1);
+      path.pop();
     }
   }
 }

@@ -208,6 +208,18 @@ export function roomsFor(actor: Actor, roundId: string): string[] {
 /** One committed quote change as the event carries it (times as ISO strings). */
 export type LineChange = z.output<typeof QuotesCommitted.schema>['changes'][number];
 
+const lineMaps = new WeakMap<readonly RoundLineRecord[], Map<string, RoundLineRecord>>();
+
+/** A round's lines by id, built once per lines array (the pushes of a busy round look a line up per quote). */
+function linesById(lines: readonly RoundLineRecord[]): Map<string, RoundLineRecord> {
+  let map = lineMaps.get(lines);
+  if (!map) {
+    map = new Map(lines.map((l) => [String(l._id), l]));
+    lineMaps.set(lines, map);
+  }
+  return map;
+}
+
 /**
  * Pushes one line's committed change to everyone who may see it, as a delta: the operator gets the
  * quote (by alias) with the line's new count and best price and re-ranks its copy of the line; the
@@ -217,7 +229,7 @@ export type LineChange = z.output<typeof QuotesCommitted.schema>['changes'][numb
  */
 export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' | 'lines'>, change: LineChange): void {
   const { distributorOrgId: orgId, own, seq } = change;
-  const line = round.lines.find((l) => String(l._id) === change.lineId);
+  const line = linesById(round.lines).get(change.lineId);
   if (!line) return;
   const b = platform().broadcaster;
   const roundId = String(round._id);

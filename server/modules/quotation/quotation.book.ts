@@ -8,6 +8,7 @@ import { RoundCancelled, RoundClosed, RoundExpired, RoundPublished } from '../..
 import { evict, onEviction } from '../../platform/evictions';
 import { onCommitted } from '../../platform/relay';
 import { rank, type RankedQuote } from './quotation.board';
+import { compareQuotes } from './quotation.rules';
 import { Participant, Quote, Round, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 
 const TOPIC = 'quotation.book';
@@ -18,7 +19,10 @@ export type BookQuote = Pick<QuoteRecord, '_id' | 'lineId' | 'distributorOrgId' 
 
 export class RoundBook {
   private readonly lines: Map<string, RoundLineRecord>;
-  private readonly active = new Map<string, BookQuote[]>();
+  /** Each line's active quotes by distributor. */
+  private readonly active = new Map<string, Map<string, BookQuote>>();
+  /** Each line's ranking, kept up to date by `accept` (a ranking array is never changed once handed out). */
+  private readonly ranking = new Map<string, RankedQuote[]>();
   private readonly latest = new Map<string, BookQuote>();
   private readonly aliasOf = new Map<string, string>();
   private readonly aliasTaken = new Set<string>();
@@ -35,8 +39,9 @@ export class RoundBook {
       if (q.clientKey) this.keys.add(`${String(q.distributorOrgId)}:${q.clientKey}`);
       if (q.status === 'superseded') continue;
       const lineId = String(q.lineId);
-      if (q.status === 'active') this.active.set(lineId, [...(this.active.get(lineId) ?? []), q]);
-      this.latest.set(`${lineId}:${String(q.distributorOrgId)}`, q);
+      const orgId = String(q.distributorOrgId);
+      if (q.status === 'active') this.activeOn(lineId).set(orgId, q);
+      this.latest.set(`${lineId}:${orgId}`, q);
     }
   }
 
@@ -48,9 +53,14 @@ export class RoundBook {
     return this.lines.get(lineId);
   }
 
-  /** The line's active quotes ranked. */
+  /** The line's active quotes ranked (the same array until the line changes; callers must not change it). */
   ranked(lineId: string): RankedQuote[] {
-    return rank(this.active.get(lineId) ?? []);
+    let ranked = this.ranking.get(lineId);
+    if (!ranked) {
+      ranked = rank([...(this.active.get(lineId)?.values() ?? [])]);
+      this.ranking.set(lineId, ranked);
+    }
+    return ranked;
   }
 
   /** The distributor's latest quote on the line (active or withdrawn), if any. */
@@ -71,6 +81,15 @@ export class RoundBook {
     this.aliasTaken.add(alias);
   }
 
+  private activeOn(lineId: string): Map<string, BookQuote> {
+    let quotes = this.active.get(lineId);
+    if (!quotes) {
+      quotes = new Map();
+      this.active.set(lineId, quotes);
+    }
+    return quotes;
+  }
+
   keyUsed(orgId: string, clientKey: string): boolean {
     return this.keys.has(`${orgId}:${clientKey}`);
   }
@@ -79,11 +98,32 @@ export class RoundBook {
   accept(quote: BookQuote, clientKey?: string): void {
     const lineId = String(quote.lineId);
     const orgId = String(quote.distributorOrgId);
-    const others = (this.active.get(lineId) ?? []).filter((q) => String(q.distributorOrgId) !== orgId);
-    this.active.set(lineId, [...others, quote]);
+    this.activeOn(lineId).set(orgId, quote);
+    const ranked = this.ranking.get(lineId);
+    if (ranked) this.ranking.set(lineId, reranked(ranked, orgId, quote));
     this.latest.set(`${lineId}:${orgId}`, quote);
     if (clientKey) this.keys.add(`${orgId}:${clientKey}`);
   }
+}
+
+/**
+ * A line's ranking after `orgId`'s quote became `quote`: its previous entry removed, the new one
+ * inserted in order (binary search under the rules' comparison), and new rank objects only for the
+ * entries whose rank changed. Equal to ranking the line's quotes afresh.
+ */
+function reranked(ranked: readonly RankedQuote[], orgId: string, quote: BookQuote): RankedQuote[] {
+  const entry = { quoteId: String(quote._id), distributorOrgId: orgId, alias: quote.alias, priceFen: quote.priceFen, receivedAt: quote.receivedAt, seq: quote.seq };
+  const key = { ...entry, distributorId: orgId };
+  const rest = ranked.filter((q) => q.distributorOrgId !== orgId);
+  let lo = 0;
+  let hi = rest.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareQuotes({ ...rest[mid]!, distributorId: rest[mid]!.distributorOrgId }, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  rest.splice(lo, 0, { ...entry, rank: lo + 1 });
+  return rest.map((q, i) => (q.rank === i + 1 ? q : { ...q, rank: i + 1 }));
 }
 
 const books = new Map<string, RoundBook>();

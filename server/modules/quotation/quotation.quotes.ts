@@ -357,6 +357,9 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   const participants: { roundId: Types.ObjectId; distributorOrgId: Types.ObjectId; distributorName: string; alias: string; joinedAt: Date }[] = [];
   const superseded: Types.ObjectId[] = [];
   const inserts: QuoteRecord[] = [];
+  // NOTE: the book holds the batch's own new quotes as the very objects inserted, so a quote revised
+  // twice in one batch is found by its id object, not by comparing ids with every insert.
+  const insertAt = new Map<Types.ObjectId, number>();
   const events: Partial<QuoteEventRecord>[] = [];
   const outcomes: ItemOutcome[] = [];
   const changes: ReturnType<typeof changeOf>[] = [];
@@ -409,10 +412,11 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
       ...(previous ? { previousQuoteId: previous._id, previousPriceFen: previous.priceFen } : {}),
     };
     if (previous?.status === 'active') {
-      const fresh = inserts.findIndex((q) => q._id.equals(previous._id));
-      if (fresh >= 0) inserts[fresh] = { ...inserts[fresh]!, status: 'superseded' };
+      const fresh = insertAt.get(previous._id);
+      if (fresh !== undefined) inserts[fresh] = { ...inserts[fresh]!, status: 'superseded' };
       else superseded.push(previous._id);
     }
+    insertAt.set(quote._id, inserts.length);
     inserts.push(quote);
     const before = book.ranked(lineKey);
     news.start(lineKey, before);
