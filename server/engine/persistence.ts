@@ -38,7 +38,7 @@ export interface Persistence {
   /** snapshot + new journal generation; resolves when the snapshot is on disk (the store keeps serving meanwhile) */
   compact(): Promise<void>;
   close(): Promise<void>;
-  stats(): { journalBytes: number; generation: number; recoveredRecords: number; tornTailBytes: number };
+  stats(): { journalBytes: number; generation: number; recoveredRecords: number; tornTailBytes: number; compacting: boolean; compactions: number; lastCompaction: { startedAt: number; ms: number } | null };
 }
 
 export async function openPersistence(store: Store, dir: string, opts: PersistenceOptions): Promise<Persistence> {
@@ -166,6 +166,8 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
     batchTimer?.unref();
 
     let compacting: Promise<void> | null = null;
+    let compactions = 0;
+    let lastCompaction: { startedAt: number; ms: number } | null = null;
 
     /**
      * Starts journal generation G+1 now and writes the snapshot of the state at this instant
@@ -202,6 +204,8 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         await fs.promises.rename(tmp, path.join(dir, SNAPSHOT));
         await fsyncDirAsync(dir);
         for (const g of journalGens(dir)) if (g < newGen) await fs.promises.unlink(path.join(dir, journalName(g)));
+        compactions++;
+        lastCompaction = { startedAt: t0, ms: Date.now() - t0 };
         log(`compacted ${dir}: snapshot generation ${newGen} written in ${Date.now() - t0} ms`);
       };
       compacting = run().finally(() => {
@@ -224,7 +228,7 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         });
       },
       compact,
-      stats: () => ({ journalBytes, generation: gen, recoveredRecords: recovered, tornTailBytes: torn }),
+      stats: () => ({ journalBytes, generation: gen, recoveredRecords: recovered, tornTailBytes: torn, compacting: compacting !== null, compactions, lastCompaction }),
       async close() {
         if (closed) return;
         flushSync();
