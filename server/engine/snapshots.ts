@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { UUID } from 'bson';
 import { calculateObjectSize, serializeWithBufferAndIndex } from 'bson';
 import { crc32 } from 'node:zlib';
+import { NO_ROOM, UNSUPPORTED, writeDoc } from './bson-write';
 import { FORMAT_VERSION, frameInto, readRecords } from './journal-files';
 import type { Store } from './store';
 import { loadDocs } from './store-recovery';
@@ -87,15 +88,19 @@ export class DocRecord {
     }
     p += digits;
     out[p++] = 0;
-    let last: number;
-    try {
-      last = serializeWithBufferAndIndex(doc, out, { index: p, checkKeys: false, ignoreUndefined: true });
-    } catch {
-      return -1; // longer than the room left (or than bson's own buffer): the caller starts afresh
+    let end = writeDoc(out, p, doc, room);
+    if (end === NO_ROOM) return -1;
+    if (end === UNSUPPORTED) {
+      // a type the plain writer leaves to bson (Decimal128, Binary, regular expressions, …)
+      try {
+        end = serializeWithBufferAndIndex(doc, out, { index: p, checkKeys: false, ignoreUndefined: true }) + 1;
+      } catch {
+        return -1; // longer than the room left (or than bson's own buffer): the caller starts afresh
+      }
+      if (end > room) return -1;
     }
-    if (last + 1 > room) return -1;
     this.n++;
-    return last + 1;
+    return end;
   }
 
   /** Closes the record (or drops it when it holds no document); returns the offset after it. */

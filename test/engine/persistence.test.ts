@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Binary, BSONRegExp, Decimal128, Double, Long, MongoClient, ObjectId } from 'mongodb';
+import { serialize } from 'bson';
+import { Binary, BSONRegExp, Decimal128, Double, Long, MongoClient, ObjectId, Timestamp } from 'mongodb';
+import { NO_ROOM, UNSUPPORTED, writeDoc } from '../../server/engine/bson-write';
 import { startEngine } from '../../server/engine/index';
 import { frameInto, readRecords } from '../../server/engine/journal-files';
 import { DocRecord } from '../../server/engine/snapshots';
@@ -213,6 +215,30 @@ suite('engine: persistence', () => {
     expect(await t3.countDocuments({ u: { $gte: 0 } }, { hint: { u: 1 } })).to.equal(atEnd.length);
     await c3.close();
     await e3.close();
+  });
+
+  it('writes plain documents with the same bytes as bson, and leaves other types to it', () => {
+    const docs: Doc[] = [
+      { _id: 1, s: 'plain', u: 'ünïcödé 药品 — 😀 \ud800 lone', long: 'z'.repeat(70_000), e: '' },
+      { n: [0, -1, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53, 2 ** 53 + 2, -0, 0.1, Number.NaN, Infinity, -Infinity, 1e300] },
+      { b: [true, false], z: null, skip: undefined, arr: [undefined, null, [], {}, [[1]]], ü: { 'ключ': 1, '': 2, '10': 3, '2': 4 } },
+      { at: new Date(0), neg: new Date(-1), old: new Date(-8.64e15), far: new Date(8.64e15), bad: new Date(Number.NaN), now: new Date(1733500000123) },
+      { o: new ObjectId(), l: Long.fromString('-9007199254740993'), l2: Long.fromNumber(5), d: new Double(3), d2: new Double(-0), deep: { a: { b: { c: [{ d: 'e' }] } } } },
+      { arr: Array.from({ length: 1005 }, (_, i) => (i % 3 ? i : `s${i}`)) },
+      Object.assign(Object.create(null) as Doc, { nullProto: 1 }),
+    ];
+    for (const d of docs) {
+      const want = Buffer.from(serialize(d, { checkKeys: false, ignoreUndefined: true }));
+      const out = Buffer.alloc(want.length + 64);
+      const end = writeDoc(out, 3, d, out.length);
+      expect(end, JSON.stringify(Object.keys(d))).to.equal(3 + want.length);
+      expect(out.subarray(3, end).equals(want), JSON.stringify(Object.keys(d))).to.equal(true);
+      // one byte short of room: refused
+      expect(writeDoc(Buffer.alloc(want.length + 2), 3, d, want.length + 2)).to.equal(NO_ROOM);
+    }
+    for (const d of [{ m: Decimal128.fromString('1.1') }, { b: new Binary(Buffer.from([1])) }, { r: /a/ }, { t: new Timestamp({ t: 1, i: 2 }) }, { x: 1n }, { nested: { deep: [new BSONRegExp('a', '')] } }]) {
+      expect(writeDoc(Buffer.alloc(1024), 0, d as Doc, 1024)).to.equal(UNSUPPORTED);
+    }
   });
 
   it('frames a snapshot document record, written document by document into a buffer, as bson frames the whole record', () => {
