@@ -77,11 +77,21 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
 
     // ---------------------------------------------------------------- journal writer
     let journalBytes = 0;
-    const openJournal = (g: number) => {
+    /** the directory fsync that makes a new journal's name durable, while it runs (see kickSync) */
+    let dirSyncing: Promise<void> | null = null;
+    /** `background`: the directory is fsynced off the event loop (during compaction: with a large journal just written, a directory fsync can wait hundreds of ms on the file system's journal) */
+    const openJournal = (g: number, background = false) => {
       const file = path.join(dir, journalName(g));
       fd = fs.openSync(file, 'a');
       journalBytes = fs.fstatSync(fd).size;
-      fsyncDir(dir);
+      if (!background) {
+        fsyncDir(dir);
+        return;
+      }
+      const p: Promise<void> = fsyncDirAsync(dir).finally(() => {
+        if (dirSyncing === p) dirSyncing = null;
+      });
+      dirSyncing = p;
     };
     gen = Math.max(gen, lastGen);
     openJournal(gen);
@@ -114,6 +124,15 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
 
     const kickSync = () => {
       if (syncing || closed) return;
+      if (dirSyncing) {
+        // a write in the new journal is durable only once the journal's name is
+        syncing = true;
+        void dirSyncing.then(() => {
+          syncing = false;
+          kickSync();
+        });
+        return;
+      }
       const upTo = written;
       if (upTo <= synced) {
         const ready = waiters;
@@ -184,7 +203,7 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         const oldFd = fd;
         const oldWaiters = waiters;
         waiters = [];
-        openJournal(newGen);
+        openJournal(newGen, true);
         gen = newGen;
         written = 0;
         synced = 0;
@@ -234,6 +253,7 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         flushSync();
         await compacting?.catch(() => undefined);
         if (journalBytes > 1024 * 1024) await compact().catch(() => undefined);
+        await dirSyncing;
         closed = true;
         if (batchTimer) clearInterval(batchTimer);
         fs.fsyncSync(fd);
