@@ -7,6 +7,7 @@
 // journal, release the directory lock and exit. With --exit-with-parent (used by spawn.ts) the
 // process also exits when its parent goes away (stdin closes or it is re-parented).
 import { USAGE, UsageError, parseArgs } from './cli-args';
+import { recordGcPauses } from './gc-log';
 import { startEngine } from './index';
 
 async function main(): Promise<void> {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const log = (m: string) => {
     if (!args.quiet) process.stderr.write(`[engine] ${m}\n`);
   };
+  recordGcPauses();
   let running;
   try {
     running = await startEngine({ port: args.port, host: args.host, dbpath: args.dbpath, memory: args.memory, fsync: args.fsync, logger: log, replSet: args.replSet, advertise: args.advertise, compactBytes: args.compactBytes });

@@ -11,6 +11,7 @@ import { compileFilter } from './matcher';
 import type { Collection, Txn } from './store';
 import { type Doc } from './values';
 import { calculateObjectSize } from 'bson';
+import { gcPausesSince } from './gc-log';
 
 function hello(eng: EngineState, name: string, conn: ConnInfo): Doc {
   const r: Doc = {
@@ -42,8 +43,17 @@ function getParameter(eng: EngineState, cmd: Doc): Doc {
   return r;
 }
 
-function serverStatus(eng: EngineState): Doc {
+/**
+ * serverStatus, plus the engine's own section: the journal's figures and its garbage-collection
+ * pauses (with `gcSince: <epoch ms>`, every recorded pause since then).
+ */
+function serverStatus(eng: EngineState, cmd: Doc): Doc {
+  const since = typeof cmd.gcSince === 'number' ? cmd.gcSince : null;
+  // the clock pair lets another process place this process's CPU-profile timestamps (monotonic µs) in wall time
+  const engine: Doc = { persistence: eng.hooks.persistence?.stats() ?? null, clock: { epochMs: Date.now(), monoUs: Number(process.hrtime.bigint() / 1000n) } };
+  if (since !== null) engine.gcPauses = gcPausesSince(since).map((p) => ({ ...p }));
   return {
+    engine,
     host: `127.0.0.1:${eng.hooks.port()}`,
     version: SERVER_VERSION,
     process: 'embedded-engine',
@@ -199,7 +209,17 @@ export const adminCommands: Record<string, Handler> = {
   hostInfo: () => ({ system: { currentTime: new Date(), hostname: '127.0.0.1' }, os: { type: process.platform }, extra: {}, ok: OK() }),
   whatsmyuri: (_e, _c, ctx) => ({ you: ctx.conn.remote, ok: OK() }),
   connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: OK() }),
-  serverStatus: (eng) => serverStatus(eng),
+  serverStatus: (eng, cmd) => serverStatus(eng, cmd),
+  /**
+   * The engine's own: compacts the journal (a snapshot and a new journal generation) and answers
+   * when the snapshot is on disk; without a dbpath it does nothing. (mongod's per-collection
+   * `compact` stays refused.)
+   */
+  engineCompact: async (eng) => {
+    if (!eng.hooks.persistence) return { ok: OK() };
+    await eng.hooks.persistence.compact();
+    return { ok: OK() };
+  },
   listDatabases: (eng, cmd) => listDatabases(eng, cmd),
   listCollections: (eng, cmd, ctx) => listCollections(eng, cmd, ctx.db, ctx.txn),
   dbStats: (eng, _cmd, ctx) => dbStats(eng, ctx.db),

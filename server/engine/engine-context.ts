@@ -18,6 +18,8 @@ export interface EngineHooks {
   /** resolves when everything journaled so far is as durable as the fsync policy promises (force: fsynced) */
   durable(force?: boolean): Promise<void>;
   port(): number;
+  /** with a dbpath: the journal's figures, and a compaction on demand (the `compact` command) */
+  persistence?: { stats(): Doc; compact(): Promise<void> };
 }
 
 export interface Cursor {

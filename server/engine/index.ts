@@ -45,6 +45,8 @@ export async function startEngine(opts: StartEngineOptions = {}): Promise<Runnin
   if (opts.dbpath && !opts.memory) {
     persistence = await openPersistence(engine.store, opts.dbpath, { fsync: opts.fsync ?? 'batch', log, compactBytes: opts.compactBytes });
     engine.hooks.durable = (force?: boolean) => persistence!.durable(force);
+    const p = persistence;
+    engine.hooks.persistence = { stats: () => ({ ...p.stats() }), compact: () => p.compact() };
   }
   const server = new WireServer(engine, log);
   const host = opts.host ?? '127.0.0.1';

@@ -38,7 +38,7 @@ export interface Persistence {
   /** snapshot + new journal generation; resolves when the snapshot is on disk (the store keeps serving meanwhile) */
   compact(): Promise<void>;
   close(): Promise<void>;
-  stats(): { journalBytes: number; generation: number; recoveredRecords: number; tornTailBytes: number };
+  stats(): { journalBytes: number; generation: number; recoveredRecords: number; tornTailBytes: number; compacting: boolean; compactions: number; lastCompaction: { startedAt: number; ms: number } | null };
 }
 
 export async function openPersistence(store: Store, dir: string, opts: PersistenceOptions): Promise<Persistence> {
@@ -77,11 +77,21 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
 
     // ---------------------------------------------------------------- journal writer
     let journalBytes = 0;
-    const openJournal = (g: number) => {
+    /** the directory fsync that makes a new journal's name durable, while it runs (see kickSync) */
+    let dirSyncing: Promise<void> | null = null;
+    /** `background`: the directory is fsynced off the event loop (during compaction: with a large journal just written, a directory fsync can wait hundreds of ms on the file system's journal) */
+    const openJournal = (g: number, background = false) => {
       const file = path.join(dir, journalName(g));
       fd = fs.openSync(file, 'a');
       journalBytes = fs.fstatSync(fd).size;
-      fsyncDir(dir);
+      if (!background) {
+        fsyncDir(dir);
+        return;
+      }
+      const p: Promise<void> = fsyncDirAsync(dir).finally(() => {
+        if (dirSyncing === p) dirSyncing = null;
+      });
+      dirSyncing = p;
     };
     gen = Math.max(gen, lastGen);
     openJournal(gen);
@@ -114,6 +124,15 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
 
     const kickSync = () => {
       if (syncing || closed) return;
+      if (dirSyncing) {
+        // a write in the new journal is durable only once the journal's name is
+        syncing = true;
+        void dirSyncing.then(() => {
+          syncing = false;
+          kickSync();
+        });
+        return;
+      }
       const upTo = written;
       if (upTo <= synced) {
         const ready = waiters;
@@ -166,6 +185,8 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
     batchTimer?.unref();
 
     let compacting: Promise<void> | null = null;
+    let compactions = 0;
+    let lastCompaction: { startedAt: number; ms: number } | null = null;
 
     /**
      * Starts journal generation G+1 now and writes the snapshot of the state at this instant
@@ -182,7 +203,7 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         const oldFd = fd;
         const oldWaiters = waiters;
         waiters = [];
-        openJournal(newGen);
+        openJournal(newGen, true);
         gen = newGen;
         written = 0;
         synced = 0;
@@ -202,6 +223,8 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         await fs.promises.rename(tmp, path.join(dir, SNAPSHOT));
         await fsyncDirAsync(dir);
         for (const g of journalGens(dir)) if (g < newGen) await fs.promises.unlink(path.join(dir, journalName(g)));
+        compactions++;
+        lastCompaction = { startedAt: t0, ms: Date.now() - t0 };
         log(`compacted ${dir}: snapshot generation ${newGen} written in ${Date.now() - t0} ms`);
       };
       compacting = run().finally(() => {
@@ -224,12 +247,13 @@ export async function openPersistence(store: Store, dir: string, opts: Persisten
         });
       },
       compact,
-      stats: () => ({ journalBytes, generation: gen, recoveredRecords: recovered, tornTailBytes: torn }),
+      stats: () => ({ journalBytes, generation: gen, recoveredRecords: recovered, tornTailBytes: torn, compacting: compacting !== null, compactions, lastCompaction }),
       async close() {
         if (closed) return;
         flushSync();
         await compacting?.catch(() => undefined);
         if (journalBytes > 1024 * 1024) await compact().catch(() => undefined);
+        await dirSyncing;
         closed = true;
         if (batchTimer) clearInterval(batchTimer);
         fs.fsyncSync(fd);

@@ -71,6 +71,7 @@ export function spawnEngine(opts: SpawnEngineOptions = {}): Promise<SpawnedEngin
     });
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (d: string) => {
+      if (settled) return; // later output (e.g. --trace-gc lines) is the caller's to read
       out += d;
       const m = /engine ready on (mongodb:\/\/[^\s]+:(\d+))/.exec(out);
       if (m && !settled) {

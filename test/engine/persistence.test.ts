@@ -4,8 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Decimal128, Double, Long, MongoClient, ObjectId } from 'mongodb';
+import { serialize } from 'bson';
+import { Binary, BSONRegExp, Decimal128, Double, Long, MongoClient, ObjectId, Timestamp } from 'mongodb';
+import { NO_ROOM, UNSUPPORTED, writeDoc } from '../../server/engine/bson-write';
 import { startEngine } from '../../server/engine/index';
+import { frameInto, readRecords } from '../../server/engine/journal-files';
+import { DocRecord } from '../../server/engine/snapshots';
+import type { Doc } from '../../server/engine/values';
 import { spawnEngine } from '../../server/engine/spawn';
 import { usingEmbeddedEngine } from '../support/mongo';
 
@@ -210,6 +215,104 @@ suite('engine: persistence', () => {
     expect(await t3.countDocuments({ u: { $gte: 0 } }, { hint: { u: 1 } })).to.equal(atEnd.length);
     await c3.close();
     await e3.close();
+  });
+
+  it('writes plain documents with the same bytes as bson, and leaves other types to it', () => {
+    const docs: Doc[] = [
+      { _id: 1, s: 'plain', u: 'ünïcödé 药品 — 😀 \ud800 lone', long: 'z'.repeat(70_000), e: '' },
+      { n: [0, -1, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53, 2 ** 53 + 2, -0, 0.1, Number.NaN, Infinity, -Infinity, 1e300] },
+      { b: [true, false], z: null, skip: undefined, arr: [undefined, null, [], {}, [[1]]], ü: { 'ключ': 1, '': 2, '10': 3, '2': 4 } },
+      { at: new Date(0), neg: new Date(-1), old: new Date(-8.64e15), far: new Date(8.64e15), bad: new Date(Number.NaN), now: new Date(1733500000123) },
+      { o: new ObjectId(), l: Long.fromString('-9007199254740993'), l2: Long.fromNumber(5), d: new Double(3), d2: new Double(-0), deep: { a: { b: { c: [{ d: 'e' }] } } } },
+      { arr: Array.from({ length: 1005 }, (_, i) => (i % 3 ? i : `s${i}`)) },
+      Object.assign(Object.create(null) as Doc, { nullProto: 1 }),
+    ];
+    for (const d of docs) {
+      const want = Buffer.from(serialize(d, { checkKeys: false, ignoreUndefined: true }));
+      const out = Buffer.alloc(want.length + 64);
+      const end = writeDoc(out, 3, d, out.length);
+      expect(end, JSON.stringify(Object.keys(d))).to.equal(3 + want.length);
+      expect(out.subarray(3, end).equals(want), JSON.stringify(Object.keys(d))).to.equal(true);
+      // one byte short of room: refused
+      expect(writeDoc(Buffer.alloc(want.length + 2), 3, d, want.length + 2)).to.equal(NO_ROOM);
+    }
+    for (const d of [{ m: Decimal128.fromString('1.1') }, { b: new Binary(Buffer.from([1])) }, { r: /a/ }, { t: new Timestamp({ t: 1, i: 2 }) }, { x: 1n }, { nested: { deep: [new BSONRegExp('a', '')] } }]) {
+      expect(writeDoc(Buffer.alloc(1024), 0, d as Doc, 1024)).to.equal(UNSUPPORTED);
+    }
+  });
+
+  it('frames a snapshot document record, written document by document into a buffer, as bson frames the whole record', () => {
+    const docs: Doc[] = [
+      { _id: 1, s: 'plain', u: 'ünïcödé 药品 — 😀', n: 2.5, i: -7, big: 2 ** 40, b: true, z: null },
+      { _id: new ObjectId(), at: new Date(1234), l: Long.fromString('9007199254740993'), m: Decimal128.fromString('1.10'), d: new Double(3) },
+      { _id: 'k', nested: { a: [1, 'two', { three: 3 }], e: {} }, arr: [], bin: new Binary(Buffer.from([1, 2, 3])), re: new BSONRegExp('^a', 'i') },
+      ...Array.from({ length: 120 }, (_, i) => ({ _id: 100 + i, pad: 'x'.repeat(i * 7) })),
+    ];
+    const rec = new DocRecord('db é', 'coll ü');
+    const out = Buffer.alloc(1 << 20);
+    let at = rec.begin(out, 0);
+    for (const d of docs) at = rec.add(out, at, d);
+    const end = rec.finish(out, at);
+    const want = Buffer.alloc(1 << 20);
+    const wantEnd = frameInto({ t: 'd', db: 'db é', coll: 'coll ü', docs } as Doc, 1 << 19, want, 0);
+    expect(end).to.equal(wantEnd);
+    expect(out.subarray(0, end).equals(want.subarray(0, wantEnd))).to.equal(true);
+    // a document that does not fit is refused and leaves the record as it was
+    const small = Buffer.alloc(200);
+    const r2 = new DocRecord('d', 'c');
+    let p = r2.begin(small, 0);
+    p = r2.add(small, p, { _id: 1 });
+    expect(r2.add(small, p, { _id: 2, pad: 'y'.repeat(300) })).to.equal(-1);
+    const e2 = r2.finish(small, p);
+    const { records, validBytes } = readRecords(small.subarray(0, e2));
+    expect(validBytes).to.equal(e2);
+    expect(records).to.have.length(1);
+    expect((records[0]!.docs as Doc[]).map((d) => d._id)).to.deep.equal([1]);
+    // a record that holds no document is dropped
+    const r3 = new DocRecord('d', 'c');
+    expect(r3.finish(small, r3.begin(small, 40))).to.equal(40);
+  });
+
+  it('recovers after a compaction that ran while writes continued: documents bigger than the output buffers, every type, several collections', async function () {
+    this.timeout(120_000);
+    const dir = mk('compact-big');
+    const e1 = await startEngine({ dbpath: dir, compactBytes: Number.MAX_SAFE_INTEGER, fsync: 'never' });
+    const c1 = await MongoClient.connect(`${e1.uri}p`, { maxPoolSize: 8 });
+    const big = c1.db().collection<{ _id: string; s: string; n: number }>('bïg');
+    const small = c1.db('other').collection<{ _id: number }>('small');
+    const huge = 'h'.repeat(9 * 1024 * 1024); // more than one 8 MiB output buffer
+    await big.insertOne({ _id: 'huge-1', s: huge, n: 1 } as never);
+    for (let i = 0; i < 30; i++) await big.insertOne({ _id: `mid-${i}`, s: 'm'.repeat(600 * 1024), n: i } as never);
+    await big.insertOne({ _id: 'huge-2', s: huge, n: 2 } as never);
+    for (let i = 0; i < 20_000; i += 2000) {
+      await small.insertMany(Array.from({ length: 2000 }, (_, j) => ({ _id: i + j, at: new Date(i + j), l: Long.fromNumber(i + j), d: new Double(j), s: `ünï ${j}`, o: { a: [j, { b: j }] } })) as never);
+    }
+    const sortById = { sort: { _id: 1 as const } };
+    let done = false;
+    const compaction = e1.persistence!.compact().then(() => (done = true));
+    let k = 0;
+    while (!done) {
+      await Promise.all([
+        small.insertOne({ _id: 100_000 + k, w: k } as never),
+        small.updateOne({ _id: (k * 31) % 20_000 }, { $set: { w: k } }),
+        small.deleteOne({ _id: (k * 17 + 5) % 20_000 }),
+        big.updateOne({ _id: `mid-${k % 30}` }, { $inc: { n: 100 } }),
+      ]);
+      k++;
+    }
+    await compaction;
+    expect(k, 'writes landed while the snapshot was written').to.be.greaterThan(0);
+    const bigAtEnd = await big.find({}, sortById).toArray();
+    const smallAtEnd = await small.find({}, sortById).toArray();
+    await c1.close();
+    await e1.close();
+
+    const e2 = await startEngine({ dbpath: dir });
+    const c2 = await MongoClient.connect(`${e2.uri}p`);
+    expect(await c2.db().collection('bïg').find({}, sortById).toArray()).to.deep.equal(bigAtEnd);
+    expect(await c2.db('other').collection('small').find({}, sortById).toArray()).to.deep.equal(smallAtEnd);
+    await c2.close();
+    await e2.close();
   });
 
   it('acknowledges fsync=always and j:true writes after they reach the disk', async () => {
