@@ -140,10 +140,15 @@ function writeArray(out: Buffer, at: number, arr: unknown[], limit: number): num
     p = writeValue(out, typeAt, p, x, limit);
     if (p < 0) return p;
   }
+  return closeDocument(out, at, p, limit);
+}
+
+/** Ends a document or array begun at `at` whose elements end at `p`: the terminator and the length. */
+function closeDocument(out: Buffer, at: number, p: number, limit: number): number {
   if (p + 1 > limit) return NO_ROOM;
-  out[p++] = 0;
-  out.writeInt32LE(p - at, at);
-  return p;
+  out[p] = 0;
+  out.writeInt32LE(p + 1 - at, at);
+  return p + 1;
 }
 
 /** Writes `doc` as a BSON document at `at`; returns the offset after it, NO_ROOM or UNSUPPORTED. */
@@ -161,8 +166,5 @@ export function writeDoc(out: Buffer, at: number, doc: Record<string, unknown>, 
     p = writeValue(out, typeAt, p, x, limit);
     if (p < 0) return p;
   }
-  if (p + 1 > limit) return NO_ROOM;
-  out[p++] = 0;
-  out.writeInt32LE(p - at, at);
-  return p;
+  return closeDocument(out, at, p, limit);
 }
