@@ -20,11 +20,40 @@ export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
-/** A page opened by `newPage`: its own context, the page, and the page errors seen so far. */
+/** A page opened by `newPage`: its own context, the page, the page errors seen so far, and what it did. */
 export interface OpenedPage {
   context: BrowserContext;
   page: Page;
   errors: string[];
+  /** Navigations, failed requests, error responses, socket closes and console errors, with the time since the page opened. */
+  timeline: string[];
+}
+
+// NOTE: a hung page step ends in mocha's timeout, which names no cause; the fixture then prints what
+// each page of the failed test did, and closes what the test left open (with a limit, so a stuck
+// close cannot hang the run either).
+const CLOSE_LIMIT_MS = 10_000;
+
+async function closeWithin(opened: OpenedPage): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      opened.timeline.push('context.close() did not finish in 10 s');
+      resolve();
+    }, CLOSE_LIMIT_MS);
+  });
+  await Promise.race([opened.context.close().catch(() => undefined), limit]);
+  clearTimeout(timer);
+}
+
+function describeTimeline(opened: OpenedPage, index: number): string {
+  let url = '(closed)';
+  try {
+    url = opened.page.url();
+  } catch {
+    // the page is gone
+  }
+  return [`  page ${index + 1}, now at ${url}`, ...opened.timeline.slice(-60).map((line) => `    ${line}`)].join('\n');
 }
 
 /** Headless Chromium for the tests of one describe block, with pages against the test app. */
@@ -39,12 +68,36 @@ export interface TestBrowser {
 /** Launches Chromium in a `before` hook of the calling describe block and closes it in an `after` hook. */
 export function useBrowser(extraArgs: string[] = []): TestBrowser {
   const launched = perSuite('Chromium', () => launchBrowser(extraArgs), (browser) => browser.close());
+  let opened: OpenedPage[] = [];
+  const track = (page: OpenedPage): OpenedPage => {
+    opened.push(page);
+    return page;
+  };
+  afterEach(async function () {
+    const pages = opened;
+    opened = [];
+    const test = this.currentTest;
+    if (test && test.state !== 'passed' && pages.length > 0) {
+      // NOTE: appended to the failure itself, so mocha's list of failures at the end (and CI's tail) shows it.
+      const timelines = `\n  what the pages did:\n${pages.map(describeTimeline).join('\n')}`;
+      const err = test.err;
+      if (err) {
+        // NOTE: mocha prints the lines of the stack above its frames, so the stack carries it too.
+        const original = err.message;
+        err.message += timelines;
+        if (err.stack?.includes(original)) err.stack = err.stack.replace(original, err.message);
+      } else {
+        process.stderr.write(timelines + '\n');
+      }
+    }
+    await Promise.all(pages.map(closeWithin));
+  });
   return {
     get browser() {
       return launched();
     },
-    newPage: (options) => newPage(launched(), testApp().url, options),
-    pageAs: (user) => sessionPage(launched(), user),
+    newPage: async (options) => track(await newPage(launched(), testApp().url, options)),
+    pageAs: async (user) => track(await sessionPage(launched(), user)),
   };
 }
 
@@ -72,12 +125,34 @@ export async function newPage(
   });
   const page = await context.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
+  const timeline: string[] = [];
+  const opened = performance.now();
+  const note = (line: string) => {
+    timeline.push(`+${((performance.now() - opened) / 1000).toFixed(2)} s ${line.slice(0, 300)}`);
+  };
+  page.on('pageerror', (err) => {
+    errors.push(err.message);
+    note(`page error: ${err.message}`);
+  });
   // A script or handler the Content-Security-Policy blocked is a broken page too.
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' || m.type() === 'warning') note(`console ${m.type()}: ${m.text()}`);
   });
-  return { context, page, errors };
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) note(`navigated to ${frame.url()}`);
+  });
+  page.on('load', () => note('load'));
+  page.on('requestfailed', (request) => note(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText ?? '?'})`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) note(`response ${response.status()}: ${response.request().method()} ${response.url()}`);
+  });
+  page.on('websocket', (ws) => {
+    note(`websocket opened: ${ws.url()}`);
+    ws.on('close', () => note(`websocket closed: ${ws.url()}`));
+  });
+  page.on('close', () => note('page closed'));
+  return { context, page, errors, timeline };
 }
 
 /** Signs a user in through the login form and waits for the home page. */
