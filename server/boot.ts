@@ -79,7 +79,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay, db };
   setPlatform(platform);
   await startEvictions(redis, config.queuePrefix, logger);
-  await configurePdfRendering(config.pdfWorkers);
+  await configurePdfRendering(config.pdfWorkers, config.pdfWorkerPriority);
   startLiveness();
 
   let url: string | undefined;

@@ -85,10 +85,14 @@ export const EnvSchema = z
     OUTBOX_SWEEP_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
     SCHEDULE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     PDF_WORKERS: z.coerce.number().int().min(0).max(32).optional(),
+    PDF_WORKER_PRIORITY: z.enum(['idle', 'low']).default('idle'),
   })
   .strict();
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** How PDF worker threads yield the CPU to the event loop: SCHED_IDLE, or the lowest nice value. */
+export type PdfWorkerPriority = Env['PDF_WORKER_PRIORITY'];
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -132,6 +136,8 @@ export interface Config {
   scheduleSweepMs: number;
   /** Worker threads rendering PDFs (0: render on the event loop, for debugging). */
   pdfWorkers: number;
+  /** How the PDF worker threads yield to the event loop (see server/pdf-worker.ts). */
+  pdfWorkerPriority: PdfWorkerPriority;
 }
 
 export class ConfigError extends Error {}
@@ -186,5 +192,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     outboxSweepMs: e.OUTBOX_SWEEP_MS,
     scheduleSweepMs: e.SCHEDULE_SWEEP_MS,
     pdfWorkers: e.PDF_WORKERS ?? Math.min(2, availableParallelism()),
+    pdfWorkerPriority: e.PDF_WORKER_PRIORITY,
   });
 }

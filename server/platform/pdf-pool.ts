@@ -3,6 +3,7 @@
 // closed with the process role; with no workers (PDF_WORKERS=0) documents render inline.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { PdfWorkerPriority } from './config';
 import type { Lang } from './i18n';
 import { renderInline, type PdfDocumentKind } from './pdf-documents';
 
@@ -11,6 +12,11 @@ export interface PdfTask {
   kind: string;
   data: unknown;
   lang: Lang;
+}
+
+/** What a PDF worker is told when it starts (piscina's workerData). */
+export interface PdfWorkerData {
+  priority: PdfWorkerPriority;
 }
 
 export interface PdfRenderer {
@@ -35,8 +41,9 @@ function workerExecArgv(): string[] {
 }
 
 /** A renderer with its own pool of `workers` threads (started on its first render). */
-export function createPdfRenderer(options: { workers: number }): PdfRenderer {
+export function createPdfRenderer(options: { workers: number; priority?: PdfWorkerPriority }): PdfRenderer {
   const workers = options.workers;
+  const workerData: PdfWorkerData = { priority: options.priority ?? 'idle' };
   let pool: Piscina<PdfTask, Uint8Array> | undefined;
   return {
     workers,
@@ -47,6 +54,7 @@ export function createPdfRenderer(options: { workers: number }): PdfRenderer {
         minThreads: workers,
         maxThreads: workers,
         execArgv: workerExecArgv(),
+        workerData,
       });
       const bytes = await pool.run({ kind: kind.name, data, lang });
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -60,17 +68,20 @@ export function createPdfRenderer(options: { workers: number }): PdfRenderer {
 }
 
 let poolSize = defaultPdfWorkers();
+let poolPriority: PdfWorkerPriority = 'idle';
 let shared: PdfRenderer | undefined;
 
-/** Sets the size of the app's pool (from PDF_WORKERS); a pool already running is closed and restarts at the new size. */
-export async function configurePdfRendering(workers: number): Promise<void> {
+/** Sets the app's pool (PDF_WORKERS, PDF_WORKER_PRIORITY); a pool already running is closed and restarts with them. */
+export async function configurePdfRendering(workers: number, priority: PdfWorkerPriority = 'idle'): Promise<void> {
+  const changed = workers !== poolSize || priority !== poolPriority;
   poolSize = workers;
-  if (shared && shared.workers !== workers) await closePdfRendering();
+  poolPriority = priority;
+  if (shared && changed) await closePdfRendering();
 }
 
 /** Renders a document of `kind` from its plain data, in the app's PDF worker pool. */
 export function renderDocument<D>(kind: PdfDocumentKind<D>, data: D, lang: Lang = 'zh'): Promise<Buffer> {
-  shared ??= createPdfRenderer({ workers: poolSize });
+  shared ??= createPdfRenderer({ workers: poolSize, priority: poolPriority });
   return shared.render(kind, data, lang);
 }
 

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { loadConfig } from '../../server/platform/config';
 import { columnWidths, CONTENT_WIDTH, tableTextMeasure, unbreakableTokens } from '../../server/platform/pdf';
@@ -37,7 +38,7 @@ describe('PDF rendering in worker threads', function () {
     });
   }
 
-  it('renders inline with no workers (PDF_WORKERS=0), and PDF_WORKERS sets the pool size', async () => {
+  it('renders inline with no workers (PDF_WORKERS=0), PDF_WORKERS sets the pool size and PDF_WORKER_PRIORITY its priority', async () => {
     const inline = createPdfRenderer({ workers: 0 });
     const bytes = await inline.render(SignedLetterDocument, signedLetter, 'zh');
     expect(bytes.equals(await pool.render(SignedLetterDocument, signedLetter, 'zh'))).to.equal(true);
@@ -46,6 +47,9 @@ describe('PDF rendering in worker threads', function () {
     expect(loadConfig({ PDF_WORKERS: '3' }).pdfWorkers).to.equal(3);
     expect(loadConfig({}).pdfWorkers).to.be.within(1, 2);
     expect(() => loadConfig({ PDF_WORKERS: '-1' })).to.throw(/PDF_WORKERS/);
+    expect(loadConfig({}).pdfWorkerPriority).to.equal('idle');
+    expect(loadConfig({ PDF_WORKER_PRIORITY: 'low' }).pdfWorkerPriority).to.equal('low');
+    expect(() => loadConfig({ PDF_WORKER_PRIORITY: 'realtime' })).to.throw(/PDF_WORKER_PRIORITY/);
   });
 
   it('starts its workers without the database, web or queue libraries (only the pure document layouts)', () => {
@@ -97,6 +101,33 @@ describe('PDF rendering in worker threads', function () {
     expect(laidOutOnMainThread).to.equal(0);
     expect(documents.every((bytes) => bytes.equals(expected))).to.equal(true);
     expect(ticks).to.be.greaterThan(1);
+  });
+
+  it('runs its render threads under SCHED_IDLE (PDF_WORKER_PRIORITY=idle) or at nice 19 (low), the event loop at neither', async function () {
+    if (process.platform !== 'linux') this.skip();
+    // NOTE: /proc/self/task/<tid>/sched names each thread's policy (5 = SCHED_IDLE); field 19 of its stat is the nice value.
+    const threads = () =>
+      readdirSync('/proc/self/task').map((tid) => ({
+        tid: Number(tid),
+        policy: Number(/policy\s*:\s*(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/sched`, 'utf8'))?.[1]),
+        nice: Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]),
+      }));
+    const before = new Set(threads().map((t) => t.tid));
+    const idle = createPdfRenderer({ workers: 1, priority: 'idle' });
+    const low = createPdfRenderer({ workers: 1, priority: 'low' });
+    try {
+      await idle.render(SignedLetterDocument, signedLetter, 'zh');
+      const idleThreads = threads().filter((t) => !before.has(t.tid) && t.policy === 5);
+      await low.render(SignedLetterDocument, signedLetter, 'zh');
+      const lowThreads = threads().filter((t) => !before.has(t.tid) && t.policy === 0 && t.nice === 19);
+      expect(idleThreads, 'one SCHED_IDLE render thread').to.have.length(1);
+      expect(lowThreads, 'one render thread at nice 19').to.have.length(1);
+      const main = threads().find((t) => t.tid === process.pid)!;
+      expect(main).to.include({ policy: 0, nice: 0 });
+    } finally {
+      await idle.close();
+      await low.close();
+    }
   });
 
   it('reads the Chinese text back from a document rendered in a worker, with the title on one footer line', async () => {
