@@ -49,11 +49,15 @@ function setStatus(next: string): void {
 const socket = getSocket();
 const watch = () =>
   socket.emit('order:watch', { orderId: page.orderId }, (raw) => {
-    const reply = raw as unknown as { data?: { order: { status: string } } };
+    const reply = raw as unknown as { data?: { order: { status: string; events: unknown[] }; shipment: { tracking: unknown[] } | null } };
     const live = document.querySelector<HTMLElement>('[data-live]');
     if (live) live.hidden = !reply?.data;
-    // NOTE: after a reconnect the answer is the current state; a change missed meanwhile reloads.
-    if (reply?.data && reply.data.order.status !== status) reloadSoon();
+    // NOTE: the answer is the state after joining the room; a change made since the page was drawn
+    // (a new state, or a tracking entry the page does not show) reloads it.
+    if (!reply?.data) return;
+    const shownTracking = document.querySelectorAll('[data-tracking-list] li').length;
+    const missed = reply.data.order.status !== status || reply.data.order.events.length > page.seq || (reply.data.shipment?.tracking.length ?? 0) > shownTracking;
+    if (missed) reloadSoon();
   });
 socket.on('connect', watch);
 if (socket.connected) watch();

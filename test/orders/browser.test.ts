@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { signIn, useBrowser } from '../support/browser';
 import type { TestUser } from '../support/factories';
-import { buildListing, buildPharmacist, nextYear, traceCodes } from '../support/order-factories';
+import { buildListing, buildOrderParties, buildPharmacist, confirm, nextYear, placeCatalogueOrder, shipAll, track, traceCodes } from '../support/order-factories';
 
 describe('orders: in the browser, order → confirm → ship → accept across two roles', function () {
   this.timeout(90_000);
@@ -88,6 +88,61 @@ describe('orders: in the browser, order → confirm → ship → accept across t
     } finally {
       await ph.context.close();
       await di.context.close();
+    }
+  });
+});
+
+describe('orders: in the browser, an order page catches up on changes made before its socket joined', function () {
+  this.timeout(90_000);
+  const browser = useBrowser();
+
+  it('reloads when the state or the tracking changed between drawing the page and watching the order', async () => {
+    const p = await buildOrderParties();
+    const order = await placeCatalogueOrder(p);
+    await confirm(p.distributor, order.id);
+    await shipAll(p.distributor, await (await p.pharmacist.api().get(`/api/v1/orders/${order.id}`)).body, p.drugs);
+    const ph = await browser.pageAs(p.pharmacist);
+    // The page's live connection waits until the test lets it through.
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    let connections = 0;
+    await ph.page.routeWebSocket(/\/socket\.io\//, async (ws) => {
+      connections += 1;
+      await held;
+      ws.connectToServer();
+    });
+    try {
+      await ph.page.goto(`/orders/${order.id}`);
+      expect(await ph.page.textContent('[data-order-status]')).to.contain('已发货');
+      // A change the page never gets a push for: it happens before the page watches the order.
+      await track(p.distributor, order.id, 'departed', { location: '广州白云仓' });
+      letThrough();
+      await ph.page.waitForFunction(() => document.querySelector('[data-order-status]')?.textContent?.includes('运输中'));
+      await ph.page.waitForSelector('[data-tracking-list] li');
+      expect(await ph.page.textContent('[data-tracking-list]')).to.contain('广州白云仓');
+
+      // A tracking entry that leaves the state as it is (still in transit) is caught up the same way.
+      const before = connections;
+      let letThroughAgain!: () => void;
+      const heldAgain = new Promise<void>((resolve) => {
+        letThroughAgain = resolve;
+      });
+      await ph.page.routeWebSocket(/\/socket\.io\//, async (ws) => {
+        connections += 1;
+        await heldAgain;
+        ws.connectToServer();
+      });
+      await ph.page.reload();
+      await track(p.distributor, order.id, 'location', { location: '清远中转站' });
+      letThroughAgain();
+      await ph.page.waitForFunction(() => document.querySelector('[data-tracking-list]')?.textContent?.includes('清远中转站'));
+      expect(connections).to.be.greaterThan(before);
+      expect(await ph.page.textContent('[data-order-status]')).to.contain('运输中');
+      expect(ph.errors).to.deep.equal([]);
+    } finally {
+      await ph.context.close();
     }
   });
 });

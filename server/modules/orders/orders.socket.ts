@@ -13,8 +13,11 @@ import { orderView, shipmentView } from './orders.views';
 export function orderSocket(logger: Logger) {
   return (socket: AppSocket): void => {
     onCommand(socket, logger, 'order:watch', WatchPayload, async (p, actor) => {
-      const order = await loadOrder(actor, p.orderId);
+      await loadOrder(actor, p.orderId);
+      // NOTE: the state is read after joining: a change committed between a read and the join would
+      // reach neither the answer nor the room (a page then waited for a push that never came).
       await socket.join(orderRoom(p.orderId));
+      const order = await loadOrder(actor, p.orderId);
       const s = await Shipment.findOne({ orderId: order._id }).lean<ShipmentDoc>();
       return { order: orderView(order, actor.role), shipment: s ? shipmentView(s) : null };
     });
