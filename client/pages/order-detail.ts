@@ -102,9 +102,18 @@ function textValue(root: ParentNode, name: string): string {
   return (root.querySelector<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(`[name="${name}"]`)?.value ?? '').trim();
 }
 
+/**
+ * The page's controls that do nothing without this script are drawn disabled (`data-needs-js`): a
+ * click or Enter before it ran would submit the form natively, to this page with the fields in the URL.
+ */
+function enableControls(root: ParentNode): void {
+  for (const control of root.querySelectorAll<HTMLButtonElement | HTMLInputElement>('[data-needs-js]')) control.disabled = false;
+}
+
 function onSubmit(selector: string, build: (form: HTMLFormElement) => { path: string; body: unknown } | null): void {
   const form = document.querySelector<HTMLFormElement>(selector);
   if (!form) return;
+  enableControls(form);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     stopCameraScan();
@@ -309,6 +318,7 @@ function enterAcceptCode(text: string): { lineNo?: number; code: string; problem
 
 const scanInput = document.querySelector<HTMLInputElement>('[data-scan-input]');
 const scanError = document.querySelector<HTMLElement>('[data-scan-error]');
+if (scanInput) scanInput.disabled = false;
 scanInput?.addEventListener('keydown', (event) => {
   if (event.key !== 'Enter') return;
   event.preventDefault();
