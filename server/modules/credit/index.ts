@@ -11,8 +11,7 @@ import { creditPages } from './credit.pages';
 import { creditRoutes } from './credit.routes';
 import { expireSanction, sweepSanctionExpiries } from './credit.sanctions';
 import { backfillStandingRecords } from './credit.standing-record';
-import { standingRecordRebuilds } from './credit.subscribers';
-import { creditFollowUps } from './credit.subscribers';
+import { creditFollowUps, standingRecordRebuilds } from './credit.subscribers';
 
 export { assertMayTrade, ensureDefaultCommitment, defaultCommitmentBody, versionInForce, type TradingAction } from './credit.commitment';
 export { assertMayTradeCached } from './credit.gate';
