@@ -3,6 +3,8 @@ import { Types } from 'mongoose';
 import { creditBadges, rebuildStandingRecords } from '../../server/modules/credit';
 import { Breach, StandingRecord, type StandingRecordDoc } from '../../server/modules/credit/credit.model';
 import { getCreditRules, standingsFromHistory, standingsOf } from '../../server/modules/credit/credit.standing';
+import { backfillStandingRecords } from '../../server/modules/credit/credit.standing-record';
+import type { Logger } from '../../server/platform/logger';
 import { login } from '../../server/modules/identity';
 import { addMonths } from '../../server/platform/time';
 import { buildTradingDistributor, creditOperator, settled, uploadEvidence } from '../support/credit-factories';
@@ -145,5 +147,24 @@ describe('credit: standing records', () => {
     await expectRecordServes(d.org.id);
     await expectSame(d.org.id, [new Date(at.getTime() - 11 * DAY), new Date(at.getTime() + 400 * DAY)], 'concurrent bonuses on a legacy history');
     expect((await standingsOf([d.org.id])).get(d.org.id)!.score).to.equal(91);
+  });
+
+  it('the start-up backfill builds a record for each distributor whose history has none', async () => {
+    const d = await buildTradingDistributor();
+    const clean = await buildTradingDistributor();
+    const oid = new Types.ObjectId(d.org.id);
+    const at = testClock.now();
+    await Breach.collection.insertOne({
+      orgId: oid, orgName: d.org.name, code: 'MANUAL', zh: '其他', en: 'Other', severity: 'serious', points: 30, occurredAt: new Date(at.getTime() - 40 * DAY), recordedAt: at,
+      source: 'manual', sourceKey: `legacy-backfill-${String(oid)}`, description: '迁移前的记录', evidence: [], status: 'active', appealDeadline: at,
+    } as never);
+    const logged: unknown[] = [];
+    await backfillStandingRecords({ info: (...args: unknown[]) => logged.push(args) } as unknown as Logger);
+    const record = await expectRecordServes(d.org.id);
+    expect(record.entries).to.have.length(1);
+    expect(await StandingRecord.exists({ _id: new Types.ObjectId(clean.org.id) }), 'no record without history').to.equal(null);
+    await expectSame(d.org.id, edgesOf(new Date(at.getTime() - 40 * DAY), 12), 'a backfilled record');
+    expect((await standingsOf([d.org.id])).get(d.org.id)).to.include({ score: 70, worstSeverity: 'serious' });
+    expect(logged).to.have.length(1);
   });
 });

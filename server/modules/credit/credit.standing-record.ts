@@ -175,12 +175,16 @@ export async function backfillStandingRecords(logger: Logger): Promise<void> {
   const distributors = (await organisationsByType('distributor')).map((o) => o._id);
   if (distributors.length === 0) return;
   const recorded = new Set((await StandingRecord.find({ _id: trusted({ $in: distributors }) }, { _id: 1 }).lean<{ _id: Types.ObjectId }[]>()).map((r) => String(r._id)));
-  const missing: string[] = [];
-  for (const orgId of distributors) {
-    if (recorded.has(String(orgId))) continue;
-    const [breach, repair, bonus] = await Promise.all([Breach.exists({ orgId }), Repair.exists({ orgId, status: 'approved' }), Bonus.exists({ orgId })]);
-    if (breach || repair || bonus) missing.push(String(orgId));
-  }
+  const unrecorded = distributors.filter((id) => !recorded.has(String(id)));
+  if (unrecorded.length === 0) return;
+  // NOTE: one read per collection for all of them (after the first start, distributors without a
+  // record have no history, so these find nothing).
+  const withHistory = await Promise.all([
+    Breach.distinct('orgId', { orgId: trusted({ $in: unrecorded }) }),
+    Repair.distinct('orgId', { orgId: trusted({ $in: unrecorded }), status: 'approved' }),
+    Bonus.distinct('orgId', { orgId: trusted({ $in: unrecorded }) }),
+  ]);
+  const missing = [...new Set(withHistory.flat().map(String))];
   if (missing.length === 0) return;
   await rebuildStandingRecords(missing);
   logger.info({ distributors: missing.length }, 'credit standing records built');
