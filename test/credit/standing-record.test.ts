@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { creditBadges, rebuildStandingRecords } from '../../server/modules/credit';
 import { Breach, StandingRecord, type StandingRecordDoc } from '../../server/modules/credit/credit.model';
 import { getCreditRules, standingsFromHistory, standingsOf } from '../../server/modules/credit/credit.standing';
@@ -166,5 +166,38 @@ describe('credit: standing records', () => {
     await expectSame(d.org.id, edgesOf(new Date(at.getTime() - 40 * DAY), 12), 'a backfilled record');
     expect((await standingsOf([d.org.id])).get(d.org.id)).to.include({ score: 70, worstSeverity: 'serious' });
     expect(logged).to.have.length(1);
+  });
+
+  it('a standing examines as many documents after ten times the breaches (the full recomputation grows)', async () => {
+    const d = await buildTradingDistributor();
+    const oid = new Types.ObjectId(d.org.id);
+    const at = testClock.now();
+    const addBreaches = async (n: number, from: number) => {
+      await Breach.collection.insertMany(
+        Array.from({ length: n }, (_, i) => ({
+          orgId: oid, orgName: d.org.name, code: 'MANUAL', zh: '其他', en: 'Other', severity: 'shixin', points: 0, occurredAt: new Date(at.getTime() - (from + i + 1) * 3600_000), recordedAt: at,
+          source: 'manual', sourceKey: `growth-${String(oid)}-${from + i}`, description: '增长', evidence: [], status: 'active', appealDeadline: at,
+        })) as never,
+      );
+      await rebuildStandingRecords([d.org.id]);
+    };
+    const scanned = async () => Number(((await mongoose.connection.db!.admin().command({ serverStatus: 1 })) as { metrics: { queryExecutor: { scannedObjects: unknown } } }).metrics.queryExecutor.scannedObjects);
+    /** documents examined by one read: the least over a few tries (background work reads too) */
+    const examined = async (read: () => Promise<unknown>) => {
+      let least = Infinity;
+      for (let i = 0; i < 5; i += 1) {
+        const before = await scanned();
+        await read();
+        least = Math.min(least, (await scanned()) - before);
+      }
+      return least;
+    };
+    await addBreaches(5, 0);
+    const small = { fast: await examined(() => standingsOf([d.org.id])), full: await examined(() => standingsFromHistory([d.org.id])) };
+    await addBreaches(45, 5);
+    const large = { fast: await examined(() => standingsOf([d.org.id])), full: await examined(() => standingsFromHistory([d.org.id])) };
+    expect(large.full - small.full, 'the measurement sees the history').to.be.at.least(45);
+    expect(large.fast, 'the record read').to.equal(small.fast);
+    await expectSame(d.org.id, [], 'fifty breaches');
   });
 });
