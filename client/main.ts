@@ -34,8 +34,8 @@ function connectRealtime(): void {
     if (socket.active) lost();
   });
 
-  socket.on('session:ready', (session: { unreadNotifications: number }) => {
-    setUnreadCount(session.unreadNotifications);
+  socket.on('session:ready', (session: { unreadNotifications: number; unreadNotificationsCapped?: boolean }) => {
+    setUnreadCount(session.unreadNotifications, session.unreadNotificationsCapped === true);
   });
   socket.on('notification:created', (n: NotificationPayload) => {
     changeUnreadCount(1);

@@ -106,7 +106,11 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
     res.locals.currentPath = req.path;
     res.locals.user = a ? { id: a.id, name: a.name, email: a.email, role: a.role, orgId: a.orgId, orgName: a.orgName, orgType: a.orgType } : undefined;
     res.locals.requestId = res.get('x-request-id');
-    if (a && req.method === 'GET' && !req.path.startsWith('/api/')) res.locals.unreadCount = await unreadCount(a.id);
+    if (a && req.method === 'GET' && !req.path.startsWith('/api/')) {
+      const { unread, unreadCapped } = await unreadCount(a.id);
+      res.locals.unreadCount = unread;
+      res.locals.unreadCapped = unreadCapped;
+    }
     if (a) runWithContext({ requestId: res.get('x-request-id') || undefined, userId: a.id, orgId: a.orgId, lang }, next);
     else next();
   });

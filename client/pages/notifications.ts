@@ -1,15 +1,16 @@
 import type { NotificationPayload } from '../../server/platform/realtime.events';
 import { registerAction } from '../lib/actions';
 import { api } from '../lib/api';
-import { changeUnreadCount, setUnreadCount, unreadCount } from '../lib/bell';
+import { changeUnreadCount, setUnreadCount, unreadCapped, unreadCount, unreadLabel } from '../lib/bell';
 import { toastError } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { t } from '../lib/i18n';
 import { showToast } from '../lib/toast';
 
-/** Both read routes answer with the user's remaining unread count. */
+/** Both read routes answer with the user's remaining unread count (counted up to 100: `unreadCapped`). */
 interface UnreadReply {
   unread: number;
+  unreadCapped?: boolean;
 }
 
 function markItemRead(item: Element): void {
@@ -18,10 +19,10 @@ function markItemRead(item: Element): void {
   item.querySelector('[data-action="notification-read"]')?.remove();
 }
 
-function renderSummary(count: number): void {
+function renderSummary(count: number, capped: boolean): void {
   const summary = document.querySelector<HTMLElement>('[data-unread-summary]');
   if (summary) {
-    summary.textContent = t('unreadSummary', { count });
+    summary.textContent = t('unreadSummary', { count: unreadLabel(count, capped) });
     summary.hidden = count === 0;
   }
   const all = document.querySelector<HTMLButtonElement>('[data-action="notifications-read-all"]');
@@ -43,7 +44,7 @@ registerAction('notification-read', async (el) => {
   }
   const item = el.closest('[data-notification-id]');
   if (item) markItemRead(item);
-  if (typeof reply?.unread === 'number') setUnreadCount(reply.unread);
+  if (typeof reply?.unread === 'number') setUnreadCount(reply.unread, reply.unreadCapped === true);
   else changeUnreadCount(-1);
 });
 
@@ -98,7 +99,11 @@ function prepend(n: NotificationPayload): void {
 }
 
 document.addEventListener('app:notification', (e) => prepend((e as CustomEvent<NotificationPayload>).detail));
-document.addEventListener('app:unread', (e) => renderSummary((e as CustomEvent<{ count: number }>).detail.count));
+document.addEventListener('app:unread', (e) => {
+  const { count, capped } = (e as CustomEvent<{ count: number; capped: boolean }>).detail;
+  renderSummary(count, capped);
+});
 const summary = document.querySelector<HTMLElement>('[data-unread-summary]');
 // NOTE: the page's own count is authoritative on load; it also corrects the header bell.
-setUnreadCount(summary ? Number(summary.dataset.count ?? 0) || 0 : unreadCount());
+if (summary) setUnreadCount(Number(summary.dataset.count ?? 0) || 0, summary.dataset.capped === 'true');
+else setUnreadCount(unreadCount(), unreadCapped());

@@ -123,7 +123,8 @@ export interface ServerToClientEvents {
   'advance:made': (a: AdvanceMadePayload) => void;
   'repayment:recorded': (r: RepaymentRecordedPayload) => void;
   'account:credited': (a: AccountCreditedPayload) => void;
-  'session:ready': (s: { userId: string; orgId: string; role: string; unreadNotifications: number }) => void;
+  /** `unreadNotifications` is counted up to 100; `unreadNotificationsCapped` says there are that many or more. */
+  'session:ready': (s: { userId: string; orgId: string; role: string; unreadNotifications: number; unreadNotificationsCapped: boolean }) => void;
   'vbp:rank': (r: VbpRankPayload) => void;
   'vbp:bid_count': (c: VbpBidCountPayload) => void;
   'vbp:tender_opened': (t: { tenderId: string; status: string }) => void;
@@ -134,7 +135,7 @@ export interface ServerToClientEvents {
 }
 
 export interface ClientToServerEvents {
-  'notification:read': (payload: { id: string }, ack: Ack<{ unread: number }>) => void;
+  'notification:read': (payload: { id: string }, ack: Ack<{ unread: number; unreadCapped: boolean }>) => void;
   'order:watch': (payload: { orderId: string }, ack: Ack<unknown>) => void;
   'order:unwatch': (payload: { orderId: string }, ack: Ack<{ ok: true }>) => void;
   [event: string]: (...args: any[]) => void;

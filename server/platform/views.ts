@@ -28,6 +28,8 @@ export interface PageRoot {
   title?: string;
   /** Optional: the bell's initial count; the client keeps it current afterwards. */
   unreadCount?: number;
+  /** The count is at the server's cap (there are that many or more): the bell shows "99+". */
+  unreadCapped?: boolean;
   /** `'bare'` for pages without header and navigation (login); `false` for no layout at all. */
   layout?: string | false;
 }

@@ -56,7 +56,7 @@ describe('realtime', () => {
       const n = await received;
       expect(n.title).to.equal('订单 PO-1 已发货');
       const ack = await emitAck<{ unread: number }>(sa, 'notification:read', { id: n.id });
-      expect(ack.data).to.deep.equal({ unread: 0 });
+      expect(ack.data).to.deep.equal({ unread: 0, unreadCapped: false });
       const bad = await emitAck(sa, 'notification:read', { id: { $ne: null } });
       expect(bad.error?.code).to.equal('VALIDATION_FAILED');
       await new Promise((r) => setTimeout(r, 200));

@@ -18,6 +18,7 @@ import { applyCreditChange } from './credit.sanctions';
 import type { AppealDecisionInput, AppealInput, AppealListQueryInput, BonusInput, RepairDecisionInput, RepairInput, RepairListQueryInput } from './credit.schemas';
 import { repairEligible } from './credit.score';
 import { getCreditRules, standingOf } from './credit.standing';
+import { noteBonusIn, noteBreachVoidedIn, noteRepairApprovedIn } from './credit.standing-record';
 
 function toAppealView(a: AppealDoc, breach?: Pick<BreachDoc, 'zh' | 'code' | 'points'>) {
   return {
@@ -98,6 +99,7 @@ export async function decideAppeal(actor: Actor, appealId: string, input: Appeal
       { key: `appeal-decided:${appealId}` },
     );
     if (input.decision === 'void') {
+      await noteBreachVoidedIn(uow, breach);
       await applyCreditChange(uow, String(breach.orgId), breach.orgName, { key: `void:${String(breach._id)}`, label: msg('credit.change.voided', { name: breach.zh, nameEn: breach.en }), at, mode: 'relieve' });
     }
     return toAppealView(appeal, breach);
@@ -231,6 +233,7 @@ export async function decideRepair(actor: Actor, repairId: string, input: Repair
     });
     uow.emit(RepairDecided, { repairId, orgId, decision: input.decision, reason: input.reason, ...(points !== undefined ? { pointsRestored: points } : {}) }, { key: `repair-decided:${repairId}` });
     if (points !== undefined) {
+      await noteRepairApprovedIn(uow, updated);
       await applyCreditChange(uow, orgId, repair.orgName, { key: `repair:${repairId}`, label: msg('credit.change.repair', { points }), at, mode: 'relieve' });
     }
     return toRepairView(updated);
@@ -255,6 +258,7 @@ export async function awardBonus(actor: Actor, input: BonusInput) {
     const doc = created!.toObject();
     const id = String(doc._id);
     const orgId = String(org._id);
+    await noteBonusIn(uow, doc);
     uow.audit({ action: 'credit.bonus.award', targetType: 'bonus', targetId: id, summary: msg('credit.audit.bonusAwarded', { org: org.name, points: input.points, reason: input.reason }) });
     uow.emit(BonusAwarded, { bonusId: id, orgId, orgName: org.name, points: input.points, reason: input.reason }, { key: `bonus-awarded:${id}` });
     await applyCreditChange(uow, orgId, org.name, { key: `bonus:${id}`, label: msg('credit.change.bonus', { points: input.points }), at: uow.at, mode: 'relieve' });

@@ -17,6 +17,7 @@ import { applyCreditChange } from './credit.sanctions';
 import type { CreateBreachTypeInput, ManualBreachInput, UpdateBreachTypeInput } from './credit.schemas';
 import { appealDeadline, DEFAULT_BREACH_CATALOGUE, type BreachSeverity, type BreachStatus } from './credit.score';
 import { getCreditRules } from './credit.standing';
+import { noteBreachIn } from './credit.standing-record';
 
 const severityMsg = (severity: BreachSeverity) => ({ msg: `credit.severity.${severity}` });
 
@@ -163,6 +164,7 @@ export async function recordBreachIn(uow: UnitOfWork, input: BreachInput): Promi
   };
   await Breach.create([doc], { session });
   const breach = (await Breach.findById(doc._id, null, { session }).lean<BreachDoc>())!;
+  await noteBreachIn(uow, breach);
   const id = String(breach._id);
   const orgId = String(breach.orgId);
   uow.audit({ action: 'credit.breach.record', targetType: 'breach', targetId: id, summary: msg('credit.audit.breachRecorded', { org: breach.orgName, name: breach.zh, nameEn: breach.en, code: breach.code, points: breach.points }) });

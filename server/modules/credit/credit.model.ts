@@ -73,7 +73,11 @@ const EvidenceSchema = new Schema(
   { _id: false },
 );
 
-/** A recorded breach of one distributor. Every status except 'voided' counts against the score. */
+/**
+ * A recorded breach of one distributor. Every status except 'voided' counts against the score.
+ * NOTE: whatever records or voids a breach, approves a repair or awards a bonus also updates the
+ * distributor's standing record in the same transaction (credit.standing-record.ts).
+ */
 const BreachSchema = new Schema(
   {
     orgId: { type: Schema.Types.ObjectId, required: true },
@@ -176,6 +180,41 @@ const BonusSchema = new Schema(
 );
 BonusSchema.index({ orgId: 1, at: -1 });
 
+/** One item of a distributor's history that can count: a non-voided breach, an approved repair, a bonus. */
+const StandingEntrySchema = new Schema(
+  {
+    /** The breach, repair or bonus. */
+    sourceId: { type: Schema.Types.ObjectId, required: true },
+    kind: { type: String, enum: ['breach', 'repair', 'bonus'], required: true },
+    /** When it counts from: a breach's occurredAt, a repair's decidedAt, a bonus's at. */
+    at: { type: Date, required: true },
+    /** Points deducted (breach), restored (repair) or awarded (bonus). */
+    points: { type: Number, required: true, min: 0 },
+    severity: { type: String, enum: SEVERITIES },
+    level: { type: Number, enum: [1, 2, 3] },
+  },
+  { _id: false },
+);
+
+/**
+ * Read model of a distributor's standing (credit.standing-record.ts): every item of its history that
+ * can count (non-voided breaches, approved repairs, bonuses) later than `completeAfter`, written in
+ * the same transaction as each breach, void, repair and bonus, so a standing is computed from one
+ * document instead of a year of history.
+ */
+const StandingRecordSchema = new Schema(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    entries: { type: [StandingEntrySchema], default: [] },
+    /** Items at or before this instant may be missing (they were older than the window). */
+    completeAfter: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'credit_standings' },
+);
+// NOTE: the window-change rebuild looks for records not complete far enough back.
+StandingRecordSchema.index({ completeAfter: 1 });
+
 /** A sanction in force from `startsAt` until `endsAt` (exclusive), unless lifted earlier. */
 const SanctionSchema = new Schema(
   {
@@ -255,6 +294,8 @@ export type BreachDoc = InferSchemaType<typeof BreachSchema> & { _id: Types.Obje
 export type AppealDoc = InferSchemaType<typeof AppealSchema> & { _id: Types.ObjectId };
 export type RepairDoc = InferSchemaType<typeof RepairSchema> & { _id: Types.ObjectId };
 export type BonusDoc = InferSchemaType<typeof BonusSchema> & { _id: Types.ObjectId };
+export type StandingEntryDoc = InferSchemaType<typeof StandingEntrySchema>;
+export type StandingRecordDoc = InferSchemaType<typeof StandingRecordSchema> & { _id: Types.ObjectId };
 export type SanctionDoc = Omit<InferSchemaType<typeof SanctionSchema>, 'liftReason'> & { _id: Types.ObjectId; liftReason?: Message | string | null };
 export type ScoreSnapshotDoc = InferSchemaType<typeof ScoreSnapshotSchema> & { _id: Types.ObjectId };
 export type CreditFileDoc = InferSchemaType<typeof CreditFileSchema> & { _id: Types.ObjectId };
@@ -266,6 +307,7 @@ export const Breach = (mongoose.models.Breach as mongoose.Model<BreachDoc> | und
 export const Appeal = (mongoose.models.Appeal as mongoose.Model<AppealDoc> | undefined) ?? mongoose.model<AppealDoc>('Appeal', AppealSchema);
 export const Repair = (mongoose.models.Repair as mongoose.Model<RepairDoc> | undefined) ?? mongoose.model<RepairDoc>('Repair', RepairSchema);
 export const Bonus = (mongoose.models.Bonus as mongoose.Model<BonusDoc> | undefined) ?? mongoose.model<BonusDoc>('Bonus', BonusSchema);
+export const StandingRecord = (mongoose.models.StandingRecord as mongoose.Model<StandingRecordDoc> | undefined) ?? mongoose.model<StandingRecordDoc>('StandingRecord', StandingRecordSchema);
 export const Sanction = (mongoose.models.Sanction as mongoose.Model<SanctionDoc> | undefined) ?? mongoose.model<SanctionDoc>('Sanction', SanctionSchema);
 export const ScoreSnapshot = (mongoose.models.ScoreSnapshot as mongoose.Model<ScoreSnapshotDoc> | undefined) ?? mongoose.model<ScoreSnapshotDoc>('ScoreSnapshot', ScoreSnapshotSchema);
 export const CreditFile = (mongoose.models.CreditFile as mongoose.Model<CreditFileDoc> | undefined) ?? mongoose.model<CreditFileDoc>('CreditFile', CreditFileSchema);

@@ -1,29 +1,15 @@
-// A distributor's standing: score and grade from the breach history, and the badges shown beside it.
+// A distributor's standing: score and grade from the breach history (read from its standing record,
+// credit.standing-record.ts), and the badges shown beside it.
 import { Types, type ClientSession } from 'mongoose';
 import { now } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
 import { addMonths } from '../../platform/time';
-import { getSettings } from '../settings';
-import { Bonus, Breach, CreditRulesDoc, Repair, Sanction, type BonusDoc, type BreachDoc, type RepairDoc, type SanctionDoc } from './credit.model';
-import { computeCreditScore, DEFAULT_CREDIT_RULES, worstActiveSeverity, type BreachSeverity, type CreditGrade, type CreditRules, type CreditScore } from './credit.score';
+import { CreditRulesDoc, Sanction, type SanctionDoc } from './credit.model';
+import { CREDIT_RULES_KEY, getCreditRules } from './credit.rules';
+import { computeCreditScore, worstActiveSeverity, type BreachSeverity, type CreditGrade, type CreditRules, type CreditScore } from './credit.score';
+import { historiesOf, recordedHistoriesOf, type History } from './credit.standing-record';
 
-export const CREDIT_RULES_KEY = 'credit';
-
-/** Rules in force: platform settings (window, bonus cap, appeal days, quiet days) over the operator's credit rules. */
-export async function getCreditRules(): Promise<CreditRules> {
-  const [settings, doc] = await Promise.all([getSettings(), CreditRulesDoc.findById(CREDIT_RULES_KEY).lean<{ value: Partial<CreditRules> }>()]);
-  const stored = doc?.value ?? {};
-  return {
-    ...DEFAULT_CREDIT_RULES,
-    ...stored,
-    gradeThresholds: { ...DEFAULT_CREDIT_RULES.gradeThresholds, ...stored.gradeThresholds },
-    especiallySeriousYears: { ...DEFAULT_CREDIT_RULES.especiallySeriousYears, ...stored.especiallySeriousYears },
-    windowMonths: settings.credit.windowMonths,
-    bonusCap: settings.credit.bonusCap,
-    appealDays: settings.credit.appealDays,
-    repairQuietDays: settings.credit.repairQuietDays,
-  };
-}
+export { CREDIT_RULES_KEY, getCreditRules } from './credit.rules';
 
 export interface UploadLimits {
   maxFileBytes: number;
@@ -46,29 +32,6 @@ export interface Standing extends CreditScore {
   lastBreachAt: Date | null;
 }
 
-interface History {
-  breaches: BreachDoc[];
-  repairs: RepairDoc[];
-  bonuses: BonusDoc[];
-}
-
-async function historiesOf(orgIds: Types.ObjectId[], since: Date, session?: ClientSession): Promise<Map<string, History>> {
-  const reads = [
-    () => Breach.find({ orgId: trusted({ $in: orgIds }), occurredAt: trusted({ $gt: since }) }, { orgId: 1, points: 1, occurredAt: 1, status: 1, severity: 1, level: 1 }, { session }).lean<BreachDoc[]>(),
-    () => Repair.find({ orgId: trusted({ $in: orgIds }), status: 'approved', decidedAt: trusted({ $gt: since }) }, { orgId: 1, pointsRestored: 1, decidedAt: 1 }, { session }).lean<RepairDoc[]>(),
-    () => Bonus.find({ orgId: trusted({ $in: orgIds }), at: trusted({ $gt: since }) }, { orgId: 1, points: 1, at: 1 }, { session }).lean<BonusDoc[]>(),
-  ] as const;
-  // NOTE: reads in a transaction share its session, which runs one operation at a time.
-  const [breaches, repairs, bonuses] = session
-    ? [await reads[0](), await reads[1](), await reads[2]()]
-    : await Promise.all([reads[0](), reads[1](), reads[2]()]);
-  const out = new Map<string, History>(orgIds.map((id) => [String(id), { breaches: [], repairs: [], bonuses: [] }]));
-  for (const b of breaches) out.get(String(b.orgId))?.breaches.push(b);
-  for (const r of repairs) out.get(String(r.orgId))?.repairs.push(r);
-  for (const b of bonuses) out.get(String(b.orgId))?.bonuses.push(b);
-  return out;
-}
-
 function standingFrom(orgId: string, h: History, at: Date, rules: CreditRules): Standing {
   const scored = h.breaches.map((b) => ({ points: b.points, occurredAt: b.occurredAt, status: b.status, severity: b.severity }));
   const score = computeCreditScore({
@@ -87,13 +50,29 @@ function standingFrom(orgId: string, h: History, at: Date, rules: CreditRules): 
   return { ...score, orgId, worstSeverity: worst, especiallySeriousLevel: levels.length ? (Math.max(...levels) as 1 | 2 | 3) : 1, lastBreachAt: last };
 }
 
+function validIds(orgIds: string[]): Types.ObjectId[] {
+  return [...new Set(orgIds)].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+}
+
 /**
- * Score, grade and worst severity of several distributors at `at` (computed from the history, so
- * always current). Inside a unit of work pass its session, so the command's own writes count.
+ * Score, grade and worst severity of several distributors at `at`, as computed from their history
+ * (`standingsFromHistory`) but read from their standing records where a record holds the whole
+ * window, so the cost does not grow with the history. Inside a unit of work pass its session, so the
+ * command's own writes count (a command changes the record with the history, in its transaction).
  */
 export async function standingsOf(orgIds: string[], at: Date = now(), session?: ClientSession): Promise<Map<string, Standing>> {
   const rules = await getCreditRules();
-  const ids = [...new Set(orgIds)].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  const ids = validIds(orgIds);
+  const histories = await recordedHistoriesOf(ids, at, rules.windowMonths, session);
+  const unrecorded = ids.filter((id) => !histories.has(String(id)));
+  if (unrecorded.length > 0) for (const [id, h] of await historiesOf(unrecorded, addMonths(at, -rules.windowMonths), session)) histories.set(id, h);
+  return new Map(ids.map((id) => [String(id), standingFrom(String(id), histories.get(String(id))!, at, rules)]));
+}
+
+/** The same standings computed from the breaches, repairs and bonuses themselves (the records' reference). */
+export async function standingsFromHistory(orgIds: string[], at: Date = now(), session?: ClientSession): Promise<Map<string, Standing>> {
+  const rules = await getCreditRules();
+  const ids = validIds(orgIds);
   const histories = await historiesOf(ids, addMonths(at, -rules.windowMonths), session);
   return new Map(ids.map((id) => [String(id), standingFrom(String(id), histories.get(String(id))!, at, rules)]));
 }
@@ -104,7 +83,7 @@ export async function standingOf(orgId: string, at: Date = now(), session?: Clie
 
 /** Sanctions in force at `at` for the organisations (not lifted, startsAt ≤ at < endsAt). */
 export async function activeSanctionsOf(orgIds: string[], at: Date = now(), session?: ClientSession): Promise<SanctionDoc[]> {
-  const ids = [...new Set(orgIds)].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  const ids = validIds(orgIds);
   if (ids.length === 0) return [];
   return Sanction.find({ orgId: trusted({ $in: ids }), startsAt: trusted({ $lte: at }), endsAt: trusted({ $gt: at }), liftedAt: trusted({ $exists: false }) }, null, { session })
     .sort({ endsAt: -1 })

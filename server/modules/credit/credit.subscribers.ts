@@ -14,7 +14,8 @@ import {
   SanctionOpened,
   StandingChanged,
 } from '../../events/credit';
-import { platform } from '../../platform/context';
+import { SettingsChanged } from '../../events/settings';
+import { now, platform } from '../../platform/context';
 import type { DomainEvent } from '../../platform/events';
 import { dateTime, msg, renderMessage, type Message } from '../../platform/messages';
 import { onEvent } from '../../platform/relay';
@@ -22,6 +23,7 @@ import { notifyOrganisation, notifyRoles } from '../notifications';
 import { toBreachView } from './credit.breaches';
 import { Breach, type BreachDoc } from './credit.model';
 import { scheduleSanctionExpiry } from './credit.sanctions';
+import { rebuildRecordsShorterThanWindow } from './credit.standing-record';
 
 const MINE = '/credit/mine';
 
@@ -137,3 +139,15 @@ const scheduling = [
 ];
 
 export const creditFollowUps = [...notifications, ...pushes, ...scheduling];
+
+/**
+ * A longer credit window needs older history than the standing records keep: they are rebuilt (until
+ * then the standings are read from the history in full, so nothing is ever computed from too little).
+ */
+export const standingRecordRebuilds = [
+  onEvent(SettingsChanged, 'credit.rebuild-standing-records-on-window', async (e) => {
+    if (!e.payload.sections.includes('credit')) return;
+    const rebuilt = await rebuildRecordsShorterThanWindow(now());
+    if (rebuilt > 0) platform().logger.info({ rebuilt }, 'credit: standing records rebuilt for a longer window');
+  }),
+];

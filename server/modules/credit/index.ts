@@ -10,11 +10,13 @@ import { expireSanctionJob } from './credit.jobs';
 import { creditPages } from './credit.pages';
 import { creditRoutes } from './credit.routes';
 import { expireSanction, sweepSanctionExpiries } from './credit.sanctions';
-import { creditFollowUps } from './credit.subscribers';
+import { backfillStandingRecords } from './credit.standing-record';
+import { creditFollowUps, standingRecordRebuilds } from './credit.subscribers';
 
 export { assertMayTrade, ensureDefaultCommitment, defaultCommitmentBody, versionInForce, type TradingAction } from './credit.commitment';
 export { assertMayTradeCached } from './credit.gate';
 export { creditBadges, type CreditBadge } from './credit.standing';
+export { rebuildStandingRecords } from './credit.standing-record';
 export { sweepSanctionExpiries } from './credit.sanctions';
 export { Breach } from './credit.model';
 
@@ -23,9 +25,10 @@ export const creditModule = defineModule({
   api: creditRoutes,
   pages: creditPages,
   jobs: [handle(expireSanctionJob, ({ sanctionId }, job) => expireSanction(sanctionId, job.id))],
-  subscribers: [...automaticBreachSubscribers, ...creditFollowUps, ...tradingGateEvictions],
+  subscribers: [...automaticBreachSubscribers, ...creditFollowUps, ...tradingGateEvictions, ...standingRecordRebuilds],
   // NOTE: a sanction whose expiry job Redis lost still ends (idempotent: each is expired once).
   sweeps: [defineSweep('credit.sanctions', 'schedule', () => sweepSanctionExpiries())],
+  migrate: (logger) => backfillStandingRecords(logger),
   // NOTE: a commitment letter in force and the breach catalogue, so demo distributors can sign and trade.
   demo: async (logger) => {
     await ensureDefaultCommitment();

@@ -10,6 +10,6 @@ export function notificationPages(router: Router): void {
     assertRole(req.actor, 'any');
     const q = parse(NotificationListQuery, req.query, 'query');
     const page = await listNotifications(req.actor, q, res.locals.lang as Lang);
-    res.render('notifications', { title: 'notifications', notifications: page.data, unreadCount: page.unread, nextCursor: page.nextCursor });
+    res.render('notifications', { title: 'notifications', notifications: page.data, unreadCount: page.unread, unreadCapped: page.unreadCapped, nextCursor: page.nextCursor });
   });
 }

@@ -1,7 +1,7 @@
 import type { ApiRouter } from '../../platform/http';
 import { resolveLang } from '../../platform/i18n';
 import { IdParams, z } from '../../platform/schemas';
-import { NotificationListQuery, NotificationView } from './notifications.schemas';
+import { NotificationListQuery, NotificationView, UnreadCountView } from './notifications.schemas';
 import { listNotifications, markAllRead, markRead } from './notifications.service';
 
 export function notificationRoutes(api: ApiRouter): void {
@@ -13,16 +13,16 @@ export function notificationRoutes(api: ApiRouter): void {
       tags: ['notifications'],
       auth: 'any',
       query: NotificationListQuery,
-      response: z.object({ data: z.array(NotificationView), nextCursor: z.string().nullable(), unread: z.number() }),
+      response: z.object({ data: z.array(NotificationView), nextCursor: z.string().nullable() }).extend(UnreadCountView.shape),
     },
     ({ actor, query, req }) => listNotifications(actor, query, resolveLang(req)),
   );
   api.route(
-    { method: 'post', path: '/notifications/:id/read', summary: 'Mark a notification read', tags: ['notifications'], auth: 'any', params: IdParams, response: z.object({ unread: z.number() }) },
+    { method: 'post', path: '/notifications/:id/read', summary: 'Mark a notification read', tags: ['notifications'], auth: 'any', params: IdParams, response: UnreadCountView },
     ({ actor, params }) => markRead(actor, params.id),
   );
   api.route(
-    { method: 'post', path: '/notifications/read-all', summary: 'Mark all my notifications read', tags: ['notifications'], auth: 'any', response: z.object({ unread: z.number() }) },
+    { method: 'post', path: '/notifications/read-all', summary: 'Mark all my notifications read', tags: ['notifications'], auth: 'any', response: UnreadCountView },
     ({ actor }) => markAllRead(actor),
   );
 }

@@ -12,4 +12,12 @@ export const NotificationListQuery = z
   })
   .strict();
 
+/** The unread count in replies: counted up to 100, so a count of 100 with `unreadCapped` means 100 or more. */
+export const UnreadCountView = z
+  .object({
+    unread: z.number().int().min(0).describe('Unread notifications, counted up to 100 (100 means 100 or more; the bell shows 99+).'),
+    unreadCapped: z.boolean().describe('True when the count reached 100: there are at least `unread` unread notifications.'),
+  })
+  .openapi('UnreadCount');
+
 export const NotificationReadPayload = z.object({ id: ObjectIdString }).strict();

@@ -100,26 +100,41 @@ export async function listNotifications(actor: Actor, q: { cursor?: string; limi
   if (q.unread) filter.readAt = trusted({ $exists: false });
   const rows = await Notification.find(filter).sort({ createdAt: -1, _id: -1 }).limit(q.limit + 1).lean<NotificationDoc[]>();
   const page = pageOf(rows, q.limit, (r) => r.createdAt);
-  return { data: page.rows.map((r) => toPayload(r, lang)), nextCursor: page.nextCursor, unread: await unreadCount(actor.id) };
+  return { data: page.rows.map((r) => toPayload(r, lang)), nextCursor: page.nextCursor, ...(await unreadCount(actor.id)) };
 }
 
-export async function unreadCount(userId: string): Promise<number> {
-  return Notification.countDocuments({ userId: new Types.ObjectId(userId), readAt: trusted({ $exists: false }) });
+/** Unread notifications are counted up to this many; the bell shows "99+" from 100 on. */
+export const UNREAD_COUNT_CAP = 100;
+
+export interface UnreadCount {
+  /** Unread notifications, counted up to UNREAD_COUNT_CAP. */
+  unread: number;
+  /** The count reached the cap: there are `unread` or more. */
+  unreadCapped: boolean;
+}
+
+/**
+ * A user's unread notifications, counted up to UNREAD_COUNT_CAP, so the bell on every page costs the
+ * same however many are unread.
+ */
+export async function unreadCount(userId: string): Promise<UnreadCount> {
+  const unread = await Notification.countDocuments({ userId: new Types.ObjectId(userId), readAt: trusted({ $exists: false }) }, { limit: UNREAD_COUNT_CAP });
+  return { unread, unreadCapped: unread >= UNREAD_COUNT_CAP };
 }
 
 /** Marks one of the caller's notifications read; another user's id is simply not found. */
-export async function markRead(actor: Actor, id: string): Promise<{ unread: number }> {
+export async function markRead(actor: Actor, id: string): Promise<UnreadCount> {
   const mine = { _id: new Types.ObjectId(id), userId: new Types.ObjectId(actor.id) };
   if (!(await Notification.exists(mine))) throw new NotFoundError({ code: 'NOTIFICATION_NOT_FOUND', message: msg('errorCodes.NOTIFICATION_NOT_FOUND') });
   const at = now();
   await Notification.updateOne({ ...mine, readAt: trusted({ $exists: false }) }, { $set: { readAt: at, expiresAt: readExpiry(at) } });
-  return { unread: await unreadCount(actor.id) };
+  return unreadCount(actor.id);
 }
 
-export async function markAllRead(actor: Actor): Promise<{ unread: number }> {
+export async function markAllRead(actor: Actor): Promise<UnreadCount> {
   const at = now();
   await Notification.updateMany({ userId: new Types.ObjectId(actor.id), readAt: trusted({ $exists: false }) }, { $set: { readAt: at, expiresAt: readExpiry(at) } });
-  return { unread: 0 };
+  return { unread: 0, unreadCapped: false };
 }
 
 /** Gives every notification read before expiry existed its expiry (idempotent); returns how many. */

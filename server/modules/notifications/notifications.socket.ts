@@ -12,5 +12,6 @@ export function notificationSocket(logger: Logger) {
 
 export async function sessionReady(socket: AppSocket): Promise<void> {
   const a = socket.data.actor;
-  socket.emit('session:ready', { userId: a.id, orgId: a.orgId, role: a.role, unreadNotifications: await unreadCount(a.id) });
+  const { unread, unreadCapped } = await unreadCount(a.id);
+  socket.emit('session:ready', { userId: a.id, orgId: a.orgId, role: a.role, unreadNotifications: unread, unreadNotificationsCapped: unreadCapped });
 }
