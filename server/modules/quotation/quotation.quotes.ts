@@ -239,17 +239,28 @@ function enqueueQuote(item: Omit<PendingQuote, 'resolve' | 'reject'>): Promise<I
   });
 }
 
+/** How many quotes wait for the round's next batch in this process (tests hold a batch together with it). */
+export function queuedQuotes(roundId: string): number {
+  return waiting.get(roundId)?.length ?? 0;
+}
+
 async function drain(roundId: string): Promise<void> {
   draining.add(roundId);
   try {
     for (;;) {
       const queue = waiting.get(roundId);
       if (!queue || queue.length === 0) break;
-      const batch = queue.splice(0, MAX_BATCH);
+      let batch: PendingQuote[] = [];
       try {
         // NOTE: a batch holds quotes of many requests; it runs in its own context, so no request's
-        // Idempotency-Key is completed by a transaction that is not that request's alone.
-        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () => withRoundLock(roundId, () => quoteBatch(roundId, batch)));
+        // Idempotency-Key is completed by a transaction that is not that request's alone. It takes
+        // the quotes waiting once it holds the round, so those that arrive meanwhile join it.
+        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () =>
+          withRoundLock(roundId, () => {
+            batch = queue.splice(0, MAX_BATCH);
+            return quoteBatch(roundId, batch);
+          }),
+        );
         batch.forEach((item, i) => item.resolve(outcomes[i]!));
       } catch (err) {
         for (const item of batch) item.reject(err);
