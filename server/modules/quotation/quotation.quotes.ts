@@ -472,21 +472,22 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   if (inserts.length === 0) return outcomes;
   await withCommand(null, async (uow) => {
     const session = uow.session;
-    // NOTE: the batch's statements go to the database together (one round trip, not one after
-    // another); only the new quotes wait for their superseded predecessors (the unique index on a
-    // line's active quote per distributor). Every statement settles before the transaction ends.
+    // NOTE: the batch opens its transaction with one statement (marking the superseded quotes, which
+    // the new ones must wait for because of the unique index on a line's active quote per
+    // distributor; else the compare-and-set on the round), then sends all the others together: three
+    // round trips with the commit, however many quotes. Every statement settles before the end.
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
     emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
     let stale = false;
-    const writes: Promise<unknown>[] = [
-      (superseded.length ? Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session }) : Promise.resolve()).then(() =>
-        Quote.insertMany(inserts, { session, lean: true }),
-      ),
+    const compareAndSet = () =>
       Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session }).then((res) => {
         stale = res.modifiedCount !== 1;
-      }),
-      QuoteEvent.insertMany(events, { session, lean: true }),
-    ];
+      });
+    if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
+    else await compareAndSet();
+    if (stale) throw new StaleBook();
+    const writes: Promise<unknown>[] = [Quote.insertMany(inserts, { session, lean: true }), QuoteEvent.insertMany(events, { session, lean: true })];
+    if (superseded.length) writes.push(compareAndSet());
     if (participants.length) writes.push(Participant.insertMany(participants, { session }));
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
@@ -498,7 +499,7 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
     if (stale) throw new StaleBook();
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-  });
+  }, { opensItself: true });
   book.round = { ...round, seq, closesAt, extensions };
   return outcomes;
 }
