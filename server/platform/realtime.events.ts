@@ -158,13 +158,13 @@ export interface ServerToClientEvents {
   'repayment:recorded': (r: RepaymentRecordedPayload) => void;
   'account:credited': (a: AccountCreditedPayload) => void;
   'session:ready': (s: { userId: string; orgId: string; role: string; unreadNotifications: number }) => void;
-  'round:lines': (p: RoundLinesPayload) => void;
   'vbp:rank': (r: VbpRankPayload) => void;
   'vbp:bid_count': (c: VbpBidCountPayload) => void;
   'vbp:tender_opened': (t: { tenderId: string; status: string }) => void;
   'vbp:tender_awarded': (t: { tenderId: string; contracts?: number }) => void;
   'vbp:alert': (a: { contractId: string; kind: string; checkKind: string; index: number }) => void;
   'vbp:backup_promoted': (p: { contractId: string; promotedContractId: string }) => void;
+  'round:lines': (p: RoundLinesPayload) => void;
   [event: string]: (...args: any[]) => void;
 }
 
