@@ -1,5 +1,5 @@
 // Live bidding: quote-to-watcher latency (p50/p95/p99 over EVERY watcher sent the quote: a distributor
-// emits `quote:submit`, each operator watcher receives the quote as a delta), the bidder's
+// emits `quote:submit`, each operator watcher receives the quote in its commit's `round:lines` delta), the bidder's
 // acknowledgement, the event-loop delay during the burst, memory per watcher socket, and accepted
 // quotes per second, with 200
 // distributor sockets quoting and 50 watchers (10 operators, 40 hospital pharmacists) on one round of
@@ -183,11 +183,16 @@ async function appRun(): Promise<{ idle: LoadResult; busy: LoadResult; perSocket
     // timestamps each quote it receives by the round's sequence number.
     const received = new Map<string, number[]>();
     for (const w of watcherSockets.slice(0, OPERATOR_WATCHERS)) {
-      w.on('round:line', (p: { seq: number }) => {
+      // one push per commit: every quote it carries counts as received now
+      w.on('round:lines', (p: { lines: { quotes?: { seq: number }[] }[] }) => {
         const at = performance.now();
-        const list = received.get(String(p.seq));
-        if (list) list.push(at);
-        else received.set(String(p.seq), [at]);
+        for (const line of p.lines) {
+          for (const q of line.quotes ?? []) {
+            const list = received.get(String(q.seq));
+            if (list) list.push(at);
+            else received.set(String(q.seq), [at]);
+          }
+        }
       });
     }
 

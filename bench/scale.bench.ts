@@ -72,10 +72,12 @@ async function latency(setup: Setup, paceMs: number, count: number) {
   const received = new Map<string, number[]>();
   const listeners = setup.watchers.map((w) => {
     const fn = (payload: Record<string, unknown>) => {
-      const key = setup.keyOf(payload);
-      const list = received.get(key) ?? [];
-      list.push(performance.now());
-      received.set(key, list);
+      const at = performance.now();
+      for (const key of setup.keysOf(payload)) {
+        const list = received.get(key) ?? [];
+        list.push(at);
+        received.set(key, list);
+      }
     };
     w.on(setup.event, fn);
     return () => w.off(setup.event, fn);
@@ -118,7 +120,8 @@ interface Setup {
   watchers: Socket[];
   submit: (b: Bidder) => Promise<{ ok: boolean; code?: string; key?: string }>;
   event: string;
-  keyOf: (payload: Record<string, unknown>) => string;
+  /** The quotes a push carries (a commit's push carries several). */
+  keysOf: (payload: Record<string, unknown>) => string[];
   close(): Promise<void>;
 }
 
@@ -140,8 +143,8 @@ async function setupApp(webs: AppProcess[], operator: ClusterUser, distributors:
     bidders,
     watchers,
     submit: quoteSubmit,
-    event: 'round:line',
-    keyOf: (p) => `${p.roundId}:${p.seq}`,
+    event: 'round:lines',
+    keysOf: (p) => (p.lines as { quotes?: { seq: number }[] }[]).flatMap((l) => (l.quotes ?? []).map((q) => `${p.roundId}:${q.seq}`)),
     async close() {
       for (const s of [...bidders.map((b) => b.socket), ...watchers]) s.disconnect();
       for (const r of rounds) await operator.api().post(`/api/v1/rounds/${r.id}/cancel`, { reason: '基准测试结束' }).catch(() => undefined);
@@ -195,7 +198,7 @@ async function setupBare(): Promise<Setup> {
       }
     },
     event: 'line',
-    keyOf: (p) => `bare:${p.seq}`,
+    keysOf: (p) => [`bare:${p.seq}`],
     async close() {
       for (const s of [...bidders.map((b) => b.socket), ...watchers]) s.disconnect();
       child.kill('SIGTERM');

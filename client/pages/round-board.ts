@@ -2,6 +2,7 @@
 // may see as pushes arrive (no reloads), ticks the countdown against the server clock, and submits
 // quotes with an acknowledgement. On (re)connect it re-sends `round:watch` and repaints from the
 // answer, so a dropped connection never leaves a gap.
+import type { RoundLineDelta, RoundLinesPayload } from '../../server/platform/realtime.events';
 import { newIdempotencyKey } from '../lib/api';
 import { formatDateTime, formatMoney } from '../lib/format';
 import { pageLang } from '../lib/i18n';
@@ -205,6 +206,22 @@ function rerank(quotes: OperatorQuote[]): OperatorQuote[] {
     .map((q, i) => ({ ...q, rank: i + 1 }));
 }
 
+/** Applies one line of a `round:lines` push: the operator's quotes (re-ranked here), the best price, the viewer's own quote or rank. */
+function applyLine(line: RoundLineDelta): void {
+  if (line.quotes) {
+    let quotes = operatorLines.get(line.lineId) ?? [];
+    for (const { status, ...quote } of line.quotes) {
+      const others = quotes.filter((q) => q.alias !== quote.alias);
+      quotes = status === 'active' && quote.rank !== null ? [...others, { ...quote, rank: quote.rank }] : others;
+    }
+    const next = rerank(quotes);
+    operatorLines.set(line.lineId, next);
+    paintOperatorLine(line.lineId, line.quoteCount ?? next.length, line.bestPriceFen ?? null, next);
+  } else if (line.bestPriceFen !== undefined) paintBest(line.lineId, line.bestPriceFen);
+  if (line.own) paintOwn(line.lineId, line.own, line.nextMaxPriceFen);
+  if (line.rank !== undefined) paintRank(line.lineId, line.rank, true);
+}
+
 function paintState(next: BoardState): void {
   state = next;
   paintTiming(next.round);
@@ -358,29 +375,14 @@ function follow(): void {
   socket.on('connect', watch);
   if (socket.connected) watch();
 
-  socket.on('round:line', (p: { roundId: string; lineId: string; seq: number; quoteCount: number; bestPriceFen: number | null; quote: OperatorQuote & { status: 'active' | 'withdrawn' } }) => {
-    if (p.roundId !== roundId || !fresh(p.lineId, p.seq)) return;
-    const { status, ...quote } = p.quote;
-    const others = (operatorLines.get(p.lineId) ?? []).filter((q) => q.alias !== quote.alias);
-    const next = rerank(status === 'active' ? [...others, quote] : others);
-    operatorLines.set(p.lineId, next);
-    paintOperatorLine(p.lineId, p.quoteCount, p.bestPriceFen, next);
-    flash(p.lineId);
-  });
-  socket.on('round:own', (p: { roundId: string; lineId: string; seq: number; own: OwnQuote; nextMaxPriceFen: number }) => {
-    if (p.roundId !== roundId || !fresh(p.lineId, p.seq)) return;
-    paintOwn(p.lineId, p.own, p.nextMaxPriceFen);
-    flash(p.lineId);
-  });
-  socket.on('round:rank', (p: { roundId: string; lineId: string; seq: number; rank: number }) => {
-    if (p.roundId !== roundId || !fresh(p.lineId, p.seq)) return;
-    paintRank(p.lineId, p.rank, true);
-    flash(p.lineId);
-  });
-  socket.on('round:best', (p: { roundId: string; lineId: string; seq: number; bestPriceFen: number | null }) => {
-    if (p.roundId !== roundId || !fresh(p.lineId, p.seq)) return;
-    paintBest(p.lineId, p.bestPriceFen);
-    flash(p.lineId);
+  // One push per commit: each line it changed, as this viewer may see it (see RoundLineDelta).
+  socket.on('round:lines', (p: RoundLinesPayload) => {
+    if (p.roundId !== roundId) return;
+    for (const line of p.lines) {
+      if (!fresh(line.lineId, p.seq)) continue;
+      applyLine(line);
+      flash(line.lineId);
+    }
   });
   socket.on('round:timing', (t: Timing) => {
     if (t.roundId === roundId) paintTiming(t);

@@ -113,6 +113,40 @@ export interface VbpBidCountPayload {
   bids: number;
 }
 
+/** A quote on a round line as the operator sees it live (by alias). */
+export interface RoundQuoteDelta {
+  alias: string;
+  priceFen: number;
+  receivedAt: string;
+  seq: number;
+  /** The quote's rank on the line (after the commit for the distributor's last change in it); null when withdrawn. */
+  rank: number | null;
+  status: 'active' | 'withdrawn';
+}
+
+/**
+ * One line a commit changed, as one room's viewers may see it; each field is there only for whom it
+ * is meant: `quotes` (every change, by alias), `quoteCount` and `bestPriceFen` for operators (and for
+ * every distributor in `best` mode); `own` and `nextMaxPriceFen` for the distributor that quoted;
+ * `rank` for a distributor whom others' quotes moved (never in `sealed` mode).
+ */
+export interface RoundLineDelta {
+  lineId: string;
+  quoteCount?: number;
+  bestPriceFen?: number | null;
+  quotes?: RoundQuoteDelta[];
+  own?: { quoteId: string; priceFen: number; receivedAt: string; status: 'active' | 'withdrawn'; rank: number | null };
+  nextMaxPriceFen?: number;
+  rank?: number;
+}
+
+/** A round's committed quote changes, one push per room per commit; `seq` is the round's sequence after the commit. */
+export interface RoundLinesPayload {
+  roundId: string;
+  seq: number;
+  lines: RoundLineDelta[];
+}
+
 export interface ServerToClientEvents {
   'notification:created': (n: NotificationPayload) => void;
   'credit:standing_changed': (s: CreditStandingPayload) => void;
@@ -131,6 +165,7 @@ export interface ServerToClientEvents {
   'vbp:tender_awarded': (t: { tenderId: string; contracts?: number }) => void;
   'vbp:alert': (a: { contractId: string; kind: string; checkKind: string; index: number }) => void;
   'vbp:backup_promoted': (p: { contractId: string; promotedContractId: string }) => void;
+  'round:lines': (p: RoundLinesPayload) => void;
   [event: string]: (...args: any[]) => void;
 }
 

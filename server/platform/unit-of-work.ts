@@ -149,12 +149,21 @@ export function currentUnitOfWork(): UnitOfWork | undefined {
   return current.getStore();
 }
 
+export interface CommandOptions {
+  /**
+   * The command awaits one statement of its own before any other (e.g. its compare-and-set), so that
+   * statement starts the transaction and the opening read is left out: one round trip less. Ignored
+   * for an idempotent request, whose key lookup opens the transaction.
+   */
+  opensItself?: boolean;
+}
+
 /**
  * Runs a command in one transaction with its audit entries, events and stored reply. A command
  * called from inside another joins it (one transaction for both). The transaction is retried on
  * transient conflicts, so `fn` must only write through `uow.session`.
  */
-export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) => Promise<T>, options: CommandOptions = {}): Promise<T> {
   const outer = current.getStore();
   if (outer) return fn(outer);
   let committed: DomainEvent[] = [];
@@ -165,7 +174,7 @@ export async function withCommand<T>(actor: AuditActor, fn: (uow: UnitOfWork) =>
     // parallel (Promise.all) must not race to be that first statement. An idempotent request's lookup
     // of its key is that statement (a reply stored meanwhile ends the command as a replay).
     if (pending?.lookupInTransaction && !pending.stored) await openIdempotentTransaction(session, pending);
-    else await OutboxEvent.findOne({ _id: TRANSACTION_OPENER }, { _id: 1 }).session(session).lean();
+    else if (!options.opensItself) await OutboxEvent.findOne({ _id: TRANSACTION_OPENER }, { _id: 1 }).session(session).lean();
     work = new Work(session, actor, now());
     const attempt = work;
     const value = await current.run(attempt, () => fn(attempt));

@@ -43,8 +43,27 @@ function findBadText(value: unknown, path: (string | number)[], where: string, o
   }
 }
 
+/** Whether any string or key in `value` holds bad text: the common, clean case walks once with no bookkeeping. */
+function holdsBadText(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return BAD_TEXT.test(value);
+  if (depth > 64 || !value || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) if (holdsBadText(value[i], depth + 1)) return true;
+    return false;
+  }
+  if (Buffer.isBuffer(value)) return false;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    if (BAD_TEXT.test(k) || holdsBadText((value as Record<string, unknown>)[k], depth + 1)) return true;
+  }
+  return false;
+}
+
 /** Refuses input with a NUL or a lone surrogate anywhere in a string (or a key), naming each field. */
 export function assertCleanText(data: unknown, where: string): void {
+  // NOTE: the detailed walk (paths, one issue per field) runs only for input that has bad text;
+  // every socket payload and committed fact is checked, and almost all are clean.
+  if (!holdsBadText(data, 0)) return;
   const issues: TextIssue[] = [];
   findBadText(data, [], where, issues);
   if (issues.length > 0) throw new ValidationError({ details: issues });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Socket } from 'socket.io-client';
+import type { RoundLinesPayload } from '../../server/platform/realtime.events';
 import { buildUser, connectSocket, emitAck, nextEvent, type TestUser } from '../support/factories';
 import { buildOpenRound, catalogueOperator, quote, tradingDistributors } from '../support/quotation-factories';
 
@@ -22,6 +23,8 @@ async function watch<T = { lines: Record<string, unknown>[]; round: Record<strin
   return ack.data!;
 }
 
+type Lines = RoundLinesPayload;
+
 const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
 
 /** Fails when any payload a distributor received names another distributor (org id, name, user, e-mail). */
@@ -41,21 +44,25 @@ describe('live board', () => {
     try {
       for (const w of [wo, wa, wb, wc]) await watch(w.socket, round.id);
       const [line1, line2] = round.lines as [(typeof round.lines)[0], (typeof round.lines)[0]];
-      const opLine = nextEvent<{ quoteCount: number; bestPriceFen: number; quote: { alias: string; priceFen: number; rank: number; status: string } }>(wo.socket, 'round:line');
-      const aOwn = nextEvent<{ own: { priceFen: number; rank: number } }>(wa.socket, 'round:own');
+      const opLine = nextEvent<Lines>(wo.socket, 'round:lines');
+      const aOwn = nextEvent<Lines>(wa.socket, 'round:lines');
       await quote(a, round.id, line1.lineId, 250_000);
-      expect((await aOwn).own).to.include({ priceFen: 250_000, rank: 1 });
-      const first = await opLine;
+      const aFirst = await aOwn;
+      expect(aFirst.lines).to.have.length(1);
+      expect(aFirst.lines[0]!.own).to.include({ priceFen: 250_000, rank: 1 });
+      expect(aFirst.lines[0]).to.not.have.property('quotes');
+      expect(aFirst.lines[0]).to.not.have.property('bestPriceFen');
+      const first = (await opLine).lines[0]!;
       // NOTE: the operator is pushed the quote as a delta (with the line's count and best), not the whole ranking.
-      expect(first).to.include({ quoteCount: 1, bestPriceFen: 250_000 });
-      expect(first.quote).to.include({ priceFen: 250_000, rank: 1, status: 'active' });
-      expect(first.quote.alias).to.match(/^[A-Z]\d{3}$/);
-      expect(first).to.not.have.property('quotes');
-      const aDemoted = nextEvent<{ rank: number; lineId: string }>(wa.socket, 'round:rank');
-      const second = nextEvent<{ quoteCount: number; bestPriceFen: number; quote: { priceFen: number; rank: number } }>(wo.socket, 'round:line');
+      expect(first).to.include({ lineId: line1.lineId, quoteCount: 1, bestPriceFen: 250_000 });
+      expect(first.quotes).to.have.length(1);
+      expect(first.quotes![0]).to.include({ priceFen: 250_000, rank: 1, status: 'active' });
+      expect(first.quotes![0]!.alias).to.match(/^[A-Z]\d{3}$/);
+      const aDemoted = nextEvent<Lines>(wa.socket, 'round:lines');
+      const second = nextEvent<Lines>(wo.socket, 'round:lines');
       await quote(b, round.id, line1.lineId, 240_000);
-      expect(await aDemoted).to.include({ rank: 2, lineId: line1.lineId });
-      expect(await second).to.deep.include({ quoteCount: 2, bestPriceFen: 240_000 });
+      expect((await aDemoted).lines).to.deep.equal([{ lineId: line1.lineId, rank: 2 }]);
+      expect((await second).lines[0]).to.deep.include({ quoteCount: 2, bestPriceFen: 240_000 });
       await quote(c, round.id, line2.lineId, 280_000);
       await settle();
       const bState = await watch(wb.socket, round.id);
@@ -67,7 +74,7 @@ describe('live board', () => {
       expect((opState.lines[0]!.quotes as { priceFen: number }[]).map((q) => q.priceFen)).to.deep.equal([240_000, 250_000]);
       expect(JSON.stringify(opState)).to.not.include(a.org.name);
       // c quoted only on line 2, so it heard nothing about line 1; nobody's identity reached any distributor.
-      expect(wc.seen.filter((s) => (s.payload as { lineId?: string })?.lineId === line1.lineId)).to.deep.equal([]);
+      expect(wc.seen.filter((s) => JSON.stringify(s.payload).includes(line1.lineId))).to.deep.equal([]);
       assertNoForeignIdentity(wa.seen, [b, c]);
       assertNoForeignIdentity(wb.seen, [a, c]);
       assertNoForeignIdentity(wc.seen, [a, b]);
@@ -84,10 +91,10 @@ describe('live board', () => {
     try {
       await watch(wa.socket, round.id);
       await watch(wb.socket, round.id);
-      const best = nextEvent<{ bestPriceFen: number; quoteCount: number }>(wb.socket, 'round:best');
+      const best = nextEvent<Lines>(wb.socket, 'round:lines');
       const result = await quote(a, round.id, round.lines[0]!.lineId, 200_000);
       expect(result).to.include({ rank: 1 });
-      expect(await best).to.include({ bestPriceFen: 200_000, quoteCount: 1 });
+      expect((await best).lines).to.deep.equal([{ lineId: round.lines[0]!.lineId, bestPriceFen: 200_000, quoteCount: 1 }]);
       const state = await watch(wb.socket, round.id);
       expect(state.lines[0]).to.include({ bestPriceFen: 200_000, quoteCount: 1, own: null });
       await settle(100);
@@ -106,10 +113,10 @@ describe('live board', () => {
     try {
       for (const w of [wo, wa, wb]) await watch(w.socket, round.id);
       const { lineId } = round.lines[0]!;
-      const opLine = nextEvent<{ quote: { priceFen: number } }>(wo.socket, 'round:line');
+      const opLine = nextEvent<Lines>(wo.socket, 'round:lines');
       const ack = await emitAck<{ rank: number | null; priceFen: number }>(wa.socket, 'quote:submit', { roundId: round.id, lineId, priceFen: 211_111, clientKey: `sealed-${round.id}-a` });
       expect(ack.data).to.include({ rank: null, priceFen: 211_111 });
-      expect((await opLine).quote.priceFen).to.equal(211_111);
+      expect((await opLine).lines[0]!.quotes![0]!.priceFen).to.equal(211_111);
       await quote(b, round.id, lineId, 222_222);
       await settle();
       const stateB = await watch(wb.socket, round.id);
@@ -118,7 +125,9 @@ describe('live board', () => {
       expect(stateB.lines[0]).to.not.have.property('results');
       expect(JSON.stringify(wb.seen)).to.not.include('211111');
       expect(JSON.stringify(wa.seen)).to.not.include('222222');
-      expect(wb.seen.map((s) => s.event)).to.not.include('round:rank');
+      const bLines = wb.seen.filter((s) => s.event === 'round:lines').flatMap((s) => (s.payload as Lines).lines);
+      expect(bLines.map((l) => Object.keys(l).sort())).to.deep.equal([['lineId', 'nextMaxPriceFen', 'own']]);
+      expect(bLines[0]!.own).to.include({ priceFen: 222_222, rank: null });
       assertNoForeignIdentity(wa.seen, [b]);
       assertNoForeignIdentity(wb.seen, [a]);
     } finally {

@@ -56,7 +56,7 @@ describe('live bidding across a kill -9 of a web process', function () {
     const lastSeen = new Map<Socket, number>();
     for (const w of [...watchers, aWatcher]) {
       lastSeen.set(w, (await watch(w, round.id)).seq);
-      for (const event of ['round:line', 'round:own']) w.on(event, (p: { seq: number }) => lastSeen.set(w, Math.max(lastSeen.get(w)!, p.seq)));
+      w.on('round:lines', (p: { seq: number }) => lastSeen.set(w, Math.max(lastSeen.get(w)!, p.seq)));
     }
     const before = await quote(qa, round.id, line1, 290_000);
     await waitFor(() => watchers.every((w) => lastSeen.get(w) === before.seq), 15_000, 'every operator watcher to see the first quote');

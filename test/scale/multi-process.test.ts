@@ -38,7 +38,17 @@ async function waitEvent(got: Received[], event: string, match: (p: Record<strin
   return (await waitFor(() => seen(got, event, match), ms, what, 25)).payload;
 }
 
-const QUOTE_EVENTS = new Set(['round:line', 'round:own', 'round:rank', 'round:best']);
+const QUOTE_EVENTS = new Set(['round:lines']);
+
+/** The one line a `round:lines` push of these one-line rounds carries. */
+function line0(p: Record<string, unknown>): Record<string, any> {
+  return (p.lines as Record<string, any>[])[0]!;
+}
+
+/** A `round:lines` push of the round whose line has `field` (and passes `match`). */
+function linesWith(roundId: string, field: string, match: (l: Record<string, any>) => boolean = () => true) {
+  return (p: Record<string, unknown>) => p.roundId === roundId && field in line0(p) && match(line0(p));
+}
 
 describe('scale-out: 3 web processes and 2 workers against one database and Redis', function () {
   this.timeout(60_000);
@@ -126,26 +136,25 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     // best mode: d1 quotes through web 1 (HTTP)
     const q1 = await d1.api(web1).post(`/api/v1/rounds/${best.id}/quotes`, { lineId: best.lineId, priceFen: 250_000 });
     expect(q1.status, JSON.stringify(q1.body)).to.equal(201);
-    const own1 = await waitEvent(g1, 'round:own', (p) => p.roundId === best.id, 'd1 (web 1) hears its own quote');
+    const own1 = line0(await waitEvent(g1, 'round:lines', linesWith(best.id, 'own'), 'd1 (web 1) hears its own quote'));
     expect(own1.own).to.include({ priceFen: 250_000, rank: 1 });
-    const line1 = await waitEvent(gOp, 'round:line', (p) => p.roundId === best.id, 'the operator (web 2) hears the quote');
-    expect(line1.quote).to.deep.equal({ alias: q1.body.alias, priceFen: 250_000, receivedAt: q1.body.receivedAt, seq: q1.body.seq, rank: 1, status: 'active' });
+    const line1 = line0(await waitEvent(gOp, 'round:lines', linesWith(best.id, 'quotes'), 'the operator (web 2) hears the quote'));
+    expect(line1.quotes).to.deep.equal([{ alias: q1.body.alias, priceFen: 250_000, receivedAt: q1.body.receivedAt, seq: q1.body.seq, rank: 1, status: 'active' }]);
     expect(line1).to.include({ quoteCount: 1, bestPriceFen: 250_000 });
     for (const [g, who] of [[g2, 'd2 (web 2)'], [g3, 'd3 (web 3)']] as const) {
-      const b = await waitEvent(g, 'round:best', (p) => p.roundId === best.id && p.bestPriceFen === 250_000, `${who} hears the anonymous best price`);
-      expect(Object.keys(b).sort()).to.deep.equal(['bestPriceFen', 'lineId', 'quoteCount', 'roundId', 'seq']);
+      const b = line0(await waitEvent(g, 'round:lines', linesWith(best.id, 'bestPriceFen', (l) => l.bestPriceFen === 250_000), `${who} hears the anonymous best price`));
+      expect(Object.keys(b).sort()).to.deep.equal(['bestPriceFen', 'lineId', 'quoteCount']);
     }
 
     // d2 undercuts through web 2 (socket): d1 on web 1 hears that its rank moved
     const q2 = await s2.timeout(10_000).emitWithAck('quote:submit', { roundId: best.id, lineId: best.lineId, priceFen: 240_000, clientKey: `ck-${uniq()}` });
     expect(q2.error, JSON.stringify(q2.error)).to.equal(undefined);
     expect(q2.data).to.include({ rank: 1, bestPriceFen: 240_000 });
-    const rank1 = await waitEvent(g1, 'round:rank', (p) => p.roundId === best.id, 'd1 (web 1) hears it was overtaken');
-    expect(rank1).to.include({ rank: 2 });
-    expect(Object.keys(rank1).sort()).to.deep.equal(['lineId', 'quoteId', 'rank', 'roundId', 'seq']);
-    await waitEvent(g3, 'round:best', (p) => p.roundId === best.id && p.bestPriceFen === 240_000, 'd3 (web 3) hears the new best price');
-    const line2 = await waitEvent(gOp, 'round:line', (p) => p.roundId === best.id && p.quoteCount === 2, 'the operator hears both quotes');
-    expect(line2.quote).to.include({ alias: q2.data.alias, rank: 1 });
+    const rank1 = line0(await waitEvent(g1, 'round:lines', linesWith(best.id, 'rank'), 'd1 (web 1) hears it was overtaken'));
+    expect(rank1).to.deep.equal({ lineId: best.lineId, rank: 2 });
+    await waitEvent(g3, 'round:lines', linesWith(best.id, 'bestPriceFen', (l) => l.bestPriceFen === 240_000), 'd3 (web 3) hears the new best price');
+    const line2 = line0(await waitEvent(gOp, 'round:lines', linesWith(best.id, 'quotes', (l) => l.quoteCount === 2), 'the operator hears both quotes'));
+    expect(line2.quotes[0]).to.include({ alias: q2.data.alias, rank: 1 });
     expect(line2).to.include({ bestPriceFen: 240_000 });
 
     // sealed mode: d3 quotes through web 3, d1 through web 1; only the quoter and the operator hear a price
@@ -155,10 +164,10 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     const q4 = await s1.timeout(10_000).emitWithAck('quote:submit', { roundId: sealed.id, lineId: sealed.lineId, priceFen: 210_000, clientKey: `ck-${uniq()}` });
     expect(q4.error, JSON.stringify(q4.error)).to.equal(undefined);
     expect(q4.data.rank).to.equal(null);
-    const ownSealed = await waitEvent(g3, 'round:own', (p) => p.roundId === sealed.id, 'd3 (web 3) hears its own sealed quote');
+    const ownSealed = line0(await waitEvent(g3, 'round:lines', linesWith(sealed.id, 'own'), 'd3 (web 3) hears its own sealed quote'));
     expect(ownSealed.own).to.include({ priceFen: 200_000, rank: null });
-    await waitEvent(g1, 'round:own', (p) => p.roundId === sealed.id, 'd1 (web 1) hears its own sealed quote');
-    await waitEvent(gOp, 'round:line', (p) => p.roundId === sealed.id && p.quoteCount === 2, 'the operator (web 2) sees sealed prices live');
+    await waitEvent(g1, 'round:lines', linesWith(sealed.id, 'own'), 'd1 (web 1) hears its own sealed quote');
+    await waitEvent(gOp, 'round:lines', linesWith(sealed.id, 'quotes', (l) => l.quoteCount === 2), 'the operator (web 2) sees sealed prices live');
 
     // both rounds close (on a worker) and publish; everyone watching hears it once
     for (const [g, who] of [[g1, 'd1'], [g2, 'd2'], [g3, 'd3'], [gOp, 'operator'], [gHosp, 'hospital']] as const) {
@@ -182,8 +191,9 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     // sealed: before the close, d2 (no quote) heard nothing but timing, d1 and d3 only their own quote
     const beforeClose = (g: Received[]) => g.slice(0, g.findIndex((x) => x.event === 'round:closed' && x.payload.roundId === sealed.id)).filter((x) => x.payload.roundId === sealed.id);
     expect(beforeClose(g2).map((x) => x.event).filter((e) => QUOTE_EVENTS.has(e))).to.deep.equal([]);
-    expect(beforeClose(g1).map((x) => x.event).filter((e) => QUOTE_EVENTS.has(e))).to.deep.equal(['round:own']);
-    expect(beforeClose(g3).map((x) => x.event).filter((e) => QUOTE_EVENTS.has(e))).to.deep.equal(['round:own']);
+    const quoteFields = (g: Received[]) => beforeClose(g).filter((x) => QUOTE_EVENTS.has(x.event)).map((x) => Object.keys(line0(x.payload)).sort());
+    expect(quoteFields(g1)).to.deep.equal([['lineId', 'nextMaxPriceFen', 'own']]);
+    expect(quoteFields(g3)).to.deep.equal([['lineId', 'nextMaxPriceFen', 'own']]);
 
     // exactly once in the database, however many close jobs ran on the two workers
     for (const r of [best, sealed]) {
@@ -358,7 +368,7 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     expect(q3.error, JSON.stringify(q3.error)).to.equal(undefined);
     const q1 = await d1.api(web1).post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lineId, priceFen: 255_000 });
     expect(q1.status).to.equal(201);
-    await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && p.quoteCount === 2, 'the operator sees both quotes');
+    await waitEvent(gOp, 'round:lines', linesWith(round.id, 'quotes', (l) => l.quoteCount === 2), 'the operator sees both quotes');
 
     // the crash: web 3 (with d3's socket) and the first worker die without any cleanup
     const disconnected = new Promise<string>((resolve) => s3.once('disconnect', (reason) => resolve(reason)));
@@ -373,8 +383,8 @@ describe('scale-out: 3 web processes and 2 workers against one database and Redi
     // the survivors carry on: d2 quotes through web 2, d1 (web 1) hears its rank move, the operator hears the line
     const q2 = await d2.api(web2).post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lineId, priceFen: 250_000 });
     expect(q2.status, JSON.stringify(q2.body)).to.equal(201);
-    await waitEvent(g1, 'round:rank', (p) => p.roundId === round.id && p.rank === 2, 'd1 (web 1) hears it was overtaken after the crash');
-    await waitEvent(gOp, 'round:line', (p) => p.roundId === round.id && p.quoteCount === 3, 'the operator (web 2) sees the third quote');
+    await waitEvent(g1, 'round:lines', linesWith(round.id, 'rank', (l) => l.rank === 2), 'd1 (web 1) hears it was overtaken after the crash');
+    await waitEvent(gOp, 'round:lines', linesWith(round.id, 'quotes', (l) => l.quoteCount === 3), 'the operator (web 2) sees the third quote');
 
     // d3 reconnects (a load balancer would send it to a surviving process) and gets the current board
     const s3b = await live.connect(web1, d3);

@@ -11,6 +11,7 @@ import { trusted } from '../../platform/mongo';
 import { rooms } from '../../platform/realtime';
 import { reductionBasisPoints } from '../../platform/money';
 import { Listing, Participant, Quote, QuoteEvent, Round, type ListingRecord, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
+import { commitPushes } from './quotation.deltas';
 import { rankQuotes } from './quotation.rules';
 import { msg } from '../../platform/messages';
 
@@ -205,62 +206,17 @@ export function roomsFor(actor: Actor, roundId: string): string[] {
   return list;
 }
 
-/** One committed quote change as the event carries it (times as ISO strings). */
-export type LineChange = z.output<typeof QuotesCommitted.schema>['changes'][number];
-
-const lineMaps = new WeakMap<readonly RoundLineRecord[], Map<string, RoundLineRecord>>();
-
-/** A round's lines by id, built once per lines array (the pushes of a busy round look a line up per quote). */
-function linesById(lines: readonly RoundLineRecord[]): Map<string, RoundLineRecord> {
-  let map = lineMaps.get(lines);
-  if (!map) {
-    map = new Map(lines.map((l) => [String(l._id), l]));
-    lineMaps.set(lines, map);
-  }
-  return map;
-}
-
 /**
- * Pushes one line's committed change to everyone who may see it, as a delta: the operator gets the
- * quote (by alias) with the line's new count and best price and re-ranks its copy of the line; the
- * quoting distributor gets its own quote and rank; in `best` mode every distributor gets the new
- * anonymous best price; in `sealed` mode only the quoting distributor hears anything (its own quote,
- * no rank). Others whose rank moved hear it once per commit (publishMoved).
+ * Pushes one commit's quote changes: one `round:lines` delta per room (the operators', in `best` mode
+ * the distributors', and each concerned distributor's own), however many quotes the commit holds.
  */
-export function publishLineChange(round: Pick<RoundRecord, '_id' | 'visibility' | 'lines'>, change: LineChange): void {
-  const { distributorOrgId: orgId, own, seq } = change;
-  const line = linesById(round.lines).get(change.lineId);
-  if (!line) return;
-  const b = platform().broadcaster;
+export function publishCommit(round: Pick<RoundRecord, '_id' | 'visibility' | 'lines'>, commit: Pick<z.output<typeof QuotesCommitted.schema>, 'seq' | 'changes' | 'moved'>): void {
   const roundId = String(round._id);
-  const lineId = change.lineId;
-  b.toRoom(roundRooms.operator(roundId), 'round:line', {
-    roundId,
-    lineId,
-    seq,
-    quoteCount: change.quoteCount,
-    bestPriceFen: change.bestPriceFen,
-    quote: { alias: change.alias, priceFen: own.priceFen, receivedAt: own.receivedAt, seq, rank: change.rank, status: own.status },
-  });
-  const sealed = round.visibility === 'sealed';
-  if (round.visibility === 'best' && (change.bestChanged || change.kind !== 'revised')) {
-    b.toRoom(roundRooms.distributors(roundId), 'round:best', { roundId, lineId, seq, bestPriceFen: change.bestPriceFen, quoteCount: change.quoteCount });
-  }
-  b.toRoom(roundRooms.org(roundId, orgId), 'round:own', {
-    roundId,
-    lineId,
-    seq,
-    own: { ...own, rank: sealed ? null : change.rank },
-    nextMaxPriceFen: own.priceFen - line.minDecrementFen,
-  });
-}
-
-/** After a commit's changes: each distributor whose rank moved hears its final rank (not in `sealed` mode). */
-export function publishMoved(round: Pick<RoundRecord, '_id' | 'visibility'>, seq: number, moved: { lineId: string; distributorOrgId: string; quoteId: string; rank: number }[]): void {
-  if (round.visibility === 'sealed') return;
-  const roundId = String(round._id);
+  const pushes = commitPushes(round, commit);
   const b = platform().broadcaster;
-  for (const m of moved) b.toRoom(roundRooms.org(roundId, m.distributorOrgId), 'round:rank', { roundId, lineId: m.lineId, seq, quoteId: m.quoteId, rank: m.rank });
+  if (pushes.operator.lines.length) b.toRoom(roundRooms.operator(roundId), 'round:lines', pushes.operator);
+  if (pushes.distributors) b.toRoom(roundRooms.distributors(roundId), 'round:lines', pushes.distributors);
+  for (const [orgId, push] of pushes.orgs) b.toRoom(roundRooms.org(roundId, orgId), 'round:lines', push);
 }
 
 const MAX_MISSED = 2000;

@@ -239,17 +239,28 @@ function enqueueQuote(item: Omit<PendingQuote, 'resolve' | 'reject'>): Promise<I
   });
 }
 
+/** How many quotes wait for the round's next batch in this process (tests hold a batch together with it). */
+export function queuedQuotes(roundId: string): number {
+  return waiting.get(roundId)?.length ?? 0;
+}
+
 async function drain(roundId: string): Promise<void> {
   draining.add(roundId);
   try {
     for (;;) {
       const queue = waiting.get(roundId);
       if (!queue || queue.length === 0) break;
-      const batch = queue.splice(0, MAX_BATCH);
+      let batch: PendingQuote[] = [];
       try {
         // NOTE: a batch holds quotes of many requests; it runs in its own context, so no request's
-        // Idempotency-Key is completed by a transaction that is not that request's alone.
-        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () => withRoundLock(roundId, () => quoteBatch(roundId, batch)));
+        // Idempotency-Key is completed by a transaction that is not that request's alone. It takes
+        // the quotes waiting once it holds the round, so those that arrive meanwhile join it.
+        const outcomes = await runWithContext({ requestId: `round-batch:${roundId}` }, () =>
+          withRoundLock(roundId, () => {
+            batch = queue.splice(0, MAX_BATCH);
+            return quoteBatch(roundId, batch);
+          }),
+        );
         batch.forEach((item, i) => item.resolve(outcomes[i]!));
       } catch (err) {
         for (const item of batch) item.reject(err);
@@ -461,21 +472,22 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   if (inserts.length === 0) return outcomes;
   await withCommand(null, async (uow) => {
     const session = uow.session;
-    // NOTE: the batch's statements go to the database together (one round trip, not one after
-    // another); only the new quotes wait for their superseded predecessors (the unique index on a
-    // line's active quote per distributor). Every statement settles before the transaction ends.
+    // NOTE: the batch opens its transaction with one statement (marking the superseded quotes, which
+    // the new ones must wait for because of the unique index on a line's active quote per
+    // distributor; else the compare-and-set on the round), then sends all the others together: three
+    // round trips with the commit, however many quotes. Every statement settles before the end.
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
     emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
     let stale = false;
-    const writes: Promise<unknown>[] = [
-      (superseded.length ? Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session }) : Promise.resolve()).then(() =>
-        Quote.insertMany(inserts, { session, lean: true }),
-      ),
+    const compareAndSet = () =>
       Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session }).then((res) => {
         stale = res.modifiedCount !== 1;
-      }),
-      QuoteEvent.insertMany(events, { session, lean: true }),
-    ];
+      });
+    if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
+    else await compareAndSet();
+    if (stale) throw new StaleBook();
+    const writes: Promise<unknown>[] = [Quote.insertMany(inserts, { session, lean: true }), QuoteEvent.insertMany(events, { session, lean: true })];
+    if (superseded.length) writes.push(compareAndSet());
     if (participants.length) writes.push(Participant.insertMany(participants, { session }));
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
@@ -487,7 +499,7 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
     if (stale) throw new StaleBook();
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-  });
+  }, { opensItself: true });
   book.round = { ...round, seq, closesAt, extensions };
   return outcomes;
 }

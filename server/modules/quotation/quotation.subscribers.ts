@@ -7,7 +7,7 @@ import { platform } from '../../platform/context';
 import { day, msg } from '../../platform/messages';
 import { onEvent, onEventInTransaction } from '../../platform/relay';
 import { notifyOrganisation, notifyRoles } from '../notifications';
-import { publishLineChange, publishMoved, publishTiming, roundRooms } from './quotation.board';
+import { publishCommit, publishTiming, roundRooms } from './quotation.board';
 import { closeRoundJob, expireRoundJob, jobIds, openRoundJob } from './quotation.jobs';
 import { withdrawListingsOf } from './quotation.listings';
 import { Listing, Participant, Round, type ListingRecord, type RoundRecord } from './quotation.model';
@@ -112,8 +112,7 @@ export const quotationSubscribers = [
     const round = await shapeOf(e.payload.roundId);
     if (!round) return;
     if (e.payload.extendedTo) await pushTiming(e.payload.roundId, 'round:extended');
-    for (const change of e.payload.changes) publishLineChange(round, change);
-    publishMoved(round, e.payload.seq, e.payload.moved);
+    publishCommit(round, e.payload);
   }),
 
   onEvent(QuoteWithdrawnAfterPublication, 'quotation.push-listing-withdrawn', (e) => {
