@@ -9,6 +9,8 @@ import {
   minimumDecrementFen,
   rankQuotes,
   roundReport,
+  STALE_RETRY_CAP_MS,
+  staleRetryDelayMs,
 } from '../../server/modules/quotation/quotation.rules';
 
 const t = (iso: string) => new Date(iso);
@@ -303,5 +305,16 @@ describe('quotation rules', () => {
       const empty = roundReport([]);
       expect(empty.overall).to.include({ lineCount: 0, quotedLineCount: 0, averageReductionBp: null, totalReductionBp: null });
     });
+  });
+
+  it('waits a random time before deciding a stale batch again, the ceiling doubling from 2 ms up to a cap', () => {
+    const ceilings = [0, 1, 2, 3, 4, 5, 6, 7, 20].map((attempt) => staleRetryDelayMs(attempt, () => 0.999999) + 1);
+    expect(ceilings).to.deep.equal([2, 4, 8, 16, 32, 64, 64, 64, 64]);
+    expect(STALE_RETRY_CAP_MS).to.equal(64);
+    expect([0, 3, 7].map((attempt) => staleRetryDelayMs(attempt, () => 0))).to.deep.equal([0, 0, 0]);
+    expect(staleRetryDelayMs(3, () => 0.5)).to.equal(8);
+    // NOTE: a random source that answers 1 (outside [0, 1)) still stays below the ceiling.
+    expect(staleRetryDelayMs(2, () => 1)).to.equal(7);
+    expect(staleRetryDelayMs(-1, () => 0.99)).to.equal(1);
   });
 });

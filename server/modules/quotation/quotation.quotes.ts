@@ -18,7 +18,7 @@ import { canView, rank, type RankedQuote } from './quotation.board';
 import { bookFor, dropBook, type RoundBook } from './quotation.book';
 import { withRoundLock } from './quotation.lock';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
-import { anonymousAliasCode, antiSnipingDecision, checkQuote } from './quotation.rules';
+import { anonymousAliasCode, antiSnipingDecision, checkQuote, staleRetryDelayMs } from './quotation.rules';
 import { dateTime, msg, type Message } from '../../platform/messages';
 
 export interface QuoteInput {
@@ -329,13 +329,14 @@ function isRetryable(err: unknown): boolean {
 
 class StaleBook extends Error {}
 
-const STALE_RETRIES = 4;
+const STALE_RETRIES = 8;
 
 /**
  * Decides a batch against the round's book and persists it; a stale book (another process quoted, a
  * quote was withdrawn, the round was cancelled or closed) is dropped and the batch decided again on
- * the database's state, up to STALE_RETRIES times (several web processes taking quotes on one round
- * meet here until one process owns each round); a conflict after those answers ROUND_BUSY.
+ * the database's state, up to STALE_RETRIES times, each after a short random wait (several web
+ * processes taking quotes on one round meet here until one process owns each round, and retrying at
+ * once they met again); a conflict after those answers ROUND_BUSY.
  */
 async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemOutcome[]> {
   for (let attempt = 0; ; attempt += 1) {
@@ -346,7 +347,10 @@ async function quoteBatch(roundId: string, batch: PendingQuote[]): Promise<ItemO
     } catch (err) {
       // NOTE: the batch's decisions were applied to the book before the commit; it cannot be trusted now.
       dropBook(roundId);
-      if (attempt < STALE_RETRIES && isRetryable(err)) continue;
+      if (attempt < STALE_RETRIES && isRetryable(err)) {
+        await new Promise((resolve) => setTimeout(resolve, staleRetryDelayMs(attempt)));
+        continue;
+      }
       if (isRetryable(err)) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY') });
       throw err;
     }

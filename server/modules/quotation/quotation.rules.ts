@@ -248,6 +248,19 @@ export function roundReport(
   };
 }
 
+/** Longest wait (ms) before a stale batch is decided again. */
+export const STALE_RETRY_CAP_MS = 64;
+
+/**
+ * How long a batch that lost the round's compare-and-set to another process waits before it is
+ * decided again: a random time up to 2, 4, 8 … ms, at most STALE_RETRY_CAP_MS ("full jitter"), so
+ * processes that met on the round's sequence do not meet again at once.
+ */
+export function staleRetryDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(STALE_RETRY_CAP_MS, 2 ** (Math.max(0, attempt) + 1));
+  return Math.min(ceiling - 1, Math.floor(random() * ceiling));
+}
+
 function refuse<C extends string>(code: C, message: Message, details: Record<string, unknown>): RuleRefusal<C> {
   return { ok: false, code, message, details };
 }
