@@ -8,7 +8,7 @@ import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
 import { buildUser } from '../support/factories';
 import { testApp, testClock } from '../support/global';
-import { advanceDays, buildDistributorOrg, buildGuaranteedHospital, createInvoice, factsHandled, financeHooks, settlementDone, until } from '../support/finance-factories';
+import { advanceDays, buildDistributorOrg, buildGuaranteedHospital, createInvoice, factsHandled, financeHooks, holdFinanceSweep, settlementDone, until } from '../support/finance-factories';
 
 const ids = (invoices: InvoiceDoc[]) => invoices.map((i) => String(i._id));
 
@@ -108,21 +108,28 @@ describe('finance: due-date settlement in batches', function () {
     };
     const mine = Array.from({ length: SETTLEMENT_BATCH + 5 }, (_, n) => rawInvoice(hospital.org.id, n));
     const theirs = rawInvoice(other.hospital.org.id, 0);
-    await Invoice.insertMany([...mine, theirs]);
-    const last = mine[mine.length - 1]!;
+    // NOTE: the worker's sweep, on its 30 s timer, would queue jobs for these due invoices and settle
+    // some of them alongside the calls below.
+    const sweep = await holdFinanceSweep();
+    try {
+      await Invoice.insertMany([...mine, theirs]);
+      const last = mine[mine.length - 1]!;
 
-    expect((await settleDueInvoices(String(last._id))).state).to.equal('settled');
-    const paid = await Invoice.find({ _id: trusted({ $in: mine.map((i) => i._id) }), status: 'paid' }, { _id: 1 }).lean();
-    expect(paid).to.have.length(SETTLEMENT_BATCH);
-    const paidIds = new Set(paid.map((i) => String(i._id)));
-    expect(paidIds.has(String(last._id)), "the job's own invoice").to.equal(true);
-    expect(mine.slice(0, SETTLEMENT_BATCH - 1).every((i) => paidIds.has(String(i._id))), 'the soonest due of the others').to.equal(true);
-    expect((await Invoice.findById(theirs._id).lean<InvoiceDoc>())!.status, "another hospital's invoice").to.equal('open');
+      expect((await settleDueInvoices(String(last._id))).state).to.equal('settled');
+      const paid = await Invoice.find({ _id: trusted({ $in: mine.map((i) => i._id) }), status: 'paid' }, { _id: 1 }).lean();
+      expect(paid).to.have.length(SETTLEMENT_BATCH);
+      const paidIds = new Set(paid.map((i) => String(i._id)));
+      expect(paidIds.has(String(last._id)), "the job's own invoice").to.equal(true);
+      expect(mine.slice(0, SETTLEMENT_BATCH - 1).every((i) => paidIds.has(String(i._id))), 'the soonest due of the others').to.equal(true);
+      expect((await Invoice.findById(theirs._id).lean<InvoiceDoc>())!.status, "another hospital's invoice").to.equal('open');
 
-    expect((await settleDueInvoices(String(mine[SETTLEMENT_BATCH]!._id))).state).to.equal('settled');
-    expect(await Invoice.countDocuments({ _id: trusted({ $in: mine.map((i) => i._id) }), status: 'paid' })).to.equal(mine.length);
-    expect(await JournalEntry.countDocuments({ invoiceId: trusted({ $in: mine.map((i) => i._id) }), kind: 'settlement' })).to.equal(mine.length);
-    expect((await settleDueInvoices(String(theirs._id))).state).to.equal('settled');
+      expect((await settleDueInvoices(String(mine[SETTLEMENT_BATCH]!._id))).state).to.equal('settled');
+      expect(await Invoice.countDocuments({ _id: trusted({ $in: mine.map((i) => i._id) }), status: 'paid' })).to.equal(mine.length);
+      expect(await JournalEntry.countDocuments({ invoiceId: trusted({ $in: mine.map((i) => i._id) }), kind: 'settlement' })).to.equal(mine.length);
+      expect((await settleDueInvoices(String(theirs._id))).state).to.equal('settled');
+    } finally {
+      await sweep.release();
+    }
   });
 
   it('a batch with one failing invoice falls back to one at a time: the others settle, the failing one fails its own job and settles when retried', async () => {

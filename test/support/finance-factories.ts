@@ -131,6 +131,20 @@ export async function runFinanceSweep(): Promise<void> {
   await testApp().sweeper!.runOnce(sweep);
 }
 
+/**
+ * Keeps the worker's finance sweep from running on its timer until `release()`: for a test that
+ * inserts due invoices with no jobs and settles them itself (the sweep would queue their jobs, and
+ * those would settle some of them at the same time). Holds the sweep's lock, then waits for a run
+ * already under way.
+ */
+export async function holdFinanceSweep(): Promise<{ release: () => Promise<void> }> {
+  const { redis, config } = testApp().platform;
+  const key = `${config.queuePrefix}:sweep:finance.due-work`;
+  await redis.set(key, 'held by a test', 'PX', 120_000);
+  await runFinanceSweep();
+  return { release: async () => void (await redis.del(key)) };
+}
+
 /** Moves the test clock by whole days. */
 export function advanceDays(days: number): void {
   testClock.advance(days * 86_400_000);
