@@ -38,7 +38,7 @@ function hello(eng: EngineState, name: string, conn: ConnInfo): Doc {
 
 function getParameter(eng: EngineState, cmd: Doc): Doc {
   const r: Doc = { ok: OK() };
-  if (cmd.featureCompatibilityVersion || cmd.getParameter === '*') r.featureCompatibilityVersion = { version: '7.0' };
+  if (cmd.featureCompatibilityVersion || cmd.getParameter === '*') r.featureCompatibilityVersion = { version: '8.0' };
   if (cmd.transactionLifetimeLimitSeconds || cmd.getParameter === '*') r.transactionLifetimeLimitSeconds = Math.round(eng.store.txnLifetimeMs / 1000);
   return r;
 }
@@ -257,7 +257,7 @@ function buildInfo(): Doc {
   return {
     version: SERVER_VERSION,
     gitVersion: 'embedded',
-    versionArray: [7, 0, 0, 0],
+    versionArray: [8, 0, 0, 0],
     bits: 64,
     debug: false,
     maxBsonObjectSize: MAX_BSON,

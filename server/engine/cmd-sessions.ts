@@ -14,7 +14,7 @@ const TXN_ALLOWED = new Set([
   'count', 'create', 'createIndexes', 'commitTransaction', 'abortTransaction', 'bulkWrite', 'listCollections', 'listIndexes',
 ]);
 
-const RETRYABLE = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
+const RETRYABLE = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify', 'bulkWrite']);
 
 function sessionKeyOf(lsid: unknown): string {
   const id = (lsid as Doc | undefined)?.id;

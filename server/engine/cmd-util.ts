@@ -3,8 +3,9 @@ import { Double, Long } from 'bson';
 import { err } from './errors';
 import { type Doc, isNumeric, toNumber } from './values';
 
-export const SERVER_VERSION = '7.0.0';
-export const MAX_WIRE_VERSION = 21;
+export const SERVER_VERSION = '8.0.0';
+// NOTE: 25 is MongoDB 8.0, the first with the cross-collection `bulkWrite` command (cmd-write.ts).
+export const MAX_WIRE_VERSION = 25;
 export const MAX_BSON = 16 * 1024 * 1024;
 export const MAX_MSG = 48_000_000;
 export const MAX_BATCH = 100_000;

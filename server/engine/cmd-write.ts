@@ -1,6 +1,7 @@
-// Writes: insert, update (operators, replacement, pipeline, upsert), delete, findAndModify.
+// Writes: insert, update (operators, replacement, pipeline, upsert), delete, findAndModify, and
+// MongoDB 8's cross-collection `bulkWrite` (many statements on many collections in one command).
 // Each statement is atomic; a non-transactional statement that meets a transaction's lock waits.
-import { ObjectId, calculateObjectSize } from 'bson';
+import { Long, ObjectId, calculateObjectSize } from 'bson';
 import type { EngineState, Handler } from './engine-context';
 import { commandCollation, readDocs } from './cmd-read';
 import { MAX_BATCH, MAX_BSON, OK, collName, intOpt } from './cmd-util';
@@ -170,20 +171,7 @@ async function remove(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): 
   for (let i = 0; i < deletes.length; i++) {
     const d = deletes[i] as Doc;
     try {
-      n += await statement(() => {
-        const q = (d.q as Doc) ?? {};
-        const limit = intOpt(d.limit, 'limit', 0);
-        const c = eng.store.coll(db, name);
-        const collation = commandCollation(d.collation, c);
-        if (!c) {
-          compileFilter(q);
-          return 0;
-        }
-        const hits = eng.store.query(c, q, txn, { hint: d.hint, limit: limit === 1 ? 1 : undefined, collation });
-        eng.store.assertUnlocked(c, hits.map((h) => h.key), txn);
-        for (const h of hits) eng.store.write(c, h.key, null, txn);
-        return hits.length;
-      });
+      n += await statement(() => deleteMatching(eng, db, name, d, intOpt(d.limit, 'limit', 0) === 1, txn));
     } catch (e) {
       if (isFatalInTxn(e, txn)) throw e;
       writeErrors.push(writeErrorOf(eng, e, i));
@@ -194,6 +182,86 @@ async function remove(eng: EngineState, cmd: Doc, db: string, txn: Txn | null): 
   const r: Doc = { n, ok: OK() };
   if (writeErrors.length) r.writeErrors = writeErrors;
   return r;
+}
+
+/** Deletes the documents of `db.name` matching `d.q` (one at most when `justOne`); returns how many. */
+function deleteMatching(eng: EngineState, db: string, name: string, d: Doc, justOne: boolean, txn: Txn | null): number {
+  const q = (d.q as Doc) ?? {};
+  const c = eng.store.coll(db, name);
+  const collation = commandCollation(d.collation, c);
+  if (!c) {
+    compileFilter(q);
+    return 0;
+  }
+  const hits = eng.store.query(c, q, txn, { hint: d.hint, limit: justOne ? 1 : undefined, collation });
+  eng.store.assertUnlocked(c, hits.map((h) => h.key), txn);
+  for (const h of hits) eng.store.write(c, h.key, null, txn);
+  return hits.length;
+}
+
+/** `db.collection` of a bulkWrite's nsInfo entry, split at the first dot. */
+function namespaceOf(nsInfo: unknown[], index: unknown): { db: string; name: string } {
+  const entry = typeof index === 'number' && Number.isInteger(index) ? (nsInfo[index] as Doc | undefined) : undefined;
+  if (!entry || typeof entry.ns !== 'string') throw err('BadValue', `BulkWrite ops entry refers to an unknown nsInfo index ${String(index)}`);
+  const dot = entry.ns.indexOf('.');
+  if (dot <= 0 || dot === entry.ns.length - 1) throw err('InvalidNamespace', `Invalid namespace specified '${entry.ns}'`);
+  return { db: entry.ns.slice(0, dot), name: entry.ns.slice(dot + 1) };
+}
+
+/**
+ * MongoDB 8's `bulkWrite` (run on admin): `ops` of `{insert: i, document}`, `{update: i, filter,
+ * updateMods, multi, upsert, …}` and `{delete: i, filter, multi, …}` on the namespaces of `nsInfo`,
+ * applied in order. Answers the counts and a cursor of per-statement results (only the errors when
+ * `errorsOnly`); in a transaction, or when `ordered`, the first failed statement ends the command.
+ */
+async function bulkWrite(eng: EngineState, cmd: Doc, txn: Txn | null): Promise<Doc> {
+  const ops = cmd.ops;
+  const nsInfo = cmd.nsInfo;
+  if (!Array.isArray(ops)) throw err('TypeMismatch', "BSON field 'bulkWrite.ops' is missing but a required field");
+  if (!Array.isArray(nsInfo)) throw err('TypeMismatch', "BSON field 'bulkWrite.nsInfo' is missing but a required field");
+  if (ops.length > MAX_BATCH) throw err('InvalidOptions', `Write batch sizes must be between 1 and ${MAX_BATCH}. Got ${ops.length} operations.`);
+  const ordered = cmd.ordered !== false;
+  const errorsOnly = cmd.errorsOnly === true;
+  const counts = { nErrors: 0, nInserted: 0, nMatched: 0, nModified: 0, nUpserted: 0, nDeleted: 0 };
+  const results: Doc[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as Doc;
+    try {
+      if (!isPlainObject(op)) throw err('TypeMismatch', 'bulkWrite ops entries must be objects');
+      if ('insert' in op) {
+        const { db, name } = namespaceOf(nsInfo, op.insert);
+        const d = prepareInsert(op.document);
+        const c = eng.store.ensureColl(db, name);
+        await statement(() => eng.store.write(c, keyOf(d._id), d, txn, true));
+        counts.nInserted++;
+        if (!errorsOnly) results.push({ ok: 1, idx: i, n: 1 });
+      } else if ('update' in op) {
+        const { db, name } = namespaceOf(nsInfo, op.update);
+        const u: Doc = { q: op.filter, u: op.updateMods, multi: op.multi === true, upsert: op.upsert === true, arrayFilters: op.arrayFilters, hint: op.hint, collation: op.collation };
+        const r = await statement(() => updateOne(eng, db, name, u, txn, cmd.let));
+        const upserted = r.upsertedId !== undefined;
+        counts.nMatched += upserted ? 0 : r.n;
+        counts.nModified += r.modified;
+        if (upserted) counts.nUpserted++;
+        if (!errorsOnly) results.push({ ok: 1, idx: i, n: r.n, nModified: r.modified, ...(upserted ? { upserted: { _id: r.upsertedId } } : {}) });
+      } else if ('delete' in op) {
+        const { db, name } = namespaceOf(nsInfo, op.delete);
+        const n = await statement(() => deleteMatching(eng, db, name, { q: op.filter, hint: op.hint, collation: op.collation }, op.multi !== true, txn));
+        counts.nDeleted += n;
+        if (!errorsOnly) results.push({ ok: 1, idx: i, n });
+      } else {
+        throw err('FailedToParse', `Unrecognized bulkWrite operation: ${Object.keys(op)[0] ?? '(empty)'}`);
+      }
+    } catch (e) {
+      if (isFatalInTxn(e, txn)) throw e;
+      const { index: _index, ...we } = writeErrorOf(eng, e, i);
+      counts.nErrors++;
+      results.push({ ok: 0, idx: i, ...we });
+      if (ordered || txn) break;
+    }
+  }
+  await eng.hooks.durable();
+  return { cursor: { id: Long.ZERO, firstBatch: results, ns: 'admin.$cmd.bulkWrite' }, ...counts, ok: OK() };
 }
 
 async function findAndModify(eng: EngineState, cmd: Doc, db: string, txn: Txn | null, field: string): Promise<Doc> {
@@ -239,4 +307,8 @@ export const writeCommands: Record<string, Handler> = {
   delete: (eng, cmd, ctx) => remove(eng, cmd, ctx.db, ctx.txn),
   findAndModify: (eng, cmd, ctx) => findAndModify(eng, cmd, ctx.db, ctx.txn, ctx.name),
   findandmodify: (eng, cmd, ctx) => findAndModify(eng, cmd, ctx.db, ctx.txn, ctx.name),
+  bulkWrite: (eng, cmd, ctx) => {
+    if (ctx.db !== 'admin') throw err('Unauthorized', 'bulkWrite may only be run against the admin database.');
+    return bulkWrite(eng, cmd, ctx.txn);
+  },
 };
