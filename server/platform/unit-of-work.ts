@@ -3,14 +3,15 @@
 // transaction. After the commit the new events go to the relay, which hands them to subscribers
 // (notifications, pushes, other modules' reactions); a sweep re-hands whatever a crash left behind.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import mongoose, { Types, type ClientSession, type InsertManyOptions, type Model } from 'mongoose';
+import mongoose, { Types, type ClientSession, type Model } from 'mongoose';
 import type { z } from 'zod';
 import { auditDocument, AuditEntry, type AuditActor, type AuditInput } from './audit-log';
 import { now, platform } from './context';
 import { OutboxEvent, type DomainEvent, type EventSpec } from './events';
-import { markStored, openIdempotentTransaction, storeReplyIn } from './idempotency';
-import { currentContext, currentRequestId } from './request-context';
+import { completedRecord, IdempotencyKey, markStored, openIdempotentTransaction } from './idempotency';
+import { currentContext, currentRequestId, type PendingIdempotency } from './request-context';
 import { parse } from './validate';
+import { writeInOrder, type Write, type WriteResult } from './writes';
 
 export interface EmitOptions {
   /**
@@ -32,16 +33,26 @@ export interface UnitOfWork {
   /** Stages an audit entry, written in the same transaction. */
   audit(entry: AuditInput): void;
   /**
-   * Stages new documents, written with the commit in one insert per collection (with the events, the
-   * audit entries and the stored reply, all at once). They go in as given — complete, typed documents:
-   * no Mongoose defaults, casting or validation — and reads of the command do not see them.
+   * Stages new documents, written with the commit (with the events, the audit entries and the stored
+   * reply, all in one command). They go in as given — complete, typed documents: no Mongoose
+   * defaults, casting or validation — and reads of the command do not see them.
    */
   insert<T>(model: Model<T>, docs: readonly T[]): void;
   /**
-   * Writes the events staged so far now, so a command can send them with its own writes (one round
-   * trip less); the commit writes only those staged later. Await it before the command returns.
+   * Writes `writes` now, in order, in ONE command together with everything staged so far (events,
+   * inserts, audit entries, and the stored reply of each `replies` entry), so a command that writes
+   * only at its end needs one round trip before the commit; answers the results of `writes`. The
+   * commit writes only what is staged later.
    */
-  writeEvents(): Promise<void>;
+  writeWith(writes: readonly Write[], replies?: readonly StagedReply[]): Promise<WriteResult[]>;
+}
+
+/** An idempotent request's reply, stored in a unit of work that commits many requests at once (a batch of quotes). */
+export interface StagedReply {
+  pending: PendingIdempotency;
+  body: unknown;
+  /** Called with the reply as stored (its JSON form), once written. */
+  stored(body: unknown): void;
 }
 
 interface Staged {
@@ -84,52 +95,51 @@ class Work implements UnitOfWork {
   private written = 0;
   private readonly fresh: DomainEvent[] = [];
 
-  writeEvents(): Promise<void> {
+  /** Everything staged and not yet written, as statements, and what to note once they are written. */
+  private takeStaged(requestId: string | undefined): { writes: Write[]; written(results: readonly WriteResult[]): void } {
     const staged = this.events.slice(this.written);
     this.written = this.events.length;
-    return staged.length ? this.writeOutbox(staged, currentRequestId()) : Promise.resolve();
+    const records = staged.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
+    // NOTE: an event is stored once under its key: an upsert that finds the key leaves the stored fact alone.
+    const writes: Write[] = records.map((r) => ({ op: 'update', model: OutboxEvent, filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true }));
+    for (const [model, docs] of this.inserts) for (const doc of docs) writes.push({ op: 'insert', model, doc: doc as object });
+    this.inserts.clear();
+    for (const a of this.audits) writes.push({ op: 'insert', model: AuditEntry, doc: auditDocument(this.actor, a, this.at, requestId) });
+    this.audits.length = 0;
+    return {
+      writes,
+      written: (results) =>
+        records.forEach((r, i) => {
+          if (results[i]!.upserted) this.fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
+        }),
+    };
   }
 
-  private async writeOutbox(staged: Staged[], requestId: string | undefined): Promise<void> {
-    const records = staged.map((e) => ({ _id: new Types.ObjectId(), ...e, occurredAt: this.at, ...(requestId ? { requestId } : {}), handled: [], attempts: 0 }));
-    // NOTE: complete, typed records go through the driver (no Mongoose casting); undefined fields are left out.
-    const res = await OutboxEvent.collection.bulkWrite(
-      records.map((r) => ({ updateOne: { filter: { key: r.key }, update: { $setOnInsert: r }, upsert: true } })),
-      { session: this.session, ordered: true, ignoreUndefined: true },
-    );
-    for (const index of Object.keys(res.upsertedIds ?? {})) {
-      const r = records[Number(index)]!;
-      this.fresh.push({ id: String(r._id), type: r.type, key: r.key, payload: r.payload, occurredAt: r.occurredAt, requestId });
-    }
+  async writeWith(own: readonly Write[], replies: readonly StagedReply[] = []): Promise<WriteResult[]> {
+    const staged = this.takeStaged(currentRequestId());
+    const records = replies.map((r) => completedRecord(r.pending, r.body, this.at));
+    const results = await writeInOrder(this.session, [...staged.writes, ...own, ...records.map((doc): Write => ({ op: 'insert', model: IdempotencyKey, doc }))]);
+    staged.written(results);
+    replies.forEach((r, i) => r.stored(records[i]!.body));
+    return results.slice(staged.writes.length, staged.writes.length + own.length);
   }
 
   /**
-   * Writes the staged records in the transaction, one write per collection and all at once (the
-   * transaction was begun by its opening read); returns the events that are new.
+   * Writes the staged records in the transaction, all in one command (the transaction was begun by
+   * its opening read); returns the events that are new.
    */
   async flush(result: unknown): Promise<DomainEvent[]> {
-    const requestId = currentRequestId();
-    const writes: Promise<unknown>[] = [];
-    if (this.events.length > this.written) writes.push(this.writeEvents());
-    // NOTE: lean inserts skip Mongoose's hydration and validation (about 3 ms for a ten-line order);
-    // an undefined field is left out, as a Mongoose document would leave it.
-    const lean = leanInsert(this.session);
-    for (const [model, docs] of this.inserts) writes.push(model.insertMany(docs, lean));
-    if (this.audits.length > 0) writes.push(AuditEntry.insertMany(this.audits.map((a) => auditDocument(this.actor, a, this.at, requestId)), lean));
+    const staged = this.takeStaged(currentRequestId());
     const pending = currentContext()?.idempotency;
-    if (pending && !pending.stored) writes.push(storeReplyIn(this.session, pending, result, this.at).then((body) => (this.storedReply = body)));
-    // NOTE: every write has finished (or failed) before the transaction commits or aborts.
-    const settled = await Promise.allSettled(writes);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const writes = staged.writes;
+    if (pending && !pending.stored) {
+      const record = completedRecord(pending, result, this.at);
+      writes.push({ op: 'insert', model: IdempotencyKey, doc: record });
+      this.storedReply = record.body;
+    }
+    staged.written(await writeInOrder(this.session, writes));
     return this.fresh;
   }
-}
-
-/** Insert options for complete documents: no hydration or validation; undefined fields are left out. */
-function leanInsert(session: ClientSession): InsertManyOptions & { lean: true } {
-  // NOTE: Mongoose hands the options to the driver, which knows `ignoreUndefined`; its types do not.
-  return { session, lean: true, ignoreUndefined: true } as InsertManyOptions & { lean: true };
 }
 
 const current = new AsyncLocalStorage<Work>();

@@ -3,17 +3,18 @@
 // timer) decides whether a quote arrived before the close. Every refusal says why, stores no quote,
 // and is kept in the round's audit trail.
 import { createHash } from 'node:crypto';
-import { Types, type ClientSession } from 'mongoose';
+import { Types } from 'mongoose';
 import { QuotesCommitted } from '../../events/quotation';
 import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, refusalToError, RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
 import { consumeRateLimit } from '../../platform/rate-limit';
-import { markStored, storeReplyIn } from '../../platform/idempotency';
+import { markStored } from '../../platform/idempotency';
 import { currentContext, runWithContext, type PendingIdempotency } from '../../platform/request-context';
 import { assertMayTrade, assertMayTradeCached } from '../credit';
-import { outsideUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { outsideUnitOfWork, withCommand, type StagedReply, type UnitOfWork } from '../../platform/unit-of-work';
+import type { Write } from '../../platform/writes';
 import { canView, rank, type RankedQuote } from './quotation.board';
 import { bookFor, dropBook, type RoundBook } from './quotation.book';
 import { withRoundLock } from './quotation.lock';
@@ -475,34 +476,27 @@ async function commitBatch(book: RoundBook, batch: PendingQuote[]): Promise<Item
   }
   if (inserts.length === 0) return outcomes;
   await withCommand(null, async (uow) => {
-    const session = uow.session;
-    // NOTE: the batch opens its transaction with one statement (marking the superseded quotes, which
-    // the new ones must wait for because of the unique index on a line's active quote per
-    // distributor; else the compare-and-set on the round), then sends all the others together: three
-    // round trips with the commit, however many quotes. Every statement settles before the end.
+    // NOTE: the batch's whole transaction is ONE command and the commit (MongoDB 8's bulkWrite, in
+    // order): the compare-and-set on the round's sequence (which opens the transaction), the
+    // superseded quotes (before the new ones, for the unique index on a line's active quote per
+    // distributor), the new quotes, the trail, new participants, the committed fact (the outbox) and
+    // the stored replies of idempotent requests.
     const extendedTo = closesAt.getTime() !== round.closesAt.getTime() ? closesAt : undefined;
     emitChanges(uow, round, seq, closesAt, extendedTo, changes, news.moved((lineId) => book.ranked(lineId)));
-    let stale = false;
-    const compareAndSet = () =>
-      Round.updateOne({ _id: round._id, seq: startSeq, status: trusted({ $in: ['scheduled', 'open'] }) }, { $set: { seq, closesAt, extensions } }, { session }).then((res) => {
-        stale = res.modifiedCount !== 1;
-      });
-    if (superseded.length) await Quote.updateMany({ _id: trusted({ $in: superseded }), status: 'active' }, { $set: { status: 'superseded' } }, { session });
-    else await compareAndSet();
-    if (stale) throw new StaleBook();
-    const writes: Promise<unknown>[] = [Quote.insertMany(inserts, { session, lean: true }), QuoteEvent.insertMany(events, { session, lean: true })];
-    if (superseded.length) writes.push(compareAndSet());
-    if (participants.length) writes.push(Participant.insertMany(participants, { session }));
+    const writes: Write[] = [
+      { op: 'update', model: Round, filter: { _id: round._id, seq: startSeq, status: { $in: ['scheduled', 'open'] } }, update: { $set: { seq, closesAt, extensions } } },
+      ...(superseded.length ? [{ op: 'update' as const, model: Quote, filter: { _id: { $in: superseded }, status: 'active' }, update: { $set: { status: 'superseded' } }, multi: true }] : []),
+      ...inserts.map((doc): Write => ({ op: 'insert', model: Quote, doc })),
+      ...events.map((doc): Write => ({ op: 'insert', model: QuoteEvent, doc })),
+      ...participants.map((doc): Write => ({ op: 'insert', model: Participant, doc })),
+    ];
+    const replies: StagedReply[] = [];
     for (const [i, o] of outcomes.entries()) {
       const pending = batch[i]!.idempotency;
-      if (o.kind === 'accepted' && pending) writes.push(storeReplyIn(session, pending, resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), uow.at).then((reply) => (o.storedReply = reply)));
+      if (o.kind === 'accepted' && pending) replies.push({ pending, body: resultOf(o.round, o.quote, o.after, Boolean(o.extendedTo), false), stored: (reply) => (o.storedReply = reply) });
     }
-    // the committed fact (the outbox) goes with them
-    writes.push(uow.writeEvents());
-    const settled = await Promise.allSettled(writes);
-    if (stale) throw new StaleBook();
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const [compareAndSet] = await uow.writeWith(writes, replies);
+    if (compareAndSet!.matched !== 1) throw new StaleBook();
   }, { opensItself: true });
   book.round = { ...round, seq, closesAt, extensions };
   return outcomes;
