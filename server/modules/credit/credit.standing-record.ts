@@ -27,8 +27,8 @@ type StoredHistory = { breaches: BreachDoc[]; repairs: RepairDoc[]; bonuses: Bon
  */
 const SLACK_DAYS = 31;
 
-/** Every breach, approved repair and bonus of the organisations later than `since`. */
-async function storedHistoriesOf(orgIds: Types.ObjectId[], since: Date, session?: ClientSession): Promise<Map<string, StoredHistory>> {
+/** Every breach, approved repair and bonus of the organisations later than `since` (their history, read in full). */
+export async function historiesOf(orgIds: Types.ObjectId[], since: Date, session?: ClientSession): Promise<Map<string, StoredHistory>> {
   const reads = [
     () => Breach.find({ orgId: trusted({ $in: orgIds }), occurredAt: trusted({ $gt: since }) }, { orgId: 1, points: 1, occurredAt: 1, status: 1, severity: 1, level: 1 }, { session }).lean<BreachDoc[]>(),
     () => Repair.find({ orgId: trusted({ $in: orgIds }), status: 'approved', decidedAt: trusted({ $gt: since }) }, { orgId: 1, pointsRestored: 1, decidedAt: 1 }, { session }).lean<RepairDoc[]>(),
@@ -43,11 +43,6 @@ async function storedHistoriesOf(orgIds: Types.ObjectId[], since: Date, session?
   for (const r of repairs) out.get(String(r.orgId))?.repairs.push(r);
   for (const b of bonuses) out.get(String(b.orgId))?.bonuses.push(b);
   return out;
-}
-
-/** The history of the organisations later than `since`, read from the breaches, repairs and bonuses. */
-export async function historiesOf(orgIds: Types.ObjectId[], since: Date, session?: ClientSession): Promise<Map<string, History>> {
-  return storedHistoriesOf(orgIds, since, session);
 }
 
 function historyOfEntries(entries: readonly StandingEntryDoc[]): History {
@@ -126,7 +121,7 @@ async function changeRecord(uow: UnitOfWork, orgId: Types.ObjectId, change: { pu
     entries = record.entries;
     completeAfter = record.completeAfter;
   } else {
-    entries = entriesOf((await storedHistoriesOf([orgId], horizon, session)).get(String(orgId))!);
+    entries = entriesOf((await historiesOf([orgId], horizon, session)).get(String(orgId))!);
     completeAfter = horizon;
   }
   const touched = change.put?.sourceId ?? change.drop;
@@ -164,7 +159,7 @@ export async function rebuildStandingRecords(orgIds: readonly string[]): Promise
     const orgId = new Types.ObjectId(id);
     await withCommand(null, async (uow) => {
       const horizon = await horizonAt(uow.at);
-      const history = (await storedHistoriesOf([orgId], horizon, uow.session)).get(id)!;
+      const history = (await historiesOf([orgId], horizon, uow.session)).get(id)!;
       await writeRecord(uow.session, orgId, entriesOf(history), horizon, horizon, uow.at);
     });
   }
