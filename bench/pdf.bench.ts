@@ -2,6 +2,7 @@
 // pool (server/platform/pdf-pool.ts), then the same renders on the main thread as before the pool.
 // Knobs: PDF_BENCH_RENDERS (renders per phase, default 48), PDF_BENCH_ROUNDS (the phases alternate, 4),
 // PDF_BENCH_IN_FLIGHT (2), PDF_WORKERS.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { renderInline, type PdfDocumentKind } from '../server/platform/pdf-documents';
@@ -67,6 +68,41 @@ const WHERE_THE_TIME_GOES =
 
 const WARM_UP_RENDERS = 5;
 
+/**
+ * `n` busy loops, each in a child process under SCHED_IDLE (no PDF, no allocation, no messages),
+ * stopped until a phase resumes them: the event-loop delay they cause is what as much background CPU
+ * work at the lowest priority as the pool's costs on this machine, the floor for the pool. Null where
+ * `chrt` cannot start them.
+ */
+async function idleSpinners(n: number): Promise<{ during<T>(work: () => Promise<T>): Promise<T>; stop(): void } | null> {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const child = spawn('chrt', ['--idle', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' });
+    const started = await new Promise<boolean>((resolve) => {
+      child.once('error', () => resolve(false));
+      child.once('spawn', () => resolve(true));
+    });
+    if (!started) {
+      for (const c of children) c.kill('SIGKILL');
+      return null;
+    }
+    child.kill('SIGSTOP');
+    children.push(child);
+  }
+  const signal = (s: NodeJS.Signals) => children.forEach((c) => c.kill(s));
+  return {
+    async during(work) {
+      signal('SIGCONT');
+      try {
+        return await work();
+      } finally {
+        signal('SIGSTOP');
+      }
+    },
+    stop: () => signal('SIGKILL'),
+  };
+}
+
 const pdfBench: Bench = async () => {
   const total = Number(process.env.PDF_BENCH_RENDERS ?? 48);
   const inFlight = Number(process.env.PDF_BENCH_IN_FLIGHT ?? 2);
@@ -77,6 +113,7 @@ const pdfBench: Bench = async () => {
   // The app's default (render threads under SCHED_IDLE) and PDF_WORKER_PRIORITY=low (nice 19) side by side.
   const pool = createPdfRenderer({ workers, priority: 'idle' });
   const nicePool = createPdfRenderer({ workers, priority: 'low' });
+  const spinner = await idleSpinners(Math.min(workers, inFlight));
   try {
     // Warm-up outside the measures: the workers start (tsx, fonts), and every thread renders a few
     // documents so that every side runs optimised code.
@@ -92,16 +129,18 @@ const pdfBench: Bench = async () => {
     const pooledMeter = delayMeter();
     const niceMeter = delayMeter();
     const inlineMeter = delayMeter();
+    const spinnerMeter = delayMeter();
     const perRound = Math.max(1, Math.round(total / rounds));
     let pooledSeconds = 0;
     let inlineSeconds = 0;
     for (let round = 0; round < rounds; round += 1) {
       await idleMeter.during(() => sleep(idleMs / rounds));
+      if (spinner) await spinner.during(() => spinnerMeter.during(() => sleep(idleMs / rounds)));
       pooledSeconds += perRound / (await pooledMeter.during(() => renderAll(() => pool.render(kind, signedLetter, 'zh'), perRound, inFlight)));
       await niceMeter.during(() => renderAll(() => nicePool.render(kind, signedLetter, 'zh'), perRound, inFlight));
       inlineSeconds += perRound / (await inlineMeter.during(() => renderAll(() => renderInline(kind, signedLetter, 'zh'), perRound, inFlight)));
     }
-    const [idle, pooled, nice, inline] = [idleMeter.read(), pooledMeter.read(), niceMeter.read(), inlineMeter.read()];
+    const [idle, pooled, nice, inline, spun] = [idleMeter.read(), pooledMeter.read(), niceMeter.read(), inlineMeter.read(), spinnerMeter.read()];
     const pooledRate = (perRound * rounds) / pooledSeconds;
     const inlineRate = (perRound * rounds) / inlineSeconds;
 
@@ -112,12 +151,19 @@ const pdfBench: Bench = async () => {
       { name: `pdf: event-loop delay p99 while ${what} in the pool (${workers} workers, SCHED_IDLE)`, value: pooled.p99, unit: 'ms', baselineName: 'idle event loop, same process', baseline: idle.p99, ratio: pooled.p99 / idle.p99, ratioNote: lower },
       { name: `pdf: event-loop delay p50 while ${what} in the pool`, value: pooled.p50, unit: 'ms', baselineName: 'idle event loop', baseline: idle.p50, ratio: pooled.p50 / idle.p50, ratioNote: 'pool / idle, lower is better' },
       { name: `pdf: event-loop delay max while ${what} in the pool`, value: pooled.max, unit: 'ms', baselineName: 'idle event loop', baseline: idle.max, ratio: pooled.max / idle.max, ratioNote: 'pool / idle, lower is better' },
+      ...(spinner
+        ? [
+            { name: `pdf: event-loop delay p99 while ${Math.min(workers, inFlight)} busy loops with no PDF run in SCHED_IDLE processes (as much background CPU work at the lowest priority as the pool's)`, value: spun.p99, unit: 'ms', baselineName: 'idle event loop', baseline: idle.p99, ratio: spun.p99 / idle.p99, ratioNote: 'busy loops / idle: what the machine charges for busy cores' },
+            { name: `pdf: event-loop delay p99 while ${what} in the pool, against the SCHED_IDLE busy loops`, value: pooled.p99, unit: 'ms', baselineName: 'SCHED_IDLE busy loops, no PDF', baseline: spun.p99, ratio: pooled.p99 / spun.p99, ratioNote: 'pool / busy loops: what the PDFs add beyond busy cores' },
+          ]
+        : []),
       { name: `pdf: event-loop delay p99 while ${what} in a pool at nice 19 (PDF_WORKER_PRIORITY=low)`, value: nice.p99, unit: 'ms', baselineName: 'idle event loop', baseline: idle.p99, ratio: nice.p99 / idle.p99, ratioNote: 'nice pool / idle, lower is better' },
       { name: `pdf: event-loop delay p99 while ${what} on the main thread (PDF_WORKERS=0, as before the pool)`, value: inline.p99, unit: 'ms', baselineName: 'idle event loop', baseline: idle.p99, ratio: inline.p99 / idle.p99, ratioNote: 'inline / idle, lower is better' },
       { name: `pdf: event-loop delay max while ${what} on the main thread`, value: inline.max, unit: 'ms', baselineName: 'idle event loop', baseline: idle.max, ratio: inline.max / idle.max, ratioNote: 'inline / idle, lower is better' },
       { name: `pdf: signed-commitment renders/s in the pool (${workers} workers, ${inFlight} in flight)`, value: pooledRate, unit: 'renders/s', baselineName: 'same renders on the main thread', baseline: inlineRate, ratio: pooledRate / inlineRate, ratioNote: 'pool / inline, higher is better' },
     ] satisfies BenchRow[];
   } finally {
+    spinner?.stop();
     await pool.close();
     await nicePool.close();
   }

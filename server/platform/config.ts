@@ -134,9 +134,9 @@ export interface Config {
   outboxSweepMs: number;
   /** How often a worker reschedules due work whose job is missing (e.g. Redis restarted empty). */
   scheduleSweepMs: number;
-  /** Worker threads rendering PDFs (0: render on the event loop, for debugging). */
+  /** Processes rendering PDFs (0: render on the event loop, for debugging). */
   pdfWorkers: number;
-  /** How the PDF worker threads yield to the event loop (see server/pdf-worker.ts). */
+  /** How the PDF render processes yield to the event loop (see server/pdf-process.ts). */
   pdfWorkerPriority: PdfWorkerPriority;
 }
 

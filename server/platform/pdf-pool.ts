@@ -1,68 +1,76 @@
-// Renders PDF documents in a pool of worker threads (piscina), so a long document never blocks the
-// event loop that serves every request and socket. The pool starts on the first render and is
+// Renders PDF documents in a pool of render processes (workerpool), so a long document never blocks
+// the event loop that serves every request and socket. The pool starts with the first render and is
 // closed with the process role; with no workers (PDF_WORKERS=0) documents render inline.
+//
+// NOTE: processes rather than worker threads: the render is background work, and on a machine with
+// as many busy renders as cores the event loop must still get a core the moment it wakes. A thread
+// can put itself under SCHED_IDLE, but a worker thread's garbage collection also runs on V8's helper
+// threads, which the whole process shares and which stay at normal priority; a render process puts
+// every one of its threads under SCHED_IDLE (preempted at once by any normal thread that wakes). With
+// PDF_WORKER_PRIORITY=low, or where chrt is missing, it takes nice 19 instead (it keeps a share of a
+// saturated CPU; a waking event loop may wait out the rest of its time slice).
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { fileURLToPath } from 'node:url';
+import workerpool from 'workerpool';
 import type { PdfWorkerPriority } from './config';
 import type { Lang } from './i18n';
 import { renderInline, type PdfDocumentKind } from './pdf-documents';
 
-/** What a PDF worker is asked to do (server/pdf-worker.ts). */
+/** What a render process is asked to do (server/pdf-process.ts). */
 export interface PdfTask {
   kind: string;
   data: unknown;
   lang: Lang;
 }
 
-/** What a PDF worker is told when it starts (piscina's workerData). */
-export interface PdfWorkerData {
-  priority: PdfWorkerPriority;
-}
-
 export interface PdfRenderer {
-  /** Worker threads; 0 renders on the calling thread. */
+  /** Render processes; 0 renders on the calling thread. */
   readonly workers: number;
   render<D>(kind: PdfDocumentKind<D>, data: D, lang: Lang): Promise<Buffer>;
   close(): Promise<void>;
 }
 
-/** The default pool size: one worker per core, at most two. */
+/** The default pool size: one render process per core, at most two. */
 export function defaultPdfWorkers(): number {
   return Math.min(2, availableParallelism());
 }
 
-const WORKER_FILE = new URL('../pdf-worker.ts', import.meta.url);
+const WORKER_FILE = fileURLToPath(new URL('../pdf-process.ts', import.meta.url));
 
-// NOTE: the worker entry is TypeScript. Under tsx (npm start, mocha's `--import tsx`) the hooks are in
-// process.execArgv, which worker threads inherit; otherwise the worker registers tsx itself.
-function workerExecArgv(): string[] {
-  const inherited = process.execArgv;
-  return inherited.some((arg) => arg.includes('tsx')) ? [...inherited] : [...inherited, '--import', import.meta.resolve('tsx')];
+// NOTE: the render process's entry is TypeScript. Under tsx (npm start, mocha's `--import tsx`) the
+// hooks are in process.execArgv; otherwise the process registers tsx itself.
+function nodeArgs(): string[] {
+  const inherited = process.execArgv.filter((arg) => !arg.startsWith('--inspect') && !arg.startsWith('--cpu-prof'));
+  return inherited.some((arg) => arg.includes('tsx')) ? inherited : [...inherited, '--import', import.meta.resolve('tsx')];
 }
 
-/** A renderer with its own pool of `workers` threads (started on its first render). */
+/** A renderer with its own pool of `workers` render processes (started on its first render). */
 export function createPdfRenderer(options: { workers: number; priority?: PdfWorkerPriority }): PdfRenderer {
   const workers = options.workers;
-  const workerData: PdfWorkerData = { priority: options.priority ?? 'idle' };
-  let pool: Piscina<PdfTask, Uint8Array> | undefined;
+  let pool: workerpool.Pool | undefined;
   return {
     workers,
     async render(kind, data, lang) {
       if (workers === 0) return renderInline(kind, data, lang);
-      pool ??= new Piscina<PdfTask, Uint8Array>({
-        filename: WORKER_FILE.href,
-        minThreads: workers,
-        maxThreads: workers,
-        execArgv: workerExecArgv(),
-        workerData,
-      });
-      const bytes = await pool.run({ kind: kind.name, data, lang });
+      if (!pool) {
+        pool = workerpool.pool(WORKER_FILE, {
+          workerType: 'process',
+          minWorkers: workers,
+          maxWorkers: workers,
+          // NOTE: 'advanced' serialisation carries the document's bytes as bytes, not as JSON numbers.
+          forkArgs: [`--priority=${options.priority ?? 'idle'}`],
+          forkOpts: { execArgv: nodeArgs(), serialization: 'advanced' },
+          workerTerminateTimeout: 2_000,
+        });
+      }
+      const task: PdfTask = { kind: kind.name, data, lang };
+      const bytes = (await pool.exec('render', [task])) as Uint8Array;
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
     async close() {
       const closing = pool;
       pool = undefined;
-      await closing?.destroy();
+      await closing?.terminate();
     },
   };
 }
@@ -79,13 +87,13 @@ export async function configurePdfRendering(workers: number, priority: PdfWorker
   if (shared && changed) await closePdfRendering();
 }
 
-/** Renders a document of `kind` from its plain data, in the app's PDF worker pool. */
+/** Renders a document of `kind` from its plain data, in the app's PDF render processes. */
 export function renderDocument<D>(kind: PdfDocumentKind<D>, data: D, lang: Lang = 'zh'): Promise<Buffer> {
   shared ??= createPdfRenderer({ workers: poolSize, priority: poolPriority });
   return shared.render(kind, data, lang);
 }
 
-/** Stops the app's PDF workers (the next render starts them again). */
+/** Stops the app's render processes (the next render starts them again). */
 export async function closePdfRendering(): Promise<void> {
   const closing = shared;
   shared = undefined;

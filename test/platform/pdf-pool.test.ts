@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { loadConfig } from '../../server/platform/config';
@@ -13,7 +13,7 @@ import { pdfSamples, purchaseOrder, signedLetter, statement } from '../support/p
 import { SignedLetterDocument } from '../../server/modules/credit/credit.documents';
 import '../../server/modules/documents';
 
-describe('PDF rendering in worker threads', function () {
+describe('PDF rendering in render processes', function () {
   this.timeout(120_000);
   let pool: PdfRenderer;
 
@@ -29,11 +29,11 @@ describe('PDF rendering in worker threads', function () {
   });
 
   for (const lang of ['zh', 'en'] as const) {
-    it(`renders every document kind in a worker to the same bytes as on the main thread (${lang})`, async () => {
+    it(`renders every document kind in a render process to the same bytes as on the main thread (${lang})`, async () => {
       for (const { kind, data } of pdfSamples) {
         const [inWorker, inline] = await Promise.all([pool.render(kind, data, lang), renderInline(kind, data, lang)]);
         expect(inWorker.subarray(0, 5).toString('latin1'), kind.name).to.equal('%PDF-');
-        expect(inWorker.equals(inline), `${kind.name} differs between worker and main thread`).to.equal(true);
+        expect(inWorker.equals(inline), `${kind.name} differs between render process and main thread`).to.equal(true);
       }
     });
   }
@@ -52,18 +52,24 @@ describe('PDF rendering in worker threads', function () {
     expect(() => loadConfig({ PDF_WORKER_PRIORITY: 'realtime' })).to.throw(/PDF_WORKER_PRIORITY/);
   });
 
-  it('starts its workers without the database, web or queue libraries (only the pure document layouts)', () => {
+  it('starts its render processes without the database, web or queue libraries (only the pure document layouts)', async () => {
     const script = `
       import { createRequire } from 'node:module';
-      await import(${JSON.stringify(new URL('../../server/pdf-worker.ts', import.meta.url).href)});
+      await import(${JSON.stringify(new URL('../../server/pdf-process.ts', import.meta.url).href)});
       const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('node_modules'));
-      console.log(JSON.stringify(loaded.map((k) => k.replace(/.*node_modules[\\/]/, '').split(/[\\/]/)[0])));`;
-    const packages = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
-    expect(packages).to.include('piscina');
+      console.log(JSON.stringify(loaded.map((k) => k.replace(/.*node_modules[\\/]/, '').split(/[\\/]/)[0])));
+      process.exit(0);`;
+    // NOTE: with an IPC channel, as the pool starts it (workerpool's worker answers on it).
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const packages = JSON.parse(out) as string[];
+    expect(packages).to.include('workerpool');
     for (const heavy of ['mongoose', 'mongodb', 'express', 'socket.io', 'bullmq', 'ioredis']) expect(packages, heavy).not.to.include(heavy);
   });
 
-  it('rejects a task for an unknown document kind with the worker error', async () => {
+  it('rejects a task for an unknown document kind with the render process error', async () => {
     let caught: unknown;
     try {
       await pool.render({ name: 'nope.unknown', layout: () => { throw new Error('not used'); } }, {}, 'zh');
@@ -74,7 +80,7 @@ describe('PDF rendering in worker threads', function () {
   });
 
   it('keeps the event loop answering while four documents render in the pool, none of them on the main thread', async () => {
-    // NOTE: the worker looks the kind up by name in its own registry; this copy's layout runs only if
+    // NOTE: the render process looks the kind up by name in its own registry; this copy's layout runs only if
     // a render happens on the main thread, and counts it.
     let laidOutOnMainThread = 0;
     const spied = {
@@ -97,40 +103,55 @@ describe('PDF rendering in worker threads', function () {
       clearInterval(timer);
     }
     // NOTE: no timing figure is asserted (bench/pdf measures the event-loop delay): the main thread laid
-    // out none of the four documents and its timers kept firing while the workers rendered them.
+    // out none of the four documents and its timers kept firing while the render processes rendered them.
     expect(laidOutOnMainThread).to.equal(0);
     expect(documents.every((bytes) => bytes.equals(expected))).to.equal(true);
     expect(ticks).to.be.greaterThan(1);
   });
 
-  it('runs its render threads under SCHED_IDLE (PDF_WORKER_PRIORITY=idle) or at nice 19 (low), the event loop at neither', async function () {
+  it('runs every thread of its render processes under SCHED_IDLE (PDF_WORKER_PRIORITY=idle) or at nice 19 (low), the app at neither', async function () {
     if (process.platform !== 'linux') this.skip();
-    // NOTE: /proc/self/task/<tid>/sched names each thread's policy (5 = SCHED_IDLE); field 19 of its stat is the nice value.
-    const threads = () =>
-      readdirSync('/proc/self/task').map((tid) => ({
+    // NOTE: /proc/<pid>/task/<tid>/sched names each thread's policy (5 = SCHED_IDLE); field 19 of its stat is the nice value.
+    const threadsOf = (pid: number | 'self') =>
+      readdirSync(`/proc/${pid}/task`).map((tid) => ({
         tid: Number(tid),
-        policy: Number(/policy\s*:\s*(\d+)/.exec(readFileSync(`/proc/self/task/${tid}/sched`, 'utf8'))?.[1]),
-        nice: Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]),
+        policy: Number(/policy\s*:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/sched`, 'utf8'))?.[1]),
+        nice: Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]),
       }));
-    const before = new Set(threads().map((t) => t.tid));
+    const renderProcesses = () =>
+      readdirSync('/proc')
+        .filter((f) => /^\d+$/.test(f))
+        .filter((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return Number(stat.replace(/^.*\) /s, '').split(' ')[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pdf-process');
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const before = new Set(renderProcesses());
     const idle = createPdfRenderer({ workers: 1, priority: 'idle' });
     const low = createPdfRenderer({ workers: 1, priority: 'low' });
     try {
       await idle.render(SignedLetterDocument, signedLetter, 'zh');
-      const idleThreads = threads().filter((t) => !before.has(t.tid) && t.policy === 5);
+      const [idleProcess] = renderProcesses().filter((pid) => !before.has(pid));
       await low.render(SignedLetterDocument, signedLetter, 'zh');
-      const lowThreads = threads().filter((t) => !before.has(t.tid) && t.policy === 0 && t.nice === 19);
-      expect(idleThreads, 'one SCHED_IDLE render thread').to.have.length(1);
-      expect(lowThreads, 'one render thread at nice 19').to.have.length(1);
-      const main = threads().find((t) => t.tid === process.pid)!;
-      expect(main).to.include({ policy: 0, nice: 0 });
+      const [lowProcess] = renderProcesses().filter((pid) => !before.has(pid) && pid !== idleProcess);
+      expect(idleProcess, 'one render process for the idle pool').to.be.a('number');
+      expect(lowProcess, 'one render process for the low pool').to.be.a('number');
+      const idleThreads = threadsOf(idleProcess!);
+      expect(idleThreads.length).to.be.greaterThan(1);
+      expect(idleThreads.filter((t) => t.policy !== 5), 'threads of the idle render process not under SCHED_IDLE').to.deep.equal([]);
+      expect(threadsOf(lowProcess!).filter((t) => t.policy !== 0 || t.nice !== 19), 'threads of the low render process not at nice 19').to.deep.equal([]);
+      expect(threadsOf('self').find((t) => t.tid === process.pid)).to.include({ policy: 0, nice: 0 });
     } finally {
       await idle.close();
       await low.close();
     }
   });
 
-  it('reads the Chinese text back from a document rendered in a worker, with the title on one footer line', async () => {
+  it('reads the Chinese text back from a document rendered in a render process, with the title on one footer line', async () => {
     const bytes = await pool.render(SignedLetterDocument, signedLetter, 'zh');
     const text = await extractPdfText(bytes);
     expect(text).to.include('电子签署记录');
