@@ -41,17 +41,34 @@ function roundLeases(): Leases {
 
 const leaseName = (roundId: string) => `round-owner:${roundId}`;
 
+// NOTE: the owner another process named is remembered for a short while, so a process forwarding
+// a busy round's quotes asks Redis once per interval instead of once per quote; a forward to an owner
+// that stopped owning is answered with the new owner (or finds nobody) and is sent again.
+const knownOwners = new Map<string, { owner: string; until: number }>();
+
 /** Who decides the round's quotes: this process when it holds (or just took) the lease. */
-async function ownerOf(roundId: string): Promise<string> {
+async function ownerOf(roundId: string, remembered = false): Promise<string> {
   const l = roundLeases();
   const name = leaseName(roundId);
   if (l.holds(name)) return l.holder;
+  const at = performance.now();
+  if (remembered) {
+    const known = knownOwners.get(roundId);
+    if (known && at < known.until) return known.owner;
+  }
+  let owner: string;
   try {
-    return (await l.acquire(name)) ?? l.holder;
+    owner = (await l.acquire(name)) ?? l.holder;
   } catch {
     // NOTE: without Redis nobody can be asked; deciding here is safe (the compare-and-set fences it).
     return l.holder;
   }
+  if (owner === l.holder) knownOwners.delete(roundId);
+  else {
+    if (knownOwners.size >= 1000) knownOwners.clear();
+    knownOwners.set(roundId, { owner, until: at + l.ttlMs / 2 });
+  }
+  return owner;
 }
 
 /**
@@ -72,6 +89,18 @@ async function ownerAfter(roundId: string, gone: string): Promise<string> {
 
 type Answer<T> = { done: T } | { moved: string };
 
+/** Runs the owner's work on the round, renewing the lease while it runs (a batch may wait on the database for long). */
+async function whileOwning<T>(roundId: string, work: () => Promise<T>): Promise<T> {
+  const l = roundLeases();
+  const name = leaseName(roundId);
+  const renew = setInterval(() => l.holds(name), l.ttlMs / 4);
+  try {
+    return await work();
+  } finally {
+    clearInterval(renew);
+  }
+}
+
 /**
  * Runs `here` if this process owns the round (or takes its free lease); else asks the owner to run the
  * request registered as `kind` with `payload` (JSON) and answers what it answered, its refusals
@@ -83,8 +112,8 @@ export async function atRoundOwner<T>(roundId: string, kind: string, payload: un
   const l = roundLeases();
   let silent: string | undefined;
   for (let hop = 0; hop < MAX_HOPS; hop += 1) {
-    const owner = silent ? await ownerAfter(roundId, silent) : await ownerOf(roundId);
-    if (owner === l.holder) return here();
+    const owner = silent ? await ownerAfter(roundId, silent) : await ownerOf(roundId, hop === 0);
+    if (owner === l.holder) return whileOwning(roundId, here);
     try {
       const answer = (await requestAt(owner, kind, { roundId, payload }, {
         timeoutMs: 2 * l.ttlMs,
@@ -93,9 +122,11 @@ export async function atRoundOwner<T>(roundId: string, kind: string, payload: un
         checkEveryMs: Math.max(100, l.ttlMs / 2),
       })) as Answer<T>;
       if ('done' in answer) return answer.done;
+      knownOwners.delete(roundId);
       silent = undefined;
     } catch (err) {
       if (!(err instanceof Unreachable || err instanceof NoReply)) throw err;
+      knownOwners.delete(roundId);
       silent = owner;
     }
   }
@@ -109,7 +140,7 @@ export function servedAtRoundOwner<P>(kind: string, handler: (payload: P) => Pro
     async handle({ roundId, payload }: { roundId: string; payload: P }): Promise<Answer<unknown>> {
       const owner = await ownerOf(roundId);
       if (owner !== roundLeases().holder) return { moved: owner };
-      return { done: await handler(payload) };
+      return { done: await whileOwning(roundId, () => handler(payload)) };
     },
   };
 }
