@@ -139,7 +139,10 @@ export async function requestAt(instance: string, kind: string, payload: unknown
   answered.catch(() => undefined);
   try {
     sent += 1;
-    const receivers = await publisher.publish(channelOf(instance), JSON.stringify(message));
+    // NOTE: Redis down is the same to the caller as nobody listening: nobody can be asked.
+    const receivers = await publisher.publish(channelOf(instance), JSON.stringify(message)).catch((err: Error) => {
+      throw new Unreachable(`cannot publish to ${instance}: ${err.message}`);
+    });
     if (receivers === 0) throw new Unreachable(`no process listens as ${instance}`);
     const reply = await answered;
     if (reply.error) throw fromWireError(reply.error);
