@@ -203,4 +203,21 @@ describe('one process owns each live round', function () {
     expect(new Set(quotes.map((q) => q.seq)).size, 'sequence numbers unique').to.equal(quotes.length);
     expect(new Set(quotes.map((q) => q.clientKey)).size, 'each clientKey stored once').to.equal(quotes.length);
   });
+
+  it('releases the rounds it owns at a graceful shutdown, so another process takes the next quote at once', async () => {
+    // a process whose leases last a minute: a lease gone right after its exit was released, not expired
+    const leaving = await live.cluster.startWeb({ ROUND_LEASE_MS: '60000' });
+    const staying = live.cluster.webs.find((w) => w.alive() && w !== leaving)!;
+    const [d1, d2] = (await distributors(2)) as [ClusterUser, ClusterUser];
+    const round = await openRound();
+    const first = await d1.api(leaving).post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lineId, priceFen: 850_000 });
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect(await ownerOf(round.id)).to.equal(leaving);
+    await leaving.kill('SIGTERM');
+    expect(await redis.get(`${live.cluster.queuePrefix}:lease:round-owner:${round.id}`), 'the lease is gone with its owner').to.equal(null);
+    const next = await d2.api(staying).post(`/api/v1/rounds/${round.id}/quotes`, { lineId: round.lineId, priceFen: 840_000 });
+    expect(next.status, JSON.stringify(next.body)).to.equal(201);
+    expect(next.body.seq).to.equal(first.body.seq + 1);
+    expect(await ownerOf(round.id)).to.equal(staying);
+  });
 });
