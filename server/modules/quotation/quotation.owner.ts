@@ -19,7 +19,8 @@
 // a replay; a quote WITHOUT a clientKey is decided again as a revision at the same price, which the
 // minimum-decrement rule refuses (422), so the client sees an error although its quote is stored —
 // stored once, with the receipt time it was stamped with. No acknowledged quote is lost: an
-// acknowledgement is only ever sent after the commit, by whichever process committed.
+// acknowledgement is only ever sent after the commit, by whichever process committed. A withdrawal
+// in the same case is answered NO_ACTIVE_QUOTE (404) although it was made.
 import { Types } from 'mongoose';
 import { platform } from '../../platform/context';
 import { ConflictError } from '../../platform/errors';

@@ -156,7 +156,8 @@ function resultOf(round: RoundRecord, quote: QuoteRecord, ranked: RankedQuote[],
  * round and line, the credit gate, then in one transaction on the round: a clientKey already used
  * (answered with the first result), the open window, price ≤ reference, own previous minus the
  * minimum decrement; stamps the server receipt time and the next sequence number; extends the close
- * when anti-sniping applies. Then pushes the change.
+ * when anti-sniping applies. Then pushes the change. The transaction is the round owner's
+ * (quotation.owner.ts): a quote that reached another process is forwarded to it after the checks.
  */
 export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'http' | 'socket'): Promise<QuoteResult> {
   // NOTE: the receipt time is stamped before anything else, so a quote's place against the close and
@@ -177,7 +178,7 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
       throw gate;
     }
     const idempotency = currentContext()?.idempotency;
-    const item: DecidedElsewhere = { actor, input, channel, receivedAt: receivedAt.toISOString(), ...(idempotency ? { idempotency: pendingOnTheWire(idempotency) } : {}) };
+    const item: ForwardedQuote = { actor, input, channel, receivedAt: receivedAt.toISOString(), ...(idempotency ? { idempotency: pendingOnTheWire(idempotency) } : {}) };
     const decided = await atRoundOwner(input.roundId, FORWARDED_QUOTE, item, () => decideQuote({ actor, input, channel, receivedAt, idempotency }), msg('errorCodes.ROUND_BUSY'));
     if (decided.kind === 'replay') return (await replayByClientKey(actor, input))!;
     if (idempotency && decided.storedReply !== undefined) markStored(idempotency, decided.storedReply);
@@ -209,7 +210,7 @@ const FORWARDED_QUOTE = 'quotation.quote';
 const FORWARDED_WITHDRAWAL = 'quotation.withdraw';
 
 /** A quote as it travels to the round's owner (JSON): checked where it arrived, stamped with its receipt time. */
-interface DecidedElsewhere {
+interface ForwardedQuote {
   actor: Actor;
   input: QuoteInput;
   channel: 'http' | 'socket';
@@ -226,7 +227,7 @@ function pendingOnTheWire(p: PendingIdempotency): PendingIdempotency {
 
 /** What the owner of a round does for quote changes other processes forward to it. */
 export const quoteForwarding = [
-  servedAtRoundOwner<DecidedElsewhere>(FORWARDED_QUOTE, (q) => decideQuote({ actor: q.actor, input: q.input, channel: q.channel, receivedAt: new Date(q.receivedAt), ...(q.idempotency ? { idempotency: q.idempotency } : {}) })),
+  servedAtRoundOwner<ForwardedQuote>(FORWARDED_QUOTE, (q) => decideQuote({ actor: q.actor, input: q.input, channel: q.channel, receivedAt: new Date(q.receivedAt), ...(q.idempotency ? { idempotency: q.idempotency } : {}) })),
   servedAtRoundOwner<{ actor: Actor; input: { roundId: string; lineId: string }; channel: 'http' | 'socket' }>(FORWARDED_WITHDRAWAL, (w) => withdrawHere(w.actor, w.input, w.channel)),
 ];
 
@@ -554,7 +555,7 @@ function newAlias(book: RoundBook, orgId: string): string {
   throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: msg('errorCodes.ALIAS_EXHAUSTED') });
 }
 
-/** A distributor withdraws its active quote on a line before the close (after publication see withdrawListing). */
+/** A distributor withdraws its active quote on a line before the close, in the round owner's process (after publication see withdrawListing). */
 export async function withdrawQuote(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED_2') });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
