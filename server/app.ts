@@ -8,9 +8,11 @@ import swaggerUi from 'swagger-ui-express';
 import { authMiddleware, type SessionResolver } from './platform/auth';
 import { setPlatform, type Platform } from './platform/context';
 import { errorMiddleware } from './platform/error-handler';
+import { forwardingCounts } from './platform/forwarding';
 import { NotFoundError, UnavailableError } from './platform/errors';
 import { ApiRouter, openApiDocument } from './platform/http';
 import { LANG_COOKIE, resolveLang } from './platform/i18n';
+import { INSTANCE } from './platform/instance';
 import { pingMongo } from './platform/mongo';
 import { currentRequestId, runWithContext } from './platform/request-context';
 import { cleanTextMiddleware } from './platform/validate';
@@ -75,7 +77,9 @@ export function createApp(deps: AppDeps): { app: Express; openapi: OpenAPIRegist
   app.use('/static', express.static(path.join(ROOT, 'public/build'), { maxAge: config.env === 'production' ? '1h' : 0 }));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    // NOTE: the instance names this process in the round-owner leases; the counts say how much work
+    // it handed to other processes and did for them.
+    res.json({ status: 'ok', instance: INSTANCE, forwarded: forwardingCounts() });
   });
   app.get('/readyz', async (_req, res) => {
     // NOTE: while the driver knows the database is down, say so at once instead of waiting on a ping.

@@ -7,7 +7,9 @@ import { SettableClock, systemClock } from './platform/clock';
 import { setPlatform, type Clock, type Platform } from './platform/context';
 import { startEvictions, stopEvictions } from './platform/evictions';
 import type { Config } from './platform/config';
+import { startForwarding, stopForwarding } from './platform/forwarding';
 import { startLiveness, stopLiveness } from './platform/idempotency';
+import { releaseHeldLeases } from './platform/leases';
 import type { Logger } from './platform/logger';
 import { DbHealth } from './platform/db-health';
 import { connectMongo, disconnectMongo, syncIndexes } from './platform/mongo';
@@ -79,6 +81,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   const platform: Platform = { config, logger, redis, queues, broadcaster: realtime, clock, relay, db };
   setPlatform(platform);
   await startEvictions(redis, config.queuePrefix, logger);
+  await startForwarding(redis, config.queuePrefix, logger, featureModules.flatMap((m) => m.forwarded ?? []));
   await configurePdfRendering(config.pdfWorkers, config.pdfWorkerPriority);
   startLiveness();
 
@@ -128,6 +131,10 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
       if (httpServer?.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       // NOTE: after the HTTP server, so a PDF request still in flight gets its document.
       await closePdfRendering().catch(() => undefined);
+      // NOTE: requests forwarded here are answered first; then the rounds this process owned are let
+      // go, so the next quote of each is decided elsewhere at once instead of after the lease's expiry.
+      await stopForwarding().catch(() => undefined);
+      await releaseHeldLeases().catch(() => undefined);
       stopLiveness();
       stopEvictions();
       redis.disconnect();

@@ -9,13 +9,15 @@ export interface CliArgs {
   replSet?: string;
   advertise?: string;
   compactBytes?: number;
+  /** abort a transaction left open this long (mongod's transactionLifetimeLimitSeconds; default 60 s) */
+  transactionLifetimeMs?: number;
   exitWithParent: boolean;
   quiet: boolean;
 }
 
 export class UsageError extends Error {}
 
-export const USAGE = 'usage: tsx server/engine/cli.ts --port N (--dbpath DIR | --memory) [--host H] [--fsync always|batch|never] [--replSet NAME] [--advertise HOST:PORT] [--compact-bytes N]';
+export const USAGE = 'usage: tsx server/engine/cli.ts --port N (--dbpath DIR | --memory) [--host H] [--fsync always|batch|never] [--replSet NAME] [--advertise HOST:PORT] [--compact-bytes N] [--transaction-lifetime-ms N]';
 
 function usage(msg: string): never {
   throw new UsageError(msg);
@@ -60,6 +62,12 @@ export function parseArgs(argv: string[]): CliArgs {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1024) usage('--compact-bytes must be an integer ≥ 1024');
         a.compactBytes = n;
+        break;
+      }
+      case '--transaction-lifetime-ms': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 100) usage('--transaction-lifetime-ms must be an integer ≥ 100');
+        a.transactionLifetimeMs = n;
         break;
       }
       case '--exit-with-parent':

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   recordGcPauses();
   let running;
   try {
-    running = await startEngine({ port: args.port, host: args.host, dbpath: args.dbpath, memory: args.memory, fsync: args.fsync, logger: log, replSet: args.replSet, advertise: args.advertise, compactBytes: args.compactBytes });
+    running = await startEngine({ port: args.port, host: args.host, dbpath: args.dbpath, memory: args.memory, fsync: args.fsync, logger: log, replSet: args.replSet, advertise: args.advertise, compactBytes: args.compactBytes, ...(args.transactionLifetimeMs ? { transactionLifetimeMs: args.transactionLifetimeMs } : {}) });
   } catch (e) {
     process.stderr.write(`[engine] failed to start: ${(e as Error).message}\n`);
     process.exit(1);

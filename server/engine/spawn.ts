@@ -31,6 +31,8 @@ export interface SpawnEngineOptions {
   replSet?: string;
   /** with dbpath: journal size that triggers compaction (default 64 MiB) */
   compactBytes?: number;
+  /** abort a transaction left open this long (default 60 s, as mongod) */
+  transactionLifetimeMs?: number;
   /** extra node options for the child (e.g. --cpu-prof) */
   nodeArgs?: string[];
 }
@@ -46,6 +48,7 @@ export function spawnEngine(opts: SpawnEngineOptions = {}): Promise<SpawnedEngin
   if (opts.fsync) args.push('--fsync', opts.fsync);
   if (opts.replSet) args.push('--replSet', opts.replSet);
   if (opts.compactBytes) args.push('--compact-bytes', String(opts.compactBytes));
+  if (opts.transactionLifetimeMs) args.push('--transaction-lifetime-ms', String(opts.transactionLifetimeMs));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', tsx, cliPath, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],

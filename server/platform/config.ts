@@ -73,6 +73,7 @@ export const EnvSchema = z
       .refine((v) => v === 'none' || v.split(',').every((p) => isProxyAddress(p.trim())), "must be 'none' or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal")
       .optional(),
     QUOTE_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+    ROUND_LEASE_MS: z.coerce.number().int().min(200).max(60_000).default(3000),
     BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('1mb'),
     CLOCK_START: z
       .string()
@@ -119,6 +120,8 @@ export interface Config {
   /** Proxies whose X-Forwarded-For is believed (Express `trust proxy`); false: none, the peer is the client. */
   trustProxy: false | string[];
   quoteRateLimit: number;
+  /** How long a web process's ownership of a live round lasts unless renewed (it is, while the round has quotes). */
+  roundLeaseMs: number;
   bodyLimit: string;
   /** Where the business clock starts (tests, simulations, demos of a future date); unset: the wall clock. */
   clockStart?: Date;
@@ -183,6 +186,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     trustProxy: !e.TRUST_PROXY || e.TRUST_PROXY === 'none' ? false : e.TRUST_PROXY.split(',').map((p) => p.trim()),
     quoteRateLimit: e.QUOTE_RATE_LIMIT,
+    roundLeaseMs: e.ROUND_LEASE_MS,
     bodyLimit: e.BODY_LIMIT,
     clockStart: e.CLOCK_START ? parseInstant(e.CLOCK_START, 'CLOCK_START') : undefined,
     clockStartedAt: e.CLOCK_STARTED_AT,

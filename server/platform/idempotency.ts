@@ -8,6 +8,7 @@ import type { Request } from 'express';
 import mongoose, { Schema, type ClientSession } from 'mongoose';
 import { now, platform } from './context';
 import { ConflictError, RuleViolationError, ValidationError } from './errors';
+import { INSTANCE } from './instance';
 import { currentContext, type PendingIdempotency } from './request-context';
 import { msg } from './messages';
 
@@ -109,7 +110,6 @@ export function markStored(p: PendingIdempotency, storedBody: unknown): void {
 
 // NOTE: each process proves it is alive with a short-lived key; a lease whose owner's key is gone
 // belongs to a process that died (kill -9), so a retry takes it over at once instead of waiting.
-const INSTANCE = `${process.pid}-${randomBytes(6).toString('hex')}`;
 const LIVENESS_MS = 1500;
 const LEASE_MS = 60_000;
 let heartbeat: NodeJS.Timeout | undefined;

@@ -2,6 +2,7 @@
 // (routes, pages, socket handlers, jobs, event subscribers, sweeps, demo data), and
 // server/modules/registry.ts lists the modules. Nothing is registered by importing a file.
 import type { Router } from 'express';
+import type { ForwardedHandler } from './forwarding';
 import type { ApiRouter } from './http';
 import type { Logger } from './logger';
 import type { JobHandler } from './queues';
@@ -20,6 +21,8 @@ export interface FeatureModule {
   jobs?: JobHandler[];
   /** What the module does when an event (its own or another module's) is committed. */
   subscribers?: Subscriber[];
+  /** What the module does for requests other processes forward to this one (e.g. quotes to a round's owner). */
+  forwarded?: ForwardedHandler[];
   /** Recurring reconciliation run by the worker processes (what is due according to the database). */
   sweeps?: Sweep[];
   /**

@@ -1,13 +1,16 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { listAudit } from '../../server/modules/audit';
+import { forwardingCounts } from '../../server/platform/forwarding';
 import { hashRequest, runIdempotent } from '../../server/platform/idempotency';
+import { INSTANCE } from '../../server/platform/instance';
 import { buildUser } from '../support/factories';
 import { testApp } from '../support/global';
 
 describe('health, OpenAPI and audit', () => {
   it('serves /healthz and /readyz with the database and Redis checked', async () => {
-    await request(testApp().url).get('/healthz').expect(200, { status: 'ok' });
+    const health = await request(testApp().url).get('/healthz').expect(200);
+    expect(health.body).to.deep.equal({ status: 'ok', instance: INSTANCE, forwarded: forwardingCounts() });
     const ready = await request(testApp().url).get('/readyz').expect(200);
     expect(ready.body).to.deep.equal({ status: 'ready', mongo: true, redis: true });
   });

@@ -75,6 +75,8 @@ export interface ClusterOptions {
   nodeArgs?: string[];
   /** keep the engine's data in this directory (journal + snapshots) instead of memory */
   engineDbpath?: string;
+  /** how long the engine leaves a transaction open before aborting it (default 60 s, as mongod): a process killed mid-commit holds its writes that long */
+  engineTransactionLifetimeMs?: number;
 }
 
 export interface Cluster {
@@ -255,7 +257,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const logger = createLogger('silent', 'processes');
   const redisUrl = opts.redisUrl ?? (await ensureRedis({ url: process.env.REDIS_URL, autostart: true, dataDir: path.join(ROOT, 'data/test'), logger })).url;
   await sweepStaleKeys(redisUrl, name);
-  const engine = await spawnEngine({ ...(opts.engineDbpath ? { dbpath: opts.engineDbpath } : { memory: true }), port: 0, host: '127.0.0.1', ...(echo ? { logger: (l: string) => process.stderr.write(`[engine] ${l}\n`) } : {}) });
+  const engine = await spawnEngine({ ...(opts.engineDbpath ? { dbpath: opts.engineDbpath } : { memory: true }), ...(opts.engineTransactionLifetimeMs ? { transactionLifetimeMs: opts.engineTransactionLifetimeMs } : {}), port: 0, host: '127.0.0.1', ...(echo ? { logger: (l: string) => process.stderr.write(`[engine] ${l}\n`) } : {}) });
   const slots = Math.max(opts.webSlots ?? opts.web, opts.web);
   const ports: number[] = [];
   while (ports.length < slots) {

@@ -10,6 +10,7 @@ import { closeRound, expireRound, openRound, sweepRounds } from './quotation.rou
 import { quotationCreditSubscribers, quotationSubscribers } from './quotation.subscribers';
 import { defineSweep } from '../../platform/sweeps';
 import { quotationSocket } from './quotation.socket';
+import { quoteForwarding } from './quotation.quotes';
 
 export { Round, Quote, QuoteEvent, Listing, Participant, type RoundRecord, type QuoteRecord, type ListingRecord } from './quotation.model';
 export { findListingEntry, listingsForDrug, withdrawListingsOf, browseListings } from './quotation.listings';
@@ -27,6 +28,7 @@ export const quotationModule = defineModule({
     handle(closeRoundJob, ({ roundId }, job) => closeRound(roundId, job)),
     handle(expireRoundJob, ({ roundId }, job) => expireRound(roundId, job)),
   ],
+  forwarded: quoteForwarding,
   subscribers: [...quotationSubscribers, ...quotationCreditSubscribers, ...bookEvictions],
   sweeps: [defineSweep('quotation.rounds', 'schedule', () => sweepRounds())],
   demo: seedDemoRounds,

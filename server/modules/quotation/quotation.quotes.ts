@@ -18,6 +18,7 @@ import type { Write } from '../../platform/writes';
 import { canView, rank, type RankedQuote } from './quotation.board';
 import { bookFor, dropBook, type RoundBook } from './quotation.book';
 import { withRoundLock } from './quotation.lock';
+import { atRoundOwner, servedAtRoundOwner } from './quotation.owner';
 import { Participant, Quote, QuoteEvent, Round, type QuoteEventRecord, type QuoteRecord, type RoundLineRecord, type RoundRecord } from './quotation.model';
 import { anonymousAliasCode, antiSnipingDecision, checkQuote, staleRetryDelayMs } from './quotation.rules';
 import { dateTime, msg, type Message } from '../../platform/messages';
@@ -156,7 +157,8 @@ function resultOf(round: RoundRecord, quote: QuoteRecord, ranked: RankedQuote[],
  * round and line, the credit gate, then in one transaction on the round: a clientKey already used
  * (answered with the first result), the open window, price ≤ reference, own previous minus the
  * minimum decrement; stamps the server receipt time and the next sequence number; extends the close
- * when anti-sniping applies. Then pushes the change.
+ * when anti-sniping applies. Then pushes the change. The transaction is the round owner's
+ * (quotation.owner.ts): a quote that reached another process is forwarded to it after the checks.
  */
 export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'http' | 'socket'): Promise<QuoteResult> {
   // NOTE: the receipt time is stamped before anything else, so a quote's place against the close and
@@ -177,13 +179,13 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
       throw gate;
     }
     const idempotency = currentContext()?.idempotency;
-    const outcome = await enqueueQuote({ actor, input, channel, receivedAt, idempotency });
-    if (outcome.kind === 'replay') return (await replayByClientKey(actor, input))!;
-    if (outcome.kind === 'refused') throw outcome.error;
-    if (idempotency && outcome.storedReply !== undefined) markStored(idempotency, outcome.storedReply);
+    const item: ForwardedQuote = { actor, input, channel, receivedAt: receivedAt.toISOString(), ...(idempotency ? { idempotency: pendingOnTheWire(idempotency) } : {}) };
+    const decided = await atRoundOwner(input.roundId, FORWARDED_QUOTE, item, () => decideQuote({ actor, input, channel, receivedAt, idempotency }), msg('errorCodes.ROUND_BUSY'));
+    if (decided.kind === 'replay') return (await replayByClientKey(actor, input))!;
+    if (idempotency && decided.storedReply !== undefined) markStored(idempotency, decided.storedReply);
     // NOTE: the live board, the moved close job and the extension push follow from the committed
     // change (subscribers of `quotation.quotes_committed`).
-    return resultOf(outcome.round, outcome.quote, outcome.after, Boolean(outcome.extendedTo), false);
+    return decided.result;
   } catch (err) {
     if (isRecordableRefusal(err)) await recordRefusal(actor, input, err, channel).catch(() => undefined);
     if ((err as { code?: number }).code === 11000 && input.clientKey) {
@@ -193,6 +195,42 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
     throw err;
   }
 }
+
+/** A quote as the round's owner decided it: accepted (with the reply stored for its Idempotency-Key), or a replay. */
+type Decided = { kind: 'accepted'; result: QuoteResult; storedReply?: unknown } | { kind: 'replay' };
+
+/** Decides a quote in this process (the round's owner): queued for the round's next batch; a refusal is thrown. */
+async function decideQuote(item: Omit<PendingQuote, 'resolve' | 'reject'>): Promise<Decided> {
+  const outcome = await enqueueQuote(item);
+  if (outcome.kind === 'replay') return { kind: 'replay' };
+  if (outcome.kind === 'refused') throw outcome.error;
+  return { kind: 'accepted', result: resultOf(outcome.round, outcome.quote, outcome.after, Boolean(outcome.extendedTo), false), ...(outcome.storedReply !== undefined ? { storedReply: outcome.storedReply } : {}) };
+}
+
+const FORWARDED_QUOTE = 'quotation.quote';
+const FORWARDED_WITHDRAWAL = 'quotation.withdraw';
+
+/** A quote as it travels to the round's owner (JSON): checked where it arrived, stamped with its receipt time. */
+interface ForwardedQuote {
+  actor: Actor;
+  input: QuoteInput;
+  channel: 'http' | 'socket';
+  receivedAt: string;
+  idempotency?: PendingIdempotency;
+}
+
+// NOTE: the pending Idempotency-Key travels as its identity only (key, payload hash, status): the
+// owner stores the reply in the batch's transaction and answers it, and the request's own process
+// marks its pending key stored with that reply, exactly as when the batch runs there.
+function pendingOnTheWire(p: PendingIdempotency): PendingIdempotency {
+  return { scopeKey: p.scopeKey, requestHash: p.requestHash, status: p.status, stored: false };
+}
+
+/** What the owner of a round does for quote changes other processes forward to it. */
+export const quoteForwarding = [
+  servedAtRoundOwner<ForwardedQuote>(FORWARDED_QUOTE, (q) => decideQuote({ actor: q.actor, input: q.input, channel: q.channel, receivedAt: new Date(q.receivedAt), ...(q.idempotency ? { idempotency: q.idempotency } : {}) })),
+  servedAtRoundOwner<{ actor: Actor; input: { roundId: string; lineId: string }; channel: 'http' | 'socket' }>(FORWARDED_WITHDRAWAL, (w) => withdrawHere(w.actor, w.input, w.channel)),
+];
 
 interface QuoteOutcome {
   round: RoundRecord;
@@ -511,53 +549,58 @@ function newAlias(book: RoundBook, orgId: string): string {
   throw new ConflictError({ code: 'ALIAS_EXHAUSTED', message: msg('errorCodes.ALIAS_EXHAUSTED') });
 }
 
-/** A distributor withdraws its active quote on a line before the close (after publication see withdrawListing). */
+/** A distributor withdraws its active quote on a line before the close, in the round owner's process (after publication see withdrawListing). */
 export async function withdrawQuote(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED_2') });
   await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
-    const outcome = await withRoundLock(input.roundId, async () => {
-      const done = await withCommand(actor, async (uow) => {
-        const session = uow.session;
-        const at = uow.at;
-        const round = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, null, { session }).lean<RoundRecord>() : null;
-        if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
-        const line = findLine(round, input.lineId);
-        const closed = windowRefusal(round, at);
-        if (closed) {
-          throw new RuleViolationError({
-            code: closed.code === 'ROUND_CLOSED' ? 'WITHDRAW_AFTER_CLOSE' : closed.code,
-            message: closed.code === 'ROUND_CLOSED' ? msg('errorCodes.WITHDRAW_AFTER_CLOSE') : closed.message,
-          });
-        }
-        const orgId = new Types.ObjectId(actor.orgId);
-        const lineQuotes = await Quote.find({ roundId: round._id, lineId: line._id, status: 'active' }, null, { session }).lean<QuoteRecord[]>();
-        const mine = lineQuotes.find((q) => String(q.distributorOrgId) === actor.orgId);
-        if (!mine) throw new NotFoundError({ code: 'NO_ACTIVE_QUOTE', message: msg('errorCodes.NO_ACTIVE_QUOTE') });
-        const seq = round.seq + 1;
-        await Quote.updateOne({ _id: mine._id }, { $set: { status: 'withdrawn', withdrawnAt: at } }, { session });
-        const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq } }, { session });
-        if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY_2') });
-        await QuoteEvent.create(
-          [{ roundId: round._id, at, type: 'withdrawn', seq, lineId: line._id, lineNo: line.no, distributorOrgId: orgId, distributorName: mine.distributorName, alias: mine.alias, userId: new Types.ObjectId(actor.id), quoteId: mine._id, priceFen: mine.priceFen, channel }],
-          { session },
-        );
-        const withdrawn: QuoteRecord = { ...mine, status: 'withdrawn', withdrawnAt: at, seq: mine.seq };
-        const before = rank(lineQuotes);
-        const after = rank(lineQuotes.filter((q) => q !== mine));
-        const news = new RankNews();
-        news.start(String(line._id), before);
-        news.tell(String(line._id), actor.orgId, null);
-        emitChanges(uow, round, seq, round.closesAt, undefined, [changeOf('withdrawn', String(line._id), actor.orgId, withdrawn, before, after, seq)], news.moved(() => after));
-        return { round: { ...round, seq }, line, before, after, quote: withdrawn };
-      });
-      // NOTE: the book of this process no longer matches the round; the next batch reads it afresh.
-      dropBook(input.roundId);
-      return done;
-    });
-    return { quoteId: String(outcome.quote._id), roundId: input.roundId, lineId: input.lineId, status: 'withdrawn' as const, withdrawnAt: outcome.quote.withdrawnAt!.toISOString(), seq: outcome.round.seq };
+    return await atRoundOwner(input.roundId, FORWARDED_WITHDRAWAL, { actor, input, channel }, () => withdrawHere(actor, input, channel), msg('errorCodes.ROUND_BUSY_2'));
   } catch (err) {
     if (err instanceof AppError && err.status === 422) await recordRefusal(actor, input, err, channel).catch(() => undefined);
     throw err;
   }
+}
+
+/** The withdrawal itself, in the process that owns the round: after the batches queued before it. */
+async function withdrawHere(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
+  const outcome = await withRoundLock(input.roundId, async () => {
+    const done = await withCommand(actor, async (uow) => {
+      const session = uow.session;
+      const at = uow.at;
+      const round = Types.ObjectId.isValid(input.roundId) ? await Round.findById(input.roundId, null, { session }).lean<RoundRecord>() : null;
+      if (!round || !canView(actor, round)) throw new NotFoundError({ code: 'ROUND_NOT_FOUND', message: msg('errorCodes.ROUND_NOT_FOUND') });
+      const line = findLine(round, input.lineId);
+      const closed = windowRefusal(round, at);
+      if (closed) {
+        throw new RuleViolationError({
+          code: closed.code === 'ROUND_CLOSED' ? 'WITHDRAW_AFTER_CLOSE' : closed.code,
+          message: closed.code === 'ROUND_CLOSED' ? msg('errorCodes.WITHDRAW_AFTER_CLOSE') : closed.message,
+        });
+      }
+      const orgId = new Types.ObjectId(actor.orgId);
+      const lineQuotes = await Quote.find({ roundId: round._id, lineId: line._id, status: 'active' }, null, { session }).lean<QuoteRecord[]>();
+      const mine = lineQuotes.find((q) => String(q.distributorOrgId) === actor.orgId);
+      if (!mine) throw new NotFoundError({ code: 'NO_ACTIVE_QUOTE', message: msg('errorCodes.NO_ACTIVE_QUOTE') });
+      const seq = round.seq + 1;
+      await Quote.updateOne({ _id: mine._id }, { $set: { status: 'withdrawn', withdrawnAt: at } }, { session });
+      const res = await Round.updateOne({ _id: round._id, seq: round.seq }, { $set: { seq } }, { session });
+      if (res.modifiedCount !== 1) throw new ConflictError({ code: 'ROUND_BUSY', message: msg('errorCodes.ROUND_BUSY_2') });
+      await QuoteEvent.create(
+        [{ roundId: round._id, at, type: 'withdrawn', seq, lineId: line._id, lineNo: line.no, distributorOrgId: orgId, distributorName: mine.distributorName, alias: mine.alias, userId: new Types.ObjectId(actor.id), quoteId: mine._id, priceFen: mine.priceFen, channel }],
+        { session },
+      );
+      const withdrawn: QuoteRecord = { ...mine, status: 'withdrawn', withdrawnAt: at, seq: mine.seq };
+      const before = rank(lineQuotes);
+      const after = rank(lineQuotes.filter((q) => q !== mine));
+      const news = new RankNews();
+      news.start(String(line._id), before);
+      news.tell(String(line._id), actor.orgId, null);
+      emitChanges(uow, round, seq, round.closesAt, undefined, [changeOf('withdrawn', String(line._id), actor.orgId, withdrawn, before, after, seq)], news.moved(() => after));
+      return { round: { ...round, seq }, line, before, after, quote: withdrawn };
+    });
+    // NOTE: the book of this process no longer matches the round; the next batch reads it afresh.
+    dropBook(input.roundId);
+    return done;
+  });
+  return { quoteId: String(outcome.quote._id), roundId: input.roundId, lineId: input.lineId, status: 'withdrawn' as const, withdrawnAt: outcome.quote.withdrawnAt!.toISOString(), seq: outcome.round.seq };
 }
