@@ -1,4 +1,4 @@
-// Every module's PDF document layouts (pure: no database, no Express), for the PDF worker threads.
+// Every module's PDF document layouts (pure: no database, no Express), for the PDF render processes.
 // A module with a PDF adds its `<module>.documents.ts` here.
 import './credit/credit.documents';
 import './dashboard/dashboard.documents';

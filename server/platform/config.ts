@@ -92,7 +92,7 @@ export const EnvSchema = z
 
 export type Env = z.infer<typeof EnvSchema>;
 
-/** How PDF worker threads yield the CPU to the event loop: SCHED_IDLE, or the lowest nice value. */
+/** How the PDF render processes yield the CPU to the event loop: SCHED_IDLE, or the lowest nice value. */
 export type PdfWorkerPriority = Env['PDF_WORKER_PRIORITY'];
 
 export interface Config {

@@ -31,4 +31,17 @@ describe('config', () => {
     const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) });
     expect(c.demoMode).to.equal(false);
   });
+
+  it('takes ROUND_LEASE_MS between 200 ms and a minute, 3 s by default, and refuses anything else by name', () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gpo-config-'));
+    try {
+      expect(loadConfig({ DATA_DIR: dataDir }).roundLeaseMs).to.equal(3000);
+      expect(loadConfig({ DATA_DIR: dataDir, ROUND_LEASE_MS: '1500' }).roundLeaseMs).to.equal(1500);
+      for (const bad of ['0', '199', '60001', '2.5', 'soon', '-3000']) {
+        expect(() => loadConfig({ DATA_DIR: dataDir, ROUND_LEASE_MS: bad }), bad).to.throw(ConfigError, /ROUND_LEASE_MS/);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
