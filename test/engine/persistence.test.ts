@@ -169,7 +169,8 @@ suite('engine: persistence', () => {
     const c1 = await MongoClient.connect(`${e1.uri}p`, { maxPoolSize: 8 });
     const coll = c1.db().collection<{ _id: number; u: number; v: number; pad: string }>('t');
     await coll.createIndex({ u: 1 }, { unique: true });
-    const N = 20_000;
+    // NOTE: enough documents that the snapshot takes many turns of the change loop below, on a fast machine too.
+    const N = 40_000;
     for (let i = 0; i < N; i += 1000) {
       await coll.insertMany(Array.from({ length: 1000 }, (_, j) => ({ _id: i + j, u: i + j, v: 0, pad: 'x'.repeat(800) })));
     }
