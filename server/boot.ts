@@ -82,7 +82,7 @@ export async function startRole(opts: { config: Config; logger: Logger; role: Ro
   setPlatform(platform);
   await startEvictions(redis, config.queuePrefix, logger);
   await startForwarding(redis, config.queuePrefix, logger, featureModules.flatMap((m) => m.forwarded ?? []));
-  await configurePdfRendering(config.pdfWorkers, config.pdfWorkerPriority);
+  await configurePdfRendering(config.pdfWorkers, config.pdfWorkerPriority, config.pdfRenderCpus);
   startLiveness();
 
   let url: string | undefined;

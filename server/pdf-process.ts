@@ -1,7 +1,8 @@
 // A PDF render process (workerpool): renders one document per task with the pure document layouts
 // only (no database, no Express), the fonts read once when the process starts. Once loaded, it puts
 // every one of its threads — the render and V8's own garbage-collection helpers alike — under
-// SCHED_IDLE (or nice 19), so it yields to the app's event loop (see platform/pdf-pool.ts).
+// SCHED_IDLE (or nice 19), and off the first CPU where there are several, so it yields to the app's
+// event loop (see platform/pdf-pool.ts).
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
@@ -10,7 +11,8 @@ import './modules/documents';
 import { preloadFonts } from './platform/pdf';
 import { documentKind, renderInline } from './platform/pdf-documents';
 import type { PdfTask } from './platform/pdf-pool';
-import type { PdfWorkerPriority } from './platform/config';
+import type { PdfRenderCpus, PdfWorkerPriority } from './platform/config';
+import { allowedCpus, formatCpuList, spareCpus } from './platform/cpus';
 
 // NOTE: lowered only after loading, so a busy machine does not starve the start-up (compiling and
 // reading fonts) the way it may starve a render. Threads started later inherit the policy.
@@ -34,8 +36,23 @@ function yieldToTheEventLoop(priority: PdfWorkerPriority): void {
   }
 }
 
+// NOTE: the first CPU stays to the event loops: a render that faults memory back in from the host stops
+// its virtual CPU, and an event loop due to wake on that CPU would wait (see platform/pdf-pool.ts).
+function keepToSpareCpus(cpus: PdfRenderCpus): void {
+  if (process.platform !== 'linux' || cpus === 'all') return;
+  const spare = spareCpus(allowedCpus() ?? []);
+  if (!spare) return;
+  try {
+    // util-linux: -a sets every thread of the process
+    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', formatCpuList(spare), String(process.pid)], { stdio: 'ignore', timeout: 5_000 });
+  } catch {
+    // no taskset, or not allowed: run on every CPU
+  }
+}
+
 preloadFonts();
 yieldToTheEventLoop(process.argv.includes('--priority=low') ? 'low' : 'idle');
+keepToSpareCpus(process.argv.includes('--cpus=all') ? 'all' : 'spare');
 
 async function render({ kind, data, lang }: PdfTask): Promise<Uint8Array> {
   const buffer = await renderInline(documentKind(kind), data, lang);

@@ -87,6 +87,7 @@ export const EnvSchema = z
     SCHEDULE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     PDF_WORKERS: z.coerce.number().int().min(0).max(32).optional(),
     PDF_WORKER_PRIORITY: z.enum(['idle', 'low']).default('idle'),
+    PDF_RENDER_CPUS: z.enum(['spare', 'all']).default('spare'),
   })
   .strict();
 
@@ -94,6 +95,9 @@ export type Env = z.infer<typeof EnvSchema>;
 
 /** How the PDF render processes yield the CPU to the event loop: SCHED_IDLE, or the lowest nice value. */
 export type PdfWorkerPriority = Env['PDF_WORKER_PRIORITY'];
+
+/** Which CPUs the PDF render processes run on: every one but the first (`spare`), or all of them. */
+export type PdfRenderCpus = Env['PDF_RENDER_CPUS'];
 
 export interface Config {
   env: Env['NODE_ENV'];
@@ -141,6 +145,8 @@ export interface Config {
   pdfWorkers: number;
   /** How the PDF render processes yield to the event loop (see server/pdf-process.ts). */
   pdfWorkerPriority: PdfWorkerPriority;
+  /** Which CPUs the PDF render processes run on (see server/pdf-process.ts). */
+  pdfRenderCpus: PdfRenderCpus;
 }
 
 export class ConfigError extends Error {}
@@ -197,5 +203,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Co
     scheduleSweepMs: e.SCHEDULE_SWEEP_MS,
     pdfWorkers: e.PDF_WORKERS ?? Math.min(2, availableParallelism()),
     pdfWorkerPriority: e.PDF_WORKER_PRIORITY,
+    pdfRenderCpus: e.PDF_RENDER_CPUS,
   });
 }

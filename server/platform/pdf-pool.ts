@@ -9,10 +9,19 @@
 // every one of its threads under SCHED_IDLE (preempted at once by any normal thread that wakes). With
 // PDF_WORKER_PRIORITY=low, or where chrt is missing, it takes nice 19 instead (it keeps a share of a
 // saturated CPU; a waking event loop may wait out the rest of its time slice).
+//
+// NOTE: priority alone was not enough on a virtual machine (measured on this project's 2-vCPU
+// Firecracker VM, bench/pdf.bench.ts: 3.0–3.6× the idle event-loop delay at p99, against ≤ 1.24× for
+// busy loops with no PDF). A render allocates and frees a lot of memory; memory a process hands back to
+// the kernel is handed on to the host (free-page reporting), and touching it again stops the whole
+// virtual CPU in the hypervisor, where no guest priority can preempt it: an event loop whose wake-up is
+// due on that CPU waits. So a render process keeps the memory it has (glibc's trim and mmap thresholds
+// raised, KEEP_MEMORY) and, where there are two CPUs or more, keeps off the first one
+// (PDF_RENDER_CPUS=spare), which stays to the event loops.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import workerpool from 'workerpool';
-import type { PdfWorkerPriority } from './config';
+import type { PdfRenderCpus, PdfWorkerPriority } from './config';
 import type { Lang } from './i18n';
 import { renderInline, type PdfDocumentKind } from './pdf-documents';
 
@@ -35,6 +44,13 @@ export function defaultPdfWorkers(): number {
   return Math.min(2, availableParallelism());
 }
 
+/** glibc malloc settings for a render process: buffers come from the heap, and the heap is not given back. */
+const KEEP_MEMORY: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: String(128 * 2 ** 20),
+  MALLOC_TRIM_THRESHOLD_: String(2 ** 30),
+  MALLOC_TOP_PAD_: String(64 * 2 ** 20),
+};
+
 const WORKER_FILE = fileURLToPath(new URL('../pdf-process.ts', import.meta.url));
 
 // NOTE: the render process's entry is TypeScript. Under tsx (npm start, mocha's `--import tsx`) the
@@ -45,7 +61,7 @@ function nodeArgs(): string[] {
 }
 
 /** A renderer with its own pool of `workers` render processes (started on its first render). */
-export function createPdfRenderer(options: { workers: number; priority?: PdfWorkerPriority }): PdfRenderer {
+export function createPdfRenderer(options: { workers: number; priority?: PdfWorkerPriority; cpus?: PdfRenderCpus }): PdfRenderer {
   const workers = options.workers;
   let pool: workerpool.Pool | undefined;
   return {
@@ -58,8 +74,8 @@ export function createPdfRenderer(options: { workers: number; priority?: PdfWork
           minWorkers: workers,
           maxWorkers: workers,
           // NOTE: 'advanced' serialisation carries the document's bytes as bytes, not as JSON numbers.
-          forkArgs: [`--priority=${options.priority ?? 'idle'}`],
-          forkOpts: { execArgv: nodeArgs(), serialization: 'advanced' },
+          forkArgs: [`--priority=${options.priority ?? 'idle'}`, `--cpus=${options.cpus ?? 'spare'}`],
+          forkOpts: { execArgv: nodeArgs(), serialization: 'advanced', env: { ...process.env, ...KEEP_MEMORY } },
           workerTerminateTimeout: 2_000,
         });
       }
@@ -77,19 +93,21 @@ export function createPdfRenderer(options: { workers: number; priority?: PdfWork
 
 let poolSize = defaultPdfWorkers();
 let poolPriority: PdfWorkerPriority = 'idle';
+let poolCpus: PdfRenderCpus = 'spare';
 let shared: PdfRenderer | undefined;
 
-/** Sets the app's pool (PDF_WORKERS, PDF_WORKER_PRIORITY); a pool already running is closed and restarts with them. */
-export async function configurePdfRendering(workers: number, priority: PdfWorkerPriority = 'idle'): Promise<void> {
-  const changed = workers !== poolSize || priority !== poolPriority;
+/** Sets the app's pool (PDF_WORKERS, PDF_WORKER_PRIORITY, PDF_RENDER_CPUS); a pool already running is closed and restarts with them. */
+export async function configurePdfRendering(workers: number, priority: PdfWorkerPriority = 'idle', cpus: PdfRenderCpus = 'spare'): Promise<void> {
+  const changed = workers !== poolSize || priority !== poolPriority || cpus !== poolCpus;
   poolSize = workers;
   poolPriority = priority;
+  poolCpus = cpus;
   if (shared && changed) await closePdfRendering();
 }
 
 /** Renders a document of `kind` from its plain data, in the app's PDF render processes. */
 export function renderDocument<D>(kind: PdfDocumentKind<D>, data: D, lang: Lang = 'zh'): Promise<Buffer> {
-  shared ??= createPdfRenderer({ workers: poolSize, priority: poolPriority });
+  shared ??= createPdfRenderer({ workers: poolSize, priority: poolPriority, cpus: poolCpus });
   return shared.render(kind, data, lang);
 }
 

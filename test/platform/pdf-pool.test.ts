@@ -5,6 +5,7 @@ import { loadConfig } from '../../server/platform/config';
 import { columnWidths, CONTENT_WIDTH, tableTextMeasure, unbreakableTokens } from '../../server/platform/pdf';
 import { documentKinds, renderInline } from '../../server/platform/pdf-documents';
 import { createPdfRenderer, type PdfRenderer } from '../../server/platform/pdf-pool';
+import { allowedCpus, formatCpuList, parseCpuList, spareCpus } from '../../server/platform/cpus';
 import { purchaseOrderTable } from '../../server/modules/orders/orders.documents';
 import { statementMovementsTable } from '../../server/modules/finance/finance.documents';
 import { formatMoney } from '../../server/platform/view-helpers/formatters';
@@ -50,6 +51,21 @@ describe('PDF rendering in render processes', function () {
     expect(loadConfig({}).pdfWorkerPriority).to.equal('idle');
     expect(loadConfig({ PDF_WORKER_PRIORITY: 'low' }).pdfWorkerPriority).to.equal('low');
     expect(() => loadConfig({ PDF_WORKER_PRIORITY: 'realtime' })).to.throw(/PDF_WORKER_PRIORITY/);
+    expect(loadConfig({}).pdfRenderCpus).to.equal('spare');
+    expect(loadConfig({ PDF_RENDER_CPUS: 'all' }).pdfRenderCpus).to.equal('all');
+    expect(() => loadConfig({ PDF_RENDER_CPUS: '0-1' })).to.throw(/PDF_RENDER_CPUS/);
+  });
+
+  it('reads and writes Linux CPU lists, and spares every CPU but the first for background work', () => {
+    expect(parseCpuList('0-3,6\n')).to.deep.equal([0, 1, 2, 3, 6]);
+    expect(parseCpuList('1')).to.deep.equal([1]);
+    expect(parseCpuList('4,0-1,1')).to.deep.equal([0, 1, 4]);
+    for (const bad of ['', '1-', 'a', '3-1', '0;1']) expect(() => parseCpuList(bad), bad).to.throw(/not a CPU list/);
+    expect(formatCpuList([1, 2, 5])).to.equal('1,2,5');
+    expect(spareCpus([0, 1])).to.deep.equal([1]);
+    expect(spareCpus([2, 3, 7])).to.deep.equal([3, 7]);
+    expect(spareCpus([0])).to.equal(null);
+    expect(spareCpus([])).to.equal(null);
   });
 
   it('starts its render processes without the database, web or queue libraries (only the pure document layouts)', async () => {
@@ -148,6 +164,47 @@ describe('PDF rendering in render processes', function () {
     } finally {
       await idle.close();
       await low.close();
+    }
+  });
+
+  it('keeps every thread of its render processes off the first CPU (PDF_RENDER_CPUS=spare), or on every CPU with PDF_RENDER_CPUS=all', async function () {
+    const mine = allowedCpus();
+    if (process.platform !== 'linux' || !mine || mine.length < 2) this.skip();
+    const renderProcesses = () =>
+      readdirSync('/proc')
+        .filter((f) => /^\d+$/.test(f))
+        .filter((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+            return Number(stat.replace(/^.*\) /s, '').split(' ')[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pdf-process');
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const cpusOfThreads = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => formatCpuList(allowedCpus(pid, Number(tid)) ?? []));
+    const before = new Set(renderProcesses());
+    const spare = createPdfRenderer({ workers: 1, cpus: 'spare' });
+    const all = createPdfRenderer({ workers: 1, cpus: 'all' });
+    try {
+      await spare.render(SignedLetterDocument, signedLetter, 'zh');
+      const [spareProcess] = renderProcesses().filter((pid) => !before.has(pid));
+      await all.render(SignedLetterDocument, signedLetter, 'zh');
+      const [allProcess] = renderProcesses().filter((pid) => !before.has(pid) && pid !== spareProcess);
+      expect(spareProcess, 'one render process for the spare pool').to.be.a('number');
+      expect(allProcess, 'one render process for the all pool').to.be.a('number');
+      const threads = cpusOfThreads(spareProcess!);
+      expect(threads.length).to.be.greaterThan(1);
+      expect(new Set(threads), 'CPUs of the spare render process\'s threads').to.deep.equal(new Set([formatCpuList(mine!.slice(1))]));
+      expect(new Set(cpusOfThreads(allProcess!)), 'CPUs of the all render process\'s threads').to.deep.equal(new Set([formatCpuList(mine!)]));
+      // the app itself is left where it was
+      expect(allowedCpus()).to.deep.equal(mine);
+      // and a render process keeps the memory it has (glibc's thresholds raised, platform/pdf-pool.ts)
+      const environ = readFileSync(`/proc/${spareProcess}/environ`, 'latin1').split('\0');
+      expect(environ).to.include.members(['MALLOC_TRIM_THRESHOLD_=1073741824', 'MALLOC_MMAP_THRESHOLD_=134217728']);
+    } finally {
+      await spare.close();
+      await all.close();
     }
   });
 
