@@ -166,7 +166,10 @@ export class Queues {
           return handler.run(payload, job);
         });
       },
-      { connection: this.workerConnection, prefix: this.prefix, concurrency },
+      // NOTE: after a lost Redis connection BullMQ waits runRetryDelay (15 s by default) before it
+      // fetches again, and a restart can cost two such waits: jobs the sweeps queued after Redis came
+      // back empty then sat 30 s and more. One second keeps the worker's restart within a sweep interval.
+      { connection: this.workerConnection, prefix: this.prefix, concurrency, runRetryDelay: 1000 },
     );
     this.worker.on('failed', (job, err) => {
       handleError(err, this.logger, { job: job?.name, jobId: job?.id, attempt: job?.attemptsMade });

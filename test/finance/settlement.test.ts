@@ -330,6 +330,26 @@ describe('finance: due-date settlement', function () {
     expect(await OutboxEvent.findOne({ type: 'finance.invoice_created', 'payload.invoiceId': id }, { dispatchedAt: 1 }).lean<{ dispatchedAt?: Date }>()).to.have.property('dispatchedAt');
   });
 
+  it('a settlement scheduled on a late redelivery waits for the invoice\'s due date as stored then, not the one in the event; a paid invoice gets none', async () => {
+    const { hospital } = await buildGuaranteedHospital({ balanceFen: 50_000 });
+    const distributor = await buildDistributorOrg();
+    const queues = testApp().platform.queues;
+    // The subscriber's first delivery is lost (Redis down), and the due date moves before it is retried.
+    const moved = await withLostDispatch(() => createInvoice(hospital.org.id, distributor.id, 4_000, { dueInDays: 30 }));
+    const paid = await withLostDispatch(() => createInvoice(hospital.org.id, distributor.id, 5_000, { dueInDays: 30 }));
+    const newDueAt = new Date(testClock.now().getTime() + 86_400_000);
+    await Invoice.updateOne({ _id: moved._id }, { $set: { dueAt: newDueAt } });
+    await Invoice.updateOne({ _id: paid._id }, { $set: { status: 'paid', paidFen: 5_000 } });
+    const before = testClock.now().getTime();
+    await redeliver();
+    const after = testClock.now().getTime();
+    const job = await queues.getJob(`invoice-settle:${String(moved._id)}`);
+    expect(await job!.getState()).to.equal('delayed');
+    // BullMQ's delay is the wait from enqueueing on the business clock: one day, not thirty.
+    expect(job!.opts.delay).to.be.within(newDueAt.getTime() - after, newDueAt.getTime() - before);
+    expect(await queues.getJob(`invoice-settle:${String(paid._id)}`), 'no settlement job for a paid invoice').to.equal(undefined);
+  });
+
   it('an invoice whose settlement job was lost (Redis emptied) is settled by the worker sweep after its due date, exactly once', async () => {
     const { hospital } = await buildGuaranteedHospital({ balanceFen: 40_000 });
     const distributor = await buildDistributorOrg();

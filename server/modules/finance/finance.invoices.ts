@@ -102,9 +102,17 @@ export async function createInvoiceFromAcceptance(input: InvoiceFromAcceptanceIn
   }
 }
 
-/** Subscriber: the due-date settlement of a new invoice, and the daily run. */
-export async function scheduleSettlement(invoiceId: string, dueAt: Date): Promise<void> {
-  await platform().queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId: jobIds.settle(invoiceId), runAt: dueAt });
+/**
+ * Subscriber: the due-date settlement of a new invoice, and the daily run.
+ *
+ * NOTE: the due date is read from the invoice, not taken from the event: a delivery retried later
+ * (Redis was down when it first ran, and came back empty) must schedule for the invoice as it is now.
+ * A job scheduled for a later instant than the invoice is due would wait there, and the sweep leaves
+ * a delayed job alone.
+ */
+export async function scheduleSettlement(invoiceId: string): Promise<void> {
+  const invoice = await Invoice.findById(invoiceId, { status: 1, dueAt: 1 }).lean<Pick<InvoiceDoc, 'status' | 'dueAt'>>();
+  if (invoice?.status === 'open') await platform().queues.enqueue(settleInvoiceJob, { invoiceId }, { jobId: jobIds.settle(invoiceId), runAt: invoice.dueAt });
   await ensureDailyRun();
 }
 

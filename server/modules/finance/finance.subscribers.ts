@@ -43,7 +43,7 @@ const lineNotice = { approved: 'lineApproved', rejected: 'lineRejected', suspend
 
 export const financeSubscribers = [
   // Jobs (deterministic ids: a fact delivered twice schedules one job).
-  onEvent(InvoiceCreated, 'finance.schedule-settlement', (e) => scheduleSettlement(e.payload.invoiceId, new Date(e.payload.dueAt))),
+  onEvent(InvoiceCreated, 'finance.schedule-settlement', (e) => scheduleSettlement(e.payload.invoiceId)),
   onEvents(AdvanceMade, 'finance.schedule-accrual', async (events) => {
     await scheduleAccruals(events.map((e) => ({ advanceId: e.payload.advanceId, day: businessDay(new Date(e.payload.advancedAt)) })));
     await ensureDailyRun();
