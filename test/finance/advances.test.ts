@@ -79,6 +79,45 @@ describe('finance: advances, interest and repayments', function () {
     expect(await queues.getJob(`finance-daily:${businessDay(new Date(testClock.now().getTime() + 86_400_000))}`)).to.not.equal(undefined);
   });
 
+  it('lists advances and repayments newest first a page at a time, for the hospital, its bank and the operator; a bad page is a 400', async () => {
+    const setup = await withAdvance(10_000);
+    for (const amountFen of [20_000, 30_000]) {
+      advanceDays(1);
+      await settled(String((await createInvoice(setup.hospital.org.id, setup.distributor.id, amountFen, { dueInDays: 0 }))._id));
+    }
+    for (const amountFen of [100, 200, 300]) {
+      advanceDays(1);
+      // (a session lasts hours: sign in again after the clock moved a day)
+      expect((await (await relogin(setup.hospital)).api().post('/api/v1/finance/repayments', { amountFen, source: 'transfer' })).status).to.equal(201);
+    }
+    const hospital = await relogin(setup.hospital);
+    const pages = async (api: typeof hospital.api, path: string) => {
+      const first = await api().get(`${path}${path.includes('?') ? '&' : '?'}limit=2`);
+      expect(first.status, JSON.stringify(first.body)).to.equal(200);
+      expect(first.body.data).to.have.length(2);
+      expect(first.body.nextCursor).to.be.a('string');
+      const second = await api().get(`${path}${path.includes('?') ? '&' : '?'}limit=2&cursor=${first.body.nextCursor}`);
+      expect(second.status, JSON.stringify(second.body)).to.equal(200);
+      return { rows: [...first.body.data, ...second.body.data], last: second.body.nextCursor };
+    };
+    const advances = await pages(hospital.api, '/api/v1/finance/advances');
+    expect(advances.rows.map((a: { principalFen: number }) => a.principalFen)).to.deep.equal([30_000, 20_000, 10_000]);
+    expect(advances.last).to.equal(null);
+    const repayments = await pages(hospital.api, '/api/v1/finance/repayments');
+    expect(repayments.rows.map((r: { amountFen: number }) => r.amountFen)).to.deep.equal([300, 200, 100]);
+    expect(repayments.last).to.equal(null);
+    // the bank sees its hospitals' (this bank serves only this hospital); the operator, this hospital's
+    const bank = await relogin(setup.bank);
+    expect((await pages(bank.api, '/api/v1/finance/advances')).rows.map((a: { id: string }) => a.id)).to.deep.equal(advances.rows.map((a: { id: string }) => a.id));
+    const operator = await relogin(setup.operator);
+    expect((await pages(operator.api, `/api/v1/finance/repayments?hospitalOrgId=${setup.hospital.org.id}`)).rows.map((r: { id: string }) => r.id)).to.deep.equal(repayments.rows.map((r: { id: string }) => r.id));
+    for (const bad of ['limit=0', 'limit=201', 'limit=x', 'cursor=not*a*cursor', 'cursor=Zm9v', 'page=2']) {
+      const res = await hospital.api().get(`/api/v1/finance/advances?${bad}`);
+      expect(res.status, bad).to.equal(400);
+      expect(res.body.error.code, bad).to.be.oneOf(['VALIDATION_FAILED', 'INVALID_CURSOR']);
+    }
+  });
+
   it('applies a repayment to interest first, then the oldest principal', async () => {
     const setup = await withAdvance(50_000, { annualRateBp: 730 });
     advanceDays(1);

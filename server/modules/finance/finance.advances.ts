@@ -5,6 +5,7 @@ import { now, platform } from '../../platform/context';
 import { RuleViolationError } from '../../platform/errors';
 import { fen, msg } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
+import { beforeCursor, pageOf } from '../../platform/pagination';
 import { formatFen, sumFen } from '../../platform/money';
 import { addDays, businessDay, parseBusinessDay, startOfBusinessDay } from '../../platform/time';
 import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
@@ -380,23 +381,47 @@ export async function sweepFinance(): Promise<{ settlements: number; accruals: n
   return { settlements, accruals, overdue };
 }
 
-/** Advances of a hospital (or of every hospital of a bank), oldest first. */
-/** Advances, oldest first; with `latest`, only the newest that many (a page shows those, the statement the rest). */
-export async function listAdvances(filter: { hospitalOrgId?: string; bankOrgId?: string; status?: string }, opts: { latest?: number } = {}): Promise<AdvanceDoc[]> {
+interface HistoryFilter {
+  hospitalOrgId?: string;
+  bankOrgId?: string;
+}
+
+function historyFilter(filter: HistoryFilter): Record<string, unknown> {
   const q: Record<string, unknown> = {};
   if (filter.hospitalOrgId) q.hospitalOrgId = new Types.ObjectId(filter.hospitalOrgId);
   if (filter.bankOrgId) q.bankOrgId = new Types.ObjectId(filter.bankOrgId);
+  return q;
+}
+
+/** Advances, oldest first; with `latest`, only the newest that many (a page shows those, the statement the rest). */
+export async function listAdvances(filter: HistoryFilter & { status?: string }, opts: { latest?: number } = {}): Promise<AdvanceDoc[]> {
+  const q = historyFilter(filter);
   if (filter.status) q.status = filter.status;
   if (opts.latest) return (await Advance.find(q).sort({ advancedAt: -1, _id: -1 }).limit(opts.latest).lean<AdvanceDoc[]>()).reverse();
   return Advance.find(q).sort({ advancedAt: 1, _id: 1 }).limit(2000).lean<AdvanceDoc[]>();
 }
 
+/** One page of advances, newest first (`cursor` from the page before). */
+export async function pageAdvances(filter: HistoryFilter, page: { cursor?: string; limit: number }): Promise<{ rows: AdvanceDoc[]; nextCursor: string | null }> {
+  const rows = await Advance.find({ ...historyFilter(filter), ...beforeCursor('advancedAt', page.cursor) })
+    .sort({ advancedAt: -1, _id: -1 })
+    .limit(page.limit + 1)
+    .lean<AdvanceDoc[]>();
+  return pageOf(rows, page.limit, (a) => a.advancedAt);
+}
+
 /** Repayments, newest first (at most `latest`, else 2000). */
-export async function listRepayments(filter: { hospitalOrgId?: string; bankOrgId?: string }, opts: { latest?: number } = {}): Promise<RepaymentDoc[]> {
-  const q: Record<string, unknown> = {};
-  if (filter.hospitalOrgId) q.hospitalOrgId = new Types.ObjectId(filter.hospitalOrgId);
-  if (filter.bankOrgId) q.bankOrgId = new Types.ObjectId(filter.bankOrgId);
-  return Repayment.find(q).sort({ at: -1, _id: -1 }).limit(opts.latest ?? 2000).lean<RepaymentDoc[]>();
+export async function listRepayments(filter: HistoryFilter, opts: { latest?: number } = {}): Promise<RepaymentDoc[]> {
+  return Repayment.find(historyFilter(filter)).sort({ at: -1, _id: -1 }).limit(opts.latest ?? 2000).lean<RepaymentDoc[]>();
+}
+
+/** One page of repayments, newest first (`cursor` from the page before). */
+export async function pageRepayments(filter: HistoryFilter, page: { cursor?: string; limit: number }): Promise<{ rows: RepaymentDoc[]; nextCursor: string | null }> {
+  const rows = await Repayment.find({ ...historyFilter(filter), ...beforeCursor('at', page.cursor) })
+    .sort({ at: -1, _id: -1 })
+    .limit(page.limit + 1)
+    .lean<RepaymentDoc[]>();
+  return pageOf(rows, page.limit, (r) => r.at);
 }
 
 /** The JSON shape of an advance, with its status as of now. */

@@ -380,6 +380,7 @@ const AdvanceSchema = new Schema<AdvanceDoc>(
 AdvanceSchema.index({ invoiceId: 1 }, { unique: true });
 AdvanceSchema.index({ hospitalOrgId: 1, advancedAt: 1 });
 AdvanceSchema.index({ bankOrgId: 1, status: 1 });
+AdvanceSchema.index({ bankOrgId: 1, advancedAt: 1 });
 AdvanceSchema.index({ status: 1 });
 AdvanceSchema.index({ advancedAt: 1 });
 
@@ -425,6 +426,7 @@ const RepaymentSchema = new Schema<RepaymentDoc>(
 RepaymentSchema.index({ entryId: 1 }, { unique: true });
 RepaymentSchema.index({ hospitalOrgId: 1, at: 1 });
 RepaymentSchema.index({ bankOrgId: 1, at: 1 });
+RepaymentSchema.index({ at: 1 });
 
 export const LedgerAccount = (mongoose.models.LedgerAccount as mongoose.Model<LedgerAccountDoc>) ?? mongoose.model<LedgerAccountDoc>('LedgerAccount', LedgerAccountSchema);
 export const JournalEntry = (mongoose.models.JournalEntry as mongoose.Model<JournalEntryDoc>) ?? mongoose.model<JournalEntryDoc>('JournalEntry', JournalEntrySchema);

@@ -1,11 +1,12 @@
 import type { Request } from 'express';
 import { Types } from 'mongoose';
+import type { Actor } from '../../platform/auth';
 import { downloadRoute, XLSX_CONTENT_TYPE, type ApiRouter } from '../../platform/http';
 import { IdParams, z } from '../../platform/schemas';
 import { organisationsByType } from '../identity';
 import { assertHospitalVisible, requireOrg, resolveHospital } from './finance.access';
 import { accountSummary, deposit, paymentSecurity, recordPrepayment, statement } from './finance.accounts';
-import { advanceView, listAdvances, listRepayments, repay, repaymentView } from './finance.advances';
+import { advanceView, pageAdvances, pageRepayments, repay, repaymentView } from './finance.advances';
 import { getInvoice, listInvoices, payInvoice } from './finance.invoices';
 import { invoicesXlsx, statementXlsx } from './finance.exports';
 import { checkLedger } from './finance.ledger';
@@ -17,7 +18,7 @@ import {
   ChangeLineBody,
   EmptyBody,
   HospitalParams,
-  HospitalScopeQuery,
+  HistoryPageQuery,
   InvoiceQuery,
   LineQuery,
   MoneyInBody,
@@ -149,20 +150,27 @@ export function financeRoutes(api: ApiRouter): void {
     async ({ actor, params }) => payInvoice(actor, params.id),
   );
 
-  api.route({ method: 'get', path: '/finance/advances', summary: 'Advances of a hospital', tags: TAGS, auth: FINANCE_ROLES, query: HospitalScopeQuery }, async ({ actor, query }) => {
-    if (actor.role === 'bank_officer' && !query.hospitalOrgId) return { data: (await listAdvances({ bankOrgId: actor.orgId })).map(advanceView), nextCursor: null };
-    if (actor.role === 'operator' && !query.hospitalOrgId) return { data: (await listAdvances({})).map(advanceView), nextCursor: null };
-    const hospital = await resolveHospital(actor, query.hospitalOrgId);
-    const bankOrgId = actor.role === 'bank_officer' ? actor.orgId : undefined;
-    return { data: (await listAdvances({ hospitalOrgId: hospital, bankOrgId })).map(advanceView), nextCursor: null };
-  });
-  api.route({ method: 'get', path: '/finance/repayments', summary: 'Repayments of a hospital', tags: TAGS, auth: FINANCE_ROLES, query: HospitalScopeQuery }, async ({ actor, query }) => {
-    if (actor.role === 'bank_officer' && !query.hospitalOrgId) return { data: (await listRepayments({ bankOrgId: actor.orgId })).map(repaymentView), nextCursor: null };
-    if (actor.role === 'operator' && !query.hospitalOrgId) return { data: (await listRepayments({})).map(repaymentView), nextCursor: null };
-    const hospital = await resolveHospital(actor, query.hospitalOrgId);
-    const bankOrgId = actor.role === 'bank_officer' ? actor.orgId : undefined;
-    return { data: (await listRepayments({ hospitalOrgId: hospital, bankOrgId })).map(repaymentView), nextCursor: null };
-  });
+  /** Whose advances or repayments the actor asks for: a bank its hospitals', the operator all, else one hospital's. */
+  async function historyScope(actor: Actor, hospitalOrgId: string | undefined): Promise<{ hospitalOrgId?: string; bankOrgId?: string }> {
+    if (actor.role === 'bank_officer' && !hospitalOrgId) return { bankOrgId: actor.orgId };
+    if (actor.role === 'operator' && !hospitalOrgId) return {};
+    const hospital = await resolveHospital(actor, hospitalOrgId);
+    return { hospitalOrgId: hospital, bankOrgId: actor.role === 'bank_officer' ? actor.orgId : undefined };
+  }
+  api.route(
+    { method: 'get', path: '/finance/advances', summary: 'Advances of a hospital (a bank: of its hospitals; the operator: all), newest first, a page at a time', tags: TAGS, auth: FINANCE_ROLES, query: HistoryPageQuery },
+    async ({ actor, query }) => {
+      const page = await pageAdvances(await historyScope(actor, query.hospitalOrgId), query);
+      return { data: page.rows.map(advanceView), nextCursor: page.nextCursor };
+    },
+  );
+  api.route(
+    { method: 'get', path: '/finance/repayments', summary: 'Repayments of a hospital (a bank: to it; the operator: all), newest first, a page at a time', tags: TAGS, auth: FINANCE_ROLES, query: HistoryPageQuery },
+    async ({ actor, query }) => {
+      const page = await pageRepayments(await historyScope(actor, query.hospitalOrgId), query);
+      return { data: page.rows.map(repaymentView), nextCursor: page.nextCursor };
+    },
+  );
   api.route(
     { method: 'post', path: '/finance/repayments', summary: 'Repay the bank: interest first, then the oldest principal', tags: TAGS, auth: ['hospital_finance'], body: RepayBody, status: 201, idempotent: true },
     async ({ actor, body, req }) => repay(actor, body, requestKey(req)),

@@ -95,7 +95,15 @@ export const PeriodQuery = z
 export type PeriodQueryInput = z.infer<typeof PeriodQuery>;
 
 export const MonthQuery = z.object({ month: Month }).strict();
-export const HospitalScopeQuery = z.object({ hospitalOrgId: ObjectIdString.optional() }).strict();
+/** A page of advances or repayments (of a hospital, a bank's hospitals or all), newest first. */
+export const HistoryPageQuery = z
+  .object({
+    hospitalOrgId: ObjectIdString.optional(),
+    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+export type HistoryPageQueryInput = z.infer<typeof HistoryPageQuery>;
 
 const InvoiceLineInput = z
   .object({
