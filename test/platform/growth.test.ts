@@ -31,6 +31,8 @@ describe('growth: search keys backfilled at start-up, hot lists indexed, read no
       manufacturer: '旧版制药', nhsaCode: `OLD${drugId}`, standardCode: `OLD${drugId}`, tracePrefix: `OLD${drugId}`, categories: { shortage: true, vbp: false, regular: false },
       active: true, searchText: '注射用尿激酶 urokinase', createdAt: at, updatedAt: at,
     });
+    const userId = new Types.ObjectId();
+    await db().collection('users').insertOne({ _id: userId, orgId, email: `old-${userId}@test.gpo`, name: '尿激酶药师', role: 'pharmacist', passwordHash: 'x', disabled: false, createdAt: at, updatedAt: at });
     await db().collection('notifications').insertOne({ _id: notificationId, userId: new Types.ObjectId(), orgId, kind: 'test', title: 'x', body: 'y', createdAt: readAt, readAt });
 
     await runMigrations(createLogger('silent', 'test'));
@@ -39,6 +41,7 @@ describe('growth: search keys backfilled at start-up, hot lists indexed, read no
     expect(org!.nameInitials.startsWith('njmyy')).to.equal(true);
     const drug = await Drug.findById(drugId).lean<{ nameInitials: string; namePinyin: string }>();
     expect(drug).to.include({ nameInitials: 'zsynjm', namePinyin: 'zhusheyongniaojimei' });
+    expect(await db().collection('users').findOne({ _id: userId })).to.include({ nameInitials: 'njmys', namePinyin: 'niaojimeiyaoshi' });
     const note = await db().collection('notifications').findOne({ _id: notificationId });
     expect(note!.expiresAt.getTime()).to.equal(readAt.getTime() + 90 * DAY);
 
@@ -54,7 +57,8 @@ describe('growth: search keys backfilled at start-up, hot lists indexed, read no
     expect(has(drugs, { nameInitials: 1 }) && has(drugs, { namePinyin: 1 }) && has(drugs, { genericNameZh: 1, _id: 1 })).to.equal(true);
     const orgs = await indexes('organisations');
     expect(has(orgs, { nameInitials: 1 }) && has(orgs, { namePinyin: 1 }) && has(orgs, { name: 1 })).to.equal(true);
-    expect(has(await indexes('users'), { createdAt: -1, _id: -1 })).to.equal(true);
+    const users = await indexes('users');
+    expect(has(users, { createdAt: -1, _id: -1 }) && has(users, { nameInitials: 1 }) && has(users, { namePinyin: 1 })).to.equal(true);
     const notes = await indexes('notifications');
     expect(has(notes, { userId: 1, createdAt: -1, _id: -1 })).to.equal(true);
     const ttl = notes.find((i) => JSON.stringify(i.key) === JSON.stringify({ expiresAt: 1 }));

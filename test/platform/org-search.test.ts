@@ -96,5 +96,14 @@ describe('organisations: type-ahead search and paged lists', () => {
     expect(page2.body.data[0].orgName).to.equal(hospital.name);
     const byEmail = await op.api().get(`/api/v1/users?q=${encodeURIComponent(u2.email.toUpperCase())}`).expect(200);
     expect(byEmail.body.data.map((u: { id: string }) => u.id)).to.deep.equal([u2.id]);
+
+    // A Chinese name is found by its pinyin initials, its full pinyin and a fragment, in either case.
+    const created = await op.api().post('/api/v1/users', { orgId: hospital.id, name: '欧阳娜娜', email: `oyn-${Date.now()}@test.gpo`, role: 'pharmacist', password: 'pw-ouyang-12345' }).expect(201);
+    for (const q of ['oynn', 'OYN', 'ouyangna', '阳娜']) {
+      const found = await op.api().get(`/api/v1/users?orgId=${hospital.id}&q=${encodeURIComponent(q)}`).expect(200);
+      expect(found.body.data.map((u: { id: string }) => u.id), q).to.deep.equal([created.body.id]);
+    }
+    const none = await op.api().get(`/api/v1/users?orgId=${hospital.id}&q=${encodeURIComponent('.*')}`).expect(200);
+    expect(none.body.data).to.deep.equal([]);
   });
 });

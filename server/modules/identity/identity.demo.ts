@@ -13,7 +13,7 @@ export async function seedDemoOrganisations(logger: Logger): Promise<void> {
     await Organisation.updateOne({ demoKey: key }, { $setOnInsert: { ...fields, ...nameSearchKeys(fields.name), demoKey: key, active: true } }, { upsert: true });
     const org = await Organisation.findOne({ demoKey: key }, { _id: 1 }).lean<{ _id: unknown }>();
     for (const u of users) {
-      await User.updateOne({ email: u.email }, { $setOnInsert: { ...u, orgId: org!._id, passwordHash: hash, disabled: false } }, { upsert: true });
+      await User.updateOne({ email: u.email }, { $setOnInsert: { ...u, ...nameSearchKeys(u.name), orgId: org!._id, passwordHash: hash, disabled: false } }, { upsert: true });
     }
   }
   logger.info({ organisations: DEMO_ORGS.length }, 'demo organisations and users ready');

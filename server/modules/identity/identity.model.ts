@@ -39,6 +39,9 @@ const UserSchema = new Schema(
     lastLoginAt: Date,
     // NOTE: the language the user last chose; live notifications are rendered in it.
     lang: { type: String, enum: ['zh', 'en'] },
+    /** Pinyin initials and full pinyin of the name (platform/search.ts), for the operator's user search. */
+    nameInitials: { type: String },
+    namePinyin: { type: String },
   },
   { timestamps: true, collection: 'users' },
 );
@@ -46,6 +49,11 @@ UserSchema.index({ email: 1 }, { unique: true });
 UserSchema.index({ orgId: 1, role: 1 });
 // NOTE: the operator's user list pages by creation time.
 UserSchema.index({ createdAt: -1, _id: -1 });
+UserSchema.index({ nameInitials: 1 });
+UserSchema.index({ namePinyin: 1 });
+UserSchema.pre('validate', function () {
+  if (this.name && (this.isModified('name') || !this.nameInitials)) Object.assign(this, nameSearchKeys(this.name));
+});
 
 const SessionSchema = new Schema(
   {

@@ -65,7 +65,7 @@ export function identityRoutes(api: ApiRouter): void {
     ({ actor, body }) => createOrganisation(actor, body),
   );
   api.route(
-    { method: 'get', path: '/users', summary: 'List users, newest first, a page at a time; q matches a name or email fragment (operator)', tags: ['identity'], auth: ['operator'], query: UserListQuery, response: z.object({ data: z.array(UserView), nextCursor: z.string().nullable() }) },
+    { method: 'get', path: '/users', summary: 'List users, newest first, a page at a time; q matches a name (fragment, pinyin initials or full pinyin) or an email fragment (operator)', tags: ['identity'], auth: ['operator'], query: UserListQuery, response: z.object({ data: z.array(UserView), nextCursor: z.string().nullable() }) },
     ({ query }) => listUsers(query),
   );
   api.route(

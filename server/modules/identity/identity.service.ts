@@ -220,7 +220,9 @@ export async function listUsers(q: Partial<UserListInput> = {}) {
   const limit = q.limit ?? 50;
   const and: Record<string, unknown>[] = [];
   const text = q.q?.trim();
-  if (text) and.push({ $or: [{ name: trusted({ $regex: escapeRegex(text), $options: 'i' }) }, { email: trusted({ $regex: escapeRegex(text.toLowerCase()) }) }] });
+  // NOTE: the name by pinyin initials, full pinyin or a fragment (platform/search.ts), or a fragment of the e-mail.
+  const byName = searchFilter(text, { name: 'name' });
+  if (text && byName) and.push({ $or: [...(byName.$or as Record<string, unknown>[]), { email: trusted({ $regex: escapeRegex(text.toLowerCase()) }) }] });
   const before = beforeCursor('createdAt', q.cursor);
   if (before.$or) and.push(before);
   const filter: Record<string, unknown> = { ...(q.orgId ? { orgId: new Types.ObjectId(q.orgId) } : {}), ...(q.role ? { role: q.role } : {}), ...(and.length ? { $and: and } : {}) };

@@ -1,7 +1,7 @@
 /** Identity and tenancy: organisations, users, sessions, sign-in. */
 import { defineModule } from '../../platform/module';
 import { backfillSearchKeys } from '../../platform/search';
-import { Organisation as OrganisationModel } from './identity.model';
+import { Organisation as OrganisationModel, User as UserModel } from './identity.model';
 import { seedDemoOrganisations } from './identity.demo';
 import { identityPages } from './identity.pages';
 import { identityRoutes } from './identity.routes';
@@ -22,5 +22,7 @@ export const identityModule = defineModule({
   migrate: async (logger) => {
     const organisations = await backfillSearchKeys(OrganisationModel, 'name');
     if (organisations) logger.info({ organisations }, 'organisation search keys backfilled');
+    const users = await backfillSearchKeys(UserModel, 'name');
+    if (users) logger.info({ users }, 'user search keys backfilled');
   },
 });
