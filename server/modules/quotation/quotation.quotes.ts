@@ -9,7 +9,7 @@ import type { Actor } from '../../platform/auth';
 import { now, platform } from '../../platform/context';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, refusalToError, RuleViolationError } from '../../platform/errors';
 import { trusted } from '../../platform/mongo';
-import { consumeRateLimit } from '../../platform/rate-limit';
+import { consumeReserved } from '../../platform/rate-limit';
 import { markStored } from '../../platform/idempotency';
 import { currentContext, runWithContext, type PendingIdempotency } from '../../platform/request-context';
 import { assertMayTrade, assertMayTradeCached } from '../credit';
@@ -165,7 +165,7 @@ export async function submitQuote(actor: Actor, input: QuoteInput, channel: 'htt
   // against other quotes is decided by when it reached the server, not by how long it queued.
   const receivedAt = now();
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED') });
-  await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
+  await consumeReserved('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     await roundLines(actor, input.roundId, input.lineId);
     try {
@@ -552,7 +552,7 @@ function newAlias(book: RoundBook, orgId: string): string {
 /** A distributor withdraws its active quote on a line before the close, in the round owner's process (after publication see withdrawListing). */
 export async function withdrawQuote(actor: Actor, input: { roundId: string; lineId: string }, channel: 'http' | 'socket') {
   if (actor.role !== 'distributor') throw new ForbiddenError({ code: 'ROLE_REQUIRED', message: msg('errorCodes.ROLE_REQUIRED_2') });
-  await consumeRateLimit('quote', actor.orgId, platform().config.quoteRateLimit, 60);
+  await consumeReserved('quote', actor.orgId, platform().config.quoteRateLimit, 60);
   try {
     return await atRoundOwner(input.roundId, FORWARDED_WITHDRAWAL, { actor, input, channel }, () => withdrawHere(actor, input, channel), msg('errorCodes.ROUND_BUSY_2'));
   } catch (err) {
