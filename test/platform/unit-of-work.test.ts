@@ -4,7 +4,7 @@ import { AuditEntry } from '../../server/platform/audit-log';
 import { hashRequest, IdempotencyKey, runIdempotent } from '../../server/platform/idempotency';
 import { msg } from '../../server/platform/messages';
 import { runWithContext } from '../../server/platform/request-context';
-import { withCommand } from '../../server/platform/unit-of-work';
+import { outsideUnitOfWork, withCommand } from '../../server/platform/unit-of-work';
 
 interface Pack {
   _id: Types.ObjectId;
@@ -84,7 +84,7 @@ describe('unit of work: staged inserts', () => {
 
 describe('unit of work: an idempotent request whose transaction opens with the lookup of its key', () => {
   /** As the HTTP layer runs a keyed request: in a request context, the whole handler one unit of work. */
-  const request = (key: string, payload: unknown, runs: { n: number }) =>
+  const request = (key: string, payload: unknown, runs: { n: number }, during?: () => Promise<unknown>) =>
     runWithContext({}, () =>
       runIdempotent(
         key,
@@ -95,7 +95,9 @@ describe('unit of work: an idempotent request whose transaction opens with the l
           body: await withCommand(null, async (uow) => {
             runs.n += 1;
             const run = String((payload as { run: string }).run);
+            if ((payload as { fail?: boolean }).fail) throw new Error('refused by the command');
             uow.insert(Pack, [{ _id: new Types.ObjectId(), run, name: `attempt ${runs.n}` }]);
+            await during?.();
             return { attempt: runs.n, at: new Date(0) };
           }),
         }),
@@ -128,5 +130,66 @@ describe('unit of work: an idempotent request whose transaction opens with the l
     expect(refused).to.have.property('code', 'IDEMPOTENCY_KEY_REUSED');
     expect(await Pack.countDocuments({ run: other })).to.equal(0);
     expect(runs.n).to.equal(1);
+  });
+
+  it('answers a duplicate that arrives while the first runs with 409 and writes nothing of it; once the first commits, the key replays', async () => {
+    const run = new Types.ObjectId().toHexString();
+    const key = `test:${run}`;
+    const runs = { n: 0 };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const first = request(key, { run }, runs, () => {
+      started();
+      return held;
+    });
+    await running;
+    const duplicate = await request(key, { run }, runs).catch((err: unknown) => err);
+    expect(duplicate).to.have.property('status', 409);
+    expect(duplicate).to.have.property('code', 'IDEMPOTENCY_IN_PROGRESS');
+    release();
+    const answered = await first;
+    expect(answered).to.deep.include({ status: 201, replayed: false });
+    expect(await request(key, { run }, runs)).to.deep.equal({ ...answered, replayed: true });
+    expect(runs.n).to.equal(1);
+    expect(await Pack.countDocuments({ run })).to.equal(1);
+  });
+
+  it('replays a reply that another request committed after this one’s transaction opened, without writing this one’s effect', async () => {
+    // NOTE: under the lease this cannot happen between requests of this process; the test writes the
+    // key as a request of a process whose lease had expired would, after this one's lookup. The
+    // insert of the key then conflicts (first committer wins), the transaction is retried, and its
+    // new lookup finds the stored reply.
+    const run = new Types.ObjectId().toHexString();
+    const key = `test:${run}`;
+    const runs = { n: 0 };
+    const payload = { run };
+    const firstReply = { attempt: 'first', at: '1970-01-01T00:00:00.000Z' };
+    const commitFirst = () =>
+      outsideUnitOfWork(() =>
+        IdempotencyKey.collection.insertOne({ _id: key as never, requestHash: hashRequest('POST /test', payload), state: 'done', status: 201, body: firstReply, createdAt: new Date(0) }),
+      );
+    let raced = false;
+    const reply = await request(key, payload, runs, async () => {
+      if (raced) return;
+      raced = true;
+      await commitFirst();
+    });
+    expect(reply).to.deep.equal({ status: 201, body: firstReply, replayed: true });
+    expect(runs.n).to.equal(1);
+    expect(await Pack.countDocuments({ run })).to.equal(0);
+  });
+
+  it('leaves no lease behind when the command fails: a retry with the key runs', async () => {
+    const run = new Types.ObjectId().toHexString();
+    const key = `test:${run}`;
+    const runs = { n: 0 };
+    const failed = await request(key, { run, fail: true }, runs).catch((err: Error) => err.message);
+    expect(failed).to.equal('refused by the command');
+    expect(await IdempotencyKey.countDocuments({ _id: key })).to.equal(0);
+    const retried = await request(key, { run, fail: true }, runs).catch((err: Error) => err.message);
+    expect(retried).to.equal('refused by the command');
+    expect(runs.n).to.equal(2);
   });
 });
