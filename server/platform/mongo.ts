@@ -75,3 +75,17 @@ export async function pingMongo(timeoutMs = 1000): Promise<boolean> {
 export function trusted<T extends object>(operators: T): T {
   return mongoose.trusted(operators) as T;
 }
+
+/**
+ * A duplicate-key error (11000) from a write or a bulk write, on an index of `field` when given
+ * (told by the error's key pattern, or else by the index name in its message).
+ */
+export function isDuplicateKey(err: unknown, field?: string): boolean {
+  type DupError = { code?: number; keyPattern?: Record<string, unknown>; message?: string; errmsg?: string };
+  const e = err as DupError & { writeErrors?: { err?: DupError; errmsg?: string; code?: number }[] };
+  const found = e?.code === 11000 ? e : e?.writeErrors?.map((w) => ({ ...w.err, code: w.code ?? w.err?.code, errmsg: w.errmsg ?? w.err?.errmsg })).find((w) => w.code === 11000);
+  if (!found) return false;
+  if (field === undefined) return true;
+  if (found.keyPattern) return field in found.keyPattern;
+  return new RegExp(`index: ${field}_`).test(found.errmsg ?? found.message ?? '');
+}

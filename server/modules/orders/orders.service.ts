@@ -6,8 +6,7 @@ import { ConflictError, RuleViolationError } from '../../platform/errors';
 import { fen, msg, type Message } from '../../platform/messages';
 import { trusted } from '../../platform/mongo';
 import { beforeCursor, pageOf } from '../../platform/pagination';
-import { businessDay } from '../../platform/time';
-import { currentUnitOfWork, withCommand, type UnitOfWork } from '../../platform/unit-of-work';
+import { withCommand, type UnitOfWork } from '../../platform/unit-of-work';
 import { formatMoney } from '../../platform/view-helpers/formatters';
 import { pricedDrugs, type DrugInfo, type PricedDrug } from '../catalogue';
 import { assertMayTrade, assertMayTradeCached, creditBadges } from '../credit';
@@ -16,23 +15,12 @@ import { listingsForDrug } from '../quotation';
 import { getSettings } from '../settings';
 import { applyMove, assertMove, eventOf, loadOrder, oid, refuse, scopeFilter } from './orders.core';
 import { markMissed } from './orders.deadlines';
-import { Order, OrderCounter, type OrderDoc, type OrderLine } from './orders.model';
+import { Order, type OrderDoc, type OrderLine } from './orders.model';
+import { forgetOrderNumbersAfter, nextOrderNo, nextOrderNos } from './orders.numbering';
 import type { ConfirmInput, DistributorChoiceT, DistributorSearchInput, OrderListQueryInput, PlaceOrdersInput } from './orders.schemas';
 import { resolvePrices, stillListed } from './orders.sources';
 import { TERMINAL_ORDER_STATES, confirmDeadline, deliveryDeadline } from './orders.state';
 import { orderRowView, orderView } from './orders.views';
-
-/** The next human-readable order numbers of the business day (PO20260523-000042), `count` of them in one update. */
-export async function nextOrderNos(at: Date, count = 1): Promise<string[]> {
-  const day = businessDay(at).replace(/-/g, '');
-  const counter = await OrderCounter.findOneAndUpdate({ _id: `PO${day}` }, { $inc: { seq: count } }, { upsert: true, returnDocument: 'after' }).lean<{ seq: number }>();
-  return Array.from({ length: count }, (_, i) => `PO${day}-${String(counter!.seq - count + 1 + i).padStart(6, '0')}`);
-}
-
-/** The next human-readable order number of the business day: PO20260523-000042. */
-export async function nextOrderNo(at: Date): Promise<string> {
-  return (await nextOrderNos(at, 1))[0]!;
-}
 
 const orderRef = (o: OrderDoc) => ({ orderId: String(o._id), orderNo: o.orderNo, hospitalOrgId: String(o.hospitalOrgId), distributorOrgId: String(o.distributorOrgId) });
 
@@ -122,16 +110,10 @@ export async function placeOrders(actor: Actor, input: PlaceOrdersInput): Promis
     catalogue,
   );
   pricing.catch(() => undefined);
-  // NOTE: inside a unit of work (a request with an Idempotency-Key) the counter's update rolls back
-  // with a refusal, so it goes out with the reads; outside one it waits until everything is checked.
-  // Every line names a known distributor once the cart is accepted: one order number each.
-  const numbering = currentUnitOfWork() ? nextOrderNos(at, distributorIds.length) : undefined;
-  numbering?.catch(() => undefined);
   try {
-    return await placeCheckedOrders(actor, input, at, distributorIds, catalogue, pricing, numbering);
+    return await placeCheckedOrders(actor, input, at, distributorIds, catalogue, pricing);
   } catch (err) {
-    // NOTE: the update has finished (or failed) before a refusal aborts the transaction.
-    await numbering?.catch(() => undefined);
+    forgetOrderNumbersAfter(err);
     throw err;
   }
 }
@@ -143,7 +125,6 @@ async function placeCheckedOrders(
   distributorIds: string[],
   catalogue: Promise<Map<string, PricedDrug>>,
   pricing: ReturnType<typeof resolvePrices>,
-  numbering: Promise<string[]> | undefined,
 ): Promise<{ data: ReturnType<typeof orderView>[] }> {
   const [orgRows, drugRows, settings] = await Promise.all([
     organisationSummaries([actor.orgId, ...distributorIds]),
@@ -202,7 +183,8 @@ async function placeCheckedOrders(
   });
   const groups = [...byDistributor].map(([distributorOrgId, lines]) => ({ distributorOrgId, lines, totalFen: lines.reduce((sum, l) => sum + l.amountFen, 0) }));
   if (groups.some((g) => !Number.isSafeInteger(g.totalFen))) throw new RuleViolationError({ code: 'ORDER_TOO_LARGE', message: msg('errorCodes.ORDER_TOO_LARGE') });
-  const orderNos = await (numbering ?? nextOrderNos(at, groups.length));
+  // NOTE: numbered once everything is checked, so a refusal uses no number (usually from memory: orders.numbering.ts).
+  const orderNos = await nextOrderNos(at, groups.length);
   const docs = groups.map(
     ({ distributorOrgId, lines, totalFen }, i): OrderDoc => ({
       _id: new Types.ObjectId(),
