@@ -10,6 +10,7 @@ import { createPdfRenderer, defaultPdfWorkers } from '../server/platform/pdf-poo
 import { SignedLetterDocument } from '../server/modules/credit/credit.documents';
 import { signedLetter } from '../test/support/pdf-fixtures';
 import type { Bench, BenchRow } from './lib';
+import { profiled, profileLines } from './profile';
 
 interface Delay {
   p50: number;
@@ -59,12 +60,8 @@ async function renderAll(render: () => Promise<Buffer>, total: number, inFlight:
   return total / ((performance.now() - started) / 1000);
 }
 
-// NOTE: from `node --import tsx --cpu-prof` over 30 inline renders of the same signed commitment
-// (self time, start-up and idle left out), after the fonts were parsed once per thread instead of
-// once per document (that parsing alone was a third of a render before).
-const WHERE_THE_TIME_GOES =
-  'where a render goes (node --cpu-prof, self time): fontkit reading glyphs for shaping and the subset (with restructure, tiny-inflate) ~31%, ' +
-  'pdfkit line wrapping and PDF objects ~19%, GC ~15%, zlib deflating page streams and the font subset ~14%; nothing else above 3%.';
+/** How many renders each profile (printed after the measures, so the profiler does not touch them) covers. */
+const PROFILED_RENDERS = 30;
 
 const WARM_UP_RENDERS = 5;
 
@@ -151,7 +148,12 @@ const pdfBench: Bench = async () => {
 
     const what = `${perRound * rounds} signed commitments (${rounds} rounds), ${inFlight} in flight`;
     const lower = 'pool / idle, lower is better; goal ≤ 2';
-    process.stderr.write(`pdf: ${WHERE_THE_TIME_GOES}\n`);
+    // Where the time goes (node:inspector's CPU profiler in this process): a render's own work, on the
+    // main thread; and what the main thread still does while the pool renders (messages, buffers).
+    const inlineProfile = (await profiled(() => renderAll(() => renderInline(kind, signedLetter, 'zh'), PROFILED_RENDERS, inFlight))).profile;
+    const pooledProfile = (await profiled(() => renderAll(() => pool.render(kind, signedLetter, 'zh'), PROFILED_RENDERS, inFlight))).profile;
+    process.stderr.write(`${profileLines(`pdf: ${PROFILED_RENDERS} renders on the main thread, where a render goes`, inlineProfile, 12)}\n\n`);
+    process.stderr.write(`${profileLines(`pdf: the main thread while the pool renders ${PROFILED_RENDERS}`, pooledProfile, 8)}\n\n`);
     return [
       { name: `pdf: event-loop delay p99 while ${what} in the pool (${workers} workers, SCHED_IDLE, off the first CPU)`, value: pooled.p99, unit: 'ms', baselineName: 'idle event loop, same process', baseline: idle.p99, ratio: pooled.p99 / idle.p99, ratioNote: lower },
       { name: `pdf: event-loop delay p50 while ${what} in the pool`, value: pooled.p50, unit: 'ms', baselineName: 'idle event loop', baseline: idle.p50, ratio: pooled.p50 / idle.p50, ratioNote: 'pool / idle, lower is better' },
