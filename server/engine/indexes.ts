@@ -52,9 +52,25 @@ export class Index {
     return this.spec.name;
   }
 
-  /** The key tuples a document contributes (none for sparse/partial exclusions). */
+  // NOTE: a stored document is never changed in place (an update writes a new object), so its keys
+  // are computed once per index, not again at every check, commit and later removal.
+  private readonly keyCache = new WeakMap<Doc, { tuples: unknown[][]; multikey: boolean }>();
+
+  /** The key tuples a document contributes (none for sparse/partial exclusions); callers must not change them. */
   keys(doc: Doc): unknown[][] {
-    if (this.partial && !this.partial(doc)) return [];
+    const known = this.keyCache.get(doc);
+    if (known) {
+      if (known.multikey) this.multikey = true;
+      return known.tuples;
+    }
+    const computed = this.computeKeys(doc);
+    if (computed.multikey) this.multikey = true;
+    this.keyCache.set(doc, computed);
+    return computed.tuples;
+  }
+
+  private computeKeys(doc: Doc): { tuples: unknown[][]; multikey: boolean } {
+    if (this.partial && !this.partial(doc)) return { tuples: [], multikey: false };
     const perField: unknown[][] = [];
     let allMissing = true;
     let arrays = 0;
@@ -96,8 +112,7 @@ export class Index {
       if (isArr) arrays++;
       perField.push(out);
     }
-    if (this.spec.sparse && allMissing) return [];
-    if (arrays > 0) this.multikey = true;
+    if (this.spec.sparse && allMissing) return { tuples: [], multikey: false };
     if (arrays > 1) {
       throw err(171, `cannot index parallel arrays [${this.fields.map((f) => f.path).join('] [')}]`);
     }
@@ -107,7 +122,7 @@ export class Index {
       for (const t of tuples) for (const v of vals) next.push([...t, v]);
       tuples = next;
     }
-    return tuples;
+    return { tuples, multikey: arrays > 0 };
   }
 
   add(doc: Doc, id: string): void {

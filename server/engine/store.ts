@@ -15,7 +15,8 @@ import type { Collation } from './collation';
 import { ServerError, writeConflict } from './errors';
 import { type QueryOptions, query, queryOrdered, scanAll, versionAt, visible } from './store-reads';
 import { Blocked, type Change, type Collection, type Hit, type ReadStats, Txn, type TxnState, type WriteKind, dupKeyError, noSuchTransaction } from './store-types';
-import { type Doc, keyOf } from './values';
+import type { Index } from './indexes';
+import { type Doc, bsonTypeName, identical, keyOf } from './values';
 
 /** A key tuple as one string: equal tuples (binary comparison) give equal strings. */
 function tupleKey(k: unknown[]): string {
@@ -24,6 +25,16 @@ function tupleKey(k: unknown[]): string {
 
 export { Blocked, Collection, Txn, dupKeyError, noSuchTransaction, validateCollectionName, validateDbName } from './store-types';
 export type { Change, Hit, JournalSink, ReadStats, TxnState, Version, WriteKind } from './store-types';
+
+/**
+ * Whether a unique index must be searched for another holder of the document's keys. Not the `_id`
+ * index when the `_id` is an ObjectId: documents are stored under their `_id`'s key, so the store's
+ * own map (and its locks, within transactions) already tells a duplicate, and an ObjectId equals no
+ * value of another type (numbers of different types, or strings under a collation, can).
+ */
+function scansForUnique(ix: Index, doc: Doc): boolean {
+  return ix.unique && !(ix.isId && bsonTypeName(doc._id) === 'ObjectId');
+}
 
 export class Store extends Catalog {
   clock = 0;
@@ -102,7 +113,7 @@ export class Store extends Catalog {
 
   private checkUniqueCommitted(c: Collection, key: string, doc: Doc, ignore?: Map<string, Doc | null>): void {
     for (const ix of c.indexes) {
-      if (!ix.unique) continue;
+      if (!scansForUnique(ix, doc)) continue;
       for (const k of ix.keys(doc)) {
         for (const holder of ix.holders(k, key)) {
           if (ignore?.has(holder)) continue;
@@ -148,17 +159,20 @@ export class Store extends Catalog {
       h.push({ until: ts, v: old ?? null });
       this.historyColls.add(c);
     }
-    if (old) for (const ix of c.indexes) ix.remove(old.doc, key);
+    // NOTE: an update leaves the entries of every index whose keys it did not change (most updates
+    // touch a field or two of a document indexed several ways).
+    const touched = old && doc ? c.indexes.filter((ix) => !identical(ix.keys(old.doc), ix.keys(doc))) : c.indexes;
+    if (old) for (const ix of touched) ix.remove(old.doc, key);
     if (doc) {
       c.docs.set(key, { doc, ts });
       try {
-        for (const ix of c.indexes) ix.add(doc, key);
+        for (const ix of touched) ix.add(doc, key);
       } catch (e) {
         // cannot index (parallel arrays): undo
-        for (const ix of c.indexes) ix.remove(doc, key);
+        for (const ix of touched) ix.remove(doc, key);
         if (old) {
           c.docs.set(key, old);
-          for (const ix of c.indexes) ix.add(old.doc, key);
+          for (const ix of touched) ix.add(old.doc, key);
         } else c.docs.delete(key);
         throw e;
       }
@@ -201,7 +215,7 @@ export class Store extends Catalog {
     }
     if (doc) {
       for (const ix of c.indexes) {
-        if (!ix.unique) continue;
+        if (!scansForUnique(ix, doc)) continue;
         const own = txn.uniqueKeys.get(ix);
         for (const k of ix.keys(doc)) {
           for (const holder of ix.holders(k, key)) {
@@ -232,7 +246,8 @@ export class Store extends Catalog {
    */
   private trackUniqueKeys(c: Collection, key: string, before: Doc | null | undefined, after: Doc | null, txn: Txn): void {
     for (const ix of c.indexes) {
-      if (!ix.unique) continue;
+      const probe = after ?? before;
+      if (!probe || !scansForUnique(ix, probe)) continue;
       let own = txn.uniqueKeys.get(ix);
       if (before) {
         for (const k of ix.keys(before)) {

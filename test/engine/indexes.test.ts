@@ -126,4 +126,45 @@ describe('engine: indexes', () => {
     // a sparse index cannot answer {k: null}: results still include documents without k
     expect(await s.countDocuments({ k: null })).to.equal(2);
   });
+
+  it('keeps every index right through updates that change one indexed field, none, or an array (entries of untouched indexes are left alone)', async () => {
+    const c = engine.client.db().collection('partialupdates');
+    await c.createIndexes([{ key: { round: 1, status: 1, price: 1 } }, { key: { round: 1, org: 1 } }, { key: { round: 1, line: 1, org: 1 }, unique: true, partialFilterExpression: { status: 'active' } }, { key: { tags: 1 } }]);
+    const ids = (await c.insertMany(Array.from({ length: 40 }, (_, i) => ({ round: 1, org: i % 10, line: Math.floor(i / 10), status: 'active', price: 1000 - i, tags: ['a'] })))).insertedIds;
+    const byIndex = async (filter: Document, hint: Document) => (await c.find(filter).hint(hint).toArray()).map((d) => String(d._id)).sort();
+    // only the status moves: the {round, org} index is left as it was and still finds the document
+    await c.updateMany({ line: 0 }, { $set: { status: 'superseded' } });
+    expect(await byIndex({ round: 1, status: 'superseded' }, { round: 1, status: 1, price: 1 })).to.have.length(10);
+    expect(await byIndex({ round: 1, org: 3 }, { round: 1, org: 1 })).to.have.length(4);
+    // out of the partial unique index: the same (line, org) can be active again
+    await c.insertOne({ round: 1, org: 0, line: 0, status: 'active', price: 1, tags: ['a'] });
+    const dup = await c.insertOne({ round: 1, org: 0, line: 0, status: 'active', price: 2 }).catch((e) => e);
+    expect(dup.code).to.equal(11000);
+    // a field no index holds, then an array element
+    await c.updateOne({ _id: ids[5] }, { $set: { note: 'x' } });
+    await c.updateOne({ _id: ids[6] }, { $set: { tags: ['b', 'c'] } });
+    expect(await byIndex({ tags: 'a' }, { tags: 1 })).to.have.length(40);
+    expect(await byIndex({ tags: 'c' }, { tags: 1 })).to.deep.equal([String(ids[6])]);
+    expect(await byIndex({ round: 1, org: 5 }, { round: 1, org: 1 })).to.include(String(ids[5]));
+    // every index holds exactly the documents a full scan finds
+    for (const hint of [{ round: 1, status: 1, price: 1 }, { round: 1, org: 1 }]) expect(await byIndex({ round: 1 }, hint)).to.deep.equal(await byIndex({ round: 1 }, { $natural: 1 }));
+  });
+
+  it('refuses a second document with the same ObjectId _id, in a transaction and out of one', async () => {
+    const c = engine.client.db().collection('oids');
+    const { insertedId } = await c.insertOne({ a: 1 });
+    expect((await c.insertOne({ _id: insertedId, a: 2 }).catch((e) => e)).code).to.equal(11000);
+    const session = engine.client.startSession();
+    try {
+      const e = await session
+        .withTransaction(async () => {
+          await c.insertOne({ _id: insertedId, a: 3 }, { session });
+        })
+        .catch((x) => x);
+      expect(e.code).to.equal(11000);
+    } finally {
+      await session.endSession();
+    }
+    expect(await c.countDocuments()).to.equal(1);
+  });
 });
