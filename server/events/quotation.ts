@@ -30,8 +30,19 @@ export const RoundPublished = defineEvent(
 /** A published round's listing validity ended. */
 export const RoundExpired = defineEvent('quotation.round_expired', z.object({ roundId: Id, no: z.string() }).strict());
 
-/** A distributor whose rank on a line moved because of others' quotes: its rank after the whole commit. */
-const Moved = z.object({ lineId: Id, distributorOrgId: Id, quoteId: Id, rank: z.number().int() }).strict();
+/**
+ * Distributors whose rank on a line moved because of others' quotes, as a run of consecutive final
+ * ranks: `orgs` holds their organisation ids (24 hex digits each, no separator) in rank order from
+ * `fromRank`. A quote placed high on a busy line moves everyone below it, so a run can name hundreds
+ * of distributors: one string keeps the fact small to store and check (quotation.deltas.ts reads it).
+ */
+const MovedRun = z
+  .object({
+    lineId: Id,
+    fromRank: z.number().int().positive(),
+    orgs: z.string().regex(/^(?:[0-9a-f]{24})+$/),
+  })
+  .strict();
 
 /**
  * Quote changes committed on a round (a batch of submissions, or one withdrawal before the close),
@@ -64,7 +75,7 @@ export const QuotesCommitted = defineEvent(
           })
           .strict(),
       ),
-      moved: z.array(Moved),
+      moved: z.array(MovedRun),
     })
     .strict(),
 );

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { commitPushes } from '../../server/modules/quotation/quotation.deltas';
+import { commitPushes, movedRanks, movedRuns } from '../../server/modules/quotation/quotation.deltas';
 import type { RoundRecord } from '../../server/modules/quotation/quotation.model';
 import type { RoundLinesPayload } from '../../server/platform/realtime.events';
 import { withRoundLock } from '../../server/modules/quotation/quotation.lock';
@@ -44,7 +44,7 @@ describe('live board deltas (one push per room per commit)', () => {
       change('submitted', l2, c, 'C003', 70_000, 13, 1, 1, 70_000, true),
       change('revised', l1, b, 'B002', 79_000, 14, 1, 2, 79_000, true),
     ],
-    moved: [{ lineId: l1, distributorOrgId: a, quoteId: id(), rank: 2 }],
+    moved: movedRuns(l1, [{ distributorOrgId: a, rank: 2 }]),
   };
 
   it('rank mode: the operators get every change of every line in one push; each distributor one push with its own quote at its final rank, or its moved rank', () => {
@@ -72,7 +72,7 @@ describe('live board deltas (one push per room per commit)', () => {
 
   it('rank mode: a distributor only moved by others hears its final rank alone', () => {
     const d = id();
-    const pushes = commitPushes(roundOf('rank', [l1, l2]), { ...commit, moved: [...commit.moved, { lineId: l1, distributorOrgId: d, quoteId: id(), rank: 3 }] });
+    const pushes = commitPushes(roundOf('rank', [l1, l2]), { ...commit, moved: movedRuns(l1, [{ distributorOrgId: a, rank: 2 }, { distributorOrgId: d, rank: 3 }]) });
     expect(pushes.orgs.get(d)!.lines).to.deep.equal([{ lineId: l1, rank: 3 }]);
   });
 
@@ -96,11 +96,24 @@ describe('live board deltas (one push per room per commit)', () => {
     expect(pushes.operator.lines.flatMap((l) => l.quotes!).map((q) => q.priceFen)).to.deep.equal([90_000, 80_000, 79_000, 70_000]);
   });
 
+  it('moved ranks travel as runs of consecutive ranks, one string of organisation ids per run, and read back exactly', () => {
+    const orgs = Array.from({ length: 6 }, () => id());
+    const moved = [2, 3, 4, 7, 9, 10].map((rank, i) => ({ distributorOrgId: orgs[i]!, rank }));
+    const runs = movedRuns(l1, moved);
+    expect(runs.map((r) => [r.fromRank, r.orgs.length / 24])).to.deep.equal([
+      [2, 3],
+      [7, 1],
+      [9, 2],
+    ]);
+    expect(movedRanks(runs)).to.deep.equal(moved.map((m) => ({ lineId: l1, ...m })));
+    expect(movedRuns(l1, [])).to.deep.equal([]);
+  });
+
   it('a withdrawal reaches the operators as a withdrawn quote and its distributor as its withdrawn own quote', () => {
     const pushes = commitPushes(roundOf('rank', [l1]), {
       seq: 20,
       changes: [change('withdrawn', l1, b, 'B002', 79_000, 20, null, 1, 90_000, true)],
-      moved: [{ lineId: l1, distributorOrgId: a, quoteId: id(), rank: 1 }],
+      moved: movedRuns(l1, [{ distributorOrgId: a, rank: 1 }]),
     });
     expect(pushes.operator.lines[0]!.quotes).to.have.length(1);
     expect(pushes.operator.lines[0]!.quotes![0]).to.include({ status: 'withdrawn', rank: null });

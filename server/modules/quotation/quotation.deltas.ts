@@ -15,6 +15,43 @@ export interface CommitPushes {
   orgs: Map<string, RoundLinesPayload>;
 }
 
+type MovedRun = Committed['moved'][number];
+
+/** A distributor's final rank on a line after a commit moved it. */
+export interface MovedRank {
+  lineId: string;
+  distributorOrgId: string;
+  rank: number;
+}
+
+const ORG_ID_LENGTH = 24;
+
+/** The moved ranks of one line (in rank order) as runs of consecutive ranks. */
+export function movedRuns(lineId: string, moved: readonly { distributorOrgId: string; rank: number }[]): MovedRun[] {
+  const runs: MovedRun[] = [];
+  let run: { fromRank: number; orgs: string[] } | undefined;
+  for (const m of moved) {
+    if (run && m.rank === run.fromRank + run.orgs.length) run.orgs.push(m.distributorOrgId);
+    else {
+      if (run) runs.push({ lineId, fromRank: run.fromRank, orgs: run.orgs.join('') });
+      run = { fromRank: m.rank, orgs: [m.distributorOrgId] };
+    }
+  }
+  if (run) runs.push({ lineId, fromRank: run.fromRank, orgs: run.orgs.join('') });
+  return runs;
+}
+
+/** Each distributor named in the runs, with its final rank. */
+export function movedRanks(runs: readonly MovedRun[]): MovedRank[] {
+  const out: MovedRank[] = [];
+  for (const run of runs) {
+    for (let i = 0; i * ORG_ID_LENGTH < run.orgs.length; i += 1) {
+      out.push({ lineId: run.lineId, distributorOrgId: run.orgs.slice(i * ORG_ID_LENGTH, (i + 1) * ORG_ID_LENGTH), rank: run.fromRank + i });
+    }
+  }
+  return out;
+}
+
 function entry(lines: Map<string, RoundLineDelta>, lineId: string): RoundLineDelta {
   let line = lines.get(lineId);
   if (!line) {
@@ -36,7 +73,8 @@ export function commitPushes(round: Pick<RoundRecord, '_id' | 'visibility' | 'li
   const roundId = String(round._id);
   const sealed = round.visibility === 'sealed';
   const decrement = new Map(round.lines.map((l) => [String(l._id), l.minDecrementFen]));
-  const finalRank = new Map(commit.moved.map((m) => [`${m.lineId}:${m.distributorOrgId}`, m.rank]));
+  const moved = movedRanks(commit.moved);
+  const finalRank = new Map(moved.map((m) => [`${m.lineId}:${m.distributorOrgId}`, m.rank]));
   const lastChange = new Map<string, number>();
   commit.changes.forEach((c, i) => lastChange.set(`${c.lineId}:${c.distributorOrgId}`, i));
 
@@ -76,7 +114,7 @@ export function commitPushes(round: Pick<RoundRecord, '_id' | 'visibility' | 'li
     }
   });
   if (!sealed) {
-    for (const m of commit.moved) {
+    for (const m of moved) {
       if (lastChange.has(`${m.lineId}:${m.distributorOrgId}`) || !decrement.has(m.lineId)) continue;
       entry(linesOf(m.distributorOrgId), m.lineId).rank = m.rank;
     }

@@ -16,6 +16,7 @@ import { assertMayTrade, assertMayTradeCached } from '../credit';
 import { outsideUnitOfWork, withCommand, type StagedReply, type UnitOfWork } from '../../platform/unit-of-work';
 import type { Write } from '../../platform/writes';
 import { canView, rank, type RankedQuote } from './quotation.board';
+import { movedRuns } from './quotation.deltas';
 import { bookFor, dropBook, type RoundBook } from './quotation.book';
 import { withRoundLock } from './quotation.lock';
 import { atRoundOwner, servedAtRoundOwner } from './quotation.owner';
@@ -345,12 +346,10 @@ class RankNews {
     this.told.get(lineId)?.set(orgId, rank);
   }
 
-  /** Everyone whose final rank differs from what it was last told. */
-  moved(finalOf: (lineId: string) => RankedQuote[]): { lineId: string; distributorOrgId: string; quoteId: string; rank: number }[] {
+  /** Everyone whose final rank differs from what it was last told, as runs of consecutive ranks per line. */
+  moved(finalOf: (lineId: string) => RankedQuote[]): ReturnType<typeof movedRuns> {
     return [...this.told].flatMap(([lineId, told]) =>
-      finalOf(lineId)
-        .filter((q) => told.get(q.distributorOrgId) !== q.rank)
-        .map((q) => ({ lineId, distributorOrgId: q.distributorOrgId, quoteId: q.quoteId, rank: q.rank })),
+      movedRuns(lineId, finalOf(lineId).filter((q) => told.get(q.distributorOrgId) !== q.rank)),
     );
   }
 }
