@@ -211,6 +211,8 @@ async function main(): Promise<void> {
     nodeEnv: 'production',
     logLevel: 'error',
     env: { QUOTE_RATE_LIMIT: '100000' },
+    // NOTE: as `npm run start:web` / `start:worker` run them (package.json).
+    nodeArgs: ['--max-semi-space-size=64'],
   });
   let exitCode = 1;
   try {
