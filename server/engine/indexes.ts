@@ -52,25 +52,9 @@ export class Index {
     return this.spec.name;
   }
 
-  // NOTE: a stored document is never changed in place (an update writes a new object), so its keys
-  // are computed once per index, not again at every check, commit and later removal.
-  private readonly keyCache = new WeakMap<Doc, { tuples: unknown[][]; multikey: boolean }>();
-
-  /** The key tuples a document contributes (none for sparse/partial exclusions); callers must not change them. */
+  /** The key tuples a document contributes (none for sparse/partial exclusions). */
   keys(doc: Doc): unknown[][] {
-    const known = this.keyCache.get(doc);
-    if (known) {
-      if (known.multikey) this.multikey = true;
-      return known.tuples;
-    }
-    const computed = this.computeKeys(doc);
-    if (computed.multikey) this.multikey = true;
-    this.keyCache.set(doc, computed);
-    return computed.tuples;
-  }
-
-  private computeKeys(doc: Doc): { tuples: unknown[][]; multikey: boolean } {
-    if (this.partial && !this.partial(doc)) return { tuples: [], multikey: false };
+    if (this.partial && !this.partial(doc)) return [];
     const perField: unknown[][] = [];
     let allMissing = true;
     let arrays = 0;
@@ -112,7 +96,8 @@ export class Index {
       if (isArr) arrays++;
       perField.push(out);
     }
-    if (this.spec.sparse && allMissing) return { tuples: [], multikey: false };
+    if (this.spec.sparse && allMissing) return [];
+    if (arrays > 0) this.multikey = true;
     if (arrays > 1) {
       throw err(171, `cannot index parallel arrays [${this.fields.map((f) => f.path).join('] [')}]`);
     }
@@ -122,15 +107,24 @@ export class Index {
       for (const t of tuples) for (const v of vals) next.push([...t, v]);
       tuples = next;
     }
-    return { tuples, multikey: arrays > 0 };
+    return tuples;
   }
 
   add(doc: Doc, id: string): void {
-    for (const k of this.keys(doc)) this.list.insert({ k, id });
+    this.addKeys(this.keys(doc), id);
   }
 
   remove(doc: Doc, id: string): void {
-    for (const k of this.keys(doc)) this.list.delete({ k, id });
+    this.removeKeys(this.keys(doc), id);
+  }
+
+  /** Adds a record's entries under key tuples already computed by `keys`. */
+  addKeys(keys: readonly unknown[][], id: string): void {
+    for (const k of keys) this.list.insert({ k, id });
+  }
+
+  removeKeys(keys: readonly unknown[][], id: string): void {
+    for (const k of keys) this.list.delete({ k, id });
   }
 
   clear(): void {

@@ -26,6 +26,8 @@ function tupleKey(k: unknown[]): string {
 export { Blocked, Collection, Txn, dupKeyError, noSuchTransaction, validateCollectionName, validateDbName } from './store-types';
 export type { Change, Hit, JournalSink, ReadStats, TxnState, Version, WriteKind } from './store-types';
 
+const NO_KEYS: unknown[][] = [];
+
 /**
  * Whether a unique index must be searched for another holder of the document's keys. Not the `_id`
  * index when the `_id` is an ObjectId: documents are stored under their `_id`'s key, so the store's
@@ -153,30 +155,23 @@ export class Store extends Catalog {
   /** Applies one committed change (no validation) and records the pre-image for open snapshots. */
   applyCommitted(c: Collection, key: string, doc: Doc | null, ts: number): void {
     const old = c.docs.get(key);
+    // NOTE: every key is computed before anything changes (a document that cannot be indexed, with
+    // parallel arrays, throws here), and an update leaves the entries of every index whose keys it
+    // did not change (most updates touch a field or two of a document indexed several ways).
+    const plan = c.indexes.map((ix) => ({ ix, before: old ? ix.keys(old.doc) : NO_KEYS, after: doc ? ix.keys(doc) : NO_KEYS }));
     if (this.needHistory()) {
       let h = c.history.get(key);
       if (!h) c.history.set(key, (h = []));
       h.push({ until: ts, v: old ?? null });
       this.historyColls.add(c);
     }
-    // NOTE: an update leaves the entries of every index whose keys it did not change (most updates
-    // touch a field or two of a document indexed several ways).
-    const touched = old && doc ? c.indexes.filter((ix) => !identical(ix.keys(old.doc), ix.keys(doc))) : c.indexes;
-    if (old) for (const ix of touched) ix.remove(old.doc, key);
-    if (doc) {
-      c.docs.set(key, { doc, ts });
-      try {
-        for (const ix of touched) ix.add(doc, key);
-      } catch (e) {
-        // cannot index (parallel arrays): undo
-        for (const ix of touched) ix.remove(doc, key);
-        if (old) {
-          c.docs.set(key, old);
-          for (const ix of touched) ix.add(old.doc, key);
-        } else c.docs.delete(key);
-        throw e;
-      }
-    } else c.docs.delete(key);
+    for (const p of plan) {
+      if (old && doc && identical(p.before, p.after)) continue;
+      p.ix.removeKeys(p.before, key);
+      p.ix.addKeys(p.after, key);
+    }
+    if (doc) c.docs.set(key, { doc, ts });
+    else c.docs.delete(key);
   }
 
   /** Writes one document (insert, replace, or delete with doc=null). */
