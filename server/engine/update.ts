@@ -37,9 +37,23 @@ function checkIdUnchanged(before: Doc, after: Doc): void {
   }
 }
 
+/**
+ * The document an update starts from: the top-level fields it names are copied, the others are the
+ * stored version's own values. Stored versions are never changed in place, so a new version may
+ * share what it did not change with the old one (a round's 50 lines are not copied to move its
+ * sequence), and a comparison of the two versions stops at the first shared value.
+ */
+function copyForUpdate(out: Doc, doc: Doc, paths: string[]): void {
+  const touched = new Set(paths.map((p) => p.split('.', 1)[0]!));
+  for (const k of Object.keys(doc)) {
+    const x = doc[k];
+    setField(out, k, touched.has(k) ? clone(x) : x);
+  }
+}
+
 /** Applies an operator update; returns a new document (the input is left untouched). */
 function applyOperators(doc: Doc, update: Doc, ctx: UpdateCtx): Doc {
-  const out = clone(doc);
+  const out: Doc = {};
   const ap = new Applier(doc, out, ctx);
   const paths: string[] = [];
   for (const op of Object.keys(update)) {
@@ -59,6 +73,7 @@ function applyOperators(doc: Doc, update: Doc, ctx: UpdateCtx): Doc {
     }
   }
   checkConflicts(paths);
+  copyForUpdate(out, doc, paths);
   for (const op of Object.keys(update)) {
     const arg = update[op] as Doc;
     if (op === '$setOnInsert' && !ctx.isInsert) continue;

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import { type Collection, type Document } from 'mongodb';
 import { useEngineClient } from '../support/engine-client';
+import type { Index } from '../../server/engine/indexes';
+import { type Plan, TRIAL_KEYS, fewestKeys } from '../../server/engine/planner';
 
 describe('engine: indexes', () => {
   const engine = useEngineClient('engine_indexes');
@@ -82,6 +84,34 @@ describe('engine: indexes', () => {
     const ex = await c.find({ status: 'open', owner: 'o7' }).explain('executionStats');
     expect(ex.executionStats.nReturned).to.equal(1);
     expect(ex.executionStats.totalDocsExamined).to.equal(1);
+  });
+
+  it('races equally usable indexes in step, so the trial costs the narrowest walk, not every walk up to the cap', () => {
+    let pulled = 0;
+    const plan = (keys: number): Plan => ({
+      index: {
+        *scan() {
+          for (let i = 0; i < keys; i++) {
+            pulled++;
+            yield String(i);
+          }
+        },
+      } as unknown as Index,
+      scans: [{ prefix: [] }],
+      score: 2,
+    });
+    const wide = plan(5000);
+    const narrow = plan(3);
+    const other = plan(5000);
+    expect(fewestKeys([wide, narrow, other], TRIAL_KEYS)).to.equal(narrow);
+    // 4 steps of 3 walks at most (the narrow walk ends at its 4th step)
+    expect(pulled).to.be.at.most(12);
+    const first = plan(7);
+    const same = plan(7);
+    expect(fewestKeys([first, same], TRIAL_KEYS)).to.equal(first);
+    const big = plan(2000);
+    const bigger = plan(3000);
+    expect(fewestKeys([bigger, big], TRIAL_KEYS)).to.equal(bigger); // both past the cap: the first
   });
 
   it('returns the same results with and without an index', async () => {

@@ -74,6 +74,27 @@ describe('engine: transactions', () => {
     expect((await Account.findOne({ owner: 'b' }).lean())?.balance).to.equal(7);
   });
 
+  it("keeps a snapshot's version whole while later updates share and then change its unchanged parts", async () => {
+    const raw = engine.conn.db!.collection<{ _id: number; seq: number; lines: { no: number; tags: string[] }[]; meta: { n: number } }>('shared_versions');
+    const original = { _id: 1, seq: 0, lines: [{ no: 1, tags: ['a'] }, { no: 2, tags: ['b'] }], meta: { n: 1 } };
+    await raw.deleteMany({});
+    await raw.insertOne(structuredClone(original));
+    const session = engine.conn.getClient().startSession();
+    try {
+      session.startTransaction();
+      expect(await raw.findOne({ _id: 1 }, { session })).to.deep.equal(original);
+      // the first update shares the lines and meta with the version the snapshot reads; the next ones change them
+      await raw.updateOne({ _id: 1 }, { $set: { seq: 1 } });
+      await raw.updateOne({ _id: 1 }, { $push: { 'lines.0.tags': 'c' }, $inc: { 'meta.n': 1 } });
+      await raw.updateOne({ _id: 1 }, { $set: { 'lines.1.no': 9 } });
+      expect(await raw.findOne({ _id: 1 }, { session })).to.deep.equal(original);
+      await session.abortTransaction();
+    } finally {
+      await session.endSession();
+    }
+    expect(await raw.findOne({ _id: 1 })).to.deep.equal({ _id: 1, seq: 1, lines: [{ no: 1, tags: ['a', 'c'] }, { no: 9, tags: ['b'] }], meta: { n: 2 } });
+  });
+
   it('reports a write conflict as code 112 with TransientTransactionError', async () => {
     const s1 = await engine.conn.startSession();
     const s2 = await engine.conn.startSession();
