@@ -9,7 +9,7 @@ import { CODES, ServerError, err, toServerError } from './errors';
 import { compileFilter } from './matcher';
 import { compileProjection } from './projection';
 import { Blocked, type Txn, type WriteKind } from './store';
-import { applyUpdate, buildUpsert, isOperatorUpdate } from './update';
+import { applyUpdate, buildUpsert, isOperatorUpdate, topLevelFieldsOf } from './update';
 import { type Doc, identical, isPlainObject, keyOf } from './values';
 import { cameInLargeMessage } from './wire';
 
@@ -18,8 +18,29 @@ function writeKind(upd: unknown): WriteKind {
   return Array.isArray(upd) || isOperatorUpdate(upd) ? 'update' : 'replace';
 }
 
-function checkUpdatedSize(doc: Doc): Doc {
-  if (calculateObjectSize(doc) > MAX_BSON) throw err('BSONObjectTooLarge', `Resulting document after update is larger than ${MAX_BSON}`);
+/**
+ * The BSON size of each document an update produced, while it is stored: the next update of it
+ * measures only the top-level fields it may change (a round's compare-and-set on its sequence does
+ * not measure its 50 lines again). Documents not updated yet are not in it.
+ */
+const updatedSizes = new WeakMap<Doc, number>();
+
+/** Bytes of one top-level field as a BSON element (type, name, value); 0 when absent. */
+function fieldSize(doc: Doc, k: string): number {
+  return Object.prototype.hasOwnProperty.call(doc, k) ? calculateObjectSize({ [k]: doc[k] }) - 5 : 0;
+}
+
+/** The result of an update within 16 MiB, or BSONObjectTooLarge. `fields`: the top-level fields it may have changed, when known. */
+function checkUpdatedSize(before: Doc, doc: Doc, fields: Set<string> | null): Doc {
+  const known = fields ? updatedSizes.get(before) : undefined;
+  let size: number;
+  if (known === undefined || !fields) size = calculateObjectSize(doc);
+  else {
+    size = known;
+    for (const k of fields) size += fieldSize(doc, k) - fieldSize(before, k);
+  }
+  if (size > MAX_BSON) throw err('BSONObjectTooLarge', `Resulting document after update is larger than ${MAX_BSON}`);
+  updatedSizes.set(doc, size);
   return doc;
 }
 
@@ -152,7 +173,8 @@ function updateOne(eng: EngineState, db: string, name: string, u: Doc, txn: Txn 
   eng.store.assertUnlocked(c!, hits.map((h) => h.key), txn);
   let modified = 0;
   const now = new Date();
-  const planned = hits.map((h) => ({ h, next: checkUpdatedSize(applyUpdate(h.doc, upd, { filter: q, arrayFilters, isInsert: false, now })) }));
+  const fields = topLevelFieldsOf(upd);
+  const planned = hits.map((h) => ({ h, next: checkUpdatedSize(h.doc, applyUpdate(h.doc, upd, { filter: q, arrayFilters, isInsert: false, now }), fields) }));
   for (const { h, next } of planned) {
     if (identical(next, h.doc)) continue;
     eng.store.write(c!, h.key, next, txn, false, writeKind(upd));
@@ -292,7 +314,7 @@ async function findAndModify(eng: EngineState, cmd: Doc, db: string, txn: Txn | 
       return { value: cmd.new ? doc : null, leo: { n: 1, updatedExisting: false, upserted: doc._id } };
     }
     eng.store.assertUnlocked(c!, [hit.key], txn);
-    const next = checkUpdatedSize(applyUpdate(hit.doc, upd, { filter: q, arrayFilters, isInsert: false }));
+    const next = checkUpdatedSize(hit.doc, applyUpdate(hit.doc, upd, { filter: q, arrayFilters, isInsert: false }), topLevelFieldsOf(upd));
     if (!identical(next, hit.doc)) eng.store.write(c!, hit.key, next, txn, false, writeKind(upd));
     return { value: cmd.new ? next : hit.doc, leo: { n: 1, updatedExisting: true } };
   });

@@ -114,6 +114,23 @@ function applyPipeline(doc: Doc, pipeline: unknown[], ctx: UpdateCtx): Doc {
   return ensureIdFirst(out);
 }
 
+/**
+ * The top-level fields an operator update may change (the first segment of each path it names, and
+ * of each `$rename` target), or null for a replacement or a pipeline, which may change any.
+ */
+export function topLevelFieldsOf(update: unknown): Set<string> | null {
+  if (!isOperatorUpdate(update)) return null;
+  const fields = new Set<string>();
+  for (const [op, arg] of Object.entries(update as Doc)) {
+    if (!isPlainObject(arg)) return null;
+    for (const [p, to] of Object.entries(arg)) {
+      fields.add(p.split('.', 1)[0]!);
+      if (op === '$rename') fields.add(String(to).split('.', 1)[0]!);
+    }
+  }
+  return fields;
+}
+
 /** Applies any kind of update (operators, replacement, pipeline) and returns the new document. */
 export function applyUpdate(doc: Doc, update: unknown, ctx: UpdateCtx): Doc {
   if (Array.isArray(update)) return applyPipeline(doc, update, ctx);

@@ -36,6 +36,24 @@ describe('engine: document size limit and up-front validation', () => {
     expect(doc).to.not.have.property('b');
   });
 
+  it('measures a document updated again by the fields the update changes, growing and shrinking, to the same limit', async () => {
+    // the first update measures the whole result; the next ones only the top-level fields they name
+    const coll = engine.db.collection('regrow');
+    await coll.insertOne({ _id: 2 as never, a: '', n: 0 });
+    await coll.updateOne({ _id: 2 as never }, { $set: { a: 'a'.repeat(6 * MiB) } });
+    await coll.updateOne({ _id: 2 as never }, { $set: { b: 'b'.repeat(6 * MiB) }, $inc: { n: 1 } });
+    const tooBig = await failure(coll.updateOne({ _id: 2 as never }, { $set: { c: 'c'.repeat(5 * MiB) } }));
+    expect(tooBig.code).to.equal(10334);
+    await coll.updateOne({ _id: 2 as never }, { $unset: { a: '' } });
+    await coll.updateOne({ _id: 2 as never }, { $rename: { b: 'r' } });
+    // 6 MiB + 9 MiB fits once `a` is gone, 6 + 6 + 9 would not
+    await coll.updateOne({ _id: 2 as never }, { $set: { c: 'c'.repeat(9 * MiB) } });
+    const grown = await failure(coll.updateOne({ _id: 2 as never }, { $set: { 'd.e': 'd'.repeat(2 * MiB) } }));
+    expect(grown.code).to.equal(10334);
+    const doc = await coll.findOne({ _id: 2 as never }, { projection: { n: 1, r: { $strLenBytes: '$r' }, c: { $strLenBytes: '$c' }, d: 1 } });
+    expect(doc).to.deep.equal({ _id: 2, n: 1, r: 6 * MiB, c: 9 * MiB });
+  });
+
   it('surfaces the size refusal through Mongoose as a MongoServerError with code 10334', async () => {
     const conn = await odm.createConnection(await getMongoUri('engine_limits')).asPromise();
     try {
