@@ -97,10 +97,11 @@ export class Index {
       perField.push(out);
     }
     if (this.spec.sparse && allMissing) return [];
-    if (arrays > 0) this.multikey = true;
     if (arrays > 1) {
       throw err(171, `cannot index parallel arrays [${this.fields.map((f) => f.path).join('] [')}]`);
     }
+    // NOTE: only a document that is indexed makes the index multikey (a refused one leaves it as it was)
+    if (arrays > 0) this.multikey = true;
     let tuples: unknown[][] = [[]];
     for (const vals of perField) {
       const next: unknown[][] = [];

@@ -114,6 +114,20 @@ describe('engine: indexes', () => {
     expect(fewestKeys([bigger, big], TRIAL_KEYS)).to.equal(bigger); // both past the cap: the first
   });
 
+  it('refuses a document with parallel arrays under a compound index and leaves the index as it was', async () => {
+    const c = engine.client.db().collection('parallel');
+    await c.createIndex({ a: 1, b: 1 });
+    await c.insertMany([{ a: 1, b: 2 }, { a: 2, b: 1 }]);
+    const plan = async () => JSON.stringify((await c.find({ a: { $gte: 0 } }).sort({ a: 1, b: 1 }).explain('executionStats')).queryPlanner.winningPlan);
+    const before = await plan();
+    const refused = await c.insertOne({ a: [1, 2], b: [3, 4] }).catch((e) => e);
+    expect(refused.code).to.equal(171);
+    expect(await c.countDocuments()).to.equal(2);
+    // a refused document does not make the index multikey: it still gives the sort order
+    expect(await plan()).to.equal(before);
+    expect((await c.find({ a: { $gte: 0 } }).sort({ a: 1, b: 1 }).toArray()).map((d) => d.a)).to.deep.equal([1, 2]);
+  });
+
   it('returns the same results with and without an index', async () => {
     const viaIndex = await coll.find({ city: 'c7', age: { $lte: 40 } }).sort({ _id: 1 }).toArray();
     const viaScan = await coll.find({ city: 'c7', age: { $lte: 40 } }).hint({ $natural: 1 }).sort({ _id: 1 }).toArray();
