@@ -43,8 +43,7 @@ function checkIdUnchanged(before: Doc, after: Doc): void {
  * share what it did not change with the old one (a round's 50 lines are not copied to move its
  * sequence), and a comparison of the two versions stops at the first shared value.
  */
-function copyForUpdate(out: Doc, doc: Doc, paths: string[]): void {
-  const touched = new Set(paths.map((p) => p.split('.', 1)[0]!));
+function copyForUpdate(out: Doc, doc: Doc, touched: Set<string>): void {
   for (const k of Object.keys(doc)) {
     const x = doc[k];
     setField(out, k, touched.has(k) ? clone(x) : x);
@@ -73,7 +72,8 @@ function applyOperators(doc: Doc, update: Doc, ctx: UpdateCtx): Doc {
     }
   }
   checkConflicts(paths);
-  copyForUpdate(out, doc, paths);
+  // NOTE: the update is checked above, so it names its fields
+  copyForUpdate(out, doc, topLevelFieldsOf(update)!);
   for (const op of Object.keys(update)) {
     const arg = update[op] as Doc;
     if (op === '$setOnInsert' && !ctx.isInsert) continue;
