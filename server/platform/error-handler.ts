@@ -87,7 +87,10 @@ export function handleError(err: unknown, logger: Logger, where: Record<string, 
   const known = fromKnown(err);
   const requestId = currentRequestId();
   if (known) {
-    logger.info({ ...where, code: known.code, status: known.status }, 'request refused');
+    // NOTE: a duplicate key that reaches here was not expected by the command (each command turns the
+    // duplicates it expects into its own refusal): the server's words name the index, kept in the log.
+    if (known.code === 'DUPLICATE') logger.warn({ ...where, code: known.code, status: known.status, errmsg: (err as { errmsg?: string; message?: string }).errmsg ?? (err as Error).message }, 'duplicate key');
+    else logger.info({ ...where, code: known.code, status: known.status }, 'request refused');
     const body = { error: { code: known.code, message: renderMessage(lang, known.message), details: renderDetails(known.details, lang), requestId } };
     return { status: known.status, headers: known.headers ?? {}, body };
   }

@@ -147,11 +147,26 @@ const TRANSACTION_OPENER = new Types.ObjectId('000000000000000000000000');
 
 /**
  * Runs `fn` outside any unit of work the caller is in (its own transactions, not the caller's): for
- * work shared by many requests, such as a batch of quotes committed together.
+ * work shared by many requests, such as a batch of quotes committed together, or a counter whose
+ * increments must stand whatever becomes of the caller's transaction.
  */
-export function outsideUnitOfWork<T>(fn: () => T): T {
+export function outsideUnitOfWork<T>(fn: () => T | PromiseLike<T>): Promise<T> {
   const mongooseStore = (mongoose as unknown as { transactionAsyncLocalStorage?: AsyncLocalStorage<unknown> }).transactionAsyncLocalStorage;
-  return current.exit(() => (mongooseStore ? mongooseStore.exit(fn) : fn()));
+  // NOTE: a mongoose query runs when it is awaited, and takes the transaction it runs in from the
+  // context of that moment: its `then` is called here, outside, or it would join the caller's
+  // transaction (an order-number block taken in a request's transaction went back with its abort,
+  // while the numbers had gone to other requests: duplicate order numbers after a crash).
+  const outside = () =>
+    new Promise<T>((resolve, reject) => {
+      const result = fn();
+      if (isThenable(result)) result.then(resolve, reject);
+      else resolve(result);
+    });
+  return current.exit(() => (mongooseStore ? mongooseStore.exit(outside) : outside()));
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** The unit of work the caller runs in, if any. */

@@ -6,6 +6,7 @@ import mongoose, { Schema } from 'mongoose';
 import { OrderCounter } from '../../server/modules/orders/orders.model';
 import { forgetOrderNumbersAfter, nextOrderNo, nextOrderNos, ORDER_NUMBER_BLOCK } from '../../server/modules/orders/orders.numbering';
 import { isDuplicateKey } from '../../server/platform/mongo';
+import { withCommand } from '../../server/platform/unit-of-work';
 
 /** Noon in Shanghai on a day of 2031 no other test uses, two days apart for each call. */
 let dayOffset = Math.floor(Math.random() * 100) * 3;
@@ -51,6 +52,24 @@ describe('orders: order numbers', () => {
     expect(numbers[0]).to.equal(`PO${dayOf(next)}-000001`);
     expect(numbers.map(seqOf)).to.deep.equal(Array.from({ length: ORDER_NUMBER_BLOCK + 3 }, (_, i) => i + 1));
     expect(await counterOf(next)).to.be.at.least(ORDER_NUMBER_BLOCK + 3);
+  });
+
+  it('keeps a block taken inside a transaction that then aborts: numbers handed out are never handed out again', async () => {
+    const at = freshDay();
+    // A request takes the day's first number inside its command, which then fails (a refusal, a
+    // conflict, a crash before the commit): the block's update must not go back with it, since the
+    // rest of the block goes to other requests.
+    const refused = await withCommand(null, async () => {
+      await nextOrderNo(at);
+      throw new Error('refused after numbering');
+    }).catch((err: Error) => err.message);
+    expect(refused).to.equal('refused after numbering');
+    expect(await counterOf(at)).to.equal(ORDER_NUMBER_BLOCK);
+    const later = [];
+    for (let i = 0; i < 2 * ORDER_NUMBER_BLOCK; i += 1) later.push(seqOf(await nextOrderNo(at)));
+    expect(new Set(later).size).to.equal(later.length);
+    expect(later[0]).to.equal(2);
+    expect(Math.min(...later)).to.equal(2);
   });
 
   it('drops the numbers it holds after a duplicate order number (a counter restored from a backup), and takes the next from the counter', async () => {

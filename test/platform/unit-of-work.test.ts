@@ -82,6 +82,38 @@ describe('unit of work: staged inserts', () => {
   });
 });
 
+describe('unit of work: work outside it', () => {
+  it('runs a mongoose query given unexecuted outside the command’s transaction: its write stands when the command fails', async () => {
+    const run = new Types.ObjectId().toHexString();
+    const refused = await withCommand(null, async () => {
+      // NOTE: the query is returned, not awaited, inside: it runs when outsideUnitOfWork awaits it.
+      await outsideUnitOfWork(() => Pack.updateOne({ run }, { $set: { name: 'outside' } }, { upsert: true }));
+      throw new Error('refused after the write outside');
+    }).catch((err: Error) => err.message);
+    expect(refused).to.equal('refused after the write outside');
+    expect((await Pack.findOne({ run }).lean())?.name).to.equal('outside');
+  });
+
+  it('reads outside the command’s transaction: a query given unexecuted does not see the command’s uncommitted write', async () => {
+    const run = new Types.ObjectId().toHexString();
+    await withCommand(null, async (uow) => {
+      await Pack.create([{ run, name: 'inside' }], { session: uow.session });
+      expect(await Pack.countDocuments({ run }), 'inside the transaction').to.equal(1);
+      expect(await outsideUnitOfWork(() => Pack.countDocuments({ run })), 'outside it').to.equal(0);
+      expect(await outsideUnitOfWork(async () => Pack.countDocuments({ run })), 'outside it, through an async function').to.equal(0);
+    });
+    expect(await Pack.countDocuments({ run })).to.equal(1);
+  });
+
+  it('passes on a plain value and a failure of the function', async () => {
+    expect(await outsideUnitOfWork(() => 7)).to.equal(7);
+    const failed = await outsideUnitOfWork(() => {
+      throw new Error('failed outside');
+    }).catch((err: Error) => err.message);
+    expect(failed).to.equal('failed outside');
+  });
+});
+
 describe('unit of work: an idempotent request whose transaction opens with the lookup of its key', () => {
   /** As the HTTP layer runs a keyed request: in a request context, the whole handler one unit of work. */
   const request = (key: string, payload: unknown, runs: { n: number }, during?: () => Promise<unknown>) =>
