@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { bullJobId } from '../../server/platform/queues';
 import { redisOfTestRun, useCluster, type ClusterFixture } from '../support/cluster';
 import { testClock } from '../support/global';
-import { apiAt, createClusterUser, createDrug, freePort, openClusterRound, socketAt, spawnApp, traceCodesFor, waitFor, type AppProcess, type ClusterUser } from '../support/processes';
+import { apiAt, createClusterUser, createDrug, freePort, freePorts, openClusterRound, socketAt, spawnApp, traceCodesFor, waitFor, type AppProcess, type ClusterUser } from '../support/processes';
 
 const uniq = () => randomBytes(4).toString('hex');
 const nextYear = () => new Date(testClock.now().getTime() + 400 * 86_400_000).toISOString().slice(0, 10);
@@ -125,9 +125,11 @@ describe('resilience: kill -9 of the app in the middle of a burst', function () 
       first?: { status: number; body: unknown } | Error;
     }
     const calls: Call[] = [];
-    for (let i = 0; i < 40; i += 1) {
+    // NOTE: enough orders that the kill finds several order-number blocks taken and handed out (a
+    // block that went back with a dead transaction gave duplicate order numbers to the retries).
+    for (let i = 0; i < 100; i += 1) {
       calls.push({ user: p.pharmacist, path: '/api/v1/orders', body: { urgency: 'regular', lines: [{ drugId: drugs[i % 3]!.id, distributorOrgId: p.distributor.org.id, source: 'catalogue', quantity: 1 + (i % 5) }] }, key: `burst-order-${i}-${uniq()}` });
-      calls.push({ user: p.finance, path: '/api/v1/finance/account/deposits', body: { amountFen: 1000 + i, reference: `DEP-${i}-${uniq()}` }, key: `burst-deposit-${i}-${uniq()}` });
+      if (i < 40) calls.push({ user: p.finance, path: '/api/v1/finance/account/deposits', body: { amountFen: 1000 + i, reference: `DEP-${i}-${uniq()}` }, key: `burst-deposit-${i}-${uniq()}` });
     }
     // each distributor undercuts itself line by line, so every quote is a valid new price
     for (const [qi, q] of quoters.entries()) {
@@ -197,8 +199,8 @@ describe('resilience: the embedded engine killed under npm start', function () {
   });
 
   it('answers 503 at once while the engine is down, restarts it, and is back with every acknowledged write', async () => {
-    const port = await freePort();
-    const enginePort = await freePort();
+    // NOTE: both at once, so they differ (the app and its engine on one port: EADDRINUSE).
+    const [port, enginePort] = (await freePorts(2)) as [number, number];
     app = await spawnApp({
       name: 'all',
       role: 'all',

@@ -102,15 +102,29 @@ export interface Cluster {
 
 /** A free TCP port on loopback (released before returning; the child binds it). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `count` distinct free ports. Each is held until all are found: a port reserved and let go at
+ * once can be handed out again by the next reservation (two servers then meet on one port).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const held: net.Server[] = [];
+  try {
+    while (held.length < count) {
+      const srv = net.createServer();
+      srv.unref();
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+      held.push(srv);
+    }
+    return held.map((srv) => (srv.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(held.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+  }
 }
 
 function ring(limit = 200) {
@@ -259,11 +273,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await sweepStaleKeys(redisUrl, name);
   const engine = await spawnEngine({ ...(opts.engineDbpath ? { dbpath: opts.engineDbpath } : { memory: true }), ...(opts.engineTransactionLifetimeMs ? { transactionLifetimeMs: opts.engineTransactionLifetimeMs } : {}), port: 0, host: '127.0.0.1', ...(echo ? { logger: (l: string) => process.stderr.write(`[engine] ${l}\n`) } : {}) });
   const slots = Math.max(opts.webSlots ?? opts.web, opts.web);
-  const ports: number[] = [];
-  while (ports.length < slots) {
-    const p = await freePort();
-    if (!ports.includes(p)) ports.push(p);
-  }
+  const ports = await freePorts(slots);
   const origins = ports.flatMap((p) => [`http://127.0.0.1:${p}`, `http://localhost:${p}`]).join(',');
   const jwtSecret = randomBytes(32).toString('hex');
   const dbName = `gpo_${id}`.slice(0, 60);
