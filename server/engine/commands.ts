@@ -156,7 +156,10 @@ export class Engine implements EngineState {
       // {j: true} (or fsync: true) asks for the journal to be on disk whatever the fsync policy
       const wc = cmd.writeConcern as Doc | undefined;
       if (wc && (wc.j === true || wc.fsync === true)) await this.hooks.durable(true);
-      if (ctx.txn && (reply.ok === 0 || (Array.isArray(reply.writeErrors) && reply.writeErrors.length))) {
+      // NOTE: a write error aborts the transaction, as on mongod: an insert's or update's `writeErrors`,
+      // a bulkWrite's `nErrors` (its errors are in its results cursor).
+      const failedWrites = (Array.isArray(reply.writeErrors) && reply.writeErrors.length > 0) || (typeof reply.nErrors === 'number' && reply.nErrors > 0);
+      if (ctx.txn && (reply.ok === 0 || failedWrites)) {
         this.store.abortTxn(ctx.txn, reply.ok === 0 ? 'command failed' : 'write error');
       }
       finishRetryable(ctx, reply);

@@ -134,6 +134,24 @@ describe('engine: client bulkWrite (MongoDB 8)', () => {
     expect(await engine.db.collection('b').countDocuments()).to.equal(1);
   });
 
+  it('aborts the transaction at a write error, as mongod does: the next statement of it is refused (NoSuchTransaction)', async () => {
+    const session = engine.client.startSession();
+    try {
+      await engine.db.collection('b').insertOne({ code: 'taken' });
+      session.startTransaction();
+      await engine.db.collection('a').insertOne({ _id: 7 as never }, { session });
+      const failed = await bulkWrite([{ name: 'insertOne', namespace: ns('b'), document: { code: 'taken' } }], { session }).catch((e: unknown) => e);
+      expect(failed).to.be.instanceOf(MongoClientBulkWriteError);
+      expect([...(failed as MongoClientBulkWriteError).writeErrors.values()][0]?.code).to.equal(11000);
+      const next = await engine.db.collection('a').insertOne({ _id: 8 as never }, { session }).catch((e: { code?: number }) => e);
+      expect(next).to.have.property('code', 251);
+      await session.abortTransaction().catch(() => undefined);
+    } finally {
+      await session.endSession();
+    }
+    expect(await engine.db.collection('a').countDocuments({ _id: { $in: [7, 8] } as never })).to.equal(0);
+  });
+
   it('refuses a bad command with nothing written', async () => {
     const admin = engine.db.admin();
     const bad = async (cmd: Record<string, unknown>) => {
