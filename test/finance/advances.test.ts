@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { accountSummary, accrueAdvanceThrough, dailyRun } from '../../server/modules/finance';
-import { lastCompleteDay } from '../../server/modules/finance/finance.advances';
+import { debtOf, lastCompleteDay } from '../../server/modules/finance/finance.advances';
 import { accrueInterest } from '../../server/modules/finance/finance.interest';
-import { Advance, JournalEntry, Repayment, type AdvanceDoc } from '../../server/modules/finance/finance.model';
+import { Advance, JournalEntry, Repayment, type AdvanceDoc, type EntryKind, type JournalEntryDoc } from '../../server/modules/finance/finance.model';
 import { Notification } from '../../server/modules/notifications/notifications.model';
 import { OutboxEvent } from '../../server/platform/events';
 import { trusted } from '../../server/platform/mongo';
-import { businessDay } from '../../server/platform/time';
+import { businessDay, endOfBusinessDay, parseBusinessDay } from '../../server/platform/time';
 import { testApp, testClock } from '../support/global';
 import { advanceDays, buildDistributorOrg, buildGuaranteedHospital, createInvoice, factsHandled, financeHooks, relogin, runFinanceSweep, settled, until } from '../support/finance-factories';
 
@@ -224,5 +224,51 @@ describe('finance: advances, interest and repayments', function () {
     await factsHandled();
     expect(await Notification.countDocuments({ kind: 'finance.advance_overdue', orgId: trusted({ $in: [new Types.ObjectId(setup.hospital.org.id), new Types.ObjectId(setup.bank.org.id)] }) })).to.equal(2);
     expect((await accountSummary(setup.hospital.org.id)).overduePrincipalFen).to.equal(10_000);
+  });
+  it('the bank’s book: each hospital’s debt, and a 90-day series that counts the history before the window without reading it', async () => {
+    const a = await withAdvance(50_000, { annualRateBp: 730, maxTenorDays: 365 });
+    const b = await buildGuaranteedHospital({ bank: a.bank, operator: a.operator, limitFen: 10_000_000, annualRateBp: 730, maxTenorDays: 365 });
+    await settled(String((await createInvoice(b.hospital.org.id, a.distributor.id, 20_000, { dueInDays: 0 }))._id));
+    advanceDays(10);
+    expect((await (await relogin(a.hospital)).api().post('/api/v1/finance/repayments', { amountFen: 5_000, source: 'transfer' })).status).to.equal(201);
+    advanceDays(100);
+    await settled(String((await createInvoice(b.hospital.org.id, a.distributor.id, 30_000, { dueInDays: 0 }))._id));
+    advanceDays(5);
+    expect((await (await relogin(b.hospital)).api().post('/api/v1/finance/repayments', { amountFen: 8_000, source: 'transfer' })).status).to.equal(201);
+    expect((await (await relogin(a.hospital)).api().post('/api/v1/finance/repayments', { amountFen: 1_000, source: 'transfer' })).status).to.equal(201);
+    advanceDays(2);
+    await factsHandled();
+
+    const book = await (await relogin(a.bank)).api().get('/api/v1/finance/bank/summary');
+    expect(book.status, JSON.stringify(book.body)).to.equal(200);
+    // Each row is the hospital's debt as debtOf reads it alone.
+    expect(book.body.hospitals).to.have.length(2);
+    for (const h of [a.hospital, b.hospital]) {
+      const row = book.body.hospitals.find((r: { hospitalOrgId: string }) => r.hospitalOrgId === h.org.id);
+      expect(row, h.org.id).to.include(await debtOf(h.org.id, a.bank.org.id));
+    }
+    // The series against a replay of every entry of the bank up to each day's end.
+    const kinds: EntryKind[] = ['settlement', 'interest', 'repayment'];
+    const entries = await JournalEntry.find({ bankOrgId: new Types.ObjectId(a.bank.org.id), kind: trusted({ $in: kinds }) }).lean<JournalEntryDoc[]>();
+    const series = book.body.series as { day: string; principalFen: number; interestFen: number }[];
+    expect(series).to.have.length(90);
+    const windowStart = parseBusinessDay(series[0]!.day);
+    expect(entries.filter((e) => e.postedAt < windowStart).length, 'entries before the window').to.be.greaterThan(5);
+    const replay = series.map(({ day }) => {
+      const dayEnd = endOfBusinessDay(parseBusinessDay(day));
+      let principalFen = 0;
+      let interestFen = 0;
+      for (const e of entries.filter((x) => x.postedAt <= dayEnd)) {
+        for (const p of e.postings) {
+          if (p.accountKey.startsWith('advance_principal:')) principalFen += p.amountFen;
+          else if (p.accountKey.startsWith('interest_receivable:')) interestFen += p.amountFen;
+        }
+      }
+      return { day, principalFen, interestFen };
+    });
+    expect(series).to.deep.equal(replay);
+    // A's 50 000 less the principal part of its 5 000 repayment, and B's first 20 000, all before the window.
+    expect(series[0]!.principalFen, 'the advances before the window are in its first day').to.be.within(70_000 - 5_000, 70_000 - 1);
+    expect(series.at(-1)!.principalFen).to.equal(book.body.totals.principalFen);
   });
 });

@@ -14,7 +14,7 @@ import { accrueAdvanceJob, ensureDailyRun, jobIds, settleInvoiceJob, shiftDay } 
 import { dueOpenInvoiceIds } from './finance.invoices';
 import { accounts, ensureAccounts, isDuplicateEntry, postEntry, readAccounts, shownBalance, type PostingInput } from './finance.ledger';
 import { currentBankOf } from './finance.lines';
-import { Advance, JournalEntry, Repayment, type AdvanceDoc, type AdvanceStatus, type RepaymentDoc } from './finance.model';
+import { Advance, JournalEntry, LedgerAccount, Repayment, type AccountType, type AdvanceDoc, type AdvanceStatus, type LedgerAccountDoc, type RepaymentDoc } from './finance.model';
 import type { RepayInput } from './finance.schemas';
 
 const OWING: AdvanceStatus[] = ['outstanding', 'overdue'];
@@ -458,6 +458,39 @@ export function repaymentView(r: RepaymentDoc) {
     at: r.at.toISOString(),
     allocations: r.allocations.map((x) => ({ advanceId: String(x.advanceId), interestFen: x.interestFen, principalFen: x.principalFen })),
   };
+}
+
+export type Debt = Awaited<ReturnType<typeof debtOf>>;
+
+/**
+ * `debtOf` for every hospital of a bank at once (two reads, whatever the number of hospitals): the
+ * bank's owing advances and its hospitals' principal and interest accounts. A hospital that owes
+ * nothing has no entry.
+ */
+export async function debtsOfBank(bankOrgId: string): Promise<Map<string, Debt>> {
+  const bank = new Types.ObjectId(bankOrgId);
+  const [owing, held] = await Promise.all([
+    Advance.find({ bankOrgId: bank, status: trusted({ $in: OWING }) }, { hospitalOrgId: 1, status: 1, principalOutstandingFen: 1 }).lean<Pick<AdvanceDoc, 'hospitalOrgId' | 'status' | 'principalOutstandingFen'>[]>(),
+    LedgerAccount.find({ bankOrgId: bank, type: trusted({ $in: ['advance_principal', 'interest_receivable'] as AccountType[] }) }, { ownerOrgId: 1, type: 1, normalSide: 1, balanceFen: 1 }).lean<Pick<LedgerAccountDoc, 'ownerOrgId' | 'type' | 'normalSide' | 'balanceFen'>[]>(),
+  ]);
+  const debts = new Map<string, Debt>();
+  const of = (hospital: string): Debt => {
+    let d = debts.get(hospital);
+    if (!d) debts.set(hospital, (d = { principalFen: 0, interestFen: 0, overduePrincipalFen: 0, advances: 0 }));
+    return d;
+  };
+  for (const a of held) {
+    if (!a.ownerOrgId) continue;
+    const d = of(String(a.ownerOrgId));
+    if (a.type === 'advance_principal') d.principalFen += shownBalance(a);
+    else d.interestFen += shownBalance(a);
+  }
+  for (const a of owing) {
+    const d = of(String(a.hospitalOrgId));
+    d.advances += 1;
+    if (a.status === 'overdue') d.overduePrincipalFen += a.principalOutstandingFen;
+  }
+  return debts;
 }
 
 /** Principal, interest and overdue principal a hospital owes its bank right now (from the advances). */

@@ -1,14 +1,13 @@
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { now } from '../../platform/context';
 import { trusted } from '../../platform/mongo';
 import { BASIS_POINTS, mulDiv, sumFen } from '../../platform/money';
 import { addDays, addMonths, businessDay, endOfBusinessDay, parseBusinessDay } from '../../platform/time';
 import { getOrganisation, Organisation } from '../identity';
-import { hospitalsOfBank } from './finance.access';
-import { debtOf } from './finance.advances';
+import { debtOf, debtsOfBank } from './finance.advances';
 import { accounts, readAccounts, shownBalance } from './finance.ledger';
 import { effectiveLineStatus } from './finance.lines';
-import { GuaranteeLine, Invoice, JournalEntry, type GuaranteeLineDoc, type EntryKind, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
+import { GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type AccountType, type GuaranteeLineDoc, type EntryKind, type LedgerAccountDoc, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
 
 type InvoiceForReport = Pick<InvoiceDoc, '_id' | 'hospitalOrgId' | 'amountFen' | 'paidFen' | 'dueAt' | 'acceptedAt' | 'status' | 'paidOnTime' | 'payments'>;
 const REPORT_FIELDS = { hospitalOrgId: 1, amountFen: 1, paidFen: 1, dueAt: 1, acceptedAt: 1, status: 1, paidOnTime: 1, payments: 1 };
@@ -181,31 +180,43 @@ export async function hospitalReview(hospitalOrgId: string, bankOrgId?: string) 
 /** A bank's book: per hospital line, utilisation, principal, interest, overdue; totals; a daily series. */
 export async function bankSummary(bankOrgId: string, chartDays = 90) {
   const at = now();
-  const hospitals = await hospitalsOfBank(bankOrgId);
-  const lines = await GuaranteeLine.find({ bankOrgId: new Types.ObjectId(bankOrgId) }).sort({ appliedAt: -1, _id: -1 }).lean<GuaranteeLineDoc[]>();
-  const rows = [];
-  for (const hospitalOrgId of hospitals) {
-    const line = lines.find((l) => String(l.hospitalOrgId) === hospitalOrgId)!;
+  const bank = new Types.ObjectId(bankOrgId);
+  // NOTE: every hospital of the book in one read per collection (a read per hospital grew with the book).
+  const [lines, debts, capital, series] = await Promise.all([
+    GuaranteeLine.find({ bankOrgId: bank }).sort({ appliedAt: -1, _id: -1 }).lean<GuaranteeLineDoc[]>(),
+    debtsOfBank(bankOrgId),
+    LedgerAccount.find({ bankOrgId: bank, type: 'working_capital' }, { ownerOrgId: 1, normalSide: 1, balanceFen: 1 }).lean<Pick<LedgerAccountDoc, 'ownerOrgId' | 'normalSide' | 'balanceFen'>[]>(),
+    bankSeries(bankOrgId, chartDays),
+  ]);
+  // the newest line of each hospital that applied to the bank
+  const lineOf = new Map<string, GuaranteeLineDoc>();
+  for (const l of lines) if (!lineOf.has(String(l.hospitalOrgId))) lineOf.set(String(l.hospitalOrgId), l);
+  const hospitals = [...lineOf.keys()];
+  const [orgs, income] = await Promise.all([
+    Organisation.find({ _id: trusted({ $in: hospitals.map((h) => new Types.ObjectId(h)) }) }, { name: 1, hospitalLevel: 1 }).lean<{ _id: Types.ObjectId; name: string; hospitalLevel?: number }[]>(),
+    readAccounts([accounts.interestIncome(bankOrgId)]),
+  ]);
+  const orgOf = new Map(orgs.map((o) => [String(o._id), o]));
+  const balanceOf = new Map(capital.map((a) => [String(a.ownerOrgId), shownBalance(a)]));
+  const rows = hospitals.map((hospitalOrgId) => {
+    const line = lineOf.get(hospitalOrgId)!;
     const status = effectiveLineStatus(line, at);
-    const debt = await debtOf(hospitalOrgId, bankOrgId);
-    const wc = accounts.workingCapital(hospitalOrgId, bankOrgId);
-    const balanceFen = shownBalance((await readAccounts([wc])).get(wc.key));
+    const debt = debts.get(hospitalOrgId) ?? { principalFen: 0, interestFen: 0, overduePrincipalFen: 0, advances: 0 };
     const limitFen = status === 'active' || status === 'suspended' ? (line.limitFen ?? 0) : 0;
-    const org = await getOrganisation(hospitalOrgId);
-    rows.push({
+    const org = orgOf.get(hospitalOrgId);
+    return {
       hospitalOrgId,
       hospitalName: org?.name ?? '',
       hospitalLevel: org?.hospitalLevel ?? undefined,
       lineId: String(line._id),
       lineStatus: status,
       limitFen,
-      balanceFen,
+      balanceFen: balanceOf.get(hospitalOrgId) ?? 0,
       ...debt,
       utilisationBp: ratioBp(debt.principalFen, limitFen),
-    });
-  }
-  const income = accounts.interestIncome(bankOrgId);
-  const interestIncomeFen = shownBalance((await readAccounts([income])).get(income.key));
+    };
+  });
+  const interestIncomeFen = shownBalance(income.get(accounts.interestIncome(bankOrgId).key));
   const totalLimit = sumFen(rows.map((r) => r.limitFen));
   const totalPrincipal = sumFen(rows.map((r) => r.principalFen));
   return {
@@ -221,36 +232,52 @@ export async function bankSummary(bankOrgId: string, chartDays = 90) {
       interestIncomeFen,
       pendingApplications: lines.filter((l) => l.status === 'pending').length,
     },
-    series: await bankSeries(bankOrgId, chartDays),
+    series,
   };
 }
 
-/** Outstanding principal and unpaid interest of a bank's advances at the end of each of the last `days` days. */
+const SERIES_KINDS: EntryKind[] = ['settlement', 'interest', 'repayment'];
+
+/**
+ * Outstanding principal and unpaid interest of a bank's advances at the end of each of the last
+ * `days` days. The balances when the window opened are the accounts' balances now less what the
+ * window's entries moved, so only the window is read, however long the bank's history.
+ */
 export async function bankSeries(bankOrgId: string, days: number): Promise<{ day: string; principalFen: number; interestFen: number }[]> {
   const at = now();
   const firstDay = businessDay(addDays(at, -(days - 1)));
   const windowStart = parseBusinessDay(firstDay);
+  const bank = new Types.ObjectId(bankOrgId);
   const isPrincipal = (key: string) => key.startsWith('advance_principal:') && key.endsWith(`:${bankOrgId}`);
   const isInterest = (key: string) => key.startsWith('interest_receivable:') && key.endsWith(`:${bankOrgId}`);
+  // NOTE: one snapshot for the balances and the entries, so an entry posted meanwhile is in both or neither.
+  const { held, inWindow } = await mongoose.connection.transaction(async (session) => ({
+    held: await LedgerAccount.find({ bankOrgId: bank, type: trusted({ $in: ['advance_principal', 'interest_receivable'] as AccountType[] }) }, { key: 1, balanceFen: 1 })
+      .session(session)
+      .lean<Pick<LedgerAccountDoc, 'key' | 'balanceFen'>[]>(),
+    inWindow: await JournalEntry.find({ bankOrgId: bank, kind: trusted({ $in: SERIES_KINDS }), postedAt: trusted({ $gte: windowStart }) }, { postings: 1, postedAt: 1 })
+      .sort({ postedAt: 1, _id: 1 })
+      .session(session)
+      .lean<Pick<JournalEntryDoc, 'postings' | 'postedAt'>[]>(),
+  }));
   let principal = 0;
   let interest = 0;
-  const apply = (e: Pick<JournalEntryDoc, 'postings'>) => {
+  const apply = (e: Pick<JournalEntryDoc, 'postings'>, sign: 1 | -1) => {
     for (const p of e.postings) {
-      if (isPrincipal(p.accountKey)) principal += p.amountFen;
-      else if (isInterest(p.accountKey)) interest += p.amountFen;
+      if (isPrincipal(p.accountKey)) principal += sign * p.amountFen;
+      else if (isInterest(p.accountKey)) interest += sign * p.amountFen;
     }
   };
-  const kinds = trusted({ $in: ['settlement', 'interest', 'repayment'] as EntryKind[] });
-  const before = JournalEntry.find({ bankOrgId: new Types.ObjectId(bankOrgId), kind: kinds, postedAt: trusted({ $lt: windowStart }) }, { postings: 1 }).lean<Pick<JournalEntryDoc, 'postings'>[]>().cursor();
-  for await (const e of before as AsyncIterable<Pick<JournalEntryDoc, 'postings'>>) apply(e);
-  const inWindow = await JournalEntry.find({ bankOrgId: new Types.ObjectId(bankOrgId), kind: kinds, postedAt: trusted({ $gte: windowStart }) }, { postings: 1, postedAt: 1 })
-    .sort({ postedAt: 1, _id: 1 })
-    .lean<Pick<JournalEntryDoc, 'postings' | 'postedAt'>[]>();
+  for (const a of held) {
+    if (isPrincipal(a.key)) principal += a.balanceFen;
+    else if (isInterest(a.key)) interest += a.balanceFen;
+  }
+  for (const e of inWindow) apply(e, -1);
   const series: { day: string; principalFen: number; interestFen: number }[] = [];
   let i = 0;
   for (let d = 0; d < days; d += 1) {
     const dayEnd = endOfBusinessDay(addDays(windowStart, d));
-    while (i < inWindow.length && inWindow[i]!.postedAt.getTime() <= dayEnd.getTime()) apply(inWindow[i++]!);
+    while (i < inWindow.length && inWindow[i]!.postedAt.getTime() <= dayEnd.getTime()) apply(inWindow[i++]!, 1);
     series.push({ day: businessDay(dayEnd), principalFen: principal, interestFen: interest });
   }
   return series;
