@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import mongoose from 'mongoose';
 import type { Socket } from 'socket.io-client';
 import type { RoundLinesPayload } from '../../server/platform/realtime.events';
 import { buildUser, connectSocket, emitAck, nextEvent, type TestUser } from '../support/factories';
@@ -153,6 +154,44 @@ describe('live board', () => {
       expect(state.viewer.alias).to.match(/^[A-Z]\d{3}$/);
     } finally {
       again.socket.close();
+    }
+  });
+
+  it('viewers joining at one sequence share one read of the round’s quotes; a quote moves the sequence and the next viewer sees it', async () => {
+    const round = await buildOpenRound({ lines: 2 });
+    const [a, b] = (await tradingDistributors(2)) as [TestUser, TestUser];
+    const op = await catalogueOperator();
+    const [line1] = round.lines as [(typeof round.lines)[0]];
+    await quote(a, round.id, line1.lineId, 200_000);
+    // The reads of the round's whole ranking (all active quotes, no line), counted at the driver.
+    let reads = 0;
+    mongoose.set('debug', (collection: string, method: string, filter: Record<string, unknown> | undefined) => {
+      if (collection === 'quotation_quotes' && method === 'find' && String(filter?.roundId) === round.id && filter?.status === 'active' && filter.lineId === undefined) reads += 1;
+    });
+    const viewers = await Promise.all([op, op, op, a, a, b].map((u) => watcher(u)));
+    try {
+      const boards = await Promise.all(viewers.map((v) => watch<{ seq: number; lines: { quotes?: { priceFen: number; rank: number }[]; own?: { rank: number } | null }[] }>(v.socket, round.id)));
+      expect(reads, 'six joins at one sequence').to.equal(1);
+      expect(new Set(boards.map((x) => x.seq)).size).to.equal(1);
+      expect(boards[0]!.lines[0]!.quotes!.map((q) => [q.priceFen, q.rank])).to.deep.equal([[200_000, 1]]);
+      expect(boards[3]!.lines[0]!.own).to.include({ rank: 1 });
+
+      await quote(b, round.id, line1.lineId, 150_000);
+      const late = await watcher(op);
+      viewers.push(late);
+      const after = await watch<{ seq: number; lines: { quotes?: { priceFen: number; rank: number }[] }[] }>(late.socket, round.id);
+      expect(after.seq).to.be.greaterThan(boards[0]!.seq);
+      expect(after.lines[0]!.quotes!.map((q) => [q.priceFen, q.rank])).to.deep.equal([
+        [150_000, 1],
+        [200_000, 2],
+      ]);
+      expect(reads, 'a new sequence is read afresh').to.equal(2);
+      const again = await watch<{ seq: number }>(viewers[3]!.socket, round.id);
+      expect(again.seq).to.equal(after.seq);
+      expect(reads, 'and then shared again').to.equal(2);
+    } finally {
+      mongoose.set('debug', false);
+      for (const v of viewers) v.socket.close();
     }
   });
 

@@ -45,11 +45,43 @@ export async function rankedLine(roundId: Types.ObjectId, lineId: Types.ObjectId
   return rank(rows);
 }
 
-async function rankedRound(roundId: Types.ObjectId): Promise<Map<string, RankedQuote[]>> {
+async function readRankedRound(roundId: Types.ObjectId): Promise<ReadonlyMap<string, readonly RankedQuote[]>> {
   const rows = await Quote.find({ roundId, status: 'active' }, { lineId: 1, distributorOrgId: 1, alias: 1, priceFen: 1, receivedAt: 1, seq: 1 }).lean<QuoteRecord[]>();
   const byLine = new Map<string, QuoteRecord[]>();
-  for (const r of rows) byLine.set(String(r.lineId), [...(byLine.get(String(r.lineId)) ?? []), r]);
+  for (const r of rows) {
+    const line = byLine.get(String(r.lineId));
+    if (line) line.push(r);
+    else byLine.set(String(r.lineId), [r]);
+  }
   return new Map([...byLine].map(([lineId, qs]) => [lineId, rank(qs)]));
+}
+
+/**
+ * The ranked active quotes of a round as of its sequence number. Every change of a round's active
+ * quotes moves its sequence in the same transaction, so one ranking serves every viewer who joins at
+ * that sequence (and status): joins that arrive together — a reconnect storm, the opening minute,
+ * a page of watchers — share one read of the round's quotes instead of one read each. Each process
+ * keeps the latest ranking of a few rounds; a newer sequence of a round replaces its older one.
+ */
+const rankings = new Map<string, { key: string; ranked: Promise<ReadonlyMap<string, readonly RankedQuote[]>> }>();
+const MAX_RANKED_ROUNDS = 16;
+
+export function rankedRound(round: Pick<RoundRecord, '_id' | 'seq' | 'status'>): Promise<ReadonlyMap<string, readonly RankedQuote[]>> {
+  const roundId = String(round._id);
+  const key = `${round.seq}:${round.status}`;
+  const held = rankings.get(roundId);
+  if (held?.key === key) return held.ranked;
+  const ranked = readRankedRound(round._id);
+  // NOTE: a failed read is not remembered; a ranking of an older sequence never replaces a newer one.
+  ranked.catch(() => {
+    if (rankings.get(roundId)?.ranked === ranked) rankings.delete(roundId);
+  });
+  if (!held || Number(held.key.split(':')[0]) <= round.seq) {
+    rankings.delete(roundId);
+    if (rankings.size >= MAX_RANKED_ROUNDS) rankings.delete(rankings.keys().next().value!);
+    rankings.set(roundId, { key, ranked });
+  }
+  return ranked;
 }
 
 export interface RoundTiming {
@@ -131,7 +163,7 @@ export async function boardFor(actor: Actor, round: RoundRecord) {
   };
 
   if (actor.role === 'operator') {
-    const ranked = await rankedRound(round._id);
+    const ranked = await rankedRound(round);
     const names = final ? await participantNames(round._id) : new Map<string, string>();
     return {
       ...base,
@@ -152,7 +184,7 @@ export async function boardFor(actor: Actor, round: RoundRecord) {
     const [participant, ownRows, ranked] = await Promise.all([
       Participant.findOne({ roundId: round._id, distributorOrgId: orgId }, { alias: 1 }).lean<{ alias: string }>(),
       Quote.find({ roundId: round._id, distributorOrgId: orgId, status: trusted({ $in: ['active', 'withdrawn'] }) }).sort({ seq: -1 }).lean<QuoteRecord[]>(),
-      round.visibility === 'sealed' && !final ? Promise.resolve(new Map<string, RankedQuote[]>()) : rankedRound(round._id),
+      round.visibility === 'sealed' && !final ? Promise.resolve(new Map<string, readonly RankedQuote[]>()) : rankedRound(round),
     ]);
     const latestOwn = new Map<string, QuoteRecord>();
     for (const q of ownRows) if (!latestOwn.has(String(q.lineId))) latestOwn.set(String(q.lineId), q);
