@@ -250,16 +250,22 @@ export async function bankSeries(bankOrgId: string, days: number): Promise<{ day
   const bank = new Types.ObjectId(bankOrgId);
   const isPrincipal = (key: string) => key.startsWith('advance_principal:') && key.endsWith(`:${bankOrgId}`);
   const isInterest = (key: string) => key.startsWith('interest_receivable:') && key.endsWith(`:${bankOrgId}`);
-  // NOTE: one snapshot for the balances and the entries, so an entry posted meanwhile is in both or neither.
-  const { held, inWindow } = await mongoose.connection.transaction(async (session) => ({
-    held: await LedgerAccount.find({ bankOrgId: bank, type: trusted({ $in: ['advance_principal', 'interest_receivable'] as AccountType[] }) }, { key: 1, balanceFen: 1 })
+  // NOTE: one snapshot for the balances and the entries, so an entry posted meanwhile is in both or
+  // neither. Only the entries that move one of those accounts are read: most of a bank's
+  // settlements are paid from working capital and touch neither.
+  const { held, inWindow } = await mongoose.connection.transaction(async (session) => {
+    const held = await LedgerAccount.find({ bankOrgId: bank, type: trusted({ $in: ['advance_principal', 'interest_receivable'] as AccountType[] }) }, { key: 1, balanceFen: 1 })
       .session(session)
-      .lean<Pick<LedgerAccountDoc, 'key' | 'balanceFen'>[]>(),
-    inWindow: await JournalEntry.find({ bankOrgId: bank, kind: trusted({ $in: SERIES_KINDS }), postedAt: trusted({ $gte: windowStart }) }, { postings: 1, postedAt: 1 })
-      .sort({ postedAt: 1, _id: 1 })
-      .session(session)
-      .lean<Pick<JournalEntryDoc, 'postings' | 'postedAt'>[]>(),
-  }));
+      .lean<Pick<LedgerAccountDoc, 'key' | 'balanceFen'>[]>();
+    const keys = held.map((a) => a.key);
+    const inWindow = keys.length
+      ? await JournalEntry.find({ bankOrgId: bank, kind: trusted({ $in: SERIES_KINDS }), postedAt: trusted({ $gte: windowStart }), 'postings.accountKey': trusted({ $in: keys }) }, { postings: 1, postedAt: 1 })
+          .sort({ postedAt: 1, _id: 1 })
+          .session(session)
+          .lean<Pick<JournalEntryDoc, 'postings' | 'postedAt'>[]>()
+      : [];
+    return { held, inWindow };
+  });
   let principal = 0;
   let interest = 0;
   const apply = (e: Pick<JournalEntryDoc, 'postings'>, sign: 1 | -1) => {
