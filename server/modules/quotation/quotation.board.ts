@@ -61,25 +61,39 @@ async function readRankedRound(roundId: Types.ObjectId): Promise<ReadonlyMap<str
  * quotes moves its sequence in the same transaction, so one ranking serves every viewer who joins at
  * that sequence (and status): joins that arrive together — a reconnect storm, the opening minute,
  * a page of watchers — share one read of the round's quotes instead of one read each. Each process
- * keeps the latest ranking of a few rounds; a newer sequence of a round replaces its older one.
+ * keeps the latest ranking of a few rounds until a few seconds after its last use (a large round's
+ * ranking is megabytes);
+ * a newer sequence of a round replaces its older one.
  */
-const rankings = new Map<string, { key: string; ranked: Promise<ReadonlyMap<string, readonly RankedQuote[]>> }>();
+const rankings = new Map<string, { key: string; ranked: Promise<ReadonlyMap<string, readonly RankedQuote[]>>; usedAt: number }>();
 const MAX_RANKED_ROUNDS = 16;
+const RANKING_HELD_MS = 5_000;
 
 export function rankedRound(round: Pick<RoundRecord, '_id' | 'seq' | 'status'>): Promise<ReadonlyMap<string, readonly RankedQuote[]>> {
   const roundId = String(round._id);
   const key = `${round.seq}:${round.status}`;
   const held = rankings.get(roundId);
-  if (held?.key === key) return held.ranked;
+  if (held?.key === key) {
+    held.usedAt = performance.now();
+    return held.ranked;
+  }
   const ranked = readRankedRound(round._id);
   // NOTE: a failed read is not remembered; a ranking of an older sequence never replaces a newer one.
-  ranked.catch(() => {
+  const forget = () => {
     if (rankings.get(roundId)?.ranked === ranked) rankings.delete(roundId);
-  });
+  };
+  const forgetWhenIdle = () => {
+    const entry = rankings.get(roundId);
+    if (entry?.ranked !== ranked) return;
+    const idle = performance.now() - entry.usedAt;
+    if (idle >= RANKING_HELD_MS) rankings.delete(roundId);
+    else setTimeout(forgetWhenIdle, RANKING_HELD_MS - idle).unref();
+  };
+  ranked.then(() => setTimeout(forgetWhenIdle, RANKING_HELD_MS).unref(), forget);
   if (!held || Number(held.key.split(':')[0]) <= round.seq) {
     rankings.delete(roundId);
     if (rankings.size >= MAX_RANKED_ROUNDS) rankings.delete(rankings.keys().next().value!);
-    rankings.set(roundId, { key, ranked });
+    rankings.set(roundId, { key, ranked, usedAt: performance.now() });
   }
   return ranked;
 }
