@@ -460,47 +460,53 @@ export function repaymentView(r: RepaymentDoc) {
   };
 }
 
-export type Debt = Awaited<ReturnType<typeof debtOf>>;
+/** What a hospital owes its bank right now. */
+export interface Debt {
+  principalFen: number;
+  interestFen: number;
+  overduePrincipalFen: number;
+  /** owing advances */
+  advances: number;
+}
+
+export const noDebt = (): Debt => ({ principalFen: 0, interestFen: 0, overduePrincipalFen: 0, advances: 0 });
 
 /**
- * `debtOf` for every hospital of a bank at once (two reads, whatever the number of hospitals): the
- * bank's owing advances and its hospitals' principal and interest accounts. A hospital that owes
- * nothing has no entry.
+ * What each hospital owes a bank right now (two reads, whatever the number of hospitals): the
+ * bank's owing advances and its hospitals' principal and interest accounts; only `hospitalOrgId`'s
+ * when given. A hospital that owes nothing has no entry.
  */
-export async function debtsOfBank(bankOrgId: string): Promise<Map<string, Debt>> {
+export async function debtsOfBank(bankOrgId: string, hospitalOrgId?: string): Promise<Map<string, Debt>> {
   const bank = new Types.ObjectId(bankOrgId);
+  const hospital = hospitalOrgId ? { hospitalOrgId: new Types.ObjectId(hospitalOrgId) } : {};
   const [owing, held] = await Promise.all([
-    Advance.find({ bankOrgId: bank, status: trusted({ $in: OWING }) }, { hospitalOrgId: 1, status: 1, principalOutstandingFen: 1 }).lean<Pick<AdvanceDoc, 'hospitalOrgId' | 'status' | 'principalOutstandingFen'>[]>(),
-    LedgerAccount.find({ bankOrgId: bank, type: trusted({ $in: ['advance_principal', 'interest_receivable'] as AccountType[] }) }, { ownerOrgId: 1, type: 1, normalSide: 1, balanceFen: 1 }).lean<Pick<LedgerAccountDoc, 'ownerOrgId' | 'type' | 'normalSide' | 'balanceFen'>[]>(),
+    Advance.find({ bankOrgId: bank, ...hospital, status: trusted({ $in: OWING }) }, { hospitalOrgId: 1, status: 1, principalOutstandingFen: 1 }).lean<Pick<AdvanceDoc, 'hospitalOrgId' | 'status' | 'principalOutstandingFen'>[]>(),
+    LedgerAccount.find(
+      { bankOrgId: bank, ...(hospitalOrgId ? { ownerOrgId: new Types.ObjectId(hospitalOrgId) } : {}), type: trusted({ $in: ['advance_principal', 'interest_receivable'] as AccountType[] }) },
+      { ownerOrgId: 1, type: 1, normalSide: 1, balanceFen: 1 },
+    ).lean<Pick<LedgerAccountDoc, 'ownerOrgId' | 'type' | 'normalSide' | 'balanceFen'>[]>(),
   ]);
   const debts = new Map<string, Debt>();
-  const of = (hospital: string): Debt => {
-    let d = debts.get(hospital);
-    if (!d) debts.set(hospital, (d = { principalFen: 0, interestFen: 0, overduePrincipalFen: 0, advances: 0 }));
+  const of = (id: string): Debt => {
+    let d = debts.get(id);
+    if (!d) debts.set(id, (d = noDebt()));
     return d;
   };
   for (const a of held) {
     if (!a.ownerOrgId) continue;
     const d = of(String(a.ownerOrgId));
-    if (a.type === 'advance_principal') d.principalFen += shownBalance(a);
-    else d.interestFen += shownBalance(a);
+    if (a.type === 'advance_principal') d.principalFen = sumFen([d.principalFen, shownBalance(a)]);
+    else d.interestFen = sumFen([d.interestFen, shownBalance(a)]);
   }
   for (const a of owing) {
     const d = of(String(a.hospitalOrgId));
     d.advances += 1;
-    if (a.status === 'overdue') d.overduePrincipalFen += a.principalOutstandingFen;
+    if (a.status === 'overdue') d.overduePrincipalFen = sumFen([d.overduePrincipalFen, a.principalOutstandingFen]);
   }
   return debts;
 }
 
 /** Principal, interest and overdue principal a hospital owes its bank right now (from the advances). */
-export async function debtOf(hospitalOrgId: string, bankOrgId: string) {
-  const owing = await Advance.find({ hospitalOrgId: new Types.ObjectId(hospitalOrgId), bankOrgId: new Types.ObjectId(bankOrgId), status: trusted({ $in: OWING }) }).lean<AdvanceDoc[]>();
-  const held = await readAccounts([accounts.advancePrincipal(hospitalOrgId, bankOrgId), accounts.interestReceivable(hospitalOrgId, bankOrgId)]);
-  return {
-    principalFen: shownBalance(held.get(accounts.advancePrincipal(hospitalOrgId, bankOrgId).key)),
-    interestFen: shownBalance(held.get(accounts.interestReceivable(hospitalOrgId, bankOrgId).key)),
-    overduePrincipalFen: sumFen(owing.filter((a) => a.status === 'overdue').map((a) => a.principalOutstandingFen)),
-    advances: owing.length,
-  };
+export async function debtOf(hospitalOrgId: string, bankOrgId: string): Promise<Debt> {
+  return (await debtsOfBank(bankOrgId, hospitalOrgId)).get(hospitalOrgId) ?? noDebt();
 }

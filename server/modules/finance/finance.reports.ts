@@ -4,7 +4,7 @@ import { trusted } from '../../platform/mongo';
 import { BASIS_POINTS, mulDiv, sumFen } from '../../platform/money';
 import { addDays, addMonths, businessDay, endOfBusinessDay, parseBusinessDay } from '../../platform/time';
 import { getOrganisation, Organisation } from '../identity';
-import { debtOf, debtsOfBank } from './finance.advances';
+import { debtOf, debtsOfBank, noDebt } from './finance.advances';
 import { accounts, readAccounts, shownBalance } from './finance.ledger';
 import { effectiveLineStatus } from './finance.lines';
 import { GuaranteeLine, Invoice, JournalEntry, LedgerAccount, type AccountType, type GuaranteeLineDoc, type EntryKind, type LedgerAccountDoc, type InvoiceDoc, type InvoiceStatus, type JournalEntryDoc } from './finance.model';
@@ -201,7 +201,7 @@ export async function bankSummary(bankOrgId: string, chartDays = 90) {
   const rows = hospitals.map((hospitalOrgId) => {
     const line = lineOf.get(hospitalOrgId)!;
     const status = effectiveLineStatus(line, at);
-    const debt = debts.get(hospitalOrgId) ?? { principalFen: 0, interestFen: 0, overduePrincipalFen: 0, advances: 0 };
+    const debt = debts.get(hospitalOrgId) ?? noDebt();
     const limitFen = status === 'active' || status === 'suspended' ? (line.limitFen ?? 0) : 0;
     const org = orgOf.get(hospitalOrgId);
     return {
