@@ -62,18 +62,16 @@ async function readRankedRound(roundId: Types.ObjectId): Promise<ReadonlyMap<str
  * that sequence (and status): joins that arrive together — a reconnect storm, the opening minute,
  * a page of watchers — share one read of the round's quotes instead of one read each. Each process
  * keeps the latest ranking of a few rounds until a few seconds after its last use (a large round's
- * ranking is megabytes);
- * a newer sequence of a round replaces its older one.
+ * ranking is megabytes); a newer sequence of a round replaces its older one.
  */
-const rankings = new Map<string, { key: string; ranked: Promise<ReadonlyMap<string, readonly RankedQuote[]>>; usedAt: number }>();
+const rankings = new Map<string, { seq: number; status: RoundRecord['status']; ranked: Promise<ReadonlyMap<string, readonly RankedQuote[]>>; usedAt: number }>();
 const MAX_RANKED_ROUNDS = 16;
 const RANKING_HELD_MS = 5_000;
 
 export function rankedRound(round: Pick<RoundRecord, '_id' | 'seq' | 'status'>): Promise<ReadonlyMap<string, readonly RankedQuote[]>> {
   const roundId = String(round._id);
-  const key = `${round.seq}:${round.status}`;
   const held = rankings.get(roundId);
-  if (held?.key === key) {
+  if (held?.seq === round.seq && held.status === round.status) {
     held.usedAt = performance.now();
     return held.ranked;
   }
@@ -90,10 +88,10 @@ export function rankedRound(round: Pick<RoundRecord, '_id' | 'seq' | 'status'>):
     else setTimeout(forgetWhenIdle, RANKING_HELD_MS - idle).unref();
   };
   ranked.then(() => setTimeout(forgetWhenIdle, RANKING_HELD_MS).unref(), forget);
-  if (!held || Number(held.key.split(':')[0]) <= round.seq) {
+  if (!held || held.seq <= round.seq) {
     rankings.delete(roundId);
     if (rankings.size >= MAX_RANKED_ROUNDS) rankings.delete(rankings.keys().next().value!);
-    rankings.set(roundId, { key, ranked, usedAt: performance.now() });
+    rankings.set(roundId, { seq: round.seq, status: round.status, ranked, usedAt: performance.now() });
   }
   return ranked;
 }
